@@ -1,0 +1,7 @@
+"""``python -m fieldapp``: the command line."""
+
+import sys
+
+from fieldapp.cli import main
+
+sys.exit(main())

@@ -1,0 +1,442 @@
+"""Realistic synthetic data for demonstrations, tests and benchmarks.
+
+Thai names and prefixes, valid national IDs, real subdistricts from a few provinces (or only
+inside the areas asked for), households of 1–8 members with a spread of livelihood classes,
+local businesses with products and employment links to household members, and referrals.
+Everything goes through the store's one write path, so demo data is valid data. The same seed
+gives the same data.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import random
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from fieldapp import geo, thai
+from fieldapp.errors import ValidationError
+from fieldapp.forms import Field, Form
+from fieldapp.store import Store
+
+# the provinces of the PMU-A pilot named in the source news and the research programme
+DEFAULT_PROVINCES = ("32", "46", "35", "33", "18")
+
+MALE = (
+    "สมชาย สมศักดิ์ สมพงษ์ ประเสริฐ ประยุทธ บุญมี บุญเลิศ สุชาติ วิชัย สมบัติ ทองดี สุรพล อนันต์ "
+    "ชัยวัฒน์ ณรงค์ ธนากร กิตติ ศักดิ์ชัย วีระ สุริยา ไพโรจน์ เฉลิม ทวี มานพ อำนาจ สมหมาย เสถียร "
+    "บุญชู ประสิทธิ์ ยุทธนา ภานุวัฒน์ ณัฐวุฒิ พงศกร ธีรพงษ์ อภิชาติ จักรพันธ์ เกียรติศักดิ์ ไชยา"
+).split()
+FEMALE = (
+    "สมหญิง สมศรี มาลี บุญเรือน ประไพ สุนีย์ วันเพ็ญ ทองใบ จันทร์เพ็ญ อรุณี สุภาพ บุญมา นงลักษณ์ "
+    "พรทิพย์ กาญจนา ศิริพร รัตนา อำไพ สายสุนีย์ ละเอียด บัวผัน คำปุ่น ดวงใจ ปราณี ลำดวน เพ็ญศรี "
+    "ณัฐธิดา ปิยะนุช กัญญารัตน์ สุดารัตน์ ชนิดา อรอุมา จิราพร วรรณา ผ่องศรี ไพลิน"
+).split()
+SURNAMES = (
+    "ใจดี ศรีสุข บุญมา แก้วมณี ทองคำ สุขสวัสดิ์ พรหมมา ศรีสะอาด มั่นคง ชัยมงคล คำแก้ว ประเสริฐศรี "
+    "บุญเรือง แสงทอง จันทร์หอม ดวงดี พิมพ์ทอง ศรีวงษ์ ทองปาน สมบูรณ์ชัย วงศ์สวัสดิ์ ภูมิใจ นาคสุข "
+    "อินทร์แก้ว สีดา คำมูล บุตรดี ศรีบุญเรือง ผิวผ่อง โพธิ์ศรี ปัญญาดี ยอดเพชร เรืองศรี ทิพย์โพธิ์ "
+    "สายบุญ หอมจันทร์ กองแก้ว ธรรมวงศ์ ชาวนา ศรีทองสุข"
+).split()
+VILLAGES = (
+    "โนนสูง หนองบัว ดอนแดง โคกกลาง หนองแวง ห้วยทราย นาคำ โพนทอง ดงเย็น หนองหิน บ่อแก้ว "
+    "โนนสะอาด หนองไผ่ ป่าตาล สร้างแก้ว ท่าช้าง คำเตย นาดี โคกสว่าง หัวช้าง ดอนตูม ม่วงหวาน"
+).split()
+PRODUCTS = (
+    ("ผ้าไหมมัดหมี่", "textile_apparel"), ("ข้าวหอมมะลิอินทรีย์", "food"), ("น้ำพริกเผา", "food"),
+    ("จักสานไม้ไผ่", "decor_souvenir"), ("สบู่สมุนไพร", "herbal_non_food"), ("น้ำมะขามป้อม", "beverage"),
+    ("ผ้าทอมือ", "textile_apparel"), ("ปลาร้าบอง", "food"), ("เสื่อกก", "decor_souvenir"),
+    ("ชาใบหม่อน", "beverage"), ("กล้วยตาก", "food"), ("ยาหม่องสมุนไพร", "herbal_non_food"),
+)
+NEEDS = (
+    "ซ่อมหลังคาบ้านที่รั่ว", "ทุนประกอบอาชีพเลี้ยงไก่ไข่", "ฝึกอาชีพตัดเย็บเสื้อผ้า", "ขึ้นทะเบียนคนพิการ",
+    "ทุนการศึกษาบุตร", "ส่งต่อรักษาโรคเรื้อรังที่ รพ.สต.", "ปรับโครงสร้างหนี้นอกระบบ", "ติดตั้งมิเตอร์ไฟฟ้า",
+    "ทำบัตรประจำตัวประชาชน", "จ้างงานในวิสาหกิจชุมชน", "พันธุ์ปลาและอาหารปลา", "ถังเก็บน้ำฝน",
+)
+
+Progress = Callable[[int, int], None]
+
+
+class _Gen:
+    def __init__(self, store: Store, seed: int, areas: list[str] | None) -> None:
+        self.store = store
+        self.rng = random.Random(seed)
+        codes = areas or list(DEFAULT_PROVINCES)
+        pool: list[geo.Area] = []
+        for c in codes:
+            pool += geo.subdistricts_within(c)
+        if not pool:
+            raise ValidationError("ไม่พบตำบลในพื้นที่ที่ระบุ", "no subdistricts in the given areas")
+        self.rng.shuffle(pool)
+        # a realistic spread: households cluster in some subdistricts
+        self.subdistricts = pool[: max(1, min(len(pool), 60))]
+        self.villages: dict[str, list[tuple[int, str]]] = {}
+        self.members_by_sub: dict[str, list[tuple[str, str, str]]] = {}
+        self.households: list[tuple[str, str, str | None]] = []
+        self.businesses: list[tuple[str, str]] = []
+        self.today = _dt.date.today()
+
+    # ---------------------------------------------------------------- pieces
+
+    def uuid(self) -> str:
+        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+
+    def national_id(self, birth_year: int) -> str:
+        kind = "1" if birth_year >= 1984 else self.rng.choice("3355")
+        body = kind + "".join(str(self.rng.randrange(10)) for _ in range(11))
+        return body + str(thai.national_id_check_digit(body))
+
+    def date_between(self, start: _dt.date, end: _dt.date) -> _dt.date:
+        span = max(0, (end - start).days)
+        return start + _dt.timedelta(days=self.rng.randint(0, span))
+
+    def village(self, sub: str) -> tuple[int, str]:
+        if sub not in self.villages:
+            n = self.rng.randint(5, 15)
+            names = self.rng.sample(VILLAGES, k=min(n, len(VILLAGES)))
+            self.villages[sub] = [(i + 1, "บ้าน" + names[i % len(names)]) for i in range(n)]
+        return self.rng.choice(self.villages[sub])
+
+    def ordered(self, f: Field, wealth: float) -> str:
+        """Pick from a list ordered best first, biased by wealth (0 poor … 1 well off)."""
+        codes = [c.code for c in f.choices if c.code not in ("other", f.other)]
+        x = min(0.999, max(0.0, (1 - wealth) * 0.8 + self.rng.random() * 0.35))
+        return codes[int(x * len(codes))]
+
+    # ---------------------------------------------------------------- household
+
+    def member(self, rel: str, sex: str, age: int, surname: str, wealth: float, survey: _dt.date,
+               form: Form) -> dict[str, Any]:
+        rng = self.rng
+        birth = survey - _dt.timedelta(days=age * 365 + rng.randint(0, 364))
+        if age < 15:
+            prefix = "boy" if sex == "1" else "girl"
+        elif sex == "1":
+            prefix = "mr"
+        else:
+            prefix = "mrs" if rel in ("head", "spouse") or age > 30 else "miss"
+        edu_levels = ["none", "pre_primary", "primary", "lower_secondary", "upper_secondary", "diploma",
+                      "bachelor"]
+        if age < 6:
+            edu = "none" if age < 3 else "pre_primary"
+        elif age < 15:
+            edu = "primary" if age < 12 else "lower_secondary"
+        else:
+            top = 2 + int(wealth * 4.5 + rng.random() * 1.5)
+            if age > 55:
+                top = min(top, 3)
+            edu = edu_levels[max(1, min(len(edu_levels) - 1, top))]
+        if 15 <= age <= 59:
+            occ = rng.choices(
+                ["agriculture", "general_labour", "trade_business", "private_employee", "government",
+                 "homemaker", "unemployed"],
+                weights=[40, 25, 10 + 10 * wealth, 8 + 10 * wealth, 2 + 6 * wealth, 6, 8 - 5 * wealth],
+            )[0]
+            income = round(rng.uniform(15000, 50000) + wealth * rng.uniform(20000, 200000), -2)
+        elif age >= 60:
+            occ = rng.choices(["agriculture", "unable_to_work", "homemaker"], weights=[40, 30, 30])[0]
+            income = round(rng.uniform(0, 20000) + wealth * rng.uniform(0, 40000), -2)
+        else:
+            occ = "student" if age >= 4 else None
+            income = 0
+        health = rng.choices(["normal", "chronic", "disabled", "bedridden"],
+                             weights=[80, 12 + (age > 60) * 20, 5, 1 + (age > 70) * 4])[0]
+        welfare: list[str] = []
+        if wealth < 0.5 and age >= 18:
+            welfare.append("state_card")
+        if age >= 60:
+            welfare.append("elderly_allowance")
+        if health == "disabled" and rng.random() < 0.7:
+            welfare.append("disability_allowance")
+        if age < 6 and wealth < 0.4:
+            welfare.append("child_grant")
+        first = rng.choice(MALE if sex == "1" else FEMALE)
+        row: dict[str, Any] = {
+            "id": self.uuid(),
+            "id_type": "thai_id",
+            "national_id": self.national_id(birth.year),
+            "prefix": prefix,
+            "first_name": first,
+            "last_name": surname,
+            "sex": sex,
+            "birth_date": birth.isoformat(),
+            "relation": rel,
+            "resident": rng.random() < 0.92 or rel == "head",
+            "marital": "married" if rel in ("head", "spouse") and age > 20 else ("single" if age < 25 else
+                                                                                  rng.choice(["married", "widowed", "divorced", "single"])),
+            "education": edu,
+            "studying": 4 <= age <= 18 and rng.random() < 0.9,
+            "literate": age >= 15 and (edu not in ("none",) or rng.random() < 0.3),
+            "occupation": occ,
+            "income_year": income,
+            "health_status": health,
+            "welfare": welfare or ["none"],
+            "health_scheme": rng.choices(["uc", "social_security", "civil_servant"], weights=[85, 10, 5])[0],
+        }
+        if health == "disabled":
+            row["disability_type"] = rng.choice(["visual", "hearing", "physical", "intellectual"])
+            row["disability_card"] = rng.random() < 0.7
+        if health in ("bedridden", "disabled", "chronic"):
+            row["has_caregiver"] = rng.random() < 0.8
+        if rng.random() < 0.2 and age >= 15:
+            row["skills"] = rng.choice(["ทอผ้า", "จักสาน", "ช่างไม้", "ทำอาหาร", "เลี้ยงสัตว์", "ซ่อมรถจักรยานยนต์"])
+        if rng.random() < 0.25 and 15 <= age <= 59:
+            row["training_need"] = rng.choice(["แปรรูปอาหาร", "ตัดเย็บเสื้อผ้า", "ขายของออนไลน์", "ช่างไฟฟ้า"])
+        if rng.random() < 0.3 and age >= 18:
+            row["phone"] = "08" + "".join(str(rng.randrange(10)) for _ in range(8))
+        allowed = {c.id for c in form.fields["members"].fields} | {"id"}
+        return {k: v for k, v in row.items() if k in allowed}
+
+    def household(self, form: Form) -> tuple[str, dict[str, Any]]:
+        rng = self.rng
+        wealth = rng.random() ** 1.4
+        sub = rng.choice(self.subdistricts)
+        vno, vname = self.village(sub.code)
+        survey = self.date_between(self.today - _dt.timedelta(days=700), self.today - _dt.timedelta(days=1))
+        surname = rng.choice(SURNAMES)
+        size = rng.choices([1, 2, 3, 4, 5, 6, 7, 8], weights=[8, 18, 22, 22, 14, 8, 5, 3])[0]
+        head_sex = rng.choice("1122" if wealth > 0.3 else "1222")
+        head_age = rng.randint(28, 82)
+        members = [self.member("head", head_sex, head_age, surname, wealth, survey, form)]
+        if size >= 2:
+            spouse_sex = "2" if head_sex == "1" else "1"
+            members.append(self.member("spouse", spouse_sex, max(20, head_age + rng.randint(-6, 4)), surname,
+                                       wealth, survey, form))
+        while len(members) < size:
+            kind = rng.random()
+            if kind < 0.6 and head_age > 25:
+                age = rng.randint(0, max(0, min(40, head_age - 18)))
+                members.append(self.member("child", rng.choice("12"), age, surname, wealth, survey, form))
+            elif kind < 0.8 and head_age > 45:
+                members.append(self.member("grandchild", rng.choice("12"), rng.randint(0, 15), surname,
+                                           wealth, survey, form))
+            else:
+                members.append(self.member("parent", rng.choice("12"), min(99, head_age + rng.randint(20, 30)),
+                                           surname, wealth, survey, form))
+        earn = sum(float(m.get("income_year") or 0) for m in members)
+        doc: dict[str, Any] = {
+            "consent_given": True,
+            "consent_sensitive": rng.random() < 0.85,
+            "consent_by": f"{members[0]['first_name']} {surname}",
+            "consent_date": survey.isoformat(),
+            "consent_form_version": "2026.1",
+            "house_no": f"{rng.randint(1, 250)}" + (f"/{rng.randint(1, 9)}" if rng.random() < 0.2 else ""),
+            "village_no": vno,
+            "village_name": vname,
+            "subdistrict_code": sub.code,
+            "postal_code": sub.postal_codes[0] if sub.postal_codes else None,
+            "municipal_area": "non_municipal" if rng.random() < 0.85 else "municipal",
+            "location": {"lat": round(rng.uniform(14.0, 17.5), 6), "lon": round(rng.uniform(99.5, 105.0), 6)},
+            "members": members,
+            "surveyed_on": survey.isoformat(),
+            "survey_round": f"{survey.year + 543}-{1 if survey.month <= 6 else 2}",
+            "surveyor": "อสม. " + rng.choice(FEMALE) + " " + rng.choice(SURNAMES),
+            "university": rng.choice(["มหาวิทยาลัยราชภัฏสุรินทร์", "มหาวิทยาลัยกาฬสินธุ์", "มหาวิทยาลัยอุบลราชธานี"]),
+            "income_wage": round(earn * rng.uniform(0.2, 0.6), -2),
+            "income_farm": round(earn * rng.uniform(0.2, 0.6), -2),
+            "income_business": round(earn * rng.uniform(0, 0.3) * wealth, -2),
+            "income_transfer": round(rng.uniform(0, 12000) * (1.2 - wealth), -2),
+            "income_other": 0,
+            "expense_total": round(earn * rng.uniform(0.6, 1.1), -2),
+            "debt_total": round(rng.uniform(0, 250000) * (1.1 - wealth), -3),
+            "has_savings": rng.random() < 0.2 + wealth * 0.7,
+            "farmland_owned_rai": round(rng.uniform(0, 25) * wealth, 1),
+            "farmland_rented_rai": round(rng.uniform(0, 8) * (1 - wealth), 1) if rng.random() < 0.3 else 0,
+            "tpmap_target": wealth < 0.3 and rng.random() < 0.7,
+        }
+        if doc["has_savings"]:
+            doc["savings_amount"] = round(rng.uniform(500, 80000) * wealth + 500, -2)
+        if doc["debt_total"]:
+            doc["debt_sources"] = rng.sample(["baac", "village_fund", "informal", "savings_group", "bank"],
+                                             k=rng.randint(1, 2))
+        if rng.random() < 0.6:
+            doc["phone"] = "08" + "".join(str(rng.randrange(10)) for _ in range(8))
+        if wealth < 0.3 and rng.random() < 0.6:
+            doc["needs"] = rng.choice(NEEDS)
+        self.fill_generic(form, doc, wealth)
+        doc = {k: v for k, v in doc.items() if k in form.fields}
+        hid = self.uuid()
+        keep = self.members_by_sub.setdefault(sub.code, [])
+        for m in members:
+            if len(keep) < 80 and 18 <= self.today.year - int(m["birth_date"][:4]) <= 60:
+                keep.append((hid, m["id"], f"{m['first_name']} {m['last_name']}"))
+        self.households.append((hid, sub.code, members[0]["id"]))
+        return hid, doc
+
+    def fill_generic(self, form: Form, doc: dict[str, Any], wealth: float) -> None:
+        """Answer the remaining questions by type, so new questions get demo answers too."""
+        rng = self.rng
+        for f in form.fields.values():
+            if f.id in doc or f.type in ("calculated", "note", "repeat") or f.parent is not None:
+                continue
+            t = f.type
+            if t == "boolean":
+                doc[f.id] = rng.random() < (0.25 + 0.6 * wealth)
+            elif t == "select_one" and f.choices:
+                doc[f.id] = self.ordered(f, wealth)
+            elif t == "select_multiple" and f.choices:
+                codes = [c.code for c in f.choices if c.code not in ("other", "none")]
+                k = min(len(codes), int(rng.random() * 3 * (0.3 + wealth)))
+                doc[f.id] = rng.sample(codes, k=k) if k else None
+            elif t in ("integer", "decimal") and f.min is not None and f.max is not None:
+                val = f.min + (f.max - f.min) * rng.random() * 0.5
+                doc[f.id] = int(val) if t == "integer" else round(val, 1)
+            elif t == "decimal" and f.id.endswith("_km"):
+                doc[f.id] = round(rng.uniform(0.5, 25), 1)
+
+    # ---------------------------------------------------------------- business
+
+    def business(self, form: Form) -> tuple[str, dict[str, Any]]:
+        rng = self.rng
+        subs = [s for s in self.members_by_sub if self.members_by_sub[s]] or [self.subdistricts[0].code]
+        sub = rng.choice(subs)
+        vno, vname = self.village(sub)
+        product, otop = rng.choice(PRODUCTS)
+        btype = rng.choices(["community_enterprise", "otop_producer", "occupation_group", "sme_individual",
+                             "cbt_group", "social_enterprise"], weights=[40, 20, 15, 12, 8, 5])[0]
+        prefix = {"community_enterprise": "วิสาหกิจชุมชน", "otop_producer": "กลุ่มผู้ผลิต",
+                  "occupation_group": "กลุ่มอาชีพ", "sme_individual": "ร้าน", "cbt_group": "กลุ่มท่องเที่ยวโดยชุมชน",
+                  "social_enterprise": "วิสาหกิจเพื่อสังคม"}[btype]
+        name = f"{prefix}{product}{vname}" if btype != "cbt_group" else f"{prefix}{vname}"
+        pool = self.members_by_sub.get(sub, [])
+        links = rng.sample(pool, k=min(len(pool), rng.randint(0, 8)))
+        employees_local = len(links) + rng.randint(0, 10)
+        start = self.today - _dt.timedelta(days=rng.randint(60, 2000))
+        doc: dict[str, Any] = {
+            "name": name,
+            "business_type": btype,
+            "juristic": btype == "sme_juristic",
+            "sector": "manufacturing" if btype != "cbt_group" else "service_trade",
+            "activity": "production" if btype != "cbt_group" else "service",
+            "otop_type": otop,
+            "otop_stars": rng.choice([0, 0, 1, 2, 3, 3, 4, 5]),
+            "otop_year": rng.randint(2016, self.today.year),
+            "standards": rng.sample(["fda", "tcps", "gmp", "halal", "organic_thailand"], k=rng.randint(0, 2)) or None,
+            "cbt_certified": btype == "cbt_group" and rng.random() < 0.4,
+            "house_no": str(rng.randint(1, 200)),
+            "village_no": vno,
+            "village_name": vname,
+            "subdistrict_code": sub,
+            "contact_name": rng.choice(FEMALE) + " " + rng.choice(SURNAMES),
+            "contact_phone": "08" + "".join(str(rng.randrange(10)) for _ in range(8)),
+            "members_count": rng.randint(7, 45),
+            "employees_total": employees_local + rng.randint(0, 5),
+            "employees_local": employees_local,
+            "revenue_year": round(rng.uniform(50000, 2500000), -3),
+            "profit_year": round(rng.uniform(-20000, 400000), -3),
+            "local_material_pct": rng.randint(30, 100),
+            "income_distribution": rng.sample(["dividend", "local_employment", "local_purchase", "community_fund"],
+                                              k=rng.randint(1, 3)),
+            "value_chain_stage": rng.sample(["upstream", "midstream", "downstream"], k=rng.randint(1, 2)),
+            "markets": rng.sample(["community_market", "shops_wholesale", "online", "tourists"], k=rng.randint(1, 3)),
+            "supporters": rng.sample(["codi", "osmep", "dasta", "cdd", "university"], k=rng.randint(1, 2)),
+            "needs": rng.choice(["บรรจุภัณฑ์ใหม่", "ช่องทางตลาดออนไลน์", "ทุนหมุนเวียน", "เครื่องจักรแปรรูป"]),
+            "products": [
+                {"id": self.uuid(), "name": product, "otop_type": otop, "unit": rng.choice(["ผืน", "กิโลกรัม", "ขวด", "ชิ้น"]),
+                 "price": float(rng.choice([35, 60, 120, 250, 450, 1200]))}
+                for _ in range(rng.randint(1, 3))
+            ],
+            "employment": [
+                {"id": self.uuid(), "household_id": hid, "member_id": mid,
+                 "role": rng.choice(["member", "permanent", "daily", "supplier", "home_worker"]),
+                 "start_date": self.date_between(start, self.today).isoformat(),
+                 "income_month": float(rng.choice([1500, 3000, 4500, 6000, 9000]))}
+                for hid, mid, _ in links
+            ],
+        }
+        for i, p in enumerate(doc["products"]):
+            if i:
+                p["name"] = f"{product} แบบที่ {i + 1}"
+        self.fill_generic(form, doc, 0.5)
+        doc = {k: v for k, v in doc.items() if k in form.fields}
+        for rep in form.repeats():
+            allowed = {c.id for c in rep.fields} | {"id"}
+            doc[rep.id] = [{k: v for k, v in r.items() if k in allowed} for r in doc.get(rep.id) or []]
+        bid = self.uuid()
+        self.businesses.append((bid, sub))
+        return bid, doc
+
+    # ---------------------------------------------------------------- referral
+
+    def referral(self, form: Form) -> tuple[str, dict[str, Any]]:
+        rng = self.rng
+        hid, sub, member = rng.choice(self.households)
+        status = rng.choices(["referred", "in_progress", "helped", "self_resolved", "rejected", "cancelled"],
+                             weights=[25, 25, 30, 8, 7, 5])[0]
+        referred = self.date_between(self.today - _dt.timedelta(days=500), self.today - _dt.timedelta(days=5))
+        atype = rng.choice(["relief", "housing", "vocational_training", "production_inputs", "employment",
+                            "education", "health", "welfare_registration", "debt"])
+        doc: dict[str, Any] = {
+            "household_id": hid,
+            "member_id": member if rng.random() < 0.5 else None,
+            "subdistrict_code": sub,
+            "capital": rng.choice(["human", "physical", "financial", "natural", "social"]),
+            "need": rng.choice(NEEDS),
+            "assistance_type": atype,
+            "stage": rng.choice(["survival", "sufficiency", "sustainable"]),
+            "referred_to": rng.choice(["local_government", "social_development", "cdd", "public_health",
+                                       "agriculture", "university"]),
+            "referred_by": "ผู้จัดการพื้นที่ " + rng.choice(MALE),
+            "referred_on": referred.isoformat(),
+            "status": status,
+            "value_baht": float(rng.choice([0, 500, 1000, 3000, 5000, 15000, 30000])),
+        }
+        if atype == "employment":
+            local = [b for b, s in self.businesses if s == sub]
+            if local:
+                doc["business_id"] = rng.choice(local)
+        if status in ("helped", "self_resolved"):
+            done = self.date_between(referred, self.today)
+            doc["completed_on"] = done.isoformat()
+            doc["outcome"] = rng.choices(["better", "same", "worse"], weights=[65, 30, 5])[0]
+        if status in ("referred", "in_progress"):
+            doc["follow_up_on"] = (self.today + _dt.timedelta(days=rng.randint(3, 60))).isoformat()
+        doc = {k: v for k, v in doc.items() if k in form.fields}
+        return self.uuid(), doc
+
+
+def generate(
+    store: Store,
+    *,
+    households: int,
+    seed: int = 1,
+    areas: list[str] | None = None,
+    businesses: int | None = None,
+    referrals: int | None = None,
+    progress: Progress | None = None,
+) -> dict[str, int]:
+    """Add demo records through the store's write path; returns counts added."""
+    gen = _Gen(store, seed, areas)
+    n_bus = households // 20 if businesses is None else businesses
+    n_ref = households // 5 if referrals is None else referrals
+    total = households + n_bus + n_ref
+    made = {"household": 0, "members": 0, "business": 0, "referral": 0}
+    hform = store.form("household")
+
+    def households_iter() -> Iterator[tuple[str | None, dict[str, Any]]]:
+        for _ in range(households):
+            hid, doc = gen.household(hform)
+            made["members"] += len(doc["members"])
+            yield hid, doc
+
+    def report(offset: int) -> Progress | None:
+        if progress is None:
+            return None
+        return lambda done, _total: progress(offset + done, total)
+
+    def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int) -> int:
+        batch = store.save_many(form_id, items, all_or_nothing=False, progress=report(offset),
+                                audit_action="demo")
+        if batch.errors:
+            first = next(iter(batch.errors.values()))
+            raise ValidationError.from_problems(first)
+        return len(batch.saved)
+
+    made["household"] = run("household", households_iter(), 0)
+    bform = store.form("business")
+    made["business"] = run("business", (gen.business(bform) for _ in range(n_bus)), households)
+    rform = store.form("referral")
+    made["referral"] = run("referral", (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(()),
+                           households + n_bus)
+    return made

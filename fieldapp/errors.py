@@ -1,0 +1,121 @@
+"""Typed errors at the core boundary.
+
+Every error carries a Thai message (``message``) for people and an English
+one (``message_en``) for logs and the command line. The desktop app turns
+them into dialogs in exactly one place; the CLI prints them as one line.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class FieldAppError(Exception):
+    """Base class for every error fieldapp raises on purpose."""
+
+    def __init__(self, message: str, message_en: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.message_en = message_en or message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: which field (dotted path), and what is wrong."""
+
+    path: str
+    message: str
+    message_en: str = ""
+    code: str = "invalid"
+
+    def as_dict(self) -> dict[str, str]:
+        return {
+            "path": self.path,
+            "message": self.message,
+            "message_en": self.message_en or self.message,
+            "code": self.code,
+        }
+
+
+class ValidationError(FieldAppError):
+    """Input that breaks a rule. ``problems`` lists every broken rule found."""
+
+    def __init__(
+        self,
+        message: str,
+        message_en: str | None = None,
+        *,
+        path: str = "",
+        code: str = "invalid",
+        problems: list[Problem] | None = None,
+    ) -> None:
+        super().__init__(message, message_en)
+        self.path = path
+        self.code = code
+        self.problems: list[Problem] = problems or [
+            Problem(path, message, message_en or message, code)
+        ]
+
+    @classmethod
+    def from_problems(cls, problems: list[Problem]) -> ValidationError:
+        first = problems[0]
+        if len(problems) == 1:
+            msg, msg_en = first.message, first.message_en
+        else:
+            msg = f"{first.message} (และอีก {len(problems) - 1} รายการ)"
+            msg_en = f"{first.message_en or first.message} (and {len(problems) - 1} more)"
+        if first.path:
+            msg_en = f"{first.path}: {msg_en}"
+        return cls(msg, msg_en, path=first.path, code=first.code, problems=list(problems))
+
+
+class FormDefinitionError(FieldAppError):
+    """A malformed form definition; the message names the file, field and problem."""
+
+    def __init__(self, source: str, field_path: str, problem: str) -> None:
+        where = f"{source}: {field_path}: " if field_path else f"{source}: "
+        super().__init__(
+            f"แบบฟอร์มไม่ถูกต้อง {where}{problem}", f"invalid form definition {where}{problem}"
+        )
+        self.source = source
+        self.field_path = field_path
+        self.problem = problem
+
+
+class ExpressionError(FieldAppError):
+    """An expression that cannot be parsed or evaluated."""
+
+
+class NotFoundError(FieldAppError):
+    """A record, form or area that does not exist."""
+
+
+class StoreError(FieldAppError):
+    """The local database cannot be opened or is damaged."""
+
+
+class SyncErrorKind(enum.Enum):
+    AUTH = "auth"
+    NETWORK = "network"
+    SERVER = "server"
+    CONFLICT = "conflict"
+    PROTOCOL = "protocol"
+
+
+class SyncError(FieldAppError):
+    """A sync failure, with its kind so the app can say the right thing."""
+
+    def __init__(
+        self,
+        kind: SyncErrorKind,
+        message: str,
+        message_en: str | None = None,
+        details: dict[str, object] | None = None,
+    ) -> None:
+        super().__init__(message, message_en)
+        self.kind = kind
+        self.details = details or {}

@@ -1,0 +1,624 @@
+"""A small, safe evaluator for XLSForm-style expressions.
+
+Expressions are tokenised and parsed into a tree by a Pratt parser, then compiled into nested
+Python closures. Nothing ever reaches Python's ``eval``: the only operations an expression can
+perform are the operators and functions listed in ``FUNCTIONS`` and the grammar below.
+
+    ${field}  ${repeat.field}  .  12  2.5  'text'  "text"
+    or  and  = != < <= > >=  + -  * / div mod  unary -  ( )  name(args)
+
+Variable names are resolved when the expression is compiled (by a ``resolve`` callback that
+knows the form), so an unknown field is reported when the form loads, not when a person types.
+A compiled expression is a function ``fn(data, row) -> value`` where ``data`` is the record's
+form-level values and ``row`` the current repeat row (or ``None``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fieldapp.errors import ExpressionError
+
+Value = Any
+Data = dict[str, Any]
+Compiled = Callable[[Data, "Data | None"], Value]
+Resolver = Callable[[str], Compiled]
+
+
+# --------------------------------------------------------------------------- tokens
+
+_TOKEN_RE = re.compile(
+    r"""
+    (?P<ws>\s+)
+  | (?P<var>\$\{\s*(?P<varname>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)\s*\})
+  | (?P<num>\d+(?:\.\d+)?)
+  | (?P<str>'[^']*'|"[^"]*")
+  | (?P<op><=|>=|!=|==|[=<>+\-*/(),.])
+  | (?P<name>[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z][A-Za-z0-9]*)*)
+    """,
+    re.VERBOSE,
+)
+
+
+@dataclass(frozen=True)
+class Token:
+    kind: str  # var, num, str, op, name, func, end
+    text: str
+    pos: int
+
+
+def tokenize(source: str) -> list[Token]:
+    tokens: list[Token] = []
+    pos = 0
+    while pos < len(source):
+        m = _TOKEN_RE.match(source, pos)
+        if not m:
+            raise ExpressionError(
+                f"นิพจน์ผิดรูปแบบที่ตำแหน่ง {pos + 1}: {source[pos:pos + 10]!r}",
+                f"unexpected character at position {pos + 1}: {source[pos:pos + 10]!r}",
+            )
+        kind = m.lastgroup or ""
+        if kind == "ws":
+            pos = m.end()
+            continue
+        if kind == "var":
+            tokens.append(Token("var", m.group("varname"), pos))
+        elif kind == "name":
+            text = m.group("name")
+            # a name directly followed by "(" is a function call; otherwise a keyword
+            rest = source[m.end() :].lstrip()
+            if text in ("and", "or", "div", "mod"):
+                tokens.append(Token("op", text, pos))
+            elif rest.startswith("("):
+                tokens.append(Token("func", text, pos))
+            else:
+                raise ExpressionError(
+                    f"ไม่รู้จักคำว่า {text!r} ในนิพจน์ (ชื่อข้อคำถามต้องเขียนเป็น ${{{text}}})",
+                    f"unknown word {text!r} (write a field as ${{{text}}})",
+                )
+        else:
+            tokens.append(Token(kind, m.group(kind), pos))
+        pos = m.end()
+    tokens.append(Token("end", "", len(source)))
+    return tokens
+
+
+# --------------------------------------------------------------------------- tree
+
+
+@dataclass
+class Node:
+    kind: str  # num, str, var, dot, op, neg, call
+    value: Any = None
+    args: list[Node] = field(default_factory=list)
+
+
+_BINARY_PRECEDENCE = {
+    "or": 1,
+    "and": 2,
+    "=": 3,
+    "==": 3,
+    "!=": 3,
+    "<": 3,
+    "<=": 3,
+    ">": 3,
+    ">=": 3,
+    "+": 4,
+    "-": 4,
+    "*": 5,
+    "/": 5,
+    "div": 5,
+    "mod": 5,
+}
+
+
+class _Parser:
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.tokens = tokenize(source)
+        self.i = 0
+
+    def peek(self) -> Token:
+        return self.tokens[self.i]
+
+    def take(self) -> Token:
+        tok = self.tokens[self.i]
+        self.i += 1
+        return tok
+
+    def expect(self, text: str) -> None:
+        tok = self.take()
+        if tok.kind != "op" or tok.text != text:
+            shown = tok.text or "จบนิพจน์"
+            raise ExpressionError(
+                f"นิพจน์ผิดรูปแบบ: ต้องการ {text!r} แต่พบ {shown!r} ที่ตำแหน่ง {tok.pos + 1}",
+                f"expected {text!r} but found {tok.text or 'end'!r} at position {tok.pos + 1}",
+            )
+
+    def parse(self) -> Node:
+        if self.peek().kind == "end":
+            raise ExpressionError("นิพจน์ว่างเปล่า", "empty expression")
+        node = self.expression(0)
+        tok = self.peek()
+        if tok.kind != "end":
+            raise ExpressionError(
+                f"นิพจน์ผิดรูปแบบ: มีส่วนเกิน {tok.text!r} ที่ตำแหน่ง {tok.pos + 1}",
+                f"unexpected {tok.text!r} at position {tok.pos + 1}",
+            )
+        return node
+
+    def expression(self, min_prec: int) -> Node:
+        left = self.unary()
+        while True:
+            tok = self.peek()
+            prec = _BINARY_PRECEDENCE.get(tok.text) if tok.kind == "op" else None
+            if prec is None or prec <= min_prec:
+                return left
+            self.take()
+            right = self.expression(prec)
+            left = Node("op", tok.text, [left, right])
+
+    def unary(self) -> Node:
+        tok = self.peek()
+        if tok.kind == "op" and tok.text == "-":
+            self.take()
+            return Node("neg", None, [self.unary()])
+        return self.primary()
+
+    def primary(self) -> Node:
+        tok = self.take()
+        if tok.kind == "num":
+            text = tok.text
+            return Node("num", float(text) if "." in text else int(text))
+        if tok.kind == "str":
+            return Node("str", tok.text[1:-1])
+        if tok.kind == "var":
+            return Node("var", tok.text)
+        if tok.kind == "op" and tok.text == ".":
+            return Node("dot")
+        if tok.kind == "op" and tok.text == "(":
+            node = self.expression(0)
+            self.expect(")")
+            return node
+        if tok.kind == "func":
+            self.expect("(")
+            args: list[Node] = []
+            if not (self.peek().kind == "op" and self.peek().text == ")"):
+                args.append(self.expression(0))
+                while self.peek().kind == "op" and self.peek().text == ",":
+                    self.take()
+                    args.append(self.expression(0))
+            self.expect(")")
+            return Node("call", tok.text, args)
+        shown = tok.text or "จบนิพจน์"
+        raise ExpressionError(
+            f"นิพจน์ผิดรูปแบบ: ไม่คาดว่าจะพบ {shown!r} ที่ตำแหน่ง {tok.pos + 1}",
+            f"unexpected {tok.text or 'end'!r} at position {tok.pos + 1}",
+        )
+
+
+def parse(source: str) -> Node:
+    """Parse an expression into a tree (raises ExpressionError with the position)."""
+    return _Parser(source).parse()
+
+
+def variables(node: Node) -> list[str]:
+    """Every ``${name}`` an expression reads, in order of first appearance."""
+    seen: list[str] = []
+
+    def walk(n: Node) -> None:
+        if n.kind == "var" and n.value not in seen:
+            seen.append(n.value)
+        for a in n.args:
+            walk(a)
+
+    walk(node)
+    return seen
+
+
+# --------------------------------------------------------------------------- values
+
+
+def is_empty(v: Value) -> bool:
+    return v is None or v == "" or (isinstance(v, list) and not v)
+
+
+def to_number(v: Value) -> float | int | None:
+    if v is None or v == "":
+        return None
+    if isinstance(v, bool):
+        return 1 if v else 0
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, str):
+        try:
+            return int(v)
+        except ValueError:
+            try:
+                f = float(v)
+            except ValueError:
+                return None
+            return f if math.isfinite(f) else None
+    return None
+
+
+def truthy(v: Value) -> bool:
+    if v is None or v == "":
+        return False
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, (int, float)):
+        return v != 0
+    if isinstance(v, list):
+        return bool(v)
+    if isinstance(v, str):
+        return v.lower() not in ("false", "0")
+    return bool(v)
+
+
+def _as_list(v: Value) -> list[Any]:
+    if v is None:
+        return []
+    if isinstance(v, list):
+        return v
+    return [v]
+
+
+def _equal(a: Value, b: Value) -> bool:
+    if is_empty(a) or is_empty(b):
+        return is_empty(a) and is_empty(b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return truthy(a) == truthy(b)
+    if isinstance(a, (int, float)) or isinstance(b, (int, float)):
+        na, nb = to_number(a), to_number(b)
+        if na is not None and nb is not None:
+            return na == nb
+    return str(a) == str(b)
+
+
+def _compare(op: str, a: Value, b: Value) -> bool:
+    if op in ("=", "=="):
+        return _equal(a, b)
+    if op == "!=":
+        return not _equal(a, b)
+    if is_empty(a) or is_empty(b):
+        return False
+    na, nb = to_number(a), to_number(b)
+    x: Any
+    y: Any
+    if na is not None and nb is not None and not (isinstance(a, str) and isinstance(b, str)):
+        x, y = na, nb
+    else:
+        x, y = str(a), str(b)
+    if op == "<":
+        return bool(x < y)
+    if op == "<=":
+        return bool(x <= y)
+    if op == ">":
+        return bool(x > y)
+    return bool(x >= y)
+
+
+def _arith(op: str, a: Value, b: Value) -> Value:
+    na, nb = to_number(a), to_number(b)
+    if na is None or nb is None:
+        return None
+    if op == "+":
+        r: float | int = na + nb
+    elif op == "-":
+        r = na - nb
+    elif op == "*":
+        r = na * nb
+    elif op in ("/", "div"):
+        if nb == 0:
+            return None
+        r = na / nb
+    else:  # mod
+        if nb == 0:
+            return None
+        r = math.fmod(na, nb)
+    if isinstance(r, float) and r.is_integer() and abs(r) < 2**53 and op not in ("/", "div"):
+        return int(r)
+    return r
+
+
+# --------------------------------------------------------------------------- functions
+
+
+def _today() -> str:
+    return _dt.date.today().isoformat()
+
+
+def _parse_iso(v: Value) -> _dt.date | None:
+    if isinstance(v, _dt.date):
+        return v
+    if not isinstance(v, str) or not v:
+        return None
+    try:
+        return _dt.date.fromisoformat(v[:10])
+    except ValueError:
+        return None
+
+
+def _age(birth: Value, on: Value = None) -> Value:
+    b = _parse_iso(birth)
+    if b is None:
+        return None
+    o = _parse_iso(on) if not is_empty(on) else _dt.date.today()
+    if o is None or o < b:
+        return None
+    return o.year - b.year - ((o.month, o.day) < (b.month, b.day))
+
+
+def _numbers(v: Value) -> list[float | int]:
+    out = []
+    for item in _as_list(v):
+        n = to_number(item)
+        if n is not None:
+            out.append(n)
+    return out
+
+
+def _round(x: Value, digits: Value = 0) -> Value:
+    n = to_number(x)
+    d = to_number(digits) or 0
+    if n is None:
+        return None
+    # round half away from zero, as people expect on paper
+    q = 10 ** int(d)
+    r = math.floor(abs(n) * q + 0.5) / q
+    r = math.copysign(r, n)
+    return int(r) if int(d) <= 0 else r
+
+
+def _int(x: Value) -> Value:
+    n = to_number(x)
+    return None if n is None else int(n)
+
+
+def _selected(multi: Value, code: Value) -> bool:
+    return str(code) in [str(c) for c in _as_list(multi)]
+
+
+def _count(v: Value) -> int:
+    return sum(1 for item in _as_list(v) if not is_empty(item))
+
+
+def _count_if(v: Value, value: Value) -> int:
+    return sum(1 for item in _as_list(v) if _equal(item, value))
+
+
+def _sum(v: Value) -> Value:
+    nums = _numbers(v)
+    total = sum(nums)
+    return total
+
+
+def _min(v: Value) -> Value:
+    nums = _numbers(v)
+    return min(nums) if nums else None
+
+
+def _max(v: Value) -> Value:
+    nums = _numbers(v)
+    return max(nums) if nums else None
+
+
+def _avg(v: Value) -> Value:
+    nums = _numbers(v)
+    return sum(nums) / len(nums) if nums else None
+
+
+def _lookup(values: Value, keys: Value, key: Value) -> Value:
+    for val, k in zip(_as_list(values), _as_list(keys), strict=False):
+        if _equal(k, key):
+            return val
+    return None
+
+
+def _text(v: Value) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _concat(*parts: Value) -> str:
+    return "".join(_text(p) for p in parts if not is_empty(p))
+
+
+def _join(sep: Value, v: Value) -> str:
+    return _text(sep).join(_text(p) for p in _as_list(v) if not is_empty(p))
+
+
+def _substr(s: Value, start: Value, end: Value = None) -> str:
+    text = _text(s)
+    a = int(to_number(start) or 0)
+    if is_empty(end):
+        return text[a:]
+    return text[a : int(to_number(end) or 0)]
+
+
+def _regex(s: Value, pattern: Value) -> bool:
+    if is_empty(s):
+        return False
+    return re.fullmatch(_text(pattern), _text(s)) is not None
+
+
+def _number(x: Value) -> Value:
+    return to_number(x)
+
+
+def _date(x: Value) -> Value:
+    d = _parse_iso(x)
+    return d.isoformat() if d else None
+
+
+def _coalesce(a: Value, b: Value) -> Value:
+    return b if is_empty(a) else a
+
+
+# name -> (function, min args, max args); "lazy" functions are handled in the compiler
+FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
+    "not": (lambda x: not truthy(x), 1, 1),
+    "coalesce": (_coalesce, 2, 2),
+    "selected": (_selected, 2, 2),
+    "count-selected": (lambda v: len(_as_list(v)), 1, 1),
+    "count": (_count, 1, 1),
+    "count-if": (_count_if, 2, 2),
+    "sum": (_sum, 1, 1),
+    "min": (_min, 1, 1),
+    "max": (_max, 1, 1),
+    "avg": (_avg, 1, 1),
+    "lookup": (_lookup, 3, 3),
+    "concat": (_concat, 1, 20),
+    "join": (_join, 2, 2),
+    "substr": (_substr, 2, 3),
+    "string-length": (lambda s: len(_text(s)), 1, 1),
+    "regex": (_regex, 2, 2),
+    "round": (_round, 1, 2),
+    "int": (_int, 1, 1),
+    "number": (_number, 1, 1),
+    "today": (_today, 0, 0),
+    "age": (_age, 1, 2),
+    "date": (_date, 1, 1),
+    "true": (lambda: True, 0, 0),
+    "false": (lambda: False, 0, 0),
+}
+LAZY_FUNCTIONS = {"if": (3, 3)}
+
+
+# --------------------------------------------------------------------------- compiler
+
+
+def compile_node(node: Node, resolve: Resolver) -> Compiled:
+    kind = node.kind
+    if kind in ("num", "str"):
+        const = node.value
+        return lambda data, row: const
+    if kind == "var":
+        return resolve(node.value)
+    if kind == "dot":
+        return resolve(".")
+    if kind == "neg":
+        inner = compile_node(node.args[0], resolve)
+
+        def neg(data: Data, row: Data | None) -> Value:
+            n = to_number(inner(data, row))
+            return None if n is None else -n
+
+        return neg
+    if kind == "op":
+        op = node.value
+        left = compile_node(node.args[0], resolve)
+        right = compile_node(node.args[1], resolve)
+        if op == "and":
+            return lambda data, row: truthy(left(data, row)) and truthy(right(data, row))
+        if op == "or":
+            return lambda data, row: truthy(left(data, row)) or truthy(right(data, row))
+        if op in ("=", "==", "!=", "<", "<=", ">", ">="):
+            return lambda data, row: _compare(op, left(data, row), right(data, row))
+        return lambda data, row: _arith(op, left(data, row), right(data, row))
+    if kind == "call":
+        name = node.value
+        args = [compile_node(a, resolve) for a in node.args]
+        if name in LAZY_FUNCTIONS:
+            lo, hi = LAZY_FUNCTIONS[name]
+            _check_arity(name, len(args), lo, hi)
+            cond, a, b = args
+
+            def if_(data: Data, row: Data | None) -> Value:
+                return a(data, row) if truthy(cond(data, row)) else b(data, row)
+
+            return if_
+        if name not in FUNCTIONS:
+            raise ExpressionError(
+                f"ไม่รู้จักฟังก์ชัน {name}()", f"unknown function {name}()"
+            )
+        fn, lo, hi = FUNCTIONS[name]
+        _check_arity(name, len(args), lo, hi)
+        if not args:
+            return lambda data, row: fn()
+        if len(args) == 1:
+            a0 = args[0]
+            return lambda data, row: fn(a0(data, row))
+        if len(args) == 2:
+            a0, a1 = args
+            return lambda data, row: fn(a0(data, row), a1(data, row))
+        return lambda data, row: fn(*[a(data, row) for a in args])
+    raise ExpressionError(f"นิพจน์ผิดรูปแบบ ({kind})", f"bad expression node {kind}")
+
+
+def _check_arity(name: str, n: int, lo: int, hi: int) -> None:
+    if not lo <= n <= hi:
+        want = str(lo) if lo == hi else f"{lo}–{hi}"
+        raise ExpressionError(
+            f"ฟังก์ชัน {name}() ต้องมีอาร์กิวเมนต์ {want} ตัว แต่ให้มา {n} ตัว",
+            f"{name}() takes {want} argument(s), got {n}",
+        )
+
+
+@dataclass
+class Expression:
+    """A parsed and compiled expression, ready to evaluate many times."""
+
+    source: str
+    tree: Node
+    fn: Compiled
+
+    @property
+    def variables(self) -> list[str]:
+        return variables(self.tree)
+
+    def __call__(self, data: Data, row: Data | None = None) -> Value:
+        try:
+            return self.fn(data, row)
+        except (TypeError, ValueError, OverflowError, re.error) as exc:
+            raise ExpressionError(
+                f"คำนวณนิพจน์ไม่ได้: {self.source}", f"cannot evaluate {self.source!r}: {exc}"
+            ) from exc
+
+
+def compile_expression(source: str, resolve: Resolver) -> Expression:
+    """Parse and compile; ``resolve(name)`` returns a getter for ``${name}`` or raises."""
+    tree = parse(source)
+    _check_regexes(tree)
+    return Expression(source, tree, compile_node(tree, resolve))
+
+
+def _check_regexes(node: Node) -> None:
+    if node.kind == "call" and node.value == "regex" and len(node.args) == 2:
+        pat = node.args[1]
+        if pat.kind == "str":
+            try:
+                re.compile(pat.value)
+            except re.error as exc:
+                raise ExpressionError(
+                    f"รูปแบบ regex ไม่ถูกต้อง: {pat.value}", f"bad regex {pat.value!r}: {exc}"
+                ) from exc
+    for a in node.args:
+        _check_regexes(a)
+
+
+def simple_resolver(values: dict[str, Any]) -> Resolver:
+    """A resolver over a flat dict (for tests and ad-hoc use)."""
+
+    def resolve(name: str) -> Compiled:
+        return lambda data, row: (data or values).get(name)
+
+    return resolve
+
+
+def evaluate(source: str, values: dict[str, Any]) -> Value:
+    """Evaluate an expression once over a flat dict of values."""
+    return compile_expression(source, simple_resolver(values))(values, None)
+
+

@@ -1,0 +1,26 @@
+"""Find the project's bundled files from source and from a frozen bundle."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+
+def root() -> Path:
+    """The folder holding ``forms/``, ``resources/`` and ``translations/``."""
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen)
+    return Path(__file__).resolve().parent.parent
+
+
+def path(*parts: str) -> Path:
+    return root().joinpath(*parts)
+
+
+def forms_dir() -> Path:
+    return path("forms")
+
+
+def fonts_dir() -> Path:
+    return path("resources", "fonts")

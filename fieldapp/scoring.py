@@ -1,0 +1,351 @@
+"""Scoring rubrics kept as data (``forms/scoring.yaml``).
+
+A rubric turns a household's answers into the five livelihood capitals (each 1.00–4.00), their
+mean, the household class (อยู่ลำบาก / อยู่ยาก / อยู่พอได้ / อยู่ดี by configurable bands), the TPMAP
+five-dimension deprivation flags and whether income per person is below the income line. Every
+score can explain itself: ``Rubric.explain(data)`` lists each indicator, the answers it read and the
+points it gave.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from fieldapp import expr
+from fieldapp.errors import ExpressionError, FormDefinitionError
+
+if TYPE_CHECKING:
+    from fieldapp.forms import Form
+
+CAPITALS = ("human", "physical", "financial", "natural", "social")
+DEFAULT_OUTPUTS = {
+    "mean": "cap_mean",
+    "class": "poverty_class",
+    "tpmap": "tpmap_flags",
+    "below_income_line": "below_income_line",
+    "income_per_capita": "income_per_capita",
+}
+RUBRIC_KEYS = {"form", "income_line", "class_bands", "capitals", "tpmap", "outputs"}
+
+
+@dataclass
+class Indicator:
+    id: str
+    label: dict[str, str]
+    value: expr.Expression | None
+    points: expr.Expression | None
+    bands: list[tuple[float, int]] = field(default_factory=list)
+    mapping: dict[str, int] = field(default_factory=dict)
+
+    def score(self, data: dict[str, Any]) -> tuple[Any, int | None]:
+        """(the value read, points 1–4) — points None when the indicator is not answered."""
+        try:
+            if self.points is not None:
+                value = self.value(data, None) if self.value is not None else None
+                p = expr.to_number(self.points(data, None))
+                if p is None:
+                    return value, None
+                return value, _clamp(p)
+            assert self.value is not None
+            value = self.value(data, None)
+        except ExpressionError:
+            return None, None
+        if expr.is_empty(value):
+            return value, None
+        if self.mapping:
+            key = expr._text(value)
+            return value, self.mapping.get(key)
+        n = expr.to_number(value)
+        if n is None:
+            return value, None
+        pts: int | None = None
+        for lower, points in self.bands:
+            if n >= lower:
+                pts = points
+        return value, pts
+
+    @property
+    def variables(self) -> list[str]:
+        names: list[str] = []
+        for e in (self.value, self.points):
+            if e is not None:
+                for v in e.variables:
+                    if v not in names:
+                        names.append(v)
+        return names
+
+
+def _clamp(p: float) -> int:
+    return int(max(1, min(4, round(p))))
+
+
+@dataclass
+class Capital:
+    id: str
+    field: str
+    label: dict[str, str]
+    indicators: list[Indicator]
+
+
+@dataclass
+class TpmapRule:
+    id: str
+    label: dict[str, str]
+    when: expr.Expression
+
+
+@dataclass
+class Dimension:
+    code: str
+    rules: list[TpmapRule]
+
+
+@dataclass
+class Rubric:
+    name: str
+    income_line: float
+    class_bands: list[tuple[str, float]]
+    capitals: list[Capital]
+    tpmap: list[Dimension]
+    outputs: dict[str, str]
+
+    def household_class(self, mean: float | None) -> str | None:
+        if mean is None:
+            return None
+        code: str | None = None
+        for c, lower in self.class_bands:
+            if mean >= lower - 1e-9:
+                code = c
+        return code or self.class_bands[0][0]
+
+    def apply(self, data: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        scores: list[float] = []
+        for cap in self.capitals:
+            pts = [p for _, p in (i.score(data) for i in cap.indicators) if p is not None]
+            s = round(sum(pts) / len(pts), 2) if pts else None
+            out[cap.field] = s
+            if s is not None:
+                scores.append(s)
+        mean = round(sum(scores) / len(scores), 2) if len(scores) == len(self.capitals) else None
+        out[self.outputs["mean"]] = mean
+        out[self.outputs["class"]] = self.household_class(mean)
+        flags = [d.code for d in self.tpmap if any(_hit(r, data) for r in d.rules)]
+        out[self.outputs["tpmap"]] = flags or None
+        ipc = expr.to_number(data.get(self.outputs["income_per_capita"]))
+        out[self.outputs["below_income_line"]] = None if ipc is None else ipc < self.income_line
+        return out
+
+    def explain(self, data: dict[str, Any]) -> dict[str, Any]:
+        """What produced each score, for the summary panel and the case report."""
+        capitals = []
+        for cap in self.capitals:
+            inds = []
+            for ind in cap.indicators:
+                value, pts = ind.score(data)
+                inds.append(
+                    {
+                        "id": ind.id,
+                        "label": ind.label,
+                        "value": value,
+                        "points": pts,
+                        "answers": {v: _read(data, v) for v in ind.variables},
+                    }
+                )
+            answered = [i["points"] for i in inds if i["points"] is not None]
+            capitals.append(
+                {
+                    "id": cap.id,
+                    "field": cap.field,
+                    "label": cap.label,
+                    "score": round(sum(answered) / len(answered), 2) if answered else None,
+                    "indicators": inds,
+                }
+            )
+        result = self.apply(data)
+        dims = []
+        for d in self.tpmap:
+            rules = [
+                {
+                    "id": r.id,
+                    "label": r.label,
+                    "hit": _hit(r, data),
+                    "answers": {v: _read(data, v) for v in r.when.variables},
+                }
+                for r in d.rules
+            ]
+            dims.append({"dimension": d.code, "deprived": any(r["hit"] for r in rules), "rules": rules})
+        return {
+            "capitals": capitals,
+            "mean": result[self.outputs["mean"]],
+            "class": result[self.outputs["class"]],
+            "class_bands": self.class_bands,
+            "tpmap": dims,
+            "income_per_capita": data.get(self.outputs["income_per_capita"]),
+            "income_line": self.income_line,
+            "below_income_line": result[self.outputs["below_income_line"]],
+        }
+
+
+def _hit(rule: TpmapRule, data: dict[str, Any]) -> bool:
+    try:
+        return expr.truthy(rule.when(data, None))
+    except ExpressionError:
+        return False
+
+
+def _read(data: dict[str, Any], name: str) -> Any:
+    head, _, tail = name.partition(".")
+    if tail:
+        return [r.get(tail) for r in data.get(head) or []]
+    return data.get(head)
+
+
+def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
+    from fieldapp.forms import _labels, make_resolver
+
+    source = path.name
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise FormDefinitionError(source, "", f"YAML error: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise FormDefinitionError(source, "", "expected a mapping of rubric names")
+    users = {f.scoring: f for f in forms.values() if f.scoring}
+    rubrics: dict[str, Rubric] = {}
+    for name, body in raw.items():
+        if not isinstance(body, dict):
+            raise FormDefinitionError(source, str(name), "a rubric must be a mapping")
+        unknown = set(body) - RUBRIC_KEYS
+        if unknown:
+            raise FormDefinitionError(source, str(name), f"unknown keys: {', '.join(sorted(unknown))}")
+        form_id = body.get("form")
+        form = forms.get(form_id) if form_id else users.get(name)
+        if form is None:
+            raise FormDefinitionError(source, str(name), "no form uses this rubric (set 'form:')")
+        resolve = make_resolver(form, None)
+
+        def compile_(src: Any, where: str) -> expr.Expression:
+            try:
+                return expr.compile_expression(str(src), resolve)
+            except ExpressionError as exc:
+                raise FormDefinitionError(source, where, exc.message_en) from exc
+
+        line = body.get("income_line")
+        if not isinstance(line, (int, float)) or isinstance(line, bool) or line <= 0:
+            raise FormDefinitionError(source, f"{name}.income_line", "must be a positive number")
+        bands_raw = body.get("class_bands")
+        if not isinstance(bands_raw, list) or not bands_raw:
+            raise FormDefinitionError(source, f"{name}.class_bands", "needs a list of {code, min}")
+        bands: list[tuple[str, float]] = []
+        for i, b in enumerate(bands_raw):
+            if not isinstance(b, dict) or "code" not in b or not isinstance(b.get("min"), (int, float)):
+                raise FormDefinitionError(source, f"{name}.class_bands[{i + 1}]", "needs code and min")
+            bands.append((str(b["code"]), float(b["min"])))
+        if [m for _, m in bands] != sorted(m for _, m in bands):
+            raise FormDefinitionError(source, f"{name}.class_bands", "bands must rise")
+        outputs = {**DEFAULT_OUTPUTS, **(body.get("outputs") or {})}
+        capitals: list[Capital] = []
+        for ci, c in enumerate(body.get("capitals") or []):
+            where = f"{name}.capitals[{ci + 1}]"
+            if not isinstance(c, dict) or c.get("id") not in CAPITALS:
+                raise FormDefinitionError(source, where, f"capital id must be one of {', '.join(CAPITALS)}")
+            indicators: list[Indicator] = []
+            for ii, ind in enumerate(c.get("indicators") or []):
+                w = f"{where}.{c['id']}.indicators[{ii + 1}]"
+                if not isinstance(ind, dict) or not isinstance(ind.get("id"), str):
+                    raise FormDefinitionError(source, w, "an indicator needs an id")
+                w = f"{name}.{c['id']}.{ind['id']}"
+                kinds = [k for k in ("points", "bands", "map") if k in ind]
+                if len(kinds) != 1:
+                    raise FormDefinitionError(source, w, "an indicator needs exactly one of points, bands, map")
+                if kinds[0] != "points" and "value" not in ind:
+                    raise FormDefinitionError(source, w, "bands and map need a 'value' expression")
+                bands_i: list[tuple[float, int]] = []
+                if "bands" in ind:
+                    for pair in ind["bands"]:
+                        if (
+                            not isinstance(pair, list)
+                            or len(pair) != 2
+                            or not isinstance(pair[0], (int, float))
+                            or pair[1] not in (1, 2, 3, 4)
+                        ):
+                            raise FormDefinitionError(source, w, "bands are [lower bound, points 1–4] pairs")
+                        bands_i.append((float(pair[0]), int(pair[1])))
+                mapping: dict[str, int] = {}
+                if "map" in ind:
+                    if not isinstance(ind["map"], dict):
+                        raise FormDefinitionError(source, w, "map is {code: points}")
+                    for k, v in ind["map"].items():
+                        if v not in (1, 2, 3, 4):
+                            raise FormDefinitionError(source, w, f"points for {k!r} must be 1–4")
+                        mapping[str(k) if not isinstance(k, bool) else ("true" if k else "false")] = int(v)
+                indicators.append(
+                    Indicator(
+                        id=ind["id"],
+                        label=_labels(ind.get("label"), source, w),
+                        value=compile_(ind["value"], w) if "value" in ind else None,
+                        points=compile_(ind["points"], w) if "points" in ind else None,
+                        bands=bands_i,
+                        mapping=mapping,
+                    )
+                )
+            if not indicators:
+                raise FormDefinitionError(source, where, "a capital needs indicators")
+            fld = c.get("field") or f"cap_{c['id']}"
+            capitals.append(Capital(c["id"], fld, _labels(c.get("label") or _CAP_LABELS[c["id"]], source, where), indicators))
+        if sorted(c.id for c in capitals) != sorted(CAPITALS):
+            raise FormDefinitionError(source, f"{name}.capitals", f"needs each of {', '.join(CAPITALS)} once")
+        dims: list[Dimension] = []
+        for di, d in enumerate(body.get("tpmap") or []):
+            where = f"{name}.tpmap[{di + 1}]"
+            if not isinstance(d, dict) or not isinstance(d.get("dimension"), str):
+                raise FormDefinitionError(source, where, "needs a dimension code")
+            rules = []
+            for ri, r in enumerate(d.get("rules") or []):
+                w = f"{where}.rules[{ri + 1}]"
+                if not isinstance(r, dict) or "when" not in r or "id" not in r:
+                    raise FormDefinitionError(source, w, "a rule needs id, label and when")
+                rules.append(TpmapRule(str(r["id"]), _labels(r.get("label"), source, w), compile_(r["when"], w)))
+            dims.append(Dimension(d["dimension"], rules))
+        rubric = Rubric(str(name), float(line), bands, capitals, dims, outputs)
+        _check_outputs(rubric, form, source)
+        rubrics[str(name)] = rubric
+    return rubrics
+
+
+_CAP_LABELS = {
+    "human": {"th": "ทุนมนุษย์", "en": "Human capital"},
+    "physical": {"th": "ทุนกายภาพ", "en": "Physical capital"},
+    "financial": {"th": "ทุนการเงิน", "en": "Financial capital"},
+    "natural": {"th": "ทุนธรรมชาติ", "en": "Natural capital"},
+    "social": {"th": "ทุนทางสังคม", "en": "Social capital"},
+}
+
+
+def capital_label(cap_id: str, lang: str = "th") -> str:
+    return _CAP_LABELS[cap_id][lang]
+
+
+def _check_outputs(rubric: Rubric, form: Form, source: str) -> None:
+    wanted = [c.field for c in rubric.capitals] + [
+        rubric.outputs[k] for k in ("mean", "class", "tpmap", "below_income_line")
+    ]
+    for name in wanted:
+        f = form.fields.get(name)
+        if f is None or f.type != "calculated" or not f.scored:
+            raise FormDefinitionError(
+                source, f"{rubric.name}.outputs",
+                f"form {form.id!r} needs a calculated field {name!r} with scored: true",
+            )
+    if rubric.outputs["income_per_capita"] not in form.fields:
+        raise FormDefinitionError(source, f"{rubric.name}.outputs", f"no field {rubric.outputs['income_per_capita']!r}")
+    if form.fields[rubric.outputs["class"]].choices:
+        codes = {c.code for c in form.fields[rubric.outputs["class"]].choices}
+        missing = [c for c, _ in rubric.class_bands if c not in codes]
+        if missing:
+            raise FormDefinitionError(source, f"{rubric.name}.class_bands", f"codes not in the class choices: {missing}")

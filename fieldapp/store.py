@@ -1,0 +1,975 @@
+"""The local store: one SQLite file per laptop, through sqlite-utils.
+
+* WAL journal, ``synchronous=FULL``, foreign keys on, a busy timeout.
+* Numbered migrations (``fieldapp.migrations``) run when the store opens.
+* One table per form with typed columns generated from the form definition, and one child table
+  per repeat group (``household__members`` …). New questions add columns; nothing is dropped.
+* Every record carries its UUID, form id and version, created/updated at and by, the device id,
+  and the sync bookkeeping: the server revision it was last synced at, the synced content (the
+  base of a three-way merge), a dirty marker and a tombstone.
+* One write path for everyone (``save`` / ``save_many``): validate against the form definition,
+  then write the record, its repeat rows and its search entry in one transaction. Invalid data is
+  never written, partly or wholly.
+* Thai search: FTS5 with the trigram tokenizer; queries shorter than three characters use LIKE.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import getpass
+import json
+import os
+import re
+import sqlite3
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from fieldapp import collate, geo, migrations, thai
+from fieldapp.errors import NotFoundError, Problem, StoreError, ValidationError
+from fieldapp.forms import Field, Form, FormSet, default_forms
+
+META_COLUMNS: list[tuple[str, str]] = [
+    ("id", "TEXT PRIMARY KEY"),
+    ("form_id", "TEXT NOT NULL"),
+    ("form_version", "TEXT NOT NULL"),
+    ("created_at", "TEXT NOT NULL"),
+    ("created_by", "TEXT NOT NULL"),
+    ("updated_at", "TEXT NOT NULL"),
+    ("updated_by", "TEXT NOT NULL"),
+    ("device_id", "TEXT NOT NULL"),
+    ("server_rev", "INTEGER"),
+    ("base", "TEXT"),
+    ("dirty", "INTEGER NOT NULL DEFAULT 1"),
+    ("deleted", "INTEGER NOT NULL DEFAULT 0"),
+    ("deleted_at", "TEXT"),
+    ("deleted_by", "TEXT"),
+    ("conflict", "TEXT"),
+    ("title_sort", "TEXT"),
+]
+META_NAMES = [name for name, _ in META_COLUMNS]
+CHILD_META = [("id", "TEXT PRIMARY KEY"), ("parent_id", "TEXT NOT NULL"), ("position", "INTEGER NOT NULL")]
+BATCH_SIZE = 500
+
+ProgressCallback = Callable[[int, int], None]
+CancelCallback = Callable[[], bool]
+
+
+def now_iso() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+
+
+def default_db_path() -> Path:
+    """``FIELDAPP_DB``, else ``fieldapp.db`` in the user's data folder."""
+    env = os.environ.get("FIELDAPP_DB")
+    if env:
+        return Path(env)
+    if os.name == "nt":
+        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
+    else:
+        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "fieldapp" / "fieldapp.db"
+
+
+@dataclass
+class Record:
+    id: str
+    form_id: str
+    form_version: str
+    data: dict[str, Any]
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+    device_id: str
+    server_rev: int | None = None
+    base: dict[str, Any] | None = None
+    dirty: bool = True
+    deleted: bool = False
+    conflict: Any = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "form": self.form_id,
+            "version": self.form_version,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+            "updated_at": self.updated_at,
+            "updated_by": self.updated_by,
+            "device_id": self.device_id,
+            "server_rev": self.server_rev,
+            "dirty": self.dirty,
+            "deleted": self.deleted,
+            "data": self.data,
+        }
+
+
+@dataclass
+class Duplicate:
+    """A national ID that also appears on another record (flagged, never merged)."""
+
+    path: str
+    national_id: str
+    other_form: str
+    other_record: str
+    other_title: str
+
+    def message(self) -> str:
+        return (
+            f"เลขประจำตัวประชาชน {thai.mask_national_id(self.national_id)} ซ้ำกับ "
+            f"{self.other_title or self.other_record} (รหัส {self.other_record})"
+        )
+
+
+@dataclass
+class SaveResult:
+    record: Record
+    created: bool
+    warnings: list[Duplicate] = field(default_factory=list)
+
+
+@dataclass
+class Batch:
+    """Result of ``save_many``: what was written and, per input index, what was wrong."""
+
+    saved: list[SaveResult] = field(default_factory=list)
+    errors: dict[int, list[Problem]] = field(default_factory=dict)
+
+
+class Store:
+    """The laptop's database. Open one per thread; close it when done."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        forms: FormSet | None = None,
+        user: str | None = None,
+        create: bool = True,
+    ) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise StoreError(
+                f"ไม่พบฐานข้อมูล {self.path}", f"database {self.path} does not exist"
+            )
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.forms = forms or default_forms()
+        self.user = user or os.environ.get("FIELDAPP_USER") or _os_user()
+        try:
+            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0)
+            conn.execute("PRAGMA busy_timeout = 10000")
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA schema_version").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(
+                f"เปิดฐานข้อมูล {self.path.name} ไม่ได้: ไฟล์อาจเสียหายหรือไม่ใช่ฐานข้อมูลของโปรแกรม",
+                f"cannot open database {self.path}: {exc}",
+            ) from exc
+        if mode.lower() != "wal" and str(self.path) != ":memory:":
+            raise StoreError("ฐานข้อมูลไม่รองรับโหมด WAL", f"WAL journal not available ({mode})")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        try:
+            migrations.apply(self.db)
+            self._ensure_form_tables()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(
+                f"ปรับปรุงโครงสร้างฐานข้อมูล {self.path.name} ไม่ได้",
+                f"cannot migrate database {self.path}: {exc}",
+            ) from exc
+        self.device_id = self._meta_get("device_id") or self._init_device()
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        with self.db.atomic():
+            yield
+
+    def _meta_get(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
+        return None if row is None else str(row[0])
+
+    def _meta_set(self, key: str, value: str) -> None:
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [key, value],
+        )
+
+    def _init_device(self) -> str:
+        device = str(uuid.uuid4())
+        with self.transaction():
+            self._meta_set("device_id", device)
+            self._meta_set("created_at", now_iso())
+        return device
+
+    def _ensure_form_tables(self) -> None:
+        """Create or extend one table per form and one per repeat (columns are only added)."""
+        fingerprint = json.dumps(
+            {f.id: [f.version, f.columns(), {r.id: _child_columns(r) for r in f.repeats()}]
+             for f in self.forms},
+            sort_keys=True,
+        )
+        if self.db["meta"].exists():
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'form_schema'").fetchone()
+            if row and row[0] == fingerprint:
+                return
+        with self.transaction():
+            for form in self.forms:
+                self._ensure_table(form.table, META_COLUMNS, form.columns())
+                t = form.table
+                area = form.area_field
+                self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_title_sort] ON [{t}](title_sort)")
+                self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_updated] ON [{t}](updated_at)")
+                self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_dirty] ON [{t}](dirty) WHERE dirty = 1")
+                if area:
+                    self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_area] ON [{t}]([{area}])")
+                for f in form.fields.values():
+                    if f.type == "reference":
+                        self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_{f.id}] ON [{t}]([{f.id}])")
+                for rep in form.repeats():
+                    ct = form.child_table(rep)
+                    self._ensure_table(
+                        ct,
+                        [*CHILD_META[:1], ("parent_id", f"TEXT NOT NULL REFERENCES [{t}](id) ON DELETE CASCADE"),
+                         CHILD_META[2]],
+                        _child_columns(rep),
+                    )
+                    self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{ct}_parent] ON [{ct}](parent_id, position)")
+                    for c in rep.fields:
+                        if c.type in ("national_id", "reference"):
+                            self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{ct}_{c.id}] ON [{ct}]([{c.id}])")
+            self._meta_set("form_schema", fingerprint)
+
+    def _ensure_table(self, name: str, meta: list[tuple[str, str]], cols: list[tuple[str, str]]) -> None:
+        if not self.db[name].exists():
+            body = ", ".join(f"[{n}] {t}" for n, t in [*meta, *cols])
+            self.conn.execute(f"CREATE TABLE [{name}] ({body})")
+            return
+        existing = {c.name for c in self.db.table(name).columns}
+        for n, t in cols:
+            if n not in existing:
+                self.conn.execute(f"ALTER TABLE [{name}] ADD COLUMN [{n}] {t}")
+
+    # ------------------------------------------------------------------ writing
+
+    def form(self, form_id: str) -> Form:
+        return self.forms[form_id]
+
+    def save(
+        self,
+        form_id: str,
+        data: dict[str, Any],
+        *,
+        record_id: str | None = None,
+        user: str | None = None,
+        partial_ok: bool = False,
+        check_refs: bool = True,
+    ) -> SaveResult:
+        """Validate and write one record (create or update). Raises ValidationError."""
+        batch = self.save_many(
+            form_id, [(record_id, data)], user=user, partial_ok=partial_ok, check_refs=check_refs
+        )
+        if batch.errors:
+            raise ValidationError.from_problems(batch.errors[0])
+        return batch.saved[0]
+
+    def save_many(
+        self,
+        form_id: str,
+        items: Iterable[tuple[str | None, dict[str, Any]]],
+        *,
+        user: str | None = None,
+        partial_ok: bool = False,
+        check_refs: bool = True,
+        all_or_nothing: bool = True,
+        progress: ProgressCallback | None = None,
+        cancel: CancelCallback | None = None,
+        total: int | None = None,
+        batch_size: int = BATCH_SIZE,
+        audit_action: str | None = None,
+    ) -> Batch:
+        """Validate and write many records; each batch of ``batch_size`` in one transaction.
+
+        With ``all_or_nothing`` (the default) any invalid record stops the whole call before
+        anything is written. Otherwise valid records are written and invalid ones reported in
+        ``Batch.errors`` by input index. ``cancel`` is checked between batches.
+        """
+        form = self.form(form_id)
+        who = user or self.user
+        result = Batch()
+        pending: list[tuple[int, str | None, dict[str, Any]]] = []
+        done = 0
+        if all_or_nothing:
+            items = list(items)
+            total = len(items)
+            # validate everything first: nothing is written if any record is invalid
+            cleaned: list[tuple[int, str | None, dict[str, Any]]] = []
+            for i, (rid, raw) in enumerate(items):
+                doc, problems = form.validate(raw, partial_ok=partial_ok)
+                problems += self._record_problems(form, doc, rid, check_refs)
+                if problems:
+                    result.errors[i] = problems
+                else:
+                    cleaned.append((i, rid, doc))
+            if result.errors:
+                return result
+            for start in range(0, len(cleaned), batch_size):
+                if cancel and cancel():
+                    break
+                chunk = cleaned[start : start + batch_size]
+                with self.transaction():
+                    result.saved.extend(self._write(form, chunk, who, audit_action))
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+            return result
+        for i, (rid, raw) in enumerate(items):
+            doc, problems = form.validate(raw, partial_ok=partial_ok)
+            problems += self._record_problems(form, doc, rid, check_refs)
+            if problems:
+                result.errors[i] = problems
+            else:
+                pending.append((i, rid, doc))
+            if len(pending) >= batch_size:
+                if cancel and cancel():
+                    return result
+                with self.transaction():
+                    result.saved.extend(self._write(form, pending, who, audit_action))
+                done += len(pending)
+                pending = []
+                if progress:
+                    progress(done, total or 0)
+        if pending and not (cancel and cancel()):
+            with self.transaction():
+                result.saved.extend(self._write(form, pending, who, audit_action))
+            done += len(pending)
+            if progress:
+                progress(done, total or done)
+        return result
+
+    def _record_problems(
+        self, form: Form, doc: dict[str, Any], record_id: str | None, check_refs: bool
+    ) -> list[Problem]:
+        problems: list[Problem] = []
+        if record_id is not None:
+            try:
+                uuid.UUID(str(record_id))
+            except ValueError:
+                problems.append(Problem("id", "รหัสระเบียนไม่ถูกต้อง", "record id must be a UUID", "type"))
+        for rep in form.repeats():
+            for c in rep.fields:
+                if c.type != "national_id":
+                    continue
+                seen: dict[str, int] = {}
+                for i, row in enumerate(doc.get(rep.id) or []):
+                    nid = row.get(c.id)
+                    if not nid:
+                        continue
+                    if nid in seen:
+                        problems.append(
+                            Problem(
+                                f"{rep.id}[{i + 1}].{c.id}",
+                                f"เลขประจำตัวประชาชน {thai.mask_national_id(nid)} ซ้ำกับสมาชิกลำดับที่ "
+                                f"{seen[nid] + 1} ในครัวเรือนเดียวกัน",
+                                f"national ID repeated within the record (row {seen[nid] + 1})",
+                                "duplicate",
+                            )
+                        )
+                    else:
+                        seen[nid] = i
+        if check_refs:
+            problems += self._reference_problems(form, doc)
+        return problems
+
+    def _reference_problems(self, form: Form, doc: dict[str, Any]) -> list[Problem]:
+        problems: list[Problem] = []
+
+        def check(f: Field, value: Any, path: str) -> None:
+            if not value:
+                return
+            target, _, rep = (f.ref or "").partition(".")
+            tform = self.forms[target]
+            if rep:
+                sql = (
+                    f"SELECT 1 FROM [{tform.child_table(rep)}] c JOIN [{tform.table}] p ON p.id = c.parent_id "
+                    "WHERE c.id = ? AND p.deleted = 0"
+                )
+            else:
+                sql = f"SELECT 1 FROM [{tform.table}] WHERE id = ? AND deleted = 0"
+            if self.conn.execute(sql, [value]).fetchone() is None:
+                problems.append(
+                    Problem(path, f"{f.label_for('th')}: ไม่พบระเบียนที่อ้างถึง", f"{f.id}: referenced record not found",
+                            "reference")
+                )
+
+        for f in form.fields.values():
+            if f.type == "reference":
+                check(f, doc.get(f.id), f.id)
+            elif f.type == "repeat":
+                for c in f.fields:
+                    if c.type == "reference":
+                        for i, row in enumerate(doc.get(f.id) or []):
+                            check(c, row.get(c.id), f"{f.id}[{i + 1}].{c.id}")
+        return problems
+
+    def _write(
+        self,
+        form: Form,
+        items: list[tuple[int, str | None, dict[str, Any]]],
+        user: str,
+        audit_action: str | None,
+    ) -> list[SaveResult]:
+        """Write validated documents; the caller holds the transaction."""
+        ts = now_iso()
+        t = form.table
+        cols = form.columns()
+        field_names = [n for n, _ in cols]
+        all_cols = ["id", "form_id", "form_version", "created_at", "created_by", "updated_at",
+                    "updated_by", "device_id", "dirty", "title_sort", *field_names]
+        placeholders = ", ".join("?" for _ in all_cols)
+        update_cols = [c for c in all_cols if c not in ("id", "created_at", "created_by")]
+        sql = (
+            f"INSERT INTO [{t}] ({', '.join(f'[{c}]' for c in all_cols)}) VALUES ({placeholders}) "
+            f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'[{c}] = excluded.[{c}]' for c in update_cols)}, "
+            "deleted = 0, deleted_at = NULL, deleted_by = NULL"
+        )
+        ids = [rid for _, rid, _ in items if rid]
+        existing: dict[str, tuple[str, str, int]] = {}
+        for chunk in _chunks(ids, 500):
+            q = f"SELECT id, created_at, created_by, deleted FROM [{t}] WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.conn.execute(q, chunk):
+                existing[row[0]] = (row[1], row[2], row[3])
+        rows: list[list[Any]] = []
+        child_rows: dict[str, list[list[Any]]] = {rep.id: [] for rep in form.repeats()}
+        results: list[SaveResult] = []
+        audit: list[list[Any]] = []
+        for _, rid, doc in items:
+            record_id = str(uuid.UUID(rid)) if rid else str(uuid.uuid4())
+            prior = existing.get(record_id)
+            created_at, created_by = (prior[0], prior[1]) if prior else (ts, user)
+            title = doc.get(form.title_field) if form.title_field else None
+            rows.append([record_id, form.id, form.version, created_at, created_by, ts, user,
+                         self.device_id, 1, collate.sort_key(expr_text(title)),
+                         *_field_values(form.fields.values(), doc)])
+            for rep in form.repeats():
+                for pos, r in enumerate(doc.get(rep.id) or []):
+                    child_rows[rep.id].append([r["id"], record_id, pos, *_field_values(rep.fields, r)])
+            record = Record(record_id, form.id, form.version, doc, created_at, created_by, ts, user,
+                            self.device_id)
+            results.append(SaveResult(record, prior is None))
+            audit.append([ts, user, self.device_id, audit_action or ("create" if prior is None else "update"),
+                          form.id, record_id, None])
+        self.conn.executemany(sql, rows)
+        updated_ids = [r.record.id for r in results if not r.created]
+        for rep in form.repeats():
+            ct = form.child_table(rep)
+            for chunk in _chunks(updated_ids, 500):
+                self.conn.execute(f"DELETE FROM [{ct}] WHERE parent_id IN ({','.join('?' * len(chunk))})", chunk)
+            names = ["id", "parent_id", "position", *[n for n, _ in _child_columns(rep)]]
+            if child_rows[rep.id]:
+                self.conn.executemany(
+                    f"INSERT INTO [{ct}] ({', '.join(f'[{n}]' for n in names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    child_rows[rep.id],
+                )
+        self._index(form, [(r.record.id, r.record.data) for r in results])
+        self.conn.executemany(
+            "INSERT INTO audit_log(at, user, device_id, action, form_id, record_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            audit,
+        )
+        for r in results:
+            r.warnings = self.duplicates_for(form, r.record.id, r.record.data)
+        return results
+
+    def _index(self, form: Form, docs: list[tuple[str, dict[str, Any]]]) -> None:
+        if not form.search:
+            return
+        ids = [rid for rid, _ in docs]
+        known: dict[str, int] = {}
+        for chunk in _chunks(ids, 500):
+            q = f"SELECT record_id, rowid FROM search_doc WHERE record_id IN ({','.join('?' * len(chunk))})"
+            known.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
+        if known:
+            self.conn.executemany("DELETE FROM search_fts WHERE rowid = ?", [[v] for v in known.values()])
+        new = [[form.id, rid] for rid in ids if rid not in known]
+        if new:
+            self.conn.executemany("INSERT INTO search_doc(form_id, record_id) VALUES (?, ?)", new)
+            for chunk in _chunks([rid for _, rid in new], 500):
+                q = f"SELECT record_id, rowid FROM search_doc WHERE record_id IN ({','.join('?' * len(chunk))})"
+                known.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
+        self.conn.executemany(
+            "INSERT INTO search_fts(rowid, body) VALUES (?, ?)",
+            [[known[rid], search_body(form, doc)] for rid, doc in docs],
+        )
+
+    def delete(self, form_id: str, record_id: str, *, user: str | None = None) -> None:
+        """Tombstone a record: it disappears from lists and search but its row stays."""
+        form = self.form(form_id)
+        who = user or self.user
+        ts = now_iso()
+        with self.transaction():
+            cur = self.conn.execute(
+                f"UPDATE [{form.table}] SET deleted = 1, deleted_at = ?, deleted_by = ?, dirty = 1, "
+                "updated_at = ?, updated_by = ? WHERE id = ? AND deleted = 0",
+                [ts, who, ts, who, record_id],
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"ไม่พบระเบียน {record_id}", f"no {form_id} record {record_id}")
+            row = self.conn.execute("SELECT rowid FROM search_doc WHERE record_id = ?", [record_id]).fetchone()
+            if row:
+                self.conn.execute("DELETE FROM search_fts WHERE rowid = ?", [row[0]])
+                self.conn.execute("DELETE FROM search_doc WHERE rowid = ?", [row[0]])
+            self.audit("delete", form_id, record_id, user=who)
+
+    def audit(self, action: str, form_id: str | None = None, record_id: str | None = None,
+              detail: Any = None, *, user: str | None = None) -> None:
+        self.conn.execute(
+            "INSERT INTO audit_log(at, user, device_id, action, form_id, record_id, detail) VALUES (?,?,?,?,?,?,?)",
+            [now_iso(), user or self.user, self.device_id, action, form_id, record_id,
+             None if detail is None else json.dumps(detail, ensure_ascii=False)],
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, form_id: str, record_id: str, *, include_deleted: bool = False) -> Record:
+        form = self.form(form_id)
+        cur = self.conn.execute(f"SELECT * FROM [{form.table}] WHERE id = ?", [record_id])
+        names = [d[0] for d in cur.description]
+        row = cur.fetchone()
+        if row is None or (row[names.index("deleted")] and not include_deleted):
+            raise NotFoundError(f"ไม่พบระเบียน {record_id}", f"no {form_id} record {record_id}")
+        values = dict(zip(names, row, strict=True))
+        data = _doc_from_columns(form.fields.values(), values)
+        for rep in form.repeats():
+            ccur = self.conn.execute(
+                f"SELECT * FROM [{form.child_table(rep)}] WHERE parent_id = ? ORDER BY position", [record_id]
+            )
+            cnames = [d[0] for d in ccur.description]
+            data[rep.id] = [
+                {"id": r[0], **_doc_from_columns(rep.fields, dict(zip(cnames, r, strict=True)))} for r in ccur
+            ]
+        return Record(
+            id=values["id"], form_id=form.id, form_version=values["form_version"], data=data,
+            created_at=values["created_at"], created_by=values["created_by"],
+            updated_at=values["updated_at"], updated_by=values["updated_by"],
+            device_id=values["device_id"], server_rev=values["server_rev"],
+            base=json.loads(values["base"]) if values["base"] else None,
+            dirty=bool(values["dirty"]), deleted=bool(values["deleted"]),
+            conflict=json.loads(values["conflict"]) if values["conflict"] else None,
+        )
+
+    def _where(
+        self, form: Form, *, search: str | None, area: str | Iterable[str] | None,
+        filters: dict[str, Any] | None, include_deleted: bool,
+    ) -> tuple[str, list[Any]]:
+        clauses: list[str] = [] if include_deleted else ["deleted = 0"]
+        params: list[Any] = []
+        if area:
+            codes = [area] if isinstance(area, str) else list(area)
+            if not form.area_field:
+                raise ValidationError("แบบฟอร์มนี้ไม่มีพื้นที่", f"form {form.id} has no area field")
+            parts = []
+            for code in codes:
+                c = geo.check_area_code(code)
+                parts.append(f"([{form.area_field}] >= ? AND [{form.area_field}] < ?)")
+                params += [c, c + ":"]
+            clauses.append("(" + " OR ".join(parts) + ")")
+        if search and search.strip():
+            sub, sparams = self._search_sql(search, form.id)
+            if sub is None:
+                clauses.append("0")
+            else:
+                clauses.append(f"id IN ({sub})")
+                params += sparams
+        for key, value in (filters or {}).items():
+            if key in ("dirty", "deleted"):
+                clauses.append(f"[{key}] = ?")
+                params.append(1 if value else 0)
+                continue
+            try:
+                f = form.field_at(key)
+            except KeyError:
+                raise ValidationError(f"ไม่มีข้อคำถาม {key}", f"unknown filter field {key!r}") from None
+            if f.parent is not None or not f.stores_value or f.value_type == "geopoint":
+                raise ValidationError(f"กรองด้วย {key} ไม่ได้", f"cannot filter by {key!r}")
+            if value is None:
+                clauses.append(f"[{key}] IS NULL")
+            elif f.value_type == "select_multiple":
+                clauses.append(f"EXISTS (SELECT 1 FROM json_each([{key}]) WHERE value = ?)")
+                params.append(str(value))
+            elif isinstance(value, (list, tuple)):
+                clauses.append(f"[{key}] IN ({','.join('?' * len(value))})")
+                params += [_sql_value(v) for v in value]
+            else:
+                clauses.append(f"[{key}] = ?")
+                params.append(_sql_value(value))
+        return (" AND ".join(clauses) or "1"), params
+
+    def list(
+        self,
+        form_id: str,
+        *,
+        search: str | None = None,
+        area: str | Iterable[str] | None = None,
+        filters: dict[str, Any] | None = None,
+        columns: list[str] | None = None,
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int | None = 50,
+        offset: int = 0,
+        include_deleted: bool = False,
+    ) -> list[dict[str, Any]]:
+        """Rows for a list view: id, the form's list columns (or ``columns``) and sync state."""
+        form = self.form(form_id)
+        where, params = self._where(form, search=search, area=area, filters=filters,
+                                    include_deleted=include_deleted)
+        wanted = columns or form.list_columns
+        col_sql = []
+        for name in wanted:
+            f = form.field_at(name)
+            if f.parent is not None:
+                raise ValidationError(f"แสดง {name} ในรายการไม่ได้", f"cannot list repeat field {name!r}")
+            col_sql += [f"[{c}]" for c, _ in f.columns()]
+        order = self._order_sql(form, order_by, descending)
+        sql = (
+            f"SELECT id, {', '.join(col_sql + ['dirty', 'deleted', 'updated_at', 'conflict IS NOT NULL'])} "
+            f"FROM [{form.table}] WHERE {where} ORDER BY {order}"
+        )
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [int(limit), int(offset)]
+        out = []
+        fields = [form.field_at(n) for n in wanted]
+        for row in self.conn.execute(sql, params):
+            values = dict(zip(["id", *[c.strip("[]") for c in col_sql], "dirty", "deleted", "updated_at",
+                               "has_conflict"], row, strict=True))
+            item = {"id": values["id"], **_doc_from_columns(fields, values)}
+            item["_dirty"] = bool(values["dirty"])
+            item["_deleted"] = bool(values["deleted"])
+            item["_conflict"] = bool(values["has_conflict"])
+            item["_updated_at"] = values["updated_at"]
+            out.append(item)
+        return out
+
+    def ids(self, form_id: str, **kwargs: Any) -> list[str]:
+        """Just the ids, in list order (for views that fetch rows page by page)."""
+        form = self.form(form_id)
+        order_by = kwargs.pop("order_by", None)
+        descending = kwargs.pop("descending", False)
+        where, params = self._where(form, search=kwargs.get("search"), area=kwargs.get("area"),
+                                    filters=kwargs.get("filters"), include_deleted=kwargs.get("include_deleted", False))
+        sql = f"SELECT id FROM [{form.table}] WHERE {where} ORDER BY {self._order_sql(form, order_by, descending)}"
+        return [r[0] for r in self.conn.execute(sql, params)]
+
+    def _order_sql(self, form: Form, order_by: str | None, descending: bool) -> str:
+        direction = "DESC" if descending else "ASC"
+        if order_by in (None, "", form.title_field):
+            return f"title_sort {direction}, id"
+        if order_by in ("updated_at", "created_at"):
+            return f"[{order_by}] {direction}, id"
+        try:
+            f = form.field_at(order_by)
+        except KeyError:
+            raise ValidationError(f"เรียงตาม {order_by} ไม่ได้", f"cannot sort by {order_by!r}") from None
+        if f.parent is not None or not f.columns():
+            raise ValidationError(f"เรียงตาม {order_by} ไม่ได้", f"cannot sort by {order_by!r}")
+        return f"[{f.columns()[0][0]}] {direction}, id"
+
+    def count(
+        self, form_id: str, *, search: str | None = None, area: str | Iterable[str] | None = None,
+        filters: dict[str, Any] | None = None, include_deleted: bool = False,
+    ) -> int:
+        form = self.form(form_id)
+        where, params = self._where(form, search=search, area=area, filters=filters,
+                                    include_deleted=include_deleted)
+        return int(self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE {where}", params).fetchone()[0])
+
+    # ------------------------------------------------------------------ search
+
+    def _search_sql(self, text: str, form_id: str | None) -> tuple[str | None, list[Any]]:
+        """SQL selecting matching record ids, or (None, []) when the query can match nothing."""
+        terms = search_terms(text)
+        if not terms:
+            return None, []
+        long_terms = [t for t in terms if len(t) >= 3]
+        short_terms = [t for t in terms if len(t) < 3]
+        clauses: list[str] = []
+        params: list[Any] = []
+        if long_terms:
+            clauses.append("search_fts MATCH ?")
+            params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
+        for t in short_terms:
+            clauses.append("body LIKE ? ESCAPE '\\'")
+            params.append("%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+        sql = (
+            "SELECT d.record_id FROM search_doc d WHERE d.rowid IN "
+            f"(SELECT rowid FROM search_fts WHERE {' AND '.join(clauses)})"
+        )
+        if form_id:
+            sql += " AND d.form_id = ?"
+            params.append(form_id)
+        return sql, params
+
+    def search(self, text: str, *, form_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Records of any form matching ``text``: form, id and title."""
+        sub, params = self._search_sql(text, form_id)
+        if sub is None:
+            return []
+        found: list[dict[str, Any]] = []
+        pairs = self.conn.execute(
+            f"SELECT d.form_id, d.record_id FROM search_doc d WHERE d.record_id IN ({sub}) LIMIT ?",
+            [*params, limit],
+        ).fetchall()
+        for fid, rid in pairs:
+            form = self.form(fid)
+            title = None
+            if form.title_field:
+                row = self.conn.execute(f"SELECT [{form.title_field}] FROM [{form.table}] WHERE id = ?",
+                                        [rid]).fetchone()
+                title = row[0] if row else None
+            found.append({"form": fid, "id": rid, "title": title})
+        return found
+
+    # ------------------------------------------------------------------ duplicates
+
+    def duplicates_for(self, form: Form, record_id: str, doc: dict[str, Any]) -> list[Duplicate]:
+        """National IDs in ``doc`` that also appear on another live record."""
+        found: list[Duplicate] = []
+        for rep in form.repeats():
+            for c in rep.fields:
+                if c.type != "national_id":
+                    continue
+                for i, row in enumerate(doc.get(rep.id) or []):
+                    nid = row.get(c.id)
+                    if not nid:
+                        continue
+                    title_col = f"p.[{form.title_field}]" if form.title_field else "NULL"
+                    q = (
+                        f"SELECT p.id, {title_col} FROM [{form.child_table(rep)}] c "
+                        f"JOIN [{form.table}] p ON p.id = c.parent_id "
+                        f"WHERE c.[{c.id}] = ? AND c.parent_id != ? AND p.deleted = 0"
+                    )
+                    for other_id, title in self.conn.execute(q, [nid, record_id]):
+                        found.append(Duplicate(f"{rep.id}[{i + 1}].{c.id}", nid, form.id, other_id, title or ""))
+        return found
+
+    def duplicate_ids(self) -> list[dict[str, Any]]:
+        """Every national ID found on more than one live record."""
+        out: list[dict[str, Any]] = []
+        for form in self.forms:
+            for rep in form.repeats():
+                for c in rep.fields:
+                    if c.type != "national_id":
+                        continue
+                    q = (
+                        f"SELECT c.[{c.id}], group_concat(DISTINCT p.id) FROM [{form.child_table(rep)}] c "
+                        f"JOIN [{form.table}] p ON p.id = c.parent_id WHERE p.deleted = 0 AND c.[{c.id}] IS NOT NULL "
+                        f"GROUP BY c.[{c.id}] HAVING count(DISTINCT p.id) > 1"
+                    )
+                    for nid, ids in self.conn.execute(q):
+                        out.append({"form": form.id, "national_id": nid, "records": ids.split(",")})
+        return out
+
+    # ------------------------------------------------------------------ summaries
+
+    def stats(self, *, area: str | None = None) -> dict[str, Any]:
+        """Counts per form, household class and area, and what is waiting to sync."""
+        out: dict[str, Any] = {"forms": {}, "areas": {}}
+        for form in self.forms:
+            where, params = self._where(form, search=None, area=area, filters=None, include_deleted=False)
+            t = form.table
+            n = self.conn.execute(f"SELECT count(*) FROM [{t}] WHERE {where}", params).fetchone()[0]
+            unsynced = self.conn.execute(
+                f"SELECT count(*) FROM [{t}] WHERE dirty = 1 AND {where}", params
+            ).fetchone()[0]
+            entry: dict[str, Any] = {"records": n, "unsynced": unsynced}
+            for rep in form.repeats():
+                entry[rep.id] = self.conn.execute(
+                    f"SELECT count(*) FROM [{form.child_table(rep)}] c JOIN [{t}] p ON p.id = c.parent_id "
+                    f"WHERE {where.replace('deleted', 'p.deleted')}",
+                    params,
+                ).fetchone()[0]
+            if "poverty_class" in form.fields:
+                entry["by_class"] = {
+                    (k or "none"): v for k, v in self.conn.execute(
+                        f"SELECT poverty_class, count(*) FROM [{t}] WHERE {where} GROUP BY 1 ORDER BY 1", params)
+                }
+            if "tpmap_target" in form.fields:
+                entry["tpmap_target"] = self.conn.execute(
+                    f"SELECT count(*) FROM [{t}] WHERE tpmap_target = 1 AND {where}", params).fetchone()[0]
+            if form.area_field:
+                entry["by_province"] = {
+                    k: v for k, v in self.conn.execute(
+                        f"SELECT substr([{form.area_field}], 1, 2), count(*) FROM [{t}] WHERE {where} "
+                        "GROUP BY 1 ORDER BY 1", params)
+                    if k
+                }
+            out["forms"][form.id] = entry
+        for form in self.forms:
+            for code in out["forms"][form.id].get("by_province", {}):
+                if code not in out["areas"]:
+                    try:
+                        out["areas"][code] = geo.area(code).name_th
+                    except NotFoundError:
+                        out["areas"][code] = code
+        return out
+
+    def check(self) -> list[str]:
+        """Integrity problems (empty when the database is sound)."""
+        problems: list[str] = []
+        res = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
+        if res != ["ok"]:
+            problems += [f"integrity: {r}" for r in res]
+        for row in self.conn.execute("PRAGMA foreign_key_check"):
+            problems.append(f"foreign key: table {row[0]} rowid {row[1]} points to missing {row[2]}")
+        live = 0
+        for form in self.forms:
+            if form.search:
+                live += self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE deleted = 0").fetchone()[0]
+        indexed = self.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
+        fts = self.conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
+        if not live == indexed == fts:
+            problems.append(f"search index: {live} searchable records, {indexed} indexed, {fts} in FTS")
+        for form in self.forms:
+            for f in form._order:
+                if f.type != "reference":
+                    continue
+                target, _, rep = (f.ref or "").partition(".")
+                tform = self.forms[target]
+                ttable = tform.child_table(rep) if rep else tform.table
+                src = form.child_table(f.parent) if f.parent else form.table
+                live_src = (
+                    f"JOIN [{form.table}] p ON p.id = s.parent_id AND p.deleted = 0" if f.parent
+                    else "" 
+                )
+                cond = "" if f.parent else "AND s.deleted = 0"
+                n = self.conn.execute(
+                    f"SELECT count(*) FROM [{src}] s {live_src} WHERE s.[{f.id}] IS NOT NULL {cond} "
+                    f"AND NOT EXISTS (SELECT 1 FROM [{ttable}] t WHERE t.id = s.[{f.id}])"
+                ).fetchone()[0]
+                if n:
+                    problems.append(f"{form.id}.{f.path}: {n} reference(s) to missing {f.ref} records")
+        for dup in self.duplicate_ids():
+            problems.append(
+                f"duplicate national ID {thai.mask_national_id(dup['national_id'])} on "
+                f"{len(dup['records'])} {dup['form']} records: {', '.join(dup['records'])}"
+            )
+        return problems
+
+    def counts(self) -> dict[str, int]:
+        return {f.id: self.count(f.id) for f in self.forms}
+
+
+# ---------------------------------------------------------------------- helpers
+
+
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return "user"
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _child_columns(rep: Field) -> list[tuple[str, str]]:
+    return [c for f in rep.fields for c in f.columns()]
+
+
+def expr_text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _sql_value(v: Any) -> Any:
+    if isinstance(v, bool):
+        return 1 if v else 0
+    return v
+
+
+def _field_values(fields: Iterable[Field], doc: dict[str, Any]) -> list[Any]:
+    out: list[Any] = []
+    for f in fields:
+        if not f.stores_value:
+            continue
+        v = doc.get(f.id)
+        t = f.value_type
+        if t == "geopoint":
+            out += [v["lat"], v["lon"]] if v else [None, None]
+        elif t == "select_multiple":
+            out.append(json.dumps(v, ensure_ascii=False) if v else None)
+        elif t == "boolean":
+            out.append(None if v is None else int(bool(v)))
+        else:
+            out.append(v)
+    return out
+
+
+def _doc_from_columns(fields: Iterable[Field], values: dict[str, Any]) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for f in fields:
+        if not f.stores_value:
+            continue
+        t = f.value_type
+        if t == "geopoint":
+            lat, lon = values.get(f"{f.id}_lat"), values.get(f"{f.id}_lon")
+            doc[f.id] = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
+        elif t == "select_multiple":
+            raw = values.get(f.id)
+            doc[f.id] = json.loads(raw) if raw else None
+        elif t == "boolean":
+            raw = values.get(f.id)
+            doc[f.id] = None if raw is None else bool(raw)
+        else:
+            doc[f.id] = values.get(f.id)
+    return doc
+
+
+_SPLIT_RE = re.compile(r"\s+")
+_ID_LIKE_RE = re.compile(r"^[\d\s\-]+$")
+
+
+def search_terms(text: str) -> list[str]:
+    """A query as normalised terms: ``1-1037-02488`` becomes one digit string."""
+    key = thai.search_key(text)
+    if _ID_LIKE_RE.match(key) and any(ch.isdigit() for ch in key):
+        digits = re.sub(r"[\s\-]", "", key)
+        return [digits] if digits else []
+    return [t for t in _SPLIT_RE.split(key) if t]
+
+
+def search_body(form: Form, doc: dict[str, Any]) -> str:
+    parts: list[str] = []
+    for name in form.search:
+        head, _, tail = name.partition(".")
+        if tail:
+            values = [r.get(tail) for r in doc.get(head) or []]
+        else:
+            values = [doc.get(head)]
+        for v in values:
+            if v not in (None, ""):
+                parts.append(thai.search_key(str(v)))
+    return "\n".join(parts)
