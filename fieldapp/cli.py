@@ -46,7 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("demo", help="add realistic synthetic households, businesses and referrals")
     s.add_argument("--households", type=int, default=200, help="number of households (default 200)")
     s.add_argument("--seed", type=int, default=1, help="random seed (same seed, same data)")
-    s.add_argument("--area", nargs="+", metavar="CODE", help="only inside these province/district/subdistrict codes")
+    s.add_argument(
+        "--area", nargs="+", metavar="CODE", help="only inside these province/district/subdistrict codes"
+    )
     s.add_argument("--businesses", type=int, help="number of businesses (default: households / 20)")
     s.add_argument("--referrals", type=int, help="number of referrals (default: households / 5)")
     s.set_defaults(handler=cmd_demo)
@@ -196,8 +198,9 @@ def cmd_list(args: argparse.Namespace) -> int:
     with _open(args) as store:
         form = store.form(args.form)
         limit = None if args.limit == 0 else args.limit
-        rows = store.list(form.id, search=args.search, area=args.area, order_by=args.sort,
-                          limit=limit, offset=args.offset)
+        rows = store.list(
+            form.id, search=args.search, area=args.area, order_by=args.sort, limit=limit, offset=args.offset
+        )
         total = store.count(form.id, search=args.search, area=args.area)
         if args.json:
             _print_json({"total": total, "rows": [_mask_doc(form, r) for r in rows]})
@@ -221,8 +224,10 @@ def cmd_show(args: argparse.Namespace) -> int:
             _print_json({**rec.as_dict(), "data": doc})
             return EXIT_OK
         print(f"{form.title_of()} {rec.id}")
-        print(f"  แบบฟอร์มฉบับ {rec.form_version} · แก้ไขล่าสุด {rec.updated_at} โดย {rec.updated_by}"
-              f"{' · ยังไม่ได้ซิงค์' if rec.dirty else ''}")
+        print(
+            f"  แบบฟอร์มฉบับ {rec.form_version} · แก้ไขล่าสุด {rec.updated_at} โดย {rec.updated_by}"
+            f"{' · ยังไม่ได้ซิงค์' if rec.dirty else ''}"
+        )
         for section in form.sections:
             lines: list[str] = []
             for f in section.fields:
@@ -255,13 +260,24 @@ def cmd_stats(args: argparse.Namespace) -> int:
         classes = {c.code: c.th for c in store.forms.choices.get("poverty_class", [])}
         for form in store.forms:
             s = stats["forms"][form.id]
-            extra = "".join(f", {k} {v:,}" for k, v in s.items() if isinstance(v, int) and k not in ("records", "unsynced"))
-            print(f"{form.title_of()} ({form.id}): {s['records']:,} records{extra}, unsynced {s['unsynced']:,}")
+            extra = "".join(
+                f", {k} {v:,}"
+                for k, v in s.items()
+                if isinstance(v, int) and k not in ("records", "unsynced")
+            )
+            print(
+                f"{form.title_of()} ({form.id}): {s['records']:,} records{extra}, unsynced {s['unsynced']:,}"
+            )
             if s.get("by_class"):
-                print("  " + " · ".join(f"{classes.get(k, 'ยังไม่ประเมิน')} {v:,}" for k, v in s["by_class"].items()))
+                print(
+                    "  "
+                    + " · ".join(f"{classes.get(k, 'ยังไม่ประเมิน')} {v:,}" for k, v in s["by_class"].items())
+                )
             if s.get("by_province"):
-                print("  " + " · ".join(
-                    f"{stats['areas'].get(k, k)} {v:,}" for k, v in s["by_province"].items()))
+                print(
+                    "  "
+                    + " · ".join(f"{stats['areas'].get(k, k)} {v:,}" for k, v in s["by_province"].items())
+                )
     return EXIT_OK
 
 
@@ -310,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("fieldapp: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into head and the like
+        sys.stderr.close()
+        return EXIT_OK
 
 
 def subcommands() -> list[str]:

@@ -44,15 +44,32 @@ VILLAGES = (
     "โนนสะอาด หนองไผ่ ป่าตาล สร้างแก้ว ท่าช้าง คำเตย นาดี โคกสว่าง หัวช้าง ดอนตูม ม่วงหวาน"
 ).split()
 PRODUCTS = (
-    ("ผ้าไหมมัดหมี่", "textile_apparel"), ("ข้าวหอมมะลิอินทรีย์", "food"), ("น้ำพริกเผา", "food"),
-    ("จักสานไม้ไผ่", "decor_souvenir"), ("สบู่สมุนไพร", "herbal_non_food"), ("น้ำมะขามป้อม", "beverage"),
-    ("ผ้าทอมือ", "textile_apparel"), ("ปลาร้าบอง", "food"), ("เสื่อกก", "decor_souvenir"),
-    ("ชาใบหม่อน", "beverage"), ("กล้วยตาก", "food"), ("ยาหม่องสมุนไพร", "herbal_non_food"),
+    ("ผ้าไหมมัดหมี่", "textile_apparel"),
+    ("ข้าวหอมมะลิอินทรีย์", "food"),
+    ("น้ำพริกเผา", "food"),
+    ("จักสานไม้ไผ่", "decor_souvenir"),
+    ("สบู่สมุนไพร", "herbal_non_food"),
+    ("น้ำมะขามป้อม", "beverage"),
+    ("ผ้าทอมือ", "textile_apparel"),
+    ("ปลาร้าบอง", "food"),
+    ("เสื่อกก", "decor_souvenir"),
+    ("ชาใบหม่อน", "beverage"),
+    ("กล้วยตาก", "food"),
+    ("ยาหม่องสมุนไพร", "herbal_non_food"),
 )
 NEEDS = (
-    "ซ่อมหลังคาบ้านที่รั่ว", "ทุนประกอบอาชีพเลี้ยงไก่ไข่", "ฝึกอาชีพตัดเย็บเสื้อผ้า", "ขึ้นทะเบียนคนพิการ",
-    "ทุนการศึกษาบุตร", "ส่งต่อรักษาโรคเรื้อรังที่ รพ.สต.", "ปรับโครงสร้างหนี้นอกระบบ", "ติดตั้งมิเตอร์ไฟฟ้า",
-    "ทำบัตรประจำตัวประชาชน", "จ้างงานในวิสาหกิจชุมชน", "พันธุ์ปลาและอาหารปลา", "ถังเก็บน้ำฝน",
+    "ซ่อมหลังคาบ้านที่รั่ว",
+    "ทุนประกอบอาชีพเลี้ยงไก่ไข่",
+    "ฝึกอาชีพตัดเย็บเสื้อผ้า",
+    "ขึ้นทะเบียนคนพิการ",
+    "ทุนการศึกษาบุตร",
+    "ส่งต่อรักษาโรคเรื้อรังที่ รพ.สต.",
+    "ปรับโครงสร้างหนี้นอกระบบ",
+    "ติดตั้งมิเตอร์ไฟฟ้า",
+    "ทำบัตรประจำตัวประชาชน",
+    "จ้างงานในวิสาหกิจชุมชน",
+    "พันธุ์ปลาและอาหารปลา",
+    "ถังเก็บน้ำฝน",
 )
 
 Progress = Callable[[int, int], None]
@@ -106,8 +123,9 @@ class _Gen:
 
     # ---------------------------------------------------------------- household
 
-    def member(self, rel: str, sex: str, age: int, surname: str, wealth: float, survey: _dt.date,
-               form: Form) -> dict[str, Any]:
+    def member(
+        self, rel: str, sex: str, age: int, surname: str, wealth: float, survey: _dt.date, form: Form
+    ) -> dict[str, Any]:
         rng = self.rng
         birth = survey - _dt.timedelta(days=age * 365 + rng.randint(0, 364))
         if age < 15:
@@ -116,8 +134,15 @@ class _Gen:
             prefix = "mr"
         else:
             prefix = "mrs" if rel in ("head", "spouse") or age > 30 else "miss"
-        edu_levels = ["none", "pre_primary", "primary", "lower_secondary", "upper_secondary", "diploma",
-                      "bachelor"]
+        edu_levels = [
+            "none",
+            "pre_primary",
+            "primary",
+            "lower_secondary",
+            "upper_secondary",
+            "diploma",
+            "bachelor",
+        ]
         if age < 6:
             edu = "none" if age < 3 else "pre_primary"
         elif age < 15:
@@ -127,10 +152,18 @@ class _Gen:
             if age > 55:
                 top = min(top, 3)
             edu = edu_levels[max(1, min(len(edu_levels) - 1, top))]
+        occ: str | None
         if 15 <= age <= 59:
             occ = rng.choices(
-                ["agriculture", "general_labour", "trade_business", "private_employee", "government",
-                 "homemaker", "unemployed"],
+                [
+                    "agriculture",
+                    "general_labour",
+                    "trade_business",
+                    "private_employee",
+                    "government",
+                    "homemaker",
+                    "unemployed",
+                ],
                 weights=[40, 25, 10 + 10 * wealth, 8 + 10 * wealth, 2 + 6 * wealth, 6, 8 - 5 * wealth],
             )[0]
             income = round(rng.uniform(15000, 50000) + wealth * rng.uniform(20000, 200000), -2)
@@ -140,8 +173,10 @@ class _Gen:
         else:
             occ = "student" if age >= 4 else None
             income = 0
-        health = rng.choices(["normal", "chronic", "disabled", "bedridden"],
-                             weights=[80, 12 + (age > 60) * 20, 5, 1 + (age > 70) * 4])[0]
+        health = rng.choices(
+            ["normal", "chronic", "disabled", "bedridden"],
+            weights=[80, 12 + (age > 60) * 20, 5, 1 + (age > 70) * 4],
+        )[0]
         welfare: list[str] = []
         if wealth < 0.5 and age >= 18:
             welfare.append("state_card")
@@ -163,8 +198,9 @@ class _Gen:
             "birth_date": birth.isoformat(),
             "relation": rel,
             "resident": rng.random() < 0.92 or rel == "head",
-            "marital": "married" if rel in ("head", "spouse") and age > 20 else ("single" if age < 25 else
-                                                                                  rng.choice(["married", "widowed", "divorced", "single"])),
+            "marital": "married"
+            if rel in ("head", "spouse") and age > 20
+            else ("single" if age < 25 else rng.choice(["married", "widowed", "divorced", "single"])),
             "education": edu,
             "studying": 4 <= age <= 18 and rng.random() < 0.9,
             "literate": age >= 15 and (edu not in ("none",) or rng.random() < 0.3),
@@ -201,19 +237,40 @@ class _Gen:
         members = [self.member("head", head_sex, head_age, surname, wealth, survey, form)]
         if size >= 2:
             spouse_sex = "2" if head_sex == "1" else "1"
-            members.append(self.member("spouse", spouse_sex, max(20, head_age + rng.randint(-6, 4)), surname,
-                                       wealth, survey, form))
+            members.append(
+                self.member(
+                    "spouse",
+                    spouse_sex,
+                    max(20, head_age + rng.randint(-6, 4)),
+                    surname,
+                    wealth,
+                    survey,
+                    form,
+                )
+            )
         while len(members) < size:
             kind = rng.random()
             if kind < 0.6 and head_age > 25:
                 age = rng.randint(0, max(0, min(40, head_age - 18)))
                 members.append(self.member("child", rng.choice("12"), age, surname, wealth, survey, form))
             elif kind < 0.8 and head_age > 45:
-                members.append(self.member("grandchild", rng.choice("12"), rng.randint(0, 15), surname,
-                                           wealth, survey, form))
+                members.append(
+                    self.member(
+                        "grandchild", rng.choice("12"), rng.randint(0, 15), surname, wealth, survey, form
+                    )
+                )
             else:
-                members.append(self.member("parent", rng.choice("12"), min(99, head_age + rng.randint(20, 30)),
-                                           surname, wealth, survey, form))
+                members.append(
+                    self.member(
+                        "parent",
+                        rng.choice("12"),
+                        min(99, head_age + rng.randint(20, 30)),
+                        surname,
+                        wealth,
+                        survey,
+                        form,
+                    )
+                )
         earn = sum(float(m.get("income_year") or 0) for m in members)
         doc: dict[str, Any] = {
             "consent_given": True,
@@ -248,8 +305,9 @@ class _Gen:
         if doc["has_savings"]:
             doc["savings_amount"] = round(rng.uniform(500, 80000) * wealth + 500, -2)
         if doc["debt_total"]:
-            doc["debt_sources"] = rng.sample(["baac", "village_fund", "informal", "savings_group", "bank"],
-                                             k=rng.randint(1, 2))
+            doc["debt_sources"] = rng.sample(
+                ["baac", "village_fund", "informal", "savings_group", "bank"], k=rng.randint(1, 2)
+            )
         if rng.random() < 0.6:
             doc["phone"] = "08" + "".join(str(rng.randrange(10)) for _ in range(8))
         if wealth < 0.3 and rng.random() < 0.6:
@@ -293,11 +351,25 @@ class _Gen:
         sub = rng.choice(subs)
         vno, vname = self.village(sub)
         product, otop = rng.choice(PRODUCTS)
-        btype = rng.choices(["community_enterprise", "otop_producer", "occupation_group", "sme_individual",
-                             "cbt_group", "social_enterprise"], weights=[40, 20, 15, 12, 8, 5])[0]
-        prefix = {"community_enterprise": "วิสาหกิจชุมชน", "otop_producer": "กลุ่มผู้ผลิต",
-                  "occupation_group": "กลุ่มอาชีพ", "sme_individual": "ร้าน", "cbt_group": "กลุ่มท่องเที่ยวโดยชุมชน",
-                  "social_enterprise": "วิสาหกิจเพื่อสังคม"}[btype]
+        btype = rng.choices(
+            [
+                "community_enterprise",
+                "otop_producer",
+                "occupation_group",
+                "sme_individual",
+                "cbt_group",
+                "social_enterprise",
+            ],
+            weights=[40, 20, 15, 12, 8, 5],
+        )[0]
+        prefix = {
+            "community_enterprise": "วิสาหกิจชุมชน",
+            "otop_producer": "กลุ่มผู้ผลิต",
+            "occupation_group": "กลุ่มอาชีพ",
+            "sme_individual": "ร้าน",
+            "cbt_group": "กลุ่มท่องเที่ยวโดยชุมชน",
+            "social_enterprise": "วิสาหกิจเพื่อสังคม",
+        }[btype]
         name = f"{prefix}{product}{vname}" if btype != "cbt_group" else f"{prefix}{vname}"
         pool = self.members_by_sub.get(sub, [])
         links = rng.sample(pool, k=min(len(pool), rng.randint(0, 8)))
@@ -312,7 +384,8 @@ class _Gen:
             "otop_type": otop,
             "otop_stars": rng.choice([0, 0, 1, 2, 3, 3, 4, 5]),
             "otop_year": rng.randint(2016, self.today.year),
-            "standards": rng.sample(["fda", "tcps", "gmp", "halal", "organic_thailand"], k=rng.randint(0, 2)) or None,
+            "standards": rng.sample(["fda", "tcps", "gmp", "halal", "organic_thailand"], k=rng.randint(0, 2))
+            or None,
             "cbt_certified": btype == "cbt_group" and rng.random() < 0.4,
             "house_no": str(rng.randint(1, 200)),
             "village_no": vno,
@@ -326,22 +399,34 @@ class _Gen:
             "revenue_year": round(rng.uniform(50000, 2500000), -3),
             "profit_year": round(rng.uniform(-20000, 400000), -3),
             "local_material_pct": rng.randint(30, 100),
-            "income_distribution": rng.sample(["dividend", "local_employment", "local_purchase", "community_fund"],
-                                              k=rng.randint(1, 3)),
+            "income_distribution": rng.sample(
+                ["dividend", "local_employment", "local_purchase", "community_fund"], k=rng.randint(1, 3)
+            ),
             "value_chain_stage": rng.sample(["upstream", "midstream", "downstream"], k=rng.randint(1, 2)),
-            "markets": rng.sample(["community_market", "shops_wholesale", "online", "tourists"], k=rng.randint(1, 3)),
+            "markets": rng.sample(
+                ["community_market", "shops_wholesale", "online", "tourists"], k=rng.randint(1, 3)
+            ),
             "supporters": rng.sample(["codi", "osmep", "dasta", "cdd", "university"], k=rng.randint(1, 2)),
             "needs": rng.choice(["บรรจุภัณฑ์ใหม่", "ช่องทางตลาดออนไลน์", "ทุนหมุนเวียน", "เครื่องจักรแปรรูป"]),
             "products": [
-                {"id": self.uuid(), "name": product, "otop_type": otop, "unit": rng.choice(["ผืน", "กิโลกรัม", "ขวด", "ชิ้น"]),
-                 "price": float(rng.choice([35, 60, 120, 250, 450, 1200]))}
+                {
+                    "id": self.uuid(),
+                    "name": product,
+                    "otop_type": otop,
+                    "unit": rng.choice(["ผืน", "กิโลกรัม", "ขวด", "ชิ้น"]),
+                    "price": float(rng.choice([35, 60, 120, 250, 450, 1200])),
+                }
                 for _ in range(rng.randint(1, 3))
             ],
             "employment": [
-                {"id": self.uuid(), "household_id": hid, "member_id": mid,
-                 "role": rng.choice(["member", "permanent", "daily", "supplier", "home_worker"]),
-                 "start_date": self.date_between(start, self.today).isoformat(),
-                 "income_month": float(rng.choice([1500, 3000, 4500, 6000, 9000]))}
+                {
+                    "id": self.uuid(),
+                    "household_id": hid,
+                    "member_id": mid,
+                    "role": rng.choice(["member", "permanent", "daily", "supplier", "home_worker"]),
+                    "start_date": self.date_between(start, self.today).isoformat(),
+                    "income_month": float(rng.choice([1500, 3000, 4500, 6000, 9000])),
+                }
                 for hid, mid, _ in links
             ],
         }
@@ -362,11 +447,24 @@ class _Gen:
     def referral(self, form: Form) -> tuple[str, dict[str, Any]]:
         rng = self.rng
         hid, sub, member = rng.choice(self.households)
-        status = rng.choices(["referred", "in_progress", "helped", "self_resolved", "rejected", "cancelled"],
-                             weights=[25, 25, 30, 8, 7, 5])[0]
+        status = rng.choices(
+            ["referred", "in_progress", "helped", "self_resolved", "rejected", "cancelled"],
+            weights=[25, 25, 30, 8, 7, 5],
+        )[0]
         referred = self.date_between(self.today - _dt.timedelta(days=500), self.today - _dt.timedelta(days=5))
-        atype = rng.choice(["relief", "housing", "vocational_training", "production_inputs", "employment",
-                            "education", "health", "welfare_registration", "debt"])
+        atype = rng.choice(
+            [
+                "relief",
+                "housing",
+                "vocational_training",
+                "production_inputs",
+                "employment",
+                "education",
+                "health",
+                "welfare_registration",
+                "debt",
+            ]
+        )
         doc: dict[str, Any] = {
             "household_id": hid,
             "member_id": member if rng.random() < 0.5 else None,
@@ -375,8 +473,16 @@ class _Gen:
             "need": rng.choice(NEEDS),
             "assistance_type": atype,
             "stage": rng.choice(["survival", "sufficiency", "sustainable"]),
-            "referred_to": rng.choice(["local_government", "social_development", "cdd", "public_health",
-                                       "agriculture", "university"]),
+            "referred_to": rng.choice(
+                [
+                    "local_government",
+                    "social_development",
+                    "cdd",
+                    "public_health",
+                    "agriculture",
+                    "university",
+                ]
+            ),
             "referred_by": "ผู้จัดการพื้นที่ " + rng.choice(MALE),
             "referred_on": referred.isoformat(),
             "status": status,
@@ -426,8 +532,9 @@ def generate(
         return lambda done, _total: progress(offset + done, total)
 
     def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int) -> int:
-        batch = store.save_many(form_id, items, all_or_nothing=False, progress=report(offset),
-                                audit_action="demo")
+        batch = store.save_many(
+            form_id, items, all_or_nothing=False, progress=report(offset), audit_action="demo"
+        )
         if batch.errors:
             first = next(iter(batch.errors.values()))
             raise ValidationError.from_problems(first)
@@ -437,6 +544,9 @@ def generate(
     bform = store.form("business")
     made["business"] = run("business", (gen.business(bform) for _ in range(n_bus)), households)
     rform = store.form("referral")
-    made["referral"] = run("referral", (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(()),
-                           households + n_bus)
+    made["referral"] = run(
+        "referral",
+        (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(()),
+        households + n_bus,
+    )
     return made

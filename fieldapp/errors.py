@@ -56,9 +56,7 @@ class ValidationError(FieldAppError):
         super().__init__(message, message_en)
         self.path = path
         self.code = code
-        self.problems: list[Problem] = problems or [
-            Problem(path, message, message_en or message, code)
-        ]
+        self.problems: list[Problem] = problems or [Problem(path, message, message_en or message, code)]
 
     @classmethod
     def from_problems(cls, problems: list[Problem]) -> ValidationError:
@@ -78,9 +76,7 @@ class FormDefinitionError(FieldAppError):
 
     def __init__(self, source: str, field_path: str, problem: str) -> None:
         where = f"{source}: {field_path}: " if field_path else f"{source}: "
-        super().__init__(
-            f"แบบฟอร์มไม่ถูกต้อง {where}{problem}", f"invalid form definition {where}{problem}"
-        )
+        super().__init__(f"แบบฟอร์มไม่ถูกต้อง {where}{problem}", f"invalid form definition {where}{problem}")
         self.source = source
         self.field_path = field_path
         self.problem = problem

@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,8 +59,8 @@ def tokenize(source: str) -> list[Token]:
         m = _TOKEN_RE.match(source, pos)
         if not m:
             raise ExpressionError(
-                f"นิพจน์ผิดรูปแบบที่ตำแหน่ง {pos + 1}: {source[pos:pos + 10]!r}",
-                f"unexpected character at position {pos + 1}: {source[pos:pos + 10]!r}",
+                f"นิพจน์ผิดรูปแบบที่ตำแหน่ง {pos + 1}: {source[pos : pos + 10]!r}",
+                f"unexpected character at position {pos + 1}: {source[pos : pos + 10]!r}",
             )
         kind = m.lastgroup or ""
         if kind == "ws":
@@ -540,9 +540,7 @@ def compile_node(node: Node, resolve: Resolver) -> Compiled:
 
             return if_
         if name not in FUNCTIONS:
-            raise ExpressionError(
-                f"ไม่รู้จักฟังก์ชัน {name}()", f"unknown function {name}()"
-            )
+            raise ExpressionError(f"ไม่รู้จักฟังก์ชัน {name}()", f"unknown function {name}()")
         fn, lo, hi = FUNCTIONS[name]
         _check_arity(name, len(args), lo, hi)
         if not args:
@@ -620,5 +618,3 @@ def simple_resolver(values: dict[str, Any]) -> Resolver:
 def evaluate(source: str, values: dict[str, Any]) -> Value:
     """Evaluate an expression once over a flat dict of values."""
     return compile_expression(source, simple_resolver(values))(values, None)
-
-

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from fieldapp import expr, geo, thai, thaidate, resources
+from fieldapp import expr, geo, resources, thai, thaidate
 from fieldapp.errors import (
     ExpressionError,
     FieldAppError,
@@ -116,9 +116,23 @@ FORM_KEYS = {
     "description",
 }
 RESERVED_NAMES = {
-    "id", "parent_id", "position", "form_id", "form_version", "created_at", "created_by",
-    "updated_at", "updated_by", "device_id", "server_rev", "base", "dirty", "deleted",
-    "deleted_at", "deleted_by", "conflict",
+    "id",
+    "parent_id",
+    "position",
+    "form_id",
+    "form_version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "device_id",
+    "server_rev",
+    "base",
+    "dirty",
+    "deleted",
+    "deleted_at",
+    "deleted_by",
+    "conflict",
 }
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
@@ -383,9 +397,7 @@ def _apply_relevance(form: Form, data: dict[str, Any]) -> None:
 
 
 def _problem(problems: list[Problem], path: str, err: FieldAppError, code: str = "invalid") -> None:
-    problems.append(
-        Problem(path, err.message, err.message_en, getattr(err, "code", code) or code)
-    )
+    problems.append(Problem(path, err.message, err.message_en, getattr(err, "code", code) or code))
 
 
 def _coerce_level(
@@ -681,20 +693,28 @@ def _check_level(
         relevant = _relevant(f, form_data, row)
         if not relevant:
             continue
-        value = target.get(f.id)
+        value: Any = target.get(f.id)
         label, label_en = f.label_for("th"), f.label_for("en")
         if f.type == "repeat":
             rows = value or []
             if f.min is not None and len(rows) < f.min and not partial_ok:
                 problems.append(
-                    Problem(path, f"{label}: ต้องมีอย่างน้อย {_fmt_num(f.min)} รายการ",
-                            f"{label_en}: at least {_fmt_num(f.min)} row(s) needed", "repeat.min")
+                    Problem(
+                        path,
+                        f"{label}: ต้องมีอย่างน้อย {_fmt_num(f.min)} รายการ",
+                        f"{label_en}: at least {_fmt_num(f.min)} row(s) needed",
+                        "repeat.min",
+                    )
                 )
             limit = f.max if f.max is not None else MAX_ROWS_DEFAULT
             if len(rows) > limit:
                 problems.append(
-                    Problem(path, f"{label}: มีได้ไม่เกิน {_fmt_num(limit)} รายการ",
-                            f"{label_en}: at most {_fmt_num(limit)} rows", "repeat.max")
+                    Problem(
+                        path,
+                        f"{label}: มีได้ไม่เกิน {_fmt_num(limit)} รายการ",
+                        f"{label_en}: at most {_fmt_num(limit)} rows",
+                        "repeat.max",
+                    )
                 )
             for i, r in enumerate(rows):
                 _check_level(f.fields, data, r, f"{path}[{i + 1}].", problems, partial_ok)
@@ -703,27 +723,49 @@ def _check_level(
             continue
         if expr.is_empty(value):
             if not partial_ok and _required(f, form_data, row) and f.type != "calculated":
-                problems.append(
-                    Problem(path, f"กรุณากรอก {label}", f"{label_en} is required", "required")
-                )
+                problems.append(Problem(path, f"กรุณากรอก {label}", f"{label_en} is required", "required"))
             continue
         if f.type == "calculated":
             continue
         t = f.value_type
         if t in ("integer", "decimal", "money"):
             if f.min is not None and value < f.min:
-                problems.append(Problem(path, f"{label}: ต้องไม่น้อยกว่า {_fmt_num(f.min)}",
-                                        f"{label_en}: must be at least {_fmt_num(f.min)}", "range"))
+                problems.append(
+                    Problem(
+                        path,
+                        f"{label}: ต้องไม่น้อยกว่า {_fmt_num(f.min)}",
+                        f"{label_en}: must be at least {_fmt_num(f.min)}",
+                        "range",
+                    )
+                )
             if f.max is not None and value > f.max:
-                problems.append(Problem(path, f"{label}: ต้องไม่มากกว่า {_fmt_num(f.max)}",
-                                        f"{label_en}: must be at most {_fmt_num(f.max)}", "range"))
+                problems.append(
+                    Problem(
+                        path,
+                        f"{label}: ต้องไม่มากกว่า {_fmt_num(f.max)}",
+                        f"{label_en}: must be at most {_fmt_num(f.max)}",
+                        "range",
+                    )
+                )
         elif t == "select_multiple":
             if f.min is not None and len(value) < f.min:
-                problems.append(Problem(path, f"{label}: เลือกอย่างน้อย {_fmt_num(f.min)} ข้อ",
-                                        f"{label_en}: choose at least {_fmt_num(f.min)}", "range"))
+                problems.append(
+                    Problem(
+                        path,
+                        f"{label}: เลือกอย่างน้อย {_fmt_num(f.min)} ข้อ",
+                        f"{label_en}: choose at least {_fmt_num(f.min)}",
+                        "range",
+                    )
+                )
             if f.max is not None and len(value) > f.max:
-                problems.append(Problem(path, f"{label}: เลือกได้ไม่เกิน {_fmt_num(f.max)} ข้อ",
-                                        f"{label_en}: choose at most {_fmt_num(f.max)}", "range"))
+                problems.append(
+                    Problem(
+                        path,
+                        f"{label}: เลือกได้ไม่เกิน {_fmt_num(f.max)} ข้อ",
+                        f"{label_en}: choose at most {_fmt_num(f.max)}",
+                        "range",
+                    )
+                )
         _check_constraint(f, value, data, row, path, problems)
 
 
@@ -746,7 +788,11 @@ def _required(f: Field, data: dict[str, Any], row: dict[str, Any] | None) -> boo
 
 
 def _check_constraint(
-    f: Field, value: Any, data: dict[str, Any], row: dict[str, Any] | None, path: str,
+    f: Field,
+    value: Any,
+    data: dict[str, Any],
+    row: dict[str, Any] | None,
+    path: str,
     problems: list[Problem],
 ) -> None:
     if f.constraint is None:
@@ -760,9 +806,12 @@ def _check_constraint(
         msg = f.constraint_message
         label = f.label_for("th")
         problems.append(
-            Problem(path, f"{label}: {msg.get('th') or 'คำตอบไม่ผ่านเงื่อนไข'}",
-                    f"{f.label_for('en')}: {msg.get('en') or 'answer fails its constraint'}",
-                    "constraint")
+            Problem(
+                path,
+                f"{label}: {msg.get('th') or 'คำตอบไม่ผ่านเงื่อนไข'}",
+                f"{f.label_for('en')}: {msg.get('en') or 'answer fails its constraint'}",
+                "constraint",
+            )
         )
 
 
@@ -809,7 +858,9 @@ def _read_yaml(path: Path) -> Any:
         raise FormDefinitionError(str(path), "", f"cannot read: {exc}") from exc
 
 
-def _labels(value: Any, source: str, where: str, what: str = "label", required: bool = True) -> dict[str, str]:
+def _labels(
+    value: Any, source: str, where: str, what: str = "label", required: bool = True
+) -> dict[str, str]:
     if value is None and not required:
         return {}
     if isinstance(value, str):
@@ -985,7 +1036,9 @@ class _Builder:
             raise self.fail(path, "'choices' only goes with select fields")
         if ftype == "calculated":
             if f.result not in RESULT_TYPES:
-                raise self.fail(path, f"a calculated field needs 'result' (one of {', '.join(sorted(RESULT_TYPES))})")
+                raise self.fail(
+                    path, f"a calculated field needs 'result' (one of {', '.join(sorted(RESULT_TYPES))})"
+                )
             if not f.scored and not fr.get("calculation"):
                 raise self.fail(path, "a calculated field needs a 'calculation' (or scored: true)")
         elif fr.get("calculation"):
@@ -1095,7 +1148,8 @@ class _Builder:
                     base = name.split(".")[0]
                     if rep.child(base) is None and base in calcs:
                         raise self.fail(
-                            c.path, f"a calculation in a repeat cannot use the form-level calculation {base!r}"
+                            c.path,
+                            f"a calculation in a repeat cannot use the form-level calculation {base!r}",
                         )
         done: list[Field] = []
         state: dict[str, int] = {}
@@ -1104,14 +1158,16 @@ class _Builder:
             if state.get(fid) == 2:
                 return
             if state.get(fid) == 1:
-                raise self.fail(calcs[fid].path, f"calculations depend on each other: {' → '.join(chain + [fid])}")
+                raise self.fail(
+                    calcs[fid].path, f"calculations depend on each other: {' → '.join([*chain, fid])}"
+                )
             state[fid] = 1
             calc = calcs[fid].calculation
             assert calc is not None
             for name in calc.variables:
                 base = name.split(".")[0]
                 if base in calcs and base != fid:
-                    visit(base, chain + [fid])
+                    visit(base, [*chain, fid])
             state[fid] = 2
             done.append(calcs[fid])
 
@@ -1126,7 +1182,9 @@ def make_resolver(form: Form, repeat: Field | None, *, dot: bool = False) -> exp
     def resolve(name: str) -> expr.Compiled:
         if name == ".":
             if not dot:
-                raise ExpressionError("ใช้ . ได้เฉพาะในเงื่อนไข (constraint)", "'.' is only allowed in a constraint")
+                raise ExpressionError(
+                    "ใช้ . ได้เฉพาะในเงื่อนไข (constraint)", "'.' is only allowed in a constraint"
+                )
             return _dot_getter
         head, _, tail = name.partition(".")
         if repeat is not None and not tail and repeat.child(head) is not None:
@@ -1199,7 +1257,9 @@ def load_all(directory: Path | None = None) -> FormSet:
     for form in forms.values():
         if form.scoring:
             if form.scoring not in rubrics:
-                raise FormDefinitionError(form.source, "scoring", f"no rubric {form.scoring!r} in scoring.yaml")
+                raise FormDefinitionError(
+                    form.source, "scoring", f"no rubric {form.scoring!r} in scoring.yaml"
+                )
             form.rubric = rubrics[form.scoring]
     _check_references(forms)
     return FormSet(forms, shared, rubrics)
@@ -1255,4 +1315,3 @@ def check_files(paths: list[Path] | None = None) -> list[str]:
     except FormDefinitionError as exc:
         problems.append(exc.message_en)
     return problems
-

@@ -58,9 +58,7 @@ def area(code: str) -> Area:
     elif level == "subdistrict":
         s = geothai.subdistrict(c)
         if s:
-            found = Area(
-                s.code, level, s.name_th, s.name_en, s.district_code, tuple(s.postal_codes)
-            )
+            found = Area(s.code, level, s.name_th, s.name_en, s.district_code, tuple(s.postal_codes))
     if found is None:
         raise NotFoundError(
             f"ไม่พบรหัสพื้นที่ {code!r} (จังหวัด 2 หลัก อำเภอ 4 หลัก ตำบล 6 หลัก)",
@@ -81,7 +79,8 @@ def check_subdistrict(code: str) -> str:
     c = normalize_code(code)
     if len(c) != 6 or not c.isdigit():
         raise ValidationError(
-            "รหัสตำบลต้องเป็นตัวเลข 6 หลัก", "subdistrict code must be 6 digits",
+            "รหัสตำบลต้องเป็นตัวเลข 6 หลัก",
+            "subdistrict code must be 6 digits",
             code="subdistrict.format",
         )
     return check_area_code(c)

@@ -134,10 +134,12 @@ class Rubric:
         mean = round(sum(scores) / len(scores), 2) if len(scores) == len(self.capitals) else None
         out[self.outputs["mean"]] = mean
         out[self.outputs["class"]] = self.household_class(mean)
-        flags = [d.code for d in self.tpmap if any(_hit(r, data) for r in d.rules)]
-        out[self.outputs["tpmap"]] = flags or None
         ipc = expr.to_number(data.get(self.outputs["income_per_capita"]))
         out[self.outputs["below_income_line"]] = None if ipc is None else ipc < self.income_line
+        # TPMAP rules may read the scores and the income-line flag computed above
+        scored = {**data, **out}
+        flags = [d.code for d in self.tpmap if any(_hit(r, scored) for r in d.rules)]
+        out[self.outputs["tpmap"]] = flags or None
         return out
 
     def explain(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -167,14 +169,15 @@ class Rubric:
                 }
             )
         result = self.apply(data)
+        scored = {**data, **result}
         dims = []
         for d in self.tpmap:
             rules = [
                 {
                     "id": r.id,
                     "label": r.label,
-                    "hit": _hit(r, data),
-                    "answers": {v: _read(data, v) for v in r.when.variables},
+                    "hit": _hit(r, scored),
+                    "answers": {v: _read(scored, v) for v in r.when.variables},
                 }
                 for r in d.rules
             ]
@@ -229,7 +232,7 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
             raise FormDefinitionError(source, str(name), "no form uses this rubric (set 'form:')")
         resolve = make_resolver(form, None)
 
-        def compile_(src: Any, where: str) -> expr.Expression:
+        def compile_(src: Any, where: str, resolve: expr.Resolver = resolve) -> expr.Expression:
             try:
                 return expr.compile_expression(str(src), resolve)
             except ExpressionError as exc:
@@ -262,7 +265,9 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
                 w = f"{name}.{c['id']}.{ind['id']}"
                 kinds = [k for k in ("points", "bands", "map") if k in ind]
                 if len(kinds) != 1:
-                    raise FormDefinitionError(source, w, "an indicator needs exactly one of points, bands, map")
+                    raise FormDefinitionError(
+                        source, w, "an indicator needs exactly one of points, bands, map"
+                    )
                 if kinds[0] != "points" and "value" not in ind:
                     raise FormDefinitionError(source, w, "bands and map need a 'value' expression")
                 bands_i: list[tuple[float, int]] = []
@@ -297,7 +302,11 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
             if not indicators:
                 raise FormDefinitionError(source, where, "a capital needs indicators")
             fld = c.get("field") or f"cap_{c['id']}"
-            capitals.append(Capital(c["id"], fld, _labels(c.get("label") or _CAP_LABELS[c["id"]], source, where), indicators))
+            capitals.append(
+                Capital(
+                    c["id"], fld, _labels(c.get("label") or _CAP_LABELS[c["id"]], source, where), indicators
+                )
+            )
         if sorted(c.id for c in capitals) != sorted(CAPITALS):
             raise FormDefinitionError(source, f"{name}.capitals", f"needs each of {', '.join(CAPITALS)} once")
         dims: list[Dimension] = []
@@ -310,7 +319,9 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
                 w = f"{where}.rules[{ri + 1}]"
                 if not isinstance(r, dict) or "when" not in r or "id" not in r:
                     raise FormDefinitionError(source, w, "a rule needs id, label and when")
-                rules.append(TpmapRule(str(r["id"]), _labels(r.get("label"), source, w), compile_(r["when"], w)))
+                rules.append(
+                    TpmapRule(str(r["id"]), _labels(r.get("label"), source, w), compile_(r["when"], w))
+                )
             dims.append(Dimension(d["dimension"], rules))
         rubric = Rubric(str(name), float(line), bands, capitals, dims, outputs)
         _check_outputs(rubric, form, source)
@@ -339,13 +350,18 @@ def _check_outputs(rubric: Rubric, form: Form, source: str) -> None:
         f = form.fields.get(name)
         if f is None or f.type != "calculated" or not f.scored:
             raise FormDefinitionError(
-                source, f"{rubric.name}.outputs",
+                source,
+                f"{rubric.name}.outputs",
                 f"form {form.id!r} needs a calculated field {name!r} with scored: true",
             )
     if rubric.outputs["income_per_capita"] not in form.fields:
-        raise FormDefinitionError(source, f"{rubric.name}.outputs", f"no field {rubric.outputs['income_per_capita']!r}")
+        raise FormDefinitionError(
+            source, f"{rubric.name}.outputs", f"no field {rubric.outputs['income_per_capita']!r}"
+        )
     if form.fields[rubric.outputs["class"]].choices:
         codes = {c.code for c in form.fields[rubric.outputs["class"]].choices}
         missing = [c for c, _ in rubric.class_bands if c not in codes]
         if missing:
-            raise FormDefinitionError(source, f"{rubric.name}.class_bands", f"codes not in the class choices: {missing}")
+            raise FormDefinitionError(
+                source, f"{rubric.name}.class_bands", f"codes not in the class choices: {missing}"
+            )

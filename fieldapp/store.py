@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import builtins
 import datetime as _dt
 import getpass
 import json
@@ -61,7 +62,7 @@ CancelCallback = Callable[[], bool]
 
 
 def now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
 
 
 def default_db_path() -> Path:
@@ -155,9 +156,7 @@ class Store:
     ) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise StoreError(
-                f"ไม่พบฐานข้อมูล {self.path}", f"database {self.path} does not exist"
-            )
+            raise StoreError(f"ไม่พบฐานข้อมูล {self.path}", f"database {self.path} does not exist")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.forms = forms or default_forms()
         self.user = user or os.environ.get("FIELDAPP_USER") or _os_user()
@@ -225,8 +224,10 @@ class Store:
     def _ensure_form_tables(self) -> None:
         """Create or extend one table per form and one per repeat (columns are only added)."""
         fingerprint = json.dumps(
-            {f.id: [f.version, f.columns(), {r.id: _child_columns(r) for r in f.repeats()}]
-             for f in self.forms},
+            {
+                f.id: [f.version, f.columns(), {r.id: _child_columns(r) for r in f.repeats()}]
+                for f in self.forms
+            },
             sort_keys=True,
         )
         if self.db["meta"].exists():
@@ -250,11 +251,16 @@ class Store:
                     ct = form.child_table(rep)
                     self._ensure_table(
                         ct,
-                        [*CHILD_META[:1], ("parent_id", f"TEXT NOT NULL REFERENCES [{t}](id) ON DELETE CASCADE"),
-                         CHILD_META[2]],
+                        [
+                            *CHILD_META[:1],
+                            ("parent_id", f"TEXT NOT NULL REFERENCES [{t}](id) ON DELETE CASCADE"),
+                            CHILD_META[2],
+                        ],
                         _child_columns(rep),
                     )
-                    self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{ct}_parent] ON [{ct}](parent_id, position)")
+                    self.conn.execute(
+                        f"CREATE INDEX IF NOT EXISTS [{ct}_parent] ON [{ct}](parent_id, position)"
+                    )
                     for c in rep.fields:
                         if c.type in ("national_id", "reference"):
                             self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{ct}_{c.id}] ON [{ct}]([{c.id}])")
@@ -418,8 +424,12 @@ class Store:
                 sql = f"SELECT 1 FROM [{tform.table}] WHERE id = ? AND deleted = 0"
             if self.conn.execute(sql, [value]).fetchone() is None:
                 problems.append(
-                    Problem(path, f"{f.label_for('th')}: ไม่พบระเบียนที่อ้างถึง", f"{f.id}: referenced record not found",
-                            "reference")
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: ไม่พบระเบียนที่อ้างถึง",
+                        f"{f.id}: referenced record not found",
+                        "reference",
+                    )
                 )
 
         for f in form.fields.values():
@@ -444,8 +454,19 @@ class Store:
         t = form.table
         cols = form.columns()
         field_names = [n for n, _ in cols]
-        all_cols = ["id", "form_id", "form_version", "created_at", "created_by", "updated_at",
-                    "updated_by", "device_id", "dirty", "title_sort", *field_names]
+        all_cols = [
+            "id",
+            "form_id",
+            "form_version",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "device_id",
+            "dirty",
+            "title_sort",
+            *field_names,
+        ]
         placeholders = ", ".join("?" for _ in all_cols)
         update_cols = [c for c in all_cols if c not in ("id", "created_at", "created_by")]
         sql = (
@@ -468,23 +489,47 @@ class Store:
             prior = existing.get(record_id)
             created_at, created_by = (prior[0], prior[1]) if prior else (ts, user)
             title = doc.get(form.title_field) if form.title_field else None
-            rows.append([record_id, form.id, form.version, created_at, created_by, ts, user,
-                         self.device_id, 1, collate.sort_key(expr_text(title)),
-                         *_field_values(form.fields.values(), doc)])
+            rows.append(
+                [
+                    record_id,
+                    form.id,
+                    form.version,
+                    created_at,
+                    created_by,
+                    ts,
+                    user,
+                    self.device_id,
+                    1,
+                    collate.sort_key(expr_text(title)),
+                    *_field_values(form.fields.values(), doc),
+                ]
+            )
             for rep in form.repeats():
                 for pos, r in enumerate(doc.get(rep.id) or []):
                     child_rows[rep.id].append([r["id"], record_id, pos, *_field_values(rep.fields, r)])
-            record = Record(record_id, form.id, form.version, doc, created_at, created_by, ts, user,
-                            self.device_id)
+            record = Record(
+                record_id, form.id, form.version, doc, created_at, created_by, ts, user, self.device_id
+            )
             results.append(SaveResult(record, prior is None))
-            audit.append([ts, user, self.device_id, audit_action or ("create" if prior is None else "update"),
-                          form.id, record_id, None])
+            audit.append(
+                [
+                    ts,
+                    user,
+                    self.device_id,
+                    audit_action or ("create" if prior is None else "update"),
+                    form.id,
+                    record_id,
+                    None,
+                ]
+            )
         self.conn.executemany(sql, rows)
         updated_ids = [r.record.id for r in results if not r.created]
         for rep in form.repeats():
             ct = form.child_table(rep)
             for chunk in _chunks(updated_ids, 500):
-                self.conn.execute(f"DELETE FROM [{ct}] WHERE parent_id IN ({','.join('?' * len(chunk))})", chunk)
+                self.conn.execute(
+                    f"DELETE FROM [{ct}] WHERE parent_id IN ({','.join('?' * len(chunk))})", chunk
+                )
             names = ["id", "parent_id", "position", *[n for n, _ in _child_columns(rep)]]
             if child_rows[rep.id]:
                 self.conn.executemany(
@@ -536,18 +581,34 @@ class Store:
             )
             if cur.rowcount == 0:
                 raise NotFoundError(f"ไม่พบระเบียน {record_id}", f"no {form_id} record {record_id}")
-            row = self.conn.execute("SELECT rowid FROM search_doc WHERE record_id = ?", [record_id]).fetchone()
+            row = self.conn.execute(
+                "SELECT rowid FROM search_doc WHERE record_id = ?", [record_id]
+            ).fetchone()
             if row:
                 self.conn.execute("DELETE FROM search_fts WHERE rowid = ?", [row[0]])
                 self.conn.execute("DELETE FROM search_doc WHERE rowid = ?", [row[0]])
             self.audit("delete", form_id, record_id, user=who)
 
-    def audit(self, action: str, form_id: str | None = None, record_id: str | None = None,
-              detail: Any = None, *, user: str | None = None) -> None:
+    def audit(
+        self,
+        action: str,
+        form_id: str | None = None,
+        record_id: str | None = None,
+        detail: Any = None,
+        *,
+        user: str | None = None,
+    ) -> None:
         self.conn.execute(
             "INSERT INTO audit_log(at, user, device_id, action, form_id, record_id, detail) VALUES (?,?,?,?,?,?,?)",
-            [now_iso(), user or self.user, self.device_id, action, form_id, record_id,
-             None if detail is None else json.dumps(detail, ensure_ascii=False)],
+            [
+                now_iso(),
+                user or self.user,
+                self.device_id,
+                action,
+                form_id,
+                record_id,
+                None if detail is None else json.dumps(detail, ensure_ascii=False),
+            ],
         )
 
     # ------------------------------------------------------------------ reading
@@ -570,18 +631,30 @@ class Store:
                 {"id": r[0], **_doc_from_columns(rep.fields, dict(zip(cnames, r, strict=True)))} for r in ccur
             ]
         return Record(
-            id=values["id"], form_id=form.id, form_version=values["form_version"], data=data,
-            created_at=values["created_at"], created_by=values["created_by"],
-            updated_at=values["updated_at"], updated_by=values["updated_by"],
-            device_id=values["device_id"], server_rev=values["server_rev"],
+            id=values["id"],
+            form_id=form.id,
+            form_version=values["form_version"],
+            data=data,
+            created_at=values["created_at"],
+            created_by=values["created_by"],
+            updated_at=values["updated_at"],
+            updated_by=values["updated_by"],
+            device_id=values["device_id"],
+            server_rev=values["server_rev"],
             base=json.loads(values["base"]) if values["base"] else None,
-            dirty=bool(values["dirty"]), deleted=bool(values["deleted"]),
+            dirty=bool(values["dirty"]),
+            deleted=bool(values["deleted"]),
             conflict=json.loads(values["conflict"]) if values["conflict"] else None,
         )
 
     def _where(
-        self, form: Form, *, search: str | None, area: str | Iterable[str] | None,
-        filters: dict[str, Any] | None, include_deleted: bool,
+        self,
+        form: Form,
+        *,
+        search: str | None,
+        area: str | Iterable[str] | None,
+        filters: dict[str, Any] | None,
+        include_deleted: bool,
     ) -> tuple[str, list[Any]]:
         clauses: list[str] = [] if include_deleted else ["deleted = 0"]
         params: list[Any] = []
@@ -633,17 +706,18 @@ class Store:
         search: str | None = None,
         area: str | Iterable[str] | None = None,
         filters: dict[str, Any] | None = None,
-        columns: list[str] | None = None,
+        columns: builtins.list[str] | None = None,
         order_by: str | None = None,
         descending: bool = False,
         limit: int | None = 50,
         offset: int = 0,
         include_deleted: bool = False,
-    ) -> list[dict[str, Any]]:
+    ) -> builtins.list[dict[str, Any]]:
         """Rows for a list view: id, the form's list columns (or ``columns``) and sync state."""
         form = self.form(form_id)
-        where, params = self._where(form, search=search, area=area, filters=filters,
-                                    include_deleted=include_deleted)
+        where, params = self._where(
+            form, search=search, area=area, filters=filters, include_deleted=include_deleted
+        )
         wanted = columns or form.list_columns
         col_sql = []
         for name in wanted:
@@ -653,7 +727,7 @@ class Store:
             col_sql += [f"[{c}]" for c, _ in f.columns()]
         order = self._order_sql(form, order_by, descending)
         sql = (
-            f"SELECT id, {', '.join(col_sql + ['dirty', 'deleted', 'updated_at', 'conflict IS NOT NULL'])} "
+            f"SELECT id, {', '.join([*col_sql, 'dirty', 'deleted', 'updated_at', 'conflict IS NOT NULL'])} "
             f"FROM [{form.table}] WHERE {where} ORDER BY {order}"
         )
         if limit is not None:
@@ -662,8 +736,20 @@ class Store:
         out = []
         fields = [form.field_at(n) for n in wanted]
         for row in self.conn.execute(sql, params):
-            values = dict(zip(["id", *[c.strip("[]") for c in col_sql], "dirty", "deleted", "updated_at",
-                               "has_conflict"], row, strict=True))
+            values = dict(
+                zip(
+                    [
+                        "id",
+                        *[c.strip("[]") for c in col_sql],
+                        "dirty",
+                        "deleted",
+                        "updated_at",
+                        "has_conflict",
+                    ],
+                    row,
+                    strict=True,
+                )
+            )
             item = {"id": values["id"], **_doc_from_columns(fields, values)}
             item["_dirty"] = bool(values["dirty"])
             item["_deleted"] = bool(values["deleted"])
@@ -672,13 +758,18 @@ class Store:
             out.append(item)
         return out
 
-    def ids(self, form_id: str, **kwargs: Any) -> list[str]:
+    def ids(self, form_id: str, **kwargs: Any) -> builtins.list[str]:
         """Just the ids, in list order (for views that fetch rows page by page)."""
         form = self.form(form_id)
         order_by = kwargs.pop("order_by", None)
         descending = kwargs.pop("descending", False)
-        where, params = self._where(form, search=kwargs.get("search"), area=kwargs.get("area"),
-                                    filters=kwargs.get("filters"), include_deleted=kwargs.get("include_deleted", False))
+        where, params = self._where(
+            form,
+            search=kwargs.get("search"),
+            area=kwargs.get("area"),
+            filters=kwargs.get("filters"),
+            include_deleted=kwargs.get("include_deleted", False),
+        )
         sql = f"SELECT id FROM [{form.table}] WHERE {where} ORDER BY {self._order_sql(form, order_by, descending)}"
         return [r[0] for r in self.conn.execute(sql, params)]
 
@@ -697,25 +788,33 @@ class Store:
         return f"[{f.columns()[0][0]}] {direction}, id"
 
     def count(
-        self, form_id: str, *, search: str | None = None, area: str | Iterable[str] | None = None,
-        filters: dict[str, Any] | None = None, include_deleted: bool = False,
+        self,
+        form_id: str,
+        *,
+        search: str | None = None,
+        area: str | Iterable[str] | None = None,
+        filters: dict[str, Any] | None = None,
+        include_deleted: bool = False,
     ) -> int:
         form = self.form(form_id)
-        where, params = self._where(form, search=search, area=area, filters=filters,
-                                    include_deleted=include_deleted)
-        return int(self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE {where}", params).fetchone()[0])
+        where, params = self._where(
+            form, search=search, area=area, filters=filters, include_deleted=include_deleted
+        )
+        return int(
+            self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE {where}", params).fetchone()[0]
+        )
 
     # ------------------------------------------------------------------ search
 
-    def _search_sql(self, text: str, form_id: str | None) -> tuple[str | None, list[Any]]:
+    def _search_sql(self, text: str, form_id: str | None) -> tuple[str | None, builtins.list[Any]]:
         """SQL selecting matching record ids, or (None, []) when the query can match nothing."""
         terms = search_terms(text)
         if not terms:
             return None, []
         long_terms = [t for t in terms if len(t) >= 3]
         short_terms = [t for t in terms if len(t) < 3]
-        clauses: list[str] = []
-        params: list[Any] = []
+        clauses: builtins.list[str] = []
+        params: builtins.list[Any] = []
         if long_terms:
             clauses.append("search_fts MATCH ?")
             params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
@@ -731,12 +830,12 @@ class Store:
             params.append(form_id)
         return sql, params
 
-    def search(self, text: str, *, form_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+    def search(self, text: str, *, form_id: str | None = None, limit: int = 50) -> builtins.list[dict[str, Any]]:
         """Records of any form matching ``text``: form, id and title."""
         sub, params = self._search_sql(text, form_id)
         if sub is None:
             return []
-        found: list[dict[str, Any]] = []
+        found: builtins.list[dict[str, Any]] = []
         pairs = self.conn.execute(
             f"SELECT d.form_id, d.record_id FROM search_doc d WHERE d.record_id IN ({sub}) LIMIT ?",
             [*params, limit],
@@ -745,17 +844,18 @@ class Store:
             form = self.form(fid)
             title = None
             if form.title_field:
-                row = self.conn.execute(f"SELECT [{form.title_field}] FROM [{form.table}] WHERE id = ?",
-                                        [rid]).fetchone()
+                row = self.conn.execute(
+                    f"SELECT [{form.title_field}] FROM [{form.table}] WHERE id = ?", [rid]
+                ).fetchone()
                 title = row[0] if row else None
             found.append({"form": fid, "id": rid, "title": title})
         return found
 
     # ------------------------------------------------------------------ duplicates
 
-    def duplicates_for(self, form: Form, record_id: str, doc: dict[str, Any]) -> list[Duplicate]:
+    def duplicates_for(self, form: Form, record_id: str, doc: dict[str, Any]) -> builtins.list[Duplicate]:
         """National IDs in ``doc`` that also appear on another live record."""
-        found: list[Duplicate] = []
+        found: builtins.list[Duplicate] = []
         for rep in form.repeats():
             for c in rep.fields:
                 if c.type != "national_id":
@@ -771,12 +871,14 @@ class Store:
                         f"WHERE c.[{c.id}] = ? AND c.parent_id != ? AND p.deleted = 0"
                     )
                     for other_id, title in self.conn.execute(q, [nid, record_id]):
-                        found.append(Duplicate(f"{rep.id}[{i + 1}].{c.id}", nid, form.id, other_id, title or ""))
+                        found.append(
+                            Duplicate(f"{rep.id}[{i + 1}].{c.id}", nid, form.id, other_id, title or "")
+                        )
         return found
 
-    def duplicate_ids(self) -> list[dict[str, Any]]:
+    def duplicate_ids(self) -> builtins.list[dict[str, Any]]:
         """Every national ID found on more than one live record."""
-        out: list[dict[str, Any]] = []
+        out: builtins.list[dict[str, Any]] = []
         for form in self.forms:
             for rep in form.repeats():
                 for c in rep.fields:
@@ -812,17 +914,24 @@ class Store:
                 ).fetchone()[0]
             if "poverty_class" in form.fields:
                 entry["by_class"] = {
-                    (k or "none"): v for k, v in self.conn.execute(
-                        f"SELECT poverty_class, count(*) FROM [{t}] WHERE {where} GROUP BY 1 ORDER BY 1", params)
+                    (k or "none"): v
+                    for k, v in self.conn.execute(
+                        f"SELECT poverty_class, count(*) FROM [{t}] WHERE {where} GROUP BY 1 ORDER BY 1",
+                        params,
+                    )
                 }
             if "tpmap_target" in form.fields:
                 entry["tpmap_target"] = self.conn.execute(
-                    f"SELECT count(*) FROM [{t}] WHERE tpmap_target = 1 AND {where}", params).fetchone()[0]
+                    f"SELECT count(*) FROM [{t}] WHERE tpmap_target = 1 AND {where}", params
+                ).fetchone()[0]
             if form.area_field:
                 entry["by_province"] = {
-                    k: v for k, v in self.conn.execute(
+                    k: v
+                    for k, v in self.conn.execute(
                         f"SELECT substr([{form.area_field}], 1, 2), count(*) FROM [{t}] WHERE {where} "
-                        "GROUP BY 1 ORDER BY 1", params)
+                        "GROUP BY 1 ORDER BY 1",
+                        params,
+                    )
                     if k
                 }
             out["forms"][form.id] = entry
@@ -835,9 +944,9 @@ class Store:
                         out["areas"][code] = code
         return out
 
-    def check(self) -> list[str]:
+    def check(self) -> builtins.list[str]:
         """Integrity problems (empty when the database is sound)."""
-        problems: list[str] = []
+        problems: builtins.list[str] = []
         res = [r[0] for r in self.conn.execute("PRAGMA integrity_check")]
         if res != ["ok"]:
             problems += [f"integrity: {r}" for r in res]
@@ -846,7 +955,9 @@ class Store:
         live = 0
         for form in self.forms:
             if form.search:
-                live += self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE deleted = 0").fetchone()[0]
+                live += self.conn.execute(
+                    f"SELECT count(*) FROM [{form.table}] WHERE deleted = 0"
+                ).fetchone()[0]
         indexed = self.conn.execute("SELECT count(*) FROM search_doc").fetchone()[0]
         fts = self.conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
         if not live == indexed == fts:
@@ -860,8 +971,7 @@ class Store:
                 ttable = tform.child_table(rep) if rep else tform.table
                 src = form.child_table(f.parent) if f.parent else form.table
                 live_src = (
-                    f"JOIN [{form.table}] p ON p.id = s.parent_id AND p.deleted = 0" if f.parent
-                    else "" 
+                    f"JOIN [{form.table}] p ON p.id = s.parent_id AND p.deleted = 0" if f.parent else ""
                 )
                 cond = "" if f.parent else "AND s.deleted = 0"
                 n = self.conn.execute(

@@ -194,7 +194,7 @@ def test_every_problem_is_reported_with_its_path(mini):
 @pytest.mark.parametrize(
     ("patch", "problem"),
     [
-        ("version: \"1\"", "version"),
+        ('version: "1"', "version"),
         ("type: money", "unknown type"),
         ('calculation: "age(${birth_date}, ${surveyed_on})"', "unknown field"),
         ("choices: relation", "unknown choice list"),
@@ -222,7 +222,10 @@ def test_calculation_cycles_are_rejected(tmp_path):
     text = FORM.replace(
         'calculation: "round(${income} div count(${members}), 2)"',
         'calculation: "${elderly_count} + ${head_name}"',
-    ).replace('calculation: "lookup(${members.name}, ${members.relation}, \'head\')"', 'calculation: "${per_person}"')
+    ).replace(
+        "calculation: \"lookup(${members.name}, ${members.relation}, 'head')\"",
+        'calculation: "${per_person}"',
+    )
     with pytest.raises(FormDefinitionError) as info:
         load(tmp_path, text)
     assert "depend on each other" in info.value.message_en

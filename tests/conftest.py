@@ -1,0 +1,105 @@
+"""Shared fixtures: fresh databases, the bundled forms, a valid household."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+
+from fieldapp import demo, forms
+from fieldapp.store import Store
+
+VALID_IDS = ["1103702488992", "3100501234561", "1200100123450", "5101300012347"]
+
+
+def _fix_check_digit(first12: str) -> str:
+    from fieldapp.thai import national_id_check_digit
+
+    return first12 + str(national_id_check_digit(first12))
+
+
+HOUSEHOLD: dict[str, Any] = {
+    "consent_given": True,
+    "consent_sensitive": True,
+    "consent_by": "สมชาย ใจดี",
+    "consent_date": "2025-06-01",
+    "house_no": "12/3",
+    "village_no": 4,
+    "village_name": "บ้านหนองบัว",
+    "subdistrict_code": "320101",
+    "location": {"lat": 14.88, "lon": 103.49},
+    "surveyed_on": "2025-06-01",
+    "tenure": "own",
+    "house_condition": "partly_damaged",
+    "income_wage": 36000,
+    "income_farm": 20000,
+    "income_business": 0,
+    "income_transfer": 0,
+    "income_other": 0,
+    "farmland_owned_rai": 5,
+    "water_for_farming": True,
+    "group_membership": ["village_fund"],
+    "joins_community_activities": True,
+    "debt_total": 50000,
+    "debt_sources": ["baac"],
+    "has_savings": False,
+    "members": [
+        {
+            "national_id": _fix_check_digit("110370248899"),
+            "id_type": "thai_id",
+            "prefix": "mr",
+            "first_name": "สมชาย",
+            "last_name": "ใจดี",
+            "sex": "1",
+            "birth_date": "1970-03-15",
+            "relation": "head",
+            "resident": True,
+            "education": "primary",
+            "occupation": "agriculture",
+            "income_year": 36000,
+            "health_status": "chronic",
+        },
+        {
+            "national_id": _fix_check_digit("310050123456"),
+            "id_type": "thai_id",
+            "prefix": "mrs",
+            "first_name": "สมหญิง",
+            "last_name": "ใจดี",
+            "sex": "2",
+            "birth_date": "1972-08-01",
+            "relation": "spouse",
+            "resident": True,
+            "education": "lower_secondary",
+            "occupation": "general_labour",
+            "income_year": 20000,
+            "health_status": "normal",
+        },
+    ],
+}
+
+
+@pytest.fixture(scope="session")
+def formset() -> forms.FormSet:
+    return forms.default_forms()
+
+
+@pytest.fixture
+def household() -> dict[str, Any]:
+    return copy.deepcopy(HOUSEHOLD)
+
+
+@pytest.fixture
+def store(tmp_path) -> Store:
+    s = Store(tmp_path / "field.db", user="tester")
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory) -> str:
+    """A database with 120 demo households (shared, read-only by convention)."""
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    with Store(path, user="demo") as s:
+        demo.generate(s, households=120, seed=7)
+    return str(path)

@@ -1,0 +1,349 @@
+"""The local store: pragmas, migrations, the one write path, tombstones, search, lists."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sqlite3
+
+import pytest
+
+from fieldapp import demo
+from fieldapp.errors import NotFoundError, StoreError, ValidationError
+from fieldapp.store import Store
+
+
+def count(store: Store, table: str) -> int:
+    return store.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0]
+
+
+def test_new_database_has_wal_full_sync_foreign_keys_and_migrations(store):
+    c = store.conn
+    assert c.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert c.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+    assert c.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert c.execute("PRAGMA busy_timeout").fetchone()[0] >= 5000
+    applied = [r[0] for r in c.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+    assert applied[0] == "0001_core"
+    for table in (
+        "household",
+        "household__members",
+        "business",
+        "business__products",
+        "business__employment",
+        "referral",
+        "search_fts",
+        "audit_log",
+    ):
+        assert store.db[table].exists(), table
+
+
+def test_typed_columns_come_from_the_form_definition(store):
+    cols = {c.name: c.type for c in store.db["household"].columns}
+    assert cols["income_total"] == "REAL"
+    assert cols["village_no"] == "INTEGER"
+    assert cols["location_lat"] == "REAL" and cols["location_lon"] == "REAL"
+    assert cols["surveyed_on"] == "TEXT"
+    member_cols = {c.name for c in store.db["household__members"].columns}
+    assert {"id", "parent_id", "position", "national_id", "birth_date"} <= member_cols
+    for meta in (
+        "form_id",
+        "form_version",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "device_id",
+        "server_rev",
+        "base",
+        "dirty",
+        "deleted",
+    ):
+        assert meta in cols
+
+
+def test_reopening_is_idempotent_and_keeps_the_device_id(tmp_path):
+    with Store(tmp_path / "a.db") as s:
+        device = s.device_id
+    with Store(tmp_path / "a.db") as s:
+        assert s.device_id == device
+        assert len(s.conn.execute("SELECT * FROM _sqlite_migrations").fetchall()) == 1
+
+
+def test_save_then_get_round_trips_the_document(store, household):
+    res = store.save("household", household)
+    assert res.created
+    rec = store.get("household", res.record.id)
+    assert rec.form_id == "household"
+    assert rec.form_version == store.form("household").version
+    assert rec.created_by == rec.updated_by == "tester"
+    assert rec.device_id == store.device_id
+    assert rec.dirty and not rec.deleted and rec.server_rev is None
+    assert rec.data == res.record.data
+    assert rec.data["location"] == {"lat": 14.88, "lon": 103.49}
+    assert rec.data["debt_sources"] == ["baac"]
+    assert [m["first_name"] for m in rec.data["members"]] == ["สมชาย", "สมหญิง"]
+    assert rec.data["head_name"] == "สมชาย ใจดี"
+
+
+def test_update_keeps_creation_and_row_ids(store, household):
+    first = store.save("household", household).record
+    doc = copy.deepcopy(first.data)
+    doc["house_no"] = "99"
+    doc["members"].reverse()
+    second = store.save("household", _editable(store, doc), record_id=first.id, user="other").record
+    rec = store.get("household", first.id)
+    assert rec.created_at == first.created_at and rec.created_by == "tester"
+    assert rec.updated_by == "other"
+    assert rec.data["house_no"] == "99"
+    assert [m["id"] for m in rec.data["members"]] == [m["id"] for m in reversed(first.data["members"])]
+    assert second.id == first.id
+    assert count(store, "household__members") == 2
+
+
+def _editable(store, doc):
+    """Strip calculated fields, as an editor sends only answers."""
+    form = store.form("household")
+    out = {k: v for k, v in doc.items() if form.fields[k].type != "calculated"}
+    rep = form.fields["members"]
+    out["members"] = [
+        {k: v for k, v in r.items() if k == "id" or rep.child(k).type != "calculated"} for r in doc["members"]
+    ]
+    return out
+
+
+def test_invalid_record_writes_nothing(store, household):
+    household["members"][1]["national_id"] = "1103702488993"
+    before = {t: count(store, t) for t in ("household", "household__members", "search_doc", "audit_log")}
+    with pytest.raises(ValidationError) as info:
+        store.save("household", household)
+    assert info.value.problems[0].path == "members[2].national_id"
+    assert {t: count(store, t) for t in before} == before
+
+
+def test_save_many_is_all_or_nothing_by_default(store, household):
+    bad = copy.deepcopy(household)
+    bad["village_no"] = 500
+    batch = store.save_many("household", [(None, household), (None, bad), (None, household)])
+    assert list(batch.errors) == [1]
+    assert batch.saved == []
+    assert count(store, "household") == 0
+
+
+def test_save_many_can_keep_the_valid_ones(store, household):
+    bad = copy.deepcopy(household)
+    bad["village_no"] = 500
+    batch = store.save_many("household", [(None, household), (None, bad)], all_or_nothing=False)
+    assert list(batch.errors) == [1] and len(batch.saved) == 1
+    assert count(store, "household") == 1
+
+
+def test_a_failure_mid_transaction_rolls_back_the_whole_batch(store, household, monkeypatch):
+    calls = {"n": 0}
+    original = store._index
+
+    def explode(form, docs):
+        calls["n"] += 1
+        original(form, docs)
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "_index", explode)
+    with pytest.raises(sqlite3.OperationalError):
+        store.save_many("household", [(None, household), (None, copy.deepcopy(household))])
+    assert calls["n"] == 1
+    for t in ("household", "household__members", "search_doc", "search_fts", "audit_log"):
+        assert count(store, t) == 0, t
+
+
+def test_delete_is_a_tombstone_never_a_lost_row(store, household):
+    rid = store.save("household", household).record.id
+    store.delete("household", rid, user="leader")
+    with pytest.raises(NotFoundError):
+        store.get("household", rid)
+    rec = store.get("household", rid, include_deleted=True)
+    assert rec.deleted and rec.dirty
+    assert len(rec.data["members"]) == 2  # rows kept
+    assert store.count("household") == 0
+    assert store.search("สมชาย") == []
+    actions = [r[0] for r in store.conn.execute("SELECT action FROM audit_log WHERE record_id = ?", [rid])]
+    assert actions == ["create", "delete"]
+    with pytest.raises(NotFoundError):
+        store.delete("household", rid)
+
+
+def test_duplicate_national_id_within_a_household_is_an_error(store, household):
+    household["members"][1]["national_id"] = household["members"][0]["national_id"]
+    with pytest.raises(ValidationError) as info:
+        store.save("household", household)
+    assert info.value.problems[0].code == "duplicate"
+    assert "ซ้ำกับสมาชิกลำดับที่ 1" in info.value.problems[0].message
+
+
+def test_same_national_id_on_two_households_is_flagged_with_a_link_not_merged(store, household):
+    first = store.save("household", household).record
+    other = copy.deepcopy(household)
+    other["house_no"] = "77"
+    res = store.save("household", other)
+    assert res.record.id != first.id
+    assert {w.other_record for w in res.warnings} == {first.id}
+    assert "ซ้ำกับ" in res.warnings[0].message()
+    assert store.count("household") == 2
+    dups = store.duplicate_ids()
+    assert len(dups) == 2 and all(set(d["records"]) == {first.id, res.record.id} for d in dups)
+    assert any("duplicate national ID" in p for p in store.check())
+
+
+def test_references_must_point_at_live_records(store, household):
+    hh = store.save("household", household).record
+    member = hh.data["members"][0]["id"]
+    ref = {
+        "household_id": hh.id,
+        "member_id": member,
+        "subdistrict_code": "320101",
+        "need": "ซ่อมบ้าน",
+        "assistance_type": "housing",
+        "referred_on": "2025-06-02",
+        "status": "referred",
+    }
+    store.save("referral", ref)
+    bad = dict(ref, member_id="00000000-0000-4000-8000-000000000000")
+    with pytest.raises(ValidationError) as info:
+        store.save("referral", bad)
+    assert info.value.problems[0].code == "reference"
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["สมช", "มชาย", "ใจดี", "หนองบัว", "12/3", "1103702488992", "1-1037-02488-99-2", "๑๑๐๓๗๐๒๔๘๘๙๙๒", "สม"],
+)
+def test_thai_search_finds_substrings_ids_and_house_numbers(store, household, query):
+    household["members"][0]["national_id"] = "1103702488992"
+    rid = store.save("household", household).record.id
+    other = copy.deepcopy(household)
+    other.update(village_name="บ้านดอนแดง", house_no="5")
+    other["members"] = [
+        dict(
+            other["members"][1],
+            first_name="มาลี",
+            last_name="ทองคำ",
+            relation="head",
+            national_id="3100501234563",
+        )
+    ]
+    store.save("household", other)
+    found = [r["id"] for r in store.list("household", search=query)]
+    assert rid in found
+    if query not in ("สม",):
+        assert len(found) == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "'",
+        "AND",
+        "OR NOT",
+        "*",
+        "a:b",
+        "(",
+        "สม*",
+        "NEAR(a b)",
+        "%",
+        "_",
+        "\\",
+        "; DROP TABLE household; --",
+    ],
+)
+def test_fts_syntax_in_a_search_is_literal_and_never_an_error(store, household, query):
+    store.save("household", household)
+    assert store.list("household", search=query) == []
+    assert store.count("household") == 1
+
+
+def test_visually_identical_spellings_match(store, household):
+    household["members"][0]["first_name"] = "คำแก้ว"  # U+0E33 sara am
+    rid = store.save("household", household).record.id
+    decomposed = "ค\u0e4d\u0e32แก้ว"  # nikhahit + sara aa
+    swapped = "คำแก\u0e49\u0e49ว".replace("\u0e49\u0e49", "\u0e49")
+    assert [r["id"] for r in store.list("household", search=decomposed)] == [rid]
+    assert [r["id"] for r in store.list("household", search=swapped)] == [rid]
+
+
+def test_lists_filter_by_area_and_sort_in_thai_order(tmp_path):
+    with Store(tmp_path / "d.db") as s:
+        demo.generate(s, households=60, seed=3, areas=["3201", "4601"])
+        all_rows = s.list("household", limit=None)
+        assert len(all_rows) == 60
+        surin = s.list("household", area="32", limit=None)
+        kalasin = s.list("household", area="4601", limit=None)
+        assert len(surin) + len(kalasin) == 60 and surin and kalasin
+        assert s.count("household", area=["3201", "4601"]) == 60
+        names = [r["head_name"] for r in all_rows]
+        from fieldapp.collate import sort_key
+
+        assert names == sorted(names, key=sort_key)
+        page = s.list("household", limit=10, offset=10)
+        assert [r["id"] for r in page] == [r["id"] for r in all_rows[10:20]]
+        classes = s.list("household", filters={"poverty_class": "2"}, limit=None)
+        assert all(r["poverty_class"] == "2" for r in classes)
+        with pytest.raises(ValidationError):
+            s.list("household", order_by="no_such_field")
+
+
+def test_leading_vowels_sort_by_their_consonant():
+    from fieldapp.collate import sort_key
+
+    words = ["ไก่", "กา", "เกาะ", "ขา", "แก", "โกง"]
+    assert sorted(words, key=sort_key) == ["กา", "เกาะ", "แก", "โกง", "ไก่", "ขา"]
+
+
+def test_a_damaged_file_is_refused_with_a_clear_message(tmp_path):
+    path = tmp_path / "bad.db"
+    path.write_bytes(b"this is not a database" * 100)
+    with pytest.raises(StoreError) as info:
+        Store(path)
+    assert "ไฟล์อาจเสียหาย" in info.value.message
+    assert path.read_bytes().startswith(b"this is not a database")  # never overwritten
+
+
+def test_new_questions_add_columns_without_losing_data(tmp_path, household):
+    from fieldapp import forms, resources
+
+    path = tmp_path / "m.db"
+    with Store(path) as s:
+        rid = s.save("household", household).record.id
+    src = resources.forms_dir()
+    for f in src.glob("*.yaml"):
+        text = f.read_text(encoding="utf-8")
+        if f.name == "household.yaml":
+            text = text.replace(
+                "      - id: soi_road\n",
+                "      - id: landmark\n        type: text\n        label: {th: จุดสังเกต, en: Landmark}\n"
+                "      - id: soi_road\n",
+                1,
+            )
+            assert "landmark" in text
+        (tmp_path / f.name).write_text(text, encoding="utf-8")
+    newer = forms.load_all(tmp_path)
+    with Store(path, forms=newer) as s:
+        assert "landmark" in {c.name for c in s.db["household"].columns}
+        rec = s.get("household", rid)
+        assert rec.data["landmark"] is None and rec.data["house_no"] == "12/3"
+
+
+def test_stats_and_check_on_demo_data(demo_db):
+    with Store(demo_db) as s:
+        stats = s.stats()
+        h = stats["forms"]["household"]
+        assert h["records"] == 120 and h["members"] >= 120
+        assert sum(h["by_class"].values()) == 120
+        assert stats["forms"]["business"]["records"] == 6
+        assert stats["forms"]["referral"]["records"] == 24
+        assert s.check() == []
+
+
+def test_documents_in_the_base_column_are_json(store, household):
+    rid = store.save("household", household).record.id
+    store.conn.execute("UPDATE household SET base = ? WHERE id = ?", [json.dumps({"house_no": "1"}), rid])
+    assert store.get("household", rid).base == {"house_no": "1"}
