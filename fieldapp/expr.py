@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -304,6 +305,15 @@ def _compare(op: str, a: Value, b: Value) -> bool:
     return bool(x >= y)
 
 
+_SIMPLE = frozenset({str, int, float, bool})
+_ORDER: dict[str, Callable[[Any, Any], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def _arith(op: str, a: Value, b: Value) -> Value:
     na, nb = to_number(a), to_number(b)
     if na is None or nb is None:
@@ -524,8 +534,30 @@ def compile_node(node: Node, resolve: Resolver) -> Compiled:
             return lambda data, row: truthy(left(data, row)) and truthy(right(data, row))
         if op == "or":
             return lambda data, row: truthy(left(data, row)) or truthy(right(data, row))
-        if op in ("=", "==", "!=", "<", "<=", ">", ">="):
-            return lambda data, row: _compare(op, left(data, row), right(data, row))
+        if op in ("=", "==", "!="):
+            negate = op == "!="
+
+            def eq(data: Data, row: Data | None) -> Value:
+                a, b = left(data, row), right(data, row)
+                ta = type(a)
+                # fast path: same simple type compares as Python does
+                same = a == b if ta is type(b) and ta in _SIMPLE else _equal(a, b)
+                return not same if negate else same
+
+            return eq
+        if op in _ORDER:
+            cmp = _ORDER[op]
+
+            def order(data: Data, row: Data | None) -> Value:
+                a, b = left(data, row), right(data, row)
+                ta, tb = type(a), type(b)
+                if (ta is int or ta is float) and (tb is int or tb is float):
+                    return cmp(a, b)
+                if ta is str and tb is str and a and b:  # two texts (ISO dates) compare as text
+                    return cmp(a, b)
+                return _compare(op, a, b)
+
+            return order
         return lambda data, row: _arith(op, left(data, row), right(data, row))
     if kind == "call":
         name = node.value

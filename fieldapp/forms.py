@@ -240,6 +240,7 @@ class Form:
     fields: dict[str, Field] = field(default_factory=dict)  # top level, in order
     _order: list[Field] = field(default_factory=list)
     _calc_order: list[Field] = field(default_factory=list)
+    _calc_inputs: set[str] = field(default_factory=set)  # answers read by calculations and scoring
 
     # ------------------------------------------------------------------ structure
 
@@ -287,8 +288,8 @@ class Form:
             return {}, problems
         data = _coerce_level(self.fields.values(), raw, "", problems)
         self.compute(data)
-        _apply_relevance(self, data)
-        self.compute(data)
+        if _apply_relevance(self, data):
+            self.compute(data)  # calculations may have read an answer that was just cleared
         if not problems:
             _check_level(self.fields.values(), data, None, "", problems, partial_ok)
         return data, problems
@@ -336,8 +337,8 @@ class Form:
         if f.relevant is None:
             return True
         try:
-            return expr.truthy(f.relevant(data, row))
-        except ExpressionError:
+            return expr.truthy(f.relevant.fn(data, row))
+        except (ExpressionError, TypeError, ValueError, OverflowError):
             return False
 
     def is_required(self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None) -> bool:
@@ -352,8 +353,8 @@ class Form:
 def _calc_value(f: Field, data: dict[str, Any], row: dict[str, Any] | None) -> Any:
     assert f.calculation is not None
     try:
-        value = f.calculation(data, row)
-    except ExpressionError:
+        value = f.calculation.fn(data, row)
+    except (ExpressionError, TypeError, ValueError, OverflowError):
         return None
     return _normalise_result(f, value)
 
@@ -377,20 +378,30 @@ def _normalise_result(f: Field, value: Any) -> Any:
     return expr._text(value)
 
 
-def _apply_relevance(form: Form, data: dict[str, Any]) -> None:
-    """Clear answers to questions that are not relevant (in form order)."""
+def _apply_relevance(form: Form, data: dict[str, Any]) -> bool:
+    """Clear answers to questions that are not relevant (in form order).
+
+    Returns True when a cleared answer is read by a calculation or the scoring rubric, so the
+    caller knows the calculations must run again.
+    """
+    stale = False
+    inputs = form._calc_inputs
     for f in form._order:
         if f.relevant is None or f.type == "calculated":
             continue
         if f.parent is None:
+            if data.get(f.id) in (None, []):
+                continue
             if not form.is_relevant(f, data):
                 data[f.id] = [] if f.type == "repeat" else None
-                if f.value_type == "geopoint":
-                    data[f.id] = None
+                stale = stale or f.id in inputs or f.type == "repeat"
         else:
+            key = f"{f.parent.id}.{f.id}"
             for row in data.get(f.parent.id) or []:
-                if not form.is_relevant(f, data, row):
+                if row.get(f.id) is not None and not form.is_relevant(f, data, row):
                     row[f.id] = None
+                    stale = stale or key in inputs
+    return stale
 
 
 # ---------------------------------------------------------------------- coercion
@@ -687,13 +698,27 @@ def _check_level(
     target = row if row is not None else data
     form_data = data
     for f in fields:
-        path = f"{prefix}{f.id}"
-        if f.type == "note":
+        ftype = f.type
+        if ftype == "note" or ftype == "calculated":
             continue
-        relevant = _relevant(f, form_data, row)
-        if not relevant:
+        if f.relevant is not None and not _relevant(f, form_data, row):
             continue
         value: Any = target.get(f.id)
+        if ftype != "repeat":
+            if value is None or value == "" or value == []:
+                if not partial_ok and f.required is not False and _required(f, form_data, row):
+                    problems.append(
+                        Problem(
+                            f"{prefix}{f.id}",
+                            f"กรุณากรอก {f.label_for('th')}",
+                            f"{f.label_for('en')} is required",
+                            "required",
+                        )
+                    )
+                continue
+            if f.min is None and f.max is None and f.constraint is None:
+                continue
+        path = f"{prefix}{f.id}"
         label, label_en = f.label_for("th"), f.label_for("en")
         if f.type == "repeat":
             rows = value or []
@@ -720,12 +745,6 @@ def _check_level(
                 _check_level(f.fields, data, r, f"{path}[{i + 1}].", problems, partial_ok)
             if rows:
                 _check_constraint(f, rows, data, None, path, problems)
-            continue
-        if expr.is_empty(value):
-            if not partial_ok and _required(f, form_data, row) and f.type != "calculated":
-                problems.append(Problem(path, f"กรุณากรอก {label}", f"{label_en} is required", "required"))
-            continue
-        if f.type == "calculated":
             continue
         t = f.value_type
         if t in ("integer", "decimal", "money"):
@@ -797,11 +816,17 @@ def _check_constraint(
 ) -> None:
     if f.constraint is None:
         return
-    dot_data = data
+    # "." is passed in the row slot: set it on the row for the call, or use a one-key dict
+    scope = {".": value} if row is None else row
+    if row is not None:
+        row["."] = value
     try:
-        ok = expr.truthy(f.constraint.fn(dot_data, _DotRow(row, value)))
-    except (ExpressionError, TypeError, ValueError):
+        ok = expr.truthy(f.constraint.fn(data, scope))
+    except (ExpressionError, TypeError, ValueError, OverflowError):
         ok = False
+    finally:
+        if row is not None:
+            del row["."]
     if not ok:
         msg = f.constraint_message
         label = f.label_for("th")
@@ -813,15 +838,6 @@ def _check_constraint(
                 "constraint",
             )
         )
-
-
-class _DotRow(dict[str, Any]):
-    """The row passed to a constraint: the row's values plus ``.`` for the value checked."""
-
-    def __init__(self, row: dict[str, Any] | None, value: Any) -> None:
-        super().__init__(row or {})
-        self.is_row = row is not None
-        self["."] = value
 
 
 # ---------------------------------------------------------------------- loading
@@ -1110,6 +1126,7 @@ class _Builder:
                 src = f"{gate} and ({f.relevant.source})" if f.relevant else gate
                 f.relevant = self.compile(form, f, src, "relevant")
         form._calc_order = self.calc_order(form)
+        form._calc_inputs = _calculation_inputs(form)
 
     def compile_rules(self, form: Form, f: Field, raw: dict[str, Any]) -> None:
         req = raw.get("required", False)
@@ -1261,8 +1278,37 @@ def load_all(directory: Path | None = None) -> FormSet:
                     form.source, "scoring", f"no rubric {form.scoring!r} in scoring.yaml"
                 )
             form.rubric = rubrics[form.scoring]
+    for form in forms.values():
+        form._calc_inputs = _calculation_inputs(form)
     _check_references(forms)
     return FormSet(forms, shared, rubrics)
+
+
+def _calculation_inputs(form: Form) -> set[str]:
+    """Every answer a calculation or the rubric reads, as ``field`` or ``repeat.field``."""
+    names: set[str] = set()
+    for f in form._order:
+        if f.calculation is None:
+            continue
+        for v in f.calculation.variables:
+            if f.parent is not None and "." not in v and f.parent.child(v) is not None:
+                names.add(f"{f.parent.id}.{v}")
+            else:
+                names.add(v)
+    if form.rubric is not None:
+        for cap in form.rubric.capitals:
+            for ind in cap.indicators:
+                names.update(ind.variables)
+        for dim in form.rubric.tpmap:
+            for rule in dim.rules:
+                names.update(rule.when.variables)
+    # a repeat read as a whole (count(${members})) depends on every row
+    for name in list(names):
+        head = name.split(".")[0]
+        rep = form.fields.get(head)
+        if rep is not None and rep.type == "repeat" and "." not in name:
+            names.update(f"{head}.{c.id}" for c in rep.fields)
+    return names
 
 
 def _check_references(forms: dict[str, Form]) -> None:

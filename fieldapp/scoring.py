@@ -45,14 +45,14 @@ class Indicator:
         """(the value read, points 1–4) — points None when the indicator is not answered."""
         try:
             if self.points is not None:
-                value = self.value(data, None) if self.value is not None else None
-                p = expr.to_number(self.points(data, None))
+                value = self.value.fn(data, None) if self.value is not None else None
+                p = expr.to_number(self.points.fn(data, None))
                 if p is None:
                     return value, None
                 return value, _clamp(p)
             assert self.value is not None
-            value = self.value(data, None)
-        except ExpressionError:
+            value = self.value.fn(data, None)
+        except (ExpressionError, TypeError, ValueError, OverflowError):
             return None, None
         if expr.is_empty(value):
             return value, None
@@ -196,8 +196,8 @@ class Rubric:
 
 def _hit(rule: TpmapRule, data: dict[str, Any]) -> bool:
     try:
-        return expr.truthy(rule.when(data, None))
-    except ExpressionError:
+        return expr.truthy(rule.when.fn(data, None))
+    except (ExpressionError, TypeError, ValueError, OverflowError):
         return False
 
 

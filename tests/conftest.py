@@ -1,8 +1,13 @@
-"""Shared fixtures: fresh databases, the bundled forms, a valid household."""
+"""Shared fixtures: fresh databases, the bundled forms, a valid household; the desktop-app tests
+run offscreen with a small demo database."""
 
 from __future__ import annotations
 
 import copy
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,3 +108,37 @@ def demo_db(tmp_path_factory) -> str:
     with Store(path, user="demo") as s:
         demo.generate(s, households=120, seed=7)
     return str(path)
+
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+
+@pytest.fixture(scope="session")
+def ui_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo database made once per test session (copied for each test that changes it)."""
+    path = tmp_path_factory.mktemp("ui_template") / "demo.db"
+    with Store(path, user="tester") as store:
+        demo.generate(store, households=120, seed=11)
+        store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return path
+
+
+@pytest.fixture
+def ui_db_path(ui_demo_template: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "fieldapp.db"
+    shutil.copyfile(ui_demo_template, dest)
+    return dest
+
+
+@pytest.fixture
+def ui_app(qapp: Any) -> Iterator[Any]:
+    """The QApplication set up as the app does it (Sarabun, Thai, translations), settings in a dict."""
+    from ui.app import setup_application
+    from ui.settings import Settings
+
+    settings = Settings({})
+    setup_application([], "th", settings)
+    yield settings
+    from ui import tasks
+
+    tasks.wait_all(10)

@@ -67,7 +67,10 @@ def test_reopening_is_idempotent_and_keeps_the_device_id(tmp_path):
         device = s.device_id
     with Store(tmp_path / "a.db") as s:
         assert s.device_id == device
-        assert len(s.conn.execute("SELECT * FROM _sqlite_migrations").fetchall()) == 1
+        from fieldapp import migrations
+
+        applied = [r[0] for r in s.conn.execute("SELECT name FROM _sqlite_migrations ORDER BY rowid")]
+        assert applied == migrations.names()
 
 
 def test_save_then_get_round_trips_the_document(store, household):

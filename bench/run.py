@@ -1,0 +1,261 @@
+"""Benchmarks of the offline core (``make bench``). Prints figures; never fails on time.
+
+Each operation is timed through fieldapp and beside the same operation done directly on SQLite
+without the engine, and the ratio is printed. Figures go in docs/benchmarks.md.
+
+    python bench/run.py [--households 100000] [--keep PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fieldapp.store import Store, search_terms  # noqa: E402
+
+
+def best_of(fn: Callable[[], object], repeat: int = 7) -> float:
+    """Median of several runs, in milliseconds (after one warm-up run)."""
+    fn()
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t) * 1000)
+    return statistics.median(times)
+
+
+def row(name: str, engine_ms: float, raw_ms: float, target: str) -> None:
+    ratio = engine_ms / raw_ms if raw_ms else float("inf")
+    print(f"{name:<46} {engine_ms:>10.2f} ms {raw_ms:>10.2f} ms {ratio:>7.1f}x   target {target}")
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def bench_demo(db: Path, households: int) -> None:
+    t = time.perf_counter()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fieldapp",
+            "--db",
+            str(db),
+            "demo",
+            "--households",
+            str(households),
+            "--seed",
+            "1",
+        ],
+        check=True,
+        cwd=ROOT,
+    )
+    took = time.perf_counter() - t
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    # the same rows written directly with executemany, no validation, no calculations
+    raw_db = db.with_name("raw.db")
+    src = sqlite3.connect(db)
+    dst = sqlite3.connect(raw_db)
+    dst.execute("PRAGMA journal_mode = WAL")
+    dst.execute("PRAGMA synchronous = FULL")
+    tables = [
+        "household",
+        "household__members",
+        "business",
+        "business__products",
+        "business__employment",
+        "referral",
+    ]
+    data = {}
+    for t_name in tables:
+        sql = src.execute("SELECT sql FROM sqlite_master WHERE name = ?", [t_name]).fetchone()[0]
+        dst.execute(sql)
+        data[t_name] = src.execute(f"SELECT * FROM [{t_name}]").fetchall()
+    t = time.perf_counter()
+    for t_name in tables:
+        rows = data[t_name]
+        if not rows:
+            continue
+        marks = ",".join("?" * len(rows[0]))
+        for i in range(0, len(rows), 500):
+            with dst:
+                dst.executemany(f"INSERT INTO [{t_name}] VALUES ({marks})", rows[i : i + 500])
+    raw = time.perf_counter() - t
+    src.close()
+    dst.close()
+    raw_db.unlink()
+    members = sum(1 for _ in data["household__members"])
+    print(
+        f"demo --households {households:,}: {took:.1f} s, peak memory {peak_mb:.0f} MB "
+        f"({members:,} members, {len(data['business']):,} businesses) — target < 60 s, < 500 MB"
+    )
+    row("write the same rows raw (executemany)", took * 1000, raw * 1000, "(ratio only)")
+
+
+def bench_queries(db: Path) -> None:
+    store = Store(db)
+    conn = sqlite3.connect(db)
+    form = store.form("household")
+    cols = ", ".join(f"[{c}]" for name in form.list_columns for c, _ in form.field_at(name).columns())
+
+    row(
+        "first page: 50 households sorted by name",
+        best_of(lambda: store.list("household", limit=50)),
+        best_of(
+            lambda: conn.execute(
+                f"SELECT id, {cols} FROM household WHERE deleted = 0 ORDER BY title_sort, id LIMIT 50"
+            ).fetchall()
+        ),
+        "< 20 ms",
+    )
+    names = [r[0] for r in conn.execute("SELECT first_name FROM household__members LIMIT 2000")]
+    rng = random.Random(1)
+    queries = [n[1:4] if len(n) > 4 else n for n in rng.sample(names, 20)]
+
+    def engine_search() -> None:
+        for q in queries:
+            store.list("household", search=q, limit=50)
+
+    def raw_search() -> None:
+        for q in queries:
+            term = search_terms(q)[0]
+            conn.execute(
+                "SELECT h.id FROM household h WHERE h.deleted = 0 AND h.id IN (SELECT d.record_id FROM search_doc d "
+                "WHERE d.rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)) "
+                "ORDER BY title_sort LIMIT 50",
+                ['"' + term + '"'],
+            ).fetchall()
+
+    n = len(queries)
+    row(
+        f"Thai substring search (mean of {n} queries)",
+        best_of(engine_search, 3) / n,
+        best_of(raw_search, 3) / n,
+        "< 50 ms",
+    )
+    row(
+        "short query (2 code points, LIKE)",
+        best_of(lambda: store.list("household", search="สม", limit=50), 3),
+        best_of(
+            lambda: conn.execute(
+                "SELECT h.id FROM household h WHERE h.deleted = 0 AND h.id IN (SELECT d.record_id FROM search_doc d "
+                "WHERE d.rowid IN (SELECT rowid FROM search_fts WHERE body LIKE '%สม%')) ORDER BY title_sort LIMIT 50"
+            ).fetchall(),
+            3,
+        ),
+        "(fallback)",
+    )
+    row(
+        "search by national ID",
+        best_of(lambda: store.list("household", search=_an_id(conn), limit=50)),
+        best_of(
+            lambda: conn.execute(
+                "SELECT parent_id FROM household__members WHERE national_id = ?", [_an_id(conn)]
+            ).fetchall()
+        ),
+        "< 50 ms",
+    )
+    store.close()
+    conn.close()
+
+
+_ID: list[str] = []
+
+
+def _an_id(conn: sqlite3.Connection) -> str:
+    if not _ID:
+        _ID.append(
+            conn.execute("SELECT national_id FROM household__members LIMIT 1 OFFSET 5000").fetchone()[0]
+        )
+    return _ID[0]
+
+
+def bench_save(db: Path) -> None:
+    store = Store(db)
+    rid = store.conn.execute(
+        "SELECT parent_id FROM household__members GROUP BY parent_id HAVING count(*) = 8 LIMIT 1"
+    ).fetchone()[0]
+    rec = store.get("household", rid)
+    form = store.form("household")
+    raw_doc = {k: v for k, v in rec.data.items() if form.fields[k].type != "calculated"}
+    rep = form.fields["members"]
+    raw_doc["members"] = [
+        {k: v for k, v in m.items() if k == "id" or rep.child(k).type != "calculated"}
+        for m in rec.data["members"]
+    ]
+
+    def engine() -> None:
+        store.save("household", raw_doc, record_id=rid)
+
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA synchronous = FULL")
+    hrow = conn.execute("SELECT * FROM household WHERE id = ?", [rid]).fetchone()
+    mrows = conn.execute("SELECT * FROM household__members WHERE parent_id = ?", [rid]).fetchall()
+    hmarks = ",".join("?" * len(hrow))
+    mmarks = ",".join("?" * len(mrows[0]))
+
+    def raw() -> None:
+        conn.execute("BEGIN")
+        conn.execute(f"INSERT OR REPLACE INTO household VALUES ({hmarks})", hrow)
+        conn.execute("DELETE FROM household__members WHERE parent_id = ?", [rid])
+        conn.executemany(f"INSERT INTO household__members VALUES ({mmarks})", mrows)
+        conn.execute("COMMIT")
+
+    row("validate and save one household, 8 members", best_of(engine, 15), best_of(raw, 15), "< 20 ms")
+    validate_ms = best_of(lambda: form.validate(raw_doc), 15)
+    print(f"{'  of which validation and scoring':<46} {validate_ms:>10.2f} ms")
+    store.close()
+    conn.close()
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--households", type=int, default=100_000)
+    p.add_argument("--keep", type=Path, help="keep the database at this path")
+    p.add_argument("--db", type=Path, help="benchmark queries on an existing database (skips demo)")
+    args = p.parse_args()
+    print(f"machine: {machine()}")
+    print(f"{'operation':<46} {'fieldapp':>13} {'raw SQLite':>13} {'ratio':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = args.db or args.keep or Path(tmp) / "bench.db"
+        if not args.db:
+            if db.exists():
+                db.unlink()
+            bench_demo(db, args.households)
+        bench_queries(db)
+        bench_save(db)
+        size = db.stat().st_size / 1e6
+        print(f"database size: {size:.0f} MB")
+    print(json.dumps({"households": args.households}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
