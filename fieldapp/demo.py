@@ -10,9 +10,13 @@ gives the same data.
 from __future__ import annotations
 
 import datetime as _dt
+import multiprocessing
+import os
 import random
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from fieldapp import geo, thai
@@ -75,19 +79,25 @@ NEEDS = (
 Progress = Callable[[int, int], None]
 
 
+def _subdistrict_pool(seed: int, areas: list[str] | None) -> list[geo.Area]:
+    codes = areas or list(DEFAULT_PROVINCES)
+    pool: list[geo.Area] = []
+    for c in codes:
+        pool += geo.subdistricts_within(c)
+    if not pool:
+        raise ValidationError("ไม่พบตำบลในพื้นที่ที่ระบุ", "no subdistricts in the given areas")
+    random.Random(f"{seed}:areas").shuffle(pool)
+    # a realistic spread: households cluster in some subdistricts
+    return pool[: max(1, min(len(pool), 60))]
+
+
 class _Gen:
-    def __init__(self, store: Store, seed: int, areas: list[str] | None) -> None:
-        self.store = store
-        self.rng = random.Random(seed)
-        codes = areas or list(DEFAULT_PROVINCES)
-        pool: list[geo.Area] = []
-        for c in codes:
-            pool += geo.subdistricts_within(c)
-        if not pool:
-            raise ValidationError("ไม่พบตำบลในพื้นที่ที่ระบุ", "no subdistricts in the given areas")
-        self.rng.shuffle(pool)
-        # a realistic spread: households cluster in some subdistricts
-        self.subdistricts = pool[: max(1, min(len(pool), 60))]
+    """Random answers from one named stream: the same seed and part give the same records."""
+
+    def __init__(self, seed: int, part: str, subdistricts: list[geo.Area]) -> None:
+        self.seed = seed
+        self.rng = random.Random(f"{seed}:{part}")
+        self.subdistricts = subdistricts
         self.villages: dict[str, list[tuple[int, str]]] = {}
         self.members_by_sub: dict[str, list[tuple[str, str, str]]] = {}
         self.households: list[tuple[str, str, str | None]] = []
@@ -110,8 +120,10 @@ class _Gen:
 
     def village(self, sub: str) -> tuple[int, str]:
         if sub not in self.villages:
-            n = self.rng.randint(5, 15)
-            names = self.rng.sample(VILLAGES, k=min(n, len(VILLAGES)))
+            # a subdistrict's villages depend on the seed only, whichever part asks first
+            vr = random.Random(f"{self.seed}:villages:{sub}")
+            n = vr.randint(5, 15)
+            names = vr.sample(VILLAGES, k=min(n, len(VILLAGES)))
             self.villages[sub] = [(i + 1, "บ้าน" + names[i % len(names)]) for i in range(n)]
         return self.rng.choice(self.villages[sub])
 
@@ -502,6 +514,54 @@ class _Gen:
         return self.uuid(), doc
 
 
+CHUNK = 2000  # households per part; each part has its own random stream
+
+
+@dataclass
+class _Part:
+    """What one part of the households left behind for businesses and referrals."""
+
+    saved: int
+    members: int
+    members_by_sub: dict[str, list[tuple[str, str, str]]]
+    households: list[tuple[str, str, str | None]]
+
+
+def _households_part(
+    store: Store, seed: int, index: int, count: int, subdistricts: list[geo.Area], progress: Progress | None
+) -> _Part:
+    gen = _Gen(seed, f"households:{index}", subdistricts)
+    form = store.form("household")
+    members = 0
+
+    def items() -> Iterator[tuple[str | None, dict[str, Any]]]:
+        nonlocal members
+        for _ in range(count):
+            hid, doc = gen.household(form)
+            members += len(doc["members"])
+            yield hid, doc
+
+    batch = store.save_many(
+        "household", items(), all_or_nothing=False, progress=progress, audit_action="demo", total=count
+    )
+    if batch.errors:
+        raise ValidationError.from_problems(next(iter(batch.errors.values())))
+    # keep a bounded sample for linking businesses and referrals
+    sample = gen.households[:: max(1, len(gen.households) // 400)]
+    return _Part(len(batch.saved), members, gen.members_by_sub, sample)
+
+
+def _part_in_process(args: tuple[str, str, str | None, int, int, int, list[str]]) -> _Part:
+    """Worker process: open the same database and write one part through the write path."""
+    path, user, forms_dir, seed, index, count, codes = args
+    from fieldapp import forms as forms_mod
+
+    formset = forms_mod.load_all(Path(forms_dir)) if forms_dir else None
+    subs = [geo.area(c) for c in codes]
+    with Store(path, user=user, forms=formset) as store:
+        return _households_part(store, seed, index, count, subs, None)
+
+
 def generate(
     store: Store,
     *,
@@ -511,36 +571,56 @@ def generate(
     businesses: int | None = None,
     referrals: int | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> dict[str, int]:
-    """Add demo records through the store's write path; returns counts added."""
-    gen = _Gen(store, seed, areas)
+    """Add demo records through the store's write path; returns counts added.
+
+    Households are made in parts of ``CHUNK``, each from its own random stream, so the data
+    depends on the seed only. With more than one worker (default: one per core for large runs)
+    parts are validated and written by worker processes on the same database file.
+    """
+    subdistricts = _subdistrict_pool(seed, areas)
     n_bus = households // 20 if businesses is None else businesses
     n_ref = households // 5 if referrals is None else referrals
     total = households + n_bus + n_ref
     made = {"household": 0, "members": 0, "business": 0, "referral": 0}
-    hform = store.form("household")
-
-    def households_iter() -> Iterator[tuple[str | None, dict[str, Any]]]:
-        for _ in range(households):
-            hid, doc = gen.household(hform)
-            made["members"] += len(doc["members"])
-            yield hid, doc
-
-    def report(offset: int) -> Progress | None:
-        if progress is None:
-            return None
-        return lambda done, _total: progress(offset + done, total)
+    parts = [(i, min(CHUNK, households - i * CHUNK)) for i in range((households + CHUNK - 1) // CHUNK)]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, len(parts)) if households >= 4 * CHUNK else 1
+    results: list[_Part] = []
+    if workers > 1 and str(store.path) != ":memory:":
+        forms_dir = str(store.forms.directory) if store.forms.directory else None
+        jobs = [
+            (str(store.path), store.user, forms_dir, seed, i, n, [a.code for a in subdistricts])
+            for i, n in parts
+        ]
+        ctx = multiprocessing.get_context("spawn")
+        with ctx.Pool(workers) as pool:
+            for part in pool.imap(_part_in_process, jobs):
+                results.append(part)
+                if progress:
+                    progress(sum(r.saved for r in results), total)
+    else:
+        for i, n in parts:
+            offset = sum(r.saved for r in results)
+            step = (lambda done, _t, o=offset: progress(o + done, total)) if progress else None
+            results.append(_households_part(store, seed, i, n, subdistricts, step))
+    gen = _Gen(seed, "links", subdistricts)
+    for r in results:
+        made["household"] += r.saved
+        made["members"] += r.members
+        for sub, sample in r.members_by_sub.items():
+            keep = gen.members_by_sub.setdefault(sub, [])
+            keep.extend(sample[: max(0, 80 - len(keep))])
+        gen.households.extend(r.households)
 
     def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int) -> int:
-        batch = store.save_many(
-            form_id, items, all_or_nothing=False, progress=report(offset), audit_action="demo"
-        )
+        step = (lambda done, _t: progress(offset + done, total)) if progress else None
+        batch = store.save_many(form_id, items, all_or_nothing=False, progress=step, audit_action="demo")
         if batch.errors:
-            first = next(iter(batch.errors.values()))
-            raise ValidationError.from_problems(first)
+            raise ValidationError.from_problems(next(iter(batch.errors.values())))
         return len(batch.saved)
 
-    made["household"] = run("household", households_iter(), 0)
     bform = store.form("business")
     made["business"] = run("business", (gen.business(bform) for _ in range(n_bus)), households)
     rform = store.form("referral")

@@ -848,6 +848,7 @@ class FormSet:
     forms: dict[str, Form]
     choices: dict[str, list[Choice]]
     rubrics: dict[str, Rubric]
+    directory: Path | None = None  # where the definitions were loaded from
 
     def __getitem__(self, form_id: str) -> Form:
         try:
@@ -1281,7 +1282,7 @@ def load_all(directory: Path | None = None) -> FormSet:
     for form in forms.values():
         form._calc_inputs = _calculation_inputs(form)
     _check_references(forms)
-    return FormSet(forms, shared, rubrics)
+    return FormSet(forms, shared, rubrics, d)
 
 
 def _calculation_inputs(form: Form) -> set[str]:

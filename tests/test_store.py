@@ -350,3 +350,15 @@ def test_documents_in_the_base_column_are_json(store, household):
     rid = store.save("household", household).record.id
     store.conn.execute("UPDATE household SET base = ? WHERE id = ?", [json.dumps({"house_no": "1"}), rid])
     assert store.get("household", rid).base == {"house_no": "1"}
+
+
+def test_demo_data_depends_on_the_seed_only_not_on_worker_processes(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "CHUNK", 15)
+    docs = []
+    for workers, name in ((1, "one.db"), (2, "two.db")):
+        with Store(tmp_path / name) as s:
+            made = demo.generate(s, households=40, seed=4, workers=workers)
+            assert made["household"] == 40 and made["business"] == 2 and made["referral"] == 8
+            docs.append({r.id: r.data for r in (s.get("household", i) for i in s.ids("household"))})
+            assert s.check() == []
+    assert docs[0] == docs[1]
