@@ -199,6 +199,10 @@ class _Gen:
         if age < 6 and wealth < 0.4:
             welfare.append("child_grant")
         first = rng.choice(MALE if sex == "1" else FEMALE)
+        if rel in ("head", "spouse") and age > 20:
+            marital = "married"
+        else:
+            marital = "single" if age < 25 else rng.choice(["married", "widowed", "divorced", "single"])
         row: dict[str, Any] = {
             "id": self.uuid(),
             "id_type": "thai_id",
@@ -210,12 +214,10 @@ class _Gen:
             "birth_date": birth.isoformat(),
             "relation": rel,
             "resident": rng.random() < 0.92 or rel == "head",
-            "marital": "married"
-            if rel in ("head", "spouse") and age > 20
-            else ("single" if age < 25 else rng.choice(["married", "widowed", "divorced", "single"])),
+            "marital": None if age < 15 else marital,
             "education": edu,
             "studying": 4 <= age <= 18 and rng.random() < 0.9,
-            "literate": age >= 15 and (edu not in ("none",) or rng.random() < 0.3),
+            "literate": None if age < 7 else (edu not in ("none",) or rng.random() < 0.3),
             "occupation": occ,
             "income_year": income,
             "health_status": health,
@@ -324,6 +326,12 @@ class _Gen:
             doc["phone"] = "08" + "".join(str(rng.randrange(10)) for _ in range(8))
         if wealth < 0.3 and rng.random() < 0.6:
             doc["needs"] = rng.choice(NEEDS)
+        if not doc["consent_sensitive"]:
+            # without explicit consent the health questions are not asked
+            sensitive = {c.id for c in form.fields["members"].fields if c.sensitive}
+            for m in members:
+                for key in sensitive:
+                    m.pop(key, None)
         self.fill_generic(form, doc, wealth)
         doc = {k: v for k, v in doc.items() if k in form.fields}
         hid = self.uuid()
