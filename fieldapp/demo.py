@@ -139,7 +139,9 @@ class _Gen:
         self, rel: str, sex: str, age: int, surname: str, wealth: float, survey: _dt.date, form: Form
     ) -> dict[str, Any]:
         rng = self.rng
-        birth = survey - _dt.timedelta(days=age * 365 + rng.randint(0, 364))
+        # exactly `age` completed years on the survey date
+        anchor = survey.replace(day=28) if (survey.month, survey.day) == (2, 29) else survey
+        birth = anchor.replace(year=anchor.year - age - 1) + _dt.timedelta(days=rng.randint(1, 364))
         if age < 15:
             prefix = "boy" if sex == "1" else "girl"
         elif sex == "1":

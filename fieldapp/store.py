@@ -200,8 +200,30 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.db.atomic():
+        """One write transaction (a savepoint when nested).
+
+        ``BEGIN IMMEDIATE`` takes the write lock up front: a transaction that first reads and then
+        writes could otherwise fail with "database is locked" when another process wrote in between,
+        instead of waiting for the busy timeout.
+        """
+        if self.conn.in_transaction:
+            with self.db.atomic():
+                yield
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
             yield
+        except BaseException:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
 
     def _meta_get(self, key: str) -> str | None:
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
@@ -830,7 +852,9 @@ class Store:
             params.append(form_id)
         return sql, params
 
-    def search(self, text: str, *, form_id: str | None = None, limit: int = 50) -> builtins.list[dict[str, Any]]:
+    def search(
+        self, text: str, *, form_id: str | None = None, limit: int = 50
+    ) -> builtins.list[dict[str, Any]]:
         """Records of any form matching ``text``: form, id and title."""
         sub, params = self._search_sql(text, form_id)
         if sub is None:
@@ -989,6 +1013,242 @@ class Store:
 
     def counts(self) -> dict[str, int]:
         return {f.id: self.count(f.id) for f in self.forms}
+
+    # ---- sync bookkeeping
+    # Used by fieldapp.sync (client side of the sync protocol). Each record row carries the server
+    # revision it was last synced at (server_rev), the synced document (base, the common ancestor
+    # of a three-way merge), a dirty marker for unsynced local changes and any open conflict.
+
+    def sync_meta(self, key: str) -> str | None:
+        return self._meta_get(f"sync.{key}")
+
+    def set_sync_meta(self, key: str, value: str | None) -> None:
+        """Set (or, with None, remove) one sync setting such as the pull cursor."""
+        if value is None:
+            self.conn.execute("DELETE FROM meta WHERE key = ?", [f"sync.{key}"])
+        else:
+            self._meta_set(f"sync.{key}", value)
+
+    def dirty_rows(self, form_id: str) -> builtins.list[dict[str, Any]]:
+        """Records with unsynced changes: id, server_rev, deleted, updated_at/by, has_conflict."""
+        form = self.form(form_id)
+        cur = self.conn.execute(
+            f"SELECT id, server_rev, deleted, updated_at, updated_by, conflict IS NOT NULL "
+            f"FROM [{form.table}] WHERE dirty = 1 ORDER BY updated_at, id"
+        )
+        keys = ["id", "server_rev", "deleted", "updated_at", "updated_by", "has_conflict"]
+        return [dict(zip(keys, row, strict=True)) for row in cur]
+
+    def sync_state(self, form_id: str, record_id: str) -> dict[str, Any] | None:
+        """server_rev, dirty, deleted, updated_at and conflict of one record (None if absent)."""
+        form = self.form(form_id)
+        row = self.conn.execute(
+            f"SELECT server_rev, dirty, deleted, updated_at, conflict FROM [{form.table}] WHERE id = ?",
+            [record_id],
+        ).fetchone()
+        if row is None:
+            return None
+        return {
+            "server_rev": row[0],
+            "dirty": bool(row[1]),
+            "deleted": bool(row[2]),
+            "updated_at": row[3],
+            "conflict": json.loads(row[4]) if row[4] else None,
+        }
+
+    def mark_synced(
+        self,
+        form_id: str,
+        record_id: str,
+        *,
+        server_rev: int | None,
+        base: dict[str, Any] | None,
+        if_updated_at: str | None = None,
+    ) -> bool:
+        """Record that the server holds this record at ``server_rev`` with content ``base``.
+
+        The record becomes clean unless ``if_updated_at`` is given and the record was edited again
+        since (then it stays dirty, now based on the new server revision). True when clean.
+        """
+        form = self.form(form_id)
+        base_json = None if base is None else json.dumps(base, ensure_ascii=False, sort_keys=True)
+        if if_updated_at is None:
+            clean_sql, params = "0", [server_rev, base_json, record_id]
+        else:
+            clean_sql, params = (
+                "CASE WHEN updated_at = ? THEN 0 ELSE dirty END",
+                [if_updated_at, server_rev, base_json, record_id],
+            )
+        self.conn.execute(
+            f"UPDATE [{form.table}] SET dirty = {clean_sql}, server_rev = ?, base = ?, conflict = NULL "
+            "WHERE id = ?",
+            params,
+        )
+        row = self.conn.execute(f"SELECT dirty FROM [{form.table}] WHERE id = ?", [record_id]).fetchone()
+        return row is not None and not row[0]
+
+    def rebase(
+        self, form_id: str, record_id: str, *, server_rev: int | None, base: dict[str, Any] | None
+    ) -> None:
+        """Point a dirty record at a server revision (after a person resolved a conflict); stays dirty."""
+        form = self.form(form_id)
+        self.conn.execute(
+            f"UPDATE [{form.table}] SET server_rev = ?, base = ?, conflict = NULL WHERE id = ?",
+            [
+                server_rev,
+                None if base is None else json.dumps(base, ensure_ascii=False, sort_keys=True),
+                record_id,
+            ],
+        )
+
+    def attachment_refs(self) -> set[str]:
+        """SHA-256 of every attachment referenced by a live record (photo fields, rows included)."""
+        out: set[str] = set()
+        for form in self.forms:
+            for f in form.fields.values():
+                if f.type == "photo":
+                    out.update(
+                        r[0]
+                        for r in self.conn.execute(
+                            f"SELECT DISTINCT [{f.id}] FROM [{form.table}] WHERE [{f.id}] IS NOT NULL AND deleted = 0"
+                        )
+                    )
+                for c in f.fields:
+                    if c.type == "photo":
+                        out.update(
+                            r[0]
+                            for r in self.conn.execute(
+                                f"SELECT DISTINCT c.[{c.id}] FROM [{form.child_table(f)}] c JOIN [{form.table}] p "
+                                f"ON p.id = c.parent_id WHERE c.[{c.id}] IS NOT NULL AND p.deleted = 0"
+                            )
+                        )
+        return out
+
+    def set_conflict(self, form_id: str, record_id: str, conflict: dict[str, Any] | None) -> None:
+        """Keep (or clear) a sync conflict on the record; it stays dirty until resolved."""
+        form = self.form(form_id)
+        self.conn.execute(
+            f"UPDATE [{form.table}] SET conflict = ? WHERE id = ?",
+            [None if conflict is None else json.dumps(conflict, ensure_ascii=False), record_id],
+        )
+
+    def conflicted_ids(self, form_id: str) -> builtins.list[str]:
+        form = self.form(form_id)
+        return [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT id FROM [{form.table}] WHERE conflict IS NOT NULL ORDER BY updated_at, id"
+            )
+        ]
+
+    def apply_remote_delete(
+        self, form_id: str, record_id: str, *, server_rev: int, user: str, at: str | None = None
+    ) -> None:
+        """A tombstone that came from the server: hide the record, mark it clean (caller's transaction)."""
+        form = self.form(form_id)
+        ts = at or now_iso()
+        self.conn.execute(
+            f"UPDATE [{form.table}] SET deleted = 1, deleted_at = ?, deleted_by = ?, updated_at = ?, "
+            "updated_by = ?, dirty = 0, server_rev = ?, base = NULL, conflict = NULL WHERE id = ?",
+            [ts, user, ts, user, server_rev, record_id],
+        )
+        row = self.conn.execute("SELECT rowid FROM search_doc WHERE record_id = ?", [record_id]).fetchone()
+        if row:
+            self.conn.execute("DELETE FROM search_fts WHERE rowid = ?", [row[0]])
+            self.conn.execute("DELETE FROM search_doc WHERE rowid = ?", [row[0]])
+        self.audit("sync_delete", form_id, record_id, {"server_rev": server_rev}, user=user)
+
+    def synced_live_ids(self, form_id: str, areas: Iterable[str] | None) -> builtins.list[str]:
+        """Ids of clean, live records the server knows (for end-of-sync verification)."""
+        form = self.form(form_id)
+        where, params = self._where(
+            form,
+            search=None,
+            area=list(areas) if areas is not None else None,
+            filters=None,
+            include_deleted=False,
+        )
+        return [
+            r[0]
+            for r in self.conn.execute(
+                f"SELECT id FROM [{form.table}] WHERE {where} AND dirty = 0 AND server_rev IS NOT NULL",
+                params,
+            )
+        ]
+
+    def attachment_uploaded(self, sha256: str) -> bool:
+        row = self.conn.execute("SELECT uploaded FROM attachments WHERE sha256 = ?", [sha256]).fetchone()
+        return bool(row and row[0])
+
+    def set_attachment(self, sha256: str, *, size: int, mime: str | None, uploaded: bool) -> None:
+        """Record an attachment's metadata and whether the server has it all."""
+        self.conn.execute(
+            "INSERT INTO attachments(sha256, size, mime, name, created_at, uploaded) VALUES (?, ?, ?, NULL, ?, ?) "
+            "ON CONFLICT(sha256) DO UPDATE SET uploaded = excluded.uploaded",
+            [sha256, size, mime, now_iso(), int(uploaded)],
+        )
+
+    def attachment_mime(self, sha256: str) -> str | None:
+        row = self.conn.execute("SELECT mime FROM attachments WHERE sha256 = ?", [sha256]).fetchone()
+        return None if row is None else row[0]
+
+    def set_rejection(
+        self,
+        form_id: str,
+        record_id: str,
+        reason: str | None,
+        message: str | None = None,
+        problems: Any = None,
+    ) -> None:
+        """Keep (or clear, with reason None) why the server refused a local change."""
+        if reason is None:
+            self.conn.execute("DELETE FROM sync_rejections WHERE record_id = ?", [record_id])
+            return
+        self.conn.execute(
+            "INSERT INTO sync_rejections(record_id, form_id, reason, message, problems, at) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(record_id) DO UPDATE SET reason = excluded.reason, message = excluded.message, "
+            "problems = excluded.problems, at = excluded.at",
+            [record_id, form_id, reason, message, json.dumps(problems or [], ensure_ascii=False), now_iso()],
+        )
+
+    def rejections(self) -> builtins.list[dict[str, Any]]:
+        cur = self.conn.execute(
+            "SELECT form_id, record_id, reason, message, problems, at FROM sync_rejections ORDER BY at"
+        )
+        return [
+            {
+                "form": r[0],
+                "record_id": r[1],
+                "reason": r[2],
+                "message": r[3],
+                "problems": json.loads(r[4] or "[]"),
+                "at": r[5],
+            }
+            for r in cur
+        ]
+
+    def log_sync(self, started_at: str, server: str, user: str, ok: bool, summary: dict[str, Any]) -> None:
+        self.conn.execute(
+            "INSERT INTO sync_log(started_at, finished_at, server, user, ok, summary) VALUES (?,?,?,?,?,?)",
+            [started_at, now_iso(), server, user, int(ok), json.dumps(summary, ensure_ascii=False)],
+        )
+
+    def last_sync(self, *, ok_only: bool = True) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT started_at, finished_at, server, user, ok, summary FROM sync_log "
+            + ("WHERE ok = 1 " if ok_only else "")
+            + "ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        if row is None:
+            return None
+        return {
+            "started_at": row[0],
+            "finished_at": row[1],
+            "server": row[2],
+            "user": row[3],
+            "ok": bool(row[4]),
+            "summary": json.loads(row[5] or "{}"),
+        }
 
 
 # ---------------------------------------------------------------------- helpers
