@@ -1,0 +1,60 @@
+"""Thai PDF case reports: household, local business and area case study.
+
+Renderers take plain data (:mod:`fieldapp.reports.data`), never a database
+handle, and write an A4 PDF in Sarabun with HarfBuzz-shaped Thai, lines
+broken between words, Buddhist-era dates and "หน้า X จาก Y" footers.
+
+Each ``render_*`` function writes the PDF to ``out`` (a path or a binary
+file object) and returns the number of pages. National IDs are masked
+unless ``unmask=True``; ``thai_digits=True`` prints every number in Thai
+digits. Bad data raises :class:`ReportDataError` and writes nothing.
+"""
+
+from __future__ import annotations
+
+from fieldapp.reports.area import AreaReportRenderer
+from fieldapp.reports.base import Output, ReportBase, ReportDataError
+from fieldapp.reports.business import BusinessReportRenderer
+from fieldapp.reports.data import AreaReport, BusinessReport, HouseholdReport
+from fieldapp.reports.household import HouseholdReportRenderer
+
+__all__ = [
+    "AreaReportRenderer",
+    "BusinessReportRenderer",
+    "HouseholdReportRenderer",
+    "ReportBase",
+    "ReportDataError",
+    "render_area",
+    "render_business",
+    "render_household",
+]
+
+
+def _write(renderer: ReportBase, out: Output) -> int:
+    if out is None:
+        raise TypeError("out must be a file path or a binary file object")
+    renderer.render(out)
+    return renderer.page_count
+
+
+def render_household(
+    data: HouseholdReport, out: Output, *, unmask: bool = False, thai_digits: bool = False
+) -> int:
+    """Write the household case report to ``out``; return its page count."""
+    return _write(HouseholdReportRenderer(data, unmask=unmask, thai_digits=thai_digits), out)
+
+
+def render_business(
+    data: BusinessReport, out: Output, *, unmask: bool = False, thai_digits: bool = False
+) -> int:
+    """Write the local-business report to ``out``; return its page count."""
+    return _write(BusinessReportRenderer(data, unmask=unmask, thai_digits=thai_digits), out)
+
+
+def render_area(data: AreaReport, out: Output, *, unmask: bool = False, thai_digits: bool = False) -> int:
+    """Write the area case study to ``out``; return its page count.
+
+    The area report prints no national IDs; ``unmask`` is accepted for a
+    uniform call signature.
+    """
+    return _write(AreaReportRenderer(data, unmask=unmask, thai_digits=thai_digits), out)

@@ -1,0 +1,715 @@
+"""The report base: page, fonts, styles, header and footer, Thai-safe text and tables.
+
+Each report is a subclass of :class:`ReportBase` that only builds its story
+(a list of flowables) from plain data; the base owns everything a printed
+page has in common:
+
+* A4 portrait, margins, the bundled Sarabun family (regular, bold, italic,
+  bold italic) embedded in the PDF;
+* named paragraph styles, all with HarfBuzz shaping and a leading of at
+  least 1.5 × the font size (Thai marks above and tails below need it);
+* a header with the agency line and the report title, a footer with
+  "หน้า X จาก Y" and the print date in พ.ศ. (pages are counted when the
+  document is saved, so X and Y are always right);
+* :meth:`ReportBase.para`, which escapes text and marks the Thai word
+  boundaries so lines break between words, never inside one;
+* optional Thai digits (๐–๙) for every number the report prints;
+* national IDs masked unless the caller asks for them in full.
+
+Canvas text (header and footer) is shaped with HarfBuzz before it is drawn,
+like paragraph text.
+"""
+
+from __future__ import annotations
+
+import abc
+import io
+import os
+import tempfile
+from collections.abc import Sequence
+from datetime import date
+from pathlib import Path
+from typing import IO, Any, TypeAlias
+
+from reportlab.graphics.shapes import Drawing, PolyLine, Rect
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    Image,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from fieldapp import resources
+from fieldapp.errors import ValidationError
+from fieldapp.reports.data import PhotoSource, ReportMeta
+from fieldapp.reports.text import breakable_markup, plain_markup, shape, text_width
+from fieldapp.thai import format_national_id, mask_national_id, to_thai_digits
+from fieldapp.thaidate import format_date
+
+FONT = "Sarabun"
+FONT_BOLD = "Sarabun-Bold"
+FONT_ITALIC = "Sarabun-Italic"
+FONT_BOLD_ITALIC = "Sarabun-BoldItalic"
+
+_FONT_FILES = {
+    FONT: "Sarabun-Regular.ttf",
+    FONT_BOLD: "Sarabun-Bold.ttf",
+    FONT_ITALIC: "Sarabun-Italic.ttf",
+    FONT_BOLD_ITALIC: "Sarabun-BoldItalic.ttf",
+}
+
+PAGE_SIZE = A4
+MARGIN_LEFT = 22 * mm
+MARGIN_RIGHT = 18 * mm
+MARGIN_TOP = 27 * mm
+MARGIN_BOTTOM = 22 * mm
+CONTENT_WIDTH = PAGE_SIZE[0] - MARGIN_LEFT - MARGIN_RIGHT
+
+INK = colors.HexColor("#1a1a1a")
+ACCENT = colors.HexColor("#1f3864")
+MUTED = colors.HexColor("#5a6270")
+RULE = colors.HexColor("#8a9bb5")
+HEAD_FILL = colors.HexColor("#dde4ee")
+ZEBRA_FILL = colors.HexColor("#f4f6f9")
+WARN = colors.HexColor("#a8201a")
+
+CELL_PADDING = 3.5
+"""Left and right padding of table cells, in points."""
+
+NBSP = "\u00a0"
+
+DASH = "–"
+"""Printed where a value is missing."""
+
+Cell: TypeAlias = "str | Flowable | None"
+"""A table cell: text (made into a shaped, word-breaking Paragraph) or a ready flowable."""
+
+
+class ReportDataError(ValidationError):
+    """The report data cannot make a report (no household code, an empty area, …)."""
+
+
+_registered = False
+
+
+def register_fonts() -> None:
+    """Register the bundled Sarabun fonts as one family (safe to call again)."""
+    global _registered
+    if _registered:
+        return
+    folder = resources.fonts_dir()
+    for name, filename in _FONT_FILES.items():
+        path = folder / filename
+        if not path.is_file():
+            raise FileNotFoundError(f"font file missing: {path}")
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+    pdfmetrics.registerFontFamily(
+        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD_ITALIC
+    )
+    _registered = True
+
+
+def _style(name: str, size: float, *, font: str = FONT, **kw: Any) -> ParagraphStyle:
+    leading = kw.pop("leading", round(size * 1.55, 1))
+    if leading < size * 1.5:
+        raise ValueError(f"style {name}: Thai needs a leading of at least 1.5 × the font size")
+    kw.setdefault("textColor", INK)
+    return ParagraphStyle(
+        name,
+        fontName=font,
+        fontSize=size,
+        leading=leading,
+        bulletFontName=FONT,
+        shaping=1,
+        splitLongWords=0,
+        allowWidows=0,
+        **kw,
+    )
+
+
+def make_styles() -> dict[str, ParagraphStyle]:
+    """The named paragraph styles every report uses."""
+    return {
+        "title": _style("title", 17, font=FONT_BOLD, alignment=TA_CENTER, textColor=ACCENT),
+        "subject": _style("subject", 13.5, font=FONT_BOLD, alignment=TA_CENTER),
+        "subtitle": _style("subtitle", 11.5, alignment=TA_CENTER, textColor=MUTED),
+        "h1": _style("h1", 13, font=FONT_BOLD, textColor=ACCENT, spaceBefore=9, spaceAfter=3),
+        "h2": _style("h2", 11, font=FONT_BOLD, spaceBefore=5, spaceAfter=2),
+        "body": _style("body", 10.5, alignment=TA_LEFT),
+        "body_bold": _style("body_bold", 10.5, font=FONT_BOLD),
+        "small": _style("small", 9, textColor=MUTED),
+        "note": _style("note", 9, font=FONT_ITALIC, textColor=MUTED),
+        "label": _style("label", 9.5, textColor=MUTED),
+        "value": _style("value", 10.5),
+        "cell": _style("cell", 9.5),
+        "cell_right": _style("cell_right", 9.5, alignment=TA_RIGHT),
+        "cell_center": _style("cell_center", 9.5, alignment=TA_CENTER),
+        "cell_bold": _style("cell_bold", 9.5, font=FONT_BOLD),
+        "cell_bold_right": _style("cell_bold_right", 9.5, font=FONT_BOLD, alignment=TA_RIGHT),
+        "cell_bold_center": _style("cell_bold_center", 9.5, font=FONT_BOLD, alignment=TA_CENTER),
+        "cell_head": _style("cell_head", 9.5, font=FONT_BOLD, alignment=TA_CENTER),
+        "cell_warn": _style("cell_warn", 9.5, font=FONT_BOLD, textColor=WARN),
+        "sign": _style("sign", 10.5, alignment=TA_CENTER),
+        "credit": _style("credit", 8.5, textColor=MUTED),
+    }
+
+
+Output = str | os.PathLike[str] | IO[bytes] | None
+
+
+class _NumberedCanvas(Canvas):
+    """A canvas that holds pages back until the end, so the footer knows the page count."""
+
+    def __init__(self, *args: Any, report: ReportBase, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._report = report
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for number, state in enumerate(self._pages, start=1):
+            self.__dict__.update(state)
+            self._report.draw_footer(self, number, total)
+            super().showPage()
+        self._report.page_count = total
+        super().save()
+
+
+class ReportBase(abc.ABC):
+    """Base of every PDF report; subclasses implement :meth:`story`."""
+
+    title: str = ""
+    """Report title, in the page header and the PDF metadata."""
+    footer_note: str = ""
+    """A line at the bottom of every page, e.g. a personal-data notice."""
+
+    def __init__(
+        self,
+        meta: ReportMeta | None = None,
+        *,
+        unmask: bool = False,
+        thai_digits: bool = False,
+    ) -> None:
+        register_fonts()
+        self.meta = meta or ReportMeta()
+        self.unmask = unmask
+        self.thai_digits = thai_digits
+        self.printed_on: date = self.meta.printed_on or date.today()
+        self.styles = make_styles()
+        self.page_count = 0
+        self.width = CONTENT_WIDTH
+
+    # ------------------------------------------------------------------ to implement
+
+    @abc.abstractmethod
+    def story(self) -> list[Flowable]:
+        """The report's flowables, in order."""
+
+    @property
+    def subject(self) -> str:
+        """What the report is about (household code, business name, area)."""
+        return ""
+
+    @property
+    def header_title(self) -> str:
+        """The title in the page header: the report title and a short subject."""
+        subject = self.subject
+        if subject and len(subject) <= 24:
+            return f"{self.title} · {subject}"
+        return self.title
+
+    # ------------------------------------------------------------------ text
+
+    def digits(self, text: str) -> str:
+        """``text`` with Thai digits when the report prints them."""
+        return to_thai_digits(text) if self.thai_digits else text
+
+    def markup(self, text: str | None) -> str:
+        """Paragraph markup for plain ``text``: escaped, Thai word breaks marked."""
+        if text is None or text == "":
+            return ""
+        return breakable_markup(self.digits(str(text)))
+
+    def para(self, text: str | None, style: str = "body") -> Paragraph:
+        """A Paragraph of plain text (escaped; lines break between Thai words)."""
+        return Paragraph(self.markup(text) or DASH, self.styles[style])
+
+    def name(self, text: str | None, style: str = "cell") -> Paragraph:
+        """A person's or place's name: it wraps only at its spaces, never inside a word."""
+        return Paragraph(plain_markup(self.digits(text)) if text else DASH, self.styles[style])
+
+    def para_markup(self, markup: str, style: str = "body") -> Paragraph:
+        """A Paragraph of ready markup (build the pieces with :meth:`markup`)."""
+        return Paragraph(markup, self.styles[style])
+
+    def labelled(self, label: str, value: str | None, style: str = "body") -> Paragraph:
+        """``label`` in bold followed by ``value``."""
+        return self.para_markup(f"<b>{self.markup(label)}</b> {self.markup(value) or DASH}", style)
+
+    # ------------------------------------------------------------------ values
+
+    def number(self, value: float | int | None, decimals: int = 0) -> str:
+        if value is None:
+            return DASH
+        return self.digits(f"{value:,.{decimals}f}")
+
+    def money(self, value: float | None) -> str:
+        """Baht with thousands separators; satang only when there are any."""
+        if value is None:
+            return DASH
+        decimals = 0 if abs(value - round(value)) < 0.005 else 2
+        return self.number(value, decimals)
+
+    def score(self, value: float | None) -> str:
+        return self.number(value, 2)
+
+    def percent(self, part: float, whole: float, decimals: int = 1) -> str:
+        if not whole:
+            return DASH
+        return self.number(100.0 * part / whole, decimals)
+
+    def date(self, value: date | None, style: str = "medium") -> str:
+        if value is None:
+            return DASH
+        # No-break spaces: a date is never split across two lines.
+        return format_date(value, style, thai_digits=self.thai_digits).replace(" ", NBSP)
+
+    def yes_no(self, value: bool | None, yes: str = "มี", no: str = "ไม่มี") -> str:
+        if value is None:
+            return DASH
+        return yes if value else no
+
+    def national_id(self, value: str | None) -> str:
+        """A national ID, masked (``1-1037-xxxxx-xx-2``) unless the report is unmasked."""
+        if not value:
+            return DASH
+        try:
+            shown = format_national_id(value) if self.unmask else mask_national_id(value)
+        except ValidationError:
+            shown = value if self.unmask else "x" * len(value)
+        return self.digits(shown)
+
+    def join(self, items: Sequence[str], sep: str = ", ") -> str:
+        shown = [i for i in items if i]
+        return sep.join(shown) if shown else DASH
+
+    # ------------------------------------------------------------------ blocks
+
+    def heading(self, text: str, level: int = 1) -> Paragraph:
+        return self.para(text, "h1" if level == 1 else "h2")
+
+    def section(self, title: str, body: Sequence[Flowable]) -> list[Flowable]:
+        """A numbered section: its heading never ends a page alone.
+
+        A long table right after the heading may start on the same page and
+        continue on the next (its header row repeats); anything else is kept
+        on one page with the heading.
+        """
+        heading = self.heading(title)
+        first = body[0] if body else None
+        if isinstance(first, Table) and first._nrows > 8:
+            return [CondPageBreak(45 * mm), heading, *body]
+        return [KeepTogether([heading, *body[:1]]), *body[1:]]
+
+    def title_block(self, subject: str | Flowable = "", subtitle: str = "") -> list[Flowable]:
+        """The first page's centred title: report title, subject line, subtitle line."""
+        out: list[Flowable] = [self.para(self.title, "title")]
+        if isinstance(subject, Flowable):
+            out.append(subject)
+        elif subject:
+            out.append(self.para(subject, "subject"))
+        if subtitle:
+            out.append(self.para(subtitle, "subtitle"))
+        out.append(Spacer(1, 4 * mm))
+        return out
+
+    def fitted(self, text: str, width: float, style: str = "cell") -> Paragraph:
+        """``text`` on one line: set smaller (down to 6.5 pt) when it is wider than ``width``."""
+        st = self.styles[style]
+        w = text_width(shape(text, st.fontName, st.fontSize), st.fontName, st.fontSize)
+        if w > width:
+            size = max(6.5, st.fontSize * width / w)
+            st = ParagraphStyle(f"{st.name}_fit", parent=st, fontSize=size)
+        return Paragraph(plain_markup(text), st)
+
+    def cell(self, value: Cell, style: str = "cell") -> Flowable:
+        if isinstance(value, Flowable):
+            return value
+        return self.para(value if value not in (None, "") else DASH, style)
+
+    def table(
+        self,
+        header: Sequence[str],
+        rows: Sequence[Sequence[Cell]],
+        widths: Sequence[float],
+        *,
+        align: str = "",
+        total: Sequence[Cell] | None = None,
+        zebra: bool = True,
+        empty: str = "ไม่มีข้อมูล",
+        width: float | None = None,
+        one_line: Sequence[int] = (),
+    ) -> Flowable:
+        """A ruled table with a repeated header row.
+
+        ``widths`` are fractions of the text width; ``align`` has one letter
+        per column (``L``, ``R`` or ``C``, default ``L``). String cells become
+        Paragraphs, since reportlab does not shape plain table strings.
+        ``width`` is the table's width (default: the text width). Text in the
+        ``one_line`` columns (codes, ID numbers) is never wrapped: it is set
+        smaller when it would not fit.
+        """
+        if not rows:
+            return self.para(empty, "note")
+        col_widths = _widths(widths, width or self.width)
+        styles = {"L": "cell", "R": "cell_right", "C": "cell_center"}
+        aligns = (align or "").ljust(len(col_widths), "L")
+        data: list[list[Flowable | str]] = [[self.cell(h, "cell_head") if h else "" for h in header]]
+        for row in rows:
+            cells: list[Flowable | str] = []
+            for i, v in enumerate(row):
+                style = styles[aligns[i]]
+                if i in one_line and isinstance(v, str) and v:
+                    cells.append(self.fitted(v, col_widths[i] - 2 * CELL_PADDING, style))
+                else:
+                    cells.append(self.cell(v, style))
+            data.append(cells)
+        if total is not None:
+            bold = {"L": "cell_bold", "R": "cell_bold_right", "C": "cell_bold_center"}
+            data.append([self.cell(v, bold[aligns[i]]) if v else "" for i, v in enumerate(total)])
+        commands: list[tuple[Any, ...]] = [
+            ("GRID", (0, 0), (-1, -1), 0.4, RULE),
+            ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
+            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
+        ]
+        if zebra:
+            for r in range(2, len(rows) + 1, 2):
+                commands.append(("BACKGROUND", (0, r), (-1, r), ZEBRA_FILL))
+        if total is not None:
+            commands.append(("BACKGROUND", (0, -1), (-1, -1), HEAD_FILL))
+        t = Table(data, colWidths=col_widths, repeatRows=1, hAlign="LEFT")
+        t.setStyle(table_style(commands))
+        return t
+
+    def fields(
+        self,
+        pairs: Sequence[tuple[str, Cell]],
+        *,
+        columns: int = 2,
+        label_width: float = 0.17,
+        width: float | None = None,
+    ) -> Flowable:
+        """Label/value pairs laid out in ``columns`` column pairs, lightly ruled."""
+        width = width or self.width
+        rows: list[list[Flowable | str]] = []
+        for i in range(0, len(pairs), columns):
+            row: list[Flowable | str] = []
+            for label, value in pairs[i : i + columns]:
+                row += [self.para(label, "label"), self.cell(value, "value")]
+            row += [""] * (2 * columns - len(row))
+            rows.append(row)
+        value_width = (1.0 - columns * label_width) / columns
+        col_widths = _widths([label_width, value_width] * columns, width)
+        t = Table(rows, colWidths=col_widths, hAlign="LEFT")
+        t.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d2df")),
+                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
+                ]
+            )
+        )
+        return t
+
+    def bullets(self, items: Sequence[str], style: str = "body") -> list[Flowable]:
+        """One paragraph per item, with a bullet."""
+        st = self.styles[style]
+        bullet_style = ParagraphStyle(
+            f"{st.name}_bullet", parent=st, leftIndent=12, bulletIndent=2, spaceAfter=1
+        )
+        return [Paragraph(self.markup(item), bullet_style, bulletText="•") for item in items if item]
+
+    def side_by_side(
+        self, left: Flowable | list[Flowable], right: Flowable | list[Flowable], split: float
+    ) -> Table:
+        """Two blocks next to each other; ``split`` is the left block's share of the width."""
+        t = Table([[left, right]], colWidths=_widths([split, 1.0 - split], self.width), hAlign="LEFT")
+        t.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (0, -1), 6),
+                    ("RIGHTPADDING", (1, 0), (1, -1), 0),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
+        return t
+
+    def photo(
+        self, source: PhotoSource, max_width: float, max_height: float, caption: str = ""
+    ) -> list[Flowable]:
+        """A photo scaled to fit the box, or a note when it cannot be read."""
+        try:
+            data = io.BytesIO(source) if isinstance(source, bytes) else str(source)
+            reader = ImageReader(data)
+            iw, ih = reader.getSize()
+            scale = min(max_width / iw, max_height / ih)
+            if isinstance(source, bytes):
+                data = io.BytesIO(source)
+            img = Image(data, width=iw * scale, height=ih * scale)
+        except Exception:
+            return [self.para("(ไม่สามารถแสดงภาพถ่ายได้)", "note")]
+        out: list[Flowable] = [img]
+        if caption:
+            out.append(self.para(caption, "note"))
+        return out
+
+    def signatures(self, roles: Sequence[tuple[str, str]]) -> Flowable:
+        """Signature blocks: (role, name) pairs side by side, Thai-form style."""
+        dots = "." * 42
+        cells: list[list[Flowable]] = []
+        for role, name in roles:
+            block = [
+                self.para(f"ลงชื่อ {dots}", "sign"),
+                self.para(f"( {name} )" if name else f"( {dots} )", "sign"),
+                self.para(role, "sign"),
+                self.para("วันที่ ......../......../........", "sign"),
+            ]
+            cells.append(block)
+        n = len(cells)
+        t = Table([cells], colWidths=[self.width / n] * n, hAlign="CENTER")
+        t.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 2),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+                ]
+            )
+        )
+        return KeepTogether([Spacer(1, 10 * mm), t])
+
+    def credits(self) -> list[Flowable]:
+        if not self.meta.credits:
+            return []
+        return [Spacer(1, 4 * mm)] + [self.para(c, "credit") for c in self.meta.credits]
+
+    # ------------------------------------------------------------------ page furniture
+
+    def canvas_text(
+        self,
+        canv: Canvas,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        font: str = FONT,
+        size: float = 9,
+        anchor: str = "start",
+        max_width: float | None = None,
+        color: colors.Color = MUTED,
+    ) -> float:
+        """:func:`draw_text` with the report's digits."""
+        return draw_text(
+            canv,
+            x,
+            y,
+            self.digits(text),
+            font=font,
+            size=size,
+            anchor=anchor,
+            max_width=max_width,
+            color=color,
+        )
+
+    def draw_header(self, canv: Canvas, doc: Any) -> None:
+        pw, ph = PAGE_SIZE
+        left, right = MARGIN_LEFT, pw - MARGIN_RIGHT
+        y = ph - 14 * mm
+        canv.saveState()
+        title = self.header_title
+        tw = self.canvas_text(
+            canv,
+            right,
+            y,
+            title,
+            font=FONT_BOLD,
+            size=9,
+            anchor="end",
+            max_width=self.width * 0.55,
+            color=ACCENT,
+        )
+        self.canvas_text(canv, left, y, self.meta.agency, size=8.5, max_width=self.width - tw - 12)
+        canv.setStrokeColor(RULE)
+        canv.setLineWidth(0.6)
+        canv.line(left, y - 3.2 * mm, right, y - 3.2 * mm)
+        canv.restoreState()
+
+    def draw_footer(self, canv: Canvas, page: int, total: int) -> None:
+        pw, _ = PAGE_SIZE
+        left, right = MARGIN_LEFT, pw - MARGIN_RIGHT
+        y = 11 * mm
+        canv.saveState()
+        canv.setStrokeColor(RULE)
+        canv.setLineWidth(0.5)
+        canv.line(left, y + 4.2 * mm, right, y + 4.2 * mm)
+        printed = f"พิมพ์เมื่อ {format_date(self.printed_on, 'long')}"
+        self.canvas_text(canv, left, y, printed, size=8.5)
+        self.canvas_text(canv, pw / 2, y, f"หน้า {page} จาก {total}", size=9, anchor="middle", color=INK)
+        if self.footer_note:
+            self.canvas_text(
+                canv, right, y, self.footer_note, size=8, anchor="end", max_width=self.width * 0.36
+            )
+        canv.restoreState()
+
+    # ------------------------------------------------------------------ output
+
+    def build(self) -> bytes:
+        """Lay out the report and return the PDF bytes; sets :attr:`page_count`."""
+        story = self.story()
+        buf = io.BytesIO()
+        doc = SimpleDocTemplate(
+            buf,
+            pagesize=PAGE_SIZE,
+            leftMargin=MARGIN_LEFT,
+            rightMargin=MARGIN_RIGHT,
+            topMargin=MARGIN_TOP,
+            bottomMargin=MARGIN_BOTTOM,
+            title=f"{self.title} {self.subject}".strip(),
+            author=self.meta.agency,
+            subject=self.title,
+            creator="fieldapp",
+            lang="th",
+            invariant=True,
+            # Pages start in Sarabun, so the PDF names no base font it does not embed.
+            initialFontName=FONT,
+            initialFontSize=10,
+            initialLeading=15,
+        )
+
+        def make_canvas(*args: Any, **kwargs: Any) -> Canvas:
+            return _NumberedCanvas(*args, report=self, **kwargs)
+
+        doc.build(
+            story,
+            onFirstPage=self.draw_header,
+            onLaterPages=self.draw_header,
+            canvasmaker=make_canvas,
+        )
+        return buf.getvalue()
+
+    def render(self, out: Output = None) -> bytes | None:
+        """Render the report.
+
+        ``out`` is a file path, a binary file object, or ``None`` to get the
+        PDF bytes back. A path is written only once the whole PDF is built,
+        through a temporary file, so a failure leaves no file behind.
+        """
+        pdf = self.build()
+        if out is None:
+            return pdf
+        if isinstance(out, (str, os.PathLike)):
+            _write_atomic(Path(out), pdf)
+        else:
+            out.write(pdf)
+        return None
+
+
+def _widths(fractions: Sequence[float], total: float) -> list[float]:
+    s = sum(fractions)
+    return [total * f / s for f in fractions]
+
+
+def _write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def draw_text(
+    canv: Canvas,
+    x: float,
+    y: float,
+    text: str,
+    *,
+    font: str = FONT,
+    size: float = 9,
+    anchor: str = "start",
+    max_width: float | None = None,
+    color: colors.Color = MUTED,
+) -> float:
+    """Draw HarfBuzz-shaped text on a canvas; return its width.
+
+    ``anchor`` is start, middle or end. Text wider than ``max_width`` is
+    drawn smaller (down to 6.5 pt).
+    """
+    shaped = shape(text, font, size)
+    w = text_width(shaped, font, size)
+    if max_width and w > max_width and size > 6.5:
+        size = max(6.5, size * max_width / w)
+        shaped = shape(text, font, size)
+        w = text_width(shaped, font, size)
+    canv.setFont(font, size)
+    canv.setFillColor(color)
+    if anchor == "end":
+        x -= w
+    elif anchor == "middle":
+        x -= w / 2
+    canv.drawString(x, y, shaped)
+    return w
+
+
+def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
+    """A TableStyle whose cells default to Sarabun (reportlab's default is Helvetica)."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *commands])
+
+
+def checkbox(checked: bool, size: float = 8.5, color: colors.Color = INK) -> Drawing:
+    """A small drawn checkbox (Sarabun has no ballot-box glyphs)."""
+    d = Drawing(size + 1, size + 1, initialFontName="Sarabun")
+    d.add(Rect(0.5, 0.5, size, size, strokeColor=color, strokeWidth=0.7, fillColor=None))
+    if checked:
+        d.add(
+            PolyLine(
+                [0.5 + size * f for f in (0.2, 0.5, 0.42, 0.22, 0.82, 0.82)],
+                strokeColor=color,
+                strokeWidth=1.2,
+            )
+        )
+    return d
