@@ -368,8 +368,14 @@ def search_key(text: str) -> str:
     s = normalize_digits(s).casefold()
     s = unicodedata.normalize("NFC", s)
     s = _WHITESPACE_RUN.sub(" ", s).strip()
-    s = _SPLIT_SARA_AM.sub(lambda m: m.group(1) + _SARA_AM, s)
-    return _THAI_CLUSTER.sub(_reorder_cluster, s)
+    # Reordering can bring ํ next to า and joining them can leave marks after
+    # the new ำ, so repeat until nothing changes (each join shortens the text).
+    while True:
+        s = _THAI_CLUSTER.sub(_reorder_cluster, s)
+        joined = _SPLIT_SARA_AM.sub(lambda m: m.group(1) + _SARA_AM, s)
+        if joined == s:
+            return s
+        s = joined
 
 
 # ---------------------------------------------------------------------------

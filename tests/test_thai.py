@@ -319,6 +319,8 @@ def test_search_key_sara_am_spellings_match() -> None:
     assert search_key("น" + NIKHAHIT + MAI_THO + SARA_AA) == canonical
     assert search_key("น" + SARA_AM + MAI_THO) == canonical
     assert search_key("ท" + NIKHAHIT + SARA_AA) == "ท" + SARA_AM
+    # nikhahit typed before a vowel mark, then sara aa
+    assert search_key("ก" + NIKHAHIT + SARA_I + SARA_AA) == "ก" + SARA_I + SARA_AM
 
 
 def test_search_key_reorders_marks() -> None:
