@@ -472,6 +472,19 @@ def _date(x: Value) -> Value:
     return d.isoformat() if d else None
 
 
+def _postal_codes(code: Value) -> list[str]:
+    """Postal codes of a subdistrict (empty when the code is unknown)."""
+    from fieldapp import geo
+    from fieldapp.errors import NotFoundError
+
+    if is_empty(code):
+        return []
+    try:
+        return list(geo.area(str(code)).postal_codes)
+    except NotFoundError:
+        return []
+
+
 def _coalesce(a: Value, b: Value) -> Value:
     return b if is_empty(a) else a
 
@@ -500,6 +513,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "today": (_today, 0, 0),
     "age": (_age, 1, 2),
     "date": (_date, 1, 1),
+    "postal-codes": (_postal_codes, 1, 1),
     "true": (lambda: True, 0, 0),
     "false": (lambda: False, 0, 0),
 }

@@ -104,6 +104,13 @@ CASES: list[tuple[str, Callable[[Doc], None], str, str, str]] = [
         "นอกประเทศไทย",
     ),
     ("bad phone", setter("phone", "12345"), "phone", "", "โทรศัพท์"),
+    (
+        "postal code of another subdistrict",
+        setter("postal_code", "10200"),
+        "postal_code",
+        "constraint",
+        "ตำบลที่เลือก",
+    ),
     ("missing required answer", setter("house_no", None), "house_no", "required", "กรุณากรอก"),
     ("required blank string", setter("house_no", "   "), "house_no", "required", "กรุณากรอก"),
     ("unknown field", setter("salary", 100), "salary", "unknown_field", "ไม่รู้จักข้อคำถาม"),
