@@ -22,6 +22,18 @@ class FieldAppError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def __reduce__(self) -> tuple[object, ...]:
+        # errors cross process boundaries (worker pools): rebuild from the state, not the args
+        obj = self.__class__.__new__(self.__class__)
+        return (_rebuild, (obj.__class__, self.__dict__, self.args))
+
+
+def _rebuild(cls: type[FieldAppError], state: dict[str, object], args: tuple[object, ...]) -> FieldAppError:
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(state)
+    return err
+
 
 @dataclass(frozen=True)
 class Problem:

@@ -206,3 +206,19 @@ def test_community_enterprise_needs_seven_members(store: Store):
         store.save("business", doc)
     assert info.value.problems[0].path == "members_count"
     assert "7" in info.value.problems[0].message
+
+
+def test_errors_survive_pickling_across_worker_processes():
+    import pickle
+
+    from fieldapp.errors import FormDefinitionError, Problem, SyncError, SyncErrorKind
+
+    errors = [
+        ValidationError.from_problems([Problem("a", "ผิด", "wrong", "x"), Problem("b", "ผิด", "wrong")]),
+        FormDefinitionError("household.yaml", "members.age", "bad"),
+        SyncError(SyncErrorKind.NETWORK, "เครือข่ายขัดข้อง", "network down"),
+    ]
+    for err in errors:
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is type(err) and back.message == err.message and back.message_en == err.message_en
+    assert pickle.loads(pickle.dumps(errors[0])).problems[1].path == "b"
