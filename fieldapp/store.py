@@ -565,8 +565,9 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             audit,
         )
+        dups = self._duplicates(form, [(r.record.id, r.record.data) for r in results])
         for r in results:
-            r.warnings = self.duplicates_for(form, r.record.id, r.record.data)
+            r.warnings = dups.get(r.record.id, [])
         return results
 
     def _index(self, form: Form, docs: list[tuple[str, dict[str, Any]]]) -> None:
@@ -842,7 +843,7 @@ class Store:
             params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
         for t in short_terms:
             clauses.append("body LIKE ? ESCAPE '\\'")
-            params.append("%" + t.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%")
+            params.append(_like_pattern(t))
         sql = (
             "SELECT d.record_id FROM search_doc d WHERE d.rowid IN "
             f"(SELECT rowid FROM search_fts WHERE {' AND '.join(clauses)})"
@@ -879,25 +880,36 @@ class Store:
 
     def duplicates_for(self, form: Form, record_id: str, doc: dict[str, Any]) -> builtins.list[Duplicate]:
         """National IDs in ``doc`` that also appear on another live record."""
-        found: builtins.list[Duplicate] = []
+        return self._duplicates(form, [(record_id, doc)]).get(record_id, [])
+
+    def _duplicates(
+        self, form: Form, docs: builtins.list[tuple[str, dict[str, Any]]]
+    ) -> dict[str, builtins.list[Duplicate]]:
+        """Duplicates for many records at once: one query per repeat and chunk of IDs."""
+        found: dict[str, builtins.list[Duplicate]] = {}
+        title_col = f"p.[{form.title_field}]" if form.title_field else "NULL"
         for rep in form.repeats():
             for c in rep.fields:
                 if c.type != "national_id":
                     continue
-                for i, row in enumerate(doc.get(rep.id) or []):
-                    nid = row.get(c.id)
-                    if not nid:
-                        continue
-                    title_col = f"p.[{form.title_field}]" if form.title_field else "NULL"
+                wanted: dict[str, builtins.list[tuple[str, str]]] = {}
+                for record_id, doc in docs:
+                    for i, row in enumerate(doc.get(rep.id) or []):
+                        nid = row.get(c.id)
+                        if nid:
+                            wanted.setdefault(nid, []).append((record_id, f"{rep.id}[{i + 1}].{c.id}"))
+                for chunk in _chunks(builtins.list(wanted), 500):
                     q = (
-                        f"SELECT p.id, {title_col} FROM [{form.child_table(rep)}] c "
+                        f"SELECT c.[{c.id}], p.id, {title_col} FROM [{form.child_table(rep)}] c "
                         f"JOIN [{form.table}] p ON p.id = c.parent_id "
-                        f"WHERE c.[{c.id}] = ? AND c.parent_id != ? AND p.deleted = 0"
+                        f"WHERE c.[{c.id}] IN ({','.join('?' * len(chunk))}) AND p.deleted = 0"
                     )
-                    for other_id, title in self.conn.execute(q, [nid, record_id]):
-                        found.append(
-                            Duplicate(f"{rep.id}[{i + 1}].{c.id}", nid, form.id, other_id, title or "")
-                        )
+                    for nid, other_id, title in self.conn.execute(q, chunk):
+                        for record_id, path in wanted[nid]:
+                            if other_id != record_id:
+                                found.setdefault(record_id, []).append(
+                                    Duplicate(path, nid, form.id, other_id, title or "")
+                                )
         return found
 
     def duplicate_ids(self) -> builtins.list[dict[str, Any]]:
@@ -1320,6 +1332,11 @@ def _doc_from_columns(fields: Iterable[Field], values: dict[str, Any]) -> dict[s
 
 _SPLIT_RE = re.compile(r"\s+")
 _ID_LIKE_RE = re.compile(r"^[\d\s\-]+$")
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def search_terms(text: str) -> list[str]:
