@@ -111,7 +111,7 @@ class _Gen:
 
     def national_id(self, birth_year: int) -> str:
         kind = "1" if birth_year >= 1984 else self.rng.choice("3355")
-        body = kind + "".join(str(self.rng.randrange(10)) for _ in range(11))
+        body = f"{kind}{self.rng.randrange(10**11):011d}"
         return body + str(thai.national_id_check_digit(body))
 
     def date_between(self, start: _dt.date, end: _dt.date) -> _dt.date:
@@ -236,7 +236,7 @@ class _Gen:
         if rng.random() < 0.25 and 15 <= age <= 59:
             row["training_need"] = rng.choice(["แปรรูปอาหาร", "ตัดเย็บเสื้อผ้า", "ขายของออนไลน์", "ช่างไฟฟ้า"])
         if rng.random() < 0.3 and age >= 18:
-            row["phone"] = "08" + "".join(str(rng.randrange(10)) for _ in range(8))
+            row["phone"] = f"08{rng.randrange(10**8):08d}"
         allowed = {c.id for c in form.fields["members"].fields} | {"id"}
         return {k: v for k, v in row.items() if k in allowed}
 
@@ -325,7 +325,7 @@ class _Gen:
                 ["baac", "village_fund", "informal", "savings_group", "bank"], k=rng.randint(1, 2)
             )
         if rng.random() < 0.6:
-            doc["phone"] = "08" + "".join(str(rng.randrange(10)) for _ in range(8))
+            doc["phone"] = f"08{rng.randrange(10**8):08d}"
         if wealth < 0.3 and rng.random() < 0.6:
             doc["needs"] = rng.choice(NEEDS)
         if not doc["consent_sensitive"]:
@@ -414,7 +414,7 @@ class _Gen:
             "village_name": vname,
             "subdistrict_code": sub,
             "contact_name": rng.choice(FEMALE) + " " + rng.choice(SURNAMES),
-            "contact_phone": "08" + "".join(str(rng.randrange(10)) for _ in range(8)),
+            "contact_phone": f"08{rng.randrange(10**8):08d}",
             "members_count": rng.randint(7, 45),
             "employees_total": employees_local + rng.randint(0, 5),
             "employees_local": employees_local,
