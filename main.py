@@ -1,24 +1,21 @@
-"""Start fieldapp on this laptop's database.
+"""Start the fieldapp desktop app.
 
-Until the desktop window is in place this prints the command line's ``stats`` for the database
-(created and migrated on first start). Options: ``--db PATH`` (default ``$FIELDAPP_DB`` or the
-user's data folder).
+``python main.py [--db PATH] [--lang th|en] [--screenshot FILE.png [--view NAME]]``
+
+Loads the bundled Sarabun font, the Thai locale and the translations, opens (creating and migrating
+when needed) the local database — by default ``$FIELDAPP_DB`` or the user's data folder — and shows
+the main window. ``--screenshot`` renders a view with the current data to a PNG and exits.
 """
 
 from __future__ import annotations
 
 import sys
 
-from fieldapp.cli import main as cli_main
-
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    db: list[str] = []
-    if "--db" in args:
-        i = args.index("--db")
-        db = args[i : i + 2]
-    return cli_main([*db, "stats"])
+    from ui.app import run
+
+    return run(sys.argv[1:] if argv is None else argv)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,118 @@
+"""Read helpers for list views and summaries that the store's ``list`` does not cover.
+
+* ``rows(store, form_id, ids)``: the list columns of exactly these records, in this order (views
+  keep the ids of a query and fetch the rows of the visible page only);
+* ``area_counts``: records per subdistrict and village, for an area navigator built from the data;
+* ``businesses_employing``: the businesses whose employment links point at a household;
+* ``household_classes``: the livelihood class of some households (to show which are poor).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from fieldapp import drafts
+from fieldapp.forms import Field
+from fieldapp.store import Store
+
+POOR_CLASSES = ("1", "2")  # อยู่ลำบาก, อยู่ยาก
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _value(f: Field, values: dict[str, Any]) -> Any:
+    t = f.value_type
+    if t == "geopoint":
+        lat, lon = values.get(f"{f.id}_lat"), values.get(f"{f.id}_lon")
+        return {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
+    raw = values.get(f.id)
+    if t == "select_multiple":
+        return json.loads(raw) if raw else None
+    if t == "boolean":
+        return None if raw is None else bool(raw)
+    return raw
+
+
+def rows(store: Store, form_id: str, ids: list[str], columns: list[str] | None = None) -> list[dict[str, Any]]:
+    """Rows shaped like ``Store.list`` (plus ``_missing``: required answers still missing)."""
+    form = store.form(form_id)
+    fields = [form.field_at(n) for n in (columns or form.list_columns)]
+    cols = [c for f in fields if f.parent is None for c, _ in f.columns()]
+    found: dict[str, dict[str, Any]] = {}
+    for chunk in _chunks(ids):
+        sql = (
+            f"SELECT id, {', '.join(f'[{c}]' for c in [*cols, 'dirty', 'deleted', 'updated_at'])}, "
+            f"conflict IS NOT NULL FROM [{form.table}] WHERE id IN ({','.join('?' * len(chunk))})"
+        )
+        for r in store.conn.execute(sql, chunk):
+            values = dict(zip(["id", *cols, "dirty", "deleted", "updated_at", "has_conflict"], r, strict=True))
+            item = {"id": values["id"], **{f.id: _value(f, values) for f in fields if f.parent is None}}
+            item["_dirty"] = bool(values["dirty"])
+            item["_deleted"] = bool(values["deleted"])
+            item["_conflict"] = bool(values["has_conflict"])
+            item["_updated_at"] = values["updated_at"]
+            found[values["id"]] = item
+    missing = drafts.missing_counts(store, list(found))
+    out = []
+    for rid in ids:
+        if rid in found:
+            found[rid]["_missing"] = missing.get(rid, 0)
+            out.append(found[rid])
+    return out
+
+
+@dataclass(frozen=True)
+class AreaCount:
+    subdistrict: str
+    village_no: int | None
+    village_name: str
+    count: int
+
+
+def area_counts(store: Store, form_id: str) -> list[AreaCount]:
+    """Live records per subdistrict and village (``village_no`` / ``village_name`` if the form has them)."""
+    form = store.form(form_id)
+    if not form.area_field:
+        return []
+    vno = "[village_no]" if "village_no" in form.fields else "NULL"
+    vname = "[village_name]" if "village_name" in form.fields else "NULL"
+    sql = (
+        f"SELECT [{form.area_field}], {vno}, {vname}, count(*) FROM [{form.table}] WHERE deleted = 0 "
+        f"AND [{form.area_field}] IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
+    )
+    return [AreaCount(r[0], r[1], r[2] or "", int(r[3])) for r in store.conn.execute(sql)]
+
+
+def businesses_employing(store: Store, household_id: str) -> list[dict[str, Any]]:
+    """Businesses linked to members of a household: id, name, and the links (member, role)."""
+    form = store.form("business")
+    rep = form.fields["employment"]
+    sql = (
+        f"SELECT p.id, p.[{form.title_field}], c.member_id, c.role, c.income_month "
+        f"FROM [{form.child_table(rep)}] c JOIN [{form.table}] p ON p.id = c.parent_id "
+        "WHERE c.household_id = ? AND p.deleted = 0 ORDER BY p.title_sort, c.position"
+    )
+    out: dict[str, dict[str, Any]] = {}
+    for bid, name, member_id, role, income in store.conn.execute(sql, [household_id]):
+        entry = out.setdefault(bid, {"id": bid, "name": name or "", "links": []})
+        entry["links"].append({"member_id": member_id, "role": role, "income_month": income})
+    return list(out.values())
+
+
+def household_classes(store: Store, ids: list[str]) -> dict[str, str | None]:
+    """The livelihood class (``poverty_class``) of each household id given."""
+    out: dict[str, str | None] = {}
+    for chunk in _chunks(list(dict.fromkeys(ids))):
+        q = f"SELECT id, poverty_class FROM household WHERE id IN ({','.join('?' * len(chunk))}) AND deleted = 0"
+        out.update({r[0]: r[1] for r in store.conn.execute(q, chunk)})
+    return out
+
+
+def is_poor(poverty_class: str | None) -> bool:
+    return poverty_class in POOR_CLASSES

@@ -1,0 +1,202 @@
+"""Start-up: font, locale, translations, database, single-instance lock, main window, screenshots."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from fieldapp import resources
+from fieldapp.errors import FieldAppError
+from fieldapp.store import default_db_path
+from ui import i18n, tasks
+from ui.db import Database, InstanceLock
+from ui.errors import message_for
+from ui.i18n import tr
+from ui.settings import QSettingsStorage, Settings
+
+FONT_FAMILY = "Sarabun"
+VIEWS = ("households", "businesses", "referrals", "search", "editor", "members", "business", "referral",
+         "drafts")
+
+STYLE = """
+QWidget { color: #1d1d1b; }
+QMainWindow, QDialog { background: #f7f5f0; }
+QLabel#heading { font-size: %(big)dpt; font-weight: bold; color: #1f4e45; padding: 4px 0; }
+QLabel#question { font-weight: bold; }
+QLabel#hint { color: #5d5a55; }
+QLabel#note { background: #fffbe8; border: 1px solid #e5d9a8; padding: 10px; }
+QLabel#banner { background: #eef4ff; border: 1px solid #a9c2ee; padding: 8px; }
+QLabel#calculated { color: #1f4e45; font-weight: bold; padding: 4px 0; }
+QLabel#problem[state="bad"], QLabel#feedback[state="bad"], QLabel#classline[state="bad"] { color: #b3261e; }
+QLabel#problem[state="warn"] { color: #9a5b00; }
+QLabel#feedback[state="ok"] { color: #1e7b3a; }
+QLabel#classline { font-size: %(big)dpt; font-weight: bold; }
+QLabel#thumb { border: 1px dashed #a8a49c; color: #77736c; }
+QLineEdit, QPlainTextEdit, QComboBox, QDateEdit, QSpinBox {
+    background: white; border: 1px solid #a8a49c; border-radius: 4px; padding: 4px 6px; min-height: 1.6em; }
+QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QDateEdit:focus { border: 2px solid #1f6f5c; }
+QLineEdit[problem="true"], QDateEdit[problem="true"], QComboBox[problem="true"] { border: 2px solid #b3261e; }
+QPushButton { padding: 6px 14px; border: 1px solid #8f8a80; border-radius: 5px; background: #ffffff; }
+QPushButton:hover { background: #eef3f1; }
+QPushButton#primary { background: #1f6f5c; color: white; border-color: #1f6f5c; font-weight: bold; }
+QPushButton:disabled { color: #a09c94; }
+QToolBar { spacing: 6px; padding: 4px; background: #ece8df; border: none; }
+QToolButton { padding: 6px 12px; border-radius: 5px; }
+QToolButton:hover { background: #dcd6c9; }
+QListWidget#sections::item { padding: 8px 6px; }
+QListWidget#sections::item:selected { background: #1f6f5c; color: white; }
+QTableView { background: white; alternate-background-color: #f4f2ec; gridline-color: #e2ded5;
+    selection-background-color: #1f6f5c; selection-color: white; }
+QHeaderView::section { background: #ece8df; padding: 6px; border: none; border-right: 1px solid #d6d1c6;
+    font-weight: bold; }
+QTabBar::tab { padding: 8px 18px; }
+QTabBar::tab:selected { font-weight: bold; }
+"""
+
+
+def load_fonts() -> list[str]:
+    families: list[str] = []
+    for path in sorted(resources.fonts_dir().glob("*.ttf")):
+        fid = QFontDatabase.addApplicationFont(str(path))
+        if fid >= 0:
+            families += QFontDatabase.applicationFontFamilies(fid)
+    return sorted(set(families))
+
+
+def apply_font(size: int) -> None:
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    font = QFont(FONT_FAMILY)
+    font.setPointSize(size)
+    font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
+    app.setFont(font)
+    app.setStyleSheet(STYLE % {"big": size + 3})
+
+
+def setup_application(argv: Sequence[str], lang: str | None, settings: Settings) -> QApplication:
+    """The QApplication with Sarabun, the Thai locale and the translations installed."""
+    existing = QApplication.instance()
+    if existing is None:
+        QApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    QCoreApplication.setOrganizationName("fieldapp")
+    QCoreApplication.setApplicationName("fieldapp")
+    app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
+    load_fonts()
+    i18n.set_language(lang or str(settings.get("language")))
+    for old in getattr(app, "_fieldapp_translators", []):
+        app.removeTranslator(old)
+    translator = i18n.qt_translator(app)
+    if translator is not None:
+        app.installTranslator(translator)
+    app._fieldapp_translators = [translator] if translator is not None else []  # type: ignore[attr-defined]
+    apply_font(int(settings.get("font_size")))
+    return app
+
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="fieldapp", description="fieldapp desktop")
+    p.add_argument("--db", type=Path, default=None, help="database file (default: the user's data folder)")
+    p.add_argument("--lang", choices=i18n.LANGUAGES, default=None, help="language: th (default) or en")
+    p.add_argument("--screenshot", type=Path, default=None, help="render a view to this PNG and exit")
+    p.add_argument("--view", choices=VIEWS, default="households", help="the view for --screenshot")
+    p.add_argument("--size", default="1480x900", help="window size for --screenshot (WxH)")
+    return p.parse_args(list(argv))
+
+
+def open_window(db_path: Path, settings: Settings) -> tuple[object, Database]:
+    from ui.mainwindow import MainWindow
+
+    db = Database(db_path)
+    window = MainWindow(db, settings)
+    return window, db
+
+
+def run(argv: Sequence[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    screenshot = args.screenshot is not None
+    settings = Settings({} if screenshot else QSettingsStorage())
+    app = setup_application([sys.argv[0]], args.lang, settings)
+    db_path = args.db or default_db_path()
+    lock = InstanceLock(db_path)
+    if not lock.acquire():
+        QMessageBox.critical(None, tr("fieldapp is already open"), InstanceLock.refusal_message(db_path))
+        return 3
+    try:
+        try:
+            window, _db = open_window(db_path, settings)
+        except FieldAppError as exc:
+            QMessageBox.critical(None, tr("Database problem"), message_for(exc))
+            return 2
+        from ui.mainwindow import MainWindow
+
+        assert isinstance(window, MainWindow)
+        if screenshot:
+            return take_screenshot(window, args.view, args.screenshot, args.size)
+        window.show()
+        window.start()
+        window.statusBar().showMessage(
+            tr("Ready in {seconds} s - database: {path}", seconds=f"{time.perf_counter() - started:.2f}",
+               path=str(db_path)), 15000)
+        window.offer_drafts_at_start()
+        code = app.exec()
+        tasks.wait_all(10)
+        return int(code)
+    finally:
+        lock.release()
+
+
+def _settle(rounds: int = 3) -> None:
+    for _ in range(rounds):
+        tasks.wait_all()
+        QApplication.processEvents()
+
+
+def take_screenshot(window: object, view: str, out: Path, size: str) -> int:
+    """Render ``view`` with the current data to ``out`` (PNG) and return 0."""
+    from ui.mainwindow import MainWindow
+
+    assert isinstance(window, MainWindow)
+    w, _, h = size.partition("x")
+    window.resize(int(w), int(h))
+    window.show()
+    window.start()
+    _settle()
+    target: QWidget = window
+    hh = window.pages["household"]
+    if view in ("households", "search"):
+        if view == "search":
+            hh.search.setText("บุญ")
+            hh.apply_filters()
+            _settle()
+        if hh.model.rowCount():
+            hh.table.selectRow(0)
+        _settle()
+    elif view == "businesses":
+        window.tabs.setCurrentWidget(window.pages["business"])
+    elif view == "referrals":
+        window.tabs.setCurrentWidget(window.pages["referral"])
+    elif view in ("editor", "members", "business", "referral"):
+        form_id = {"business": "business", "referral": "referral"}.get(view, "household")
+        page = window.pages[form_id]
+        _settle()
+        rid = page.model.id_at(0)
+        dlg = window.open_record(form_id, rid) if rid else window.new_record(form_id)
+        dlg.resize(int(w) - 180, int(h) - 40)
+        section = {"editor": "address", "members": "members", "business": "employment"}.get(view)
+        for i, s in enumerate(dlg.form.sections):
+            if s.id == section:
+                dlg.editor.go_to(i)
+        target = dlg
+    _settle()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ok = target.grab().save(str(out), "PNG", 9)
+    return 0 if ok else 1

@@ -1,0 +1,59 @@
+"""The database of this window: one ``Store`` per thread, and the single-instance lock."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from PySide6.QtCore import QLockFile
+
+from fieldapp import drafts
+from fieldapp.store import Store
+from ui.i18n import tr
+
+
+class Database:
+    """Hands out a ``Store`` for the calling thread (SQLite connections never cross threads)."""
+
+    def __init__(self, path: str | Path, user: str | None = None) -> None:
+        self.path = Path(path)
+        self.user = user
+        self._local = threading.local()
+        self._main_thread = threading.get_ident()
+        self.main = Store(self.path, user=user)
+        drafts.ensure(self.main)
+        self._local.store = self.main
+
+    def store(self) -> Store:
+        found: Store | None = getattr(self._local, "store", None)
+        if found is None:
+            found = Store(self.path, user=self.user, forms=self.main.forms)
+            self._local.store = found
+        return found
+
+    def close(self) -> None:
+        self.main.close()
+
+
+class InstanceLock:
+    """Only one window may open a database; a second gets a clear message."""
+
+    def __init__(self, db_path: str | Path) -> None:
+        self.path = Path(str(db_path) + ".lock")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = QLockFile(str(self.path))
+        self._lock.setStaleLockTime(0)
+
+    def acquire(self) -> bool:
+        return bool(self._lock.tryLock(200))
+
+    def release(self) -> None:
+        self._lock.unlock()
+
+    @staticmethod
+    def refusal_message(db_path: str | Path) -> str:
+        return tr(
+            "This database is already open in another fieldapp window.\n"
+            "Please switch to that window, or close it first.\n\nDatabase: {path}",
+            path=str(db_path),
+        )

@@ -1,0 +1,1 @@
+"""One module per dialog, each with a ``show_…(parent, …)`` entry point."""

@@ -1,0 +1,293 @@
+"""The record editor window: the generated form, autosaved drafts, saving off the GUI thread."""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp import drafts
+from fieldapp.errors import FieldAppError, Problem
+from fieldapp.store import SaveResult
+from ui.db import Database
+from ui.dialogs import geometry
+from ui.editor import FormEditor
+from ui.errors import show_error
+from ui.i18n import label_of, language, tr
+from ui.settings import Settings
+from ui.tasks import Task, TaskState
+from ui.widgets.registry import EditorContext
+
+
+def _ask(parent: QWidget, title: str, text: str, buttons: list[tuple[str, QMessageBox.ButtonRole]]) -> int:
+    """A question with our own (translated) buttons; returns the index of the button pressed."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
+    made = [box.addButton(label, role) for label, role in buttons]
+    box.setDefaultButton(made[0])
+    box.exec()
+    clicked = box.clickedButton()
+    return made.index(clicked) if clicked in made else len(made) - 1
+
+
+class RecordEditorDialog(QDialog):
+    saved = Signal(str, str)  # form id, record id
+
+    def __init__(
+        self,
+        parent: QWidget | None,
+        db: Database,
+        settings: Settings,
+        form_id: str,
+        record_id: str | None = None,
+        initial: dict[str, Any] | None = None,
+        draft_key: str | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.settings = settings
+        self.form = db.main.form(form_id)
+        self.is_new = record_id is None
+        self.record_id = record_id or str(uuid.uuid4())
+        self.draft_key = draft_key or f"{form_id}:{self.record_id}"
+        self.dirty = False
+        self.saving = False
+        self._draft_saved_data: dict[str, Any] | None = None
+        self.setWindowTitle(label_of(self.form.title, self.form.id))
+        self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
+
+        data = copy.deepcopy(initial) if initial is not None else None
+        if data is None and record_id is not None:
+            data = db.main.get(form_id, record_id).data
+        ctx = EditorContext(db=db, form=self.form, record_id=self.record_id,
+                            unmask=bool(settings.get("show_national_ids")))
+        self.editor = FormEditor(ctx, data)
+        self.editor.changed.connect(self._changed)
+
+        lay = QVBoxLayout(self)
+        head = QHBoxLayout()
+        self.heading = QLabel()
+        self.heading.setObjectName("heading")
+        head.addWidget(self.heading, 1)
+        self.status = QLabel()
+        self.status.setObjectName("hint")
+        head.addWidget(self.status)
+        lay.addLayout(head)
+        lay.addWidget(self.editor, 1)
+        buttons = QHBoxLayout()
+        self.save_button = QPushButton(tr("Save"))
+        self.save_button.setObjectName("primary")
+        self.close_button = QPushButton(tr("Close"))
+        for b in (self.save_button, self.close_button):
+            b.setAutoDefault(False)
+        self.save_button.clicked.connect(self.save)
+        self.close_button.clicked.connect(self.close)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.save_button)
+        lay.addLayout(buttons)
+        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(int(settings.get("autosave_seconds")) * 1000)
+        self._autosave.timeout.connect(self.save_draft)
+        self._update_heading()
+        if initial is not None and draft_key is not None:
+            self.dirty = True
+            self.status.setText(tr("Draft brought back - not saved yet"))
+        if not geometry.restore(self, settings, "record_editor"):
+            self.resize(1180, 820)
+
+    # ------------------------------------------------------------------ state
+    def _update_heading(self) -> None:
+        title_field = self.form.title_field
+        title = str(self.editor.doc.get(title_field) or "") if title_field else ""
+        verb = tr("New record") if self.is_new else tr("Edit record")
+        self.heading.setText(f"{verb}: {label_of(self.form.title)}" + (f" — {title}" if title else ""))
+
+    def _changed(self) -> None:
+        self.dirty = True
+        self.status.setText(tr("Changes not saved yet"))
+        self._autosave.start()
+        QTimer.singleShot(CHECK_DELAY_MS + 10, self._update_heading)
+
+    def draft_title(self) -> str:
+        title_field = self.form.title_field
+        return str(self.editor.doc.get(title_field) or "") if title_field else ""
+
+    def save_draft(self, wait: bool = False) -> None:
+        """Keep what is typed so far (a crash or power cut loses nothing)."""
+        self._autosave.stop()
+        if not self.dirty:
+            return
+        data = self.editor.raw()
+        if data == self._draft_saved_data:
+            return
+        self._draft_saved_data = copy.deepcopy(data)
+        args = (self.draft_key, self.form.id, None if self.is_new else self.record_id, data, self.draft_title())
+        if wait:
+            drafts.save_draft(self.db.main, *args)
+            return
+        db = self.db
+
+        def work(_s: TaskState) -> None:
+            drafts.save_draft(db.store(), *args)
+
+        def done(_r: None) -> None:
+            self.status.setText(tr("Draft kept on this laptop"))
+
+        Task(work, write=True).on_success(done).start()
+
+    # ------------------------------------------------------------------ saving
+    def save(self) -> None:
+        if self.saving:
+            return
+        _doc, blocking, missing = self.editor.check_for_save()
+        if blocking:
+            self._show_problems(blocking)
+            return
+        partial = False
+        if missing:
+            answer = _ask(self, tr("Some answers are missing"),
+                          tr("{n} required answers are still missing, for example:\n{first}\n\n"
+                             "Save now and mark the record as incomplete?", n=len(missing),
+                             first=self._message(missing[0])),
+                          [(tr("Save as incomplete"), QMessageBox.ButtonRole.AcceptRole),
+                           (tr("Keep filling in"), QMessageBox.ButtonRole.RejectRole)])
+            if answer != 0:
+                self.editor.go_to_problem(missing[0].path)
+                return
+            partial = True
+        self._run_save(self.editor.raw(), partial, len(missing))
+
+    def _message(self, p: Problem) -> str:
+        return p.message if language() == "th" else (p.message_en or p.message)
+
+    def _show_problems(self, problems: list[Problem]) -> None:
+        first = problems[0]
+        self.editor.go_to_problem(first.path)
+        lines = "\n".join("• " + self._message(p) for p in problems[:6])
+        more = tr("\n...and {n} more", n=len(problems) - 6) if len(problems) > 6 else ""
+        box = QMessageBox(QMessageBox.Icon.Warning, tr("Please check the data"),
+                          tr("Nothing was saved. Please correct:\n{lines}", lines=lines) + more,
+                          QMessageBox.StandardButton.Ok, self)
+        box.setObjectName("problems_box")
+        box.open()
+
+    def _run_save(self, raw: dict[str, Any], partial: bool, missing: int) -> None:
+        self.saving = True
+        self.save_button.setEnabled(False)
+        db, form_id, record_id, key = self.db, self.form.id, self.record_id, self.draft_key
+
+        def work(_s: TaskState) -> SaveResult:
+            store = db.store()
+            result = store.save(form_id, raw, record_id=record_id, partial_ok=partial)
+            drafts.set_status(store, form_id, result.record.id, missing)
+            drafts.delete_draft(store, key)
+            return result
+
+        def done(result: SaveResult) -> None:
+            self.saving = False
+            self.save_button.setEnabled(True)
+            self.dirty = False
+            self.is_new = False
+            self._autosave.stop()
+            self.status.setText(tr("Saved as incomplete") if partial else tr("Saved"))
+            self.saved.emit(form_id, result.record.id)
+            if result.warnings:
+                text = "\n".join("• " + tr("National ID {masked} is also in: {title}",
+                                           masked=_mask(w.national_id), title=w.other_title or w.other_record)
+                                 for w in result.warnings)
+                QMessageBox.information(self, tr("Saved - please check"),
+                                        tr("Saved. These people also appear in other households:\n{text}",
+                                           text=text))
+            self.accept_and_close()
+
+        def failed(exc: Exception) -> None:
+            self.saving = False
+            self.save_button.setEnabled(True)
+            if isinstance(exc, FieldAppError) and hasattr(exc, "problems"):
+                self._show_problems(exc.problems)
+            else:
+                show_error(self, exc)
+
+        Task(work, write=True).on_success(done).on_failure(failed).with_progress(tr("Saving..."), self).start()
+
+    def accept_and_close(self) -> None:
+        geometry.remember(self, self.settings, "record_editor")
+        self.done(QDialog.DialogCode.Accepted)
+
+    # ------------------------------------------------------------------ closing
+    def closeEvent(self, event: QCloseEvent) -> None:
+        if self.saving:
+            event.ignore()
+            return
+        if self.dirty:
+            answer = _ask(self, tr("Save changes?"),
+                          tr("The changes to this record are not saved yet."),
+                          [(tr("Save"), QMessageBox.ButtonRole.AcceptRole),
+                           (tr("Keep as draft"), QMessageBox.ButtonRole.DestructiveRole),
+                           (tr("Discard changes"), QMessageBox.ButtonRole.DestructiveRole),
+                           (tr("Cancel"), QMessageBox.ButtonRole.RejectRole)])
+            if answer == 0:
+                event.ignore()
+                self.save()
+                return
+            if answer == 1:
+                self.save_draft(wait=True)
+            elif answer == 2:
+                drafts.delete_draft(self.db.main, self.draft_key)
+            else:
+                event.ignore()
+                return
+        geometry.remember(self, self.settings, "record_editor")
+        super().closeEvent(event)
+
+    def reject(self) -> None:  # Esc goes through closeEvent's question
+        self.close()
+
+    def keep_draft_now(self) -> None:
+        """Used when the whole program closes: keep the draft without asking."""
+        self.save_draft(wait=True)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            self.editor.keyPressEvent(event)
+            return
+        super().keyPressEvent(event)
+
+
+def _mask(nid: str) -> str:
+    from ui import fmt
+
+    return fmt.national_id(nid)
+
+
+CHECK_DELAY_MS = 120
+
+
+def show_record_editor(
+    parent: QWidget | None,
+    db: Database,
+    settings: Settings,
+    form_id: str,
+    record_id: str | None = None,
+    initial: dict[str, Any] | None = None,
+    draft_key: str | None = None,
+) -> RecordEditorDialog:
+    dlg = RecordEditorDialog(parent, db, settings, form_id, record_id, initial, draft_key)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    dlg.show()
+    return dlg

@@ -1,0 +1,309 @@
+"""The record editor generated from a form definition: sections as pages, live checks."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp import drafts, thai
+from fieldapp.errors import Problem
+from fieldapp.forms import Section
+from ui.i18n import label_of, tr
+from ui.panel import FieldsPanel
+from ui.widgets.registry import EditorContext
+from ui.widgets.repeat import RepeatWidget
+
+CHECK_DELAY_MS = 120
+
+
+class FormEditor(QWidget):
+    """Pages of questions for one record; ``raw()`` is what was typed, ``check()`` what is wrong."""
+
+    changed = Signal()
+
+    def __init__(self, ctx: EditorContext, data: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.form = ctx.form
+        self.touched: set[str] = set()
+        self.show_all_problems = False
+        self.doc: dict[str, Any] = {}
+        self.problems: list[Problem] = []
+        self._dup_key: tuple[str, ...] = ()
+        self._dup_warnings: dict[str, str] = {}
+
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.sections = QListWidget()
+        self.sections.setObjectName("sections")
+        self.sections.setMaximumWidth(300)
+        self.sections.setMinimumWidth(220)
+        self.sections.setWordWrap(True)
+        self.sections.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        outer.addWidget(self.sections)
+        right = QVBoxLayout()
+        self.banner = QLabel()
+        self.banner.setObjectName("banner")
+        self.banner.setWordWrap(True)
+        self.banner.hide()
+        right.addWidget(self.banner)
+        self.pages = QStackedWidget()
+        right.addWidget(self.pages, 1)
+        nav = QHBoxLayout()
+        self.prev_button = QPushButton("◀ " + tr("Previous page"))
+        self.next_button = QPushButton(tr("Next page") + " ▶")
+        for b in (self.prev_button, self.next_button):
+            b.setAutoDefault(False)
+        self.prev_button.clicked.connect(lambda: self.go_to(self.pages.currentIndex() - 1))
+        self.next_button.clicked.connect(lambda: self.go_to(self.pages.currentIndex() + 1))
+        nav.addWidget(self.prev_button)
+        nav.addStretch(1)
+        nav.addWidget(self.next_button)
+        right.addLayout(nav)
+        outer.addLayout(right, 1)
+
+        self.panels: list[FieldsPanel | None] = [None] * len(self.form.sections)
+        self.section_of: dict[str, int] = {}
+        for i, section in enumerate(self.form.sections):
+            for f in section.fields:
+                self.section_of[f.id] = i
+            self.pages.addWidget(QWidget())  # built when first shown (opening stays fast)
+            self.sections.addItem(QListWidgetItem(self._section_title(i, section)))
+        self.sections.currentRowChanged.connect(self._show_page)
+        self.pages.currentChanged.connect(self._page_changed)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(CHECK_DELAY_MS)
+        self._timer.timeout.connect(self.recheck)
+        self.load(data if data is not None else self.form.blank())
+        self.sections.setCurrentRow(0)
+
+    def panel(self, index: int) -> FieldsPanel:
+        """The questions of section ``index``, built on first use."""
+        found = self.panels[index]
+        if found is not None:
+            return found
+        section = self.form.sections[index]
+        panel = FieldsPanel(section.fields, self.ctx)
+        panel.load(self._values)
+        panel.changed.connect(self._changed)
+        self.panels[index] = panel
+        if any(f.type == "repeat" for f in section.fields):
+            page: QWidget = panel
+        else:
+            scroll = QScrollArea()
+            scroll.setWidgetResizable(True)
+            scroll.setWidget(panel)
+            page = scroll
+        old = self.pages.widget(index)
+        self.pages.blockSignals(True)
+        current = self.pages.currentIndex()
+        self.pages.insertWidget(index, page)
+        self.pages.removeWidget(old)
+        old.deleteLater()
+        self.pages.setCurrentIndex(current)
+        self.pages.blockSignals(False)
+        self._refresh_panel(panel)
+        return panel
+
+    def _show_page(self, index: int) -> None:
+        if 0 <= index < len(self.panels):
+            self.panel(index)
+            self.pages.setCurrentIndex(index)
+            self._page_changed(index)
+
+    def built_panels(self) -> list[FieldsPanel]:
+        return [p for p in self.panels if p is not None]
+
+    # ------------------------------------------------------------------ values
+    def _section_title(self, i: int, section: Section) -> str:
+        return f"{i + 1}. {label_of(section.label, section.id)}"
+
+    def load(self, data: dict[str, Any]) -> None:
+        self._values = {
+            f.id: copy.deepcopy(data.get(f.id)) for f in self.form.fields.values()
+            if f.type == "repeat" or (f.stores_value and f.type != "calculated")
+        }
+        for panel in self.built_panels():
+            panel.load(self._values)
+        self.recheck()
+
+    def raw(self) -> dict[str, Any]:
+        out = copy.deepcopy(self._values)
+        for panel in self.built_panels():
+            out.update(panel.values())
+        return out
+
+    def repeat_widgets(self) -> list[RepeatWidget]:
+        return [
+            w for panel in self.built_panels() for row in panel.rows.values()
+            if isinstance(w := row.widget, RepeatWidget)
+        ]
+
+    def widget(self, field_id: str) -> Any:
+        return self.panel(self.section_of[field_id]).widget(field_id)
+
+    def row(self, field_id: str) -> Any:
+        return self.panel(self.section_of[field_id]).rows[field_id]
+
+    # ------------------------------------------------------------------ checking
+    def _changed(self, field_id: str) -> None:
+        self.touched.add(field_id)
+        self._timer.start()
+        self.changed.emit()
+
+    def recheck(self) -> None:
+        """Validate what is typed (as a draft): live results, relevance, inline messages."""
+        self._timer.stop()
+        raw = self.raw()
+        doc, problems = self.form.validate(copy.deepcopy(raw), partial_ok=not self.show_all_problems)
+        self.doc = doc
+        self.problems = problems
+        by_path: dict[str, str] = {}
+        for p in problems:
+            by_path.setdefault(p.path, p.message if self._thai() else p.message_en or p.message)
+        self._raw = raw
+        self._by_path = by_path
+        self._warnings = self._duplicate_warnings(doc)
+        for panel in self.built_panels():
+            self._refresh_panel(panel)
+        self._update_sections()
+        self._update_banner()
+
+    def _refresh_panel(self, panel: FieldsPanel) -> None:
+        if not hasattr(self, "_by_path"):
+            return
+        by_path = self._by_path
+        panel.refresh(self.doc, None, self._raw, None)
+        for fid, frow in panel.rows.items():
+            if isinstance(frow.widget, RepeatWidget):
+                frow.widget.refresh(self.doc, by_path if self._show(fid) else {}, self._warnings)
+                frow.set_problem(by_path.get(fid) if self._show(fid) else None)
+                continue
+            msg = by_path.get(fid) if self._show(fid) else None
+            frow.set_problem(msg or frow.widget.local_problem())
+
+    def _thai(self) -> bool:
+        from ui.i18n import language
+
+        return language() == "th"
+
+    def _show(self, field_id: str) -> bool:
+        return self.show_all_problems or field_id in self.touched
+
+    def _duplicate_warnings(self, doc: dict[str, Any]) -> dict[str, str]:
+        """National IDs that already belong to another household (checked when the IDs change)."""
+        reps = [r for r in self.form.repeats() if any(c.type == "national_id" for c in r.fields)]
+        if not reps:
+            return {}
+        key = tuple(
+            str(row.get(c.id) or "") for r in reps for row in doc.get(r.id) or [] for c in r.fields
+            if c.type == "national_id"
+        )
+        if key != self._dup_key:
+            self._dup_key = key
+            found = self.ctx.db.main.duplicates_for(self.form, self.ctx.record_id or "", doc)
+            self._dup_warnings = {
+                d.path: tr("This ID is also recorded in another household: {title}",
+                           title=d.other_title or d.other_record)
+                for d in found
+            }
+            seen: dict[str, int] = {}
+            for r in reps:
+                for i, row in enumerate(doc.get(r.id) or []):
+                    for c in r.fields:
+                        nid = row.get(c.id)
+                        if c.type == "national_id" and nid:
+                            if nid in seen:
+                                self._dup_warnings[f"{r.id}[{i + 1}].{c.id}"] = tr(
+                                    "The same ID as member {n} ({masked})", n=seen[nid] + 1,
+                                    masked=thai.mask_national_id(nid))
+                            else:
+                                seen[nid] = i
+        return self._dup_warnings
+
+    def _update_sections(self) -> None:
+        paths = {p.path.split("[")[0].split(".")[0] for p in self.problems}
+        for i, section in enumerate(self.form.sections):
+            bad = any(f.id in paths and self._show(f.id) for f in section.fields)
+            item = self.sections.item(i)
+            item.setText(("⚠ " if bad else "") + self._section_title(i, section))
+
+    def _update_banner(self) -> None:
+        consent = self.form.consent_field
+        page = self.pages.currentIndex()
+        if not consent or not 0 <= page < len(self.form.sections):
+            self.banner.hide()
+            return
+        section = self.form.sections[page]
+        has_sensitive = any(f.sensitive or any(c.sensitive for c in f.fields) for f in section.fields)
+        if has_sensitive and self.doc.get(consent) is not True:
+            self.banner.setText(tr("Health and disability questions stay hidden until the household gives "
+                                   "explicit consent (page 1, Consent)."))
+            self.banner.show()
+        else:
+            self.banner.hide()
+
+    def check_for_save(self) -> tuple[dict[str, Any], list[Problem], list[Problem]]:
+        """(document, problems that block saving, required answers still missing)."""
+        self.show_all_problems = True
+        self.recheck()
+        doc, problems = self.form.validate(copy.deepcopy(self.raw()), partial_ok=False)
+        missing = [p for p in problems if p.code in drafts.MISSING_CODES]
+        blocking = [p for p in problems if p.code not in drafts.MISSING_CODES]
+        for panel in self.built_panels():
+            for fid, frow in panel.rows.items():
+                local = frow.widget.local_problem()
+                if local and not frow.isHidden():
+                    blocking.append(Problem(fid, f"{label_of(frow.field.label)}: {local}", local, "local"))
+        return doc, blocking, missing
+
+    # ------------------------------------------------------------------ navigation
+    def go_to(self, page: int) -> None:
+        if 0 <= page < self.pages.count():
+            self.sections.setCurrentRow(page)
+            self._show_page(page)
+
+    def go_to_problem(self, path: str) -> None:
+        fid = path.split("[")[0].split(".")[0]
+        if fid in self.section_of:
+            self.go_to(self.section_of[fid])
+            w = self.widget(fid)
+            if isinstance(w, RepeatWidget) and "[" in path:
+                idx = path.split("[")[1].split("]")[0]
+                if idx.isdigit():
+                    w.list.setCurrentRow(int(idx) - 1)
+                return
+            w.focus_target().setFocus()
+
+    def _page_changed(self, index: int) -> None:
+        self.prev_button.setEnabled(index > 0)
+        self.next_button.setEnabled(index < self.pages.count() - 1)
+        self._update_banner()
+        panel = self.panels[index] if 0 <= index < len(self.panels) else None
+        if panel is not None:
+            ids = [i for i in panel.visible_ids() if panel.rows[i].field.type not in ("note", "calculated")]
+            if ids:
+                first = panel.rows[ids[0]].widget.focus_target()
+                QTimer.singleShot(0, first, first.setFocus)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(self.focusWidget(), QLineEdit):
+            self.focusNextChild()
+            return
+        super().keyPressEvent(event)

@@ -1,0 +1,51 @@
+"""Errors turned into a Thai (or English) message — the one place that does it."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from fieldapp.errors import FieldAppError, StoreError, SyncError, SyncErrorKind, ValidationError
+from ui.i18n import language, tr
+
+log = logging.getLogger("fieldapp.ui")
+
+
+def message_for(exc: BaseException) -> str:
+    """What to tell the person in front of the screen."""
+    if isinstance(exc, SyncError):
+        kind_text = {
+            SyncErrorKind.AUTH: tr("Sign-in failed. Check your user name and password."),
+            SyncErrorKind.NETWORK: tr("Cannot reach the server. Your data is safe on this laptop; try again later."),
+            SyncErrorKind.SERVER: tr("The server had a problem. Your data is safe on this laptop; try again later."),
+            SyncErrorKind.CONFLICT: tr("Some records were changed on both sides. Please review the conflicts."),
+            SyncErrorKind.PROTOCOL: tr("This version of the program cannot talk to the server. Please update it."),
+        }
+        return kind_text.get(exc.kind, exc.message)
+    if isinstance(exc, ValidationError):
+        return exc.message if language() == "th" else exc.message_en
+    if isinstance(exc, FieldAppError):
+        return exc.message if language() == "th" else exc.message_en
+    if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
+        return tr("The database is busy. Please try again in a moment.")
+    if isinstance(exc, OSError):
+        return tr("The file could not be read or written: {detail}", detail=exc.strerror or str(exc))
+    return tr("Something went wrong. Nothing was written. Details: {detail}", detail=type(exc).__name__)
+
+
+def title_for(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        return tr("Please check the data")
+    if isinstance(exc, StoreError):
+        return tr("Database problem")
+    return tr("Problem")
+
+
+def show_error(parent: QWidget | None, exc: BaseException) -> None:
+    if not isinstance(exc, FieldAppError):
+        log.exception("unexpected error", exc_info=exc)
+    box = QMessageBox(QMessageBox.Icon.Warning, title_for(exc), message_for(exc),
+                      QMessageBox.StandardButton.Ok, parent)
+    box.exec()

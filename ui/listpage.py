@@ -1,0 +1,171 @@
+"""One list (households, businesses or referrals): search as you type, filters, a paged table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui.db import Database
+from ui.i18n import label_of, language, tr
+from ui.models import RecordListModel
+
+SEARCH_DELAY_MS = 200
+
+
+class ListPage(QWidget):
+    open_requested = Signal(str, str)  # form id, record id
+    current_changed = Signal(str, object)  # form id, record id or None
+
+    def __init__(self, db: Database, form_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.form = db.main.form(form_id)
+        self.model = RecordListModel(db, form_id)
+        self.area: str | None = None
+        self.village: int | None = None
+
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        bar = QHBoxLayout()
+        self.search = QLineEdit()
+        self.search.setClearButtonEnabled(True)
+        self.search.setPlaceholderText(self._placeholder())
+        self.search.setAccessibleName(tr("Search"))
+        self.search.textChanged.connect(lambda _t: self._search_timer.start())
+        lay.addWidget(self.search)
+        self.filter_widgets: list[QWidget] = []
+        self.class_combo: QComboBox | None = None
+        self.status_combo: QComboBox | None = None
+        self.tpmap_box: QCheckBox | None = None
+        if "poverty_class" in self.form.fields:
+            self.class_combo = QComboBox()
+            self.class_combo.addItem(tr("Every class"), None)
+            for c in self.form.fields["poverty_class"].choices:
+                self.class_combo.addItem(c.label(language()), c.code)
+            self.class_combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+            bar.addWidget(self.class_combo)
+        if "status" in self.form.fields:
+            self.status_combo = QComboBox()
+            self.status_combo.addItem(tr("Every status"), None)
+            for c in self.form.fields["status"].choices:
+                self.status_combo.addItem(c.label(language()), c.code)
+            self.status_combo.currentIndexChanged.connect(lambda _i: self.apply_filters())
+            bar.addWidget(self.status_combo)
+        if "tpmap_target" in self.form.fields:
+            self.tpmap_box = QCheckBox(tr("TPMAP target"))
+            self.tpmap_box.toggled.connect(lambda _on: self.apply_filters())
+            bar.addWidget(self.tpmap_box)
+        self.incomplete_box = QCheckBox(tr("Incomplete"))
+        self.unsynced_box = QCheckBox(tr("Not synced"))
+        for box in (self.incomplete_box, self.unsynced_box):
+            box.toggled.connect(lambda _on: self.apply_filters())
+            bar.addWidget(box)
+        bar.addStretch(1)
+        lay.addLayout(bar)
+
+        self.table = QTableView()
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setSortingEnabled(True)
+        self.table.horizontalHeader().setSortIndicatorShown(True)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 14)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+        self.table.verticalHeader().hide()
+        self.table.setWordWrap(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setStretchLastSection(True)
+        self._set_widths()
+        self.table.doubleClicked.connect(self._open)
+        self.table.activated.connect(self._open)
+        self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        lay.addWidget(self.table, 1)
+        self.count_label = QLabel()
+        self.count_label.setObjectName("hint")
+        lay.addWidget(self.count_label)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.model.loaded.connect(self._loaded)
+        self.model.modelReset.connect(lambda: self.current_changed.emit(self.form.id, None))
+
+    def _placeholder(self) -> str:
+        if self.form.id == "household":
+            return tr("Search: name, house number, national ID...")
+        if self.form.id == "business":
+            return tr("Search: business, product, village...")
+        return tr("Search: need, details...")
+
+    def _set_widths(self) -> None:
+        fm = self.fontMetrics()
+        for i, col in enumerate(self.model.columns):
+            chars = col.width
+            self.table.setColumnWidth(i, max(fm.horizontalAdvance("ก" * chars), fm.horizontalAdvance(col.header) + 36))
+
+    # ------------------------------------------------------------------ filters
+    def set_area(self, area: str | None, village: int | None) -> None:
+        if self.form.area_field is None:
+            return
+        self.area, self.village = area, village
+        self.apply_filters()
+
+    def filters(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        if self.class_combo is not None and self.class_combo.currentData() is not None:
+            out["poverty_class"] = self.class_combo.currentData()
+        if self.status_combo is not None and self.status_combo.currentData() is not None:
+            out["status"] = self.status_combo.currentData()
+        if self.tpmap_box is not None and self.tpmap_box.isChecked():
+            out["tpmap_target"] = True
+        if self.unsynced_box.isChecked():
+            out["dirty"] = True
+        if self.village is not None and "village_no" in self.form.fields:
+            out["village_no"] = self.village
+        return out
+
+    def apply_filters(self) -> None:
+        self._search_timer.stop()
+        self.model.update_query(search=self.search.text().strip(), area=self.area, filters=self.filters(),
+                                incomplete=self.incomplete_box.isChecked())
+
+    def _loaded(self, n: int, seconds: float) -> None:
+        noun = label_of(self.form.title)
+        self.count_label.setText(tr("{n} records found ({noun})", n=f"{n:,}", noun=noun))
+
+    # ------------------------------------------------------------------ selection
+    def current_id(self) -> str | None:
+        idx = self.table.currentIndex()
+        return self.model.id_at(idx.row()) if idx.isValid() else None
+
+    def select_id(self, record_id: str) -> None:
+        row = self.model.row_of(record_id)
+        if row >= 0:
+            self.table.selectRow(row)
+            self.table.scrollTo(self.model.index(row, 0))
+
+    def _row_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        self.current_changed.emit(self.form.id, self.model.id_at(current.row()) if current.isValid() else None)
+
+    def _open(self, index: QModelIndex) -> None:
+        rid = self.model.id_at(index.row())
+        if rid:
+            self.open_requested.emit(self.form.id, rid)

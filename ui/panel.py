@@ -1,0 +1,126 @@
+"""A column of questions (one section, or one repeat row) built from field definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from fieldapp.forms import Field
+from ui.i18n import label_of, tr
+from ui.widgets.registry import EditorContext, FieldWidget, widget_for
+
+
+class FieldRow(QWidget):
+    """Label (with a required mark), the widget, its hint and its inline message."""
+
+    def __init__(self, f: Field, widget: FieldWidget, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.field = f
+        self.widget = widget
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 6, 0, 6)
+        lay.setSpacing(3)
+        self.label = QLabel()
+        self.label.setObjectName("question")
+        self.label.setWordWrap(True)
+        self.label.setTextFormat(Qt.TextFormat.RichText)
+        self.hint = QLabel(label_of(f.hint))
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setObjectName("problem")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        if f.type != "note":
+            lay.addWidget(self.label)
+            self.label.setBuddy(widget.focus_target())
+        lay.addWidget(widget)
+        if f.hint:
+            lay.addWidget(self.hint)
+        else:
+            self.hint.hide()
+        lay.addWidget(self.message)
+        self.set_required(False)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+
+    def set_required(self, required: bool) -> None:
+        text = label_of(self.field.label, self.field.id).replace("&", "&amp;").replace("<", "&lt;")
+        if required:
+            text += f' <span style="color:#b3261e" title="{tr("Required")}">*</span>'
+        self.label.setText(text)
+
+    def set_problem(self, message: str | None, warning: bool = False) -> None:
+        if message:
+            self.message.setText(("⚠ " if warning else "✗ ") + message)
+            self.message.setProperty("state", "warn" if warning else "bad")
+            self.message.style().unpolish(self.message)
+            self.message.style().polish(self.message)
+            self.message.show()
+        else:
+            self.message.hide()
+        self.widget.setProperty("problem", bool(message) and not warning)
+        target = self.widget.focus_target()
+        target.setProperty("problem", bool(message) and not warning)
+        target.style().unpolish(target)
+        target.style().polish(target)
+
+
+class FieldsPanel(QWidget):
+    """Rows for ``fields``; values in and out; visibility, required marks and live results."""
+
+    changed = Signal(str)  # field id
+
+    def __init__(self, fields: list[Field], ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.fields = fields
+        self.rows: dict[str, FieldRow] = {}
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 4, 8, 4)
+        lay.setSpacing(4)
+        for f in fields:
+            w = widget_for(f, ctx)
+            row = FieldRow(f, w)
+            w.value_changed.connect(lambda fid=f.id: self.changed.emit(fid))
+            self.rows[f.id] = row
+            lay.addWidget(row)
+        lay.addStretch(1)
+
+    def widget(self, field_id: str) -> FieldWidget:
+        return self.rows[field_id].widget
+
+    def load(self, values: dict[str, Any]) -> None:
+        for f in self.fields:
+            if f.type == "note":
+                continue
+            self.rows[f.id].widget.set_value(values.get(f.id))
+
+    def values(self) -> dict[str, Any]:
+        return {
+            f.id: self.rows[f.id].widget.value()
+            for f in self.fields
+            if (f.stores_value and f.type != "calculated") or f.type == "repeat"
+        }
+
+    def refresh(
+        self, doc: dict[str, Any], doc_row: dict[str, Any] | None, raw: dict[str, Any],
+        raw_row: dict[str, Any] | None,
+    ) -> None:
+        """Show or hide questions by relevance, mark the required ones, update live results."""
+        form = self.ctx.form
+        for f in self.fields:
+            row = self.rows[f.id]
+            visible = form.is_relevant(f, doc, doc_row)
+            if row.isHidden() == visible:
+                row.setVisible(visible)
+            if f.type not in ("note", "calculated", "repeat"):
+                row.set_required(visible and form.is_required(f, doc, doc_row))
+            if f.type == "calculated":
+                source = doc_row if doc_row is not None else doc
+                row.widget.set_value(source.get(f.id))
+            row.widget.update_context(raw, raw_row)
+
+    def visible_ids(self) -> list[str]:
+        return [fid for fid, row in self.rows.items() if not row.isHidden()]

@@ -1,0 +1,226 @@
+"""The household summary panel: members, five-capital radar, class and why, TPMAP, assistance,
+businesses employing its members."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+
+from fieldapp import browse, expr, scoring
+from fieldapp.store import Record
+from ui import fmt
+from ui.db import Database
+from ui.i18n import label_of, language, tr
+from ui.radar import RadarChart
+from ui.tasks import Task, TaskState
+
+
+@dataclass
+class HouseholdDetails:
+    record: Record
+    explain: dict[str, Any] | None
+    referrals: list[dict[str, Any]]
+    businesses: list[dict[str, Any]]
+
+
+def load_household(db: Database, household_id: str) -> HouseholdDetails:
+    """Everything the summary shows, read in one go (on a worker thread)."""
+    store = db.store()
+    rec = store.get("household", household_id)
+    form = store.form("household")
+    explain = form.rubric.explain(rec.data) if form.rubric is not None else None
+    refs = store.list("referral", filters={"household_id": household_id}, order_by="referred_on",
+                      descending=True, limit=50)
+    return HouseholdDetails(rec, explain, refs, browse.businesses_employing(store, household_id))
+
+
+def _esc(text: Any) -> str:
+    return html.escape("" if text is None else str(text))
+
+
+class HouseholdSummary(QWidget):
+    edit_requested = Signal(str)
+    referral_requested = Signal(str)
+
+    def __init__(self, db: Database, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.form = db.main.form("household")
+        self.household_id: str | None = None
+        self._generation = 0
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        self.title = QLabel(tr("Choose a household in the list"))
+        self.title.setObjectName("heading")
+        self.title.setWordWrap(True)
+        outer.addWidget(self.title)
+        buttons = QHBoxLayout()
+        self.edit_button = QPushButton(tr("Open / edit"))
+        self.referral_button = QPushButton(tr("Add assistance / referral"))
+        self.edit_button.clicked.connect(lambda: self.household_id and self.edit_requested.emit(self.household_id))
+        self.referral_button.clicked.connect(
+            lambda: self.household_id and self.referral_requested.emit(self.household_id))
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.referral_button)
+        buttons.addStretch(1)
+        outer.addLayout(buttons)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        body = QWidget()
+        self.body = QVBoxLayout(body)
+        self.radar = RadarChart()
+        self.class_label = QLabel()
+        self.class_label.setObjectName("classline")
+        self.class_label.setWordWrap(True)
+        self.sections: dict[str, QLabel] = {}
+        self.body.addWidget(self.class_label)
+        self.body.addWidget(self.radar)
+        for key in ("members", "why", "tpmap", "assistance", "businesses"):
+            lab = QLabel()
+            lab.setWordWrap(True)
+            lab.setTextFormat(Qt.TextFormat.RichText)
+            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            lab.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            self.sections[key] = lab
+            self.body.addWidget(lab)
+        self.body.addStretch(1)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+        self.set_enabled(False)
+
+    def set_enabled(self, on: bool) -> None:
+        self.edit_button.setEnabled(on)
+        self.referral_button.setEnabled(on)
+
+    def show_household(self, household_id: str | None) -> None:
+        self.household_id = household_id
+        self._generation += 1
+        gen = self._generation
+        if not household_id:
+            self.title.setText(tr("Choose a household in the list"))
+            self.set_enabled(False)
+            return
+        db = self.db
+
+        def work(_s: TaskState) -> HouseholdDetails:
+            return load_household(db, household_id)
+
+        def done(details: HouseholdDetails) -> None:
+            if gen == self._generation:
+                self.render(details)
+
+        Task(work).on_success(done).start()
+
+    # ------------------------------------------------------------------ rendering
+    def render(self, d: HouseholdDetails) -> None:
+        data = d.record.data
+        f = self.form.fields
+        self.set_enabled(True)
+        head = data.get("head_name") or tr("(no head of household yet)")
+        village = " ".join(x for x in (tr("Moo {no}", no=data["village_no"]) if data.get("village_no") else "",
+                                       str(data.get("village_name") or "")) if x)
+        self.title.setText(f"{head} — {tr('House {no}', no=data.get('house_no') or '-')} {village}")
+        cls = data.get("poverty_class")
+        cls_text = f["poverty_class"].choice_label(cls, language()) if cls else tr("not assessed yet")
+        ipc = data.get("income_per_capita")
+        line = tr("Class: {cls}", cls=cls_text)
+        if data.get("cap_mean") is not None:
+            line += " · " + tr("mean score {mean}", mean=f"{data['cap_mean']:.2f}")
+        if ipc is not None:
+            line += " · " + tr("income per person {amount} baht/year", amount=fmt.money(ipc))
+        self.class_label.setText(line)
+        self.class_label.setProperty("state", "bad" if browse.is_poor(cls) else "")
+        self.class_label.style().unpolish(self.class_label)
+        self.class_label.style().polish(self.class_label)
+        caps = d.explain["capitals"] if d.explain else []
+        self.radar.set_data([scoring.capital_label(c["id"], language()) for c in caps],
+                            [c["score"] for c in caps])
+        self.sections["members"].setText(self._members(data))
+        self.sections["why"].setText(self._why(d.explain))
+        self.sections["tpmap"].setText(self._tpmap(data, d.explain))
+        self.sections["assistance"].setText(self._assistance(d.referrals))
+        self.sections["businesses"].setText(self._businesses(data, d.businesses))
+
+    def _members(self, data: dict[str, Any]) -> str:
+        rep = self.form.fields["members"]
+        rel, occ, edu = rep.child("relation"), rep.child("occupation"), rep.child("education")
+        rows = []
+        for m in data.get("members") or []:
+            name = _esc(" ".join(str(m.get(k) or "") for k in ("first_name", "last_name")))
+            age = m.get("age")
+            bits = [rel.choice_label(m.get("relation"), language()) if rel and m.get("relation") else "",
+                    tr("{age} yrs", age=age) if age is not None else "",
+                    occ.choice_label(m.get("occupation"), language()) if occ and m.get("occupation") else "",
+                    edu.choice_label(m.get("education"), language()) if edu and m.get("education") else ""]
+            rows.append(f"<li><b>{name}</b> — {_esc(', '.join(b for b in bits if b))}</li>")
+        title = tr("Members ({n})", n=len(data.get("members") or []))
+        return f"<h3>{_esc(title)}</h3><ul>{''.join(rows)}</ul>"
+
+    def _why(self, explain: dict[str, Any] | None) -> str:
+        if not explain:
+            return ""
+        parts = [f"<h3>{_esc(tr('What produced the scores'))}</h3>"]
+        for cap in explain["capitals"]:
+            score = "–" if cap["score"] is None else f"{cap['score']:.2f}"
+            parts.append(f"<p><b>{_esc(label_of(cap['label']) or scoring.capital_label(cap['id'], language()))}"
+                         f" {score}</b><br>")
+            items = []
+            for ind in cap["indicators"]:
+                pts = "–" if ind["points"] is None else str(ind["points"])
+                value = ind["value"]
+                shown = "" if expr.is_empty(value) else (fmt.yes_no(value) if isinstance(value, bool) else
+                                                         fmt.number(value) if isinstance(value, (int, float))
+                                                         else str(value))
+                items.append(f"{_esc(label_of(ind['label']))}: {_esc(shown)} → {pts}")
+            parts.append("<br>".join(items) + "</p>")
+        return "".join(parts)
+
+    def _tpmap(self, data: dict[str, Any], explain: dict[str, Any] | None) -> str:
+        f = self.form.fields
+        dims = f["tpmap_flags"]
+        parts = [f"<h3>{_esc(tr('TPMAP dimensions'))}</h3>"]
+        target = tr("TPMAP target household") if data.get("tpmap_target") else tr("Not on the TPMAP target list")
+        parts.append(f"<p>{_esc(target)}</p><ul>")
+        for d in (explain or {}).get("tpmap", []):
+            name = dims.choice_label(d["dimension"], language())
+            if d["deprived"]:
+                why = ", ".join(label_of(r["label"]) for r in d["rules"] if r["hit"])
+                parts.append(f"<li><b style='color:#b3261e'>✗ {_esc(name)}</b> — {_esc(why)}</li>")
+            else:
+                parts.append(f"<li>✓ {_esc(name)}</li>")
+        parts.append("</ul>")
+        return "".join(parts)
+
+    def _assistance(self, refs: list[dict[str, Any]]) -> str:
+        rform = self.db.main.form("referral")
+        parts = [f"<h3>{_esc(tr('Assistance and referrals ({n})', n=len(refs)))}</h3>"]
+        if not refs:
+            parts.append(f"<p>{_esc(tr('None yet'))}</p>")
+        items = []
+        for r in refs:
+            status = rform.fields["status"].choice_label(r.get("status"), language()) if r.get("status") else ""
+            items.append(f"<li>{_esc(fmt.date(r.get('referred_on')))} — {_esc(r.get('need'))} "
+                         f"<i>({_esc(status)})</i></li>")
+        if items:
+            parts.append("<ul>" + "".join(items) + "</ul>")
+        return "".join(parts)
+
+    def _businesses(self, data: dict[str, Any], businesses: list[dict[str, Any]]) -> str:
+        names = {m["id"]: " ".join(str(m.get(k) or "") for k in ("first_name", "last_name"))
+                 for m in data.get("members") or []}
+        role = self.db.main.form("business").field_at("employment.role")
+        parts = [f"<h3>{_esc(tr('Businesses employing its members ({n})', n=len(businesses)))}</h3>"]
+        if not businesses:
+            parts.append(f"<p>{_esc(tr('None yet'))}</p>")
+        items = []
+        for b in businesses:
+            links = ", ".join(f"{names.get(link['member_id'], '?')} ({role.choice_label(link['role'], language())})"
+                              for link in b["links"])
+            items.append(f"<li><b>{_esc(b['name'])}</b> — {_esc(links)}</li>")
+        if items:
+            parts.append("<ul>" + "".join(items) + "</ul>")
+        return "".join(parts)

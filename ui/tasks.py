@@ -1,0 +1,172 @@
+"""The one background-task helper: nobody else creates threads.
+
+``Task(fn).on_success(cb).on_failure(cb).with_progress(label, parent).start()`` runs ``fn(state)``
+on a ``QThreadPool`` and calls the callbacks on the GUI thread. Reads run on a small pool; database
+writes (``Task(fn, write=True)``) run on a single-thread pool, one at a time, in order. A progress
+dialog appears only when the work takes longer than ``PROGRESS_DELAY_MS``; ``state.cancelled`` is
+set by its Cancel button and checked by ``fn`` between chunks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal
+from PySide6.QtWidgets import QProgressDialog, QWidget
+
+from ui.i18n import tr
+
+T = TypeVar("T")
+PROGRESS_DELAY_MS = 600
+_THROTTLE_S = 0.1
+
+
+class TaskState:
+    """Given to the task function: report progress, look at ``cancelled``."""
+
+    def __init__(self, signals: _Signals) -> None:
+        self._signals = signals
+        self.cancelled = False
+        self._last = 0.0
+
+    def progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last >= _THROTTLE_S or done >= total:
+            self._last = now
+            self._signals.progress.emit(done, total)
+
+
+class _Signals(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+    progress = Signal(int, int)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[[TaskState], Any], signals: _Signals, state: TaskState) -> None:
+        super().__init__()
+        self.fn = fn
+        self.signals = signals
+        self.state = state
+        self.setAutoDelete(True)
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.state)
+        except Exception as exc:  # delivered to on_failure on the GUI thread
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.done.emit(result)
+
+
+_pools: dict[str, QThreadPool] = {}
+_running: set[Task[Any]] = set()
+
+
+def _pool(write: bool) -> QThreadPool:
+    name = "write" if write else "read"
+    if name not in _pools:
+        pool = QThreadPool()
+        pool.setMaxThreadCount(1 if write else 2)
+        _pools[name] = pool
+    return _pools[name]
+
+
+class Task(Generic[T]):
+    def __init__(self, fn: Callable[[TaskState], T], *, write: bool = False) -> None:
+        self.fn = fn
+        self.write = write
+        self._success: Callable[[T], None] | None = None
+        self._failure: Callable[[Exception], None] | None = None
+        self._label: str | None = None
+        self._parent: QWidget | None = None
+        self._signals = _Signals()
+        self.state = TaskState(self._signals)
+        self._dialog: QProgressDialog | None = None
+        self._timer: QTimer | None = None
+        self.finished = False
+
+    def on_success(self, cb: Callable[[T], None]) -> Task[T]:
+        self._success = cb
+        return self
+
+    def on_failure(self, cb: Callable[[Exception], None]) -> Task[T]:
+        self._failure = cb
+        return self
+
+    def with_progress(self, label: str, parent: QWidget | None = None) -> Task[T]:
+        self._label = label
+        self._parent = parent
+        return self
+
+    def cancel(self) -> None:
+        self.state.cancelled = True
+
+    def start(self) -> Task[T]:
+        self._signals.done.connect(self._done)
+        self._signals.failed.connect(self._failed)
+        self._signals.progress.connect(self._progress)
+        if self._label is not None:
+            self._timer = QTimer()
+            self._timer.setSingleShot(True)
+            self._timer.timeout.connect(self._show_progress)
+            self._timer.start(PROGRESS_DELAY_MS)
+        _running.add(self)
+        _pool(self.write).start(_Runnable(self.fn, self._signals, self.state))
+        return self
+
+    # ----------------------------------------------------------- GUI thread
+
+    def _show_progress(self) -> None:
+        if self.finished:
+            return
+        dlg = QProgressDialog(self._label or "", tr("Cancel"), 0, 0, self._parent)
+        dlg.setWindowTitle(tr("Please wait"))
+        dlg.setMinimumDuration(0)
+        dlg.canceled.connect(self.cancel)
+        dlg.show()
+        self._dialog = dlg
+
+    def _progress(self, done: int, total: int) -> None:
+        if self._dialog is not None and total > 0:
+            self._dialog.setMaximum(total)
+            self._dialog.setValue(done)
+
+    def _finish(self) -> None:
+        self.finished = True
+        if self._timer is not None:
+            self._timer.stop()
+        if self._dialog is not None:
+            self._dialog.reset()
+            self._dialog.deleteLater()
+            self._dialog = None
+        _running.discard(self)
+
+    def _done(self, result: T) -> None:
+        self._finish()
+        if self._success is not None:
+            self._success(result)
+
+    def _failed(self, exc: Exception) -> None:
+        self._finish()
+        if self._failure is not None:
+            self._failure(exc)
+        else:
+            from ui.errors import show_error
+
+            show_error(self._parent, exc)
+
+
+def wait_all(timeout_s: float = 30.0) -> None:
+    """Block until every task has finished and its callbacks ran (screenshots, tests, shutdown)."""
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        for pool in _pools.values():
+            pool.waitForDone(50)
+        QCoreApplication.processEvents()
+        if not _running:
+            QCoreApplication.processEvents()
+            if not _running:
+                return

@@ -1,0 +1,299 @@
+"""The repeat editor (household members, products, employment links): a list of rows on the left,
+the questions of the selected row on the right. Add, remove, reorder, pick the head of household,
+and see duplicate national IDs at once."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp import browse
+from fieldapp.errors import FieldAppError
+from fieldapp.forms import Field
+from ui.i18n import label_of, language, tr
+from ui.widgets.registry import EditorContext, FieldWidget, register
+
+
+@register("repeat")
+class RepeatWidget(FieldWidget):
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        from ui.panel import FieldsPanel
+
+        self.rows: list[dict[str, Any]] = []
+        self.current = -1
+        self.row_problems: dict[int, dict[str, str]] = {}
+        self.row_warnings: dict[int, dict[str, str]] = {}
+        self._doc: dict[str, Any] = {}
+        self._raw: dict[str, Any] = {}
+        self._households: dict[str, Any] = {}
+
+        outer = QHBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        left = QVBoxLayout()
+        self.list = QListWidget()
+        self.list.setMinimumWidth(300)
+        self.list.setMaximumWidth(420)
+        self.list.setWordWrap(True)
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.list.currentRowChanged.connect(self._select)
+        left.addWidget(self.list, 1)
+        self.summary = QLabel()
+        self.summary.setObjectName("hint")
+        self.summary.setWordWrap(True)
+        left.addWidget(self.summary)
+        buttons = QHBoxLayout()
+        self.add_button = QPushButton(tr("Add"))
+        self.remove_button = QPushButton(tr("Remove"))
+        self.up_button = QPushButton("▲")
+        self.down_button = QPushButton("▼")
+        self.up_button.setToolTip(tr("Move up"))
+        self.down_button.setToolTip(tr("Move down"))
+        self.up_button.setAccessibleName(tr("Move up"))
+        self.down_button.setAccessibleName(tr("Move down"))
+        for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
+            b.setAutoDefault(False)
+            buttons.addWidget(b)
+        left.addLayout(buttons)
+        self.head_button: QPushButton | None = None
+        relation = f.child("relation")
+        if relation is not None and any(c.code == "head" for c in relation.choices):
+            self.head_button = QPushButton(tr("Make head of household"))
+            self.head_button.setAutoDefault(False)
+            self.head_button.clicked.connect(self.make_head)
+            left.addWidget(self.head_button)
+        self.add_button.clicked.connect(lambda: self.add_row())
+        self.remove_button.clicked.connect(self.remove_row)
+        self.up_button.clicked.connect(lambda: self.move_row(-1))
+        self.down_button.clicked.connect(lambda: self.move_row(1))
+        outer.addLayout(left)
+
+        self.panel = FieldsPanel(f.fields, ctx)
+        self.panel.changed.connect(self._row_changed)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setWidget(self.panel)
+        self.scroll.setMinimumHeight(380)
+        self.empty = QLabel(tr("No rows yet. Press \"Add\" to add one."))
+        self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.empty.setObjectName("hint")
+        right = QVBoxLayout()
+        right.addWidget(self.empty)
+        right.addWidget(self.scroll, 1)
+        outer.addLayout(right, 1)
+        self._update_buttons()
+
+    # ------------------------------------------------------------ rows
+    def add_row(self) -> int:
+        row = self.ctx.form.blank_row(self.field.id)
+        if self.field.child("relation") is not None and not any(r.get("relation") == "head" for r in self.rows):
+            row["relation"] = "head"
+        self.rows.append(row)
+        self._rebuild_list()
+        self.list.setCurrentRow(len(self.rows) - 1)
+        self._emit()
+        target = self.panel.rows[self.panel.visible_ids()[0]].widget.focus_target() if self.panel.visible_ids() else None
+        if target is not None:
+            target.setFocus()
+        return len(self.rows) - 1
+
+    def remove_row(self) -> None:
+        i = self.current
+        if not 0 <= i < len(self.rows):
+            return
+        del self.rows[i]
+        self.current = -1
+        self._rebuild_list()
+        if self.rows:
+            self.list.setCurrentRow(min(i, len(self.rows) - 1))
+        self._emit()
+
+    def move_row(self, delta: int) -> None:
+        i = self.current
+        j = i + delta
+        if not (0 <= i < len(self.rows) and 0 <= j < len(self.rows)):
+            return
+        self.rows[i], self.rows[j] = self.rows[j], self.rows[i]
+        self.current = -1
+        self._rebuild_list()
+        self.list.setCurrentRow(j)
+        self._emit()
+
+    def make_head(self) -> None:
+        i = self.current
+        if not 0 <= i < len(self.rows):
+            return
+        for k, r in enumerate(self.rows):
+            if k != i and r.get("relation") == "head":
+                r["relation"] = None
+        self.rows[i]["relation"] = "head"
+        self.panel.load(self.rows[i])
+        self._rebuild_list()
+        self.list.setCurrentRow(i)
+        self._emit()
+
+    def _select(self, i: int) -> None:
+        if i == self.current:
+            return
+        self.current = i
+        if 0 <= i < len(self.rows):
+            self.panel.load(self.rows[i])
+            self._refresh_panel()
+        self._update_buttons()
+
+    def _row_changed(self, _fid: str) -> None:
+        if 0 <= self.current < len(self.rows):
+            self.rows[self.current].update(self.panel.values())
+            item = self.list.item(self.current)
+            if item is not None:
+                item.setText(self._title(self.current))
+        self._emit()
+
+    def _update_buttons(self) -> None:
+        has = 0 <= self.current < len(self.rows)
+        self.remove_button.setEnabled(has)
+        self.up_button.setEnabled(has and self.current > 0)
+        self.down_button.setEnabled(has and self.current < len(self.rows) - 1)
+        if self.head_button is not None:
+            self.head_button.setEnabled(has)
+        self.scroll.setVisible(has)
+        self.empty.setVisible(not has)
+        limit = self.field.max
+        self.add_button.setEnabled(limit is None or len(self.rows) < limit)
+
+    def _rebuild_list(self) -> None:
+        self.list.blockSignals(True)
+        self.list.clear()
+        for i in range(len(self.rows)):
+            item = QListWidgetItem(self._title(i))
+            self.list.addItem(item)
+        self.list.blockSignals(False)
+        self._mark_items()
+        self._update_buttons()
+
+    # ------------------------------------------------------------ titles
+    def _household(self, hid: str) -> Any:
+        if hid not in self._households:
+            try:
+                self._households[hid] = self.ctx.db.main.get("household", hid)
+            except FieldAppError:
+                self._households[hid] = None
+        return self._households[hid]
+
+    def _title(self, i: int) -> str:
+        r = self.rows[i]
+        n = f"{i + 1}. "
+        if "first_name" in r:
+            prefix_f = self.field.child("prefix")
+            prefix = prefix_f.choice_label(r.get("prefix"), language()) if prefix_f and r.get("prefix") and r.get(
+                "prefix") != "other" else ""
+            name = " ".join(str(r.get(k) or "") for k in ("first_name", "last_name")).strip()
+            rel_f = self.field.child("relation")
+            rel = rel_f.choice_label(r.get("relation"), language()) if rel_f and r.get("relation") else ""
+            text = f"{prefix}{name}" if name else tr("(no name yet)")
+            return n + (f"{text} — {rel}" if rel else text)
+        if "member_id" in r:
+            hh = self._household(r["household_id"]) if r.get("household_id") else None
+            if hh is None:
+                return n + tr("(choose a household member)")
+            member = next((m for m in hh.data.get("members") or [] if m.get("id") == r.get("member_id")), None)
+            name = " ".join(str(member.get(k) or "") for k in ("first_name", "last_name")) if member else tr(
+                "(choose a member)")
+            poor = browse.is_poor(hh.data.get("poverty_class"))
+            tag = " — " + tr("poor household") if poor else ""
+            return n + f"{name} ({tr('House {no}', no=hh.data.get('house_no') or '-')}){tag}"
+        for key in ("name", "need"):
+            if r.get(key):
+                return n + str(r[key])
+        return n + label_of(self.field.label)
+
+    def _mark_items(self) -> None:
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            if i in self.row_problems:
+                item.setForeground(QBrush(QColor("#b3261e")))
+                item.setToolTip("\n".join(self.row_problems[i].values()))
+            elif i in self.row_warnings:
+                item.setForeground(QBrush(QColor("#9a5b00")))
+                item.setToolTip("\n".join(self.row_warnings[i].values()))
+            else:
+                item.setForeground(QBrush())
+                item.setToolTip("")
+        if "member_id" in (self.rows[0] if self.rows else {}):
+            hids = {r.get("household_id") for r in self.rows if r.get("household_id")}
+            poor = sum(1 for h in hids if (hh := self._household(str(h))) is not None
+                       and browse.is_poor(hh.data.get("poverty_class")))
+            self.summary.setText(tr("Linked households: {n}, of which poor: {poor}", n=len(hids), poor=poor))
+        else:
+            self.summary.setText(tr("{n} rows", n=len(self.rows)) if self.rows else "")
+
+    # ------------------------------------------------------------ contract
+    def value(self) -> Any:
+        return copy.deepcopy(self.rows)
+
+    def set_value(self, value: Any) -> None:
+        self._loading = True
+        self.rows = copy.deepcopy(list(value or []))
+        self.current = -1
+        self._rebuild_list()
+        if self.rows:
+            self.list.setCurrentRow(0)
+        self._loading = False
+
+    def set_read_only(self, read_only: bool) -> None:
+        for b in (self.add_button, self.remove_button, self.up_button, self.down_button, self.head_button):
+            if b is not None:
+                b.setEnabled(not read_only)
+        for row in self.panel.rows.values():
+            row.widget.set_read_only(read_only)
+
+    def update_context(self, data: dict[str, Any], row: dict[str, Any] | None) -> None:
+        self._raw = data
+
+    def refresh(self, doc: dict[str, Any], problems: dict[str, str], warnings: dict[str, str]) -> None:
+        """Called by the editor after each check: live results, relevance and messages per row."""
+        self._doc = doc
+        prefix = self.field.id + "["
+        self.row_problems = {}
+        self.row_warnings = {}
+        for store, source in ((self.row_problems, problems), (self.row_warnings, warnings)):
+            for path, msg in source.items():
+                if path.startswith(prefix):
+                    idx_text, _, rest = path[len(prefix):].partition("]")
+                    if idx_text.isdigit():
+                        store.setdefault(int(idx_text) - 1, {})[rest.lstrip(".")] = msg
+        self._mark_items()
+        self._refresh_panel()
+
+    def _refresh_panel(self) -> None:
+        i = self.current
+        if not 0 <= i < len(self.rows):
+            return
+        doc_rows = self._doc.get(self.field.id) or []
+        doc_row = doc_rows[i] if i < len(doc_rows) else dict(self.rows[i])
+        self.panel.refresh(self._doc, doc_row, self._raw, self.rows[i])
+        probs = self.row_problems.get(i, {})
+        warns = self.row_warnings.get(i, {})
+        for fid, frow in self.panel.rows.items():
+            if fid in probs:
+                frow.set_problem(probs[fid])
+            elif fid in warns:
+                frow.set_problem(warns[fid], warning=True)
+            else:
+                frow.set_problem(frow.widget.local_problem())
+
+    def focus_target(self) -> QWidget:
+        return self.add_button
