@@ -865,10 +865,14 @@ class FormSet:
         return iter(self.forms.values())
 
 
+# libyaml's loader when PyYAML was built with it (several times faster at start-up)
+_YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         raise FormDefinitionError(path.name, "", f"YAML error: {exc}") from exc
     except OSError as exc:

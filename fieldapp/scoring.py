@@ -209,11 +209,11 @@ def _read(data: dict[str, Any], name: str) -> Any:
 
 
 def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
-    from fieldapp.forms import _labels, make_resolver
+    from fieldapp.forms import _YAML_LOADER, _labels, make_resolver
 
     source = path.name
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         raise FormDefinitionError(source, "", f"YAML error: {exc}") from exc
     if not isinstance(raw, dict):
