@@ -17,6 +17,7 @@ from fieldapp.reports.data import (
     VillageStat,
 )
 from fieldapp.reports.household import change_word, village_name
+from fieldapp.reports.text import plain_markup
 
 
 def village_label(v: VillageStat) -> str:
@@ -66,9 +67,12 @@ class AreaReportRenderer(ReportBase):
 
     def story(self) -> list[Flowable]:
         d = self.data
-        sub = f"ระดับ{AREA_LEVELS[d.scope.level]}"
+        level = f"ระดับ{AREA_LEVELS[d.scope.level]}"
+        sub: str | Flowable = level
         if d.scope.parts:
-            sub += f" ประกอบด้วย {' '.join(d.scope.parts)}"
+            # the names of the parts break only at their spaces, never inside a name
+            names = plain_markup(self.digits(" ".join(d.scope.parts)))
+            sub = self.para_markup(f"{self.markup(level + ' ประกอบด้วย')} {names}", "subtitle")
         out: list[Flowable] = self.title_block(d.scope.title, sub)
         sections = [
             ("ภาพรวมพื้นที่", self.overview),
@@ -114,8 +118,10 @@ class AreaReportRenderer(ReportBase):
             ("จำนวนหมู่บ้าน", f"{self.number(len(d.villages))} หมู่บ้าน" if d.villages else DASH),
             ("ธุรกิจในท้องถิ่น", f"{self.number(len(d.businesses))} แห่ง"),
             ("การส่งต่อความช่วยเหลือ", f"{self.number(referrals)} รายการ"),
-            ("ผู้จัดการพื้นที่", " ".join(p for p in (d.area_manager_name, d.university) if p)),
+            ("ผู้จัดการพื้นที่", d.area_manager_name),
         ]
+        if d.university:
+            pairs.append(("มหาวิทยาลัยในพื้นที่", d.university))
         out: list[Flowable] = [self.fields(pairs, columns=1, label_width=0.34)]
         if d.summary:
             out.append(Spacer(1, 4))

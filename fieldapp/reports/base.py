@@ -78,6 +78,7 @@ MARGIN_RIGHT = 18 * mm
 MARGIN_TOP = 27 * mm
 MARGIN_BOTTOM = 22 * mm
 CONTENT_WIDTH = PAGE_SIZE[0] - MARGIN_LEFT - MARGIN_RIGHT
+FRAME_HEIGHT = PAGE_SIZE[1] - MARGIN_TOP - MARGIN_BOTTOM
 
 INK = colors.HexColor("#1a1a1a")
 ACCENT = colors.HexColor("#1f3864")
@@ -329,14 +330,16 @@ class ReportBase(abc.ABC):
             return [CondPageBreak(45 * mm), heading, *body]
         return [KeepTogether([heading, *body[:1]]), *body[1:]]
 
-    def title_block(self, subject: str | Flowable = "", subtitle: str = "") -> list[Flowable]:
+    def title_block(self, subject: str | Flowable = "", subtitle: str | Flowable = "") -> list[Flowable]:
         """The first page's centred title: report title, subject line, subtitle line."""
         out: list[Flowable] = [self.para(self.title, "title")]
         if isinstance(subject, Flowable):
             out.append(subject)
         elif subject:
             out.append(self.para(subject, "subject"))
-        if subtitle:
+        if isinstance(subtitle, Flowable):
+            out.append(subtitle)
+        elif subtitle:
             out.append(self.para(subtitle, "subtitle"))
         out.append(Spacer(1, 4 * mm))
         return out
@@ -517,7 +520,9 @@ class ReportBase(abc.ABC):
                 ]
             )
         )
-        return KeepTogether([Spacer(1, 10 * mm), t])
+        block = KeepTogether([Spacer(1, 10 * mm), t])
+        block._signatures = True
+        return block
 
     def credits(self) -> list[Flowable]:
         if not self.meta.credits:
@@ -596,7 +601,7 @@ class ReportBase(abc.ABC):
 
     def build(self) -> bytes:
         """Lay out the report and return the PDF bytes; sets :attr:`page_count`."""
-        story = self.story()
+        story = self._signed(self.story())
         buf = io.BytesIO()
         doc = SimpleDocTemplate(
             buf,
@@ -627,6 +632,39 @@ class ReportBase(abc.ABC):
             canvasmaker=make_canvas,
         )
         return buf.getvalue()
+
+    def _signed(self, story: list[Flowable]) -> list[Flowable]:
+        """Signature lines never stand alone on a page: the end of the last section goes along.
+
+        The flowables just before the signatures (up to a third of a page: a short last
+        section with its heading, or its last lines) are kept on the same page as them.
+        """
+        for i, f in enumerate(story):
+            if not getattr(f, "_signatures", False):
+                continue
+            canv = Canvas(io.BytesIO(), pagesize=PAGE_SIZE)
+            start, used = i, 0.0
+            while start > 1:
+                height = self._height(story[start - 1], canv)
+                if used + height > FRAME_HEIGHT / 3:
+                    break
+                used += height
+                start -= 1
+            if start == i:
+                return story
+            # nested KeepTogethers report a huge height and would force a page break: flatten
+            flat: list[Flowable] = []
+            for g in [*story[start:i], f]:
+                flat.extend(g._content if isinstance(g, KeepTogether) else [g])
+            return [*story[:start], KeepTogether(flat), *story[i + 1 :]]
+        return story
+
+    def _height(self, f: Flowable, canv: Canvas) -> float:
+        """The height ``f`` takes on a page (KeepTogether reports a huge one to force a split)."""
+        if isinstance(f, KeepTogether):
+            return sum(self._height(c, canv) for c in f._content)
+        _, height = f.wrapOn(canv, self.width, FRAME_HEIGHT)
+        return float(height) + f.getSpaceBefore() + f.getSpaceAfter()
 
     def render(self, out: Output = None) -> bytes | None:
         """Render the report.

@@ -211,7 +211,7 @@ class BusinessReportRenderer(ReportBase):
                     "บาท/เดือน",
                 ],
                 rows,
-                [0.04, 0.14, 0.2, 0.17, 0.15, 0.11, 0.08, 0.11],
+                [0.04, 0.13, 0.19, 0.17, 0.15, 0.11, 0.1, 0.11],
                 align="CLLLLLLR",
                 total=total_row,
                 one_line=[1, 3],

@@ -179,8 +179,10 @@ class HouseholdReportRenderer(ReportBase):
             ("กลุ่มเป้าหมาย TPMAP", tpmap),
             ("การให้ความยินยอม", consent),
             ("ผู้จัดเก็บข้อมูล", d.surveyor_name),
-            ("ผู้จัดการพื้นที่", " ".join(p for p in (d.area_manager_name, d.university) if p)),
+            ("ผู้จัดการพื้นที่", d.area_manager_name),
         ]
+        if d.university:
+            pairs.append(("มหาวิทยาลัยในพื้นที่", d.university))
         if d.photo is None:
             return [self.fields(pairs, columns=1, label_width=0.24)]
         photo_w = 0.3
