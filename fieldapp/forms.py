@@ -10,6 +10,7 @@ an import or a sync) into a clean record document, or returns every problem it f
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import math
 import re
@@ -414,7 +415,7 @@ def _problem(problems: list[Problem], path: str, err: FieldAppError, code: str =
 def _coerce_level(
     fields: Iterable[Field], raw: dict[str, Any], prefix: str, problems: list[Problem]
 ) -> dict[str, Any]:
-    fields = list(fields)
+    fields = fields if isinstance(fields, list) else list(fields)
     known = {f.id for f in fields}
     out: dict[str, Any] = {}
     for key in raw:
@@ -423,22 +424,32 @@ def _coerce_level(
             problems.append(
                 Problem(p, f"ไม่รู้จักข้อคำถาม {key!r} ในแบบฟอร์มนี้", f"unknown field {key!r}", "unknown_field")
             )
+    get = raw.get
     for f in fields:
-        path = f"{prefix}{f.id}"
-        value = raw.get(f.id)
-        if f.type == "note" or f.type == "calculated":
-            if f.type == "calculated":
-                out[f.id] = None
+        ftype = f.type
+        if ftype == "calculated":
+            out[f.id] = None
             continue
-        if f.type == "repeat":
-            out[f.id] = _coerce_rows(f, value, path, problems)
+        if ftype == "note":
+            continue
+        value = get(f.id)
+        if ftype == "repeat":
+            out[f.id] = _coerce_rows(f, value, f"{prefix}{f.id}", problems)
+            continue
+        if value is None:
+            out[f.id] = None
             continue
         try:
             out[f.id] = coerce(f, value)
         except ValidationError as exc:
             label = f.label_for("th")
             problems.append(
-                Problem(path, f"{label}: {exc.message}", f"{f.label_for('en')}: {exc.message_en}", exc.code)
+                Problem(
+                    f"{prefix}{f.id}",
+                    f"{label}: {exc.message}",
+                    f"{f.label_for('en')}: {exc.message_en}",
+                    exc.code,
+                )
             )
             out[f.id] = None
     return out
@@ -641,7 +652,13 @@ def coerce(f: Field, value: Any) -> Any:
             return thaidate.to_iso(d)
         if not isinstance(value, str):
             raise _err("วันที่ไม่ถูกต้อง", "invalid date", "date.invalid")
-        d = thaidate.parse_date(value)
+        if len(value) == 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
+            try:  # the stored form (ISO) needs no parsing of Thai spellings
+                d = _dt.date.fromisoformat(value)
+            except ValueError:
+                d = thaidate.parse_date(value)
+        else:
+            d = thaidate.parse_date(value)
         if not 1900 <= d.year <= 2200:
             raise _err("ปีของวันที่ไม่สมเหตุสมผล", "date year out of range", "date.range")
         return thaidate.to_iso(d)

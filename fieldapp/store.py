@@ -1292,21 +1292,35 @@ def _sql_value(v: Any) -> Any:
     return v
 
 
+_PLAIN, _GEO, _MULTI, _BOOL = 0, 1, 2, 3
+_PLANS: dict[tuple[int, ...], tuple[tuple[str, int], ...]] = {}
+
+
+def _value_plan(fields: tuple[Field, ...]) -> tuple[tuple[str, int], ...]:
+    """(field id, how to store it) for the fields that have columns; computed once per field set."""
+    key = tuple(id(f) for f in fields)
+    plan = _PLANS.get(key)
+    if plan is None:
+        kinds = {"geopoint": _GEO, "select_multiple": _MULTI, "boolean": _BOOL}
+        plan = tuple((f.id, kinds.get(f.value_type, _PLAIN)) for f in fields if f.stores_value)
+        _PLANS[key] = plan
+    return plan
+
+
 def _field_values(fields: Iterable[Field], doc: dict[str, Any]) -> list[Any]:
     out: list[Any] = []
-    for f in fields:
-        if not f.stores_value:
-            continue
-        v = doc.get(f.id)
-        t = f.value_type
-        if t == "geopoint":
+    append = out.append
+    get = doc.get
+    for name, kind in _value_plan(tuple(fields)):
+        v = get(name)
+        if kind == _PLAIN:
+            append(v)
+        elif kind == _GEO:
             out += [v["lat"], v["lon"]] if v else [None, None]
-        elif t == "select_multiple":
-            out.append(json.dumps(v, ensure_ascii=False) if v else None)
-        elif t == "boolean":
-            out.append(None if v is None else int(bool(v)))
+        elif kind == _MULTI:
+            append(json.dumps(v, ensure_ascii=False) if v else None)
         else:
-            out.append(v)
+            append(None if v is None else int(bool(v)))
     return out
 
 
