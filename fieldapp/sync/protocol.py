@@ -1,0 +1,720 @@
+"""The sync protocol, shared by the laptop client (``fieldapp.sync.client``) and the server.
+
+Everything both sides must agree on lives here and nowhere else: the protocol version, the
+endpoint paths, the payload shapes and their validation, the error envelope, the three-way
+merge and the conflict representation. This module imports neither Qt nor FastAPI.
+
+Documents are the store's record documents: a dict of field id → value, with repeat groups as
+lists of rows that each carry a stable UUID ``id``. Calculated fields are derived, so they are
+left out of merges (``derived_paths``) and recomputed by validation afterwards.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import hashlib
+import json
+import re
+import uuid
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from fieldapp.forms import Form
+
+PROTOCOL_VERSION = 1
+PROTOCOL_HEADER = "X-Fieldapp-Protocol"
+CLOCK_SKEW_WARN_SECONDS = 300
+DEFAULT_PUSH_BATCH = 100
+MAX_PUSH_BATCH = 1000
+DEFAULT_PULL_PAGE = 500
+MAX_PULL_PAGE = 2000
+ATTACHMENT_CHUNK = 512 * 1024
+ROLES = ("community_leader", "area_manager", "admin")
+
+# Keys a client may never send inside a document: the server owns them.
+SERVER_OWNED = frozenset(
+    {
+        "rev",
+        "server_rev",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "device_id",
+        "deleted",
+        "complete",
+        "conflict",
+        "base",
+        "dirty",
+        "form_id",
+        "form_version",
+    }
+)
+
+
+class Paths:
+    """Endpoint paths (all JSON except attachment bodies)."""
+
+    PREFIX = "/api/v1"
+    LOGIN = "/api/v1/login"
+    HANDSHAKE = "/api/v1/handshake"
+    PUSH = "/api/v1/push"
+    PULL = "/api/v1/pull"
+    VERIFY = "/api/v1/verify"
+    CONFLICTS = "/api/v1/conflicts"
+    ATTACHMENT = "/api/v1/attachments/{sha256}"
+    ATTACHMENT_STATUS = "/api/v1/attachments/{sha256}/status"
+    AUDIT = "/api/v1/audit"  # the laptop's audit trail, sent after each sync
+
+    @staticmethod
+    def attachment(sha256: str) -> str:
+        return Paths.ATTACHMENT.format(sha256=sha256)
+
+    @staticmethod
+    def attachment_status(sha256: str) -> str:
+        return Paths.ATTACHMENT_STATUS.format(sha256=sha256)
+
+
+Status = Literal["applied", "merged", "conflict", "rejected"]
+STATUSES: tuple[str, ...] = ("applied", "merged", "conflict", "rejected")
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+class ProtocolViolation(ValueError):
+    """A payload that does not have the agreed shape; the message says what is wrong."""
+
+
+# ---------------------------------------------------------------------- small helpers
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
+
+def doc_hash(doc: Mapping[str, Any] | None) -> str:
+    return hashlib.sha256(canonical_json(doc).encode("utf-8")).hexdigest()
+
+
+_CHANGE_NS = uuid.UUID("6f1c2a52-8f0b-4d8e-9a57-3f3b4c1de0a1")
+
+
+def change_id_for(
+    device_id: str,
+    form_id: str,
+    record_id: str,
+    base_rev: int | None,
+    doc: Mapping[str, Any] | None,
+    deleted: bool,
+) -> str:
+    """A change id that is the same every time the same edit is sent (so a retry is a replay)."""
+    key = f"{device_id}|{form_id}|{record_id}|{base_rev}|{int(deleted)}|{doc_hash(None if deleted else doc)}"
+    return str(uuid.uuid5(_CHANGE_NS, key))
+
+
+def utc_now() -> _dt.datetime:
+    return _dt.datetime.now(_dt.UTC)
+
+
+def iso(ts: _dt.datetime) -> str:
+    return ts.astimezone(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(text: str) -> _dt.datetime:
+    ts = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return ts if ts.tzinfo else ts.replace(tzinfo=_dt.UTC)
+
+
+def in_scope(area: str | None, areas: Iterable[str], *, everything: bool = False) -> bool:
+    """True when an area code lies inside one of the user's areas (codes nest by prefix)."""
+    if everything:
+        return True
+    return bool(area) and any(str(area).startswith(a) for a in areas)
+
+
+def ids_checksum(ids: Iterable[str]) -> str:
+    """An order-independent checksum of record ids (XOR of SHA-256 prefixes), as hex."""
+    acc = 0
+    for rid in ids:
+        acc ^= int.from_bytes(hashlib.sha256(rid.encode("ascii")).digest()[:16], "big")
+    return f"{acc:032x}"
+
+
+def derived_paths(form: Form) -> frozenset[str]:
+    """Calculated fields (``field`` or ``repeat.field``): never merged, always recomputed."""
+    out: set[str] = set()
+    for f in form.fields.values():
+        if f.type == "calculated":
+            out.add(f.id)
+        for c in f.fields:
+            if c.type == "calculated":
+                out.add(f"{f.id}.{c.id}")
+    return frozenset(out)
+
+
+def photo_refs(form: Form, doc: Mapping[str, Any] | None) -> list[str]:
+    """The SHA-256 of every attachment a document refers to."""
+    if not doc:
+        return []
+    out: list[str] = []
+    for f in form.fields.values():
+        if f.type == "photo" and doc.get(f.id):
+            out.append(str(doc[f.id]))
+        for c in f.fields:
+            if c.type == "photo":
+                out += [str(r[c.id]) for r in doc.get(f.id) or [] if r.get(c.id)]
+    return sorted(set(out))
+
+
+# ---------------------------------------------------------------------- payload validation
+
+
+def _need(
+    obj: Mapping[str, Any], key: str, types: type | tuple[type, ...], where: str, optional: bool = False
+) -> Any:
+    if key not in obj or obj[key] is None:
+        if optional:
+            return None
+        raise ProtocolViolation(f"{where}: missing {key!r}")
+    value = obj[key]
+    if isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+        raise ProtocolViolation(f"{where}: {key!r} has the wrong type")
+    if not isinstance(value, types):
+        raise ProtocolViolation(f"{where}: {key!r} has the wrong type")
+    return value
+
+
+def _uuid(value: str, where: str) -> str:
+    try:
+        return str(uuid.UUID(value))
+    except (ValueError, AttributeError, TypeError):
+        raise ProtocolViolation(f"{where}: {value!r} is not a UUID") from None
+
+
+def _mapping(obj: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(obj, Mapping):
+        raise ProtocolViolation(f"{where}: must be an object")
+    return obj
+
+
+@dataclass
+class Change:
+    """One pushed change: a new document, or a tombstone (``deleted`` and no document)."""
+
+    change_id: str
+    form: str
+    record_id: str
+    base_rev: int | None
+    doc: dict[str, Any] | None
+    deleted: bool = False
+    updated_at: str | None = None
+    updated_by: str | None = None
+    resolves: bool = False
+    # an erasure at the data subject's request (fieldapp.rights): a tombstone (erase) or an
+    # anonymised document; it wins over every other edit and the server purges older versions
+    erased: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: Any, where: str = "change") -> Change:
+        o = _mapping(obj, where)
+        change_id = _uuid(_need(o, "change_id", str, where), where)
+        form = _need(o, "form", str, where)
+        record_id = _uuid(_need(o, "record_id", str, where), where)
+        base_rev = _need(o, "base_rev", int, where, optional=True)
+        if base_rev is not None and base_rev < 0:
+            raise ProtocolViolation(f"{where}: base_rev must not be negative")
+        deleted = bool(_need(o, "deleted", bool, where, optional=True))
+        doc = _need(o, "doc", dict, where, optional=True)
+        if deleted and doc is not None:
+            raise ProtocolViolation(f"{where}: a tombstone carries no document")
+        if not deleted and doc is None:
+            raise ProtocolViolation(f"{where}: missing 'doc' (or 'deleted': true)")
+        return cls(
+            change_id=change_id,
+            form=form,
+            record_id=record_id,
+            base_rev=base_rev,
+            doc=doc,
+            deleted=deleted,
+            updated_at=_need(o, "updated_at", str, where, optional=True),
+            updated_by=_need(o, "updated_by", str, where, optional=True),
+            resolves=bool(_need(o, "resolves", bool, where, optional=True)),
+            erased=bool(_need(o, "erased", bool, where, optional=True)),
+        )
+
+
+@dataclass
+class PushRequest:
+    device_id: str
+    changes: list[Change]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"device_id": self.device_id, "changes": [c.to_json() for c in self.changes]}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> PushRequest:
+        o = _mapping(obj, "push")
+        device = _need(o, "device_id", str, "push")
+        raw = _need(o, "changes", list, "push")
+        if len(raw) > MAX_PUSH_BATCH:
+            raise ProtocolViolation(f"push: at most {MAX_PUSH_BATCH} changes per batch")
+        changes = [Change.from_json(c, f"changes[{i}]") for i, c in enumerate(raw)]
+        if len({c.change_id for c in changes}) != len(changes):
+            raise ProtocolViolation("push: a change id appears twice in the batch")
+        if len({c.record_id for c in changes}) != len(changes):
+            raise ProtocolViolation("push: a record appears twice in the batch")
+        return cls(device, changes)
+
+
+@dataclass
+class FieldConflict:
+    """One field (or one repeat row) changed differently on both sides."""
+
+    path: str
+    base: Any
+    mine: Any
+    theirs: Any
+
+    @classmethod
+    def from_json(cls, obj: Any) -> FieldConflict:
+        o = _mapping(obj, "conflict field")
+        return cls(_need(o, "path", str, "conflict field"), o.get("base"), o.get("mine"), o.get("theirs"))
+
+
+@dataclass
+class Conflict:
+    """Both sides of a conflicting record, kept until a person chooses.
+
+    ``kind`` is ``fields`` (the same fields changed on both sides), ``edit_delete`` (edited here,
+    deleted on the server) or ``delete_edit`` (deleted here, edited on the server). ``merged`` is
+    the automatic merge of everything that did not conflict (with the server's value where it
+    did); ``fields`` lists each conflicting path with the base, mine and theirs values.
+    """
+
+    kind: str
+    form: str
+    record_id: str
+    server_rev: int
+    mine: dict[str, Any] | None
+    theirs: dict[str, Any] | None
+    merged: dict[str, Any] | None
+    fields: list[FieldConflict]
+    mine_by: str | None = None
+    mine_at: str | None = None
+    theirs_by: str | None = None
+    theirs_at: str | None = None
+    conflict_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Conflict:
+        o = _mapping(obj, "conflict")
+        kind = _need(o, "kind", str, "conflict")
+        if kind not in ("fields", "edit_delete", "delete_edit"):
+            raise ProtocolViolation(f"conflict: unknown kind {kind!r}")
+        return cls(
+            kind=kind,
+            form=_need(o, "form", str, "conflict"),
+            record_id=_need(o, "record_id", str, "conflict"),
+            server_rev=_need(o, "server_rev", int, "conflict"),
+            mine=o.get("mine"),
+            theirs=o.get("theirs"),
+            merged=o.get("merged"),
+            fields=[FieldConflict.from_json(f) for f in _need(o, "fields", list, "conflict")],
+            mine_by=o.get("mine_by"),
+            mine_at=o.get("mine_at"),
+            theirs_by=o.get("theirs_by"),
+            theirs_at=o.get("theirs_at"),
+            conflict_id=o.get("conflict_id"),
+        )
+
+
+@dataclass
+class ChangeResult:
+    """What the server did with one change."""
+
+    change_id: str
+    record_id: str
+    form: str
+    status: str
+    rev: int | None = None
+    doc: dict[str, Any] | None = None
+    conflict: Conflict | None = None
+    reason: str | None = None
+    message: str | None = None
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    missing_attachments: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["conflict"] = self.conflict.to_json() if self.conflict else None
+        return out
+
+    @classmethod
+    def from_json(cls, obj: Any) -> ChangeResult:
+        o = _mapping(obj, "result")
+        status = _need(o, "status", str, "result")
+        if status not in STATUSES:
+            raise ProtocolViolation(f"result: unknown status {status!r}")
+        conflict = Conflict.from_json(o["conflict"]) if o.get("conflict") else None
+        if status == "conflict" and conflict is None:
+            raise ProtocolViolation("result: a conflict without its details")
+        return cls(
+            change_id=_need(o, "change_id", str, "result"),
+            record_id=_need(o, "record_id", str, "result"),
+            form=_need(o, "form", str, "result"),
+            status=status,
+            rev=_need(o, "rev", int, "result", optional=True),
+            doc=o.get("doc"),
+            conflict=conflict,
+            reason=o.get("reason"),
+            message=o.get("message"),
+            problems=list(o.get("problems") or []),
+            missing_attachments=list(o.get("missing_attachments") or []),
+        )
+
+
+@dataclass
+class PullItem:
+    form: str
+    record_id: str
+    rev: int
+    deleted: bool
+    doc: dict[str, Any] | None
+    updated_at: str | None = None
+    updated_by: str | None = None
+    complete: bool = True
+    erased: bool = False  # an erasure (see Change.erased): applied even over unsynced local edits
+
+    @classmethod
+    def from_json(cls, obj: Any) -> PullItem:
+        o = _mapping(obj, "pull item")
+        deleted = bool(_need(o, "deleted", bool, "pull item"))
+        doc = _need(o, "doc", dict, "pull item", optional=deleted)
+        return cls(
+            form=_need(o, "form", str, "pull item"),
+            record_id=_need(o, "record_id", str, "pull item"),
+            rev=_need(o, "rev", int, "pull item"),
+            deleted=deleted,
+            doc=doc,
+            updated_at=o.get("updated_at"),
+            updated_by=o.get("updated_by"),
+            complete=bool(o.get("complete", True)),
+            erased=bool(o.get("erased", False)),
+        )
+
+
+@dataclass
+class PullPage:
+    items: list[PullItem]
+    next_cursor: int
+    has_more: bool
+
+    @classmethod
+    def from_json(cls, obj: Any) -> PullPage:
+        o = _mapping(obj, "pull")
+        return cls(
+            [PullItem.from_json(i) for i in _need(o, "items", list, "pull")],
+            _need(o, "next_cursor", int, "pull"),
+            bool(_need(o, "has_more", bool, "pull")),
+        )
+
+
+@dataclass
+class Handshake:
+    protocol: int
+    server_time: str
+    user: str
+    role: str
+    areas: list[str]
+    everything: bool = False
+    server_version: str = ""
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Handshake:
+        o = _mapping(obj, "handshake")
+        return cls(
+            protocol=_need(o, "protocol", int, "handshake"),
+            server_time=_need(o, "server_time", str, "handshake"),
+            user=_need(o, "user", str, "handshake"),
+            role=_need(o, "role", str, "handshake"),
+            areas=[str(a) for a in _need(o, "areas", list, "handshake")],
+            everything=bool(o.get("everything", False)),
+            server_version=str(o.get("server_version", "")),
+        )
+
+
+@dataclass
+class FormCount:
+    count: int
+    checksum: str
+
+
+def parse_verify(obj: Any) -> dict[str, FormCount]:
+    o = _mapping(obj, "verify")
+    forms = _mapping(_need(o, "forms", dict, "verify"), "verify.forms")
+    out: dict[str, FormCount] = {}
+    for k, v in forms.items():
+        m = _mapping(v, f"verify.forms.{k}")
+        out[k] = FormCount(_need(m, "count", int, k), _need(m, "checksum", str, k))
+    return out
+
+
+# ---------------------------------------------------------------------- errors
+
+
+def error_envelope(
+    code: str, message: str, message_th: str | None = None, details: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The one shape of every error the server answers: ``{"error": {...}}``."""
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "message_th": message_th or message,
+            "details": dict(details or {}),
+        }
+    }
+
+
+@dataclass
+class ErrorInfo:
+    code: str
+    message: str
+    message_th: str
+    details: dict[str, Any]
+
+
+def parse_error(obj: Any) -> ErrorInfo | None:
+    """The error inside an envelope, or None when ``obj`` is not one."""
+    if not isinstance(obj, Mapping) or not isinstance(obj.get("error"), Mapping):
+        return None
+    e = obj["error"]
+    if not isinstance(e.get("code"), str):
+        return None
+    return ErrorInfo(
+        e["code"],
+        str(e.get("message", "")),
+        str(e.get("message_th") or e.get("message", "")),
+        dict(e.get("details") or {}),
+    )
+
+
+# ---------------------------------------------------------------------- three-way merge
+
+
+@dataclass
+class MergeResult:
+    doc: dict[str, Any]
+    conflicts: list[FieldConflict]
+
+    @property
+    def clean(self) -> bool:
+        return not self.conflicts
+
+
+def _is_rows(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(r, dict) and "id" in r for r in value)
+
+
+def _merge_value(path: str, b: Any, m: Any, t: Any, conflicts: list[FieldConflict]) -> Any:
+    if m == t:
+        return copy.deepcopy(m)
+    if m == b:
+        return copy.deepcopy(t)
+    if t == b:
+        return copy.deepcopy(m)
+    conflicts.append(FieldConflict(path, copy.deepcopy(b), copy.deepcopy(m), copy.deepcopy(t)))
+    return copy.deepcopy(t)
+
+
+def _merge_fields(
+    prefix: str,
+    keys: list[str],
+    base: Mapping[str, Any],
+    mine: Mapping[str, Any],
+    theirs: Mapping[str, Any],
+    skip: Collection[str],
+    skip_prefix: str,
+    conflicts: list[FieldConflict],
+) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for k in keys:
+        if f"{skip_prefix}{k}" in skip:
+            out[k] = copy.deepcopy(theirs.get(k, mine.get(k)))
+            continue
+        b, m, t = base.get(k), mine.get(k), theirs.get(k)
+        if not skip_prefix and (_is_rows(m) or _is_rows(t)) and (b is None or _is_rows(b)):
+            out[k] = _merge_rows(k, b or [], m or [], t or [], skip, conflicts)
+        else:
+            out[k] = _merge_value(f"{prefix}{k}", b, m, t, conflicts)
+    return out
+
+
+def _ordered_keys(*docs: Mapping[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for d in docs:
+        for k in d:
+            seen.setdefault(k, None)
+    return list(seen)
+
+
+def _merge_rows(
+    name: str,
+    base: list[dict[str, Any]],
+    mine: list[dict[str, Any]],
+    theirs: list[dict[str, Any]],
+    skip: Collection[str],
+    conflicts: list[FieldConflict],
+) -> list[dict[str, Any]]:
+    """Repeat rows merge per row id: added/removed/changed on one side merges."""
+    b = {r["id"]: r for r in base}
+    m = {r["id"]: r for r in mine}
+    t = {r["id"]: r for r in theirs}
+    order = [r["id"] for r in theirs] + [r["id"] for r in mine if r["id"] not in t]
+    out: list[dict[str, Any]] = []
+    for rid in order:
+        path = f"{name}[{rid}]"
+        br, mr, tr = b.get(rid), m.get(rid), t.get(rid)
+        if mr is not None and tr is not None:
+            keys = _ordered_keys(tr, mr, br or {})
+            row = _merge_fields(
+                f"{path}.", [k for k in keys if k != "id"], br or {}, mr, tr, skip, f"{name}.", conflicts
+            )
+            out.append({"id": rid, **row})
+        elif tr is not None:  # missing in mine: added on the server, or removed here
+            if br is None:
+                out.append(copy.deepcopy(tr))
+            elif tr != br:  # removed here, changed on the server
+                conflicts.append(FieldConflict(path, copy.deepcopy(br), None, copy.deepcopy(tr)))
+                out.append(copy.deepcopy(tr))
+        elif mr is not None:  # missing on the server: added here, or removed there
+            if br is None:
+                out.append(copy.deepcopy(mr))
+            elif mr != br:  # removed on the server, changed here
+                conflicts.append(FieldConflict(path, copy.deepcopy(br), copy.deepcopy(mr), None))
+    return out
+
+
+def three_way_merge(
+    base: Mapping[str, Any] | None,
+    mine: Mapping[str, Any],
+    theirs: Mapping[str, Any],
+    *,
+    skip: Collection[str] = (),
+) -> MergeResult:
+    """Merge two edits of one document against their common base, field by field.
+
+    A field changed on one side only takes that side's value; the same field changed to
+    different values on both sides is a conflict (the result holds the server's value until a
+    person chooses). Repeat rows are matched by id. Paths in ``skip`` (calculated fields) are
+    taken from ``theirs`` and are expected to be recomputed.
+    """
+    conflicts: list[FieldConflict] = []
+    base = base or {}
+    keys = _ordered_keys(theirs, mine, base)
+    doc = _merge_fields("", keys, base, mine, theirs, skip, "", conflicts)
+    return MergeResult(doc, conflicts)
+
+
+# ---------------------------------------------------------------------- resolving
+
+_PATH_RE = re.compile(
+    r"^(?P<field>[A-Za-z_][\w]*)(?:\[(?P<row>[0-9a-fA-F-]{36})\](?:\.(?P<sub>[A-Za-z_]\w*))?)?$"
+)
+Choice = Any  # "mine" | "theirs" | a value
+
+
+def set_path(
+    doc: dict[str, Any], path: str, value: Any, *, order_from: list[dict[str, Any]] | None = None
+) -> None:
+    """Set ``field``, ``repeat[row-id].field`` or a whole row ``repeat[row-id]`` (None removes it)."""
+    m = _PATH_RE.match(path)
+    if not m:
+        raise ProtocolViolation(f"bad field path {path!r}")
+    name, row, sub = m.group("field"), m.group("row"), m.group("sub")
+    if row is None:
+        doc[name] = copy.deepcopy(value)
+        return
+    rows: list[dict[str, Any]] = doc.setdefault(name, []) or []
+    doc[name] = rows
+    idx = next((i for i, r in enumerate(rows) if r.get("id") == row), None)
+    if sub is not None:
+        if idx is None:
+            raise ProtocolViolation(f"{path}: the row is not in the document")
+        rows[idx][sub] = copy.deepcopy(value)
+        return
+    if value is None:
+        if idx is not None:
+            rows.pop(idx)
+        return
+    new = {**copy.deepcopy(value), "id": row}
+    if idx is not None:
+        rows[idx] = new
+    else:
+        rows.append(new)
+
+
+def resolve(conflict: Conflict, choices: Mapping[str, Choice]) -> tuple[dict[str, Any] | None, bool]:
+    """Apply a person's choices to a conflict: (document, deleted).
+
+    ``choices`` maps each conflicting path to ``"mine"``, ``"theirs"`` or a typed value. For an
+    edit/delete conflict the path is ``""`` (the whole record): ``"mine"`` or ``"theirs"``.
+    Raises ProtocolViolation naming any path left unresolved or unknown.
+    """
+    if conflict.kind in ("edit_delete", "delete_edit"):
+        choice = choices.get("")
+        if choice not in ("mine", "theirs"):
+            raise ProtocolViolation("choose 'mine' or 'theirs' for the whole record (path '')")
+        side_deleted = (conflict.kind == "edit_delete") == (choice == "theirs")
+        doc = conflict.mine if choice == "mine" else conflict.theirs
+        return (None, True) if side_deleted else (copy.deepcopy(doc), False)
+    known = {f.path for f in conflict.fields}
+    missing = sorted(known - set(choices))
+    unknown = sorted(set(choices) - known)
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append("unresolved: " + ", ".join(missing))
+        if unknown:
+            parts.append("not in conflict: " + ", ".join(unknown))
+        raise ProtocolViolation("; ".join(parts))
+    doc = copy.deepcopy(conflict.merged or conflict.theirs or {})
+    for fc in conflict.fields:
+        choice = choices[fc.path]
+        value = fc.mine if choice == "mine" else fc.theirs if choice == "theirs" else choice
+        set_path(doc, fc.path, value)
+    return doc, False
+
+
+MAX_AUDIT_BATCH = 1000
+
+
+def parse_audit_batch(obj: Any) -> tuple[str, list[dict[str, Any]]]:
+    """A laptop's audit rows: ``{"device_id": ..., "entries": [{"id", "at", "user", "action", ...}]}``."""
+    o = _mapping(obj, "audit")
+    device = _need(o, "device_id", str, "audit")
+    raw = _need(o, "entries", list, "audit")
+    if len(raw) > MAX_AUDIT_BATCH:
+        raise ProtocolViolation(f"audit: at most {MAX_AUDIT_BATCH} entries per batch")
+    out: list[dict[str, Any]] = []
+    for i, e in enumerate(raw):
+        m = _mapping(e, f"entries[{i}]")
+        out.append(
+            {
+                "id": _need(m, "id", int, f"entries[{i}]"),
+                "at": _need(m, "at", str, f"entries[{i}]"),
+                "user": _need(m, "user", str, f"entries[{i}]"),
+                "action": _need(m, "action", str, f"entries[{i}]")[:40],
+                "form_id": _need(m, "form_id", str, f"entries[{i}]", optional=True),
+                "record_id": _need(m, "record_id", str, f"entries[{i}]", optional=True),
+                "detail": m.get("detail"),
+            }
+        )
+    return device, out

@@ -1,0 +1,281 @@
+"""The FastAPI application: routes, the one JSON error envelope, the request size limit."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Annotated, Any
+
+from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from fieldapp.forms import FormSet, default_forms
+from fieldapp.sync import protocol as P
+from server import __version__, db
+from server.auth import ApiError, User, login, user_for_token
+from server.service import SyncService
+from server.settings import Settings
+
+log = logging.getLogger("fieldapp.server")
+SHA_PATTERN = r"^[0-9a-f]{64}$"
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "unauthenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    411: "length_required",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_request",
+    429: "too_many_attempts",
+}
+
+
+def envelope_response(
+    status: int,
+    code: str,
+    message: str,
+    message_th: str | None = None,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(
+        P.error_envelope(code, message, message_th, details), status_code=status, headers=headers
+    )
+
+
+class SizeLimit:
+    """413 for bodies over the limit (declared by Content-Length), before the app reads them."""
+
+    def __init__(self, app: ASGIApp, state: Any) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("POST", "PUT", "PATCH"):
+            headers = dict(scope["headers"])
+            length = headers.get(b"content-length")
+            if length is None and headers.get(b"transfer-encoding"):
+                resp = envelope_response(
+                    411, "length_required", "send a Content-Length header", "คำขอต้องระบุขนาดข้อมูล"
+                )
+                await resp(scope, receive, send)
+                return
+            limit = self.state.settings.max_request_bytes
+            if length is not None and (not length.isdigit() or int(length) > limit):
+                resp = envelope_response(
+                    413,
+                    "too_large",
+                    f"request body over {limit} bytes; send smaller batches",
+                    "ข้อมูลที่ส่งมีขนาดใหญ่เกินไป",
+                    {"max_bytes": limit},
+                )
+                await resp(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+def check_protocol(x_fieldapp_protocol: Annotated[str | None, Header()] = None) -> None:
+    if x_fieldapp_protocol is not None and x_fieldapp_protocol != str(P.PROTOCOL_VERSION):
+        raise ApiError(
+            400,
+            "protocol_mismatch",
+            f"client speaks protocol {x_fieldapp_protocol}, server {P.PROTOCOL_VERSION}; update fieldapp",
+            "โปรแกรมรุ่นนี้ใช้กับเซิร์ฟเวอร์ไม่ได้ กรุณาปรับปรุงโปรแกรม",
+            {"server": P.PROTOCOL_VERSION, "client": x_fieldapp_protocol},
+        )
+
+
+def current_user(request: Request, authorization: Annotated[str | None, Header()] = None) -> User:
+    token = None
+    if authorization:
+        m = re.match(r"^Bearer\s+(\S+)$", authorization)
+        token = m.group(1) if m else None
+    engine = request.app.state.engine
+    with engine.connect().execution_options(readonly=True) as conn, conn.begin():
+        return user_for_token(conn, request.app.state.settings, token)
+
+
+Auth = Annotated[User, Depends(current_user)]
+
+
+def bind(app: FastAPI, settings: Settings, forms: FormSet | None = None) -> None:
+    """Connect the app to a database (created or migrated now) with these settings."""
+    forms = forms or default_forms()
+    engine = db.make_engine(settings.database_url)
+    db.migrate(engine)
+    app.state.settings = settings
+    app.state.forms = forms
+    app.state.engine = engine
+    app.state.service = SyncService(engine, settings, forms)
+
+
+def create_app(settings: Settings | None = None, forms: FormSet | None = None) -> FastAPI:
+    app = FastAPI(
+        title="fieldapp server",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        description="Central server of fieldapp: accounts, areas and two-way offline sync. "
+        "The protocol is described in docs/sync.md.",
+    )
+    bind(app, settings or Settings.from_env(), forms)
+    state = app.state  # routes read the bound database and settings at request time
+    app.add_middleware(SizeLimit, state=state)
+
+    # ------------------------------------------------------------------ errors: one envelope
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
+        return envelope_response(exc.status, exc.code, exc.message, exc.message_th, exc.details, exc.headers)
+
+    @app.exception_handler(P.ProtocolViolation)
+    async def _violation(_req: Request, exc: P.ProtocolViolation) -> JSONResponse:
+        return envelope_response(400, "bad_payload", str(exc), "ข้อมูลที่ส่งมาไม่ถูกรูปแบบ")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
+        return envelope_response(exc.status_code, code, message, None, {}, dict(exc.headers or {}))
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "loc": [str(x) for x in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
+            for e in exc.errors()
+        ]
+        first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
+        return envelope_response(
+            422,
+            "invalid_request",
+            f"{'.'.join(first['loc'])}: {first['msg']}",
+            "คำขอไม่ถูกต้อง",
+            {"errors": errors},
+        )
+
+    @app.exception_handler(Exception)
+    async def _crash(_req: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error", exc_info=exc)
+        return envelope_response(
+            500,
+            "server_error",
+            "internal server error; the request was not applied",
+            "เซิร์ฟเวอร์ขัดข้อง ข้อมูลชุดนี้ยังไม่ถูกบันทึก กรุณาซิงค์ใหม่ภายหลัง",
+        )
+
+    # ------------------------------------------------------------------ dependencies
+
+    Proto = Depends(check_protocol)
+
+    def body_object(payload: Any) -> dict[str, Any]:
+        if not isinstance(payload, dict):
+            raise P.ProtocolViolation("the body must be a JSON object")
+        return payload
+
+    # ------------------------------------------------------------------ routes
+
+    @app.post(P.Paths.LOGIN, dependencies=[Proto], summary="Log in; returns a short-lived token")
+    def post_login(payload: Annotated[Any, Body()]) -> dict[str, Any]:
+        o = body_object(payload)
+        name, password = o.get("user"), o.get("password")
+        if not isinstance(name, str) or not isinstance(password, str):
+            raise P.ProtocolViolation("login: 'user' and 'password' must be strings")
+        device = o.get("device_id") if isinstance(o.get("device_id"), str) else None
+        error: ApiError | None = None
+        with state.engine.begin() as conn:
+            try:
+                token, expires = login(conn, state.settings, name, password, device)
+            except ApiError as exc:  # keep the failure count: commit, then answer
+                error = exc
+        if error is not None:
+            raise error
+        return {"token": token, "expires_at": expires, "token_type": "bearer"}
+
+    @app.get(
+        P.Paths.HANDSHAKE, dependencies=[Proto], summary="Protocol version, server time, the user's scope"
+    )
+    def get_handshake(user: Auth) -> dict[str, Any]:
+        return {
+            "protocol": P.PROTOCOL_VERSION,
+            "server_version": __version__,
+            "server_time": P.iso(state.settings.clock()),
+            "user": user.name,
+            "role": user.role,
+            "areas": list(user.areas),
+            "everything": user.everything,
+            "forms": {f.id: f.version for f in state.forms},
+        }
+
+    @app.post(P.Paths.PUSH, dependencies=[Proto], summary="Push a batch of changes")
+    def post_push(user: Auth, payload: Annotated[Any, Body()]) -> dict[str, Any]:
+        req = P.PushRequest.from_json(body_object(payload))
+        results = state.service.push(user, req)
+        return {"results": [r.to_json() for r in results]}
+
+    @app.get(P.Paths.PULL, dependencies=[Proto], summary="Records changed after a cursor, in pages")
+    def get_pull(
+        user: Auth,
+        cursor: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=P.MAX_PULL_PAGE)] = P.DEFAULT_PULL_PAGE,
+    ) -> dict[str, Any]:
+        return state.service.pull(user, cursor, limit)
+
+    @app.post(P.Paths.VERIFY, dependencies=[Proto], summary="Counts and checksums of the user's scope")
+    def post_verify(user: Auth, payload: Annotated[Any, Body()]) -> dict[str, Any]:
+        o = body_object(payload)
+        exclude = o.get("exclude") or []
+        if not isinstance(exclude, list) or not all(isinstance(x, str) for x in exclude):
+            raise P.ProtocolViolation("verify: 'exclude' must be a list of record ids")
+        return state.service.verify(user, set(exclude))
+
+    @app.get(P.Paths.CONFLICTS, dependencies=[Proto], summary="Open conflicts in the user's areas")
+    def get_conflicts(user: Auth) -> dict[str, Any]:
+        return {"conflicts": state.service.open_conflicts(user)}
+
+    @app.get(P.Paths.ATTACHMENT_STATUS, dependencies=[Proto], summary="How much of an attachment has arrived")
+    def get_attachment_status(user: Auth, sha256: Annotated[str, _sha_param()]) -> dict[str, Any]:
+        return state.service.attachment_status(sha256)
+
+    @app.put(P.Paths.ATTACHMENT, dependencies=[Proto], summary="Upload (part of) an attachment")
+    async def put_attachment(
+        request: Request,
+        user: Auth,
+        sha256: Annotated[str, _sha_param()],
+        size: Annotated[int, Query(ge=0)],
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> dict[str, Any]:
+        chunk = await request.body()
+        mime = request.headers.get("content-type")
+        return await run_in_threadpool(state.service.put_attachment, user, sha256, offset, size, chunk, mime)
+
+    @app.get(
+        P.Paths.ATTACHMENT, dependencies=[Proto], summary="Download an attachment", response_class=Response
+    )
+    def get_attachment(user: Auth, sha256: Annotated[str, _sha_param()]) -> Response:
+        data, mime = state.service.get_attachment(user, sha256)
+        return Response(data, media_type=mime or "application/octet-stream")
+
+    @app.post(P.Paths.AUDIT, dependencies=[Proto], summary="Store a laptop's audit-trail rows")
+    def post_audit(user: Auth, payload: Annotated[Any, Body()]) -> dict[str, Any]:
+        device, entries = P.parse_audit_batch(body_object(payload))
+        return {"stored": state.service.store_device_audit(user, device, entries)}
+
+    return app
+
+
+def _sha_param() -> Any:
+    from fastapi import Path as PathParam
+
+    return PathParam(pattern=SHA_PATTERN, description="SHA-256 of the file, 64 lower-case hex digits")

@@ -1,0 +1,275 @@
+"""Accounts, Argon2id password hashes, short-lived tokens and slowed-down failed logins."""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import Connection, delete, insert, select, update
+
+from fieldapp import geo
+from fieldapp.errors import FieldAppError
+from fieldapp.sync.protocol import ROLES
+from server import db
+from server.settings import Settings
+
+MIN_PASSWORD = 8
+
+
+class ApiError(Exception):
+    """An error answered to the client in the one JSON envelope."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        message_th: str | None = None,
+        details: dict[str, object] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.message_th = message_th or message
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+class AdminError(Exception):
+    """Bad input to an account command (shown as one line by the CLI)."""
+
+
+@dataclass(frozen=True)
+class User:
+    id: int
+    name: str
+    role: str
+    areas: tuple[str, ...]
+
+    @property
+    def everything(self) -> bool:
+        return self.role == "admin"
+
+
+def hasher(settings: Settings) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=settings.argon2_time_cost,
+        memory_cost=settings.argon2_memory_cost,
+        parallelism=settings.argon2_parallelism,
+        type=Type.ID,
+    )
+
+
+def _iso(ts: _dt.datetime) -> str:
+    return ts.astimezone(_dt.UTC).isoformat(timespec="milliseconds")
+
+
+def check_areas(codes: list[str]) -> list[str]:
+    out: list[str] = []
+    for c in codes:
+        try:
+            out.append(geo.check_area_code(c))
+        except FieldAppError as exc:
+            raise AdminError(exc.message_en) from None
+    return sorted(set(out))
+
+
+def check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AdminError(f"password must have at least {MIN_PASSWORD} characters")
+
+
+# ---------------------------------------------------------------------- account admin
+
+
+def add_user(
+    conn: Connection, settings: Settings, name: str, role: str, areas: list[str], password: str
+) -> User:
+    name = name.strip()
+    if not name or len(name) > 100 or any(ch.isspace() for ch in name):
+        raise AdminError("user name must be 1-100 characters without spaces")
+    if role not in ROLES:
+        raise AdminError(f"role must be one of {', '.join(ROLES)}")
+    codes = check_areas(areas)
+    if not codes and role != "admin":
+        raise AdminError("give at least one --area (province, district or subdistrict code)")
+    check_password(password)
+    if conn.execute(select(db.users.c.id).where(db.users.c.name == name)).first():
+        raise AdminError(f"user {name!r} already exists")
+    uid = conn.execute(
+        insert(db.users).values(
+            name=name,
+            role=role,
+            password_hash=hasher(settings).hash(password),
+            created_at=_iso(settings.clock()),
+            disabled=False,
+        )
+    ).inserted_primary_key[0]  # type: ignore[index]
+    for c in codes:
+        conn.execute(insert(db.user_areas).values(user_id=uid, area=c))
+    audit(conn, settings, None, "adduser", detail=json.dumps({"user": name, "role": role, "areas": codes}))
+    return User(int(uid), name, role, tuple(codes))
+
+
+def set_password(conn: Connection, settings: Settings, name: str, password: str) -> None:
+    check_password(password)
+    res = conn.execute(
+        update(db.users).where(db.users.c.name == name).values(password_hash=hasher(settings).hash(password))
+    )
+    if res.rowcount == 0:
+        raise AdminError(f"no user {name!r}")
+    uid = conn.execute(select(db.users.c.id).where(db.users.c.name == name)).scalar_one()
+    conn.execute(delete(db.tokens).where(db.tokens.c.user_id == uid))
+    conn.execute(delete(db.login_failures).where(db.login_failures.c.name == name))
+    audit(conn, settings, None, "passwd", detail=json.dumps({"user": name}))
+
+
+def set_areas(conn: Connection, settings: Settings, name: str, areas: list[str]) -> list[str]:
+    codes = check_areas(areas)
+    uid = conn.execute(select(db.users.c.id).where(db.users.c.name == name)).scalar()
+    if uid is None:
+        raise AdminError(f"no user {name!r}")
+    conn.execute(delete(db.user_areas).where(db.user_areas.c.user_id == uid))
+    for c in codes:
+        conn.execute(insert(db.user_areas).values(user_id=uid, area=c))
+    audit(conn, settings, None, "areas", detail=json.dumps({"user": name, "areas": codes}))
+    return codes
+
+
+def list_users(conn: Connection) -> list[User]:
+    out = []
+    for row in conn.execute(
+        select(db.users.c.id, db.users.c.name, db.users.c.role).order_by(db.users.c.name)
+    ):
+        out.append(User(row.id, row.name, row.role, user_areas(conn, row.id)))
+    return out
+
+
+def user_areas(conn: Connection, uid: int) -> tuple[str, ...]:
+    return tuple(
+        sorted(r[0] for r in conn.execute(select(db.user_areas.c.area).where(db.user_areas.c.user_id == uid)))
+    )
+
+
+def audit(
+    conn: Connection,
+    settings: Settings,
+    user: str | None,
+    action: str,
+    form_id: str | None = None,
+    record_id: str | None = None,
+    detail: str | None = None,
+) -> None:
+    conn.execute(
+        insert(db.audit_log).values(
+            at=_iso(settings.clock()),
+            user_name=user,
+            action=action,
+            form_id=form_id,
+            record_id=record_id,
+            detail=detail,
+        )
+    )
+
+
+# ---------------------------------------------------------------------- login and tokens
+
+_DUMMY_HASH: dict[tuple[int, int, int], str] = {}
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def login(
+    conn: Connection, settings: Settings, name: str, password: str, device_id: str | None
+) -> tuple[str, str]:
+    """(token, expires_at) or ApiError 401/429. Failures are counted per user name."""
+    now = settings.clock()
+    fail = conn.execute(select(db.login_failures).where(db.login_failures.c.name == name)).first()
+    if fail is not None and fail.failures >= settings.login_free_failures:
+        wait = min(settings.login_max_delay_seconds, 2 ** (fail.failures - settings.login_free_failures))
+        ready = _dt.datetime.fromisoformat(fail.last_at) + _dt.timedelta(seconds=wait)
+        if now < ready:
+            retry = max(1, int((ready - now).total_seconds() + 0.999))
+            raise ApiError(
+                429,
+                "too_many_attempts",
+                f"too many failed logins; try again in {retry} s",
+                f"เข้าสู่ระบบผิดหลายครั้ง กรุณารออีก {retry} วินาทีแล้วลองใหม่",
+                {"retry_after": retry},
+                {"Retry-After": str(retry)},
+            )
+    row = conn.execute(select(db.users).where(db.users.c.name == name)).first()
+    ph = hasher(settings)
+    ok = False
+    if row is None or row.disabled:
+        key = (settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism)
+        if key not in _DUMMY_HASH:
+            _DUMMY_HASH[key] = ph.hash(secrets.token_hex(8))
+        try:  # same work as a real check, so a missing user cannot be told apart by timing
+            ph.verify(_DUMMY_HASH[key], password)
+        except (VerificationError, InvalidHashError):
+            pass
+    else:
+        try:
+            ok = ph.verify(row.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+    if not ok:
+        count = (fail.failures if fail else 0) + 1
+        if fail is None:
+            conn.execute(insert(db.login_failures).values(name=name, failures=count, last_at=_iso(now)))
+        else:
+            conn.execute(
+                update(db.login_failures)
+                .where(db.login_failures.c.name == name)
+                .values(failures=count, last_at=_iso(now))
+            )
+        audit(conn, settings, name, "login_failed")
+        raise ApiError(401, "bad_credentials", "wrong user name or password", "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
+    assert row is not None
+    if fail is not None:
+        conn.execute(delete(db.login_failures).where(db.login_failures.c.name == name))
+    if ph.check_needs_rehash(row.password_hash):
+        conn.execute(update(db.users).where(db.users.c.id == row.id).values(password_hash=ph.hash(password)))
+    token = secrets.token_urlsafe(32)
+    expires = now + _dt.timedelta(seconds=settings.token_ttl_seconds)
+    conn.execute(delete(db.tokens).where(db.tokens.c.expires_at < _iso(now)))
+    conn.execute(
+        insert(db.tokens).values(
+            token_hash=_token_hash(token),
+            user_id=row.id,
+            device_id=device_id,
+            created_at=_iso(now),
+            expires_at=_iso(expires),
+        )
+    )
+    audit(conn, settings, name, "login", detail=None)
+    return token, _iso(expires)
+
+
+def user_for_token(conn: Connection, settings: Settings, token: str | None) -> User:
+    if not token:
+        raise ApiError(
+            401, "unauthenticated", "log in first (Authorization: Bearer TOKEN)", "กรุณาเข้าสู่ระบบก่อน"
+        )
+    row = conn.execute(
+        select(db.tokens.c.expires_at, db.users.c.id, db.users.c.name, db.users.c.role, db.users.c.disabled)
+        .join(db.users, db.users.c.id == db.tokens.c.user_id)
+        .where(db.tokens.c.token_hash == _token_hash(token))
+    ).first()
+    if row is None or row.disabled:
+        raise ApiError(401, "unauthenticated", "unknown token; log in again", "กรุณาเข้าสู่ระบบใหม่")
+    if _dt.datetime.fromisoformat(row.expires_at) <= settings.clock():
+        raise ApiError(
+            401, "token_expired", "the login has expired; log in again", "การเข้าสู่ระบบหมดอายุ กรุณาเข้าสู่ระบบใหม่"
+        )
+    return User(row.id, row.name, row.role, user_areas(conn, row.id))

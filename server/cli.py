@@ -1,0 +1,181 @@
+"""``fieldapp-server``: run the server and manage accounts (documented in docs/api.md).
+
+    fieldapp-server run [--db PATH] [--host 127.0.0.1] [--port 8080]
+    fieldapp-server adduser NAME --role ROLE --area CODE... [--db PATH]
+    fieldapp-server passwd NAME [--db PATH]
+    fieldapp-server areas NAME [CODE...] [--db PATH]
+    fieldapp-server users [--db PATH]
+
+The database is a SQLite file (``--db``, default ``fieldapp-server.db``) or, when ``--db`` is not
+given and ``DATABASE_URL`` is set, that database (PostgreSQL). Passwords come from a prompt or
+from ``FIELDAPP_PASSWORD``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from fieldapp.sync.protocol import ROLES
+from server import __version__, auth, db
+from server.settings import Settings, default_database_url
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:
+        self.exit(2, f"fieldapp-server: usage error: {message} (see fieldapp-server --help)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="fieldapp-server", description="Central server of fieldapp.")
+    p.add_argument("--version", action="version", version=f"fieldapp-server {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def with_db(s: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        s.add_argument(
+            "--db", metavar="PATH", help="SQLite file (default: $DATABASE_URL, else fieldapp-server.db)"
+        )
+        return s
+
+    s = with_db(sub.add_parser("run", help="run the server"))
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    s.add_argument("--port", type=int, default=8080, help="port (default 8080)")
+    s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    s.set_defaults(handler=cmd_run)
+
+    s = with_db(sub.add_parser("adduser", help="create an account"))
+    s.add_argument("name")
+    s.add_argument("--role", required=True, choices=ROLES)
+    s.add_argument(
+        "--area",
+        nargs="+",
+        default=[],
+        metavar="CODE",
+        help="province (2 digits), district (4) or subdistrict (6) codes",
+    )
+    s.set_defaults(handler=cmd_adduser)
+
+    s = with_db(sub.add_parser("passwd", help="set a user's password (logs out their devices)"))
+    s.add_argument("name")
+    s.set_defaults(handler=cmd_passwd)
+
+    s = with_db(sub.add_parser("areas", help="show a user's areas, or replace them with CODE..."))
+    s.add_argument("name")
+    s.add_argument("codes", nargs="*", metavar="CODE")
+    s.set_defaults(handler=cmd_areas)
+
+    s = with_db(sub.add_parser("users", help="list accounts with their roles and areas"))
+    s.set_defaults(handler=cmd_users)
+    return p
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings.from_env(default_database_url(args.db))
+
+
+def _engine(args: argparse.Namespace) -> tuple[Settings, Any]:
+    settings = _settings(args)
+    engine = db.make_engine(settings.database_url)
+    db.migrate(engine)
+    return settings, engine
+
+
+def _password(confirm: bool = True) -> str:
+    env = os.environ.get("FIELDAPP_PASSWORD")
+    if env:
+        return env
+    if not sys.stdin.isatty():
+        raise auth.AdminError("no terminal for the password prompt: set FIELDAPP_PASSWORD")
+    first = getpass.getpass("password: ")
+    if confirm and getpass.getpass("again: ") != first:
+        raise auth.AdminError("the two passwords differ")
+    return first
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from server.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    print(
+        f"fieldapp-server {__version__}: {_safe_url(settings.database_url)} on http://{args.host}:{args.port}",
+        file=sys.stderr,
+    )
+    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def cmd_adduser(args: argparse.Namespace) -> int:
+    settings, engine = _engine(args)
+    password = _password()
+    with engine.begin() as conn:
+        user = auth.add_user(conn, settings, args.name, args.role, args.area, password)
+    print(f"added {user.name} ({user.role}) areas: {' '.join(user.areas) or 'all'}")
+    return 0
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    settings, engine = _engine(args)
+    password = _password()
+    with engine.begin() as conn:
+        auth.set_password(conn, settings, args.name, password)
+    print(f"password of {args.name} changed")
+    return 0
+
+
+def cmd_areas(args: argparse.Namespace) -> int:
+    settings, engine = _engine(args)
+    with engine.begin() as conn:
+        if args.codes:
+            codes = auth.set_areas(conn, settings, args.name, args.codes)
+        else:
+            found = [u for u in auth.list_users(conn) if u.name == args.name]
+            if not found:
+                raise auth.AdminError(f"no user {args.name!r}")
+            codes = list(found[0].areas)
+    print(f"{args.name}: {' '.join(codes) or '(none)'}")
+    return 0
+
+
+def cmd_users(args: argparse.Namespace) -> int:
+    _, engine = _engine(args)
+    with engine.begin() as conn:
+        for u in auth.list_users(conn):
+            print(f"{u.name}\t{u.role}\t{' '.join(u.areas) or ('all' if u.everything else '(none)')}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(handler(args))
+    except auth.AdminError as exc:
+        print(f"fieldapp-server: error: {exc}", file=sys.stderr)
+        return 1
+    except SQLAlchemyError as exc:
+        print(
+            f"fieldapp-server: database error: {exc.__class__.__name__}: {str(exc).splitlines()[0]}",
+            file=sys.stderr,
+        )
+        return 1
+    except KeyboardInterrupt:
+        return 130

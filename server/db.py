@@ -1,0 +1,316 @@
+"""The server database through SQLAlchemy Core: schema, numbered migrations, engine.
+
+Works on SQLite (the embedded default) and PostgreSQL. Documents are stored as JSON text so both
+behave the same. The revision counter lives in one row of ``counters``; every write transaction
+updates that row first, which serialises writers, so revisions become visible in commit order and a
+pull cursor never skips a revision that commits late.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Engine,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.pool import NullPool
+
+metadata = MetaData()
+
+schema_version = Table(
+    "schema_version",
+    metadata,
+    Column("version", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("applied_at", String(40), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("role", String(40), nullable=False),
+    Column("password_hash", Text, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+user_areas = Table(
+    "user_areas",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("area", String(6), nullable=False),
+    PrimaryKeyConstraint("user_id", "area"),
+)
+
+tokens = Table(
+    "tokens",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("device_id", String(64)),
+    Column("created_at", String(40), nullable=False),
+    Column("expires_at", String(40), nullable=False),
+)
+
+login_failures = Table(
+    "login_failures",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("last_at", String(40), nullable=False),
+)
+
+counters = Table(
+    "counters",
+    metadata,
+    Column("name", String(40), primary_key=True),
+    Column("value", Integer, nullable=False),
+)
+
+records = Table(
+    "records",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("form_id", String(60), nullable=False),
+    Column("form_version", String(40)),
+    Column("area", String(6)),
+    Column("rev", Integer, nullable=False, unique=True),
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("doc", Text),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("updated_at", String(40), nullable=False),
+    Column("updated_by", String(100), nullable=False),
+    Column("device_id", String(64)),
+    Column("complete", Boolean, nullable=False, default=True),
+)
+Index("records_form_area", records.c.form_id, records.c.area)
+
+revisions = Table(
+    "revisions",
+    metadata,
+    Column("rev", Integer, primary_key=True, autoincrement=False),
+    Column("record_id", String(36), nullable=False),
+    Column("form_id", String(60), nullable=False),
+    Column("deleted", Boolean, nullable=False),
+    Column("doc", Text),
+    Column("pushed_doc", Text),  # what the device sent, when the stored doc is a merge of it
+    Column("change_id", String(36)),
+    Column("user_name", String(100), nullable=False),
+    Column("device_id", String(64)),
+    Column("at", String(40), nullable=False),
+)
+Index("revisions_record", revisions.c.record_id, revisions.c.rev)
+
+changes = Table(
+    "changes",
+    metadata,
+    Column("change_id", String(36), primary_key=True),
+    Column("user_id", Integer, nullable=False),
+    Column("record_id", String(36), nullable=False),
+    Column("result", Text, nullable=False),
+    Column("at", String(40), nullable=False),
+)
+
+conflicts = Table(
+    "conflicts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("record_id", String(36), nullable=False),
+    Column("form_id", String(60), nullable=False),
+    Column("area", String(6)),
+    Column("change_id", String(36), nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("device_id", String(64)),
+    Column("server_rev", Integer, nullable=False),
+    Column("body", Text, nullable=False),  # protocol.Conflict as JSON: both values, who and when
+    Column("created_at", String(40), nullable=False),
+    Column("resolved_at", String(40)),
+    Column("resolved_by", String(100)),
+    Column("resolution_rev", Integer),
+)
+Index("conflicts_record", conflicts.c.record_id)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("size", Integer, nullable=False),
+    Column("received", Integer, nullable=False, default=0),
+    Column("complete", Boolean, nullable=False, default=False),
+    Column("mime", String(100)),
+    Column("data", LargeBinary),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+
+attachment_chunks = Table(
+    "attachment_chunks",
+    metadata,
+    Column("sha256", String(64), nullable=False),
+    Column("offset", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("sha256", "offset"),
+)
+
+record_attachments = Table(
+    "record_attachments",
+    metadata,
+    Column("record_id", String(36), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    PrimaryKeyConstraint("record_id", "sha256"),
+)
+Index("record_attachments_sha", record_attachments.c.sha256)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("user_name", String(100)),
+    Column("action", String(40), nullable=False),
+    Column("form_id", String(60)),
+    Column("record_id", String(36)),
+    Column("detail", Text),
+)
+
+# a household's rights: records erased (or anonymised) at the data subject's request; a change from
+# an older copy of such a record is refused, and the laptops apply the erasure (fieldapp.rights)
+erasures = Table(
+    "erasures",
+    metadata,
+    Column("record_id", String(36), primary_key=True),
+    Column("form_id", String(60), nullable=False),
+    Column("mode", String(20), nullable=False),
+    Column("rev", Integer),
+    Column("at", String(40), nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("device_id", String(64)),
+)
+
+# the laptops' own audit trails (who viewed, printed, exported … on a laptop), sent with each sync
+device_audit = Table(
+    "device_audit",
+    metadata,
+    Column("device_id", String(64), nullable=False),
+    Column("local_id", Integer, nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("user_name", String(100)),
+    Column("action", String(40), nullable=False),
+    Column("form_id", String(60)),
+    Column("record_id", String(36)),
+    Column("detail", Text),
+    Column("received_at", String(40), nullable=False),
+    Column("received_by", String(100), nullable=False),
+    PrimaryKeyConstraint("device_id", "local_id"),
+)
+Index("device_audit_record", device_audit.c.record_id)
+
+
+# ---------------------------------------------------------------------- migrations
+
+
+def _m1_initial(conn: Connection) -> None:
+    metadata.create_all(conn)
+    conn.execute(insert(counters).values(name="rev", value=0))
+
+
+def _m2_privacy(conn: Connection) -> None:
+    erasures.create(conn, checkfirst=True)
+    device_audit.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "initial", _m1_initial),
+    (2, "privacy", _m2_privacy),
+]
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
+
+
+def migrate(engine: Engine) -> list[int]:
+    """Create or upgrade the schema; returns the migration numbers applied now."""
+    applied: list[int] = []
+    with engine.begin() as conn:
+        if not inspect(conn).has_table("schema_version"):
+            done: set[int] = set()
+        else:
+            done = {r[0] for r in conn.execute(select(schema_version.c.version))}
+        for number, name, fn in MIGRATIONS:
+            if number in done:
+                continue
+            fn(conn)
+            conn.execute(insert(schema_version).values(version=number, name=name, applied_at=_now()))
+            applied.append(number)
+    return applied
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(
+            url, connect_args={"timeout": 30, "check_same_thread": False}, poolclass=NullPool, **kwargs
+        )
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # SQLAlchemy emits BEGIN itself (below)
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode = WAL")
+            cur.execute("PRAGMA synchronous = FULL")
+            cur.execute("PRAGMA foreign_keys = ON")
+            cur.execute("PRAGMA busy_timeout = 30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Connection) -> None:
+            # writers take the lock up front (no deadlock between two readers upgrading);
+            # read-only work opts out with execution_options(readonly=True)
+            readonly = conn.get_execution_options().get("readonly", False)
+            conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def take_rev_lock(conn: Connection) -> int:
+    """Lock the revision counter for this transaction and return its current value."""
+    conn.execute(update(counters).where(counters.c.name == "rev").values(value=counters.c.value))
+    return int(conn.execute(select(counters.c.value).where(counters.c.name == "rev")).scalar_one())
+
+
+def set_rev(conn: Connection, value: int) -> None:
+    conn.execute(update(counters).where(counters.c.name == "rev").values(value=value))
+
+
+def current_rev(conn: Connection) -> int:
+    return int(conn.execute(select(counters.c.value).where(counters.c.name == "rev")).scalar_one())
+
+
+def ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))

@@ -1,0 +1,783 @@
+"""Server-side sync: push (validate, scope, merge, conflict), pull by cursor, verify, attachments.
+
+Each push batch is one transaction: either every change of the batch is recorded or none is.
+Change ids are stored with their results, so a replayed batch returns the same results and
+changes nothing. Rejections are not stored (nothing changed); a replay re-evaluates them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Engine, delete, false, insert, or_, select, true, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from fieldapp.forms import Form, FormSet
+from fieldapp.sync import protocol as P
+from server import db
+from server.auth import ApiError, User, audit
+from server.settings import Settings
+
+
+def _scope(col: Any, user: User) -> ColumnElement[bool]:
+    if user.everything:
+        return true()
+    if not user.areas:
+        return false()
+    return or_(*[col.startswith(a, autoescape=True) for a in user.areas])
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _strip(doc: dict[str, Any] | None, skip: frozenset[str]) -> dict[str, Any]:
+    """A document without its calculated fields (for "did anything change" comparisons)."""
+    out: dict[str, Any] = {}
+    for k, v in (doc or {}).items():
+        if k in skip:
+            continue
+        if isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
+            v = [{ck: cv for ck, cv in r.items() if f"{k}.{ck}" not in skip} for r in v]
+        out[k] = v
+    return out
+
+
+@dataclass
+class _Current:
+    rev: int
+    deleted: bool
+    doc: dict[str, Any] | None
+    area: str | None
+    form_id: str
+    updated_at: str
+    updated_by: str
+
+
+class SyncService:
+    def __init__(self, engine: Engine, settings: Settings, forms: FormSet) -> None:
+        self.engine = engine
+        self.settings = settings
+        self.forms = forms
+
+    def now(self) -> str:
+        return P.iso(self.settings.clock())
+
+    # ------------------------------------------------------------------ push
+
+    def push(self, user: User, req: P.PushRequest) -> list[P.ChangeResult]:
+        with self.engine.begin() as conn:
+            last = db.take_rev_lock(conn)
+            results: list[P.ChangeResult] = []
+            for i, ch in enumerate(req.changes):
+                if self.settings.fault_hook:
+                    self.settings.fault_hook("push", i)
+                stored = conn.execute(
+                    select(db.changes.c.result).where(db.changes.c.change_id == ch.change_id)
+                ).scalar()
+                if stored is not None:
+                    results.append(P.ChangeResult.from_json(json.loads(stored)))
+                    continue
+                res, last = self._apply(conn, user, req.device_id, ch, last)
+                results.append(res)
+                if res.status != "rejected":
+                    conn.execute(
+                        insert(db.changes).values(
+                            change_id=ch.change_id,
+                            user_id=user.id,
+                            record_id=ch.record_id,
+                            result=_dumps(res.to_json()),
+                            at=self.now(),
+                        )
+                    )
+                audit(
+                    conn,
+                    self.settings,
+                    user.name,
+                    f"push_{res.status}",
+                    ch.form,
+                    ch.record_id,
+                    _dumps({"change_id": ch.change_id, "rev": res.rev, "reason": res.reason}),
+                )
+            db.set_rev(conn, last)
+        return results
+
+    def _reject(
+        self, ch: P.Change, reason: str, message: str, problems: list[dict[str, Any]] | None = None
+    ) -> P.ChangeResult:
+        return P.ChangeResult(
+            ch.change_id,
+            ch.record_id,
+            ch.form,
+            "rejected",
+            reason=reason,
+            message=message,
+            problems=problems or [],
+        )
+
+    def _current(self, conn: Connection, record_id: str) -> _Current | None:
+        row = conn.execute(select(db.records).where(db.records.c.id == record_id)).first()
+        if row is None:
+            return None
+        return _Current(
+            row.rev, bool(row.deleted), _loads(row.doc), row.area, row.form_id, row.updated_at, row.updated_by
+        )
+
+    def _validate(self, form: Form, raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        doc, problems = form.validate(raw, partial_ok=True)
+        return doc, [p.as_dict() for p in problems]
+
+    def _apply(
+        self, conn: Connection, user: User, device: str, ch: P.Change, last: int
+    ) -> tuple[P.ChangeResult, int]:
+        form = self.forms.forms.get(ch.form)
+        if form is None:
+            return self._reject(ch, "unknown_form", f"no form {ch.form!r} on this server"), last
+        cur = self._current(conn, ch.record_id)
+        if cur is not None and cur.form_id != ch.form:
+            return self._reject(ch, "form_mismatch", f"record {ch.record_id} is a {cur.form_id}"), last
+        if cur is not None and not P.in_scope(cur.area, user.areas, everything=user.everything):
+            return self._reject(
+                ch, "area_forbidden", f"record is in area {cur.area}, outside your areas"
+            ), last
+        if self._erasure(conn, ch.record_id) is not None and not ch.erased:
+            # erased at the data subject's request: an older copy never brings it back
+            res = self._reject(ch, "erased", "the record was erased at the data subject's request")
+            if cur is not None:
+                res.rev = cur.rev
+                res.doc = None if cur.deleted else cur.doc
+            return res, last
+        if ch.erased:
+            return self._erase(conn, form, user, device, ch, cur, last)
+        mine: dict[str, Any] | None = None
+        area = cur.area if cur else None
+        if not ch.deleted:
+            assert ch.doc is not None
+            owned = sorted(P.SERVER_OWNED & set(ch.doc))
+            if owned:
+                return self._reject(
+                    ch,
+                    "server_owned_field",
+                    "fields owned by the server: " + ", ".join(owned),
+                    [
+                        {
+                            "path": k,
+                            "code": "server_owned",
+                            "message": "owned by the server",
+                            "message_en": "owned by the server",
+                        }
+                        for k in owned
+                    ],
+                ), last
+            mine, problems = self._validate(form, ch.doc)
+            if problems:
+                return self._reject(
+                    ch, "invalid", "the record does not pass the form's rules", problems
+                ), last
+            area = mine.get(form.area_field) if form.area_field else None
+            if not area:
+                return self._reject(ch, "no_area", f"the record has no {form.area_field}"), last
+            if not P.in_scope(area, user.areas, everything=user.everything):
+                return self._reject(ch, "area_forbidden", f"area {area} is outside your areas"), last
+        ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied")
+        if cur is None:
+            if ch.deleted:  # never reached the server: nothing to delete
+                return ok, last
+            last += 1
+            self._write(conn, form, ch, None, mine, False, area, last, user, device, None)
+            ok.rev = last
+            ok.missing_attachments = self._missing(conn, form, mine)
+            return ok, last
+        if ch.base_rev is not None and ch.base_rev > cur.rev:
+            return self._reject(
+                ch, "bad_base", f"base revision {ch.base_rev} is newer than the server's"
+            ), last
+        if ch.base_rev == cur.rev:
+            if ch.deleted and cur.deleted:
+                ok.rev = cur.rev
+                return ok, last
+            last += 1
+            self._write(conn, form, ch, cur, mine, ch.deleted, area, last, user, device, None)
+            ok.rev = last
+            ok.missing_attachments = self._missing(conn, form, mine)
+            return ok, last
+        return self._stale(conn, form, user, device, ch, cur, mine, area, last)
+
+    # ------------------------------------------------------------------ erasure
+
+    def _erasure(self, conn: Connection, record_id: str) -> Any:
+        return conn.execute(select(db.erasures).where(db.erasures.c.record_id == record_id)).first()
+
+    def _erase(
+        self,
+        conn: Connection,
+        form: Form,
+        user: User,
+        device: str,
+        ch: P.Change,
+        cur: _Current | None,
+        last: int,
+    ) -> tuple[P.ChangeResult, int]:
+        """Apply an erasure: it wins over any edit, and every older version is purged."""
+        ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied", rev=cur.rev if cur else None)
+        if self._erasure(conn, ch.record_id) is not None:
+            return ok, last  # erased before (from another laptop): nothing more to do
+        mode = "erase" if ch.deleted else "anonymise"
+        doc: dict[str, Any] | None = None
+        area = cur.area if cur else None
+        if not ch.deleted:
+            assert ch.doc is not None
+            doc, problems = self._validate(form, ch.doc)
+            if problems:
+                return self._reject(
+                    ch, "invalid", "the anonymised record does not pass the form", problems
+                ), last
+            area = (doc.get(form.area_field) if form.area_field else None) or area
+            if not area or not P.in_scope(area, user.areas, everything=user.everything):
+                return self._reject(ch, "area_forbidden", f"area {area} is outside your areas"), last
+        old_refs = set(P.photo_refs(form, cur.doc)) if cur is not None else set()
+        rc = db.records.c
+        if cur is not None or doc is not None:
+            last += 1
+            self._write(conn, form, ch, cur, doc, ch.deleted, area, last, user, device, None)
+            ok.rev = last
+            if ch.deleted:
+                conn.execute(update(db.records).where(rc.id == ch.record_id).values(doc=None))
+            r = db.revisions.c
+            conn.execute(
+                update(db.revisions)
+                .where(r.record_id == ch.record_id, r.rev < last)
+                .values(doc=None, pushed_doc=None)
+            )
+        c = db.conflicts.c
+        conn.execute(
+            update(db.conflicts)
+            .where(c.record_id == ch.record_id)
+            .values(body=_dumps({"kind": "erased", "form": ch.form, "record_id": ch.record_id}))
+        )
+        conn.execute(
+            update(db.conflicts)
+            .where(c.record_id == ch.record_id, c.resolved_at.is_(None))
+            .values(resolved_at=self.now(), resolved_by=user.name, resolution_rev=ok.rev)
+        )
+        for cid, raw in conn.execute(
+            select(db.changes.c.change_id, db.changes.c.result).where(db.changes.c.record_id == ch.record_id)
+        ).all():
+            res = json.loads(raw)
+            res["doc"] = None
+            if res.get("status") == "conflict":
+                res.update(status="rejected", reason="erased", conflict=None)
+            conn.execute(update(db.changes).where(db.changes.c.change_id == cid).values(result=_dumps(res)))
+        ra = db.record_attachments.c
+        for sha in sorted(old_refs - set(P.photo_refs(form, doc))):
+            if conn.execute(select(ra.record_id).where(ra.sha256 == sha).limit(1)).first() is None:
+                conn.execute(delete(db.attachment_chunks).where(db.attachment_chunks.c.sha256 == sha))
+                conn.execute(delete(db.attachments).where(db.attachments.c.sha256 == sha))
+        conn.execute(
+            insert(db.erasures).values(
+                record_id=ch.record_id,
+                form_id=ch.form,
+                mode=mode,
+                rev=ok.rev,
+                at=self.now(),
+                user_name=user.name,
+                device_id=device,
+            )
+        )
+        audit(conn, self.settings, user.name, mode, ch.form, ch.record_id, _dumps({"rev": ok.rev}))
+        return ok, last
+
+    def store_device_audit(self, user: User, device: str, entries: list[dict[str, Any]]) -> int:
+        """Keep a laptop's audit rows (a replayed batch stores nothing twice); returns rows added."""
+        if not entries:
+            return 0
+        a = db.device_audit.c
+        with self.engine.begin() as conn:
+            have = {
+                r[0]
+                for r in conn.execute(
+                    select(a.local_id).where(
+                        a.device_id == device, a.local_id.in_([e["id"] for e in entries])
+                    )
+                )
+            }
+            rows = [
+                {
+                    "device_id": device,
+                    "local_id": e["id"],
+                    "at": e["at"],
+                    "user_name": e["user"],
+                    "action": e["action"],
+                    "form_id": e["form_id"],
+                    "record_id": e["record_id"],
+                    "detail": None if e["detail"] is None else _dumps(e["detail"]),
+                    "received_at": self.now(),
+                    "received_by": user.name,
+                }
+                for e in entries
+                if e["id"] not in have
+            ]
+            if rows:
+                conn.execute(insert(db.device_audit), rows)
+        return len(rows)
+
+    def _base(self, conn: Connection, ch: P.Change, device: str) -> tuple[dict[str, Any] | None, bool]:
+        """The document this change was made from.
+
+        Normally the revision ``base_rev``. When this device itself wrote a later revision (it was
+        accepted but the laptop never heard back), the laptop's document descends from what it sent
+        then, so that is the base: a lost answer never turns into a conflict with oneself.
+        """
+        r = db.revisions
+        own = conn.execute(
+            select(r.c.doc, r.c.pushed_doc, r.c.deleted)
+            .where(r.c.record_id == ch.record_id, r.c.device_id == device, r.c.rev > (ch.base_rev or 0))
+            .order_by(r.c.rev.desc())
+            .limit(1)
+        ).first()
+        if own is not None:
+            return _loads(own.pushed_doc or own.doc), bool(own.deleted)
+        if ch.base_rev is None:
+            return None, False
+        row = conn.execute(
+            select(r.c.doc, r.c.deleted).where(r.c.record_id == ch.record_id, r.c.rev == ch.base_rev)
+        ).first()
+        if row is None:
+            return None, False
+        return _loads(row.doc), bool(row.deleted)
+
+    def _stale(
+        self,
+        conn: Connection,
+        form: Form,
+        user: User,
+        device: str,
+        ch: P.Change,
+        cur: _Current,
+        mine: dict[str, Any] | None,
+        area: str | None,
+        last: int,
+    ) -> tuple[P.ChangeResult, int]:
+        base, base_deleted = self._base(conn, ch, device)
+        skip = P.derived_paths(form)
+        ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied")
+        if ch.deleted:
+            if cur.deleted:
+                ok.rev = cur.rev
+                return ok, last
+            if base is not None and _strip(cur.doc, skip) == _strip(base, skip):
+                last += 1  # nothing changed on the server since the base: the delete applies
+                self._write(conn, form, ch, cur, None, True, area, last, user, device, None)
+                ok.rev = last
+                return ok, last
+            return self._conflict(conn, form, user, device, ch, cur, "delete_edit", None, base, []), last
+        assert mine is not None
+        if cur.deleted:
+            if base_deleted:  # edited from the tombstone itself: a deliberate restore
+                last += 1
+                self._write(conn, form, ch, cur, mine, False, area, last, user, device, None)
+                ok.rev = last
+                return ok, last
+            return self._conflict(conn, form, user, device, ch, cur, "edit_delete", mine, base, []), last
+        theirs = cur.doc or {}
+        merged = P.three_way_merge(base, mine, theirs, skip=skip)
+        if merged.conflicts:
+            return self._conflict(
+                conn, form, user, device, ch, cur, "fields", mine, base, merged.conflicts, merged.doc
+            ), last
+        doc, problems = self._validate(form, merged.doc)
+        if problems:  # each side was valid, the combination is not: a person must choose
+            diffs = [
+                P.FieldConflict(k, (base or {}).get(k), mine.get(k), theirs.get(k))
+                for k in mine
+                if k not in skip and mine.get(k) != theirs.get(k)
+            ]
+            return self._conflict(
+                conn, form, user, device, ch, cur, "fields", mine, base, diffs, theirs
+            ), last
+        new_area = doc.get(form.area_field) if form.area_field else area
+        if not P.in_scope(new_area, user.areas, everything=user.everything):
+            return self._reject(ch, "area_forbidden", f"area {new_area} is outside your areas"), last
+        status = "applied" if P.canonical_json(doc) == P.canonical_json(mine) else "merged"
+        if P.canonical_json(doc) == P.canonical_json(theirs):
+            res = P.ChangeResult(
+                ch.change_id,
+                ch.record_id,
+                ch.form,
+                status,
+                rev=cur.rev,
+                doc=doc if status == "merged" else None,
+            )
+            return res, last
+        last += 1
+        self._write(
+            conn,
+            form,
+            ch,
+            cur,
+            doc,
+            False,
+            new_area,
+            last,
+            user,
+            device,
+            mine if status == "merged" else None,
+        )
+        res = P.ChangeResult(
+            ch.change_id, ch.record_id, ch.form, status, rev=last, doc=doc if status == "merged" else None
+        )
+        res.missing_attachments = self._missing(conn, form, doc)
+        return res, last
+
+    def _conflict(
+        self,
+        conn: Connection,
+        form: Form,
+        user: User,
+        device: str,
+        ch: P.Change,
+        cur: _Current,
+        kind: str,
+        mine: dict[str, Any] | None,
+        base: dict[str, Any] | None,
+        fields: list[P.FieldConflict],
+        merged: dict[str, Any] | None = None,
+    ) -> P.ChangeResult:
+        if merged is not None:
+            merged, _ = self._validate(form, merged)  # recompute calculated fields
+        conflict = P.Conflict(
+            kind=kind,
+            form=ch.form,
+            record_id=ch.record_id,
+            server_rev=cur.rev,
+            mine=mine,
+            theirs=cur.doc if not cur.deleted else None,
+            merged=merged,
+            fields=fields,
+            mine_by=ch.updated_by or user.name,
+            mine_at=ch.updated_at,
+            theirs_by=cur.updated_by,
+            theirs_at=cur.updated_at,
+        )
+        cid = conn.execute(
+            insert(db.conflicts).values(
+                record_id=ch.record_id,
+                form_id=ch.form,
+                area=cur.area,
+                change_id=ch.change_id,
+                user_name=user.name,
+                device_id=device,
+                server_rev=cur.rev,
+                body=_dumps(conflict.to_json()),
+                created_at=self.now(),
+            )
+        ).inserted_primary_key[0]  # type: ignore[index]
+        conflict.conflict_id = int(cid)
+        return P.ChangeResult(ch.change_id, ch.record_id, ch.form, "conflict", rev=cur.rev, conflict=conflict)
+
+    def _write(
+        self,
+        conn: Connection,
+        form: Form,
+        ch: P.Change,
+        cur: _Current | None,
+        doc: dict[str, Any] | None,
+        deleted: bool,
+        area: str | None,
+        rev: int,
+        user: User,
+        device: str,
+        pushed: dict[str, Any] | None,
+    ) -> None:
+        now = self.now()
+        refs = P.photo_refs(form, doc)
+        missing = self._missing(conn, form, doc)
+        values = dict(
+            form_version=form.version,
+            area=area,
+            rev=rev,
+            deleted=deleted,
+            doc=None if deleted else _dumps(doc),
+            updated_at=now,
+            updated_by=user.name,
+            device_id=device,
+            complete=not missing,
+        )
+        if cur is None:
+            conn.execute(
+                insert(db.records).values(
+                    id=ch.record_id, form_id=form.id, created_at=now, created_by=user.name, **values
+                )
+            )
+        else:
+            if deleted:
+                values["doc"] = _dumps(cur.doc) if cur.doc is not None else None
+            conn.execute(update(db.records).where(db.records.c.id == ch.record_id).values(**values))
+        conn.execute(
+            insert(db.revisions).values(
+                rev=rev,
+                record_id=ch.record_id,
+                form_id=form.id,
+                deleted=deleted,
+                doc=None if deleted else _dumps(doc),
+                pushed_doc=None if pushed is None else _dumps(pushed),
+                change_id=ch.change_id,
+                user_name=user.name,
+                device_id=device,
+                at=now,
+            )
+        )
+        conn.execute(delete(db.record_attachments).where(db.record_attachments.c.record_id == ch.record_id))
+        if refs and not deleted:
+            conn.execute(
+                insert(db.record_attachments), [{"record_id": ch.record_id, "sha256": s} for s in refs]
+            )
+        if ch.resolves:
+            conn.execute(
+                update(db.conflicts)
+                .where(db.conflicts.c.record_id == ch.record_id, db.conflicts.c.resolved_at.is_(None))
+                .values(resolved_at=now, resolved_by=user.name, resolution_rev=rev)
+            )
+            audit(conn, self.settings, user.name, "resolve", form.id, ch.record_id, _dumps({"rev": rev}))
+
+    def _missing(self, conn: Connection, form: Form, doc: dict[str, Any] | None) -> list[str]:
+        refs = P.photo_refs(form, doc)
+        if not refs:
+            return []
+        have = {
+            r[0]
+            for r in conn.execute(
+                select(db.attachments.c.sha256).where(
+                    db.attachments.c.sha256.in_(refs), db.attachments.c.complete.is_(True)
+                )
+            )
+        }
+        return [s for s in refs if s not in have]
+
+    # ------------------------------------------------------------------ pull and verify
+
+    def pull(self, user: User, cursor: int, limit: int) -> dict[str, Any]:
+        rc = db.records.c
+        with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+            top = db.current_rev(conn)
+            rows = conn.execute(
+                select(
+                    rc.id, rc.form_id, rc.rev, rc.deleted, rc.doc, rc.updated_at, rc.updated_by, rc.complete
+                )
+                .where(rc.rev > cursor, rc.rev <= top, _scope(rc.area, user))
+                .order_by(rc.rev)
+                .limit(limit)
+            ).all()
+        has_more = len(rows) == limit
+        erased: set[str] = set()
+        if rows:
+            with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+                ids = [r.id for r in rows]
+                for chunk in range(0, len(ids), 500):
+                    erased.update(
+                        e[0]
+                        for e in conn.execute(
+                            select(db.erasures.c.record_id).where(
+                                db.erasures.c.record_id.in_(ids[chunk : chunk + 500])
+                            )
+                        )
+                    )
+        items = [
+            {
+                "form": r.form_id,
+                "record_id": r.id,
+                "rev": r.rev,
+                "deleted": bool(r.deleted),
+                "doc": None if r.deleted else _loads(r.doc),
+                "updated_at": r.updated_at,
+                "updated_by": r.updated_by,
+                "complete": bool(r.complete),
+                "erased": r.id in erased,
+            }
+            for r in rows
+        ]
+        next_cursor = rows[-1].rev if has_more else max(top, cursor)
+        if items:
+            with self.engine.begin() as conn:
+                audit(
+                    conn,
+                    self.settings,
+                    user.name,
+                    "pull",
+                    None,
+                    None,
+                    _dumps(
+                        {"cursor": cursor, "count": len(items), "records": [i["record_id"] for i in items]}
+                    ),
+                )
+        return {"items": items, "next_cursor": next_cursor, "has_more": has_more}
+
+    def verify(self, user: User, exclude: set[str]) -> dict[str, Any]:
+        rc = db.records.c
+        out: dict[str, Any] = {}
+        with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+            for form in self.forms:
+                ids = [
+                    r[0]
+                    for r in conn.execute(
+                        select(rc.id).where(
+                            rc.form_id == form.id, rc.deleted.is_(False), _scope(rc.area, user)
+                        )
+                    )
+                    if r[0] not in exclude
+                ]
+                out[form.id] = {"count": len(ids), "checksum": P.ids_checksum(ids)}
+        return {"forms": out}
+
+    def open_conflicts(self, user: User) -> list[dict[str, Any]]:
+        c = db.conflicts.c
+        with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+            rows = conn.execute(
+                select(c.id, c.body, c.created_at, c.user_name)
+                .where(c.resolved_at.is_(None), _scope(c.area, user))
+                .order_by(c.id)
+            ).all()
+        return [
+            {**json.loads(r.body), "conflict_id": r.id, "created_at": r.created_at, "pushed_by": r.user_name}
+            for r in rows
+        ]
+
+    # ------------------------------------------------------------------ attachments
+
+    def attachment_status(self, sha: str) -> dict[str, Any]:
+        a = db.attachments.c
+        with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+            row = conn.execute(select(a.size, a.received, a.complete).where(a.sha256 == sha)).first()
+        if row is None:
+            return {"sha256": sha, "size": None, "received": 0, "complete": False}
+        return {"sha256": sha, "size": row.size, "received": row.received, "complete": bool(row.complete)}
+
+    def put_attachment(
+        self, user: User, sha: str, offset: int, size: int, chunk: bytes, mime: str | None
+    ) -> dict[str, Any]:
+        a = db.attachments.c
+        with self.engine.begin() as conn:
+            db.take_rev_lock(conn)  # serialise with pushes (records' completeness)
+            row = conn.execute(select(a.size, a.received, a.complete).where(a.sha256 == sha)).first()
+            if row is not None and row.complete:
+                return {"sha256": sha, "size": row.size, "received": row.size, "complete": True}
+            if row is None or (row.received == 0 and row.size != size):
+                if row is None:
+                    conn.execute(
+                        insert(db.attachments).values(
+                            sha256=sha,
+                            size=size,
+                            received=0,
+                            complete=False,
+                            mime=mime,
+                            created_at=self.now(),
+                            created_by=user.name,
+                        )
+                    )
+                else:
+                    conn.execute(update(db.attachments).where(a.sha256 == sha).values(size=size))
+                received = 0
+            else:
+                received = row.received
+                if row.size != size:
+                    raise ApiError(
+                        409,
+                        "size_mismatch",
+                        f"this upload was started with size {row.size}",
+                        "ขนาดไฟล์ไม่ตรงกับที่เริ่มส่งไว้",
+                        {"size": row.size, "received": received},
+                    )
+            if offset != received:
+                raise ApiError(
+                    409,
+                    "offset_mismatch",
+                    f"the server has {received} bytes; continue from there",
+                    "ส่งไฟล์ต่อจากตำแหน่งที่เซิร์ฟเวอร์ได้รับแล้ว",
+                    {"received": received},
+                )
+            if offset + len(chunk) > size:
+                raise ApiError(400, "too_long", "more bytes than the declared size", "ข้อมูลยาวเกินขนาดที่แจ้งไว้")
+            if chunk:
+                conn.execute(insert(db.attachment_chunks).values(sha256=sha, offset=offset, data=chunk))
+            received += len(chunk)
+            complete = received == size
+            bad = False
+            if complete:
+                parts = [
+                    r[0]
+                    for r in conn.execute(
+                        select(db.attachment_chunks.c.data)
+                        .where(db.attachment_chunks.c.sha256 == sha)
+                        .order_by(db.attachment_chunks.c.offset)
+                    )
+                ]
+                data = b"".join(parts)
+                conn.execute(delete(db.attachment_chunks).where(db.attachment_chunks.c.sha256 == sha))
+                if hashlib.sha256(data).hexdigest() != sha:
+                    conn.execute(update(db.attachments).where(a.sha256 == sha).values(received=0))
+                    bad = True
+                else:
+                    conn.execute(
+                        update(db.attachments)
+                        .where(a.sha256 == sha)
+                        .values(received=received, complete=True, data=data)
+                    )
+                    self._complete_records(conn, sha)
+                    audit(
+                        conn,
+                        self.settings,
+                        user.name,
+                        "attachment",
+                        None,
+                        None,
+                        _dumps({"sha256": sha, "size": size}),
+                    )
+            else:
+                conn.execute(update(db.attachments).where(a.sha256 == sha).values(received=received))
+        if bad:  # the reset above is committed: the next upload starts from byte 0
+            raise ApiError(
+                422,
+                "hash_mismatch",
+                "the bytes do not match the SHA-256; upload again from the start",
+                "ไฟล์ที่ได้รับไม่ตรงกับรหัสตรวจสอบ กรุณาส่งใหม่",
+            )
+        return {"sha256": sha, "size": size, "received": received, "complete": complete}
+
+    def _complete_records(self, conn: Connection, sha: str) -> None:
+        ra = db.record_attachments.c
+        for (rid,) in conn.execute(select(ra.record_id).where(ra.sha256 == sha)).all():
+            missing = conn.execute(
+                select(ra.sha256)
+                .where(ra.record_id == rid)
+                .where(
+                    ~ra.sha256.in_(select(db.attachments.c.sha256).where(db.attachments.c.complete.is_(True)))
+                )
+            ).first()
+            if missing is None:
+                conn.execute(update(db.records).where(db.records.c.id == rid).values(complete=True))
+
+    def get_attachment(self, user: User, sha: str) -> tuple[bytes, str | None]:
+        a = db.attachments.c
+        ra = db.record_attachments.c
+        with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+            row = conn.execute(select(a.data, a.mime, a.complete).where(a.sha256 == sha)).first()
+            visible = (
+                user.everything
+                or conn.execute(
+                    select(db.records.c.id)
+                    .join(db.record_attachments, ra.record_id == db.records.c.id)
+                    .where(ra.sha256 == sha, _scope(db.records.c.area, user))
+                    .limit(1)
+                ).first()
+                is not None
+            )
+        if row is None or not row.complete or not visible:
+            raise ApiError(404, "not_found", "no such attachment in your areas", "ไม่พบไฟล์แนบ")
+        return bytes(row.data), row.mime
