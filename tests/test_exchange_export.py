@@ -1,0 +1,126 @@
+"""Exporting: CSV with BOM, XLSX with Thai headers, GeoJSON, masking, audit, and the round trip."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from fieldapp import cli, thai
+from fieldapp.exchange import export, read, run_import
+from fieldapp.store import Store
+
+
+@pytest.fixture
+def demo_copy(demo_db: str, tmp_path: Path) -> Store:
+    path = tmp_path / "demo.db"
+    src = Store(demo_db)
+    src.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    src.close()
+    shutil.copyfile(demo_db, path)
+    s = Store(path, user="tester")
+    yield s
+    s.close()
+
+
+def all_docs(store: Store) -> dict[str, dict[str, Any]]:
+    return {rid: store.get("household", rid).data for rid in store.ids("household")}
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+@pytest.mark.parametrize("codes", [False, True])
+def test_export_then_import_gives_the_same_records(
+    demo_copy: Store, tmp_path: Path, fmt: str, codes: bool
+) -> None:
+    out = tmp_path / f"out.{fmt}"
+    result = export(demo_copy, "household", fmt, out, unmask=True, codes=codes)
+    assert result.records == demo_copy.count("household") == 120
+    fresh = Store(tmp_path / "fresh.db", user="tester")
+    report = run_import(fresh, out, form_id="household")
+    assert report.problems == [] and report.created == 120
+    assert all_docs(fresh) == all_docs(demo_copy)
+    # and back into the database it came from: nothing changes
+    again = run_import(demo_copy, out, form_id="household")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 120)
+    fresh.close()
+
+
+def test_masked_export_reimported_keeps_every_stored_id(demo_copy: Store, tmp_path: Path) -> None:
+    before = all_docs(demo_copy)
+    out = tmp_path / "masked.xlsx"
+    export(demo_copy, "household", "xlsx", out)
+    report = run_import(demo_copy, out, form_id="household")
+    assert report.unchanged == 120 and report.masked_ids > 0
+    assert all_docs(demo_copy) == before
+
+
+def test_csv_is_utf8_with_bom_and_members_in_their_own_linked_file(demo_copy: Store, tmp_path: Path) -> None:
+    out = tmp_path / "hh.csv"
+    result = export(demo_copy, "household", "csv", out)
+    assert result.files == [out, tmp_path / "hh_members.csv"]
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
+    with out.open(encoding="utf-8-sig") as fh:
+        main = list(csv.reader(fh))
+    with (tmp_path / "hh_members.csv").open(encoding="utf-8-sig") as fh:
+        members = list(csv.reader(fh))
+    assert main[0][0] == "id" and "บ้านเลขที่" in main[0] and members[0][:2] == ["id", "household_id"]
+    ids = {r[0] for r in main[1:]}
+    assert {r[1] for r in members[1:]} <= ids and len(members) - 1 == result.rows["members"]
+    nid_col = members[0].index("เลขประจำตัวประชาชน 13 หลัก")
+    assert all("xxxxx" in r[nid_col] for r in members[1:] if r[nid_col])
+
+
+def test_xlsx_has_thai_headers_or_codes_and_a_members_sheet(demo_copy: Store, tmp_path: Path) -> None:
+    export(demo_copy, "household", "xlsx", tmp_path / "th.xlsx", unmask=True)
+    wb = openpyxl.load_workbook(tmp_path / "th.xlsx", read_only=True)
+    assert wb.sheetnames == ["แบบสำรวจข้อมูลครัวเรือน", "สมาชิกในครัวเรือน"]
+    head = next(wb["แบบสำรวจข้อมูลครัวเรือน"].iter_rows(values_only=True))
+    assert "ระดับการดำรงชีพของครัวเรือน" in head and "พิกัดบ้าน (GPS) (ละติจูด)" in head
+    mrows = list(wb["สมาชิกในครัวเรือน"].iter_rows(values_only=True))
+    col = mrows[0].index("เลขประจำตัวประชาชน 13 หลัก")
+    assert all(thai.is_valid_national_id(r[col]) for r in mrows[1:] if r[col])
+    wb.close()
+    export(demo_copy, "household", "xlsx", tmp_path / "codes.xlsx", codes=True)
+    book = read(tmp_path / "codes.xlsx")
+    assert [t.name for t in book.tables] == ["household", "members"]
+    assert "poverty_class" in book.main.headers and "location.lat" in book.main.headers
+
+
+def test_geojson_has_only_records_with_coordinates(demo_copy: Store, tmp_path: Path) -> None:
+    out = tmp_path / "hh.geojson"
+    result = export(demo_copy, "household", "geojson", out)
+    data = json.loads(out.read_text(encoding="utf-8"))
+    with_coords = demo_copy.conn.execute(
+        "SELECT count(*) FROM household WHERE deleted = 0 AND location_lat IS NOT NULL"
+    ).fetchone()[0]
+    assert data["type"] == "FeatureCollection" and len(data["features"]) == with_coords == result.records
+    f = data["features"][0]
+    lon, lat = f["geometry"]["coordinates"]
+    assert 97 <= lon <= 106 and 5 <= lat <= 21 and "members" not in f["properties"]
+
+
+def test_area_filter_and_the_audit_log(demo_copy: Store, tmp_path: Path) -> None:
+    code = demo_copy.list("household", limit=1, columns=["subdistrict_code"])[0]["subdistrict_code"]
+    result = export(demo_copy, "household", "csv", tmp_path / "a.csv", areas=[code[:4]], unmask=True)
+    assert result.records == demo_copy.count("household", area=code[:4]) < 120
+    row = demo_copy.conn.execute(
+        "SELECT user, form_id, detail FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1"
+    ).fetchone()
+    detail = json.loads(row[2])
+    assert row[:2] == ("tester", "household") and detail["unmasked"] is True and detail["areas"] == [code[:4]]
+    assert detail["records"] == result.records and detail["format"] == "csv"
+
+
+def test_cli_export_and_bad_format(demo_copy: Store, tmp_path: Path, capsys: Any) -> None:
+    db = str(demo_copy.path)
+    assert cli.main(["--db", db, "export", "household", "-o", str(tmp_path / "x.xlsx")]) == 0
+    assert "exported 120 records" in capsys.readouterr().out
+    assert cli.main(["--db", db, "export", "household", "-o", str(tmp_path / "x.txt")]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("fieldapp: error:")
+    assert cli.main(["--db", db, "export", "household", "-o", str(tmp_path / "nodir" / "x.csv")]) == 1
