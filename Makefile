@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck format bench venv clean
+.PHONY: run test lint typecheck format bench bundle venv clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) tools/make_venv.py $(VENV)
@@ -35,6 +35,15 @@ typecheck: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/exchange.py
+	$(BIN)/python bench/sync.py
+	$(BIN)/python bench/privacy.py
+	$(BIN)/python bench/bundle.py
+
+# the desktop bundle for laptops without Python: dist/fieldapp/ (docs/build.md)
+bundle: $(STAMP)
+	$(BIN)/pyinstaller --noconfirm pyinstaller.spec
+	QT_QPA_PLATFORM=offscreen dist/fieldapp/fieldapp --self-test
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

@@ -12,11 +12,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldapp import __version__, forms, geo, thai
-from fieldapp.errors import FieldAppError, ValidationError
+from fieldapp.errors import AccessError, FieldAppError, StoreError, ValidationError
 from fieldapp.store import Store, default_db_path
+
+if TYPE_CHECKING:
+    from fieldapp.reports.data import ReportMeta
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -38,6 +41,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"fieldapp {__version__}")
     p.add_argument("--db", type=Path, help="database file (default: $FIELDAPP_DB or the user data folder)")
     p.add_argument("--user", help="name recorded as the author of changes (default: $FIELDAPP_USER or login)")
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation on a temporary database (no screen needed) and exit",
+    )
+    from fieldapp import cli_privacy
+
+    cli_privacy.add_global(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     s = sub.add_parser("init", help="create (or migrate) the database and print where it is")
@@ -78,13 +89,93 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("check", help="check the database's integrity")
     s.set_defaults(handler=cmd_check)
 
+    s = sub.add_parser("sync", help="two-way sync with the central server")
+    s.add_argument(
+        "--server", required=True, metavar="URL", help="server address, e.g. https://fieldapp.example.org"
+    )
+    s.add_argument("--user", dest="sync_user", required=True, metavar="NAME", help="account on the server")
+    s.add_argument("--json", action="store_true", help="print the sync report as JSON")
+    s.set_defaults(handler=cmd_sync)
+
+    s = sub.add_parser("import", help="import records from an XLSX or CSV file (e.g. a TPMAP target list)")
+    s.add_argument("file", type=Path, help="the .xlsx or .csv file")
+    s.add_argument("--form", default="household", help="form to import into (default household)")
+    s.add_argument("--mapping", type=Path, metavar="FILE", help="column mapping (JSON or YAML) to use")
+    s.add_argument(
+        "--save-mapping", type=Path, metavar="FILE", help="write the mapping used (to edit and reuse)"
+    )
+    s.add_argument("--dry-run", action="store_true", help="check every row and show a preview; write nothing")
+    s.add_argument(
+        "--encoding", default="auto", help="CSV encoding: auto (default), utf-8, utf-8-sig, tis-620, cp874"
+    )
+    s.add_argument("--report", type=Path, metavar="FILE", help="save the per-row report (.xlsx or .csv)")
+    s.add_argument(
+        "--complete",
+        action="store_true",
+        help="require every required answer (default: lists may be partial)",
+    )
+    s.add_argument("--json", action="store_true", help="print the report as JSON")
+    s.set_defaults(handler=cmd_import)
+
+    s = sub.add_parser("export", help="export records as CSV, XLSX or GeoJSON")
+    s.add_argument("form", help="form id: household, business, referral")
+    s.add_argument("--format", choices=["csv", "xlsx", "geojson"], help="default: from the file name")
+    s.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="file to write")
+    s.add_argument("--area", nargs="+", metavar="CODE", help="only records inside these areas")
+    s.add_argument("--unmask", action="store_true", help="national IDs in full (recorded in the audit log)")
+    s.add_argument("--codes", action="store_true", help="field ids as headers, choice codes and ISO dates")
+    s.set_defaults(handler=cmd_export)
+
+    s = sub.add_parser("backup", help="make a checked backup of the database (or list backups)")
+    s.add_argument("--keep", type=int, metavar="N", help="keep the newest N backups from now on (default 10)")
+    s.add_argument("--list", action="store_true", help="list backups, newest first, with their check result")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=cmd_backup)
+
+    s = sub.add_parser("restore", help="replace the database with a backup (the current file is kept aside)")
+    s.add_argument("file", nargs="?", type=Path, help="backup file (see fieldapp backup --list)")
+    s.add_argument("--latest", action="store_true", help="the newest backup that passes the integrity check")
+    s.set_defaults(handler=cmd_restore)
+
     s = sub.add_parser("forms", help="form definitions")
     fsub = s.add_subparsers(dest="forms_command", metavar="SUBCOMMAND", parser_class=_Parser)
     fc = fsub.add_parser("check", help="load and check form definitions")
     fc.add_argument("files", nargs="*", type=Path, help="definition files (default: all bundled forms)")
     fc.set_defaults(handler=cmd_forms_check)
     s.set_defaults(handler=lambda a: _usage(s))
+
+    rp = sub.add_parser("report", help="print a Thai PDF case report (household, business, area)")
+    rsub = rp.add_subparsers(dest="report_command", metavar="REPORT", parser_class=_Parser)
+    rh = rsub.add_parser("household", help="household case report (รายงานกรณีศึกษาครัวเรือน)")
+    rh.add_argument("id", help="household record id (or its household code)")
+    _report_options(rh, unmask=True)
+    rh.set_defaults(handler=cmd_report_household)
+    rb = rsub.add_parser("business", help="local-business report (รายงานกรณีศึกษาธุรกิจในท้องถิ่น)")
+    rb.add_argument("id", help="business record id")
+    _report_options(rb, unmask=True)
+    rb.set_defaults(handler=cmd_report_business)
+    ra = rsub.add_parser("area", help="area case study (รายงานกรณีศึกษาพื้นที่)")
+    where = ra.add_mutually_exclusive_group(required=True)
+    where.add_argument("--subdistrict", nargs="+", metavar="CODE", help="one subdistrict, or a chosen set")
+    where.add_argument("--district", metavar="CODE", help="a district (4 digits)")
+    where.add_argument("--province", metavar="CODE", help="a province (2 digits)")
+    where.add_argument(
+        "--village", nargs=2, metavar=("SUBDISTRICT", "MOO"), help="one village: subdistrict and moo"
+    )
+    _report_options(ra, unmask=False)
+    ra.set_defaults(handler=cmd_report_area)
+    rp.set_defaults(handler=lambda a: _usage(rp))
+    cli_privacy.add_parsers(sub)  # encryption, users, audit, a household's rights
     return p
+
+
+def _report_options(p: argparse.ArgumentParser, *, unmask: bool) -> None:
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="FILE.pdf", help="the PDF to write")
+    if unmask:
+        p.add_argument(
+            "--unmask", action="store_true", help="print national IDs in full (recorded in the audit log)"
+        )
+    p.add_argument("--thai-digits", action="store_true", help="print every number in Thai digits")
 
 
 def _usage(p: argparse.ArgumentParser) -> int:
@@ -217,6 +308,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     with _open(args) as store:
         form = store.form(args.form)
         rec = store.get(form.id, args.id)
+        store.audit("view", form.id, rec.id)
         if args.unmask:
             store.audit("view_unmasked", form.id, rec.id)
         doc = rec.data if args.unmask else _mask_doc(form, rec.data)
@@ -305,23 +397,316 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sync(args: argparse.Namespace) -> int:
+    import getpass
+    import os
+
+    from fieldapp.sync import sync
+
+    password = os.environ.get("FIELDAPP_PASSWORD")
+    if not password:
+        if not sys.stdin.isatty():
+            raise ValidationError("ไม่มีรหัสผ่าน", "no password: set FIELDAPP_PASSWORD or run in a terminal")
+        password = getpass.getpass(f"password for {args.sync_user}: ")
+    tty = sys.stderr.isatty()
+    last = [0.0]
+
+    def progress(stage: str, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if tty and (now - last[0] > 0.5 or done == total):
+            last[0] = now
+            print(f"\r  {stage} {done:,}/{total:,}   ", end="", file=sys.stderr, flush=True)
+
+    store = Store(args.db or default_db_path(), user=args.user or args.sync_user)
+    try:
+        report = sync(store, args.server, args.sync_user, password, progress=progress)
+    finally:
+        store.close()
+        if tty:
+            print(file=sys.stderr)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(report.summary_th())
+        for r in report.rejected:
+            print(f"rejected {r['form']} {r['record_id']}: {r['reason']}: {r['message']}", file=sys.stderr)
+        for c in report.conflicts:
+            print(f"conflict {c['form']} {c['record_id']} ({c['kind']})", file=sys.stderr)
+    if report.clock_warning:
+        print(
+            f"warning: the laptop clock is {report.clock_skew_seconds:+.0f} s off the server's",
+            file=sys.stderr,
+        )
+    if report.verified is False:
+        print(
+            f"fieldapp: error: counts differ from the server: {json.dumps(report.mismatches)}",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _report_meta(args: argparse.Namespace) -> ReportMeta:
+    import os
+
+    from fieldapp.reports.build import default_meta
+
+    return default_meta(args.user or os.environ.get("FIELDAPP_USER") or "")
+
+
+def _print_report(
+    args: argparse.Namespace,
+    store: Store,
+    render: Callable[..., int],
+    data: Any,
+    form_id: str | None,
+    record_id: str | None,
+    detail: dict[str, Any],
+) -> int:
+    """Write the PDF (nothing is written on error), record the print, say where it went."""
+    out: Path = args.output
+    if out.exists() and out.is_dir():
+        raise ValidationError(f"{out} เป็นโฟลเดอร์", f"{out} is a folder, not a file")
+    if not out.parent.is_dir():
+        raise ValidationError(f"ไม่พบโฟลเดอร์ {out.parent}", f"no such folder: {out.parent}")
+    unmask = bool(getattr(args, "unmask", False))
+    try:
+        pages = render(data, out, unmask=unmask, thai_digits=args.thai_digits)
+    except OSError as exc:
+        raise FieldAppError(f"เขียนไฟล์ {out} ไม่ได้", f"cannot write {out}: {exc.strerror or exc}") from exc
+    info = {**detail, "file": out.name, "pages": pages}
+    store.audit("print", form_id, record_id, info)
+    if unmask:
+        store.audit("print_unmasked", form_id, record_id, info)
+    print(f"wrote {out} ({pages} page{'s' if pages != 1 else ''})")
+    return EXIT_OK
+
+
+def cmd_report_household(args: argparse.Namespace) -> int:
+    from fieldapp.reports import render_household
+    from fieldapp.reports.build import find_household, household_report
+
+    with _open(args) as store:
+        rec = find_household(store, args.id)
+        data = household_report(store, rec.id, meta=_report_meta(args))
+        return _print_report(
+            args, store, render_household, data, "household", rec.id, {"report": "household"}
+        )
+
+
+def cmd_report_business(args: argparse.Namespace) -> int:
+    from fieldapp.reports import render_business
+    from fieldapp.reports.build import business_report
+
+    with _open(args) as store:
+        data = business_report(store, args.id, meta=_report_meta(args))
+        return _print_report(
+            args, store, render_business, data, "business", args.id.strip(), {"report": "business"}
+        )
+
+
+def cmd_report_area(args: argparse.Namespace) -> int:
+    from fieldapp.reports import render_area
+    from fieldapp.reports.build import area_report
+
+    village: tuple[str, int] | None = None
+    if args.village:
+        sub, moo = args.village
+        try:
+            village = (sub, int(thai.normalize_digits(moo)))
+        except ValueError:
+            raise ValidationError(
+                f"หมู่ที่ไม่ถูกต้อง: {moo}", f"the village number must be a number: {moo!r}"
+            ) from None
+    with _open(args) as store:
+        data = area_report(
+            store,
+            subdistricts=args.subdistrict,
+            district=args.district,
+            province=args.province,
+            village=village,
+            meta=_report_meta(args),
+        )
+        detail: dict[str, Any] = {"report": "area", "level": data.scope.level, "codes": data.scope.codes}
+        if village:
+            detail["village_no"] = village[1]
+        return _print_report(args, store, render_area, data, None, None, detail)
+
+
+def _progress_line(label: str) -> Callable[[int, int], None] | None:
+    if not sys.stderr.isatty():
+        return None
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 0.5 or done == total:
+            last[0] = now
+            print(f"\r  {label} {done:,}/{total:,}   ", end="", file=sys.stderr, flush=True)
+
+    return progress
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from fieldapp import exchange
+
+    workbook = exchange.read(args.file, encoding=args.encoding)
+    with _open(args) as store:
+        form = store.form(args.form)
+        mapping = (
+            exchange.Mapping.load(args.mapping) if args.mapping else exchange.auto_mapping(form, workbook)
+        )
+        if args.save_mapping:
+            mapping.save(args.save_mapping)
+        if args.dry_run and not args.json:
+            print("columns:")
+            for header, target in mapping.columns.items():
+                print(f"  {header} -> {target or '(ignored)'}")
+            for i, doc in enumerate(
+                exchange.preview(store, workbook, form_id=form.id, mapping=mapping), start=1
+            ):
+                print(f"preview {i}:")
+                print("  " + json.dumps(_mask_doc(form, _nonempty(doc)), ensure_ascii=False))
+        report = exchange.run_import(
+            store,
+            workbook,
+            form_id=form.id,
+            mapping=mapping,
+            dry_run=args.dry_run,
+            partial_ok=not args.complete,
+            progress=_progress_line("import"),
+        )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    if args.report:
+        report.save(args.report)
+    if args.json:
+        _print_json(report.as_dict())
+    else:
+        print(report.summary_en())
+        for p in report.problems[:20]:
+            where = f"{p.sheet} " if p.sheet and p.sheet != workbook.main.name else ""
+            print(f"  {where}row {p.row} [{p.column}]: {p.message}", file=sys.stderr)
+        if len(report.problems) > 20:
+            print(
+                f"  … {len(report.problems) - 20} more (save them with --report FILE.xlsx)", file=sys.stderr
+            )
+    return EXIT_OK if report.ok else EXIT_ERROR
+
+
+def _nonempty(doc: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in doc.items() if v not in (None, [], "")}
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from fieldapp import exchange
+
+    fmt = args.format or args.output.suffix.lower().lstrip(".")
+    if fmt == "json":
+        fmt = "geojson"
+    if fmt not in exchange.FORMATS:
+        raise ValidationError(
+            "ไม่ทราบรูปแบบไฟล์", "give --format csv, xlsx or geojson (or a file name ending so)"
+        )
+    areas = [geo.check_area_code(c) for c in args.area or []]
+    with _open(args) as store:
+        result = exchange.export(
+            store,
+            args.form,
+            fmt,
+            args.output,
+            areas=areas or None,
+            unmask=args.unmask,
+            codes=args.codes,
+            progress=_progress_line("export"),
+        )
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    rows = "".join(f", {n:,} {rep} rows" for rep, n in result.rows.items())
+    print(f"exported {result.records:,} records{rows} to {', '.join(str(f) for f in result.files)}")
+    return EXIT_OK
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from fieldapp import backup
+
+    path = args.db or default_db_path()
+    if args.list:
+        infos = backup.list_backups(path)
+        items = [{**b.as_dict(), "ok": not backup.integrity_problems(b.path)} for b in infos]
+        if args.json:
+            _print_json(items)
+        else:
+            for it in items:
+                print(
+                    f"{it['created']}\t{it['reason']}\t{it['size']:,} bytes\t{'ok' if it['ok'] else 'DAMAGED'}\t{it['path']}"
+                )
+            print(f"({len(items)} backups in {backup.backup_dir(path)})", file=sys.stderr)
+        return EXIT_OK
+    with _open(args) as store:
+        if args.keep is not None:
+            backup.set_keep(store, args.keep)
+        made = backup.backup(store, reason="manual")
+    if args.json:
+        _print_json({"path": str(made)})
+    else:
+        print(f"backup: {made}")
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from fieldapp import backup
+
+    path = args.db or default_db_path()
+    chosen = args.file
+    if args.latest:
+        chosen = backup.latest_good(path)
+        if chosen is None:
+            raise ValidationError("ไม่พบสำเนาสำรองที่ใช้ได้", f"no good backup in {backup.backup_dir(path)}")
+    if chosen is None:
+        raise ValidationError(
+            "กรุณาระบุไฟล์สำรอง", "give a backup FILE or --latest (see fieldapp backup --list)"
+        )
+    aside = backup.restore(chosen, path)
+    print(f"restored {chosen} to {path}")
+    if aside is not None:
+        print(f"the previous database was kept as {aside}")
+    return EXIT_OK
+
+
 # ---------------------------------------------------------------------- entry
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from fieldapp import selftest
+
+        return selftest.run()
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     try:
+        from fieldapp import cli_privacy
+
+        cli_privacy.unlock_for(args)  # an encrypted database: sign in first
         return handler(args)
     except FieldAppError as exc:
         detail = ""
         if isinstance(exc, ValidationError) and len(exc.problems) > 1:
             detail = f" [{'; '.join(p.path + ': ' + (p.message_en or p.message) for p in exc.problems[:5])}]"
         print(f"fieldapp: error: {exc.message_en}{detail}", file=sys.stderr)
+        if isinstance(exc, AccessError):  # sign-in problems: the Thai message too
+            print(f"fieldapp: {exc.message}", file=sys.stderr)
+            return EXIT_ERROR
+        if isinstance(exc, StoreError):  # a damaged database: point at the latest good backup
+            from fieldapp.backup import restore_hint
+
+            hint = restore_hint(getattr(args, "db", None) or default_db_path())
+            if hint:
+                print(hint, file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("fieldapp: interrupted", file=sys.stderr)

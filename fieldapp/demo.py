@@ -598,7 +598,9 @@ def generate(
     if workers is None:
         workers = min(os.cpu_count() or 1, len(parts)) if households >= 4 * CHUNK else 1
     results: list[_Part] = []
-    if workers > 1 and str(store.path) != ":memory:":
+    if (
+        workers > 1 and str(store.path) != ":memory:" and store.data_key is None
+    ):  # worker processes cannot sign in
         forms_dir = str(store.forms.directory) if store.forms.directory else None
         jobs = [
             (str(store.path), store.user, forms_dir, seed, i, n, [a.code for a in subdistricts])

@@ -127,3 +127,27 @@ class SyncError(FieldAppError):
         super().__init__(message, message_en)
         self.kind = kind
         self.details = details or {}
+
+
+class AccessError(FieldAppError):
+    """Not signed in, a wrong passphrase or recovery key, or a wait after repeated failures.
+
+    Never a damaged file: ``wrong_passphrase`` is set when the key file's check said the passphrase
+    is wrong; ``wait_seconds`` is how long to wait before the next try (0 when none).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        message_en: str | None = None,
+        *,
+        wait_seconds: float = 0.0,
+        wrong_passphrase: bool = False,
+    ) -> None:
+        super().__init__(message, message_en)
+        self.wait_seconds = wait_seconds
+        self.wrong_passphrase = wrong_passphrase
+
+
+class DamagedError(StoreError):
+    """The key was right but the file cannot be read: the database (or key file) is damaged."""

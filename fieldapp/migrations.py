@@ -34,6 +34,45 @@ def m0001_core(db: Database) -> None:
     )
 
 
+@migrations(name="0002_sync")
+def m0002_sync(db: Database) -> None:
+    # why a local change did not reach the server (the outbox shows it until it goes up)
+    db.execute(
+        "CREATE TABLE sync_rejections (record_id TEXT PRIMARY KEY, form_id TEXT NOT NULL, "
+        "reason TEXT NOT NULL, message TEXT, problems TEXT, at TEXT NOT NULL)"
+    )
+    # one row per sync attempt: when, where, what went up and down, how it ended
+    db.execute(
+        "CREATE TABLE sync_log (id INTEGER PRIMARY KEY AUTOINCREMENT, started_at TEXT NOT NULL, "
+        "finished_at TEXT, server TEXT NOT NULL, user TEXT NOT NULL, ok INTEGER NOT NULL DEFAULT 0, "
+        "summary TEXT)"
+    )
+
+
+@migrations(name="0003_privacy")
+def m0003_privacy(db: Database) -> None:
+    # the audit trail is append-only: no UPDATE or DELETE, whoever asks (fieldapp.audit)
+    db.execute(
+        "CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+    db.execute(
+        "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+    )
+    # a household's rights (fieldapp.rights): erased or anonymised records never come back
+    db.execute(
+        "CREATE TABLE erasures (record_id TEXT PRIMARY KEY, form_id TEXT NOT NULL, mode TEXT NOT NULL, "
+        "at TEXT NOT NULL, user TEXT NOT NULL, reason TEXT)"
+    )
+    db.execute(
+        "CREATE TABLE consent_events (id INTEGER PRIMARY KEY AUTOINCREMENT, record_id TEXT NOT NULL, "
+        "form_id TEXT NOT NULL, event TEXT NOT NULL, scope TEXT NOT NULL, at TEXT NOT NULL, "
+        "user TEXT NOT NULL, note TEXT)"
+    )
+    db.execute("CREATE INDEX consent_events_record ON consent_events(record_id)")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -31,8 +31,8 @@ from typing import Any
 
 import sqlite_utils
 
-from fieldapp import collate, geo, migrations, thai
-from fieldapp.errors import NotFoundError, Problem, StoreError, ValidationError
+from fieldapp import collate, crypto, geo, migrations, thai
+from fieldapp.errors import AccessError, NotFoundError, Problem, StoreError, ValidationError
 from fieldapp.forms import Field, Form, FormSet, default_forms
 
 META_COLUMNS: list[tuple[str, str]] = [
@@ -153,6 +153,8 @@ class Store:
         forms: FormSet | None = None,
         user: str | None = None,
         create: bool = True,
+        key: bytes | None = None,
+        passphrase: str | None = None,
     ) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
@@ -160,14 +162,22 @@ class Store:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.forms = forms or default_forms()
         self.user = user or os.environ.get("FIELDAPP_USER") or _os_user()
+        # encryption at rest (fieldapp.crypto): a plain database opens as before
+        self.role: str | None = None
+        self.data_key: bytes | None = None
+        if str(self.path) != ":memory:":
+            key = self._unlock(user, key, passphrase)
+        self.data_key = key
         try:
-            conn = sqlite3.connect(str(self.path), isolation_level=None, timeout=10.0)
+            conn = crypto.connect(self.path, key, isolation_level=None, timeout=10.0)
             conn.execute("PRAGMA busy_timeout = 10000")
             mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA schema_version").fetchone()
         except sqlite3.DatabaseError as exc:
+            if key is not None:
+                raise crypto.damaged_database(self.path, exc) from exc
             raise StoreError(
                 f"เปิดฐานข้อมูล {self.path.name} ไม่ได้: ไฟล์อาจเสียหายหรือไม่ใช่ฐานข้อมูลของโปรแกรม",
                 f"cannot open database {self.path}: {exc}",
@@ -177,6 +187,12 @@ class Store:
         self.conn = conn
         self.db = sqlite_utils.Database(conn)
         try:
+            # an existing database is backed up before pending migrations change it (fieldapp.backup)
+            from fieldapp import backup
+
+            backup.before_migrations(
+                conn, self.path, bool(migrations.migrations.pending(self.db)), getattr(self, "data_key", None)
+            )
             migrations.apply(self.db)
             self._ensure_form_tables()
         except sqlite3.DatabaseError as exc:
@@ -186,6 +202,44 @@ class Store:
                 f"cannot migrate database {self.path}: {exc}",
             ) from exc
         self.device_id = self._meta_get("device_id") or self._init_device()
+        from fieldapp import audit as _audit
+
+        _audit.protect(conn)
+
+    def _unlock(self, user: str | None, key: bytes | None, passphrase: str | None) -> bytes | None:
+        """The data key to open this database with (None for a plain one); see fieldapp.crypto."""
+        if crypto.keys_path(self.path).exists() and not self.path.exists():
+            raise StoreError(
+                f"ไม่พบไฟล์ฐานข้อมูล {self.path.name} แต่มีไฟล์กุญแจอยู่ จะไม่สร้างฐานข้อมูลใหม่ทับ",
+                f"database {self.path} is missing but its key file exists: not creating a new one",
+            )
+        if passphrase is not None:
+            found = crypto.unlock(self.path, passphrase, user)
+            self.user = user or found.user
+            self.role = found.role
+            return found.key
+        if key is None and crypto.is_encrypted(self.path):
+            key = crypto.key_for(self.path)
+            if key is None:
+                raise AccessError(
+                    f"ฐานข้อมูล {self.path.name} เข้ารหัสไว้ กรุณาเข้าสู่ระบบด้วยรหัสผ่าน",
+                    f"database {self.path} is encrypted: give the passphrase (FIELDAPP_PASSPHRASE or the prompt)",
+                )
+        if key is not None:
+            if crypto.is_plain_sqlite(self.path):
+                key = None  # an encryption that stopped before the swap: the plain file is the database
+            else:
+                crypto.remember(self.path, key)
+                kf = crypto.keys_path(self.path)
+                if kf.exists() and self.role is None:
+                    for u in crypto.KeyFile.load(self.path).users():
+                        if u["user"] == self.user:
+                            self.role = u["role"]
+        return key
+
+    @property
+    def encrypted(self) -> bool:
+        return self.data_key is not None
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -404,6 +458,18 @@ class Store:
                 uuid.UUID(str(record_id))
             except ValueError:
                 problems.append(Problem("id", "รหัสระเบียนไม่ถูกต้อง", "record id must be a UUID", "type"))
+            else:
+                if self.conn.execute(
+                    "SELECT 1 FROM erasures WHERE record_id = ?", [str(uuid.UUID(str(record_id)))]
+                ).fetchone():  # erased at the household's request (fieldapp.rights): never back
+                    problems.append(
+                        Problem(
+                            "id",
+                            "ข้อมูลของระเบียนนี้ถูกลบตามคำขอของเจ้าของข้อมูลแล้ว แก้ไขหรือนำกลับมาไม่ได้",
+                            "the record was erased at the data subject's request and cannot come back",
+                            "erased",
+                        )
+                    )
         for rep in form.repeats():
             for c in rep.fields:
                 if c.type != "national_id":

@@ -535,13 +535,19 @@ def _prefix_key(text: str) -> str:
     return re.sub(r"[\s.]", "", search_key(text))
 
 
-_PREFIX_BY_KEY: dict[str, NamePrefix] = {}
-for _p in NAME_PREFIXES:
-    _PREFIX_BY_KEY.setdefault(_prefix_key(_p.thai), _p)
-    if _p.thai_abbrev:
-        _PREFIX_BY_KEY.setdefault(_prefix_key(_p.thai_abbrev), _p)
-for _alias, _thai in _PREFIX_ALIASES.items():
-    _PREFIX_BY_KEY[_prefix_key(_alias)] = next(p for p in NAME_PREFIXES if p.thai == _thai)
+def _build_prefix_index() -> dict[str, NamePrefix]:
+    index: dict[str, NamePrefix] = {}
+    for p in NAME_PREFIXES:
+        index.setdefault(_prefix_key(p.thai), p)
+        if p.thai_abbrev:
+            index.setdefault(_prefix_key(p.thai_abbrev), p)
+    by_thai = {p.thai: p for p in NAME_PREFIXES}
+    for alias, thai in _PREFIX_ALIASES.items():
+        index[_prefix_key(alias)] = by_thai[thai]
+    return index
+
+
+_PREFIX_BY_KEY = _build_prefix_index()
 
 
 def find_prefix(text: str) -> NamePrefix | None:
