@@ -39,7 +39,9 @@ def _value(f: Field, values: dict[str, Any]) -> Any:
     return raw
 
 
-def rows(store: Store, form_id: str, ids: list[str], columns: list[str] | None = None) -> list[dict[str, Any]]:
+def rows(
+    store: Store, form_id: str, ids: list[str], columns: list[str] | None = None
+) -> list[dict[str, Any]]:
     """Rows shaped like ``Store.list`` (plus ``_missing``: required answers still missing)."""
     form = store.form(form_id)
     fields = [form.field_at(n) for n in (columns or form.list_columns)]
@@ -51,7 +53,9 @@ def rows(store: Store, form_id: str, ids: list[str], columns: list[str] | None =
             f"conflict IS NOT NULL FROM [{form.table}] WHERE id IN ({','.join('?' * len(chunk))})"
         )
         for r in store.conn.execute(sql, chunk):
-            values = dict(zip(["id", *cols, "dirty", "deleted", "updated_at", "has_conflict"], r, strict=True))
+            values = dict(
+                zip(["id", *cols, "dirty", "deleted", "updated_at", "has_conflict"], r, strict=True)
+            )
             item = {"id": values["id"], **{f.id: _value(f, values) for f in fields if f.parent is None}}
             item["_dirty"] = bool(values["dirty"])
             item["_deleted"] = bool(values["deleted"])

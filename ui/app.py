@@ -23,7 +23,8 @@ from ui.settings import QSettingsStorage, Settings
 
 FONT_FAMILY = "Sarabun"
 VIEWS = ("households", "businesses", "referrals", "search", "editor", "members", "business", "referral",
-         "drafts")
+         "drafts", "sync", "report", "area-report", "import", "export", "backups")
+DIALOG_VIEWS = ("sync", "report", "area-report", "import", "export", "backups")  # ui/dialogs/views.py
 
 STYLE = """
 QWidget { color: #1d1d1b; }
@@ -108,6 +109,16 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--screenshot", type=Path, default=None, help="render a view to this PNG and exit")
     p.add_argument("--view", choices=VIEWS, default="households", help="the view for --screenshot")
     p.add_argument("--size", default="1480x900", help="window size for --screenshot (WxH)")
+    p.add_argument(
+        "--quit-after-show",
+        action="store_true",
+        help="open the main window, print the start-up time and quit (for benchmarks)",
+    )
+    p.add_argument(
+        "--self-test",
+        action="store_true",
+        help="check this installation on a temporary database (works headless) and exit",
+    )
     return p.parse_args(list(argv))
 
 
@@ -122,8 +133,12 @@ def open_window(db_path: Path, settings: Settings) -> tuple[object, Database]:
 def run(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.self_test:
+        from ui.selftest import run_self_test
+
+        return run_self_test()
     screenshot = args.screenshot is not None
-    settings = Settings({} if screenshot else QSettingsStorage())
+    settings = Settings({} if screenshot or args.quit_after_show else QSettingsStorage())
     app = setup_application([sys.argv[0]], args.lang, settings)
     db_path = args.db or default_db_path()
     lock = InstanceLock(db_path)
@@ -134,8 +149,17 @@ def run(argv: Sequence[str] | None = None) -> int:
         try:
             window, _db = open_window(db_path, settings)
         except FieldAppError as exc:
-            QMessageBox.critical(None, tr("Database problem"), message_for(exc))
-            return 2
+            from ui.dialogs.backups_dialog import offer_restore_at_start
+
+            window = None
+            if not screenshot and offer_restore_at_start(None, db_path, exc):
+                try:
+                    window, _db = open_window(db_path, settings)
+                except FieldAppError as exc2:
+                    exc = exc2
+            if window is None:
+                QMessageBox.critical(None, tr("Database problem"), message_for(exc))
+                return 2
         from ui.mainwindow import MainWindow
 
         assert isinstance(window, MainWindow)
@@ -143,6 +167,13 @@ def run(argv: Sequence[str] | None = None) -> int:
             return take_screenshot(window, args.view, args.screenshot, args.size)
         window.show()
         window.start()
+        if args.quit_after_show:
+            _settle()
+            if sys.stdout is not None:
+                print(f"main window shown in {time.perf_counter() - started:.2f} s", flush=True)
+            window.close()
+            tasks.wait_all(10)
+            return 0
         window.statusBar().showMessage(
             tr("Ready in {seconds} s - database: {path}", seconds=f"{time.perf_counter() - started:.2f}",
                path=str(db_path)), 15000)
@@ -180,6 +211,10 @@ def take_screenshot(window: object, view: str, out: Path, size: str) -> int:
         if hh.model.rowCount():
             hh.table.selectRow(0)
         _settle()
+    elif view in DIALOG_VIEWS:
+        from ui.dialogs.views import dialog_view
+
+        target = dialog_view(window, view, int(w), int(h))
     elif view == "businesses":
         window.tabs.setCurrentWidget(window.pages["business"])
     elif view == "referrals":

@@ -23,16 +23,52 @@ class Database:
         self.main = Store(self.path, user=user)
         drafts.ensure(self.main)
         self._local.store = self.main
+        self._lock = threading.Lock()
+        self._workers: dict[int, Store] = {}
+        self.closed = False
 
     def store(self) -> Store:
         found: Store | None = getattr(self._local, "store", None)
         if found is None:
+            if self.closed:
+                raise RuntimeError("the database was closed")
             found = Store(self.path, user=self.user, forms=self.main.forms)
             self._local.store = found
+            with self._lock:
+                self._workers[threading.get_ident()] = found
         return found
 
     def close(self) -> None:
         self.main.close()
+
+    def _close_own(self) -> None:
+        found: Store | None = getattr(self._local, "store", None)
+        if found is not None and found is not self.main:
+            found.close()
+            self._local.store = None
+            with self._lock:
+                self._workers.pop(threading.get_ident(), None)
+
+    def close_all(self) -> bool:
+        """Close every connection of this window, the worker threads' too (before a restore).
+        True when none is left open."""
+        from ui import tasks
+
+        self.closed = True
+        with self._lock:
+            busy = bool(self._workers)
+        if busy:
+            tasks.on_each_worker(self._close_own)
+        self.main.close()
+        with self._lock:
+            left = list(self._workers.values())
+            self._workers.clear()
+        if left:  # threads that ended: dropping the last reference closes their connections
+            import gc
+
+            del left
+            gc.collect()
+        return True
 
 
 class InstanceLock:

@@ -113,7 +113,7 @@ def build_qt_translations() -> Path:
 
 def source_strings(root: Path | None = None) -> dict[str, list[str]]:
     """Every literal passed to ``tr()`` in ``ui/``: {string: [file:line, ...]}."""
-    base = root or Path(__file__).resolve().parent
+    base = root or resources.path("ui")
     found: dict[str, list[str]] = {}
     for path in sorted(base.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
@@ -132,7 +132,7 @@ def source_strings(root: Path | None = None) -> dict[str, list[str]]:
 
 def dynamic_tr_calls(root: Path | None = None) -> list[str]:
     """``tr()`` calls whose text is not a literal (they cannot be checked; there should be none)."""
-    base = root or Path(__file__).resolve().parent
+    base = root or resources.path("ui")
     bad: list[str] = []
     for path in sorted(base.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))

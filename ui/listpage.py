@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QMenu,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -28,6 +29,8 @@ SEARCH_DELAY_MS = 200
 class ListPage(QWidget):
     open_requested = Signal(str, str)  # form id, record id
     current_changed = Signal(str, object)  # form id, record id or None
+    report_requested = Signal(str, str)  # form id, record id
+    conflict_requested = Signal(str, str)  # form id, record id
 
     def __init__(self, db: Database, form_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,7 +73,9 @@ class ListPage(QWidget):
             bar.addWidget(self.tpmap_box)
         self.incomplete_box = QCheckBox(tr("Incomplete"))
         self.unsynced_box = QCheckBox(tr("Not synced"))
-        for box in (self.incomplete_box, self.unsynced_box):
+        self.conflicts_box = QCheckBox(tr("Conflicts"))
+        self.conflicts_box.setToolTip(tr("Records changed here and on the server"))
+        for box in (self.incomplete_box, self.unsynced_box, self.conflicts_box):
             box.toggled.connect(lambda _on: self.apply_filters())
             bar.addWidget(box)
         bar.addStretch(1)
@@ -96,6 +101,8 @@ class ListPage(QWidget):
         self.table.doubleClicked.connect(self._open)
         self.table.activated.connect(self._open)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._menu)
         lay.addWidget(self.table, 1)
         self.count_label = QLabel()
         self.count_label.setObjectName("hint")
@@ -145,7 +152,8 @@ class ListPage(QWidget):
     def apply_filters(self) -> None:
         self._search_timer.stop()
         self.model.update_query(search=self.search.text().strip(), area=self.area, filters=self.filters(),
-                                incomplete=self.incomplete_box.isChecked())
+                                incomplete=self.incomplete_box.isChecked(),
+                                conflicts=self.conflicts_box.isChecked())
 
     def _loaded(self, n: int, seconds: float) -> None:
         noun = label_of(self.form.title)
@@ -169,3 +177,24 @@ class ListPage(QWidget):
         rid = self.model.id_at(index.row())
         if rid:
             self.open_requested.emit(self.form.id, rid)
+
+    def menu_for(self, row: int) -> QMenu:
+        """The context menu of a row: open, its report, its sync conflict."""
+        menu = QMenu(self)
+        rid = self.model.id_at(row)
+        if rid is None:
+            return menu
+        form_id = self.form.id
+        menu.addAction(tr("Open")).triggered.connect(lambda: self.open_requested.emit(form_id, rid))
+        if form_id in ("household", "business"):
+            text = tr("Household report") if form_id == "household" else tr("Business report")
+            menu.addAction(text).triggered.connect(lambda: self.report_requested.emit(form_id, rid))
+        if self.model.record(row).get("_conflict"):
+            menu.addAction(tr("Resolve the conflict...")).triggered.connect(
+                lambda: self.conflict_requested.emit(form_id, rid))
+        return menu
+
+    def _menu(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if index.isValid():
+            self.menu_for(index.row()).exec(self.table.viewport().mapToGlobal(pos))

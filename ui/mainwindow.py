@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSplitter,
+    QTabWidget,
+    QToolBar,
+    QWidget,
+)
 
-from fieldapp import drafts
+from fieldapp import backup, drafts
+from ui import tasks
 from ui.db import Database
 from ui.dialogs import geometry
+from ui.dialogs.backups_dialog import BackupsDialog, show_backups
+from ui.dialogs.conflict_dialog import ConflictDialog, ConflictsDialog, show_conflict, show_conflicts
 from ui.dialogs.drafts_dialog import show_drafts
+from ui.dialogs.export_dialog import ExportDialog, show_export
+from ui.dialogs.import_wizard import ImportWizard, show_import
 from ui.dialogs.record_editor import RecordEditorDialog, show_record_editor
+from ui.dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_request, show_report
 from ui.dialogs.settings_dialog import show_settings
+from ui.dialogs.sync_dialog import SyncDialog, record_title, show_sync
+from ui.errors import show_error
 from ui.i18n import tr
 from ui.listpage import ListPage
 from ui.navigator import AreaNavigator
@@ -21,6 +40,9 @@ from ui.settings import Settings
 from ui.summary import HouseholdSummary
 
 FORMS = ("household", "business", "referral")
+BACKUP_CHECK_MS = 60 * 60 * 1000  # daily backups are checked hourly while the program runs
+log = logging.getLogger("fieldapp.ui")
+_reopened: list[MainWindow] = []  # windows opened after a restore (kept alive)
 
 
 class MainWindow(QMainWindow):
@@ -40,10 +62,14 @@ class MainWindow(QMainWindow):
             self.tabs.addTab(page, titles[f])
             page.open_requested.connect(self.open_record)
             page.current_changed.connect(self._current_changed)
+            page.report_requested.connect(self.open_report)
+            page.conflict_requested.connect(self.open_conflict)
         self.summary = HouseholdSummary(db)
         self.summary.edit_requested.connect(lambda hid: self.open_record("household", hid))
         self.summary.referral_requested.connect(self.new_referral)
+        self.summary.report_requested.connect(lambda hid: self.open_report("household", hid))
         self.navigator.area_selected.connect(self._area)
+        self.navigator.report_requested.connect(self.open_area_report)
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.navigator)
@@ -57,6 +83,16 @@ class MainWindow(QMainWindow):
         self._actions()
         self.status_label = QLabel()
         self.statusBar().addWidget(self.status_label)
+        self.sync_status = QPushButton()
+        self.sync_status.setFlat(True)
+        self.sync_status.setToolTip(tr("Records changed on this laptop and not yet sent to the server"))
+        self.sync_status.clicked.connect(self._sync_status_clicked)
+        self.statusBar().addPermanentWidget(self.sync_status)
+        self.conflict_count = 0
+        self.backup_timer = QTimer(self)
+        self.backup_timer.setInterval(BACKUP_CHECK_MS)
+        self.backup_timer.timeout.connect(self.daily_backup)
+        self.db_closed = False
         self.statusBar().showMessage(tr("Database: {path}", path=str(db.path)))
         if not geometry.restore(self, settings, "main"):
             self.resize(1480, 900)
@@ -85,11 +121,54 @@ class MainWindow(QMainWindow):
         self.open_action = act(tr("Open"), self._open_current, "Return")
         self.open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.drafts_action = act(tr("Drafts"), self.offer_drafts)
+        bar.addSeparator()
+        self.sync_action = act(tr("Sync"), self.open_sync)
+        self.report_action = act(tr("Report"), self.report_current)
         self.settings_action = act(tr("Settings"), self.open_settings)
         self.find_action = QAction(tr("Search"), self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self._focus_search)
         self.addAction(self.find_action)
+        self.conflicts_action = QAction(tr("Conflicts from sync..."), self)
+        self.conflicts_action.triggered.connect(self.open_conflicts)
+        self.import_action = QAction(tr("Import a list (Excel / CSV)..."), self)
+        self.import_action.triggered.connect(self.open_import)
+        self.export_action = QAction(tr("Export data..."), self)
+        self.export_action.triggered.connect(self.open_export)
+        self.backups_action = QAction(tr("Backups and restore..."), self)
+        self.backups_action.triggered.connect(self.open_backups)
+        self.area_report_action = QAction(tr("Area report (area chosen on the left)"), self)
+        self.area_report_action.triggered.connect(lambda: self.open_area_report(*self.navigator.current_area()))
+        self.household_report_action = QAction(tr("Household report"), self)
+        self.household_report_action.triggered.connect(
+            lambda: self._report_of_page("household"))
+        self.business_report_action = QAction(tr("Business report"), self)
+        self.business_report_action.triggered.connect(lambda: self._report_of_page("business"))
+        self.sync_menu_action = QAction(tr("Sync with the server..."), self)
+        self.sync_menu_action.triggered.connect(self.open_sync)
+        self.quit_action = QAction(tr("Quit"), self)
+        self.quit_action.triggered.connect(self.close)
+
+        menus = self.menuBar()
+        data = menus.addMenu(tr("&Data"))
+        data.addAction(self.new_household_action)
+        data.addAction(self.new_business_action)
+        data.addAction(self.drafts_action)
+        data.addSeparator()
+        data.addAction(self.import_action)
+        data.addAction(self.export_action)
+        data.addSeparator()
+        data.addAction(self.backups_action)
+        data.addAction(self.settings_action)
+        data.addSeparator()
+        data.addAction(self.quit_action)
+        sync_menu = menus.addMenu(tr("&Sync"))
+        sync_menu.addAction(self.sync_menu_action)
+        sync_menu.addAction(self.conflicts_action)
+        reports = menus.addMenu(tr("&Reports"))
+        reports.addAction(self.household_report_action)
+        reports.addAction(self.business_report_action)
+        reports.addAction(self.area_report_action)
 
     # ------------------------------------------------------------------ data
     def start(self) -> None:
@@ -98,6 +177,9 @@ class MainWindow(QMainWindow):
         self.navigator.reload()
         for page in self.pages.values():
             page.apply_filters()
+        self.update_sync_status()
+        self.daily_backup()
+        self.backup_timer.start()
 
     def refresh(self, form_id: str | None = None, record_id: str | None = None) -> None:
         self.navigator.reload()
@@ -106,6 +188,149 @@ class MainWindow(QMainWindow):
                 page.model.refresh()
         if form_id == "household" and record_id:
             self.summary.show_household(record_id)
+        self.update_sync_status()
+
+    # ------------------------------------------------------------------ sync
+    def update_sync_status(self) -> None:
+        db = self.db
+
+        def work(_s: tasks.TaskState) -> tuple[int, int]:
+            store = db.store()
+            rows = [r for f in store.forms for r in store.dirty_rows(f.id)]
+            return len(rows), sum(1 for r in rows if r["has_conflict"])
+
+        def done(counts: tuple[int, int]) -> None:
+            waiting, conflicts = counts
+            self.conflict_count = conflicts
+            text = tr("Not synced: {n}", n=f"{waiting:,}") if waiting else tr("Everything is synced")
+            if conflicts:
+                text += "  ⚠ " + tr("Conflicts: {n}", n=conflicts)
+            self.sync_status.setText(text)
+            self.sync_status.setStyleSheet("color: #b3261e; font-weight: bold;" if conflicts else "")
+            self.conflicts_action.setText(tr("Conflicts from sync ({n})...", n=conflicts))
+
+        if not self.db_closed:
+            tasks.Task(work).on_success(done).on_failure(lambda exc: log.warning("sync status: %s", exc)).start()
+
+    def _sync_status_clicked(self) -> None:
+        if self.conflict_count:
+            self.open_conflicts()
+        else:
+            self.open_sync()
+
+    def open_sync(self) -> SyncDialog:
+        dlg = show_sync(self, self.db, self.settings)
+        dlg.synced.connect(lambda: self.refresh())
+        dlg.conflicts_requested.connect(self.open_conflicts)
+        return dlg
+
+    def open_conflicts(self) -> ConflictsDialog:
+        dlg = show_conflicts(self, self.db, self.settings)
+        dlg.resolved.connect(lambda f, r: self.refresh(f, r))
+        return dlg
+
+    def open_conflict(self, form_id: str, record_id: str) -> ConflictDialog:
+        dlg = show_conflict(self, self.db, self.settings, form_id, record_id)
+        dlg.resolved.connect(lambda f, r: self.refresh(f, r))
+        return dlg
+
+    # ------------------------------------------------------------------ reports
+    def open_report(self, form_id: str, record_id: str) -> ReportPreviewDialog:
+        title = record_title(self.db.main, form_id, record_id)
+        return show_report(self, self.db, self.settings, ReportRequest(form_id, record_id, title=title))
+
+    def open_area_report(self, area: str | None, village: int | None) -> ReportPreviewDialog | None:
+        req = area_request(area, village)
+        if req is None:
+            QMessageBox.information(self, tr("Area report"),
+                                    tr("Choose a province, district, subdistrict or village on the left first."))
+            return None
+        return show_report(self, self.db, self.settings, req)
+
+    def _report_of_page(self, form_id: str) -> ReportPreviewDialog | None:
+        rid = self.pages[form_id].current_id()
+        if not rid:
+            QMessageBox.information(self, tr("Report"), tr("Choose a record in the list first."))
+            return None
+        return self.open_report(form_id, rid)
+
+    def report_current(self) -> ReportPreviewDialog | None:
+        page = self.tabs.currentWidget()
+        if isinstance(page, ListPage) and page.form.id in ("household", "business") and page.current_id():
+            return self.open_report(page.form.id, page.current_id() or "")
+        area, village = self.navigator.current_area()
+        if area:
+            return self.open_area_report(area, village)
+        QMessageBox.information(self, tr("Report"), tr(
+            "Choose a household or a business in the list, or an area on the left, then press Report."))
+        return None
+
+    # ------------------------------------------------------------------ exchange and backups
+    def open_import(self) -> ImportWizard:
+        wiz = show_import(self, self.db, self.settings)
+        wiz.imported.connect(lambda f: self.refresh(f))
+        return wiz
+
+    def open_export(self) -> ExportDialog:
+        return show_export(self, self.db, self.settings, self.navigator.current_area()[0])
+
+    def open_backups(self) -> BackupsDialog:
+        dlg = show_backups(self, self.db, self.settings)
+        dlg.restore_requested.connect(lambda path, d=dlg: self._restore_from(d, path))
+        return dlg
+
+    def daily_backup(self) -> None:
+        """A backup when the newest is a day old (at start-up and hourly), in the background."""
+        db = self.db
+        if self.db_closed:
+            return
+
+        def work(_s: tasks.TaskState) -> Path | None:
+            return backup.daily_if_due(db.store())
+
+        def done(path: Path | None) -> None:
+            if path is not None:
+                self.statusBar().showMessage(tr("Daily backup made: {name}", name=path.name), 10000)
+
+        def failed(exc: Exception) -> None:
+            log.warning("daily backup failed: %s", exc)
+            self.statusBar().showMessage(tr("The daily backup failed; see Data > Backups."), 30000)
+
+        tasks.Task(work, write=True).on_success(done).on_failure(failed).start()
+
+    def _restore_from(self, dialog: QWidget, path: Path) -> MainWindow | None:
+        dialog.close()
+        return self.restore_backup(Path(path))
+
+    def restore_backup(self, path: Path) -> MainWindow | None:
+        """Close every connection, put the backup in place (the current file is kept aside) and open
+        the database again in a new window."""
+        for dlg in list(self.editors):
+            dlg.keep_draft_now()
+            dlg.close()
+        tasks.wait_all(30)
+        self.backup_timer.stop()
+        self.db_closed = True
+        self.db.close_all()
+        failure: Exception | None = None
+        try:
+            backup.restore(path, self.db.path)
+        except Exception as exc:  # shown below; the database stays as it was
+            failure = exc
+        try:
+            window = MainWindow(Database(self.db.path, self.db.user), self.settings)
+        except Exception as exc:
+            show_error(self, exc)
+            return None
+        _reopened.append(window)
+        window.show()
+        window.start()
+        self.close()
+        if failure is not None:
+            show_error(window, failure)
+        else:
+            window.statusBar().showMessage(tr("Backup restored: {name}", name=path.name), 20000)
+        return window
 
     def _area(self, area: str | None, village: int | None) -> None:
         for page in self.pages.values():
@@ -130,6 +355,7 @@ class MainWindow(QMainWindow):
     def _editor(self, dlg: RecordEditorDialog) -> RecordEditorDialog:
         self.editors.append(dlg)
         dlg.saved.connect(self.refresh)
+        dlg.report_requested.connect(self.open_report)
         dlg.finished.connect(lambda _r, d=dlg: self.editors.remove(d) if d in self.editors else None)
         dlg.destroyed.connect(lambda _o=None, d=dlg: self.editors.remove(d) if d in self.editors else None)
         return dlg
@@ -173,8 +399,10 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
-        for dlg in list(self.editors):
-            dlg.keep_draft_now()
+        self.backup_timer.stop()
+        if not self.db_closed:
+            for dlg in list(self.editors):
+                dlg.keep_draft_now()
         geometry.remember(self, self.settings, "main")
         super().closeEvent(event)
 

@@ -28,6 +28,7 @@ class ListQuery:
     area: str | None = None
     filters: dict[str, Any] = field(default_factory=dict)
     incomplete: bool = False
+    conflicts: bool = False
     order_by: str | None = None
     descending: bool = False
 
@@ -59,6 +60,8 @@ def _complete(r: dict[str, Any]) -> str:
 
 
 def _unsynced(r: dict[str, Any]) -> str:
+    if r.get("_conflict"):
+        return "⚠"
     return "●" if r.get("_dirty") else ""
 
 
@@ -109,6 +112,9 @@ def query_ids(db: Database, form_id: str, q: ListQuery) -> list[str]:
     if q.incomplete:
         wanted = drafts.incomplete_ids(store, form_id)
         ids = [i for i in ids if i in wanted]
+    if q.conflicts:
+        conflicted = set(store.conflicted_ids(form_id))
+        ids = [i for i in ids if i in conflicted]
     return ids
 
 
@@ -228,7 +234,7 @@ class RecordListModel(QAbstractTableModel):
             if col.text is _complete and r.get("_missing"):
                 return QBrush(QColor("#b3261e"))
             if col.text is _unsynced:
-                return QBrush(QColor("#c77700"))
+                return QBrush(QColor("#b3261e" if r.get("_conflict") else "#c77700"))
             if col.sort == "poverty_class" and r.get("poverty_class") in browse.POOR_CLASSES:
                 return QBrush(QColor("#b3261e"))
         if role == Qt.ItemDataRole.FontRole and col.sort == "poverty_class":
@@ -238,8 +244,10 @@ class RecordListModel(QAbstractTableModel):
                 font.setBold(True)
                 return font
         if role == Qt.ItemDataRole.ToolTipRole and col.text is _unsynced:
-            return tr("Changed on this laptop, not yet sent to the server") if self.record(index.row()).get(
-                "_dirty") else None
+            r = self.record(index.row())
+            if r.get("_conflict"):
+                return tr("Changed here and on the server: choose which values to keep")
+            return tr("Changed on this laptop, not yet sent to the server") if r.get("_dirty") else None
         if role == Qt.ItemDataRole.UserRole:
             return self._ids[index.row()]
         return None

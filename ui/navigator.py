@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, QPoint, Qt, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QMenu, QTreeView, QVBoxLayout, QWidget
 
 from fieldapp import browse, geo
 from fieldapp.errors import NotFoundError
@@ -25,6 +25,7 @@ def _name(code: str) -> str:
 
 class AreaNavigator(QWidget):
     area_selected = Signal(object, object)  # area code or None, village number or None
+    report_requested = Signal(object, object)  # area code, village number or None
 
     def __init__(self, db: Database, form_id: str = "household", parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -40,6 +41,8 @@ class AreaNavigator(QWidget):
         self.tree.setAccessibleName(tr("Areas"))
         lay.addWidget(self.tree)
         self.tree.selectionModel().currentChanged.connect(self._current)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._menu)
 
     def reload(self) -> None:
         db, form_id = self.db, self.form_id
@@ -85,3 +88,20 @@ class AreaNavigator(QWidget):
 
     def _current(self, index: QModelIndex, _prev: QModelIndex) -> None:
         self.area_selected.emit(index.data(AREA_ROLE), index.data(VILLAGE_ROLE))
+
+    def current_area(self) -> tuple[str | None, int | None]:
+        index = self.tree.currentIndex()
+        return (index.data(AREA_ROLE), index.data(VILLAGE_ROLE)) if index.isValid() else (None, None)
+
+    def menu_for(self, index: QModelIndex) -> QMenu:
+        menu = QMenu(self)
+        area, village = index.data(AREA_ROLE), index.data(VILLAGE_ROLE)
+        action = menu.addAction(tr("Area report"))
+        action.setEnabled(bool(area))
+        action.triggered.connect(lambda: self.report_requested.emit(area, village))
+        return menu
+
+    def _menu(self, pos: QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        if index.isValid():
+            self.menu_for(index).exec(self.tree.viewport().mapToGlobal(pos))

@@ -45,6 +45,7 @@ def _esc(text: Any) -> str:
 class HouseholdSummary(QWidget):
     edit_requested = Signal(str)
     referral_requested = Signal(str)
+    report_requested = Signal(str)
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,8 +65,11 @@ class HouseholdSummary(QWidget):
         self.edit_button.clicked.connect(lambda: self.household_id and self.edit_requested.emit(self.household_id))
         self.referral_button.clicked.connect(
             lambda: self.household_id and self.referral_requested.emit(self.household_id))
+        self.report_button = QPushButton(tr("Report..."))
+        self.report_button.clicked.connect(lambda: self.household_id and self.report_requested.emit(self.household_id))
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.referral_button)
+        buttons.addWidget(self.report_button)
         buttons.addStretch(1)
         outer.addLayout(buttons)
         scroll = QScrollArea()
@@ -95,6 +99,7 @@ class HouseholdSummary(QWidget):
     def set_enabled(self, on: bool) -> None:
         self.edit_button.setEnabled(on)
         self.referral_button.setEnabled(on)
+        self.report_button.setEnabled(on)
 
     def show_household(self, household_id: str | None) -> None:
         self.household_id = household_id

@@ -37,11 +37,16 @@ class TaskState:
             self._last = now
             self._signals.progress.emit(done, total)
 
+    def stage(self, text: str) -> None:
+        """Say what the task is doing now (shown by ``on_stage`` callbacks on the GUI thread)."""
+        self._signals.stage.emit(text)
+
 
 class _Signals(QObject):
     done = Signal(object)
     failed = Signal(object)
     progress = Signal(int, int)
+    stage = Signal(str)
 
 
 class _Runnable(QRunnable):
@@ -80,6 +85,8 @@ class Task(Generic[T]):
         self.write = write
         self._success: Callable[[T], None] | None = None
         self._failure: Callable[[Exception], None] | None = None
+        self._on_progress: Callable[[int, int], None] | None = None
+        self._on_stage: Callable[[str], None] | None = None
         self._label: str | None = None
         self._parent: QWidget | None = None
         self._signals = _Signals()
@@ -96,6 +103,16 @@ class Task(Generic[T]):
         self._failure = cb
         return self
 
+    def on_progress(self, cb: Callable[[int, int], None]) -> Task[T]:
+        """``cb(done, total)`` on the GUI thread (for a dialog that shows its own progress)."""
+        self._on_progress = cb
+        return self
+
+    def on_stage(self, cb: Callable[[str], None]) -> Task[T]:
+        """``cb(text)`` on the GUI thread whenever the task calls ``state.stage(text)``."""
+        self._on_stage = cb
+        return self
+
     def with_progress(self, label: str, parent: QWidget | None = None) -> Task[T]:
         self._label = label
         self._parent = parent
@@ -108,6 +125,7 @@ class Task(Generic[T]):
         self._signals.done.connect(self._done)
         self._signals.failed.connect(self._failed)
         self._signals.progress.connect(self._progress)
+        self._signals.stage.connect(self._stage)
         if self._label is not None:
             self._timer = QTimer()
             self._timer.setSingleShot(True)
@@ -129,7 +147,15 @@ class Task(Generic[T]):
         dlg.show()
         self._dialog = dlg
 
+    def _stage(self, text: str) -> None:
+        if self._on_stage is not None and not self.finished:
+            self._on_stage(text)
+        if self._dialog is not None:
+            self._dialog.setLabelText(text)
+
     def _progress(self, done: int, total: int) -> None:
+        if self._on_progress is not None and not self.finished:
+            self._on_progress(done, total)
         if self._dialog is not None and total > 0:
             self._dialog.setMaximum(total)
             self._dialog.setValue(done)
@@ -170,3 +196,39 @@ def wait_all(timeout_s: float = 30.0) -> None:
             QCoreApplication.processEvents()
             if not _running:
                 return
+
+
+class _Each(QRunnable):
+    """Holds its thread until every runnable of the round has one, so each runs on its own thread."""
+
+    def __init__(self, fn: Callable[[], None], barrier: Any, ran: list[bool]) -> None:
+        super().__init__()
+        self.fn, self.barrier, self.ran = fn, barrier, ran
+
+    def run(self) -> None:
+        import threading
+
+        try:
+            self.barrier.wait()
+            self.fn()
+            self.ran.append(True)
+        except threading.BrokenBarrierError:
+            pass
+
+
+def on_each_worker(fn: Callable[[], None], timeout_s: float = 10.0) -> bool:
+    """Run ``fn`` once on every thread of every pool (e.g. to close per-thread database
+    connections before a restore). Waits for running tasks first; True when every thread ran it."""
+    import threading
+
+    wait_all(timeout_s)
+    ok = True
+    for pool in list(_pools.values()):
+        n = pool.maxThreadCount()
+        barrier = threading.Barrier(n, timeout=timeout_s)
+        ran: list[bool] = []
+        for _ in range(n):
+            pool.start(_Each(fn, barrier, ran))
+        pool.waitForDone(int(timeout_s * 1000))
+        ok = ok and len(ran) == n
+    return ok

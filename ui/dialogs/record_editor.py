@@ -43,6 +43,7 @@ def _ask(parent: QWidget, title: str, text: str, buttons: list[tuple[str, QMessa
 
 class RecordEditorDialog(QDialog):
     saved = Signal(str, str)  # form id, record id
+    report_requested = Signal(str, str)  # form id, record id
 
     def __init__(
         self,
@@ -93,6 +94,12 @@ class RecordEditorDialog(QDialog):
             b.setAutoDefault(False)
         self.save_button.clicked.connect(self.save)
         self.close_button.clicked.connect(self.close)
+        self.report_button: QPushButton | None = None
+        if self.form.id in ("household", "business") and not self.is_new:
+            self.report_button = QPushButton(tr("Report..."))
+            self.report_button.setAutoDefault(False)
+            self.report_button.clicked.connect(lambda: self.report_requested.emit(self.form.id, self.record_id))
+            buttons.addWidget(self.report_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)

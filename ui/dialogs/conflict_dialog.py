@@ -1,0 +1,453 @@
+"""Conflicts from sync: the records changed here and on the server, and one record's conflicting
+answers side by side (this laptop / the server, who and when) for a person to choose or type.
+
+Nothing is overwritten without a choice: the save button stays off until every conflicting
+answer has one. The choice is stored with ``resolve_conflict`` and goes up at the next sync.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QButtonGroup,
+    QDialog,
+    QGridLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QRadioButton,
+    QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.errors import ValidationError
+from fieldapp.forms import Field, Form
+from fieldapp.store import Store
+from fieldapp.sync import protocol as P
+from fieldapp.sync import resolve_conflict
+from ui import fmt
+from ui.db import Database
+from ui.dialogs import geometry
+from ui.dialogs.sync_dialog import form_name, record_title, when_text
+from ui.errors import show_error
+from ui.i18n import label_of, tr
+from ui.settings import Settings
+from ui.tasks import Task, TaskState
+
+_PATH = re.compile(r"^(?P<field>\w+)(?:\[(?P<row>[0-9a-fA-F-]{36})\](?:\.(?P<sub>\w+))?)?$")
+EDITABLE_TYPES = ("text", "integer", "decimal", "money")
+
+
+@dataclass
+class ConflictItem:
+    form_id: str
+    record_id: str
+    title: str
+    kind: str
+    theirs_by: str
+    theirs_at: str
+    fields: int
+
+
+def list_conflicts(store: Store) -> list[ConflictItem]:
+    out: list[ConflictItem] = []
+    for form in store.forms:
+        for rid in store.conflicted_ids(form.id):
+            c = store.get(form.id, rid, include_deleted=True).conflict or {}
+            out.append(ConflictItem(form.id, rid, record_title(store, form.id, rid), str(c.get("kind") or ""),
+                                    str(c.get("theirs_by") or ""), str(c.get("theirs_at") or ""),
+                                    len(c.get("fields") or [])))
+    return out
+
+
+def kind_text(kind: str) -> str:
+    return {
+        "fields": tr("Same answers changed on both sides"),
+        "edit_delete": tr("Changed here, deleted on the server"),
+        "delete_edit": tr("Deleted here, changed on the server"),
+    }.get(kind, kind)
+
+
+def _row_name(row: Any) -> str:
+    if not isinstance(row, dict):
+        return ""
+    name = f"{row.get('first_name') or ''} {row.get('last_name') or ''}".strip()
+    return name or str(row.get("name") or row.get("product_name") or "")
+
+
+def path_label(form: Form, path: str, conflict: P.Conflict) -> str:
+    """``members[ROW].first_name`` → "Household members: Somchai Jaidee — First name"."""
+    m = _PATH.match(path)
+    if not m:
+        return path
+    f = form.fields.get(m.group("field"))
+    if f is None:
+        return path
+    top = label_of(f.label, f.id)
+    row_id = m.group("row")
+    if row_id is None:
+        return top
+    name = ""
+    for doc in (conflict.mine, conflict.theirs, conflict.merged):
+        for r in (doc or {}).get(f.id) or []:
+            if isinstance(r, dict) and r.get("id") == row_id:
+                name = name or _row_name(r)
+    sub = m.group("sub")
+    child = f.child(sub) if sub else None
+    where = f"{top}: {name}" if name else top
+    return f"{where} — {label_of(child.label, child.id)}" if child is not None else where
+
+
+def field_of(form: Form, path: str) -> Field | None:
+    m = _PATH.match(path)
+    if not m:
+        return None
+    f = form.fields.get(m.group("field"))
+    if f is None:
+        return None
+    if m.group("row") is None:
+        return f
+    return f.child(m.group("sub")) if m.group("sub") else None
+
+
+def value_text(form: Form, path: str, value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return tr("(empty)")
+    f = field_of(form, path)
+    if f is None:  # a whole repeat row
+        if isinstance(value, dict):
+            return _row_name(value) or tr("(a row)")
+        return str(value)
+    text = fmt.field_value(f, value)
+    return text or str(value)
+
+
+def parse_typed(f: Field | None, text: str) -> Any:
+    """A typed value for field ``f`` (numbers as numbers); ValidationError when it is not one."""
+    text = text.strip()
+    if f is None or f.value_type not in ("integer", "decimal", "money"):
+        return text
+    from fieldapp import thai
+
+    clean = thai.normalize_digits(text).replace(",", "")
+    try:
+        return int(clean) if f.value_type == "integer" else float(clean)
+    except ValueError:
+        raise ValidationError("กรุณาพิมพ์ตัวเลข", "please type a number") from None
+
+
+class ConflictDialog(QDialog):
+    """One record's conflict: choose this laptop's value, the server's, or type another."""
+
+    resolved = Signal(str, str)  # form id, record id
+
+    def __init__(self, parent: QWidget | None, db: Database, settings: Settings, form_id: str,
+                 record_id: str) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.settings = settings
+        self.form_id, self.record_id = form_id, record_id
+        self.form = db.main.form(form_id)
+        rec = db.main.get(form_id, record_id, include_deleted=True)
+        if not rec.conflict:
+            raise ValidationError("ระเบียนนี้ไม่มีข้อมูลขัดแย้ง", "this record has no conflict")
+        self.conflict = P.Conflict.from_json(rec.conflict)
+        self.groups: dict[str, QButtonGroup] = {}
+        self.edits: dict[str, QLineEdit] = {}
+        self.setWindowTitle(tr("Resolve a conflict"))
+        lay = QVBoxLayout(self)
+        title = QLabel(f"{form_name(db.main, form_id)}: {record_title(db.main, form_id, record_id)}")
+        title.setObjectName("heading")
+        title.setWordWrap(True)
+        lay.addWidget(title)
+        c = self.conflict
+        mine_who = tr("This laptop: {who}, {when}", who=c.mine_by or "-", when=when_text(c.mine_at))
+        theirs_who = tr("Server: {who}, {when}", who=c.theirs_by or "-", when=when_text(c.theirs_at))
+        intro = QLabel(self._intro())
+        intro.setWordWrap(True)
+        intro.setObjectName("banner")
+        lay.addWidget(intro)
+
+        grid_host = QWidget()
+        grid = QGridLayout(grid_host)
+        grid.setHorizontalSpacing(18)
+        grid.setVerticalSpacing(10)
+        heads = [tr("Question"), mine_who, theirs_who]
+        if c.kind == "fields":
+            heads.append(tr("Another value"))
+        for col, text in enumerate(heads):
+            h = QLabel(text)
+            h.setObjectName("question")
+            h.setWordWrap(True)
+            grid.addWidget(h, 0, col)
+        if c.kind == "fields":
+            for row, fc in enumerate(c.fields, start=1):
+                self._field_row(grid, row, fc)
+        else:
+            self._whole_record_row(grid)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(2, 1)
+        grid.setRowStretch(grid.rowCount(), 1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(grid_host)
+        lay.addWidget(scroll, 1)
+        hint = QLabel(tr("Your choice is kept on this laptop and sent at the next sync; the other laptops then "
+                         "receive it."))
+        hint.setObjectName("hint")
+        hint.setWordWrap(True)
+        lay.addWidget(hint)
+        self.problem_label = QLabel()
+        self.problem_label.setObjectName("problem")
+        self.problem_label.setProperty("state", "bad")
+        lay.addWidget(self.problem_label)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.later_button = QPushButton(tr("Later"))
+        self.later_button.clicked.connect(self.reject)
+        self.save_button = QPushButton(tr("Keep these values"))
+        self.save_button.setObjectName("primary")
+        self.save_button.clicked.connect(self.save)
+        buttons.addWidget(self.later_button)
+        buttons.addWidget(self.save_button)
+        lay.addLayout(buttons)
+        self._update()
+        if not geometry.restore(self, settings, "conflict"):
+            self.resize(900, 560)
+        self.finished.connect(lambda _r: geometry.remember(self, settings, "conflict"))
+
+    def _intro(self) -> str:
+        c = self.conflict
+        if c.kind == "edit_delete":
+            return tr("This record was changed on this laptop but deleted on the server. Keep it, or delete it?")
+        if c.kind == "delete_edit":
+            return tr("This record was deleted on this laptop but changed on the server. Delete it, or keep the "
+                      "server's version?")
+        return tr("These answers were changed on this laptop and on the server. For each one, choose the value "
+                  "to keep.")
+
+    def _radio(self, text: str) -> QRadioButton:
+        b = QRadioButton(text)
+        b.setStyleSheet("QRadioButton { padding: 4px; } QRadioButton::indicator { width: 20px; height: 20px; }")
+        return b
+
+    def _field_row(self, grid: QGridLayout, row: int, fc: P.FieldConflict) -> None:
+        label = QLabel(path_label(self.form, fc.path, self.conflict) + "\n" + tr(
+            "Before both changes: {value}", value=value_text(self.form, fc.path, fc.base)))
+        label.setWordWrap(True)
+        grid.addWidget(label, row, 0)
+        group = QButtonGroup(self)
+        mine = self._radio(value_text(self.form, fc.path, fc.mine))
+        theirs = self._radio(value_text(self.form, fc.path, fc.theirs))
+        mine.setProperty("choice", "mine")
+        theirs.setProperty("choice", "theirs")
+        group.addButton(mine)
+        group.addButton(theirs)
+        grid.addWidget(mine, row, 1)
+        grid.addWidget(theirs, row, 2)
+        f = field_of(self.form, fc.path)
+        if f is not None and f.type != "calculated" and f.value_type in EDITABLE_TYPES:
+            other = QWidget()
+            ol = QHBoxLayout(other)
+            ol.setContentsMargins(0, 0, 0, 0)
+            radio = self._radio("")
+            radio.setProperty("choice", "typed")
+            edit = QLineEdit()
+            edit.setPlaceholderText(tr("Type the right value"))
+            edit.setAccessibleName(tr("Another value"))
+            edit.textEdited.connect(lambda _t, r=radio: r.setChecked(True))
+            edit.textChanged.connect(lambda _t: self._update())
+            group.addButton(radio)
+            ol.addWidget(radio)
+            ol.addWidget(edit, 1)
+            grid.addWidget(other, row, 3)
+            self.edits[fc.path] = edit
+        group.buttonToggled.connect(lambda _b, _on: self._update())
+        self.groups[fc.path] = group
+
+    def _whole_record_row(self, grid: QGridLayout) -> None:
+        c = self.conflict
+        label = QLabel(tr("The whole record"))
+        grid.addWidget(label, 1, 0)
+        group = QButtonGroup(self)
+        if c.kind == "edit_delete":
+            mine = self._radio(tr("Keep it with this laptop's changes"))
+            theirs = self._radio(tr("Delete it, as on the server"))
+        else:
+            mine = self._radio(tr("Delete it, as on this laptop"))
+            theirs = self._radio(tr("Keep the server's version"))
+        mine.setProperty("choice", "mine")
+        theirs.setProperty("choice", "theirs")
+        group.addButton(mine)
+        group.addButton(theirs)
+        grid.addWidget(mine, 1, 1)
+        grid.addWidget(theirs, 1, 2)
+        group.buttonToggled.connect(lambda _b, _on: self._update())
+        self.groups[""] = group
+
+    # ------------------------------------------------------------------ choosing
+    def choose(self, path: str, choice: str, typed: str | None = None) -> None:
+        """Pick ``mine``, ``theirs`` or (with ``typed``) another value for ``path`` (also for tests)."""
+        group = self.groups[path]
+        if typed is not None:
+            self.edits[path].setText(typed)
+            choice = "typed"
+        for b in group.buttons():
+            if b.property("choice") == choice:
+                b.setChecked(True)
+
+    def choices(self) -> dict[str, Any] | None:
+        """The choices as ``resolve_conflict`` takes them (None while one is missing)."""
+        out: dict[str, Any] = {}
+        for path, group in self.groups.items():
+            b = group.checkedButton()
+            if b is None:
+                return None
+            choice = str(b.property("choice"))
+            if choice == "typed":
+                text = self.edits[path].text()
+                if not text.strip():
+                    return None
+                out[path] = parse_typed(field_of(self.form, path), text)
+            else:
+                out[path] = choice
+        return out
+
+    def _update(self) -> None:
+        self.problem_label.clear()
+        try:
+            ready = self.choices() is not None
+        except ValidationError:
+            ready = False
+        self.save_button.setEnabled(ready)
+
+    def save(self) -> None:
+        try:
+            choices = self.choices()
+        except ValidationError as exc:
+            self.problem_label.setText(exc.message)
+            return
+        if choices is None:
+            self.problem_label.setText(tr("Please choose a value for every answer."))
+            return
+        db, form_id, record_id = self.db, self.form_id, self.record_id
+        self.save_button.setEnabled(False)
+
+        def work(_s: TaskState) -> None:
+            resolve_conflict(db.store(), form_id, record_id, choices)
+
+        def done(_r: None) -> None:
+            self.resolved.emit(form_id, record_id)
+            self.accept()
+
+        def failed(exc: Exception) -> None:
+            self.save_button.setEnabled(True)
+            show_error(self, exc)
+
+        Task(work, write=True).on_success(done).on_failure(failed).start()
+
+
+class ConflictsDialog(QDialog):
+    """Every record with a sync conflict; open one to resolve it."""
+
+    resolved = Signal(str, str)
+
+    def __init__(self, parent: QWidget | None, db: Database, settings: Settings) -> None:
+        super().__init__(parent)
+        self.db = db
+        self.settings = settings
+        self.items: list[ConflictItem] = []
+        self.setWindowTitle(tr("Conflicts from sync"))
+        lay = QVBoxLayout(self)
+        intro = QLabel(tr("These records were changed on this laptop and on the server. They are not sent until "
+                          "someone chooses which values to keep."))
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
+        self.table = QTableWidget(0, 4)
+        self.table.setHorizontalHeaderLabels([tr("Record"), tr("Conflict"), tr("Changed on the server by"),
+                                              tr("When")])
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().hide()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.doubleClicked.connect(lambda _i: self.open_current())
+        lay.addWidget(self.table, 1)
+        self.empty_label = QLabel(tr("No conflicts. Everything is in step."))
+        self.empty_label.setObjectName("hint")
+        lay.addWidget(self.empty_label)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        close = QPushButton(tr("Close"))
+        close.clicked.connect(self.accept)
+        self.open_button = QPushButton(tr("Choose values..."))
+        self.open_button.setObjectName("primary")
+        self.open_button.clicked.connect(self.open_current)
+        buttons.addWidget(close)
+        buttons.addWidget(self.open_button)
+        lay.addLayout(buttons)
+        if not geometry.restore(self, settings, "conflicts"):
+            self.resize(960, 420)
+        self.finished.connect(lambda _r: geometry.remember(self, settings, "conflicts"))
+        self.reload()
+
+    def reload(self) -> None:
+        db = self.db
+
+        def work(_s: TaskState) -> list[ConflictItem]:
+            return list_conflicts(db.store())
+
+        Task(work).on_success(self._fill).start()
+
+    def _fill(self, items: list[ConflictItem]) -> None:
+        self.items = items
+        self.table.setRowCount(len(items))
+        for i, it in enumerate(items):
+            cells = [it.title, kind_text(it.kind), it.theirs_by, when_text(it.theirs_at)]
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                item.setToolTip(f"{form_name(self.db.main, it.form_id)}: {it.title}")
+                self.table.setItem(i, col, item)
+        self.table.resizeColumnsToContents()
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        if items:
+            self.table.selectRow(0)
+        self.empty_label.setVisible(not items)
+        self.open_button.setEnabled(bool(items))
+
+    def open_current(self) -> ConflictDialog | None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self.items):
+            return None
+        it = self.items[row]
+        dlg = ConflictDialog(self, self.db, self.settings, it.form_id, it.record_id)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+        dlg.resolved.connect(self.resolved)
+        dlg.resolved.connect(lambda _f, _r: self.reload())
+        dlg.show()
+        return dlg
+
+
+def show_conflicts(parent: QWidget | None, db: Database, settings: Settings) -> ConflictsDialog:
+    dlg = ConflictsDialog(parent, db, settings)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    dlg.show()
+    return dlg
+
+
+def show_conflict(parent: QWidget | None, db: Database, settings: Settings, form_id: str,
+                  record_id: str) -> ConflictDialog:
+    dlg = ConflictDialog(parent, db, settings, form_id, record_id)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    dlg.show()
+    return dlg
