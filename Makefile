@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/exchange.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/privacy.py
+	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/bundle.py
 
 # the desktop bundle for laptops without Python: dist/fieldapp/ (docs/build.md)

@@ -22,8 +22,23 @@ from ui.i18n import tr
 from ui.settings import QSettingsStorage, Settings
 
 FONT_FAMILY = "Sarabun"
-VIEWS = ("households", "businesses", "referrals", "search", "editor", "members", "business", "referral",
-         "drafts", "sync", "report", "area-report", "import", "export", "backups")
+VIEWS = (
+    "households",
+    "businesses",
+    "referrals",
+    "search",
+    "editor",
+    "members",
+    "business",
+    "referral",
+    "drafts",
+    "sync",
+    "report",
+    "area-report",
+    "import",
+    "export",
+    "backups",
+)
 DIALOG_VIEWS = ("sync", "report", "area-report", "import", "export", "backups")  # ui/dialogs/views.py
 
 STYLE = """
@@ -122,12 +137,51 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return p.parse_args(list(argv))
 
 
-def open_window(db_path: Path, settings: Settings) -> tuple[object, Database]:
+def open_window(db_path: Path, settings: Settings, user: str | None = None) -> tuple[object, Database]:
     from ui.mainwindow import MainWindow
 
-    db = Database(db_path)
+    db = Database(db_path, user=user)
     window = MainWindow(db, settings)
     return window, db
+
+
+def sign_in_if_encrypted(db_path: Path) -> tuple[bool, str | None]:
+    """(go on, signed-in user): an encrypted database asks for a user and passphrase first."""
+    from fieldapp import crypto
+
+    if not crypto.is_encrypted(db_path):
+        return True, None
+    from ui.dialogs.signin import show_signin
+
+    signed = show_signin(None, db_path)
+    return (signed is not None), (signed.user if signed is not None else None)
+
+
+def install_idle_lock(app: QApplication, window: object, db: Database, db_path: Path) -> None:
+    """Lock an encrypted database after the idle time or a sleep: hide the window, sign in again."""
+    from fieldapp import crypto, session
+    from ui.dialogs.signin import IdleLockFilter, show_signin
+
+    if not crypto.is_encrypted(db_path):
+        return
+    minutes = session.idle_minutes(db.main)
+    if minutes <= 0:
+        return
+    from ui.mainwindow import MainWindow
+
+    assert isinstance(window, MainWindow)
+
+    def on_lock() -> None:
+        window.hide()
+        session.lock(db_path)
+        if show_signin(None, db_path) is None:
+            app.quit()
+            return
+        window.show()
+
+    lock_filter = IdleLockFilter(minutes, on_lock, app)
+    app.installEventFilter(lock_filter)
+    app._fieldapp_idle_lock = lock_filter  # type: ignore[attr-defined]
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -146,15 +200,18 @@ def run(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, tr("fieldapp is already open"), InstanceLock.refusal_message(db_path))
         return 3
     try:
+        go_on, user = (True, None) if screenshot else sign_in_if_encrypted(db_path)
+        if not go_on:
+            return 0
         try:
-            window, _db = open_window(db_path, settings)
+            window, _db = open_window(db_path, settings, user)
         except FieldAppError as exc:
             from ui.dialogs.backups_dialog import offer_restore_at_start
 
             window = None
             if not screenshot and offer_restore_at_start(None, db_path, exc):
                 try:
-                    window, _db = open_window(db_path, settings)
+                    window, _db = open_window(db_path, settings, user)
                 except FieldAppError as exc2:
                     exc = exc2
             if window is None:
@@ -167,6 +224,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             return take_screenshot(window, args.view, args.screenshot, args.size)
         window.show()
         window.start()
+        install_idle_lock(app, window, _db, db_path)
         if args.quit_after_show:
             _settle()
             if sys.stdout is not None:
@@ -175,8 +233,13 @@ def run(argv: Sequence[str] | None = None) -> int:
             tasks.wait_all(10)
             return 0
         window.statusBar().showMessage(
-            tr("Ready in {seconds} s - database: {path}", seconds=f"{time.perf_counter() - started:.2f}",
-               path=str(db_path)), 15000)
+            tr(
+                "Ready in {seconds} s - database: {path}",
+                seconds=f"{time.perf_counter() - started:.2f}",
+                path=str(db_path),
+            ),
+            15000,
+        )
         window.offer_drafts_at_start()
         code = app.exec()
         tasks.wait_all(10)

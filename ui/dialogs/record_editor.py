@@ -69,10 +69,12 @@ class RecordEditorDialog(QDialog):
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
 
         data = copy.deepcopy(initial) if initial is not None else None
+        unmask = bool(settings.get("show_national_ids"))
         if data is None and record_id is not None:
             data = db.main.get(form_id, record_id).data
-        ctx = EditorContext(db=db, form=self.form, record_id=self.record_id,
-                            unmask=bool(settings.get("show_national_ids")))
+            # who opened which record (PDPA): the audit trail records views, unmasked ones apart
+            db.main.audit("view_unmasked" if unmask else "view", form_id, record_id)
+        ctx = EditorContext(db=db, form=self.form, record_id=self.record_id, unmask=unmask)
         self.editor = FormEditor(ctx, data)
         self.editor.changed.connect(self._changed)
 
@@ -98,7 +100,9 @@ class RecordEditorDialog(QDialog):
         if self.form.id in ("household", "business") and not self.is_new:
             self.report_button = QPushButton(tr("Report..."))
             self.report_button.setAutoDefault(False)
-            self.report_button.clicked.connect(lambda: self.report_requested.emit(self.form.id, self.record_id))
+            self.report_button.clicked.connect(
+                lambda: self.report_requested.emit(self.form.id, self.record_id)
+            )
             buttons.addWidget(self.report_button)
         buttons.addStretch(1)
         buttons.addWidget(self.close_button)
@@ -143,7 +147,13 @@ class RecordEditorDialog(QDialog):
         if data == self._draft_saved_data:
             return
         self._draft_saved_data = copy.deepcopy(data)
-        args = (self.draft_key, self.form.id, None if self.is_new else self.record_id, data, self.draft_title())
+        args = (
+            self.draft_key,
+            self.form.id,
+            None if self.is_new else self.record_id,
+            data,
+            self.draft_title(),
+        )
         if wait:
             drafts.save_draft(self.db.main, *args)
             return
@@ -167,12 +177,20 @@ class RecordEditorDialog(QDialog):
             return
         partial = False
         if missing:
-            answer = _ask(self, tr("Some answers are missing"),
-                          tr("{n} required answers are still missing, for example:\n{first}\n\n"
-                             "Save now and mark the record as incomplete?", n=len(missing),
-                             first=self._message(missing[0])),
-                          [(tr("Save as incomplete"), QMessageBox.ButtonRole.AcceptRole),
-                           (tr("Keep filling in"), QMessageBox.ButtonRole.RejectRole)])
+            answer = _ask(
+                self,
+                tr("Some answers are missing"),
+                tr(
+                    "{n} required answers are still missing, for example:\n{first}\n\n"
+                    "Save now and mark the record as incomplete?",
+                    n=len(missing),
+                    first=self._message(missing[0]),
+                ),
+                [
+                    (tr("Save as incomplete"), QMessageBox.ButtonRole.AcceptRole),
+                    (tr("Keep filling in"), QMessageBox.ButtonRole.RejectRole),
+                ],
+            )
             if answer != 0:
                 self.editor.go_to_problem(missing[0].path)
                 return
@@ -187,9 +205,13 @@ class RecordEditorDialog(QDialog):
         self.editor.go_to_problem(first.path)
         lines = "\n".join("• " + self._message(p) for p in problems[:6])
         more = tr("\n...and {n} more", n=len(problems) - 6) if len(problems) > 6 else ""
-        box = QMessageBox(QMessageBox.Icon.Warning, tr("Please check the data"),
-                          tr("Nothing was saved. Please correct:\n{lines}", lines=lines) + more,
-                          QMessageBox.StandardButton.Ok, self)
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            tr("Please check the data"),
+            tr("Nothing was saved. Please correct:\n{lines}", lines=lines) + more,
+            QMessageBox.StandardButton.Ok,
+            self,
+        )
         box.setObjectName("problems_box")
         box.open()
 
@@ -214,12 +236,20 @@ class RecordEditorDialog(QDialog):
             self.status.setText(tr("Saved as incomplete") if partial else tr("Saved"))
             self.saved.emit(form_id, result.record.id)
             if result.warnings:
-                text = "\n".join("• " + tr("National ID {masked} is also in: {title}",
-                                           masked=_mask(w.national_id), title=w.other_title or w.other_record)
-                                 for w in result.warnings)
-                QMessageBox.information(self, tr("Saved - please check"),
-                                        tr("Saved. These people also appear in other households:\n{text}",
-                                           text=text))
+                text = "\n".join(
+                    "• "
+                    + tr(
+                        "National ID {masked} is also in: {title}",
+                        masked=_mask(w.national_id),
+                        title=w.other_title or w.other_record,
+                    )
+                    for w in result.warnings
+                )
+                QMessageBox.information(
+                    self,
+                    tr("Saved - please check"),
+                    tr("Saved. These people also appear in other households:\n{text}", text=text),
+                )
             self.accept_and_close()
 
         def failed(exc: Exception) -> None:
@@ -230,7 +260,9 @@ class RecordEditorDialog(QDialog):
             else:
                 show_error(self, exc)
 
-        Task(work, write=True).on_success(done).on_failure(failed).with_progress(tr("Saving..."), self).start()
+        Task(work, write=True).on_success(done).on_failure(failed).with_progress(
+            tr("Saving..."), self
+        ).start()
 
     def accept_and_close(self) -> None:
         geometry.remember(self, self.settings, "record_editor")
@@ -242,12 +274,17 @@ class RecordEditorDialog(QDialog):
             event.ignore()
             return
         if self.dirty:
-            answer = _ask(self, tr("Save changes?"),
-                          tr("The changes to this record are not saved yet."),
-                          [(tr("Save"), QMessageBox.ButtonRole.AcceptRole),
-                           (tr("Keep as draft"), QMessageBox.ButtonRole.DestructiveRole),
-                           (tr("Discard changes"), QMessageBox.ButtonRole.DestructiveRole),
-                           (tr("Cancel"), QMessageBox.ButtonRole.RejectRole)])
+            answer = _ask(
+                self,
+                tr("Save changes?"),
+                tr("The changes to this record are not saved yet."),
+                [
+                    (tr("Save"), QMessageBox.ButtonRole.AcceptRole),
+                    (tr("Keep as draft"), QMessageBox.ButtonRole.DestructiveRole),
+                    (tr("Discard changes"), QMessageBox.ButtonRole.DestructiveRole),
+                    (tr("Cancel"), QMessageBox.ButtonRole.RejectRole),
+                ],
+            )
             if answer == 0:
                 event.ignore()
                 self.save()

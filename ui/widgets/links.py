@@ -97,8 +97,11 @@ class ReferenceWidget(FieldWidget):
     def _text(self, r: dict[str, Any]) -> str:
         form = self.ctx.db.main.form(self.target)
         if self.target == "household":
-            cls = form.fields["poverty_class"].choice_label(r.get("poverty_class"), language()) if r.get(
-                "poverty_class") else ""
+            cls = (
+                form.fields["poverty_class"].choice_label(r.get("poverty_class"), language())
+                if r.get("poverty_class")
+                else ""
+            )
             return household_text(r, cls)
         title = r.get(form.title_field) if form.title_field else None
         return str(title or r["id"])
@@ -114,7 +117,9 @@ class ReferenceWidget(FieldWidget):
         if self.target == "household" and not self.repeat and rid:
             found = browse.household_classes(self.ctx.db.main, [rid]).get(rid)
             if browse.is_poor(found):
-                label = self.ctx.db.main.form("household").fields["poverty_class"].choice_label(found, language())
+                label = (
+                    self.ctx.db.main.form("household").fields["poverty_class"].choice_label(found, language())
+                )
                 self.status.setText(tr("Poor household: {cls}", cls=label))
                 self.status.setProperty("state", "bad")
         self.status.style().unpolish(self.status)
@@ -141,8 +146,12 @@ class ReferenceWidget(FieldWidget):
             if rec is not None:
                 rel = self.ctx.db.main.form(self.target).field_at(f"{self.repeat}.relation")
                 for m in rec.data.get(self.repeat) or []:
-                    self.combo.addItem(member_text(m, rel.choice_label(m.get("relation"), language())
-                                                   if m.get("relation") else ""), m["id"])
+                    self.combo.addItem(
+                        member_text(
+                            m, rel.choice_label(m.get("relation"), language()) if m.get("relation") else ""
+                        ),
+                        m["id"],
+                    )
         i = self.combo.findData(current)
         self.combo.setCurrentIndex(max(i, 0))
         self.combo.blockSignals(False)
@@ -154,9 +163,14 @@ class ReferenceWidget(FieldWidget):
     def set_value(self, value: Any) -> None:
         self._loading = True
         if value and self.combo.findData(value) < 0 and not self.repeat:
-            rows = browse.rows(self.ctx.db.main, self.target, [str(value)],
-                               ["house_no", "head_name", "village_no", "village_name", "poverty_class"]
-                               if self.target == "household" else None)
+            rows = browse.rows(
+                self.ctx.db.main,
+                self.target,
+                [str(value)],
+                ["house_no", "head_name", "village_no", "village_name", "poverty_class"]
+                if self.target == "household"
+                else None,
+            )
             if rows:
                 self.combo.addItem(self._text(rows[0]), rows[0]["id"])
         if value and self.combo.findData(value) < 0 and self.repeat:
@@ -228,12 +242,21 @@ class PhotoWidget(FieldWidget):
             self.thumb.setPixmap(QPixmap())
             self.thumb.setText(tr("No photo"))
             return
-        pix = QPixmap(str(attachments.path_for(self.ctx.db.main, self._sha)))
+        pix = QPixmap()
+        try:  # read through the attachment store: photos are encrypted on an encrypted database
+            pix.loadFromData(attachments.read_bytes(self.ctx.db.main, self._sha))
+        except (OSError, FieldAppError):
+            pass
         if pix.isNull():
             self.thumb.setText(tr("Photo not on this laptop"))
         else:
-            self.thumb.setPixmap(pix.scaled(self.thumb.size(), Qt.AspectRatioMode.KeepAspectRatio,
-                                            Qt.TransformationMode.SmoothTransformation))
+            self.thumb.setPixmap(
+                pix.scaled(
+                    self.thumb.size(),
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
 
     def set_read_only(self, read_only: bool) -> None:
         self.pick.setEnabled(not read_only)
