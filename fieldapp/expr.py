@@ -249,10 +249,10 @@ def to_number(v: Value) -> float | int | None:
 
 
 def truthy(v: Value) -> bool:
-    if v is None or v == "":
+    if v is True:
+        return True
+    if v is False or v is None or v == "":
         return False
-    if isinstance(v, bool):
-        return v
     if isinstance(v, (int, float)):
         return v != 0
     if isinstance(v, list):
@@ -544,10 +544,13 @@ def compile_node(node: Node, resolve: Resolver) -> Compiled:
         op = node.value
         left = compile_node(node.args[0], resolve)
         right = compile_node(node.args[1], resolve)
+        # operands known to give a bool need no conversion (most conditions are comparisons)
+        lb = left if _gives_bool(node.args[0]) else _as_bool(left)
+        rb = right if _gives_bool(node.args[1]) else _as_bool(right)
         if op == "and":
-            return lambda data, row: truthy(left(data, row)) and truthy(right(data, row))
+            return lambda data, row: lb(data, row) and rb(data, row)
         if op == "or":
-            return lambda data, row: truthy(left(data, row)) or truthy(right(data, row))
+            return lambda data, row: lb(data, row) or rb(data, row)
         if op in ("=", "==", "!="):
             negate = op == "!="
 
@@ -555,7 +558,12 @@ def compile_node(node: Node, resolve: Resolver) -> Compiled:
                 a, b = left(data, row), right(data, row)
                 ta = type(a)
                 # fast path: same simple type compares as Python does
-                same = a == b if ta is type(b) and ta in _SIMPLE else _equal(a, b)
+                if ta is type(b) and ta in _SIMPLE:
+                    same = a == b
+                elif a is None and type(b) is str:  # an empty answer against a code
+                    same = b == ""
+                else:
+                    same = _equal(a, b)
                 return not same if negate else same
 
             return eq
@@ -599,6 +607,21 @@ def compile_node(node: Node, resolve: Resolver) -> Compiled:
             return lambda data, row: fn(a0(data, row), a1(data, row))
         return lambda data, row: fn(*[a(data, row) for a in args])
     raise ExpressionError(f"นิพจน์ผิดรูปแบบ ({kind})", f"bad expression node {kind}")
+
+
+_BOOL_OPS = frozenset({"and", "or", "=", "==", "!=", "<", "<=", ">", ">="})
+_BOOL_FUNCS = frozenset({"not", "selected", "regex", "true", "false"})
+
+
+def _gives_bool(node: Node) -> bool:
+    """True when the node always evaluates to a Python bool."""
+    if node.kind == "op":
+        return bool(node.value in _BOOL_OPS)
+    return node.kind == "call" and node.value in _BOOL_FUNCS
+
+
+def _as_bool(fn: Compiled) -> Compiled:
+    return lambda data, row: truthy(fn(data, row))
 
 
 def _check_arity(name: str, n: int, lo: int, hi: int) -> None:
