@@ -396,6 +396,7 @@ class _Gen:
         pool = self.members_by_sub.get(sub, [])
         links = rng.sample(pool, k=min(len(pool), rng.randint(0, 8)))
         employees_local = len(links) + rng.randint(0, 10)
+        revenue = round(rng.uniform(50000, 2500000), -3)
         start = self.today - _dt.timedelta(days=rng.randint(60, 2000))
         doc: dict[str, Any] = {
             "name": name,
@@ -418,8 +419,10 @@ class _Gen:
             "members_count": rng.randint(7, 45),
             "employees_total": employees_local + rng.randint(0, 5),
             "employees_local": employees_local,
-            "revenue_year": round(rng.uniform(50000, 2500000), -3),
-            "profit_year": round(rng.uniform(-20000, 400000), -3),
+            "revenue_year": revenue,
+            "profit_year": round(revenue * rng.uniform(-0.05, 0.3), -3),
+            # OSMEP size by revenue (micro up to 1.8 M baht a year)
+            "sme_size": "micro" if revenue <= 1_800_000 else "small",
             "local_material_pct": rng.randint(30, 100),
             "income_distribution": rng.sample(
                 ["dividend", "local_employment", "local_purchase", "community_fund"], k=rng.randint(1, 3)
