@@ -242,6 +242,8 @@ class Form:
     _order: list[Field] = field(default_factory=list)
     _calc_order: list[Field] = field(default_factory=list)
     _calc_inputs: set[str] = field(default_factory=set)  # answers read by calculations and scoring
+    # per repeat: (field id, compiled calculation, result normaliser) in row order
+    _row_calcs: list[tuple[str, list[tuple[str, expr.Compiled, Any]]]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ structure
 
@@ -304,12 +306,13 @@ class Form:
 
     def compute(self, data: dict[str, Any]) -> None:
         """Fill calculated fields (rows first, then the form, then the scoring rubric)."""
-        for rep in self.repeats():
-            calcs = [f for f in rep.fields if f.calculation is not None]
-            if calcs:
-                for row in data.get(rep.id) or []:
-                    for f in calcs:
-                        row[f.id] = _calc_value(f, data, row)
+        for rep_id, calcs in self._row_calcs:
+            for row in data.get(rep_id) or []:
+                for name, fn, norm in calcs:
+                    try:
+                        row[name] = norm(fn(data, row))
+                    except (ExpressionError, TypeError, ValueError, OverflowError):
+                        row[name] = None
         for f in self._calc_order:
             data[f.id] = _calc_value(f, data, None)
         if self.rubric is not None:
@@ -358,6 +361,28 @@ def _calc_value(f: Field, data: dict[str, Any], row: dict[str, Any] | None) -> A
     except (ExpressionError, TypeError, ValueError, OverflowError):
         return None
     return _normalise_result(f, value)
+
+
+def _normaliser(f: Field) -> Any:
+    """A fast function that turns a calculation's value into the field's stored form."""
+    t = f.value_type
+    if t == "boolean":
+
+        def as_bool(v: Any) -> Any:
+            if v is True or v is False:
+                return v
+            return None if expr.is_empty(v) else expr.truthy(v)
+
+        return as_bool
+    if t == "integer":
+
+        def as_int(v: Any) -> Any:
+            if type(v) is int:
+                return v
+            return _normalise_result(f, v)
+
+        return as_int
+    return lambda v: _normalise_result(f, v)
 
 
 def _normalise_result(f: Field, value: Any) -> Any:
@@ -1149,6 +1174,14 @@ class _Builder:
                 f.relevant = self.compile(form, f, src, "relevant")
         form._calc_order = self.calc_order(form)
         form._calc_inputs = _calculation_inputs(form)
+        form._row_calcs = [
+            (
+                rep.id,
+                [(c.id, c.calculation.fn, _normaliser(c)) for c in rep.fields if c.calculation is not None],
+            )
+            for rep in form.repeats()
+            if any(c.calculation is not None for c in rep.fields)
+        ]
 
     def compile_rules(self, form: Form, f: Field, raw: dict[str, Any]) -> None:
         req = raw.get("required", False)
