@@ -77,6 +77,7 @@ NEEDS = (
 )
 
 Progress = Callable[[int, int], None]
+HARMS = frozenset({"affected_by_pollution"})  # yes/no questions where "yes" is the bad answer
 
 
 def _subdistrict_pool(seed: int, areas: list[str] | None) -> list[geo.Area]:
@@ -130,7 +131,7 @@ class _Gen:
     def ordered(self, f: Field, wealth: float) -> str:
         """Pick from a list ordered best first, biased by wealth (0 poor … 1 well off)."""
         codes = [c.code for c in f.choices if c.code not in ("other", f.other)]
-        x = min(0.999, max(0.0, (1 - wealth) * 0.8 + self.rng.random() * 0.35))
+        x = min(0.999, max(0.0, (1 - wealth) * 0.9 + self.rng.random() * 0.25))
         return codes[int(x * len(codes))]
 
     # ---------------------------------------------------------------- household
@@ -219,7 +220,9 @@ class _Gen:
             "marital": None if age < 15 else marital,
             "education": edu,
             "studying": 4 <= age <= 18 and rng.random() < 0.9,
-            "literate": None if age < 7 else (edu not in ("none",) or rng.random() < 0.3),
+            "literate": None
+            if age < 7
+            else (edu not in ("none", "pre_primary") and rng.random() > 0.5 * (1 - wealth) ** 2),
             "occupation": occ,
             "income_year": income,
             "health_status": health,
@@ -306,15 +309,16 @@ class _Gen:
             "survey_round": f"{survey.year + 543}-{1 if survey.month <= 6 else 2}",
             "surveyor": "อสม. " + rng.choice(FEMALE) + " " + rng.choice(SURNAMES),
             "university": rng.choice(["มหาวิทยาลัยราชภัฏสุรินทร์", "มหาวิทยาลัยกาฬสินธุ์", "มหาวิทยาลัยอุบลราชธานี"]),
-            "income_wage": round(earn * rng.uniform(0.2, 0.6), -2),
-            "income_farm": round(earn * rng.uniform(0.2, 0.6), -2),
-            "income_business": round(earn * rng.uniform(0, 0.3) * wealth, -2),
-            "income_transfer": round(rng.uniform(0, 12000) * (1.2 - wealth), -2),
+            # poorer households live on fewer kinds of income
+            "income_wage": round(earn * rng.uniform(0.2, 0.6), -2) if rng.random() < 0.5 + wealth else 0,
+            "income_farm": round(earn * rng.uniform(0.2, 0.6), -2) if rng.random() < 0.4 + wealth else 0,
+            "income_business": round(earn * rng.uniform(0, 0.3) * wealth, -2) if wealth > 0.35 else 0,
+            "income_transfer": round(rng.uniform(0, 12000) * (1.2 - wealth), -2) if rng.random() < 0.7 else 0,
             "income_other": 0,
             "expense_total": round(earn * rng.uniform(0.6, 1.1), -2),
             "debt_total": round(rng.uniform(0, 250000) * (1.1 - wealth), -3),
             "has_savings": rng.random() < 0.2 + wealth * 0.7,
-            "farmland_owned_rai": round(rng.uniform(0, 25) * wealth, 1),
+            "farmland_owned_rai": round(rng.uniform(0, 25) * wealth, 1) if rng.random() < 0.4 + wealth else 0,
             "farmland_rented_rai": round(rng.uniform(0, 8) * (1 - wealth), 1) if rng.random() < 0.3 else 0,
             "tpmap_target": wealth < 0.3 and rng.random() < 0.7,
         }
@@ -352,7 +356,9 @@ class _Gen:
                 continue
             t = f.type
             if t == "boolean":
-                doc[f.id] = rng.random() < (0.25 + 0.6 * wealth)
+                # most yes/no questions ask about something good to have; a few about harm
+                good = 0.1 + 0.85 * wealth
+                doc[f.id] = rng.random() < (1 - good if f.id in HARMS else good)
             elif t == "select_one" and f.choices:
                 doc[f.id] = self.ordered(f, wealth)
             elif t == "select_multiple" and f.choices:
