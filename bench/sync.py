@@ -187,11 +187,14 @@ def bench_pull(tmp: Path, households: int, source: Path | None) -> None:
         raw = raw_insert(tmp / "pull-server.db", docs)
         target = tmp / "pull-laptop.db"
         env = {**os.environ, "FIELDAPP_PASSWORD": PASSWORD}
-        # the client in its own process, reporting its own peak memory
+        # the client in its own process, reporting its own peak memory: VmHWM of its own address
+        # space (ru_maxrss survives exec on Linux, so it would report this benchmark's own peak)
         code = (
             "import resource, sys; from fieldapp.cli import main; "
             f"rc = main(['--db', {str(target)!r}, 'sync', '--server', {server.url!r}, '--user', 'u2']); "
-            "print('PEAK', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr); sys.exit(rc)"
+            "hwm = [int(x.split()[1]) for x in open('/proc/self/status') if x.startswith('VmHWM:')]; "
+            "print('PEAK', hwm[0] if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, "
+            "file=sys.stderr); sys.exit(rc)"
         )
         t = time.perf_counter()
         res = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True)

@@ -719,22 +719,7 @@ class Store:
             data[rep.id] = [
                 {"id": r[0], **_doc_from_columns(rep.fields, dict(zip(cnames, r, strict=True)))} for r in ccur
             ]
-        return Record(
-            id=values["id"],
-            form_id=form.id,
-            form_version=values["form_version"],
-            data=data,
-            created_at=values["created_at"],
-            created_by=values["created_by"],
-            updated_at=values["updated_at"],
-            updated_by=values["updated_by"],
-            device_id=values["device_id"],
-            server_rev=values["server_rev"],
-            base=json.loads(values["base"]) if values["base"] else None,
-            dirty=bool(values["dirty"]),
-            deleted=bool(values["deleted"]),
-            conflict=json.loads(values["conflict"]) if values["conflict"] else None,
-        )
+        return _record(form, values, data)
 
     def _where(
         self,
@@ -1134,6 +1119,82 @@ class Store:
             "conflict": json.loads(row[4]) if row[4] else None,
         }
 
+    def sync_states(self, form_id: str, record_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """``sync_state`` of many records at once (absent records are left out)."""
+        form = self.form(form_id)
+        out: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(builtins.list(record_ids), 500):
+            for row in self.conn.execute(
+                f"SELECT id, server_rev, dirty, deleted, updated_at, conflict FROM [{form.table}] "
+                f"WHERE id IN ({','.join('?' * len(chunk))})",
+                chunk,
+            ):
+                out[row[0]] = {
+                    "server_rev": row[1],
+                    "dirty": bool(row[2]),
+                    "deleted": bool(row[3]),
+                    "updated_at": row[4],
+                    "conflict": json.loads(row[5]) if row[5] else None,
+                }
+        return out
+
+    def records_for_sync(self, form_id: str, record_ids: Iterable[str]) -> dict[str, Record]:
+        """Many records (tombstones included) read at once, as ``get`` reads one."""
+        form = self.form(form_id)
+        out: dict[str, Record] = {}
+        for chunk in _chunks(builtins.list(record_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            cur = self.conn.execute(f"SELECT * FROM [{form.table}] WHERE id IN ({marks})", chunk)
+            names = [d[0] for d in cur.description]
+            rows = [dict(zip(names, row, strict=True)) for row in cur]
+            children: dict[str, dict[str, builtins.list[dict[str, Any]]]] = {}
+            for rep in form.repeats():
+                ccur = self.conn.execute(
+                    f"SELECT * FROM [{form.child_table(rep)}] WHERE parent_id IN ({marks}) "
+                    "ORDER BY parent_id, position",
+                    chunk,
+                )
+                cnames = [d[0] for d in ccur.description]
+                pi = cnames.index("parent_id")
+                by_parent = children.setdefault(rep.id, {})
+                for r in ccur:
+                    by_parent.setdefault(r[pi], []).append(
+                        {"id": r[0], **_doc_from_columns(rep.fields, dict(zip(cnames, r, strict=True)))}
+                    )
+            for values in rows:
+                rid = values["id"]
+                data = _doc_from_columns(form.fields.values(), values)
+                for rep in form.repeats():
+                    data[rep.id] = children.get(rep.id, {}).get(rid, [])
+                out[rid] = _record(form, values, data)
+        return out
+
+    def mark_synced_many(
+        self,
+        form_id: str,
+        items: Iterable[tuple[str, int | None, dict[str, Any] | None, str | None]],
+    ) -> None:
+        """``mark_synced`` for many (record_id, server_rev, base, if_updated_at) at once."""
+        form = self.form(form_id)
+        self.conn.executemany(
+            f"UPDATE [{form.table}] SET dirty = CASE WHEN ? IS NULL OR updated_at = ? THEN 0 ELSE dirty END, "
+            "server_rev = ?, base = ?, conflict = NULL WHERE id = ?",
+            [
+                (
+                    when,
+                    when,
+                    rev,
+                    None if base is None else json.dumps(base, ensure_ascii=False, sort_keys=True),
+                    rid,
+                )
+                for rid, rev, base, when in items
+            ],
+        )
+
+    def clear_rejections(self, record_ids: Iterable[str]) -> None:
+        """``set_rejection(…, None)`` for many records at once."""
+        self.conn.executemany("DELETE FROM sync_rejections WHERE record_id = ?", [(r,) for r in record_ids])
+
     def mark_synced(
         self,
         form_id: str,
@@ -1330,6 +1391,26 @@ class Store:
 
 
 # ---------------------------------------------------------------------- helpers
+
+
+def _record(form: Form, values: dict[str, Any], data: dict[str, Any]) -> Record:
+    """A Record from a row of a form table (its columns in ``values``) and its document."""
+    return Record(
+        id=values["id"],
+        form_id=form.id,
+        form_version=values["form_version"],
+        data=data,
+        created_at=values["created_at"],
+        created_by=values["created_by"],
+        updated_at=values["updated_at"],
+        updated_by=values["updated_by"],
+        device_id=values["device_id"],
+        server_rev=values["server_rev"],
+        base=json.loads(values["base"]) if values["base"] else None,
+        dirty=bool(values["dirty"]),
+        deleted=bool(values["deleted"]),
+        conflict=json.loads(values["conflict"]) if values["conflict"] else None,
+    )
 
 
 def _os_user() -> str:

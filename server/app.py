@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from typing import Annotated, Any
@@ -218,19 +219,32 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
             "forms": {f.id: f.version for f in state.forms},
         }
 
-    @app.post(P.Paths.PUSH, dependencies=[Proto], summary="Push a batch of changes")
-    def post_push(user: Auth, payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    # push and pull answers are large: encoded once here, not through FastAPI's generic
+    # response validation and encoding (which walks every value of every document)
+
+    @app.post(
+        P.Paths.PUSH,
+        dependencies=[Proto],
+        summary="Push a batch of changes",
+        response_model=dict[str, Any],
+    )
+    def post_push(user: Auth, payload: Annotated[Any, Body()]) -> Response:
         req = P.PushRequest.from_json(body_object(payload))
         results = state.service.push(user, req)
-        return {"results": [r.to_json() for r in results]}
+        return json_response(_dumps({"results": [r.to_json() for r in results]}))
 
-    @app.get(P.Paths.PULL, dependencies=[Proto], summary="Records changed after a cursor, in pages")
+    @app.get(
+        P.Paths.PULL,
+        dependencies=[Proto],
+        summary="Records changed after a cursor, in pages",
+        response_model=dict[str, Any],
+    )
     def get_pull(
         user: Auth,
         cursor: Annotated[int, Query(ge=0)] = 0,
         limit: Annotated[int, Query(ge=1, le=P.MAX_PULL_PAGE)] = P.DEFAULT_PULL_PAGE,
-    ) -> dict[str, Any]:
-        return state.service.pull(user, cursor, limit)
+    ) -> Response:
+        return json_response(state.service.pull_body(user, cursor, limit))
 
     @app.post(P.Paths.VERIFY, dependencies=[Proto], summary="Counts and checksums of the user's scope")
     def post_verify(user: Auth, payload: Annotated[Any, Body()]) -> dict[str, Any]:
@@ -273,6 +287,15 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         return {"stored": state.service.store_device_audit(user, device, entries)}
 
     return app
+
+
+def json_response(body: str) -> Response:
+    """An answer whose JSON text is already encoded."""
+    return Response(body.encode("utf-8"), media_type="application/json")
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
 
 
 def _sha_param() -> Any:

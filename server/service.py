@@ -7,9 +7,11 @@ changes nothing. Rejections are not stored (nothing changed); a replay re-evalua
 
 from __future__ import annotations
 
+import datetime as _dt
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, false, insert, or_, select, true, update
@@ -54,11 +56,55 @@ def _strip(doc: dict[str, Any] | None, skip: frozenset[str]) -> dict[str, Any]:
 class _Current:
     rev: int
     deleted: bool
-    doc: dict[str, Any] | None
+    raw: str | None  # the stored document as JSON text (parsed on first use)
     area: str | None
     form_id: str
     updated_at: str
     updated_by: str
+
+    @cached_property
+    def doc(self) -> dict[str, Any] | None:
+        return _loads(self.raw)  # type: ignore[no-any-return]
+
+
+_CHUNK = 500  # ids per IN (...) query
+
+
+@dataclass
+class _Batch:
+    """One push batch: what was read up front, and the rows inserted together at the end.
+
+    ``current`` and ``erased`` are read for every record of the batch in a few queries and kept
+    up to date as the batch writes. Inserts into records, revisions, changes and the audit log wait
+    in lists and go to the database with one executemany each (``flush``); any read or update that
+    could see those tables for a record with waiting rows flushes first, so the order of effects is
+    the same as writing each change on its own.
+    """
+
+    stored: dict[str, str] = field(default_factory=dict)  # change_id -> stored result JSON
+    current: dict[str, _Current | None] = field(default_factory=dict)
+    erased: set[str] = field(default_factory=set)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    revisions: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    audit: list[dict[str, Any]] = field(default_factory=list)
+    touched: set[str] = field(default_factory=set)  # record ids with waiting rows
+
+    def flush(self, conn: Connection) -> None:
+        for table, rows in (
+            (db.records, self.records),
+            (db.revisions, self.revisions),
+            (db.changes, self.changes),
+            (db.audit_log, self.audit),
+        ):
+            if rows:
+                conn.execute(insert(table), rows)
+                rows.clear()
+        self.touched.clear()
+
+    def flush_for(self, conn: Connection, record_id: str) -> None:
+        if record_id in self.touched:
+            self.flush(conn)
 
 
 class SyncService:
@@ -75,39 +121,81 @@ class SyncService:
     def push(self, user: User, req: P.PushRequest) -> list[P.ChangeResult]:
         with self.engine.begin() as conn:
             last = db.take_rev_lock(conn)
+            batch = self._prefetch(conn, req.changes)
             results: list[P.ChangeResult] = []
             for i, ch in enumerate(req.changes):
                 if self.settings.fault_hook:
                     self.settings.fault_hook("push", i)
-                stored = conn.execute(
-                    select(db.changes.c.result).where(db.changes.c.change_id == ch.change_id)
-                ).scalar()
+                stored = batch.stored.get(ch.change_id)
                 if stored is not None:
                     results.append(P.ChangeResult.from_json(json.loads(stored)))
                     continue
-                res, last = self._apply(conn, user, req.device_id, ch, last)
+                res, last = self._apply(conn, batch, user, req.device_id, ch, last)
                 results.append(res)
                 if res.status != "rejected":
-                    conn.execute(
-                        insert(db.changes).values(
-                            change_id=ch.change_id,
-                            user_id=user.id,
-                            record_id=ch.record_id,
-                            result=_dumps(res.to_json()),
-                            at=self.now(),
-                        )
+                    result = _dumps(res.to_json())
+                    batch.stored[ch.change_id] = result
+                    batch.changes.append(
+                        {
+                            "change_id": ch.change_id,
+                            "user_id": user.id,
+                            "record_id": ch.record_id,
+                            "result": result,
+                            "at": self.now(),
+                        }
                     )
-                audit(
-                    conn,
-                    self.settings,
-                    user.name,
-                    f"push_{res.status}",
-                    ch.form,
-                    ch.record_id,
-                    _dumps({"change_id": ch.change_id, "rev": res.rev, "reason": res.reason}),
+                    batch.touched.add(ch.record_id)
+                batch.audit.append(
+                    self._audit_row(
+                        user,
+                        f"push_{res.status}",
+                        ch.form,
+                        ch.record_id,
+                        _dumps({"change_id": ch.change_id, "rev": res.rev, "reason": res.reason}),
+                    )
                 )
+            batch.flush(conn)
             db.set_rev(conn, last)
         return results
+
+    def _audit_row(
+        self, user: User, action: str, form_id: str | None, record_id: str | None, detail: str | None
+    ) -> dict[str, Any]:
+        """An audit_log row as ``server.auth.audit`` writes it (inserted with the batch)."""
+        return {
+            "at": self.settings.clock().astimezone(_dt.UTC).isoformat(timespec="milliseconds"),
+            "user_name": user.name,
+            "action": action,
+            "form_id": form_id,
+            "record_id": record_id,
+            "detail": detail,
+        }
+
+    def _prefetch(self, conn: Connection, changes: list[P.Change]) -> _Batch:
+        """Stored results, current records and erasures of a whole batch, in a few queries."""
+        batch = _Batch()
+        cids = list(dict.fromkeys(ch.change_id for ch in changes))
+        rids = list(dict.fromkeys(ch.record_id for ch in changes))
+        c, r, e = db.changes.c, db.records.c, db.erasures.c
+        for start in range(0, len(cids), _CHUNK):
+            part = cids[start : start + _CHUNK]
+            batch.stored.update(
+                (row.change_id, row.result)
+                for row in conn.execute(select(c.change_id, c.result).where(c.change_id.in_(part)))
+            )
+        for start in range(0, len(rids), _CHUNK):
+            part = rids[start : start + _CHUNK]
+            batch.current.update((rid, None) for rid in part)
+            for row in conn.execute(
+                select(r.id, r.rev, r.deleted, r.doc, r.area, r.form_id, r.updated_at, r.updated_by).where(
+                    r.id.in_(part)
+                )
+            ):
+                batch.current[row.id] = _Current(
+                    row.rev, bool(row.deleted), row.doc, row.area, row.form_id, row.updated_at, row.updated_by
+                )
+            batch.erased.update(x[0] for x in conn.execute(select(e.record_id).where(e.record_id.in_(part))))
+        return batch
 
     def _reject(
         self, ch: P.Change, reason: str, message: str, problems: list[dict[str, Any]] | None = None
@@ -122,32 +210,39 @@ class SyncService:
             problems=problems or [],
         )
 
-    def _current(self, conn: Connection, record_id: str) -> _Current | None:
+    def _current(self, conn: Connection, batch: _Batch, record_id: str) -> _Current | None:
+        if record_id in batch.current:
+            return batch.current[record_id]
+        batch.flush_for(conn, record_id)
         row = conn.execute(select(db.records).where(db.records.c.id == record_id)).first()
-        if row is None:
-            return None
-        return _Current(
-            row.rev, bool(row.deleted), _loads(row.doc), row.area, row.form_id, row.updated_at, row.updated_by
+        cur = (
+            None
+            if row is None
+            else _Current(
+                row.rev, bool(row.deleted), row.doc, row.area, row.form_id, row.updated_at, row.updated_by
+            )
         )
+        batch.current[record_id] = cur
+        return cur
 
     def _validate(self, form: Form, raw: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         doc, problems = form.validate(raw, partial_ok=True)
         return doc, [p.as_dict() for p in problems]
 
     def _apply(
-        self, conn: Connection, user: User, device: str, ch: P.Change, last: int
+        self, conn: Connection, batch: _Batch, user: User, device: str, ch: P.Change, last: int
     ) -> tuple[P.ChangeResult, int]:
         form = self.forms.forms.get(ch.form)
         if form is None:
             return self._reject(ch, "unknown_form", f"no form {ch.form!r} on this server"), last
-        cur = self._current(conn, ch.record_id)
+        cur = self._current(conn, batch, ch.record_id)
         if cur is not None and cur.form_id != ch.form:
             return self._reject(ch, "form_mismatch", f"record {ch.record_id} is a {cur.form_id}"), last
         if cur is not None and not P.in_scope(cur.area, user.areas, everything=user.everything):
             return self._reject(
                 ch, "area_forbidden", f"record is in area {cur.area}, outside your areas"
             ), last
-        if self._erasure(conn, ch.record_id) is not None and not ch.erased:
+        if ch.record_id in batch.erased and not ch.erased:
             # erased at the data subject's request: an older copy never brings it back
             res = self._reject(ch, "erased", "the record was erased at the data subject's request")
             if cur is not None:
@@ -155,7 +250,7 @@ class SyncService:
                 res.doc = None if cur.deleted else cur.doc
             return res, last
         if ch.erased:
-            return self._erase(conn, form, user, device, ch, cur, last)
+            return self._erase(conn, batch, form, user, device, ch, cur, last)
         mine: dict[str, Any] | None = None
         area = cur.area if cur else None
         if not ch.deleted:
@@ -191,9 +286,10 @@ class SyncService:
             if ch.deleted:  # never reached the server: nothing to delete
                 return ok, last
             last += 1
-            self._write(conn, form, ch, None, mine, False, area, last, user, device, None)
+            ok.missing_attachments = self._write(
+                conn, batch, form, ch, None, mine, False, area, last, user, device, None
+            )
             ok.rev = last
-            ok.missing_attachments = self._missing(conn, form, mine)
             return ok, last
         if ch.base_rev is not None and ch.base_rev > cur.rev:
             return self._reject(
@@ -204,20 +300,20 @@ class SyncService:
                 ok.rev = cur.rev
                 return ok, last
             last += 1
-            self._write(conn, form, ch, cur, mine, ch.deleted, area, last, user, device, None)
+            ok.missing_attachments = self._write(
+                conn, batch, form, ch, cur, mine, ch.deleted, area, last, user, device, None
+            )
             ok.rev = last
-            ok.missing_attachments = self._missing(conn, form, mine)
             return ok, last
-        return self._stale(conn, form, user, device, ch, cur, mine, area, last)
+        batch.flush_for(conn, ch.record_id)  # the base is read from revisions
+        return self._stale(conn, batch, form, user, device, ch, cur, mine, area, last)
 
     # ------------------------------------------------------------------ erasure
-
-    def _erasure(self, conn: Connection, record_id: str) -> Any:
-        return conn.execute(select(db.erasures).where(db.erasures.c.record_id == record_id)).first()
 
     def _erase(
         self,
         conn: Connection,
+        batch: _Batch,
         form: Form,
         user: User,
         device: str,
@@ -227,8 +323,9 @@ class SyncService:
     ) -> tuple[P.ChangeResult, int]:
         """Apply an erasure: it wins over any edit, and every older version is purged."""
         ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied", rev=cur.rev if cur else None)
-        if self._erasure(conn, ch.record_id) is not None:
+        if ch.record_id in batch.erased:
             return ok, last  # erased before (from another laptop): nothing more to do
+        batch.flush(conn)  # rare: write everything waiting, then erase with plain statements
         mode = "erase" if ch.deleted else "anonymise"
         doc: dict[str, Any] | None = None
         area = cur.area if cur else None
@@ -246,7 +343,9 @@ class SyncService:
         rc = db.records.c
         if cur is not None or doc is not None:
             last += 1
-            self._write(conn, form, ch, cur, doc, ch.deleted, area, last, user, device, None)
+            self._write(conn, batch, form, ch, cur, doc, ch.deleted, area, last, user, device, None)
+            batch.flush(conn)
+            batch.current.pop(ch.record_id, None)  # read again from the database when needed
             ok.rev = last
             if ch.deleted:
                 conn.execute(update(db.records).where(rc.id == ch.record_id).values(doc=None))
@@ -275,6 +374,8 @@ class SyncService:
             if res.get("status") == "conflict":
                 res.update(status="rejected", reason="erased", conflict=None)
             conn.execute(update(db.changes).where(db.changes.c.change_id == cid).values(result=_dumps(res)))
+            if cid in batch.stored:  # a replay later in this batch answers as the database now says
+                batch.stored[cid] = _dumps(res)
         ra = db.record_attachments.c
         for sha in sorted(old_refs - set(P.photo_refs(form, doc))):
             if conn.execute(select(ra.record_id).where(ra.sha256 == sha).limit(1)).first() is None:
@@ -292,6 +393,7 @@ class SyncService:
             )
         )
         audit(conn, self.settings, user.name, mode, ch.form, ch.record_id, _dumps({"rev": ok.rev}))
+        batch.erased.add(ch.record_id)
         return ok, last
 
     def store_device_audit(self, user: User, device: str, entries: list[dict[str, Any]]) -> int:
@@ -356,6 +458,7 @@ class SyncService:
     def _stale(
         self,
         conn: Connection,
+        batch: _Batch,
         form: Form,
         user: User,
         device: str,
@@ -374,7 +477,7 @@ class SyncService:
                 return ok, last
             if base is not None and _strip(cur.doc, skip) == _strip(base, skip):
                 last += 1  # nothing changed on the server since the base: the delete applies
-                self._write(conn, form, ch, cur, None, True, area, last, user, device, None)
+                self._write(conn, batch, form, ch, cur, None, True, area, last, user, device, None)
                 ok.rev = last
                 return ok, last
             return self._conflict(conn, form, user, device, ch, cur, "delete_edit", None, base, []), last
@@ -382,7 +485,7 @@ class SyncService:
         if cur.deleted:
             if base_deleted:  # edited from the tombstone itself: a deliberate restore
                 last += 1
-                self._write(conn, form, ch, cur, mine, False, area, last, user, device, None)
+                self._write(conn, batch, form, ch, cur, mine, False, area, last, user, device, None)
                 ok.rev = last
                 return ok, last
             return self._conflict(conn, form, user, device, ch, cur, "edit_delete", mine, base, []), last
@@ -417,8 +520,9 @@ class SyncService:
             )
             return res, last
         last += 1
-        self._write(
+        missing = self._write(
             conn,
+            batch,
             form,
             ch,
             cur,
@@ -433,7 +537,7 @@ class SyncService:
         res = P.ChangeResult(
             ch.change_id, ch.record_id, ch.form, status, rev=last, doc=doc if status == "merged" else None
         )
-        res.missing_attachments = self._missing(conn, form, doc)
+        res.missing_attachments = missing
         return res, last
 
     def _conflict(
@@ -485,6 +589,7 @@ class SyncService:
     def _write(
         self,
         conn: Connection,
+        batch: _Batch,
         form: Form,
         ch: P.Change,
         cur: _Current | None,
@@ -495,46 +600,56 @@ class SyncService:
         user: User,
         device: str,
         pushed: dict[str, Any] | None,
-    ) -> None:
+    ) -> list[str]:
+        """Write one record's new revision; returns its attachments the server does not have yet.
+
+        The record insert (a new record), the revision and the audit rows wait in ``batch``.
+        """
         now = self.now()
         refs = P.photo_refs(form, doc)
         missing = self._missing(conn, form, doc)
+        text = None if deleted else _dumps(doc)
         values = dict(
             form_version=form.version,
             area=area,
             rev=rev,
             deleted=deleted,
-            doc=None if deleted else _dumps(doc),
+            doc=text,
             updated_at=now,
             updated_by=user.name,
             device_id=device,
             complete=not missing,
         )
         if cur is None:
-            conn.execute(
-                insert(db.records).values(
-                    id=ch.record_id, form_id=form.id, created_at=now, created_by=user.name, **values
-                )
+            batch.records.append(
+                {"id": ch.record_id, "form_id": form.id, "created_at": now, "created_by": user.name, **values}
             )
         else:
             if deleted:
-                values["doc"] = _dumps(cur.doc) if cur.doc is not None else None
+                values["doc"] = cur.raw
+            batch.flush_for(conn, ch.record_id)
             conn.execute(update(db.records).where(db.records.c.id == ch.record_id).values(**values))
-        conn.execute(
-            insert(db.revisions).values(
-                rev=rev,
-                record_id=ch.record_id,
-                form_id=form.id,
-                deleted=deleted,
-                doc=None if deleted else _dumps(doc),
-                pushed_doc=None if pushed is None else _dumps(pushed),
-                change_id=ch.change_id,
-                user_name=user.name,
-                device_id=device,
-                at=now,
+            conn.execute(
+                delete(db.record_attachments).where(db.record_attachments.c.record_id == ch.record_id)
             )
+        batch.revisions.append(
+            {
+                "rev": rev,
+                "record_id": ch.record_id,
+                "form_id": form.id,
+                "deleted": deleted,
+                "doc": text,
+                "pushed_doc": None if pushed is None else _dumps(pushed),
+                "change_id": ch.change_id,
+                "user_name": user.name,
+                "device_id": device,
+                "at": now,
+            }
         )
-        conn.execute(delete(db.record_attachments).where(db.record_attachments.c.record_id == ch.record_id))
+        batch.touched.add(ch.record_id)
+        batch.current[ch.record_id] = _Current(
+            rev, deleted, cur.raw if deleted and cur is not None else text, area, form.id, now, user.name
+        )
         if refs and not deleted:
             conn.execute(
                 insert(db.record_attachments), [{"record_id": ch.record_id, "sha256": s} for s in refs]
@@ -545,7 +660,8 @@ class SyncService:
                 .where(db.conflicts.c.record_id == ch.record_id, db.conflicts.c.resolved_at.is_(None))
                 .values(resolved_at=now, resolved_by=user.name, resolution_rev=rev)
             )
-            audit(conn, self.settings, user.name, "resolve", form.id, ch.record_id, _dumps({"rev": rev}))
+            batch.audit.append(self._audit_row(user, "resolve", form.id, ch.record_id, _dumps({"rev": rev})))
+        return missing
 
     def _missing(self, conn: Connection, form: Form, doc: dict[str, Any] | None) -> list[str]:
         refs = P.photo_refs(form, doc)
@@ -564,6 +680,15 @@ class SyncService:
     # ------------------------------------------------------------------ pull and verify
 
     def pull(self, user: User, cursor: int, limit: int) -> dict[str, Any]:
+        """One page of records changed after ``cursor`` (see ``pull_body``), as a dict."""
+        return json.loads(self.pull_body(user, cursor, limit))  # type: ignore[no-any-return]
+
+    def pull_body(self, user: User, cursor: int, limit: int) -> str:
+        """One page of records changed after ``cursor``, as the JSON text of the answer.
+
+        Stored documents are JSON text already: they go into the answer as they are, without
+        being decoded and encoded again.
+        """
         rc = db.records.c
         with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
             top = db.current_rev(conn)
@@ -580,29 +705,31 @@ class SyncService:
         if rows:
             with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
                 ids = [r.id for r in rows]
-                for chunk in range(0, len(ids), 500):
+                for chunk in range(0, len(ids), _CHUNK):
                     erased.update(
                         e[0]
                         for e in conn.execute(
                             select(db.erasures.c.record_id).where(
-                                db.erasures.c.record_id.in_(ids[chunk : chunk + 500])
+                                db.erasures.c.record_id.in_(ids[chunk : chunk + _CHUNK])
                             )
                         )
                     )
-        items = [
-            {
-                "form": r.form_id,
-                "record_id": r.id,
-                "rev": r.rev,
-                "deleted": bool(r.deleted),
-                "doc": None if r.deleted else _loads(r.doc),
-                "updated_at": r.updated_at,
-                "updated_by": r.updated_by,
-                "complete": bool(r.complete),
-                "erased": r.id in erased,
-            }
-            for r in rows
-        ]
+        items: list[str] = []
+        for r in rows:
+            head = _dumps(
+                {
+                    "form": r.form_id,
+                    "record_id": r.id,
+                    "rev": r.rev,
+                    "deleted": bool(r.deleted),
+                    "updated_at": r.updated_at,
+                    "updated_by": r.updated_by,
+                    "complete": bool(r.complete),
+                    "erased": r.id in erased,
+                }
+            )
+            doc = "null" if r.deleted or r.doc is None else r.doc
+            items.append(f'{head[:-1]},"doc":{doc}}}')
         next_cursor = rows[-1].rev if has_more else max(top, cursor)
         if items:
             with self.engine.begin() as conn:
@@ -613,11 +740,10 @@ class SyncService:
                     "pull",
                     None,
                     None,
-                    _dumps(
-                        {"cursor": cursor, "count": len(items), "records": [i["record_id"] for i in items]}
-                    ),
+                    _dumps({"cursor": cursor, "count": len(items), "records": [r.id for r in rows]}),
                 )
-        return {"items": items, "next_cursor": next_cursor, "has_more": has_more}
+        tail = _dumps({"next_cursor": next_cursor, "has_more": has_more})
+        return '{"items":[' + ",".join(items) + "]," + tail[1:]
 
     def verify(self, user: User, exclude: set[str]) -> dict[str, Any]:
         rc = db.records.c

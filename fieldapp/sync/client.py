@@ -20,6 +20,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from fieldapp import __version__, rights
 from fieldapp import attachments as local_files
 from fieldapp import audit as audit_trail
 from fieldapp.errors import FieldAppError, SyncError, SyncErrorKind, ValidationError
-from fieldapp.store import Store, now_iso
+from fieldapp.store import Record, Store, now_iso
 from fieldapp.sync import protocol as P
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total); stage: upload push pull download verify
@@ -339,8 +340,23 @@ class _Run:
                 out.append((form.id, row))
         return out
 
-    def change_for(self, form_id: str, row: dict[str, Any]) -> P.Change:
-        rec = self.store.get(form_id, row["id"], include_deleted=True)
+    def changes_for(self, chunk: list[tuple[str, dict[str, Any]]]) -> list[P.Change]:
+        """The changes of a batch, with the records read in a few queries."""
+        wanted: dict[str, list[str]] = {}
+        for form_id, row in chunk:
+            wanted.setdefault(form_id, []).append(row["id"])
+        recs = {f: self.store.records_for_sync(f, ids) for f, ids in wanted.items()}
+        out: list[P.Change] = []
+        for form_id, row in chunk:
+            rec = recs[form_id].get(row["id"])
+            if rec is None:  # not found: the same error as reading it alone
+                rec = self.store.get(form_id, row["id"], include_deleted=True)
+            out.append(self.change_for(form_id, row, rec))
+        return out
+
+    def change_for(self, form_id: str, row: dict[str, Any], rec: Record | None = None) -> P.Change:
+        if rec is None:
+            rec = self.store.get(form_id, row["id"], include_deleted=True)
         deleted = rec.deleted
         doc = None if deleted else rec.data
         erased = rights.erasure(self.store, rec.id) is not None
@@ -365,35 +381,50 @@ class _Run:
         self.tick("push", 0, total)
         done = 0
         size = self.batch_size
-        while done < total:
-            chunk = todo[done : done + size]
-            changes = [self.change_for(f, row) for f, row in chunk]
-            self.upload_for(changes)
-            try:
-                raw = self.http.call(
-                    "POST", P.Paths.PUSH, json=P.PushRequest(self.store.device_id, changes).to_json()
-                )
-            except SyncError as exc:
-                if exc.details.get("code") == "too_large" and size > 1:
-                    size = max(1, size // 2)  # the server's size limit: send smaller batches
-                    continue
-                raise
-            self.stage("push-answered")
-            try:
-                results = [P.ChangeResult.from_json(r) for r in _get_list(raw, "results")]
-            except P.ProtocolViolation as exc:
-                raise _bad_answer(str(exc)) from None
-            self.apply_results(changes, results)
-            self.stage("push-stored")
-            done += len(chunk)
-            self.report.pushed += len(chunk)
-            self.tick("push", done, total)
+        # while the server works on one batch, the next one is read here (the database is only
+        # used from this thread; the request runs in the worker, one request at a time)
+        ahead: tuple[int, int, list[P.Change]] | None = None  # (start, size, changes)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync") as pool:
+            while done < total:
+                if ahead is not None and ahead[:2] == (done, size):
+                    changes = ahead[2]
+                else:
+                    changes = self.changes_for(todo[done : done + size])
+                ahead = None
+                self.upload_for(changes)
+                body = P.PushRequest(self.store.device_id, changes).to_json()
+                answer = pool.submit(self.http.call, "POST", P.Paths.PUSH, json=body)
+                after = done + len(changes)
+                if after < total:
+                    ahead = (after, size, self.changes_for(todo[after : after + size]))
+                try:
+                    raw = answer.result()
+                except SyncError as exc:
+                    if exc.details.get("code") == "too_large" and size > 1:
+                        size = max(1, size // 2)  # the server's size limit: send smaller batches
+                        continue
+                    raise
+                self.stage("push-answered")
+                try:
+                    results = [P.ChangeResult.from_json(r) for r in _get_list(raw, "results")]
+                except P.ProtocolViolation as exc:
+                    raise _bad_answer(str(exc)) from None
+                erased = self.report.erased
+                self.apply_results(changes, results)
+                if self.report.erased != erased:
+                    ahead = None  # an erasure can reach linked records: read the next batch again
+                self.stage("push-stored")
+                done = after
+                self.report.pushed += len(changes)
+                self.tick("push", done, total)
 
     def apply_results(self, changes: list[P.Change], results: list[P.ChangeResult]) -> None:
         by_id = {c.change_id: c for c in changes}
         if len(results) != len(changes) or set(by_id) != {r.change_id for r in results}:
             raise _bad_answer("push results do not match the changes sent")
         store = self.store
+        synced: dict[str, list[tuple[str, int | None, dict[str, Any] | None, str | None]]] = {}
+        cleared: list[str] = []
         with store.transaction():
             for res in results:
                 ch = by_id[res.change_id]
@@ -411,18 +442,17 @@ class _Run:
                     self.report.erased += 1
                     continue
                 if res.status in ("applied", "merged"):
-                    store.set_rejection(ch.form, ch.record_id, None)
-                    store.set_conflict(ch.form, ch.record_id, None)
+                    cleared.append(ch.record_id)
                     if res.missing_attachments:
                         self.report.incomplete_on_server += 1
                 if res.status == "applied":
                     self.report.applied += 1
-                    store.mark_synced(
-                        ch.form, ch.record_id, server_rev=res.rev, base=ch.doc, if_updated_at=ch.updated_at
-                    )
+                    # marked synced (and its conflict cleared) together with the others, below
+                    synced.setdefault(ch.form, []).append((ch.record_id, res.rev, ch.doc, ch.updated_at))
                     self._resolved(ch)
                 elif res.status == "merged":
                     self.report.merged += 1
+                    store.set_conflict(ch.form, ch.record_id, None)
                     state = store.sync_state(ch.form, ch.record_id)
                     if state is not None and state["updated_at"] == ch.updated_at and res.doc is not None:
                         # the merged document (our edit + the server's) becomes the local one
@@ -458,6 +488,10 @@ class _Run:
                             "message": res.message,
                         }
                     )
+            # each record is in a batch once, so doing these last changes nothing in the order
+            store.clear_rejections(cleared)
+            for form_id, items in synced.items():
+                store.mark_synced_many(form_id, items)
 
     def _resolved(self, ch: P.Change) -> None:
         if ch.resolves:
@@ -549,32 +583,46 @@ class _Run:
     def pull(self) -> None:
         key = self.cursor_key()
         cursor = int(self.store.sync_meta(key) or 0)
-        while True:
-            raw = self.http.call("GET", P.Paths.PULL, params={"cursor": cursor, "limit": self.page_size})
-            try:
-                page = P.PullPage.from_json(raw)
-            except P.ProtocolViolation as exc:
-                raise _bad_answer(str(exc)) from None
-            if page.next_cursor < cursor:
-                raise _bad_answer(f"the pull cursor went back from {cursor} to {page.next_cursor}")
-            self.stage("pull-answered")
-            self.apply_page(page, key)
-            cursor = page.next_cursor
-            self.report.cursor = cursor
-            self.tick(
-                "pull", self.report.pulled, self.report.pulled + (self.page_size if page.has_more else 0)
-            )
-            if not page.has_more:
-                break
+        # the next page is fetched (and parsed) in the worker while this thread stores the current
+        # one; the cursor is still only saved together with the page it belongs to
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync") as pool:
+            answer = pool.submit(self.fetch_page, cursor)
+            while True:
+                page = answer.result()
+                if page.next_cursor < cursor:
+                    raise _bad_answer(f"the pull cursor went back from {cursor} to {page.next_cursor}")
+                self.stage("pull-answered")
+                if page.has_more:
+                    answer = pool.submit(self.fetch_page, page.next_cursor)
+                self.apply_page(page, key)
+                cursor = page.next_cursor
+                self.report.cursor = cursor
+                self.tick(
+                    "pull", self.report.pulled, self.report.pulled + (self.page_size if page.has_more else 0)
+                )
+                if not page.has_more:
+                    break
+
+    def fetch_page(self, cursor: int) -> P.PullPage:
+        raw = self.http.call("GET", P.Paths.PULL, params={"cursor": cursor, "limit": self.page_size})
+        try:
+            return P.PullPage.from_json(raw)
+        except P.ProtocolViolation as exc:
+            raise _bad_answer(str(exc)) from None
 
     def apply_page(self, page: P.PullPage, key: str) -> None:
         store = self.store
         with store.transaction():
             saves: dict[tuple[str, str], list[P.PullItem]] = {}
+            wanted: dict[str, list[str]] = {}
             for item in page.items:
                 if item.form not in store.forms.forms:
                     raise _bad_answer(f"unknown form {item.form!r} in a pulled record")
-                state = store.sync_state(item.form, item.record_id)
+                wanted.setdefault(item.form, []).append(item.record_id)
+            # a record is at most once in a page: its state read up front stays right
+            states = {f: store.sync_states(f, ids) for f, ids in wanted.items()}
+            for item in page.items:
+                state = states[item.form].get(item.record_id)
                 if item.erased:  # an erasure wins, even over unsynced local edits
                     if state is None or state["server_rev"] is None or state["server_rev"] < item.rev:
                         rights.apply_remote_erasure(
@@ -627,8 +675,7 @@ class _Run:
                         f"pulled {form_id} {items[idx].record_id} does not pass the local form: "
                         f"{first.path}: {first.message_en}",
                     )
-                for i in items:
-                    store.mark_synced(form_id, i.record_id, server_rev=i.rev, base=i.doc)
+                store.mark_synced_many(form_id, [(i.record_id, i.rev, i.doc, None) for i in items])
                 self.report.pulled += len(items)
             store.set_sync_meta(key, str(page.next_cursor))
 
@@ -666,7 +713,7 @@ class _Run:
         """Send the laptop's audit rows the server does not have yet (a server without the
         endpoint is skipped: the rows stay and go up with a later sync)."""
         while True:
-            rows = audit_trail.unsent(self.store, limit=500)
+            rows = audit_trail.unsent(self.store, limit=P.MAX_AUDIT_BATCH)
             if not rows:
                 return
             try:

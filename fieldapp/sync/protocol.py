@@ -216,7 +216,19 @@ class Change:
     erased: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        # a plain dict (not dataclasses.asdict, which deep-copies the document)
+        return {
+            "change_id": self.change_id,
+            "form": self.form,
+            "record_id": self.record_id,
+            "base_rev": self.base_rev,
+            "doc": self.doc,
+            "deleted": self.deleted,
+            "updated_at": self.updated_at,
+            "updated_by": self.updated_by,
+            "resolves": self.resolves,
+            "erased": self.erased,
+        }
 
     @classmethod
     def from_json(cls, obj: Any, where: str = "change") -> Change:
@@ -352,9 +364,19 @@ class ChangeResult:
     missing_attachments: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        out = asdict(self)
-        out["conflict"] = self.conflict.to_json() if self.conflict else None
-        return out
+        return {
+            "change_id": self.change_id,
+            "record_id": self.record_id,
+            "form": self.form,
+            "status": self.status,
+            "rev": self.rev,
+            "doc": self.doc,
+            "conflict": self.conflict.to_json() if self.conflict else None,
+            "reason": self.reason,
+            "message": self.message,
+            "problems": list(self.problems),
+            "missing_attachments": list(self.missing_attachments),
+        }
 
     @classmethod
     def from_json(cls, obj: Any) -> ChangeResult:
