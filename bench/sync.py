@@ -46,23 +46,24 @@ def free_port() -> int:
 class Server:
     """``fieldapp-server run`` in its own process, on a SQLite file."""
 
-    def __init__(self, db: Path) -> None:
+    def __init__(self, db: Path, areas: dict[str, list[str]] | None = None) -> None:
+        """Users u1…u20 (all demo provinces), or the given users with their own areas."""
         self.db = db
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {**os.environ, "FIELDAPP_PASSWORD": PASSWORD}
-        for i in range(1, 21):
+        for name, user_areas in (areas or {f"u{i}": AREAS for i in range(1, 21)}).items():
             subprocess.run(
                 [
                     sys.executable,
                     "-m",
                     "server",
                     "adduser",
-                    f"u{i}",
+                    name,
                     "--role",
                     "area_manager",
                     "--area",
-                    *AREAS,
+                    *user_areas,
                     "--db",
                     str(db),
                 ],
@@ -95,9 +96,9 @@ class Server:
         self.proc.wait(timeout=30)
 
 
-def laptop(path: Path, households: int, seed: int) -> Store:
+def laptop(path: Path, households: int, seed: int, areas: list[str] | None = None) -> Store:
     store = Store(path, user="bench")
-    demo.generate(store, households=households, seed=seed)
+    demo.generate(store, households=households, seed=seed, areas=areas)
     return store
 
 
@@ -215,11 +216,16 @@ def bench_pull(tmp: Path, households: int, source: Path | None) -> None:
 
 
 def bench_clients(tmp: Path, clients: int, per_client: int) -> None:
+    # each client is a leader of its own district, as in the field: it pushes its records and pulls
+    # nothing of the others' (a shared area would make every client pull everyone's records)
+    from fieldapp import geo
+
+    districts = [d.code for p in AREAS for d in geo.districts(p)][:clients]
     total = 0
     for i in range(clients):
-        with laptop(tmp / f"client{i}.db", per_client, seed=100 + i) as s:
+        with laptop(tmp / f"client{i}.db", per_client, seed=100 + i, areas=[districts[i]]) as s:
             total += sum(s.counts().values())
-    server = Server(tmp / "clients-server.db")
+    server = Server(tmp / "clients-server.db", {f"u{i + 1}": [districts[i]] for i in range(clients)})
     errors: list[str] = []
 
     def run(i: int) -> None:
