@@ -11,6 +11,7 @@ an import or a sync) into a clean record document, or returns every problem it f
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import json
 import math
 import re
@@ -184,7 +185,7 @@ class Field:
     parent: Field | None = None  # the repeat this field lives in
     _codes: frozenset[str] = frozenset()
 
-    @property
+    @functools.cached_property
     def value_type(self) -> str:
         """The type of the stored value (``result`` for calculated fields)."""
         return (self.result or "text") if self.type == "calculated" else self.type
@@ -205,10 +206,14 @@ class Field:
         return self.label.get(lang) or self.label.get("th", self.id)
 
     def choice_label(self, code: Any, lang: str = "th") -> str:
-        for c in self.choices:
-            if c.code == code:
-                return c.label(lang)
+        found = self._choice_index.get(code)
+        if found is not None:
+            return found.label(lang)
         return "" if code is None else str(code)
+
+    @functools.cached_property
+    def _choice_index(self) -> dict[Any, Choice]:
+        return {c.code: c for c in self.choices}
 
     def child(self, name: str) -> Field | None:
         for f in self.fields:

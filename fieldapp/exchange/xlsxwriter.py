@@ -161,9 +161,13 @@ class XlsxWriter:
 
 
 def _text(value: str) -> str:
-    if _ILLEGAL.search(value):
+    # most cells are plain printable text: check cheaply before the regex and the escaping
+    if not value.isprintable() and _ILLEGAL.search(value):
         value = _ILLEGAL.sub("", value)
-    return escape(value[:MAX_TEXT])
+    value = value[:MAX_TEXT]
+    if "&" in value or "<" in value or ">" in value:
+        return escape(value)
+    return value
 
 
 def _row(n: int, values: list[Any], letters: list[str], *, header: bool = False) -> str:
