@@ -11,11 +11,8 @@
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -24,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from common import machine  # noqa: E402
 
 from fieldapp import geo  # noqa: E402
 from fieldapp.exchange import export, run_import  # noqa: E402
@@ -36,20 +35,6 @@ FIRST = ["สมชาย", "สมหญิง", "บุญมี", "ประ�
 LAST = ["ใจดี", "ศรีสุข", "บุญมา", "ทองคำ", "แก้วมณี", "สายทอง", "พรมมา", "ภูมิใจ", "วงศ์ไทย", "คำแก้ว"]
 PREFIX = ["นาย", "นาง", "นางสาว"]
 HEADERS = ["ลำดับ", "คำนำหน้า", "ชื่อ", "นามสกุล", "เลขบัตรประชาชน", "บ้านเลขที่", "หมู่", "รหัสตำบล", "โทรศัพท์"]
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def target_rows(n: int) -> list[list[object]]:

@@ -13,26 +13,17 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import median_ms  # noqa: E402
+
 from fieldapp import crypto, demo, encryption  # noqa: E402
 from fieldapp.store import Store  # noqa: E402
 
 PASS = "benchmark passphrase 2569"
-
-
-def median_ms(fn: Callable[[], object], repeat: int = 5) -> float:
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
 
 
 def line(name: str, plain: float, enc: float, unit: str = "ms") -> None:

@@ -10,53 +10,26 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import random
 import resource
 import sqlite3
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from common import machine, median_ms  # noqa: E402
+
 from fieldapp.store import Store, search_terms  # noqa: E402
-
-
-def best_of(fn: Callable[[], object], repeat: int = 7) -> float:
-    """Median of several runs, in milliseconds (after one warm-up run)."""
-    fn()
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t) * 1000)
-    return statistics.median(times)
 
 
 def row(name: str, engine_ms: float, raw_ms: float, target: str) -> None:
     ratio = engine_ms / raw_ms if raw_ms else float("inf")
     print(f"{name:<46} {engine_ms:>10.2f} ms {raw_ms:>10.2f} ms {ratio:>7.1f}x   target {target}")
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
 
 
 def bench_demo(db: Path, households: int) -> None:
@@ -127,8 +100,8 @@ def bench_queries(db: Path) -> None:
 
     row(
         "first page: 50 households sorted by name",
-        best_of(lambda: store.list("household", limit=50)),
-        best_of(
+        median_ms(lambda: store.list("household", limit=50)),
+        median_ms(
             lambda: conn.execute(
                 f"SELECT id, {cols} FROM household WHERE deleted = 0 ORDER BY title_sort, id LIMIT 50"
             ).fetchall()
@@ -156,14 +129,14 @@ def bench_queries(db: Path) -> None:
     n = len(queries)
     row(
         f"Thai substring search (mean of {n} queries)",
-        best_of(engine_search, 3) / n,
-        best_of(raw_search, 3) / n,
+        median_ms(engine_search, 3) / n,
+        median_ms(raw_search, 3) / n,
         "< 50 ms",
     )
     row(
         "short query (2 code points, LIKE)",
-        best_of(lambda: store.list("household", search="สม", limit=50), 3),
-        best_of(
+        median_ms(lambda: store.list("household", search="สม", limit=50), 3),
+        median_ms(
             lambda: conn.execute(
                 "SELECT h.id FROM household h WHERE h.deleted = 0 AND h.id IN (SELECT d.record_id FROM search_doc d "
                 "WHERE d.rowid IN (SELECT rowid FROM search_fts WHERE body LIKE '%สม%')) ORDER BY title_sort LIMIT 50"
@@ -174,8 +147,8 @@ def bench_queries(db: Path) -> None:
     )
     row(
         "search by national ID",
-        best_of(lambda: store.list("household", search=_an_id(conn), limit=50)),
-        best_of(
+        median_ms(lambda: store.list("household", search=_an_id(conn), limit=50)),
+        median_ms(
             lambda: conn.execute(
                 "SELECT parent_id FROM household__members WHERE national_id = ?", [_an_id(conn)]
             ).fetchall()
@@ -228,8 +201,8 @@ def bench_save(db: Path) -> None:
         conn.executemany(f"INSERT INTO household__members VALUES ({mmarks})", mrows)
         conn.execute("COMMIT")
 
-    row("validate and save one household, 8 members", best_of(engine, 15), best_of(raw, 15), "< 20 ms")
-    validate_ms = best_of(lambda: form.validate(raw_doc), 15)
+    row("validate and save one household, 8 members", median_ms(engine, 15), median_ms(raw, 15), "< 20 ms")
+    validate_ms = median_ms(lambda: form.validate(raw_doc), 15)
     print(f"{'  of which validation and scoring':<46} {validate_ms:>10.2f} ms")
     store.close()
     conn.close()
