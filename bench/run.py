@@ -165,7 +165,10 @@ _ID: list[str] = []
 def _an_id(conn: sqlite3.Connection) -> str:
     if not _ID:
         _ID.append(
-            conn.execute("SELECT national_id FROM household__members LIMIT 1 OFFSET 5000").fetchone()[0]
+            conn.execute(
+                "SELECT national_id FROM household__members LIMIT 1 OFFSET "
+                "(SELECT count(*) / 2 FROM household__members)"
+            ).fetchone()[0]
         )
     return _ID[0]
 
