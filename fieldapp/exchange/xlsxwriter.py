@@ -172,18 +172,29 @@ def _text(value: str) -> str:
 
 def _row(n: int, values: list[Any], letters: list[str], *, header: bool = False) -> str:
     style = ' s="1"' if header else ""
-    parts = [f'<row r="{n}">']
+    num = str(n)
+    parts = [f'<row r="{num}">']
+    append = parts.append
     for i, v in enumerate(values):
-        if v is None or v == "":
+        tv = type(v)
+        if tv is str:  # most cells: test the common case first
+            if v:
+                append(
+                    f'<c r="{letters[i]}{num}" t="inlineStr"{style}><is><t xml:space="preserve">'
+                    f"{_text(v)}</t></is></c>"
+                )
+        elif v is None:
             continue
-        ref = f"{letters[i]}{n}"
-        if isinstance(v, bool):
-            parts.append(f'<c r="{ref}" t="b"{style}><v>{int(v)}</v></c>')
-        elif isinstance(v, (int, float)):
-            parts.append(f'<c r="{ref}"{style}><v>{v!r}</v></c>')
+        elif tv is bool:
+            append(f'<c r="{letters[i]}{num}" t="b"{style}><v>{int(v)}</v></c>')
+        elif tv is int or tv is float or isinstance(v, (int, float)):
+            append(f'<c r="{letters[i]}{num}"{style}><v>{v!r}</v></c>')
         else:
-            parts.append(
-                f'<c r="{ref}" t="inlineStr"{style}><is><t xml:space="preserve">{_text(str(v))}</t></is></c>'
-            )
-    parts.append("</row>")
+            text = str(v)
+            if text:
+                append(
+                    f'<c r="{letters[i]}{num}" t="inlineStr"{style}><is><t xml:space="preserve">'
+                    f"{_text(text)}</t></is></c>"
+                )
+    append("</row>")
     return "".join(parts)
