@@ -267,37 +267,27 @@ class AreaReportRenderer(ReportBase):
                 "และความพร้อมของระบบข้อมูล จึงจัดลำดับหมู่บ้านทั้งสองด้าน",
                 "body",
             ),
-            self.heading("5.1 ตามสัดส่วนครัวเรือนยากจน (อยู่ลำบาก + อยู่ยาก)", 2),
-            self.table(
-                head(["ครัวเรือน", "ครัวเรือนยากจน", "ร้อยละ"]),
-                rows_poor,
-                widths([0.15, 0.15, 0.13] if sub else [0.16, 0.16, 0.13]),
-                align=align,
-            ),
         ]
-        if len(villages) > limit:
-            out.append(
-                self.para(
-                    f"แสดง {self.number(limit)} อันดับแรกจากทั้งหมด {self.number(len(villages))} หมู่บ้าน",
-                    "note",
-                )
-            )
-        out += [
-            self.heading("5.2 ตามความครบถ้วนของข้อมูล", 2),
-            self.table(
-                head(["ครัวเรือน", "ข้อมูลครบถ้วน", "ร้อยละ"]),
-                rows_complete,
-                widths([0.15, 0.15, 0.13] if sub else [0.16, 0.16, 0.13]),
-                align=align,
-            ),
-        ]
-        if len(villages) > limit:
-            out.append(
-                self.para(
-                    f"แสดง {self.number(limit)} อันดับแรกจากทั้งหมด {self.number(len(villages))} หมู่บ้าน",
-                    "note",
-                )
-            )
+
+        def ranking(title: str, columns: list[str], rows: list[list[Flowable]]) -> list[Flowable]:
+            part: list[Flowable] = [
+                self.heading(title, 2),
+                self.table(
+                    head(columns),
+                    rows,
+                    widths([0.15, 0.15, 0.13] if sub else [0.16, 0.16, 0.13]),
+                    align=align,
+                ),
+            ]
+            if len(villages) > limit:
+                shown = f"แสดง {self.number(limit)} อันดับแรกจากทั้งหมด {self.number(len(villages))} หมู่บ้าน"
+                part.append(self.para(shown, "note"))
+            return part
+
+        out += ranking(
+            "5.1 ตามสัดส่วนครัวเรือนยากจน (อยู่ลำบาก + อยู่ยาก)", ["ครัวเรือน", "ครัวเรือนยากจน", "ร้อยละ"], rows_poor
+        )
+        out += ranking("5.2 ตามความครบถ้วนของข้อมูล", ["ครัวเรือน", "ข้อมูลครบถ้วน", "ร้อยละ"], rows_complete)
         return out
 
     def businesses(self) -> list[Flowable]:
