@@ -1,8 +1,10 @@
 """A small, safe evaluator for XLSForm-style expressions.
 
-Expressions are tokenised and parsed into a tree by a Pratt parser, then compiled into nested
-Python closures. Nothing ever reaches Python's ``eval``: the only operations an expression can
-perform are the operators and functions listed in ``FUNCTIONS`` and the grammar below.
+Expressions are tokenised and parsed into a tree by a Pratt parser, then compiled: into nested
+closures (``compile_node``, the reference) or into one generated Python function (``generate``,
+used by forms; see the note above it). The expression's text never reaches Python's parser: the
+only operations an expression can perform are the operators and functions listed in
+``FUNCTIONS`` and the grammar below.
 
     ${field}  ${repeat.field}  .  12  2.5  'text'  "text"
     or  and  = != < <= > >=  + -  * / div mod  unary -  ( )  name(args)
@@ -19,6 +21,7 @@ import datetime as _dt
 import math
 import operator
 import re
+import time as _time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -340,8 +343,15 @@ def _arith(op: str, a: Value, b: Value) -> Value:
 # --------------------------------------------------------------------------- functions
 
 
+_TODAY: list[Any] = [None, ""]  # (second it was read, ISO date)
+
+
 def _today() -> str:
-    return _dt.date.today().isoformat()
+    # read the clock once a second: constraints such as "not after today" run for every member
+    now = int(_time.time())
+    if _TODAY[0] != now:
+        _TODAY[0], _TODAY[1] = now, _dt.date.today().isoformat()
+    return str(_TODAY[1])
 
 
 def _parse_iso(v: Value) -> _dt.date | None:
@@ -658,7 +668,210 @@ def compile_expression(source: str, resolve: Resolver) -> Expression:
     """Parse and compile; ``resolve(name)`` returns a getter for ``${name}`` or raises."""
     tree = parse(source)
     _check_regexes(tree)
-    return Expression(source, tree, compile_node(tree, resolve))
+    return Expression(source, tree, generate(tree, resolve))
+
+
+# --------------------------------------------------------------------------- code generator
+#
+# ``compile_node`` above gives one closure per node: simple, and the reference for what an
+# expression means. Forms evaluate the same few hundred expressions for every household, so
+# ``generate`` turns a tree into one Python function instead, with the common cases (a code
+# compared with a literal, a number with a number, ``and``/``or``/``if``) written out inline.
+# Safety does not depend on the expression's text: the generated source is made only of fixed
+# templates and of names the generator invents (``_k0``, ``_t1``, ``_f2`` …); every literal, field
+# name, getter and function is passed in as one of those bound names, never spelled in the
+# source. Tests check that both compilers agree on every expression of the shipped forms.
+
+_NUM_TYPES = (int, float)
+
+
+def _eq_any(a: Value, b: Value) -> bool:
+    ta = type(a)
+    if ta is type(b) and ta in _SIMPLE:
+        return bool(a == b)
+    if a is None and type(b) is str:  # an empty answer against a code
+        return b == ""
+    return _equal(a, b)
+
+
+def _ne_any(a: Value, b: Value) -> bool:
+    return not _eq_any(a, b)
+
+
+def _order_fn(op: str) -> Callable[[Value, Value], bool]:
+    cmp = _ORDER[op]
+
+    def order(a: Value, b: Value) -> bool:
+        ta, tb = type(a), type(b)
+        if (ta is int or ta is float) and (tb is int or tb is float):
+            return bool(cmp(a, b))
+        if ta is str and tb is str and a and b:  # two texts (ISO dates) compare as text
+            return bool(cmp(a, b))
+        return _compare(op, a, b)
+
+    return order
+
+
+def _count_true(values: Value) -> int:
+    """``count-if(values, true())``: how many values are true (``_equal(v, True)``)."""
+    n = 0
+    for v in _as_list(values):
+        if v is True or (v is not False and not is_empty(v) and truthy(v)):
+            n += 1
+    return n
+
+
+def _neg(v: Value) -> Value:
+    n = to_number(v)
+    return None if n is None else -n
+
+
+class _Generator:
+    def __init__(self, resolve: Resolver, *, row_known: bool = False) -> None:
+        self.resolve = resolve
+        self.row_known = row_known  # a block over repeat rows: ``row`` is never None
+        self.names: dict[str, Any] = {
+            "_truthy": truthy,
+            "_eq_any": _eq_any,
+            "_ne_any": _ne_any,
+            "_compare": _compare,
+            "_arith": _arith,
+            "_neg": _neg,
+            "_equal": _equal,
+            "_count_true": _count_true,
+        }
+        self.temps = 0
+
+    def bind(self, value: Any, prefix: str = "_k") -> str:
+        name = f"{prefix}{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def temp(self) -> str:
+        self.temps += 1
+        return f"_t{self.temps}"
+
+    def boolean(self, node: Node) -> str:
+        src = self.emit(node)
+        return src if _gives_bool(node) else f"_truthy({src})"
+
+    def emit(self, node: Node) -> str:
+        kind = node.kind
+        if kind in ("num", "str"):
+            return self.bind(node.value)
+        if kind in ("var", "dot"):
+            getter = self.resolve("." if kind == "dot" else node.value)
+            inline = getattr(getter, "inline", None)
+            if inline is not None:
+                where, key = inline
+                if where == "column":
+                    rep, col = self.bind(key[0]), self.bind(key[1])
+                    return f"[_r.get({col}) for _r in data.get({rep}) or ()]"
+                k = self.bind(key)
+                if where == "form":
+                    return f"data.get({k})"
+                return f"row.get({k})" if self.row_known else f"(row.get({k}) if row is not None else None)"
+            return f"{self.bind(getter, '_g')}(data, row)"
+        if kind == "neg":
+            return f"_neg({self.emit(node.args[0])})"
+        if kind == "op":
+            return self.op(node)
+        if kind == "call":
+            return self.call(node)
+        raise ExpressionError(f"นิพจน์ผิดรูปแบบ ({kind})", f"bad expression node {kind}")
+
+    def op(self, node: Node) -> str:
+        op = node.value
+        left, right = node.args
+        if op in ("and", "or"):
+            return f"({self.boolean(left)} {op} {self.boolean(right)})"
+        if op in ("=", "==", "!="):
+            negate = op == "!="
+            for var, lit in ((left, right), (right, left)):
+                if lit.kind == "str":
+                    # ${x} = 'code': a text answer compares as text, anything else the long way
+                    t, k = self.temp(), self.bind(lit.value)
+                    cmp, slow = ("!=", "_ne_any") if negate else ("==", "_eq_any")
+                    return f"(({t} {cmp} {k}) if type({t} := {self.emit(var)}) is str else {slow}({t}, {k}))"
+            fn = "_ne_any" if negate else "_eq_any"
+            return f"{fn}({self.emit(left)}, {self.emit(right)})"
+        if op in _ORDER:
+            if right.kind == "num" or left.kind == "num":
+                # a number against a number literal compares directly
+                var, lit, swap = (left, right, False) if right.kind == "num" else (right, left, True)
+                t, k = self.temp(), self.bind(lit.value)
+                a, b = (k, t) if swap else (t, k)
+                op_name = self.bind(op)
+                return (
+                    f"(({a} {op} {b}) if type({t} := {self.emit(var)}) is int or type({t}) is float "
+                    f"else _compare({op_name}, {a}, {b}))"
+                )
+            fn = self.bind(_order_fn(op), "_f")
+            return f"{fn}({self.emit(left)}, {self.emit(right)})"
+        return f"_arith({self.bind(op)}, {self.emit(left)}, {self.emit(right)})"
+
+    def call(self, node: Node) -> str:
+        name = node.value
+        args = node.args
+        if name in LAZY_FUNCTIONS:
+            lo, hi = LAZY_FUNCTIONS[name]
+            _check_arity(name, len(args), lo, hi)
+            cond, a, b = args
+            return f"({self.emit(a)} if {self.boolean(cond)} else {self.emit(b)})"
+        if name not in FUNCTIONS:
+            raise ExpressionError(f"ไม่รู้จักฟังก์ชัน {name}()", f"unknown function {name}()")
+        fn, lo, hi = FUNCTIONS[name]
+        _check_arity(name, len(args), lo, hi)
+        if name == "true":
+            return "True"
+        if name == "false":
+            return "False"
+        if name == "not":
+            return f"(not {self.boolean(args[0])})"
+        if name == "count-if" and args[1].kind == "call" and args[1].value == "true" and not args[1].args:
+            # count-if(${rows.flag}, true()): the commonest count, without building the list
+            return f"_count_true({self.emit(args[0])})"
+        return f"{self.bind(fn, '_f')}({', '.join(self.emit(a) for a in args)})"
+
+
+CALCULATION_ERRORS = (ExpressionError, TypeError, ValueError, OverflowError)
+
+
+def generate_row_block(
+    steps: list[tuple[str, Node, Callable[[Value], Value] | None]], resolve: Resolver
+) -> Callable[[Data, Data], None]:
+    """One function that fills a repeat row's calculated fields in order.
+
+    ``steps`` are (field id, tree, normaliser or None); a calculation that fails gives None,
+    as ``Form.compute`` does for a single calculation.
+    """
+    gen = _Generator(resolve, row_known=True)
+    gen.names["_ERRORS"] = CALCULATION_ERRORS
+    lines = ["def _block(data, row):"]
+    for name, tree, norm in steps:
+        k = gen.bind(name)
+        body = gen.emit(tree)
+        if norm is not None:
+            body = f"{gen.bind(norm, '_n')}({body})"
+        lines += ["    try:", f"        row[{k}] = {body}", "    except _ERRORS:", f"        row[{k}] = None"]
+    lines.append("    return None")
+    block: Callable[[Data, Data], None] = _build("\n".join(lines), gen.names, "_block")
+    return block
+
+
+def _build(source: str, names: dict[str, Any], entry: str) -> Any:
+    """Compile generated source (fixed templates and bound names only) and return ``entry``."""
+    namespace = dict(names)
+    exec(compile(source + "\n", f"<fieldapp {entry}>", "exec"), namespace)
+    return namespace[entry]
+
+
+def generate(node: Node, resolve: Resolver) -> Compiled:
+    """Compile a tree into one Python function ``fn(data, row)`` (see the note above)."""
+    gen = _Generator(resolve)
+    body = gen.emit(node)
+    fn: Compiled = _build(f"def _expression(data, row):\n    return {body}", gen.names, "_expression")
+    return fn
 
 
 def _check_regexes(node: Node) -> None:

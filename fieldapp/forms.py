@@ -16,7 +16,7 @@ import json
 import math
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -215,6 +215,15 @@ class Field:
     def _choice_index(self) -> dict[Any, Choice]:
         return {c.code: c for c in self.choices}
 
+    @functools.cached_property
+    def _level(self) -> tuple[list[Field], frozenset[str]]:
+        """A repeat's fields and the keys one of its rows may hold (with the row ``id``)."""
+        return list(self.fields), frozenset([*(f.id for f in self.fields), "id"])
+
+    @functools.cached_property
+    def _checked(self) -> list[Field]:
+        return _checked_fields(self.fields)
+
     def child(self, name: str) -> Field | None:
         for f in self.fields:
             if f.id == name:
@@ -248,7 +257,9 @@ class Form:
     _calc_order: list[Field] = field(default_factory=list)
     _calc_inputs: set[str] = field(default_factory=set)  # answers read by calculations and scoring
     # per repeat: (field id, compiled calculation, result normaliser) in row order
-    _row_calcs: list[tuple[str, list[tuple[str, expr.Compiled, Any]]]] = field(default_factory=list)
+    _row_calcs: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], None]]] = field(
+        default_factory=list
+    )
 
     # ------------------------------------------------------------------ structure
 
@@ -281,6 +292,15 @@ class Form:
 
     # ------------------------------------------------------------------ validation
 
+    @functools.cached_property
+    def _level(self) -> tuple[list[Field], frozenset[str]]:
+        """The form's top-level fields and the keys a record may hold."""
+        return list(self.fields.values()), frozenset(self.fields)
+
+    @functools.cached_property
+    def _checked(self) -> list[Field]:
+        return _checked_fields(self.fields.values())
+
     def validate(
         self, raw: dict[str, Any], *, partial_ok: bool = False
     ) -> tuple[dict[str, Any], list[Problem]]:
@@ -294,12 +314,12 @@ class Form:
         if not isinstance(raw, dict):
             problems.append(Problem("", "ข้อมูลต้องเป็นชุดข้อมูลของแบบฟอร์ม", "record must be an object"))
             return {}, problems
-        data = _coerce_level(self.fields.values(), raw, "", problems)
+        data = _coerce_level(self._level, raw, "", problems)
         self.compute(data)
         if _apply_relevance(self, data):
             self.compute(data)  # calculations may have read an answer that was just cleared
         if not problems:
-            _check_level(self.fields.values(), data, None, "", problems, partial_ok)
+            _check_level(self._checked, data, None, "", problems, partial_ok)
         return data, problems
 
     def check(self, raw: dict[str, Any], *, partial_ok: bool = False) -> dict[str, Any]:
@@ -311,13 +331,9 @@ class Form:
 
     def compute(self, data: dict[str, Any]) -> None:
         """Fill calculated fields (rows first, then the form, then the scoring rubric)."""
-        for rep_id, calcs in self._row_calcs:
+        for rep_id, block in self._row_calcs:
             for row in data.get(rep_id) or []:
-                for name, fn, norm in calcs:
-                    try:
-                        row[name] = norm(fn(data, row))
-                    except (ExpressionError, TypeError, ValueError, OverflowError):
-                        row[name] = None
+                block(data, row)
         for f in self._calc_order:
             data[f.id] = _calc_value(f, data, None)
         if self.rubric is not None:
@@ -369,8 +385,11 @@ def _calc_value(f: Field, data: dict[str, Any], row: dict[str, Any] | None) -> A
 
 
 def _normaliser(f: Field) -> Any:
-    """A fast function that turns a calculation's value into the field's stored form."""
+    """A fast function that turns a calculation's value into the field's stored form
+    (None when the calculation always gives that form already)."""
     t = f.value_type
+    if t == "boolean" and f.calculation is not None and expr._gives_bool(f.calculation.tree):
+        return None
     if t == "boolean":
 
         def as_bool(v: Any) -> Any:
@@ -443,34 +462,49 @@ def _problem(problems: list[Problem], path: str, err: FieldAppError, code: str =
 
 
 def _coerce_level(
-    fields: Iterable[Field], raw: dict[str, Any], prefix: str, problems: list[Problem]
+    level: tuple[list[Field], frozenset[str]], raw: dict[str, Any], prefix: str, problems: list[Problem]
 ) -> dict[str, Any]:
-    fields = fields if isinstance(fields, list) else list(fields)
-    known = {f.id for f in fields}
+    fields, known = level
     out: dict[str, Any] = {}
-    for key in raw:
-        if key not in known and not (prefix and key == "id"):
-            p = f"{prefix}{key}"
-            problems.append(
-                Problem(p, f"ไม่รู้จักข้อคำถาม {key!r} ในแบบฟอร์มนี้", f"unknown field {key!r}", "unknown_field")
-            )
+    if not known.issuperset(raw):
+        for key in raw:
+            if key not in known:
+                p = f"{prefix}{key}"
+                problems.append(
+                    Problem(p, f"ไม่รู้จักข้อคำถาม {key!r} ในแบบฟอร์มนี้", f"unknown field {key!r}", "unknown_field")
+                )
     get = raw.get
     for f in fields:
         ftype = f.type
+        fid = f.id
         if ftype == "calculated":
-            out[f.id] = None
+            out[fid] = None
             continue
         if ftype == "note":
             continue
-        value = get(f.id)
-        if ftype == "repeat":
-            out[f.id] = _coerce_rows(f, value, f"{prefix}{f.id}", problems)
-            continue
+        value = get(fid)
         if value is None:
-            out[f.id] = None
+            out[fid] = [] if ftype == "repeat" else None
+            continue
+        # the commonest stored-form values, without a call (same tests as _already_stored)
+        tv = type(value)
+        if ftype == "select_one":
+            if tv is str and value in f._codes:
+                out[fid] = value
+                continue
+        elif ftype == "boolean":
+            if tv is bool:
+                out[fid] = value
+                continue
+        elif ftype == "integer":
+            if tv is int and -LARGEST_INT <= value <= LARGEST_INT:
+                out[fid] = value
+                continue
+        elif ftype == "repeat":
+            out[fid] = _coerce_rows(f, value, f"{prefix}{fid}", problems)
             continue
         try:
-            out[f.id] = coerce(f, value)
+            out[fid] = coerce(f, value)
         except ValidationError as exc:
             label = f.label_for("th")
             problems.append(
@@ -505,7 +539,7 @@ def _coerce_rows(rep: Field, value: Any, path: str, problems: list[Problem]) -> 
         if not isinstance(item, dict):
             problems.append(Problem(rpath, "แถวข้อมูลไม่ถูกต้อง", "row must be an object", "type"))
             continue
-        row = _coerce_level(rep.fields, item, f"{rpath}.", problems)
+        row = _coerce_level(rep._level, item, f"{rpath}.", problems)
         rid = item.get("id")
         row_id = _uuid_or_none(rid)
         if rid not in (None, "") and row_id is None:
@@ -519,9 +553,14 @@ def _coerce_rows(rep: Field, value: Any, path: str, problems: list[Problem]) -> 
     return rows
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
 def _uuid_or_none(value: Any) -> str | None:
     if not isinstance(value, str):
         return None
+    if len(value) == 36 and _CANONICAL_UUID.fullmatch(value):
+        return value  # already written the way str(uuid.UUID(...)) writes it
     try:
         return str(uuid.UUID(value))
     except ValueError:
@@ -650,10 +689,38 @@ def _coerce_geopoint(value: Any) -> dict[str, float]:
     return {"lat": round(la, 7), "lon": round(lo, 7)}
 
 
+def _already_stored(f: Field, value: Any) -> bool:
+    """True when ``value`` is already in the stored form of ``f`` and needs no cleaning.
+
+    Records read back from the database, pulled from the server or made by the editor mostly
+    hold values of this kind; checking them costs a type test and a set lookup.
+    """
+    t = f.type
+    tv = type(value)
+    if t == "select_one":
+        return tv is str and value in f._codes
+    if t == "integer":
+        return tv is int and -LARGEST_INT <= value <= LARGEST_INT
+    if t == "boolean":
+        return tv is bool
+    if t == "decimal":
+        return tv is float and -1e15 <= value <= 1e15
+    if t == "select_multiple":
+        return (
+            tv is list
+            and bool(value)
+            and all(type(c) is str and c in f._codes for c in value)
+            and len(set(value)) == len(value)
+        )
+    return False
+
+
 def coerce(f: Field, value: Any) -> Any:
     """One value of field ``f`` in its stored form (``None`` when empty), or ValidationError."""
     if value is None:
         return None
+    if _already_stored(f, value):
+        return list(value) if type(value) is list else value
     if isinstance(value, str) and f.type not in ("text",) and value.strip() == "":
         return None
     t = f.type
@@ -665,7 +732,7 @@ def coerce(f: Field, value: Any) -> Any:
         if not isinstance(value, str):
             raise _err("ต้องเป็นข้อความ", "must be text")
         limit = f.max_length or (5000 if f.multiline else 500)
-        text = thai.check_text(value, multiline=f.multiline, max_length=limit)
+        text = thai.check_text_cached(value, f.multiline, limit)
         return text or None
     if t == "integer":
         return _coerce_int(value)
@@ -734,8 +801,26 @@ def _fmt_num(n: float | None) -> str:
     return f"{n:,.0f}" if float(n).is_integer() else f"{n:,.2f}"
 
 
+def _checked_fields(fields: Iterable[Field]) -> list[Field]:
+    """The fields of a level that have anything to check (answers that can be required,
+    relevance, a constraint, bounds, or rows)."""
+    return [
+        f
+        for f in fields
+        if f.type not in ("note", "calculated")
+        and (
+            f.type == "repeat"
+            or f.required is not False
+            or f.relevant is not None
+            or f.constraint is not None
+            or f.min is not None
+            or f.max is not None
+        )
+    ]
+
+
 def _check_level(
-    fields: Iterable[Field],
+    fields: list[Field],
     data: dict[str, Any],
     row: dict[str, Any] | None,
     prefix: str,
@@ -745,13 +830,10 @@ def _check_level(
     target = row if row is not None else data
     form_data = data
     for f in fields:
-        ftype = f.type
-        if ftype == "note" or ftype == "calculated":
-            continue
         if f.relevant is not None and not _relevant(f, form_data, row):
             continue
         value: Any = target.get(f.id)
-        if ftype != "repeat":
+        if f.type != "repeat":
             if value is None or value == "" or value == []:
                 if not partial_ok and f.required is not False and _required(f, form_data, row):
                     problems.append(
@@ -766,15 +848,14 @@ def _check_level(
             if f.min is None and f.max is None and f.constraint is None:
                 continue
         path = f"{prefix}{f.id}"
-        label, label_en = f.label_for("th"), f.label_for("en")
         if f.type == "repeat":
             rows = value or []
             if f.min is not None and len(rows) < f.min and not partial_ok:
                 problems.append(
                     Problem(
                         path,
-                        f"{label}: ต้องมีอย่างน้อย {_fmt_num(f.min)} รายการ",
-                        f"{label_en}: at least {_fmt_num(f.min)} row(s) needed",
+                        f"{f.label_for('th')}: ต้องมีอย่างน้อย {_fmt_num(f.min)} รายการ",
+                        f"{f.label_for('en')}: at least {_fmt_num(f.min)} row(s) needed",
                         "repeat.min",
                     )
                 )
@@ -783,13 +864,14 @@ def _check_level(
                 problems.append(
                     Problem(
                         path,
-                        f"{label}: มีได้ไม่เกิน {_fmt_num(limit)} รายการ",
-                        f"{label_en}: at most {_fmt_num(limit)} rows",
+                        f"{f.label_for('th')}: มีได้ไม่เกิน {_fmt_num(limit)} รายการ",
+                        f"{f.label_for('en')}: at most {_fmt_num(limit)} rows",
                         "repeat.max",
                     )
                 )
+            checked = f._checked
             for i, r in enumerate(rows):
-                _check_level(f.fields, data, r, f"{path}[{i + 1}].", problems, partial_ok)
+                _check_level(checked, data, r, f"{path}[{i + 1}].", problems, partial_ok)
             if rows:
                 _check_constraint(f, rows, data, None, path, problems)
             continue
@@ -799,8 +881,8 @@ def _check_level(
                 problems.append(
                     Problem(
                         path,
-                        f"{label}: ต้องไม่น้อยกว่า {_fmt_num(f.min)}",
-                        f"{label_en}: must be at least {_fmt_num(f.min)}",
+                        f"{f.label_for('th')}: ต้องไม่น้อยกว่า {_fmt_num(f.min)}",
+                        f"{f.label_for('en')}: must be at least {_fmt_num(f.min)}",
                         "range",
                     )
                 )
@@ -808,8 +890,8 @@ def _check_level(
                 problems.append(
                     Problem(
                         path,
-                        f"{label}: ต้องไม่มากกว่า {_fmt_num(f.max)}",
-                        f"{label_en}: must be at most {_fmt_num(f.max)}",
+                        f"{f.label_for('th')}: ต้องไม่มากกว่า {_fmt_num(f.max)}",
+                        f"{f.label_for('en')}: must be at most {_fmt_num(f.max)}",
                         "range",
                     )
                 )
@@ -818,8 +900,8 @@ def _check_level(
                 problems.append(
                     Problem(
                         path,
-                        f"{label}: เลือกอย่างน้อย {_fmt_num(f.min)} ข้อ",
-                        f"{label_en}: choose at least {_fmt_num(f.min)}",
+                        f"{f.label_for('th')}: เลือกอย่างน้อย {_fmt_num(f.min)} ข้อ",
+                        f"{f.label_for('en')}: choose at least {_fmt_num(f.min)}",
                         "range",
                     )
                 )
@@ -827,8 +909,8 @@ def _check_level(
                 problems.append(
                     Problem(
                         path,
-                        f"{label}: เลือกได้ไม่เกิน {_fmt_num(f.max)} ข้อ",
-                        f"{label_en}: choose at most {_fmt_num(f.max)}",
+                        f"{f.label_for('th')}: เลือกได้ไม่เกิน {_fmt_num(f.max)} ข้อ",
+                        f"{f.label_for('en')}: choose at most {_fmt_num(f.max)}",
                         "range",
                     )
                 )
@@ -1182,7 +1264,14 @@ class _Builder:
         form._row_calcs = [
             (
                 rep.id,
-                [(c.id, c.calculation.fn, _normaliser(c)) for c in rep.fields if c.calculation is not None],
+                expr.generate_row_block(
+                    [
+                        (c.id, c.calculation.tree, _normaliser(c))
+                        for c in rep.fields
+                        if c.calculation is not None
+                    ],
+                    make_resolver(form, rep),
+                ),
             )
             for rep in form.repeats()
             if any(c.calculation is not None for c in rep.fields)
@@ -1282,10 +1371,14 @@ def _dot_getter(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
     return row.get(".") if row is not None else None
 
 
+_dot_getter.inline = ("row", ".")  # type: ignore[attr-defined]  # read inline by expr.generate
+
+
 def _row_getter(name: str) -> expr.Compiled:
     def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
         return row.get(name) if row is not None else None
 
+    get.inline = ("row", name)  # type: ignore[attr-defined]  # read inline by expr.generate
     return get
 
 
@@ -1293,6 +1386,7 @@ def _form_getter(name: str) -> expr.Compiled:
     def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
         return data.get(name)
 
+    get.inline = ("form", name)  # type: ignore[attr-defined]
     return get
 
 
@@ -1300,6 +1394,7 @@ def _column_getter(repeat: str, name: str) -> expr.Compiled:
     def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
         return [r.get(name) for r in data.get(repeat) or []]
 
+    get.inline = ("column", (repeat, name))  # type: ignore[attr-defined]
     return get
 
 

@@ -9,6 +9,8 @@ points it gave.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -68,6 +70,48 @@ class Indicator:
                 pts = points
         return value, pts
 
+    @functools.cached_property
+    def points_of(self) -> Callable[[dict[str, Any]], int | None]:
+        """``score(data)[1]`` as one tight function: ``Rubric.apply`` runs it for every save."""
+        value_fn = self.value.fn if self.value is not None else None
+        errors = expr.CALCULATION_ERRORS
+        to_number = expr.to_number
+        if self.points is not None:
+            points_fn = self.points.fn
+
+            def by_points(data: dict[str, Any]) -> int | None:
+                try:
+                    if value_fn is not None:
+                        value_fn(data, None)  # a value that cannot be read voids the points
+                    p = to_number(points_fn(data, None))
+                except errors:
+                    return None
+                return None if p is None else _clamp(p)
+
+            return by_points
+        assert value_fn is not None
+        mapping, bands = self.mapping, self.bands
+
+        def by_value(data: dict[str, Any]) -> int | None:
+            try:
+                value = value_fn(data, None)
+            except errors:
+                return None
+            if value is None or value == "" or value == []:
+                return None
+            if mapping:
+                return mapping.get(value if type(value) is str else expr._text(value))
+            n = to_number(value)
+            if n is None:
+                return None
+            pts: int | None = None
+            for lower, points in bands:
+                if n >= lower:
+                    pts = points
+            return pts
+
+        return by_value
+
     @property
     def variables(self) -> list[str]:
         names: list[str] = []
@@ -126,8 +170,13 @@ class Rubric:
         out: dict[str, Any] = {}
         scores: list[float] = []
         for cap in self.capitals:
-            pts = [p for _, p in (i.score(data) for i in cap.indicators) if p is not None]
-            s = round(sum(pts) / len(pts), 2) if pts else None
+            total = n = 0
+            for ind in cap.indicators:
+                p = ind.points_of(data)
+                if p is not None:
+                    total += p
+                    n += 1
+            s = round(total / n, 2) if n else None
             out[cap.field] = s
             if s is not None:
                 scores.append(s)
@@ -138,7 +187,7 @@ class Rubric:
         out[self.outputs["below_income_line"]] = None if ipc is None else ipc < self.income_line
         # TPMAP rules may read the scores and the income-line flag computed above
         scored = {**data, **out}
-        flags = [d.code for d in self.tpmap if any(_hit(r, scored) for r in d.rules)]
+        flags = [d.code for d in self.tpmap if _any_hit(d.rules, scored)]
         out[self.outputs["tpmap"]] = flags or None
         return out
 
@@ -192,6 +241,17 @@ class Rubric:
             "income_line": self.income_line,
             "below_income_line": result[self.outputs["below_income_line"]],
         }
+
+
+def _any_hit(rules: list[TpmapRule], data: dict[str, Any]) -> bool:
+    for rule in rules:
+        try:
+            v = rule.when.fn(data, None)
+        except expr.CALCULATION_ERRORS:
+            continue
+        if v is True or (v is not False and expr.truthy(v)):
+            return True
+    return False
 
 
 def _hit(rule: TpmapRule, data: dict[str, Any]) -> bool:

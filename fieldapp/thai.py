@@ -17,6 +17,8 @@ message for people, an English one for logs, and a stable ``code``.
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 import unicodedata
 from typing import NamedTuple
@@ -102,6 +104,9 @@ _NUMBER_SEPARATORS = re.compile(r"[\s.\-\u2010-\u2015\u2212\ufe63\uff0d]+")
 # ---------------------------------------------------------------------------
 
 
+_ID_WEIGHTS = range(13, 1, -1)
+
+
 def national_id_check_digit(first12: str) -> int:
     """Return the check digit for the first 12 digits of a national ID.
 
@@ -117,7 +122,7 @@ def national_id_check_digit(first12: str) -> int:
     digits = normalize_digits(first12)
     if len(digits) != 12 or not digits.isascii() or not digits.isdigit():
         raise ValueError(f"expected 12 digits, got {first12!r}")
-    total = sum(int(d) * (13 - i) for i, d in enumerate(digits))
+    total = sum(map(operator.mul, map(int, digits), _ID_WEIGHTS))
     return (11 - total % 11) % 10
 
 
@@ -320,6 +325,24 @@ def check_text(text: str, *, multiline: bool = False, max_length: int | None = N
     return s
 
 
+@functools.lru_cache(maxsize=8192)
+def _checked_text(text: str, multiline: bool, max_length: int | None) -> str | ValidationError:
+    try:
+        return check_text(text, multiline=multiline, max_length=max_length)
+    except ValidationError as exc:
+        return exc
+
+
+def check_text_cached(text: str, multiline: bool = False, max_length: int | None = None) -> str:
+    """``check_text`` remembered for recent texts: names, villages and occupations repeat a lot."""
+    if len(text) > 200:  # long free text rarely repeats; keep the cache small
+        return check_text(text, multiline=multiline, max_length=max_length)
+    result = _checked_text(text, multiline, max_length)
+    if isinstance(result, ValidationError):
+        raise ValidationError(result.message, result.message_en, path=result.path, code=result.code)
+    return result
+
+
 # ---------------------------------------------------------------------------
 # Search keys
 # ---------------------------------------------------------------------------
@@ -363,6 +386,13 @@ def search_key(text: str) -> str:
     before tone mark, tone mark before ำ) with repeated marks dropped. So
     ``"ที่"`` typed as ท ่ ี and ``"น้ำ"`` typed as น ํ ้ า both match.
     """
+    if text.isascii() and text.isalnum():  # ID numbers, house numbers, plain Latin words
+        return text.lower()
+    return _search_key(text)
+
+
+@functools.lru_cache(maxsize=16384)
+def _search_key(text: str) -> str:
     s = unicodedata.normalize("NFC", text)
     s = strip_invisible(s).translate(_STRIP_BIDI)
     s = normalize_digits(s).casefold()
