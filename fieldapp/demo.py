@@ -354,6 +354,8 @@ class _Gen:
         for f in form.fields.values():
             if f.id in doc or f.type in ("calculated", "note", "repeat") or f.parent is not None:
                 continue
+            if f.relevant is not None and not form.is_relevant(f, doc):
+                continue  # a question the form hides after these answers is left unanswered
             t = f.type
             if t == "boolean":
                 # most yes/no questions ask about something good to have; a few about harm

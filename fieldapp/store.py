@@ -572,6 +572,8 @@ class Store:
         child_rows: dict[str, list[list[Any]]] = {rep.id: [] for rep in form.repeats()}
         results: list[SaveResult] = []
         audit: list[list[Any]] = []
+        plan = _value_plan(tuple(form.fields.values()))
+        rep_plans = [(rep.id, _value_plan(tuple(rep.fields))) for rep in form.repeats()]
         for _, rid, doc in items:
             record_id = str(uuid.UUID(rid)) if rid else str(uuid.uuid4())
             prior = existing.get(record_id)
@@ -589,12 +591,13 @@ class Store:
                     self.device_id,
                     1,
                     collate.sort_key(expr_text(title)),
-                    *_field_values(form.fields.values(), doc),
+                    *_plan_values(plan, doc),
                 ]
             )
-            for rep in form.repeats():
-                for pos, r in enumerate(doc.get(rep.id) or []):
-                    child_rows[rep.id].append([r["id"], record_id, pos, *_field_values(rep.fields, r)])
+            for rep_id, rep_plan in rep_plans:
+                rows_out = child_rows[rep_id]
+                for pos, r in enumerate(doc.get(rep_id) or []):
+                    rows_out.append([r["id"], record_id, pos, *_plan_values(rep_plan, r)])
             record = Record(
                 record_id, form.id, form.version, doc, created_at, created_by, ts, user, self.device_id
             )
@@ -1454,11 +1457,11 @@ def _value_plan(fields: tuple[Field, ...]) -> tuple[tuple[str, int], ...]:
     return plan
 
 
-def _field_values(fields: Iterable[Field], doc: dict[str, Any]) -> list[Any]:
+def _plan_values(plan: tuple[tuple[str, int], ...], doc: dict[str, Any]) -> list[Any]:
     out: list[Any] = []
     append = out.append
     get = doc.get
-    for name, kind in _value_plan(tuple(fields)):
+    for name, kind in plan:
         v = get(name)
         if kind == _PLAIN:
             append(v)
