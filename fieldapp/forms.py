@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from fieldapp import expr, geo, resources, thai, thaidate
+from fieldapp import expr, geo, ids, resources, thai, thaidate
 from fieldapp.errors import (
     ExpressionError,
     FieldAppError,
@@ -352,7 +352,7 @@ class Form:
 
     def blank_row(self, repeat: str) -> dict[str, Any]:
         rep = self.fields[repeat]
-        row: dict[str, Any] = {"id": str(uuid.uuid4())}
+        row: dict[str, Any] = {"id": ids.new_id()}
         for f in rep.fields:
             if f.stores_value:
                 row[f.id] = f.default
@@ -547,7 +547,7 @@ def _coerce_rows(rep: Field, value: Any, path: str, problems: list[Problem]) -> 
         if row_id is None or row_id in seen:
             if row_id in seen:
                 problems.append(Problem(f"{rpath}.id", "รหัสแถวซ้ำกัน", "duplicate row id", "duplicate"))
-            row_id = str(uuid.uuid4())
+            row_id = ids.new_id()
         seen.add(row_id)
         rows.append({"id": row_id, **row})
     return rows

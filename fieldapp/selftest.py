@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from fieldapp import __version__, resources
+from fieldapp import __version__, ids, resources
 
 FORMS = ("household", "business", "referral")
 FONT_FILES = ("Sarabun-Regular.ttf", "Sarabun-Bold.ttf", "Sarabun-Italic.ttf", "Sarabun-BoldItalic.ttf")
@@ -222,7 +222,7 @@ def check_save(ctx: Context) -> str:
     ctx.saved_id = result.record.id
     back = store.get("household", result.record.id)
     _require(back.data["members"][0]["first_name"] == SEARCH_NAME, "the saved record reads back different")
-    return f"wrong ID refused ({refused}), household {result.record.id[:8]} saved"
+    return f"wrong ID refused ({refused}), household {ids.short_id(result.record.id)} saved"
 
 
 def check_search(ctx: Context) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 import pypdfium2 as pdfium
 import pytest
 
-from fieldapp import cli, demo, geo, thai, thaidate
+from fieldapp import cli, demo, geo, ids, thai, thaidate
 from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.reports import ReportDataError
 from fieldapp.reports.build import area_report, business_report, household_report
@@ -155,7 +155,7 @@ def test_household_report_has_names_members_and_thai_labels(ro: Store) -> None:
     hid = linked_household(ro)
     doc = ro.get("household", hid).data
     data = household_report(ro, hid)
-    assert data.household_code == hid.split("-")[0].upper()  # no household code was given
+    assert data.household_code == ids.short_id(hid)  # no household code was given
     assert len(data.members) == len(doc["members"])
     head = next(m for m in data.members if m.relation_to_head == "หัวหน้าครัวเรือน")
     assert head.first_name == doc["head_name"].split()[0]

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldapp import attachments, geo, thai, thaidate
+from fieldapp import attachments, geo, ids, thai, thaidate
 from fieldapp.errors import FieldAppError, NotFoundError, ValidationError
 from fieldapp.expr import Expression
 from fieldapp.forms import Field, Form
@@ -190,8 +190,8 @@ def _village(no: int | None, name: str) -> str:
 
 
 def _short_id(record_id: str) -> str:
-    """The first block of a record id, upper case: how a record without a code is named on paper."""
-    return record_id.split("-")[0].upper()
+    """How a record without a code is named on paper (``fieldapp.ids.short_id``)."""
+    return ids.short_id(record_id)
 
 
 class _Labels:

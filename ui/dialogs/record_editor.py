@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import uuid
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer, Signal
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import drafts
+from fieldapp import drafts, ids
 from fieldapp.errors import FieldAppError, Problem
 from fieldapp.store import SaveResult
 from ui.db import Database
@@ -60,7 +59,7 @@ class RecordEditorDialog(QDialog):
         self.settings = settings
         self.form = db.main.form(form_id)
         self.is_new = record_id is None
-        self.record_id = record_id or str(uuid.uuid4())
+        self.record_id = record_id or ids.new_id()
         self.draft_key = draft_key or f"{form_id}:{self.record_id}"
         self.dirty = False
         self.saving = False

@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import geo
+from fieldapp import geo, ids
 from fieldapp.errors import FieldAppError, NotFoundError
 from ui.db import Database
 from ui.dialogs import geometry
@@ -68,7 +68,7 @@ class ReportRequest:
 
     def file_name(self) -> str:
         base = {"household": "household-report", "business": "business-report", "area": "area-report"}[self.kind]
-        tail = (self.record_id or "")[:8] if self.kind != "area" else "-".join(
+        tail = ids.short_id(self.record_id or "") if self.kind != "area" else "-".join(
             str(v if not isinstance(v, list | tuple) else "-".join(map(str, v))) for v in self.area.values())
         return f"{base}-{tail}.pdf" if tail else f"{base}.pdf"
 

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from fieldapp import ids
 from fieldapp.errors import FieldAppError
 from fieldapp.store import Store
 from fieldapp.sync import pending_summary, sync
@@ -60,7 +61,7 @@ def record_title(store: Store, form_id: str, record_id: str) -> str:
         form = store.form(form_id)
         rec = store.get(form_id, record_id, include_deleted=True)
     except (FieldAppError, KeyError):
-        return record_id[:8]
+        return ids.short_id(record_id)
     doc: dict[str, Any] = rec.data or {}
     if not doc and isinstance(rec.conflict, dict):
         doc = rec.conflict.get("mine") or rec.conflict.get("theirs") or {}
@@ -71,7 +72,7 @@ def record_title(store: Store, form_id: str, record_id: str) -> str:
             title = f"{heads[0].get('first_name') or ''} {heads[0].get('last_name') or ''}".strip()
     if doc.get("house_no") and form.id == "household":
         title = tr("{name} (house no. {no})", name=title or tr("(no name)"), no=doc["house_no"])
-    return title or record_id[:8]
+    return title or ids.short_id(record_id)
 
 
 def reason_text(reason: str | None, message: str | None, problems: list[Any] | None = None) -> str:
@@ -144,7 +145,7 @@ def rejections_text(o: Outbox) -> str:
         return ""
     lines = [tr("Not accepted by the server (correct them, then sync again):")]
     for r in o.rejected[:MAX_LISTED]:
-        lines.append(f"• {o.names.get(r['form'], r['form'])} {o.titles.get(r['record_id'], r['record_id'][:8])}: "
+        lines.append(f"• {o.names.get(r['form'], r['form'])} {o.titles.get(r['record_id'], ids.short_id(r['record_id']))}: "
                      f"{reason_text(r.get('reason'), r.get('message'), r.get('problems'))}")
     if len(o.rejected) > MAX_LISTED:
         lines.append(tr("\n...and {n} more", n=len(o.rejected) - MAX_LISTED).strip())
@@ -181,12 +182,12 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
                          "to keep (Sync > Conflicts).", n=len(r.conflicts)), "warn"))
         for c in r.conflicts[:MAX_LISTED]:
             lines.append((f"   • {out.names.get(c['form'], c['form'])} "
-                          f"{out.titles.get(c['record_id'], c['record_id'][:8])}", "warn"))
+                          f"{out.titles.get(c['record_id'], ids.short_id(c['record_id']))}", "warn"))
     if r.rejected:
         lines.append((tr("Not accepted by the server: {n}", n=len(r.rejected)), "bad"))
         for x in r.rejected[:MAX_LISTED]:
             lines.append((f"   • {out.names.get(x['form'], x['form'])} "
-                          f"{out.titles.get(x['record_id'], x['record_id'][:8])}: "
+                          f"{out.titles.get(x['record_id'], ids.short_id(x['record_id']))}: "
                           f"{reason_text(x.get('reason'), x.get('message'))}", "bad"))
     if r.attachments_missing:
         lines.append((tr("Photos not found yet: {n}", n=len(r.attachments_missing)), "warn"))
