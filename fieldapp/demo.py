@@ -13,13 +13,13 @@ import datetime as _dt
 import multiprocessing
 import os
 import random
-import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fieldapp import geo, thai
+from fieldapp import geo, ids, thai
 from fieldapp.errors import ValidationError
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
@@ -78,6 +78,7 @@ NEEDS = (
 
 Progress = Callable[[int, int], None]
 HARMS = frozenset({"affected_by_pollution"})  # yes/no questions where "yes" is the bad answer
+DEMO_EPOCH_MS = 1_767_225_600_000  # 2026-01-01 UTC: the time part of demo ids (see _Gen.uuid)
 
 
 def _subdistrict_pool(seed: int, areas: list[str] | None) -> list[geo.Area]:
@@ -104,11 +105,18 @@ class _Gen:
         self.households: list[tuple[str, str, str | None]] = []
         self.businesses: list[tuple[str, str]] = []
         self.today = _dt.date.today()
+        self._generic: dict[str, list[Field]] = {}  # questions fill_generic answers, per form
+        self.slot = zlib.crc32(f"{seed}:{part}".encode()) & 0xFFFF
+        self.made = 0
 
     # ---------------------------------------------------------------- pieces
 
     def uuid(self) -> str:
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        # time-ordered like fieldapp.ids.new_id, but from the seed: each part counts up from
+        # its own slot, so the ids of one part sort in the order they were made
+        self.made += 1
+        seq = (self.slot << 32) + self.made
+        return ids.uuid7(DEMO_EPOCH_MS + (seq >> 12), seq & 0xFFF, self.rng.getrandbits(62))
 
     def national_id(self, birth_year: int) -> str:
         kind = "1" if birth_year >= 1984 else self.rng.choice("3355")
@@ -240,7 +248,9 @@ class _Gen:
             row["training_need"] = rng.choice(["แปรรูปอาหาร", "ตัดเย็บเสื้อผ้า", "ขายของออนไลน์", "ช่างไฟฟ้า"])
         if rng.random() < 0.3 and age >= 18:
             row["phone"] = f"08{rng.randrange(10**8):08d}"
-        allowed = {c.id for c in form.fields["members"].fields} | {"id"}
+        allowed = form.fields["members"]._level[1]  # the keys a member row may hold
+        if allowed.issuperset(row):
+            return row
         return {k: v for k, v in row.items() if k in allowed}
 
     def household(self, form: Form) -> tuple[str, dict[str, Any]]:
@@ -351,8 +361,15 @@ class _Gen:
     def fill_generic(self, form: Form, doc: dict[str, Any], wealth: float) -> None:
         """Answer the remaining questions by type, so new questions get demo answers too."""
         rng = self.rng
-        for f in form.fields.values():
-            if f.id in doc or f.type in ("calculated", "note", "repeat") or f.parent is not None:
+        generic = self._generic.get(form.id)
+        if generic is None:
+            generic = self._generic[form.id] = [
+                f
+                for f in form.fields.values()
+                if f.type not in ("calculated", "note", "repeat") and f.parent is None
+            ]
+        for f in generic:
+            if f.id in doc:
                 continue
             if f.relevant is not None and not form.is_relevant(f, doc):
                 continue  # a question the form hides after these answers is left unanswered
@@ -562,9 +579,16 @@ def _households_part(
             members += len(doc["members"])
             yield hid, doc
 
-    batch = store.save_many(
-        "household", items(), all_or_nothing=False, progress=progress, audit_action="demo", total=count
-    )
+    with store.bulk():
+        batch = store.save_many(
+            "household",
+            items(),
+            all_or_nothing=False,
+            progress=progress,
+            audit_action="demo",
+            total=count,
+            batch_size=count,  # one transaction per part: random-keyed index pages are written once
+        )
     if batch.errors:
         raise ValidationError.from_problems(next(iter(batch.errors.values())))
     # keep a bounded sample for linking businesses and referrals
@@ -645,11 +669,12 @@ def generate(
         return len(batch.saved)
 
     bform = store.form("business")
-    made["business"] = run("business", (gen.business(bform) for _ in range(n_bus)), households)
     rform = store.form("referral")
-    made["referral"] = run(
-        "referral",
-        (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(()),
-        households + n_bus,
-    )
+    with store.bulk():
+        made["business"] = run("business", (gen.business(bform) for _ in range(n_bus)), households)
+        made["referral"] = run(
+            "referral",
+            (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(()),
+            households + n_bus,
+        )
     return made
