@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from fieldapp import codegen
 from fieldapp.errors import ExpressionError
 
 Value = Any
@@ -855,22 +856,15 @@ def generate_row_block(
             body = f"{gen.bind(norm, '_n')}({body})"
         lines += ["    try:", f"        row[{k}] = {body}", "    except _ERRORS:", f"        row[{k}] = None"]
     lines.append("    return None")
-    block: Callable[[Data, Data], None] = _build("\n".join(lines), gen.names, "_block")
+    block: Callable[[Data, Data], None] = codegen.build("\n".join(lines), gen.names, "_block")
     return block
-
-
-def _build(source: str, names: dict[str, Any], entry: str) -> Any:
-    """Compile generated source (fixed templates and bound names only) and return ``entry``."""
-    namespace = dict(names)
-    exec(compile(source + "\n", f"<fieldapp {entry}>", "exec"), namespace)
-    return namespace[entry]
 
 
 def generate(node: Node, resolve: Resolver) -> Compiled:
     """Compile a tree into one Python function ``fn(data, row)`` (see the note above)."""
     gen = _Generator(resolve)
     body = gen.emit(node)
-    fn: Compiled = _build(f"def _expression(data, row):\n    return {body}", gen.names, "_expression")
+    fn: Compiled = codegen.build(f"def _expression(data, row):\n    return {body}", gen.names, "_expression")
     return fn
 
 
