@@ -57,6 +57,7 @@ META_COLUMNS: list[tuple[str, str]] = [
 META_NAMES = [name for name, _ in META_COLUMNS]
 CHILD_META = [("id", "TEXT PRIMARY KEY"), ("parent_id", "TEXT NOT NULL"), ("position", "INTEGER NOT NULL")]
 BATCH_SIZE = 500
+INDEX_VERSION = 2  # raise when the indexes made by _ensure_form_tables change
 
 ProgressCallback = Callable[[int, int], None]
 CancelCallback = Callable[[], bool]
@@ -328,7 +329,8 @@ class Store:
             {
                 f.id: [f.version, f.columns(), {r.id: _child_columns(r) for r in f.repeats()}]
                 for f in self.forms
-            },
+            }
+            | {"#indexes": INDEX_VERSION},
             sort_keys=True,
         )
         if self.db["meta"].exists():
@@ -340,7 +342,9 @@ class Store:
                 self._ensure_table(form.table, META_COLUMNS, form.columns())
                 t = form.table
                 area = form.area_field
-                self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_title_sort] ON [{t}](title_sort)")
+                # lists and exports sort by (title_sort, id): with both in the index, neither sorts
+                self.conn.execute(f"DROP INDEX IF EXISTS [{t}_title_sort]")
+                self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_title] ON [{t}](title_sort, id)")
                 self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_updated] ON [{t}](updated_at)")
                 self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_dirty] ON [{t}](dirty) WHERE dirty = 1")
                 if area:

@@ -24,7 +24,7 @@ from typing import Any
 from fieldapp import thai
 from fieldapp.errors import ValidationError
 from fieldapp.exchange.mapping import LINK_HEADER, geo_headers
-from fieldapp.exchange.xlsxwriter import XlsxWriter
+from fieldapp.exchange.xlsxwriter import Column, XlsxWriter
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
 
@@ -55,36 +55,77 @@ class _Formatter:
                 out.append(f.id if self.codes else f.label_for("th"))
         return out
 
-    def values(self, fields: list[Field], row: dict[str, Any]) -> list[Any]:
-        out: list[Any] = []
+    def columns(self, fields: list[Field], names: list[str]) -> list[Column]:
+        """For each output column: where its value is in a database row and how to show it.
+        Worked out once per export, not once per cell."""
+        at = {n: i for i, n in enumerate(names)}
+        out: list[Column] = []
         for f in fields:
             t = f.value_type
             if t == "geopoint":
-                out += [row.get(f"{f.id}_lat"), row.get(f"{f.id}_lon")]
+                out += [Column(at[f"{f.id}_lat"], number=True), Column(at[f"{f.id}_lon"], number=True)]
                 continue
-            v = row.get(f.id)
-            if v is None or v == "":
-                out.append(None)
-            elif t == "select_one":
-                out.append(v if self.codes else f.choice_label(v))
-            elif t == "select_multiple":
-                codes = json.loads(v) if isinstance(v, str) else v
-                out.append("; ".join(codes if self.codes else [f.choice_label(c) for c in codes]) or None)
-            elif t == "boolean":
-                out.append(int(bool(v)) if self.codes else ("ใช่" if v else "ไม่ใช่"))
-            elif t == "national_id":
-                out.append(
-                    (v if self.codes else thai.format_national_id(v))
-                    if self.unmask
-                    else thai.mask_national_id(v)
-                )
-            elif t == "phone":
-                out.append(v if self.codes else thai.format_phone(v))
-            elif t == "date":
-                out.append(v if self.codes else f"{v[8:10]}/{v[5:7]}/{int(v[:4]) + 543}")
-            else:
-                out.append(v)
+            # answers from a short list are shown as text from a short list: share them
+            shared = t in ("select_one", "select_multiple", "date") or (t == "boolean" and not self.codes)
+            number = t in ("integer", "decimal", "money")
+            # masked IDs and formatted phone numbers are digits, x and dashes
+            safe = t in ("national_id", "phone") and not shared
+            out.append(Column(at[f.id], self.converter(f), shared, number, safe))
         return out
+
+    def converter(self, f: Field) -> Callable[[Any], Any] | None:
+        t = f.value_type
+        codes = self.codes
+        if t == "select_one":
+            if codes:
+                return None
+            labels = {c.code: c.th for c in f.choices}
+            return lambda v: labels.get(v) or f.choice_label(v)
+        if t == "select_multiple":
+
+            def multi(v: Any) -> Any:
+                items = json.loads(v) if isinstance(v, str) else v
+                return "; ".join(items if codes else [f.choice_label(c) for c in items]) or None
+
+            return multi
+        if t == "boolean":
+            return (lambda v: int(bool(v))) if codes else (lambda v: "ใช่" if v else "ไม่ใช่")
+        if t == "national_id":
+            if not self.unmask:
+                return _masked_id
+            return None if codes else thai.format_national_id
+        if t == "phone":
+            return None if codes else _phone
+        if t == "date":
+            return None if codes else (lambda v: f"{v[8:10]}/{v[5:7]}/{int(v[:4]) + 543}")
+        return None
+
+
+def render(columns: list[Column], row: tuple[Any, ...]) -> list[Any]:
+    """One database row as the values of the output columns."""
+    out: list[Any] = []
+    append = out.append
+    for col in columns:
+        v = row[col.source]
+        if v is None or v == "":
+            append(None)
+        elif col.convert is None:
+            append(v)
+        else:
+            append(col.convert(v))
+    return out
+
+
+def _masked_id(v: str) -> str:
+    if len(v) == 13 and v.isdigit() and v.isascii():  # stored form: no need to read it again
+        return f"{v[0]}-{v[1:5]}-xxxxx-xx-{v[12]}"
+    return thai.mask_national_id(v)
+
+
+def _phone(v: str) -> str:
+    if v.isascii() and v.isdigit() and len(v) == 10:  # a mobile number in stored form
+        return f"{v[:3]}-{v[3:6]}-{v[6:]}"
+    return thai.format_phone(v)
 
 
 def _stored(fields: Iterable[Field]) -> list[Field]:
@@ -99,16 +140,16 @@ def _records(store: Store, form: Form, areas: list[str] | None) -> tuple[str, li
     return where, params, total
 
 
-def _main_rows(store: Store, form: Form, where: str, params: list[Any]) -> Iterator[dict[str, Any]]:
+def _main_rows(
+    store: Store, form: Form, where: str, params: list[Any]
+) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
     cur = store.conn.execute(f"SELECT * FROM [{form.table}] WHERE {where} ORDER BY title_sort, id", params)
-    names = [d[0] for d in cur.description]
-    for r in cur:
-        yield dict(zip(names, r, strict=True))
+    return [d[0] for d in cur.description], cur
 
 
 def _repeat_rows(
     store: Store, form: Form, rep: Field, where: str, params: list[Any]
-) -> Iterator[dict[str, Any]]:
+) -> tuple[list[str], Iterator[tuple[Any, ...]]]:
     pwhere = where.replace("deleted = 0", "p.deleted = 0")
     if form.area_field:
         pwhere = pwhere.replace(f"[{form.area_field}]", f"p.[{form.area_field}]")
@@ -117,9 +158,7 @@ def _repeat_rows(
         f"WHERE {pwhere} ORDER BY p.title_sort, p.id, c.position",
         params,
     )
-    names = [d[0] for d in cur.description]
-    for r in cur:
-        yield dict(zip(names, r, strict=True))
+    return [d[0] for d in cur.description], cur
 
 
 def export(
@@ -150,41 +189,60 @@ def export(
     main_headers = ["id", *fmtr.headers(fields)]
     link = LINK_HEADER.format(form=form.id)
 
-    def main_values() -> Iterator[list[Any]]:
-        for row in _main_rows(store, form, where, params):
-            if tick.step():
-                result.cancelled = True
-                return
-            yield [row["id"], *fmtr.values(fields, row)]
+    def main_rows() -> tuple[list[Column], Iterator[tuple[Any, ...]]]:
+        names, rows = _main_rows(store, form, where, params)
 
-    def rep_values(rep: Field) -> Iterator[list[Any]]:
-        cfields = _stored(rep.fields)
-        for row in _repeat_rows(store, form, rep, where, params):
-            if cancel and result.cancelled:
-                return
-            yield [row["id"], row["parent_id"], *fmtr.values(cfields, row)]
+        def ticked() -> Iterator[tuple[Any, ...]]:
+            for row in rows:
+                if tick.step():
+                    result.cancelled = True
+                    return
+                yield row
+
+        return [Column(names.index("id"), safe=True), *fmtr.columns(fields, names)], ticked()
+
+    def rep_rows(rep: Field) -> tuple[list[Column], Iterator[tuple[Any, ...]]]:
+        names, rows = _repeat_rows(store, form, rep, where, params)
+        columns = [Column(names.index("id"), safe=True), Column(names.index("parent_id"), safe=True)]
+        columns += fmtr.columns(_stored(rep.fields), names)
+
+        def until_cancelled() -> Iterator[tuple[Any, ...]]:
+            for row in rows:
+                if cancel and result.cancelled:
+                    return
+                yield row
+
+        return columns, until_cancelled()
+
+    def rendered(source: tuple[list[Column], Iterator[tuple[Any, ...]]]) -> Iterator[list[Any]]:
+        columns, rows = source
+        return (render(columns, row) for row in rows)
 
     def rep_headers(rep: Field) -> list[str]:
         return ["id", link, *fmtr.headers(_stored(rep.fields))]
 
     if fmt == "xlsx":
         with XlsxWriter(path) as x:
-            result.records = x.sheet(form.id if codes else form.title_of("th"), main_headers, main_values())
+            columns, rows = main_rows()
+            result.records = x.sheet(
+                form.id if codes else form.title_of("th"), main_headers, rows, columns=columns
+            )
             for rep in reps:
                 if result.cancelled:
                     break
+                columns, rows = rep_rows(rep)
                 result.rows[rep.id] = x.sheet(
-                    rep.id if codes else rep.label_for("th"), rep_headers(rep), rep_values(rep)
+                    rep.id if codes else rep.label_for("th"), rep_headers(rep), rows, columns=columns
                 )
         result.files.append(path)
     elif fmt == "csv":
-        result.records = write_csv(path, main_headers, main_values())
+        result.records = write_csv(path, main_headers, rendered(main_rows()))
         result.files.append(path)
         for rep in reps:
             if result.cancelled:
                 break
             rp = path.with_name(f"{path.stem}_{rep.id}{path.suffix or '.csv'}")
-            result.rows[rep.id] = write_csv(rp, rep_headers(rep), rep_values(rep))
+            result.rows[rep.id] = write_csv(rp, rep_headers(rep), rendered(rep_rows(rep)))
             result.files.append(rp)
     else:
         result.records = _write_geojson(path, form, fields, fmtr, store, where, params, tick, result)
@@ -246,20 +304,23 @@ def _write_geojson(
     count = 0
     with path.open("w", encoding="utf-8") as fh:
         fh.write('{"type": "FeatureCollection", "features": [\n')
-        for row in _main_rows(store, form, where, params):
+        names, rows = _main_rows(store, form, where, params)
+        plan = fmtr.columns(props, names)
+        at_id, at_lat, at_lon = names.index("id"), names.index(f"{geo.id}_lat"), names.index(f"{geo.id}_lon")
+        for row in rows:
             if tick.step():
                 result.cancelled = True
                 break
-            lat, lon = row.get(f"{geo.id}_lat"), row.get(f"{geo.id}_lon")
+            lat, lon = row[at_lat], row[at_lon]
             if lat is None or lon is None:
                 continue
-            values = fmtr.values(props, row)
+            values = render(plan, row)
             feature = {
                 "type": "Feature",
-                "id": row["id"],
+                "id": row[at_id],
                 "geometry": {"type": "Point", "coordinates": [lon, lat]},
                 "properties": {
-                    "id": row["id"],
+                    "id": row[at_id],
                     **{k: v for k, v in zip(keys, values, strict=True) if v is not None},
                 },
             }
