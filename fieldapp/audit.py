@@ -51,15 +51,30 @@ def protect(conn: sqlite3.Connection) -> None:
     conn.set_authorizer(_authorizer)
 
 
+#: Rows the laptop keeps but does not send: a record arriving from the server. The server logged
+#: that pull itself (user, time and the ids of every record in the page), so sending one row per
+#: pulled record back would only repeat it; a first pull of 100,000 households made 125,000.
+NOT_SENT = ("sync_pull",)
+
+
 def entries(
-    store: Store, *, record_id: str | None = None, after_id: int = 0, limit: int | None = None
+    store: Store,
+    *,
+    record_id: str | None = None,
+    after_id: int = 0,
+    limit: int | None = None,
+    skip: tuple[str, ...] = (),
 ) -> list[dict[str, Any]]:
-    """Audit rows, oldest first (one record's with ``record_id``; those after ``after_id``)."""
+    """Audit rows, oldest first (one record's with ``record_id``; those after ``after_id``;
+    without the actions in ``skip``)."""
     sql = "SELECT id, at, user, device_id, action, form_id, record_id, detail FROM audit_log WHERE id > ?"
     params: list[Any] = [after_id]
     if record_id is not None:
         sql += " AND record_id = ?"
         params.append(record_id)
+    if skip:
+        sql += f" AND action NOT IN ({','.join('?' * len(skip))})"
+        params.extend(skip)
     sql += " ORDER BY id"
     if limit is not None:
         sql += " LIMIT ?"
@@ -82,8 +97,16 @@ def entries(
 
 
 def unsent(store: Store, limit: int = 500) -> list[dict[str, Any]]:
-    """Audit rows the server does not have yet (for the sync client)."""
-    return entries(store, after_id=int(store.sync_meta(SENT_KEY) or 0), limit=limit)
+    """Audit rows the server does not have yet (for the sync client; not the ``NOT_SENT`` ones)."""
+    return entries(store, after_id=sent_up_to(store), limit=limit, skip=NOT_SENT)
+
+
+def sent_up_to(store: Store) -> int:
+    return int(store.sync_meta(SENT_KEY) or 0)
+
+
+def last_id(store: Store) -> int:
+    return int(store.conn.execute("SELECT coalesce(max(id), 0) FROM audit_log").fetchone()[0])
 
 
 def mark_sent(store: Store, last_id: int) -> None:

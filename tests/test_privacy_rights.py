@@ -270,5 +270,19 @@ def test_the_audit_trail_reaches_the_server(env: Env) -> None:
         rows = env.rows(select(db.device_audit.c.action, db.device_audit.c.record_id))
         assert ("view", hid) in rows
         assert len(rows) == len({(r[0], r[1], i) for i, r in enumerate(rows)})
+        # a record pulled from the server is in the laptop's trail, but the server's own pull
+        # log already holds it: it is not sent back, and the next sync starts after it
+        b = Store(env.tmp / "b.db", user="b")
+        try:
+            env.sync(b)
+            b.audit("view", "household", hid)
+            env.sync(b)
+            assert ("sync_pull", hid) in [(e["action"], e["record_id"]) for e in audit.entries(b)]
+            assert not any(e["action"] == "sync_pull" for e in audit.unsent(b))
+            assert audit.sent_up_to(b) >= max(e["id"] for e in audit.entries(b) if e["action"] == "sync_pull")
+            sent = env.rows(select(db.device_audit.c.action).where(db.device_audit.c.device_id == b.device_id))
+            assert ("view",) in sent and ("sync_pull",) not in sent
+        finally:
+            b.close()
     finally:
         a.close()

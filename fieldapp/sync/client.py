@@ -585,7 +585,7 @@ class _Run:
         cursor = int(self.store.sync_meta(key) or 0)
         # the next page is fetched (and parsed) in the worker while this thread stores the current
         # one; the cursor is still only saved together with the page it belongs to
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync") as pool:
+        with self.store.bulk(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync") as pool:
             answer = pool.submit(self.fetch_page, cursor)
             while True:
                 page = answer.result()
@@ -712,9 +712,13 @@ class _Run:
     def push_audit(self) -> None:
         """Send the laptop's audit rows the server does not have yet (a server without the
         endpoint is skipped: the rows stay and go up with a later sync)."""
+        top = audit_trail.last_id(self.store)
         while True:
             rows = audit_trail.unsent(self.store, limit=P.MAX_AUDIT_BATCH)
             if not rows:
+                # every row up to ``top`` is sent or not to be sent: start after them next time
+                if top > audit_trail.sent_up_to(self.store):
+                    audit_trail.mark_sent(self.store, top)
                 return
             try:
                 self.http.call(
