@@ -268,7 +268,12 @@ class Form:
         return self.id
 
     def repeats(self) -> list[Field]:
-        return [f for f in self.fields.values() if f.type == "repeat"]
+        """The form's repeats (computed once: the store asks for every record it writes)."""
+        found: list[Field] | None = self.__dict__.get("_repeat_list")
+        if found is None or len(self.fields) != self.__dict__.get("_repeat_n"):
+            found = [f for f in self.fields.values() if f.type == "repeat"]
+            self.__dict__["_repeat_list"], self.__dict__["_repeat_n"] = found, len(self.fields)
+        return list(found)
 
     def child_table(self, repeat: Field | str) -> str:
         rid = repeat if isinstance(repeat, str) else repeat.id

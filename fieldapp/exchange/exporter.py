@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fieldapp import thai
+from fieldapp import codegen, thai
 from fieldapp.errors import ValidationError
 from fieldapp.exchange.mapping import LINK_HEADER, geo_headers
 from fieldapp.exchange.xlsxwriter import Column, XlsxWriter
@@ -82,10 +82,16 @@ class _Formatter:
             labels = {c.code: c.th for c in f.choices}
             return lambda v: labels.get(v) or f.choice_label(v)
         if t == "select_multiple":
+            seen: dict[str, Any] = {}  # the same few combinations come back again and again
 
             def multi(v: Any) -> Any:
+                if isinstance(v, str) and v in seen:
+                    return seen[v]
                 items = json.loads(v) if isinstance(v, str) else v
-                return "; ".join(items if codes else [f.choice_label(c) for c in items]) or None
+                shown = "; ".join(items if codes else [f.choice_label(c) for c in items]) or None
+                if isinstance(v, str) and len(seen) < 10_000:
+                    seen[v] = shown
+                return shown
 
             return multi
         if t == "boolean":
@@ -114,6 +120,25 @@ def render(columns: list[Column], row: tuple[Any, ...]) -> list[Any]:
         else:
             append(col.convert(v))
     return out
+
+
+def render_function(columns: list[Column]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
+    """``render`` for many rows: one generated function that builds the output tuple directly
+    (an empty value stays as stored, None or "", which CSV writes the same)."""
+    names: dict[str, Any] = {}
+    parts = []
+    for i, col in enumerate(columns):
+        names[f"_s{i}"] = col.source
+        if col.convert is None:
+            parts.append(f"r[_s{i}]")
+        else:
+            names[f"_c{i}"] = col.convert
+            parts.append(f'(_c{i}(_v) if (_v := r[_s{i}]) is not None and _v != "" else None)')
+    body = ", ".join(parts) + ("," if len(parts) == 1 else "")
+    fn: Callable[[tuple[Any, ...]], tuple[Any, ...]] = codegen.build(
+        f"def _render(r):\n    return ({body})", names, "_render"
+    )
+    return fn
 
 
 def _masked_id(v: str) -> str:
@@ -214,9 +239,9 @@ def export(
 
         return columns, until_cancelled()
 
-    def rendered(source: tuple[list[Column], Iterator[tuple[Any, ...]]]) -> Iterator[list[Any]]:
+    def rendered(source: tuple[list[Column], Iterator[tuple[Any, ...]]]) -> Iterator[tuple[Any, ...]]:
         columns, rows = source
-        return (render(columns, row) for row in rows)
+        return map(render_function(columns), rows)
 
     def rep_headers(rep: Field) -> list[str]:
         return ["id", link, *fmtr.headers(_stored(rep.fields))]
@@ -330,14 +355,22 @@ def _write_geojson(
     return count
 
 
-def write_csv(path: Path, headers: list[str], rows: Iterable[list[Any]]) -> int:
+def write_csv(path: Path, headers: list[str], rows: Iterable[Sequence[Any]]) -> int:
     """CSV in UTF-8 with BOM (Excel opens it with Thai intact); returns the number of data rows."""
     n = 0
-    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+
+    def counted() -> Iterator[Sequence[Any]]:
+        nonlocal n
+        for row in rows:
+            n += 1
+            yield row
+
+    # the BOM by hand: Python's "utf-8-sig" encoder is written in Python, "utf-8" is not
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write("\ufeff")
         w = csv.writer(fh)
         w.writerow(headers)
-        for n, row in enumerate(rows, start=1):  # noqa: B007
-            w.writerow(["" if v is None else v for v in row])
+        w.writerows(counted())  # the csv module writes None as an empty field
     return n
 
 

@@ -735,7 +735,7 @@ def apply_jobs(
     defaults: dict[str, Any],
     *,
     partial_ok: bool = True,
-    batch_size: int = 500,
+    batch_size: int = CHUNK,  # a chunk in one transaction: index pages are written once
     user: str | None = None,
 ) -> tuple[list[Outcome], dict[int, dict[str, list[int]]]]:
     """Merge, compare and write ``jobs`` through ``Store.save_many``; one outcome per job."""
@@ -758,15 +758,16 @@ def apply_jobs(
         items.append((job.record_id, doc))
         pending.append(job)
     if items:
-        batch = store.save_many(
-            form_id,
-            items,
-            partial_ok=partial_ok,
-            all_or_nothing=False,
-            batch_size=batch_size,
-            audit_action="import",
-            user=user,
-        )
+        with store.bulk():
+            batch = store.save_many(
+                form_id,
+                items,
+                partial_ok=partial_ok,
+                all_or_nothing=False,
+                batch_size=batch_size,
+                audit_action="import",
+                user=user,
+            )
         saved = iter(batch.saved)
         for i, job in enumerate(pending):
             if i in batch.errors:
