@@ -117,7 +117,8 @@ def sheets(path: Any) -> Iterator[tuple[str, Iterator[tuple[int, list[Any]]]]]:
 
 
 def _rows(fh: IO[bytes], strings: list[str], dates: set[int]) -> Iterator[tuple[int, list[Any]]]:
-    row_tag, c_tag, v_tag, is_tag = f"{NS}row", f"{NS}c", f"{NS}v", f"{NS}is"
+    row_tag, c_tag, v_tag, is_tag, t_tag = f"{NS}row", f"{NS}c", f"{NS}v", f"{NS}is", f"{NS}t"
+    columns: dict[str, int] = {}  # "AB" -> 27, worked out once per letter combination
     rowno = 0
     for _ev, el in iterparse(fh):
         if el.tag != row_tag:
@@ -129,15 +130,21 @@ def _rows(fh: IO[bytes], strings: list[str], dates: set[int]) -> Iterator[tuple[
         for c in el.iter(c_tag):
             ref = c.get("r")
             if ref:
-                m = _REF.match(ref)
-                col = _col(m.group(1)) if m else col + 1
+                letters = ref.rstrip("0123456789")
+                found = columns.get(letters)
+                if found is None and letters.isalpha() and letters.isupper() and letters.isascii():
+                    found = columns[letters] = _col(letters)
+                col = found if found is not None else col + 1
             else:
                 col += 1
             t = c.get("t", "n")
             value: Any = None
             if t == "inlineStr":
                 is_el = c.find(is_tag)
-                value = _text(is_el) if is_el is not None else None
+                if is_el is not None and len(is_el) == 1 and is_el[0].tag == t_tag:
+                    value = is_el[0].text or ""  # one plain run: the common case
+                else:
+                    value = _text(is_el) if is_el is not None else None
             else:
                 v = c.find(v_tag)
                 raw = v.text if v is not None else None
