@@ -225,10 +225,10 @@ class Field:
         return _checked_fields(self.fields)
 
     def child(self, name: str) -> Field | None:
-        for f in self.fields:
-            if f.id == name:
-                return f
-        return None
+        found = self.__dict__.get("_children")
+        if found is None or len(found) != len(self.fields):
+            found = self.__dict__["_children"] = {f.id: f for f in self.fields}
+        return found.get(name)
 
 
 @dataclass

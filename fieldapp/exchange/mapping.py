@@ -8,6 +8,7 @@ same kind (format in docs/exchange.md). Targets are field paths (``house_no``,
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -151,7 +152,12 @@ _DROP = re.compile(r"[\s._\-/\\():;,'\"\[\]{}#*]+")
 
 
 def _key(text: str) -> str:
-    return _DROP.sub("", unicodedata.normalize("NFC", str(text)).lower())
+    return _cached_key(text) if type(text) is str else _cached_key(str(text))
+
+
+@functools.lru_cache(maxsize=4096)  # headers, prefixes and choice labels repeat on every row
+def _cached_key(text: str) -> str:
+    return _DROP.sub("", unicodedata.normalize("NFC", text).lower())
 
 
 def geo_headers(f: Field, lang: str = "th") -> tuple[str, str]:
