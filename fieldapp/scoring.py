@@ -56,19 +56,22 @@ class Indicator:
             value = self.value.fn(data, None)
         except (ExpressionError, TypeError, ValueError, OverflowError):
             return None, None
-        if expr.is_empty(value):
-            return value, None
+        return value, self.value_points(value)
+
+    def value_points(self, value: Any) -> int | None:
+        """Points for a value read by ``value`` (through ``map`` or ``bands``)."""
+        if value is None or value == "" or value == []:
+            return None
         if self.mapping:
-            key = expr._text(value)
-            return value, self.mapping.get(key)
+            return self.mapping.get(value if type(value) is str else expr._text(value))
         n = expr.to_number(value)
         if n is None:
-            return value, None
+            return None
         pts: int | None = None
         for lower, points in self.bands:
             if n >= lower:
                 pts = points
-        return value, pts
+        return pts
 
     @functools.cached_property
     def points_of(self) -> Callable[[dict[str, Any]], int | None]:
@@ -90,25 +93,14 @@ class Indicator:
 
             return by_points
         assert value_fn is not None
-        mapping, bands = self.mapping, self.bands
+        value_points = self.value_points
 
         def by_value(data: dict[str, Any]) -> int | None:
             try:
                 value = value_fn(data, None)
             except errors:
                 return None
-            if value is None or value == "" or value == []:
-                return None
-            if mapping:
-                return mapping.get(value if type(value) is str else expr._text(value))
-            n = to_number(value)
-            if n is None:
-                return None
-            pts: int | None = None
-            for lower, points in bands:
-                if n >= lower:
-                    pts = points
-            return pts
+            return value_points(value)
 
         return by_value
 

@@ -107,24 +107,9 @@ class _Formatter:
         return None
 
 
-def render(columns: list[Column], row: tuple[Any, ...]) -> list[Any]:
-    """One database row as the values of the output columns."""
-    out: list[Any] = []
-    append = out.append
-    for col in columns:
-        v = row[col.source]
-        if v is None or v == "":
-            append(None)
-        elif col.convert is None:
-            append(v)
-        else:
-            append(col.convert(v))
-    return out
-
-
 def render_function(columns: list[Column]) -> Callable[[tuple[Any, ...]], tuple[Any, ...]]:
-    """``render`` for many rows: one generated function that builds the output tuple directly
-    (an empty value stays as stored, None or "", which CSV writes the same)."""
+    """One generated function that turns a database row into the output values, converted as
+    the columns say (an empty value stays as stored, None or "": CSV writes both the same)."""
     names: dict[str, Any] = {}
     parts = []
     for i, col in enumerate(columns):
@@ -330,7 +315,7 @@ def _write_geojson(
     with path.open("w", encoding="utf-8") as fh:
         fh.write('{"type": "FeatureCollection", "features": [\n')
         names, rows = _main_rows(store, form, where, params)
-        plan = fmtr.columns(props, names)
+        render = render_function(fmtr.columns(props, names))
         at_id, at_lat, at_lon = names.index("id"), names.index(f"{geo.id}_lat"), names.index(f"{geo.id}_lon")
         for row in rows:
             if tick.step():
@@ -339,14 +324,14 @@ def _write_geojson(
             lat, lon = row[at_lat], row[at_lon]
             if lat is None or lon is None:
                 continue
-            values = render(plan, row)
+            values = render(row)
             feature = {
                 "type": "Feature",
                 "id": row[at_id],
                 "geometry": {"type": "Point", "coordinates": [lon, lat]},
                 "properties": {
                     "id": row[at_id],
-                    **{k: v for k, v in zip(keys, values, strict=True) if v is not None},
+                    **{k: v for k, v in zip(keys, values, strict=True) if v is not None and v != ""},
                 },
             }
             fh.write(("" if count == 0 else ",\n") + json.dumps(feature, ensure_ascii=False))

@@ -241,55 +241,37 @@ class XlsxWriter:
         headers: list[str],
         rows: Iterable[Any],
         *,
-        shared: Iterable[int] = (),
         columns: list[Column] | None = None,
     ) -> int:
         """Write one sheet; returns the number of data rows.
 
-        Text in the ``shared`` columns (answers from a short list: choice labels, yes/no, dates)
-        goes to the workbook's shared-string table and each cell holds its number, as Excel itself
-        writes: a household export is then half the XML to build and to compress.
-
-        With ``columns``, ``rows`` are raw rows (database tuples) and each ``Column`` says where
-        its value is and how to show it; the rows are then written by one generated function.
+        ``rows`` are lists of values, or with ``columns`` raw rows (database tuples) where each
+        ``Column`` says where its value is and how to show it: those rows are written by one
+        generated function, and answers from a short list (choice labels, yes/no, dates) go to the
+        workbook's shared-string table, as Excel itself writes them.
         """
+        letters = [column_letter(i) for i in range(max(len(headers), 1))]
+        header = _row(1, headers, letters, header=True)
         if columns is not None:
-            return self._sheet_from_columns(name, headers, rows, columns)
-        n = len(self._names) + 1
-        self._names.append(sheet_name(name, self._taken))
-        width = max(len(headers), 1) + 64
-        letters = [column_letter(i) for i in range(width)]
-        share = [False] * width
-        for i in shared:
-            share[i] = True
-        count = 0
-        with self._zip.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as fh:
-            out: IO[bytes] = fh
-            buf: list[str] = [_SHEET_HEAD, _row(1, headers, letters, header=True)]
-            for count, values in enumerate(rows, start=1):
-                if len(values) > len(letters):
-                    letters = [column_letter(i) for i in range(len(values))]
-                    share += [False] * (len(values) - len(share))
-                buf.append(_row(count + 1, values, letters, share=share, strings=self._strings))
-                if len(buf) >= 2000:
-                    out.write("".join(buf).encode("utf-8"))
-                    buf = []
-            buf.append("</sheetData></worksheet>")
-            out.write("".join(buf).encode("utf-8"))
-        return count
+            return self._write_sheet(name, header, _row_function(columns, self._strings), rows)
 
-    def _sheet_from_columns(
-        self, name: str, headers: list[str], rows: Iterable[tuple[Any, ...]], columns: list[Column]
+        def write_values(values: list[Any], num: str) -> str:
+            if len(values) > len(letters):
+                letters.extend(column_letter(i) for i in range(len(letters), len(values)))
+            return _row(int(num), values, letters)
+
+        return self._write_sheet(name, header, write_values, rows)
+
+    def _write_sheet(
+        self, name: str, header: str, write_row: Callable[[Any, str], str], rows: Iterable[Any]
     ) -> int:
         n = len(self._names) + 1
         self._names.append(sheet_name(name, self._taken))
-        letters = [column_letter(i) for i in range(max(len(headers), 1))]
-        write_row = _row_function(columns, self._strings)
         count = 0
         with self._zip.open(f"xl/worksheets/sheet{n}.xml", "w", force_zip64=True) as fh:
             out = _Background(fh)
             try:
-                buf: list[str] = [_SHEET_HEAD, _row(1, headers, letters, header=True)]
+                buf: list[str] = [_SHEET_HEAD, header]
                 for count, raw in enumerate(rows, start=1):
                     buf.append(write_row(raw, str(count + 1)))
                     if len(buf) >= 2000:
@@ -384,34 +366,17 @@ def _shared_strings_xml(strings: dict[str, int]) -> str:
     )
 
 
-_NO_SHARING: list[bool] = []
-
-
-def _row(
-    n: int,
-    values: list[Any],
-    letters: list[str],
-    *,
-    header: bool = False,
-    share: list[bool] = _NO_SHARING,
-    strings: dict[str, int] | None = None,
-) -> str:
+def _row(n: int, values: list[Any], letters: list[str], *, header: bool = False) -> str:
     style = ' s="1"' if header else ""
     num = str(n)
     parts = [f'<row r="{num}">']
     append = parts.append
-    flags = share or [False] * len(values)
-    for letter, v, shared in zip(letters, values, flags, strict=False):
+    for letter, v in zip(letters, values, strict=False):
         tv = type(v)
         if tv is str:  # most cells: plain printable text that needs no escaping
             if not v:
                 continue
-            if shared and strings is not None:
-                k = strings.get(v)
-                if k is None:
-                    k = strings[v] = len(strings)
-                append(f'<c r="{letter}{num}" t="s"><v>{k}</v></c>')
-            elif (
+            if (
                 v.isprintable()
                 and len(v) <= MAX_TEXT
                 and "&" not in v
