@@ -306,6 +306,13 @@ class Form:
     def _checked(self) -> list[Field]:
         return _checked_fields(self.fields.values())
 
+    @functools.cached_property
+    def _fast_validator(self) -> Callable[[dict[str, Any], bool], dict[str, Any] | None] | None:
+        """The common case of ``validate`` as generated code (``fieldapp.formcode``)."""
+        from fieldapp import formcode
+
+        return formcode.validator(self)
+
     def validate(
         self, raw: dict[str, Any], *, partial_ok: bool = False
     ) -> tuple[dict[str, Any], list[Problem]]:
@@ -315,6 +322,15 @@ class Form:
         rows with their own ``id``, calculations and scores filled in, and irrelevant answers
         cleared. With ``partial_ok`` missing required answers are not problems (a draft).
         """
+        fast = self._fast_validator
+        if fast is not None:
+            done = fast(raw, partial_ok)
+            if done is not None:
+                return done, []
+        return self._validate_general(raw, partial_ok)
+
+    def _validate_general(self, raw: Any, partial_ok: bool) -> tuple[dict[str, Any], list[Problem]]:
+        """Every record the generated fast path leaves: mends what it can, reports the rest."""
         problems: list[Problem] = []
         if not isinstance(raw, dict):
             problems.append(Problem("", "ข้อมูลต้องเป็นชุดข้อมูลของแบบฟอร์ม", "record must be an object"))
@@ -694,6 +710,23 @@ def _coerce_geopoint(value: Any) -> dict[str, float]:
     return {"lat": round(la, 7), "lon": round(lo, 7)}
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _coerce_date_text(value: str) -> str | None:
+    """A date written as text in its stored form (ISO); cached, as a survey repeats its dates."""
+    if value.strip() == "":
+        return None
+    if len(value) == 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
+        try:  # the stored form (ISO) needs no parsing of Thai spellings
+            d = _dt.date.fromisoformat(value)
+        except ValueError:
+            d = thaidate.parse_date(value)
+    else:
+        d = thaidate.parse_date(value)
+    if not 1900 <= d.year <= 2200:
+        raise _err("ปีของวันที่ไม่สมเหตุสมผล", "date year out of range", "date.range")
+    return thaidate.to_iso(d)
+
+
 def _already_stored(f: Field, value: Any) -> bool:
     """True when ``value`` is already in the stored form of ``f`` and needs no cleaning.
 
@@ -754,16 +787,7 @@ def coerce(f: Field, value: Any) -> Any:
             return thaidate.to_iso(d)
         if not isinstance(value, str):
             raise _err("วันที่ไม่ถูกต้อง", "invalid date", "date.invalid")
-        if len(value) == 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
-            try:  # the stored form (ISO) needs no parsing of Thai spellings
-                d = _dt.date.fromisoformat(value)
-            except ValueError:
-                d = thaidate.parse_date(value)
-        else:
-            d = thaidate.parse_date(value)
-        if not 1900 <= d.year <= 2200:
-            raise _err("ปีของวันที่ไม่สมเหตุสมผล", "date year out of range", "date.range")
-        return thaidate.to_iso(d)
+        return _coerce_date_text(value)
     if t == "boolean":
         return _coerce_bool(value)
     if t == "select_one":
@@ -950,18 +974,7 @@ def _check_constraint(
 ) -> None:
     if f.constraint is None:
         return
-    # "." is passed in the row slot: set it on the row for the call, or use a one-key dict
-    scope = {".": value} if row is None else row
-    if row is not None:
-        row["."] = value
-    try:
-        ok = expr.truthy(f.constraint.fn(data, scope))
-    except (ExpressionError, TypeError, ValueError, OverflowError):
-        ok = False
-    finally:
-        if row is not None:
-            del row["."]
-    if not ok:
+    if not _constraint_ok(f, value, data, row):
         msg = f.constraint_message
         label = f.label_for("th")
         problems.append(
@@ -972,6 +985,21 @@ def _check_constraint(
                 "constraint",
             )
         )
+
+
+def _constraint_ok(f: Field, value: Any, data: dict[str, Any], row: dict[str, Any] | None) -> bool:
+    assert f.constraint is not None
+    # "." is passed in the row slot: set it on the row for the call, or use a one-key dict
+    scope = {".": value} if row is None else row
+    if row is not None:
+        row["."] = value
+    try:
+        return expr.truthy(f.constraint.fn(data, scope))
+    except (ExpressionError, TypeError, ValueError, OverflowError):
+        return False
+    finally:
+        if row is not None:
+            del row["."]
 
 
 # ---------------------------------------------------------------------- loading

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from fieldapp import expr
+from fieldapp import codegen, expr
 from fieldapp.errors import ExpressionError, FormDefinitionError
 
 if TYPE_CHECKING:
@@ -73,37 +73,6 @@ class Indicator:
                 pts = points
         return pts
 
-    @functools.cached_property
-    def points_of(self) -> Callable[[dict[str, Any]], int | None]:
-        """``score(data)[1]`` as one tight function: ``Rubric.apply`` runs it for every save."""
-        value_fn = self.value.fn if self.value is not None else None
-        errors = expr.CALCULATION_ERRORS
-        to_number = expr.to_number
-        if self.points is not None:
-            points_fn = self.points.fn
-
-            def by_points(data: dict[str, Any]) -> int | None:
-                try:
-                    if value_fn is not None:
-                        value_fn(data, None)  # a value that cannot be read voids the points
-                    p = to_number(points_fn(data, None))
-                except errors:
-                    return None
-                return None if p is None else _clamp(p)
-
-            return by_points
-        assert value_fn is not None
-        value_points = self.value_points
-
-        def by_value(data: dict[str, Any]) -> int | None:
-            try:
-                value = value_fn(data, None)
-            except errors:
-                return None
-            return value_points(value)
-
-        return by_value
-
     @property
     def variables(self) -> list[str]:
         names: list[str] = []
@@ -158,20 +127,75 @@ class Rubric:
                 code = c
         return code or self.class_bands[0][0]
 
-    def apply(self, data: dict[str, Any]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        scores: list[float] = []
+    @functools.cached_property
+    def _capital_scores(self) -> Callable[[dict[str, Any]], tuple[dict[str, Any], list[float]]]:
+        """The five capital scores as one generated function (``Rubric.apply`` runs it for
+        every save): each indicator's points as ``Indicator.score`` gives them, written out."""
+        names: dict[str, Any] = {
+            "_ERRORS": expr.CALCULATION_ERRORS,
+            "_to_number": expr.to_number,
+            "_text": expr._text,
+            "_clamp": _clamp,
+        }
+
+        def bind(value: Any) -> str:
+            name = f"_k{len(names)}"
+            names[name] = value
+            return name
+
+        lines = ["def _capitals(data):", "    out = {}", "    scores = []"]
         for cap in self.capitals:
-            total = n = 0
+            lines += ["    total = 0", "    n = 0"]
             for ind in cap.indicators:
-                p = ind.points_of(data)
-                if p is not None:
-                    total += p
-                    n += 1
-            s = round(total / n, 2) if n else None
-            out[cap.field] = s
-            if s is not None:
-                scores.append(s)
+                value = bind(ind.value.fn) if ind.value is not None else None
+                if ind.points is not None:
+                    lines += ["    try:"]
+                    if value is not None:  # a value that cannot be read voids the points
+                        lines += [f"        {value}(data, None)"]
+                    lines += [
+                        f"        p = _to_number({bind(ind.points.fn)}(data, None))",
+                        "    except _ERRORS:",
+                        "        p = None",
+                        "    else:",
+                        "        if p is not None:",
+                        "            p = _clamp(p)",
+                    ]
+                else:
+                    assert value is not None
+                    lines += [
+                        "    try:",
+                        f"        v = {value}(data, None)",
+                        "    except _ERRORS:",
+                        "        v = None",
+                        "    p = None",
+                        "    if not (v is None or v == '' or v == []):",
+                    ]
+                    if ind.mapping:
+                        lines += [f"        p = {bind(ind.mapping)}.get(v if type(v) is str else _text(v))"]
+                    else:
+                        lines += ["        x = _to_number(v)", "        if x is not None:"]
+                        for lower, points in ind.bands:
+                            lines += [
+                                f"            if x >= {bind(lower)}:",
+                                f"                p = {bind(points)}",
+                            ]
+                        if not ind.bands:
+                            lines += ["            pass"]
+                lines += ["    if p is not None:", "        total += p", "        n += 1"]
+            lines += [
+                "    s = round(total / n, 2) if n else None",
+                f"    out[{bind(cap.field)}] = s",
+                "    if s is not None:",
+                "        scores.append(s)",
+            ]
+        lines.append("    return out, scores")
+        fn: Callable[[dict[str, Any]], tuple[dict[str, Any], list[float]]] = codegen.build(
+            "\n".join(lines), names, "_capitals"
+        )
+        return fn
+
+    def apply(self, data: dict[str, Any]) -> dict[str, Any]:
+        out, scores = self._capital_scores(data)
         mean = round(sum(scores) / len(scores), 2) if len(scores) == len(self.capitals) else None
         out[self.outputs["mean"]] = mean
         out[self.outputs["class"]] = self.household_class(mean)

@@ -147,12 +147,6 @@ def test_rubric_scores_agree_with_the_explanation() -> None:
             explained = rubric.explain(data)
             for cap in explained["capitals"]:
                 assert applied[cap["field"]] == cap["score"]
-                for ind, spec in zip(
-                    cap["indicators"],
-                    next(c for c in rubric.capitals if c.id == cap["id"]).indicators,
-                    strict=True,
-                ):
-                    assert spec.points_of(data) == ind["points"]
             assert applied[rubric.outputs["class"]] == explained["class"]
             deprived = [d["dimension"] for d in explained["tpmap"] if d["deprived"]]
             assert applied[rubric.outputs["tpmap"]] == (deprived or None)

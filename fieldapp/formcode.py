@@ -1,0 +1,244 @@
+"""A form's validation written out as one generated function for the common case.
+
+``Form.validate`` cleans a record field by field through general loops (``_coerce_level``,
+``_check_level``) that look up each field's type, rules and helpers again for every record. A
+save, an import row and a pulled record are mostly already clean, so ``validator(form)`` writes the
+same steps out as straight-line code for this one form: each field's stored-form test inline,
+everything else through the very same helpers (``coerce``, ``_relevant``, ``_required``,
+``_constraint_ok``, ``Form.compute``). The function returns the cleaned document, or ``None``
+whenever anything is unusual — an unknown key, a row id to mend, a value that does not coerce, a
+failed rule — and the general path then runs and says what is wrong. It never reports problems
+itself, so every message still comes from one place. Tests run both over demo records and
+scrambled copies and require the same documents.
+
+The source is built with ``fieldapp.codegen``: fixed templates and invented names only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from fieldapp import codegen, ids, thai
+from fieldapp import forms as F
+
+Validator = Callable[[dict[str, Any], bool], "dict[str, Any] | None"]
+
+
+class _Reject(Exception):
+    """Raised inside the generated code: leave this record to the general path."""
+
+
+def _stored_multi(value: list[Any], codes: frozenset[str]) -> bool:
+    return bool(value) and all(type(c) is str and c in codes for c in value) and len(set(value)) == len(value)
+
+
+def _canonical(value: str) -> bool:
+    return len(value) == 36 and F._CANONICAL_UUID.fullmatch(value) is not None
+
+
+class _Writer:
+    def __init__(self, form: F.Form) -> None:
+        self.form = form
+        self.names: dict[str, Any] = {
+            "_coerce": F.coerce,
+            "_text": thai.check_text_cached,
+            "_date": F._coerce_date_text,
+            "_multi": _stored_multi,
+            "_canonical": _canonical,
+            "_new_id": ids.new_id,
+            "_relevant": F._relevant,
+            "_required": F._required,
+            "_constraint_ok": F._constraint_ok,
+            "_Reject": _Reject,
+            "_ValidationError": F.ValidationError,
+            "_LARGEST": F.LARGEST_INT,
+            "_compute": form.compute,
+            "_apply_relevance": F._apply_relevance,
+            "_form": form,
+        }
+        self.lines: list[str] = []
+
+    def bind(self, value: Any, prefix: str = "_k") -> str:
+        name = f"{prefix}{len(self.names)}"
+        self.names[name] = value
+        return name
+
+    def emit(self, indent: int, text: str) -> None:
+        self.lines.append("    " * indent + text)
+
+    # ------------------------------------------------------------------ coercion
+
+    def coerce_field(self, f: F.Field, dst: str, indent: int) -> None:
+        """``dst[id] = <f's value of raw in stored form>``, reading through ``get``."""
+        t = f.type
+        if t == "note":
+            return
+        k = self.bind(f.id)
+        if t == "calculated":
+            self.emit(indent, f"{dst}[{k}] = None")
+            return
+        self.emit(indent, f"v = get({k})")
+        self.emit(indent, "if v is None:")
+        self.emit(indent + 1, f"{dst}[{k}] = {'[]' if t == 'repeat' else 'None'}")
+        if t == "repeat":
+            rows = self.bind(self.rows_function(f), "_rows")
+            self.emit(indent, "else:")
+            self.emit(indent + 1, f"{dst}[{k}] = {rows}(v)")
+            return
+        fast = self.fast_test(f)
+        if fast is not None:
+            test, value = fast
+            self.emit(indent, f"elif {test}:")
+            self.emit(indent + 1, f"{dst}[{k}] = {value}")
+        self.emit(indent, "else:")
+        self.emit(indent + 1, f"{dst}[{k}] = _coerce({self.bind(f, '_F')}, v)")
+
+    def fast_test(self, f: F.Field) -> tuple[str, str] | None:
+        """(test, value) for a value already in ``f``'s stored form — the same tests
+        ``forms._already_stored`` and the matching branch of ``forms.coerce`` make."""
+        t = f.type
+        if t == "select_one":
+            return f"type(v) is str and v in {self.bind(f._codes, '_c')}", "v"
+        if t == "boolean":
+            return "type(v) is bool", "v"
+        if t == "integer":
+            return "type(v) is int and -_LARGEST <= v <= _LARGEST", "v"
+        if t == "decimal":
+            return "type(v) is float and -1e15 <= v <= 1e15", "v"
+        if t == "money":
+            return "(type(v) is float or type(v) is int) and 0 <= v <= 1e15", "round(float(v), 2)"
+        if t == "select_multiple":
+            return f"type(v) is list and _multi(v, {self.bind(f._codes, '_c')})", "list(v)"
+        if t == "text":
+            limit = f.max_length or (5000 if f.multiline else 500)
+            return "type(v) is str", f"_text(v, {f.multiline!r}, {self.bind(limit)}) or None"
+        if t == "date":
+            return "type(v) is str", "_date(v)"
+        return None
+
+    def rows_function(self, rep: F.Field) -> Callable[[Any], list[dict[str, Any]]]:
+        sub = _Writer(self.form)
+        sub.names = self.names  # one namespace: bound names stay unique
+        known = sub.bind(rep._level[1], "_known")
+        sub.emit(0, "def _rows(value):")
+        sub.emit(1, "if type(value) is not list:")
+        sub.emit(2, "raise _Reject")
+        sub.emit(1, "rows = []")
+        sub.emit(1, "seen = set()")
+        sub.emit(1, "for item in value:")
+        sub.emit(2, f"if type(item) is not dict or not {known}.issuperset(item):")
+        sub.emit(3, "raise _Reject")
+        sub.emit(2, "rid = item.get('id')")
+        sub.emit(2, "if rid is None or rid == '':")
+        sub.emit(3, "rid = _new_id()")
+        sub.emit(2, "elif type(rid) is not str or rid in seen or not _canonical(rid):")
+        sub.emit(3, "raise _Reject")
+        sub.emit(2, "seen.add(rid)")
+        sub.emit(2, "get = item.get")
+        sub.emit(2, "row = {'id': rid}")
+        for f in rep.fields:
+            sub.coerce_field(f, "row", 2)
+        sub.emit(2, "rows.append(row)")
+        sub.emit(1, "return rows")
+        fn: Callable[[Any], list[dict[str, Any]]] = codegen.build("\n".join(sub.lines), self.names, "_rows")
+        return fn
+
+    # ------------------------------------------------------------------ checks
+
+    def check_field(self, f: F.Field, row: str, indent: int) -> None:
+        """Statements that ``return False`` where ``forms._check_level`` would report ``f``."""
+        fv = self.bind(f, "_F")
+        target = "data" if row == "None" else row
+        if f.relevant is not None:
+            self.emit(indent, f"if _relevant({fv}, data, {row}):")
+            indent += 1
+        k = self.bind(f.id)
+        if f.type == "repeat":
+            self.emit(indent, f"rows = {target}.get({k}) or []")
+            if f.min is not None:
+                self.emit(indent, f"if not partial_ok and len(rows) < {self.bind(f.min)}:")
+                self.emit(indent + 1, "return False")
+            limit = f.max if f.max is not None else F.MAX_ROWS_DEFAULT
+            self.emit(indent, f"if len(rows) > {self.bind(limit)}:")
+            self.emit(indent + 1, "return False")
+            check = self.bind(self.row_check_function(f), "_check")
+            self.emit(indent, "for r in rows:")
+            self.emit(indent + 1, f"if not {check}(data, r, partial_ok):")
+            self.emit(indent + 2, "return False")
+            if f.constraint is not None:
+                self.emit(indent, f"if rows and not _constraint_ok({fv}, rows, data, None):")
+                self.emit(indent + 1, "return False")
+            return
+        self.emit(indent, f"v = {target}.get({k})")
+        self.emit(indent, "if v is None or v == '' or v == []:")
+        if f.required is True:
+            self.emit(indent + 1, "if not partial_ok:")
+            self.emit(indent + 2, "return False")
+        elif f.required is not False:
+            self.emit(indent + 1, f"if not partial_ok and _required({fv}, data, {row}):")
+            self.emit(indent + 2, "return False")
+        else:
+            self.emit(indent + 1, "pass")
+        tests: list[str] = []
+        t = f.value_type
+        if t in ("integer", "decimal", "money"):
+            if f.min is not None:
+                tests.append(f"v < {self.bind(f.min)}")
+            if f.max is not None:
+                tests.append(f"v > {self.bind(f.max)}")
+        elif t == "select_multiple":
+            if f.min is not None:
+                tests.append(f"len(v) < {self.bind(f.min)}")
+            if f.max is not None:
+                tests.append(f"len(v) > {self.bind(f.max)}")
+        if f.constraint is not None:
+            tests.append(f"not _constraint_ok({fv}, v, data, {row})")
+        if tests:
+            self.emit(indent, f"elif {' or '.join(tests)}:")
+            self.emit(indent + 1, "return False")
+
+    def row_check_function(self, rep: F.Field) -> Callable[[dict[str, Any], dict[str, Any], bool], bool]:
+        sub = _Writer(self.form)
+        sub.names = self.names
+        sub.emit(0, "def _check(data, row, partial_ok):")
+        for f in rep._checked:
+            sub.check_field(f, "row", 1)
+        sub.emit(1, "return True")
+        fn: Callable[[dict[str, Any], dict[str, Any], bool], bool] = codegen.build(
+            "\n".join(sub.lines), self.names, "_check"
+        )
+        return fn
+
+
+def validator(form: F.Form) -> Validator | None:
+    """The generated fast path of ``form.validate`` (None for a form it does not cover)."""
+    if any(c.type == "repeat" for rep in form.repeats() for c in rep.fields):
+        return None  # rows within rows: the general path only
+    w = _Writer(form)
+    known = w.bind(form._level[1], "_known")
+    w.emit(0, "def _validate(raw, partial_ok):")
+    w.emit(1, f"if type(raw) is not dict or not {known}.issuperset(raw):")
+    w.emit(2, "return None")
+    w.emit(1, "get = raw.get")
+    w.emit(1, "data = {}")
+    w.emit(1, "try:")
+    for f in form._level[0]:
+        w.coerce_field(f, "data", 2)
+    w.emit(1, "except (_ValidationError, _Reject):")
+    w.emit(2, "return None")
+    w.emit(1, "_compute(data)")
+    w.emit(1, "if _apply_relevance(_form, data):")
+    w.emit(2, "_compute(data)")
+    w.emit(1, "if not _check(data, partial_ok):")
+    w.emit(2, "return None")
+    w.emit(1, "return data")
+    check = _Writer(form)
+    check.names = w.names
+    check.emit(0, "def _check(data, partial_ok):")
+    for f in form._checked:
+        check.check_field(f, "None", 1)
+    check.emit(1, "return True")
+    w.names["_check"] = codegen.build("\n".join(check.lines), w.names, "_check")
+    fn: Validator = codegen.build("\n".join(w.lines), w.names, "_validate")
+    return fn
