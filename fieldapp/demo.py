@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import multiprocessing
+import multiprocessing.util
 import os
 import random
 import zlib
@@ -96,7 +97,7 @@ def _subdistrict_pool(seed: int, areas: list[str] | None) -> list[geo.Area]:
 class _Gen:
     """Random answers from one named stream: the same seed and part give the same records."""
 
-    def __init__(self, seed: int, part: str, subdistricts: list[geo.Area]) -> None:
+    def __init__(self, seed: int, part: str, subdistricts: list[geo.Area], number: int | None = None) -> None:
         self.seed = seed
         self.rng = random.Random(f"{seed}:{part}")
         self.subdistricts = subdistricts
@@ -108,6 +109,15 @@ class _Gen:
         self._generic: dict[str, list[Field]] = {}  # questions fill_generic answers, per form
         self.slot = zlib.crc32(f"{seed}:{part}".encode()) & 0xFFFF
         self.made = 0
+        # national IDs: this part's numbers n = number * 10**6 + count, scrambled by a permutation
+        # of the 11-digit space chosen by the seed, so no two people of one seed share an ID
+        self.number = self.slot if number is None else number
+        ids_rng = random.Random(f"{seed}:national_ids")
+        self.id_mult = ids_rng.randrange(10**10, 10**11) | 1
+        if self.id_mult % 5 == 0:
+            self.id_mult += 2
+        self.id_add = ids_rng.randrange(10**11)
+        self.people = 0
 
     # ---------------------------------------------------------------- pieces
 
@@ -120,7 +130,9 @@ class _Gen:
 
     def national_id(self, birth_year: int) -> str:
         kind = "1" if birth_year >= 1984 else self.rng.choice("3355")
-        body = f"{kind}{self.rng.randrange(10**11):011d}"
+        self.people += 1
+        n = self.number * 10**6 + self.people
+        body = f"{kind}{(self.id_mult * n + self.id_add) % 10**11:011d}"
         return body + str(thai.national_id_check_digit(body))
 
     def date_between(self, start: _dt.date, end: _dt.date) -> _dt.date:
@@ -557,54 +569,87 @@ CHUNK = 2000  # households per part; each part has its own random stream
 
 @dataclass
 class _Part:
-    """What one part of the households left behind for businesses and referrals."""
+    """What one part wrote."""
 
     saved: int
     members: int
-    members_by_sub: dict[str, list[tuple[str, str, str]]]
-    households: list[tuple[str, str, str | None]]
+    businesses: int
+    referrals: int
 
 
-def _households_part(
-    store: Store, seed: int, index: int, count: int, subdistricts: list[geo.Area], progress: Progress | None
+def _share(total: int, index: int, parts: int) -> int:
+    """Part ``index``'s share of ``total`` (the shares add up to ``total``)."""
+    return total * (index + 1) // parts - total * index // parts
+
+
+def _write_part(
+    store: Store,
+    seed: int,
+    index: int,
+    count: int,
+    n_bus: int,
+    n_ref: int,
+    subdistricts: list[geo.Area],
+    progress: Progress | None,
 ) -> _Part:
-    gen = _Gen(seed, f"households:{index}", subdistricts)
+    """One part: its households, then businesses employing their members and referrals of them.
+
+    Each part draws from its own random stream and links only to its own records, so parts
+    can be written by separate processes and the data still depends on the seed only.
+    """
+    gen = _Gen(seed, f"households:{index}", subdistricts, number=index)
     form = store.form("household")
     members = 0
 
-    def items() -> Iterator[tuple[str | None, dict[str, Any]]]:
+    def households() -> Iterator[tuple[str | None, dict[str, Any]]]:
         nonlocal members
         for _ in range(count):
             hid, doc = gen.household(form)
             members += len(doc["members"])
             yield hid, doc
 
-    with store.bulk():
+    def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int, n: int) -> int:
+        step = (lambda done, _t: progress(offset + done, count + n_bus + n_ref)) if progress else None
         batch = store.save_many(
-            "household",
-            items(),
+            form_id,
+            items,
             all_or_nothing=False,
-            progress=progress,
+            progress=step,
             audit_action="demo",
-            total=count,
-            batch_size=count,  # one transaction per part: random-keyed index pages are written once
+            total=n,
+            batch_size=max(1, n),  # one transaction: random-keyed index pages are written once
         )
-    if batch.errors:
-        raise ValidationError.from_problems(next(iter(batch.errors.values())))
-    # keep a bounded sample for linking businesses and referrals
-    sample = gen.households[:: max(1, len(gen.households) // 400)]
-    return _Part(len(batch.saved), members, gen.members_by_sub, sample)
+        if batch.errors:
+            raise ValidationError.from_problems(next(iter(batch.errors.values())))
+        return len(batch.saved)
+
+    bform = store.form("business")
+    rform = store.form("referral")
+    with store.bulk():
+        saved = run("household", households(), 0, count)
+        made_bus = run("business", (gen.business(bform) for _ in range(n_bus)), count, n_bus)
+        referrals = (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(())
+        made_ref = run("referral", referrals, count + n_bus, n_ref)
+    return _Part(saved, members, made_bus, made_ref)
 
 
-def _part_in_process(args: tuple[str, str, str | None, int, int, int, list[str]]) -> _Part:
-    """Worker process: open the same database and write one part through the write path."""
-    path, user, forms_dir, seed, index, count, codes = args
+_WORKER: dict[str, Any] = {}  # in a worker process: its open store and subdistricts
+
+
+def _worker_start(path: str, user: str, forms_dir: str | None, codes: list[str]) -> None:
+    """Worker process: open the database once for all the parts it will write."""
     from fieldapp import forms as forms_mod
 
     formset = forms_mod.load_all(Path(forms_dir)) if forms_dir else None
-    subs = [geo.area(c) for c in codes]
-    with Store(path, user=user, forms=formset) as store:
-        return _households_part(store, seed, index, count, subs, None)
+    store = Store(path, user=user, forms=formset)
+    _WORKER.update(store=store, subdistricts=[geo.area(c) for c in codes])
+    multiprocessing.util.Finalize(store, store.close, exitpriority=10)
+
+
+def _part_in_process(args: tuple[int, int, int, int, int]) -> _Part:
+    """Worker process: write one part through the write path."""
+    seed, index, count, n_bus, n_ref = args
+    return _write_part(_WORKER["store"], seed, index, count, n_bus, n_ref, _WORKER["subdistricts"], None)
 
 
 def generate(
@@ -620,61 +665,48 @@ def generate(
 ) -> dict[str, int]:
     """Add demo records through the store's write path; returns counts added.
 
-    Households are made in parts of ``CHUNK``, each from its own random stream, so the data
-    depends on the seed only. With more than one worker (default: one per core for large runs)
-    parts are validated and written by worker processes on the same database file.
+    Households are made in parts of ``CHUNK``, each from its own random stream and each with
+    its share of the businesses and referrals, so the data depends on the seed only. With more
+    than one worker (default: one per core for large runs) parts are validated and written by
+    worker processes on the same database file.
     """
     subdistricts = _subdistrict_pool(seed, areas)
     n_bus = households // 20 if businesses is None else businesses
     n_ref = households // 5 if referrals is None else referrals
     total = households + n_bus + n_ref
-    made = {"household": 0, "members": 0, "business": 0, "referral": 0}
-    parts = [(i, min(CHUNK, households - i * CHUNK)) for i in range((households + CHUNK - 1) // CHUNK)]
+    count = max(1, (households + CHUNK - 1) // CHUNK)
+    parts = [
+        (i, min(CHUNK, households - i * CHUNK), _share(n_bus, i, count), _share(n_ref, i, count))
+        for i in range(count)
+    ]
     if workers is None:
         workers = min(os.cpu_count() or 1, len(parts)) if households >= 4 * CHUNK else 1
     results: list[_Part] = []
+
+    def done() -> int:
+        return sum(r.saved + r.businesses + r.referrals for r in results)
+
     if (
         workers > 1 and str(store.path) != ":memory:" and store.data_key is None
     ):  # worker processes cannot sign in
         forms_dir = str(store.forms.directory) if store.forms.directory else None
-        jobs = [
-            (str(store.path), store.user, forms_dir, seed, i, n, [a.code for a in subdistricts])
-            for i, n in parts
-        ]
+        start = (str(store.path), store.user, forms_dir, [a.code for a in subdistricts])
         ctx = multiprocessing.get_context("spawn")
-        with ctx.Pool(workers) as pool:
-            for part in pool.imap(_part_in_process, jobs):
-                results.append(part)
+        with ctx.Pool(workers, initializer=_worker_start, initargs=start) as pool:
+            for result in pool.imap(_part_in_process, [(seed, *part) for part in parts]):
+                results.append(result)
                 if progress:
-                    progress(sum(r.saved for r in results), total)
+                    progress(done(), total)
+            pool.close()
+            pool.join()  # the workers close their stores on the way out
     else:
-        for i, n in parts:
-            offset = sum(r.saved for r in results)
-            step = (lambda done, _t, o=offset: progress(o + done, total)) if progress else None
-            results.append(_households_part(store, seed, i, n, subdistricts, step))
-    gen = _Gen(seed, "links", subdistricts)
-    for r in results:
-        made["household"] += r.saved
-        made["members"] += r.members
-        for sub, sample in r.members_by_sub.items():
-            keep = gen.members_by_sub.setdefault(sub, [])
-            keep.extend(sample[: max(0, 80 - len(keep))])
-        gen.households.extend(r.households)
-
-    def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int) -> int:
-        step = (lambda done, _t: progress(offset + done, total)) if progress else None
-        batch = store.save_many(form_id, items, all_or_nothing=False, progress=step, audit_action="demo")
-        if batch.errors:
-            raise ValidationError.from_problems(next(iter(batch.errors.values())))
-        return len(batch.saved)
-
-    bform = store.form("business")
-    rform = store.form("referral")
-    with store.bulk():
-        made["business"] = run("business", (gen.business(bform) for _ in range(n_bus)), households)
-        made["referral"] = run(
-            "referral",
-            (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(()),
-            households + n_bus,
-        )
-    return made
+        for i, n, nb, nr in parts:
+            offset = done()
+            step = (lambda d, _t, o=offset: progress(o + d, total)) if progress else None
+            results.append(_write_part(store, seed, i, n, nb, nr, subdistricts, step))
+    return {
+        "household": sum(r.saved for r in results),
+        "members": sum(r.members for r in results),
+        "business": sum(r.businesses for r in results),
+        "referral": sum(r.referrals for r in results),
+    }

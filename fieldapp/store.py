@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
+import functools
 import getpass
 import json
 import os
@@ -31,7 +32,7 @@ from typing import Any
 
 import sqlite_utils
 
-from fieldapp import collate, crypto, geo, migrations, thai
+from fieldapp import codegen, collate, crypto, geo, migrations, thai
 from fieldapp.errors import AccessError, NotFoundError, Problem, StoreError, ValidationError
 from fieldapp.forms import Field, Form, FormSet, _uuid_or_none, default_forms
 from fieldapp.ids import new_id
@@ -143,6 +144,20 @@ class Batch:
 
     saved: list[SaveResult] = field(default_factory=list)
     errors: dict[int, list[Problem]] = field(default_factory=dict)
+
+
+@dataclass
+class _Prepared:
+    """Rows for one batch of validated documents, built before the write lock is taken."""
+
+    ts: str
+    user: str
+    audit_action: str | None
+    ids: list[str]
+    docs: list[dict[str, Any]]
+    rows: list[list[Any]]
+    child_rows: dict[str, list[list[Any]]]
+    bodies: list[str]
 
 
 class Store:
@@ -450,8 +465,9 @@ class Store:
                 if cancel and cancel():
                     break
                 chunk = cleaned[start : start + batch_size]
+                prep = self._prepare(form, chunk, who, audit_action)
                 with self.transaction():
-                    result.saved.extend(self._write(form, chunk, who, audit_action))
+                    result.saved.extend(self._write(form, prep))
                 done += len(chunk)
                 if progress:
                     progress(done, total)
@@ -466,15 +482,17 @@ class Store:
             if len(pending) >= batch_size:
                 if cancel and cancel():
                     return result
+                prep = self._prepare(form, pending, who, audit_action)
                 with self.transaction():
-                    result.saved.extend(self._write(form, pending, who, audit_action))
+                    result.saved.extend(self._write(form, prep))
                 done += len(pending)
                 pending = []
                 if progress:
                     progress(done, total or 0)
         if pending and not (cancel and cancel()):
+            prep = self._prepare(form, pending, who, audit_action)
             with self.transaction():
-                result.saved.extend(self._write(form, pending, who, audit_action))
+                result.saved.extend(self._write(form, prep))
             done += len(pending)
             if progress:
                 progress(done, total or done)
@@ -565,15 +583,54 @@ class Store:
                             check(c, row.get(c.id), f"{f.id}[{i + 1}].{c.id}")
         return problems
 
-    def _write(
+    def _prepare(
         self,
         form: Form,
         items: list[tuple[int, str | None, dict[str, Any]]],
         user: str,
         audit_action: str | None,
-    ) -> list[SaveResult]:
-        """Write validated documents; the caller holds the transaction."""
+    ) -> _Prepared:
+        """Everything a write needs that does not read the database: done before the write
+        lock is taken, so another process writing the same file waits less."""
         ts = now_iso()
+        values = _value_plan(tuple(form.fields.values()))
+        rep_values = [(rep.id, _value_plan(tuple(rep.fields))) for rep in form.repeats()]
+        title_field = form.title_field
+        rows: list[list[Any]] = []
+        child_rows: dict[str, list[list[Any]]] = {rep.id: [] for rep in form.repeats()}
+        record_ids: list[str] = []
+        docs: list[dict[str, Any]] = []
+        for _, rid, doc in items:
+            record_id = str(uuid.UUID(rid)) if rid else new_id()
+            title = doc.get(title_field) if title_field else None
+            # created_at/created_by (3, 4) are those of a record already stored, set in _write
+            rows.append(
+                [
+                    record_id,
+                    form.id,
+                    form.version,
+                    ts,
+                    user,
+                    ts,
+                    user,
+                    self.device_id,
+                    1,
+                    collate.sort_key(expr_text(title)),
+                    *values(doc),
+                ]
+            )
+            for rep_id, rep_fn in rep_values:
+                rows_out = child_rows[rep_id]
+                for pos, r in enumerate(doc.get(rep_id) or []):
+                    rows_out.append([r["id"], record_id, pos, *rep_fn(r)])
+            record_ids.append(record_id)
+            docs.append(doc)
+        bodies = [search_body(form, doc) for doc in docs] if form.search else []
+        return _Prepared(ts, user, audit_action, record_ids, docs, rows, child_rows, bodies)
+
+    def _write(self, form: Form, prep: _Prepared) -> list[SaveResult]:
+        """Write prepared documents; the caller holds the transaction."""
+        ts, user = prep.ts, prep.user
         t = form.table
         cols = form.columns()
         field_names = [n for n, _ in cols]
@@ -597,42 +654,17 @@ class Store:
             f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'[{c}] = excluded.[{c}]' for c in update_cols)}, "
             "deleted = 0, deleted_at = NULL, deleted_by = NULL"
         )
-        ids = [rid for _, rid, _ in items if rid]
         existing: dict[str, tuple[str, str, int]] = {}
-        for chunk in _chunks(ids, 500):
+        for chunk in _chunks(prep.ids, 500):
             q = f"SELECT id, created_at, created_by, deleted FROM [{t}] WHERE id IN ({','.join('?' * len(chunk))})"
             for row in self.conn.execute(q, chunk):
                 existing[row[0]] = (row[1], row[2], row[3])
-        rows: list[list[Any]] = []
-        child_rows: dict[str, list[list[Any]]] = {rep.id: [] for rep in form.repeats()}
         results: list[SaveResult] = []
         audit: list[list[Any]] = []
-        plan = _value_plan(tuple(form.fields.values()))
-        rep_plans = [(rep.id, _value_plan(tuple(rep.fields))) for rep in form.repeats()]
-        for _, rid, doc in items:
-            record_id = str(uuid.UUID(rid)) if rid else new_id()
+        for record_id, doc, row in zip(prep.ids, prep.docs, prep.rows, strict=True):
             prior = existing.get(record_id)
             created_at, created_by = (prior[0], prior[1]) if prior else (ts, user)
-            title = doc.get(form.title_field) if form.title_field else None
-            rows.append(
-                [
-                    record_id,
-                    form.id,
-                    form.version,
-                    created_at,
-                    created_by,
-                    ts,
-                    user,
-                    self.device_id,
-                    1,
-                    collate.sort_key(expr_text(title)),
-                    *_plan_values(plan, doc),
-                ]
-            )
-            for rep_id, rep_plan in rep_plans:
-                rows_out = child_rows[rep_id]
-                for pos, r in enumerate(doc.get(rep_id) or []):
-                    rows_out.append([r["id"], record_id, pos, *_plan_values(rep_plan, r)])
+            row[3], row[4] = created_at, created_by
             record = Record(
                 record_id, form.id, form.version, doc, created_at, created_by, ts, user, self.device_id
             )
@@ -642,13 +674,13 @@ class Store:
                     ts,
                     user,
                     self.device_id,
-                    audit_action or ("create" if prior is None else "update"),
+                    prep.audit_action or ("create" if prior is None else "update"),
                     form.id,
                     record_id,
                     None,
                 ]
             )
-        self.conn.executemany(sql, rows)
+        self.conn.executemany(sql, prep.rows)
         updated_ids = [r.record.id for r in results if not r.created]
         for rep in form.repeats():
             ct = form.child_table(rep)
@@ -657,27 +689,27 @@ class Store:
                     f"DELETE FROM [{ct}] WHERE parent_id IN ({','.join('?' * len(chunk))})", chunk
                 )
             names = ["id", "parent_id", "position", *[n for n, _ in _child_columns(rep)]]
-            if child_rows[rep.id]:
+            if prep.child_rows[rep.id]:
                 self.conn.executemany(
                     f"INSERT INTO [{ct}] ({', '.join(f'[{n}]' for n in names)}) "
                     f"VALUES ({', '.join('?' for _ in names)})",
-                    child_rows[rep.id],
+                    prep.child_rows[rep.id],
                 )
-        self._index(form, [(r.record.id, r.record.data) for r in results])
+        self._index(form, prep.ids, prep.bodies)
         self.conn.executemany(
             "INSERT INTO audit_log(at, user, device_id, action, form_id, record_id, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             audit,
         )
-        dups = self._duplicates(form, [(r.record.id, r.record.data) for r in results])
+        dups = self._duplicates(form, list(zip(prep.ids, prep.docs, strict=True)))
         for r in results:
             r.warnings = dups.get(r.record.id, [])
         return results
 
-    def _index(self, form: Form, docs: list[tuple[str, dict[str, Any]]]) -> None:
+    def _index(self, form: Form, ids: list[str], bodies: list[str]) -> None:
+        """Put the search bodies of records ``ids`` into the full-text index (replacing theirs)."""
         if not form.search:
             return
-        ids = [rid for rid, _ in docs]
         known: dict[str, int] = {}
         for chunk in _chunks(ids, 500):
             q = f"SELECT record_id, rowid FROM search_doc WHERE record_id IN ({','.join('?' * len(chunk))})"
@@ -692,7 +724,7 @@ class Store:
                 known.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
         self.conn.executemany(
             "INSERT INTO search_fts(rowid, body) VALUES (?, ?)",
-            [[known[rid], search_body(form, doc)] for rid, doc in docs],
+            [[known[rid], body] for rid, body in zip(ids, bodies, strict=True)],
         )
 
     def delete(self, form_id: str, record_id: str, *, user: str | None = None) -> None:
@@ -1477,36 +1509,50 @@ def _sql_value(v: Any) -> Any:
     return v
 
 
-_PLAIN, _GEO, _MULTI, _BOOL = 0, 1, 2, 3
-_PLANS: dict[tuple[int, ...], tuple[tuple[str, int], ...]] = {}
+_PLANS: dict[tuple[int, ...], Callable[[dict[str, Any]], list[Any]]] = {}
 
 
-def _value_plan(fields: tuple[Field, ...]) -> tuple[tuple[str, int], ...]:
-    """(field id, how to store it) for the fields that have columns; computed once per field set."""
+@functools.lru_cache(maxsize=4096)
+def _codes_json(codes: tuple[str, ...]) -> str:
+    return json.dumps(list(codes), ensure_ascii=False)
+
+
+def _multi_json(value: Any) -> str | None:
+    """A select_multiple answer as its column text (a JSON list); the same few lists recur."""
+    if not value:
+        return None
+    try:
+        return _codes_json(tuple(value))
+    except TypeError:  # something unhashable: encode it as it is
+        return json.dumps(value, ensure_ascii=False)
+
+
+def _value_plan(fields: tuple[Field, ...]) -> Callable[[dict[str, Any]], list[Any]]:
+    """A function giving a document's column values in column order (as ``Field.columns``),
+    generated once per field set: geopoints in two columns, multiple choices as JSON text,
+    yes/no as 1/0."""
     key = tuple(id(f) for f in fields)
-    plan = _PLANS.get(key)
-    if plan is None:
-        kinds = {"geopoint": _GEO, "select_multiple": _MULTI, "boolean": _BOOL}
-        plan = tuple((f.id, kinds.get(f.value_type, _PLAIN)) for f in fields if f.stores_value)
-        _PLANS[key] = plan
-    return plan
-
-
-def _plan_values(plan: tuple[tuple[str, int], ...], doc: dict[str, Any]) -> list[Any]:
-    out: list[Any] = []
-    append = out.append
-    get = doc.get
-    for name, kind in plan:
-        v = get(name)
-        if kind == _PLAIN:
-            append(v)
-        elif kind == _GEO:
-            out += [v["lat"], v["lon"]] if v else [None, None]
-        elif kind == _MULTI:
-            append(json.dumps(v, ensure_ascii=False) if v else None)
-        else:
-            append(None if v is None else int(bool(v)))
-    return out
+    fn = _PLANS.get(key)
+    if fn is None:
+        names: dict[str, Any] = {"_multi_json": _multi_json}
+        items: list[str] = []
+        for f in fields:
+            if not f.stores_value:
+                continue
+            k = f"_k{len(names)}"
+            names[k] = f.id
+            t = f.value_type
+            if t == "geopoint":
+                items += [f'(_g["lat"] if (_g := get({k})) else None)', '(_g["lon"] if _g else None)']
+            elif t == "select_multiple":
+                items.append(f"_multi_json(get({k}))")
+            elif t == "boolean":
+                items.append(f"(None if (_b := get({k})) is None else (1 if _b else 0))")
+            else:
+                items.append(f"get({k})")
+        source = "def _values(doc):\n    get = doc.get\n    return [" + ", ".join(items) + "]"
+        fn = _PLANS[key] = codegen.build(source, names, "_values")
+    return fn
 
 
 def _doc_from_columns(fields: Iterable[Field], values: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from fieldapp import demo
+from fieldapp import demo, thai
 from fieldapp.errors import NotFoundError, StoreError, ValidationError
 from fieldapp.store import Store
 
@@ -145,9 +145,9 @@ def test_a_failure_mid_transaction_rolls_back_the_whole_batch(store, household, 
     calls = {"n": 0}
     original = store._index
 
-    def explode(form, docs):
+    def explode(form, ids, bodies):
         calls["n"] += 1
-        original(form, docs)
+        original(form, ids, bodies)
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(store, "_index", explode)
@@ -362,3 +362,16 @@ def test_demo_data_depends_on_the_seed_only_not_on_worker_processes(tmp_path, mo
             docs.append({r.id: r.data for r in (s.get("household", i) for i in s.ids("household"))})
             assert s.check() == []
     assert docs[0] == docs[1]
+
+
+def test_demo_national_ids_are_valid_and_never_repeat_across_parts():
+    subs = demo._subdistrict_pool(3, None)
+    seen: set[str] = set()
+    for number in range(3):
+        gen = demo._Gen(3, f"households:{number}", subs, number=number)
+        for birth_year in [1950, 1990] * 2000:
+            nid = gen.national_id(birth_year)
+            assert thai.parse_national_id(nid) == nid
+            assert nid[1:12] not in seen  # unique even without the kind digit
+            seen.add(nid[1:12])
+    assert len(seen) == 12000
