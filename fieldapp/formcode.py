@@ -38,8 +38,9 @@ def _canonical(value: str) -> bool:
 
 
 class _Writer:
-    def __init__(self, form: F.Form) -> None:
+    def __init__(self, form: F.Form, trusted: bool = False) -> None:
         self.form = form
+        self.trusted = trusted
         self.names: dict[str, Any] = {
             "_coerce": F.coerce,
             "_text": thai.check_text_cached,
@@ -76,7 +77,21 @@ class _Writer:
             return
         k = self.bind(f.id)
         if t == "calculated":
-            self.emit(indent, f"{dst}[{k}] = None")
+            if not self.trusted:
+                self.emit(indent, f"{dst}[{k}] = None")
+                return
+            # computed by the same form version: kept when already in stored form
+            if f.value_type == "select_one":
+                test = f"type(v) is str and v in {self.bind(f._codes, '_c')}"
+            elif f.value_type == "select_multiple":
+                test = f"type(v) is list and _multi(v, {self.bind(f._codes, '_c')})"
+            else:
+                test = _CALCULATED.get(f.value_type, "False")
+            self.emit(indent, f"v = get({k})")
+            self.emit(indent, f"if v is None or ({test}):")
+            self.emit(indent + 1, f"{dst}[{k}] = v")
+            self.emit(indent, "else:")
+            self.emit(indent + 1, "raise _Reject")
             return
         self.emit(indent, f"v = get({k})")
         self.emit(indent, "if v is None:")
@@ -118,7 +133,7 @@ class _Writer:
         return None
 
     def rows_function(self, rep: F.Field) -> Callable[[Any], list[dict[str, Any]]]:
-        sub = _Writer(self.form)
+        sub = _Writer(self.form, self.trusted)
         sub.names = self.names  # one namespace: bound names stay unique
         known = sub.bind(rep._level[1], "_known")
         sub.emit(0, "def _rows(value):")
@@ -211,11 +226,28 @@ class _Writer:
         return fn
 
 
-def validator(form: F.Form) -> Validator | None:
-    """The generated fast path of ``form.validate`` (None for a form it does not cover)."""
+# stored-form tests of a calculation's value, by result type (what _normaliser gives)
+_CALCULATED = {
+    "text": "type(v) is str",
+    "integer": "type(v) is int and -_LARGEST <= v <= _LARGEST",
+    "decimal": "type(v) is float and -1e15 <= v <= 1e15",
+    "money": "type(v) is float and -1e15 <= v <= 1e15",
+    "boolean": "type(v) is bool",
+    "date": "type(v) is str and len(v) == 10",
+}
+
+
+def validator(form: F.Form, *, trusted: bool = False) -> Validator | None:
+    """The generated fast path of ``form.validate`` (None for a form it does not cover).
+
+    ``trusted``: for records whose calculations were made by this same form version (pulled
+    from the server, which validated them): calculated values already in stored form are kept
+    instead of computed again. Answers are still cleaned and every rule still checked; a record
+    whose relevance clears an answer goes to the general path, which computes everything.
+    """
     if any(c.type == "repeat" for rep in form.repeats() for c in rep.fields):
         return None  # rows within rows: the general path only
-    w = _Writer(form)
+    w = _Writer(form, trusted)
     known = w.bind(form._level[1], "_known")
     w.emit(0, "def _validate(raw, partial_ok):")
     w.emit(1, f"if type(raw) is not dict or not {known}.issuperset(raw):")
@@ -227,9 +259,13 @@ def validator(form: F.Form) -> Validator | None:
         w.coerce_field(f, "data", 2)
     w.emit(1, "except (_ValidationError, _Reject):")
     w.emit(2, "return None")
-    w.emit(1, "_compute(data)")
-    w.emit(1, "if _apply_relevance(_form, data):")
-    w.emit(2, "_compute(data)")
+    if trusted:
+        w.emit(1, "if _apply_relevance(_form, data):")
+        w.emit(2, "return None")
+    else:
+        w.emit(1, "_compute(data)")
+        w.emit(1, "if _apply_relevance(_form, data):")
+        w.emit(2, "_compute(data)")
     w.emit(1, "if not _check(data, partial_ok):")
     w.emit(2, "return None")
     w.emit(1, "return data")

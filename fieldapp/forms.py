@@ -313,8 +313,14 @@ class Form:
 
         return formcode.validator(self)
 
+    @functools.cached_property
+    def _trusted_validator(self) -> Callable[[dict[str, Any], bool], dict[str, Any] | None] | None:
+        from fieldapp import formcode
+
+        return formcode.validator(self, trusted=True)
+
     def validate(
-        self, raw: dict[str, Any], *, partial_ok: bool = False
+        self, raw: dict[str, Any], *, partial_ok: bool = False, computed: bool = False
     ) -> tuple[dict[str, Any], list[Problem]]:
         """Clean ``raw`` into a record document; returns (document, problems).
 
@@ -322,7 +328,7 @@ class Form:
         rows with their own ``id``, calculations and scores filled in, and irrelevant answers
         cleared. With ``partial_ok`` missing required answers are not problems (a draft).
         """
-        fast = self._fast_validator
+        fast = self._trusted_validator if computed else self._fast_validator
         if fast is not None:
             done = fast(raw, partial_ok)
             if done is not None:
