@@ -694,7 +694,15 @@ class SyncService:
             top = db.current_rev(conn)
             rows = conn.execute(
                 select(
-                    rc.id, rc.form_id, rc.rev, rc.deleted, rc.doc, rc.updated_at, rc.updated_by, rc.complete
+                    rc.id,
+                    rc.form_id,
+                    rc.form_version,
+                    rc.rev,
+                    rc.deleted,
+                    rc.doc,
+                    rc.updated_at,
+                    rc.updated_by,
+                    rc.complete,
                 )
                 .where(rc.rev > cursor, rc.rev <= top, _scope(rc.area, user))
                 .order_by(rc.rev)
@@ -719,6 +727,7 @@ class SyncService:
             head = _dumps(
                 {
                     "form": r.form_id,
+                    "form_version": r.form_version,
                     "record_id": r.id,
                     "rev": r.rev,
                     "deleted": bool(r.deleted),

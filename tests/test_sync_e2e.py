@@ -603,3 +603,35 @@ def test_fieldapp_sync_command_line(
     monkeypatch.setenv("FIELDAPP_PASSWORD", "wrong password")
     assert cli.main(["--db", str(path), "sync", "--server", env.url, "--user", "am"]) == 1
     assert "wrong user name or password" in capsys.readouterr().err
+
+
+def test_a_pulled_record_keeps_the_servers_calculations_only_when_made_by_the_same_form_version(
+    env: Env,
+) -> None:
+    a, b, c = env.laptop("a"), env.laptop("b"), env.laptop("c")
+    make_data(a, households=3)
+    env.sync(a)
+    hid = a.ids("household")[0]
+    form = a.form("household")
+    raw = requests.get(env.url + P.Paths.PULL, headers=_auth(env), params={"cursor": 0}, timeout=10).json()
+    item = next(i for i in raw["items"] if i["record_id"] == hid)
+    assert item["form_version"] == form.version
+    # the server's stored calculation (one a laptop of this version would never make itself)
+    with env.engine.begin() as conn:
+        doc = json.loads(conn.execute(select(db.records.c.doc).where(db.records.c.id == hid)).scalar())
+        doc["member_count"] = 99
+        conn.execute(update(db.records).where(db.records.c.id == hid).values(doc=json.dumps(doc)))
+    assert env.sync(b).verified
+    assert b.get("household", hid).data["member_count"] == 99  # same version: kept as the server made it
+    with env.engine.begin() as conn:
+        conn.execute(update(db.records).where(db.records.c.id == hid).values(form_version="0.0-older"))
+    assert env.sync(c).verified
+    got = c.get("household", hid).data
+    assert got["member_count"] == len(got["members"])  # another version: calculated again here
+
+
+def _auth(env: Env) -> dict[str, str]:
+    token = requests.post(
+        env.url + P.Paths.LOGIN, json={"user": "am", "password": PASSWORD}, timeout=10
+    ).json()["token"]
+    return {"Authorization": f"Bearer {token}", P.PROTOCOL_HEADER: str(P.PROTOCOL_VERSION)}

@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import requests
 
 from fieldapp import __version__, rights
@@ -207,7 +208,7 @@ class _Http:
                 f"{method} {path}: expected JSON, got {ctype or 'no content type'} (captive portal?)",
             )
         try:
-            return json.loads(resp.content)
+            return orjson.loads(resp.content)  # a pull page is megabytes: parsed ~2x faster
         except ValueError:
             raise _err(
                 SyncErrorKind.NETWORK,
@@ -254,6 +255,9 @@ class _Http:
 
 class _Cancelled(Exception):
     pass
+
+
+PULL_GROUP = 2000  # pulled records stored per transaction
 
 
 class _Run:
@@ -587,21 +591,29 @@ class _Run:
         # one; the cursor is still only saved together with the page it belongs to
         with self.store.bulk(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync") as pool:
             answer = pool.submit(self.fetch_page, cursor)
-            while True:
-                page = answer.result()
-                if page.next_cursor < cursor:
-                    raise _bad_answer(f"the pull cursor went back from {cursor} to {page.next_cursor}")
-                self.stage("pull-answered")
-                if page.has_more:
-                    answer = pool.submit(self.fetch_page, page.next_cursor)
-                self.apply_page(page, key)
-                cursor = page.next_cursor
-                self.report.cursor = cursor
-                self.tick(
-                    "pull", self.report.pulled, self.report.pulled + (self.page_size if page.has_more else 0)
-                )
-                if not page.has_more:
-                    break
+            more = True
+            while more:
+                # a few pages in one transaction, each page with its cursor in a savepoint: a
+                # first sync of 100,000 households commits 60 times instead of 250, and index
+                # pages are written back once per group rather than once per page. When a page
+                # fails (a dropped connection, a bad answer) the pages before it are kept.
+                with self.store.transaction(keep_on_error=True):
+                    held = 0
+                    while more and held < PULL_GROUP:
+                        page = answer.result()
+                        if page.next_cursor < cursor:
+                            raise _bad_answer(
+                                f"the pull cursor went back from {cursor} to {page.next_cursor}"
+                            )
+                        self.stage("pull-answered")
+                        more = page.has_more
+                        if more:
+                            answer = pool.submit(self.fetch_page, page.next_cursor)
+                        self.apply_page(page, key)
+                        cursor = page.next_cursor
+                        self.report.cursor = cursor
+                        held += max(1, len(page.items))
+                self.tick("pull", self.report.pulled, self.report.pulled + (self.page_size if more else 0))
 
     def fetch_page(self, cursor: int) -> P.PullPage:
         raw = self.http.call("GET", P.Paths.PULL, params={"cursor": cursor, "limit": self.page_size})
@@ -613,7 +625,8 @@ class _Run:
     def apply_page(self, page: P.PullPage, key: str) -> None:
         store = self.store
         with store.transaction():
-            saves: dict[tuple[str, str], list[P.PullItem]] = {}
+            saves: dict[tuple[str, str, bool], list[P.PullItem]] = {}
+            versions = {f.id: f.version for f in store.forms}
             wanted: dict[str, list[str]] = {}
             for item in page.items:
                 if item.form not in store.forms.forms:
@@ -656,8 +669,10 @@ class _Run:
                         store.mark_synced(item.form, item.record_id, server_rev=item.rev, base=None)
                     self.report.pulled += 1
                     continue
-                saves.setdefault((item.form, item.updated_by or "server"), []).append(item)
-            for (form_id, who), items in saves.items():
+                # calculations made by the server with this same form version are kept
+                computed = item.form_version is not None and item.form_version == versions[item.form]
+                saves.setdefault((item.form, item.updated_by or "server", computed), []).append(item)
+            for (form_id, who, computed), items in saves.items():
                 batch = store.save_many(
                     form_id,
                     [(i.record_id, i.doc or {}) for i in items],
@@ -665,6 +680,8 @@ class _Run:
                     partial_ok=True,
                     check_refs=False,
                     audit_action="sync_pull",
+                    synced={i.record_id: (i.rev, i.doc) for i in items},
+                    computed=computed,
                 )
                 if batch.errors:
                     idx, problems = next(iter(batch.errors.items()))
@@ -675,7 +692,6 @@ class _Run:
                         f"pulled {form_id} {items[idx].record_id} does not pass the local form: "
                         f"{first.path}: {first.message_en}",
                     )
-                store.mark_synced_many(form_id, [(i.record_id, i.rev, i.doc, None) for i in items])
                 self.report.pulled += len(items)
             store.set_sync_meta(key, str(page.next_cursor))
 

@@ -28,7 +28,7 @@ PROTOCOL_HEADER = "X-Fieldapp-Protocol"
 CLOCK_SKEW_WARN_SECONDS = 300
 DEFAULT_PUSH_BATCH = 100
 MAX_PUSH_BATCH = 1000
-DEFAULT_PULL_PAGE = 500
+DEFAULT_PULL_PAGE = 1000
 MAX_PULL_PAGE = 2000
 ATTACHMENT_CHUNK = 512 * 1024
 ROLES = ("community_leader", "area_manager", "admin")
@@ -413,6 +413,7 @@ class PullItem:
     updated_by: str | None = None
     complete: bool = True
     erased: bool = False  # an erasure (see Change.erased): applied even over unsynced local edits
+    form_version: str | None = None  # the form version the server validated the record with
 
     @classmethod
     def from_json(cls, obj: Any) -> PullItem:
@@ -429,6 +430,7 @@ class PullItem:
             updated_by=o.get("updated_by"),
             complete=bool(o.get("complete", True)),
             erased=bool(o.get("erased", False)),
+            form_version=_need(o, "form_version", str, "pull item", optional=True),
         )
 
 
