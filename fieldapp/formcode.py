@@ -240,10 +240,11 @@ _CALCULATED = {
 def validator(form: F.Form, *, trusted: bool = False) -> Validator | None:
     """The generated fast path of ``form.validate`` (None for a form it does not cover).
 
-    ``trusted``: for records whose calculations were made by this same form version (pulled
-    from the server, which validated them): calculated values already in stored form are kept
-    instead of computed again. Answers are still cleaned and every rule still checked; a record
-    whose relevance clears an answer goes to the general path, which computes everything.
+    ``trusted``: for records validated and calculated with this same form version (pulled from
+    the server, which checked every rule of this version when they were pushed): only that every
+    value is in stored form is checked (types, choice codes, row ids, text rules); answers and
+    calculated values are kept as they are. Anything else goes to the general path, which
+    validates and calculates everything.
     """
     if any(c.type == "repeat" for rep in form.repeats() for c in rep.fields):
         return None  # rows within rows: the general path only
@@ -260,15 +261,14 @@ def validator(form: F.Form, *, trusted: bool = False) -> Validator | None:
     w.emit(1, "except (_ValidationError, _Reject):")
     w.emit(2, "return None")
     if trusted:
-        w.emit(1, "if _apply_relevance(_form, data):")
-        w.emit(2, "return None")
+        w.emit(1, "return data")
     else:
         w.emit(1, "_compute(data)")
         w.emit(1, "if _apply_relevance(_form, data):")
         w.emit(2, "_compute(data)")
-    w.emit(1, "if not _check(data, partial_ok):")
-    w.emit(2, "return None")
-    w.emit(1, "return data")
+        w.emit(1, "if not _check(data, partial_ok):")
+        w.emit(2, "return None")
+        w.emit(1, "return data")
     check = _Writer(form)
     check.names = w.names
     check.emit(0, "def _check(data, partial_ok):")

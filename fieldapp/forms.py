@@ -327,6 +327,10 @@ class Form:
         The document has every field of the form (``None`` when empty), repeats as lists of
         rows with their own ``id``, calculations and scores filled in, and irrelevant answers
         cleared. With ``partial_ok`` missing required answers are not problems (a draft).
+
+        ``computed``: the record was validated and calculated with this same form version (by
+        the server); when every value is already in stored form it is taken as it is, without
+        calculating or checking the rules again (see ``fieldapp.formcode.validator``).
         """
         fast = self._trusted_validator if computed else self._fast_validator
         if fast is not None:
