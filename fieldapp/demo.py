@@ -616,6 +616,7 @@ def _write_part(
             all_or_nothing=False,
             progress=step,
             audit_action="demo",
+            warn=False,
             total=n,
             batch_size=max(1, n),  # one transaction: random-keyed index pages are written once
         )

@@ -4,8 +4,9 @@
 ``_check_level``) that look up each field's type, rules and helpers again for every record. A
 save, an import row and a pulled record are mostly already clean, so ``validator(form)`` writes the
 same steps out as straight-line code for this one form: each field's stored-form test inline,
-everything else through the very same helpers (``coerce``, ``_relevant``, ``_required``,
-``_constraint_ok``, ``Form.compute``). The function returns the cleaned document, or ``None``
+everything else through the very same helpers (``coerce``, ``Form.compute``), and the rules
+(relevance, ``required``, constraints) called as ``forms._relevant``, ``_required`` and
+``_constraint_ok`` call them, written out. The function returns the cleaned document, or ``None``
 whenever anything is unusual — an unknown key, a row id to mend, a value that does not coerce, a
 failed rule — and the general path then runs and says what is wrong. It never reports problems
 itself, so every message still comes from one place. Tests run both over demo records and
@@ -16,11 +17,13 @@ The source is built with ``fieldapp.codegen``: fixed templates and invented name
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
-from fieldapp import codegen, ids, thai
+from fieldapp import codegen, expr, ids, thai
 from fieldapp import forms as F
+from fieldapp.errors import ExpressionError
 
 Validator = Callable[[dict[str, Any], bool], "dict[str, Any] | None"]
 
@@ -48,9 +51,10 @@ class _Writer:
             "_multi": _stored_multi,
             "_canonical": _canonical,
             "_new_id": ids.new_id,
-            "_relevant": F._relevant,
-            "_required": F._required,
-            "_constraint_ok": F._constraint_ok,
+            "_truthy": expr.truthy,
+            # what Expression.__call__ turns into ExpressionError, and what the checks catch
+            "_EXPRESSION_ERRORS": (ExpressionError, TypeError, ValueError, OverflowError, re.error),
+            "_CONSTRAINT_ERRORS": (ExpressionError, TypeError, ValueError, OverflowError),
             "_Reject": _Reject,
             "_ValidationError": F.ValidationError,
             "_LARGEST": F.LARGEST_INT,
@@ -161,12 +165,36 @@ class _Writer:
 
     # ------------------------------------------------------------------ checks
 
+    def truth(self, indent: int, call: str, errors: str) -> None:
+        """``_ok = truthy(<call>)``, False when the call raises one of ``errors`` (as
+        ``forms._relevant``/``_required``/``_constraint_ok`` do, through ``Expression``)."""
+        self.emit(indent, "try:")
+        self.emit(indent + 1, f"_ok = {call}")
+        self.emit(indent, f"except {errors}:")
+        self.emit(indent + 1, "_ok = False")
+        self.emit(indent, "_ok = _ok is True or (_ok is not False and _truthy(_ok))")
+
+    def constraint(self, f: F.Field, value: str, row: str, indent: int) -> None:
+        """``return False`` when ``f``'s constraint fails for ``value`` (``forms._constraint_ok``)."""
+        assert f.constraint is not None
+        fn = self.bind(f.constraint.fn, "_e")
+        if row == "None":  # "." is passed in the row slot: a one-key dict, or set on the row
+            self.truth(indent, f"{fn}(data, {{'.': {value}}})", "_CONSTRAINT_ERRORS")
+        else:
+            self.emit(indent, f"{row}['.'] = {value}")
+            self.emit(indent, "try:")
+            self.truth(indent + 1, f"{fn}(data, {row})", "_CONSTRAINT_ERRORS")
+            self.emit(indent, "finally:")
+            self.emit(indent + 1, f"del {row}['.']")
+        self.emit(indent, "if not _ok:")
+        self.emit(indent + 1, "return False")
+
     def check_field(self, f: F.Field, row: str, indent: int) -> None:
         """Statements that ``return False`` where ``forms._check_level`` would report ``f``."""
-        fv = self.bind(f, "_F")
         target = "data" if row == "None" else row
         if f.relevant is not None:
-            self.emit(indent, f"if _relevant({fv}, data, {row}):")
+            self.truth(indent, f"{self.bind(f.relevant.fn, '_e')}(data, {row})", "_EXPRESSION_ERRORS")
+            self.emit(indent, "if _ok:")
             indent += 1
         k = self.bind(f.id)
         if f.type == "repeat":
@@ -182,8 +210,8 @@ class _Writer:
             self.emit(indent + 1, f"if not {check}(data, r, partial_ok):")
             self.emit(indent + 2, "return False")
             if f.constraint is not None:
-                self.emit(indent, f"if rows and not _constraint_ok({fv}, rows, data, None):")
-                self.emit(indent + 1, "return False")
+                self.emit(indent, "if rows:")
+                self.constraint(f, "rows", "None", indent + 1)
             return
         self.emit(indent, f"v = {target}.get({k})")
         self.emit(indent, "if v is None or v == '' or v == []:")
@@ -191,8 +219,10 @@ class _Writer:
             self.emit(indent + 1, "if not partial_ok:")
             self.emit(indent + 2, "return False")
         elif f.required is not False:
-            self.emit(indent + 1, f"if not partial_ok and _required({fv}, data, {row}):")
-            self.emit(indent + 2, "return False")
+            self.emit(indent + 1, "if not partial_ok:")
+            self.truth(indent + 2, f"{self.bind(f.required.fn, '_e')}(data, {row})", "_EXPRESSION_ERRORS")
+            self.emit(indent + 2, "if _ok:")
+            self.emit(indent + 3, "return False")
         else:
             self.emit(indent + 1, "pass")
         tests: list[str] = []
@@ -207,11 +237,13 @@ class _Writer:
                 tests.append(f"len(v) < {self.bind(f.min)}")
             if f.max is not None:
                 tests.append(f"len(v) > {self.bind(f.max)}")
-        if f.constraint is not None:
-            tests.append(f"not _constraint_ok({fv}, v, data, {row})")
+        if tests or f.constraint is not None:
+            self.emit(indent, "else:")
         if tests:
-            self.emit(indent, f"elif {' or '.join(tests)}:")
-            self.emit(indent + 1, "return False")
+            self.emit(indent + 1, f"if {' or '.join(tests)}:")
+            self.emit(indent + 2, "return False")
+        if f.constraint is not None:
+            self.constraint(f, "v", row, indent + 1)
 
     def row_check_function(self, rep: F.Field) -> Callable[[dict[str, Any], dict[str, Any], bool], bool]:
         sub = _Writer(self.form)

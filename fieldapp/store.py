@@ -160,6 +160,7 @@ class _Prepared:
     child_rows: dict[str, list[list[Any]]]
     bodies: list[str]
     synced: bool  # rows end with server_rev and base, and are written clean
+    warn: bool  # look for national IDs already on other records
 
 
 class Store:
@@ -447,6 +448,7 @@ class Store:
         audit_action: str | None = None,
         synced: dict[str, tuple[int, dict[str, Any] | None]] | None = None,
         computed: bool = False,
+        warn: bool = True,
     ) -> Batch:
         """Validate and write many records; each batch of ``batch_size`` in one transaction.
 
@@ -456,9 +458,10 @@ class Store:
 
         ``synced`` (record id → server revision and content) writes records pulled from the
         server as synced in the same statement (as ``mark_synced`` would after the save); every
-        record id must be in it, and no duplicate warnings are looked for (nobody reads them).
-        ``computed``: the records' calculations were made by this same form version (see
-        ``Form.validate``).
+        record id must be in it. ``computed``: the records were validated and calculated with
+        this same form version (see ``Form.validate``). ``warn``: look for national IDs already on
+        other records (``SaveResult.warnings``, shown by the editor); demo, import and pull, which
+        do not show them, leave it off.
         """
         form = self.form(form_id)
         who = user or self.user
@@ -485,7 +488,7 @@ class Store:
                 if cancel and cancel():
                     break
                 chunk = cleaned[start : start + batch_size]
-                prep = self._prepare(form, chunk, who, audit_action, synced)
+                prep = self._prepare(form, chunk, who, audit_action, synced, warn)
                 with self.transaction():
                     result.saved.extend(self._write(form, prep))
                 done += len(chunk)
@@ -502,7 +505,7 @@ class Store:
             if len(pending) >= batch_size:
                 if cancel and cancel():
                     return result
-                prep = self._prepare(form, pending, who, audit_action, synced)
+                prep = self._prepare(form, pending, who, audit_action, synced, warn)
                 with self.transaction():
                     result.saved.extend(self._write(form, prep))
                 done += len(pending)
@@ -510,7 +513,7 @@ class Store:
                 if progress:
                     progress(done, total or 0)
         if pending and not (cancel and cancel()):
-            prep = self._prepare(form, pending, who, audit_action, synced)
+            prep = self._prepare(form, pending, who, audit_action, synced, warn)
             with self.transaction():
                 result.saved.extend(self._write(form, prep))
             done += len(pending)
@@ -610,6 +613,7 @@ class Store:
         user: str,
         audit_action: str | None,
         synced: dict[str, tuple[int, dict[str, Any] | None]] | None = None,
+        warn: bool = True,
     ) -> _Prepared:
         """Everything a write needs that does not read the database: done before the write
         lock is taken, so another process writing the same file waits less."""
@@ -651,7 +655,7 @@ class Store:
             docs.append(doc)
         bodies = [search_body(form, doc) for doc in docs] if form.search else []
         return _Prepared(
-            ts, user, audit_action, record_ids, docs, rows, child_rows, bodies, synced is not None
+            ts, user, audit_action, record_ids, docs, rows, child_rows, bodies, synced is not None, warn
         )
 
     def _write(self, form: Form, prep: _Prepared) -> list[SaveResult]:
@@ -728,7 +732,7 @@ class Store:
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             audit,
         )
-        if not prep.synced:
+        if prep.warn:
             dups = self._duplicates(form, list(zip(prep.ids, prep.docs, strict=True)))
             for r in results:
                 r.warnings = dups.get(r.record.id, [])

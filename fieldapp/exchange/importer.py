@@ -767,6 +767,7 @@ def apply_jobs(
                 batch_size=batch_size,
                 audit_action="import",
                 user=user,
+                warn=False,  # national IDs were matched against the database, and reported, above
             )
         saved = iter(batch.saved)
         for i, job in enumerate(pending):

@@ -682,6 +682,7 @@ class _Run:
                     audit_action="sync_pull",
                     synced={i.record_id: (i.rev, i.doc) for i in items},
                     computed=computed,
+                    warn=False,
                 )
                 if batch.errors:
                     idx, problems = next(iter(batch.errors.items()))
