@@ -260,12 +260,13 @@ class _Writer:
 
 # stored-form tests of a calculation's value, by result type (what _normaliser gives)
 _CALCULATED = {
-    "text": "type(v) is str",
+    # texts pass the same safety check as answers (no control or bidi characters …), unchanged
+    "text": "type(v) is str and _text(v, True, 5000) == v",
     "integer": "type(v) is int and -_LARGEST <= v <= _LARGEST",
     "decimal": "type(v) is float and -1e15 <= v <= 1e15",
     "money": "type(v) is float and -1e15 <= v <= 1e15",
     "boolean": "type(v) is bool",
-    "date": "type(v) is str and len(v) == 10",
+    "date": "type(v) is str and _date(v) == v",
 }
 
 
@@ -301,12 +302,12 @@ def validator(form: F.Form, *, trusted: bool = False) -> Validator | None:
         w.emit(1, "if not _check(data, partial_ok):")
         w.emit(2, "return None")
         w.emit(1, "return data")
-    check = _Writer(form)
-    check.names = w.names
-    check.emit(0, "def _check(data, partial_ok):")
-    for f in form._checked:
-        check.check_field(f, "None", 1)
-    check.emit(1, "return True")
-    w.names["_check"] = codegen.build("\n".join(check.lines), w.names, "_check")
+        check = _Writer(form)
+        check.names = w.names
+        check.emit(0, "def _check(data, partial_ok):")
+        for f in form._checked:
+            check.check_field(f, "None", 1)
+        check.emit(1, "return True")
+        w.names["_check"] = codegen.build("\n".join(check.lines), w.names, "_check")
     fn: Validator = codegen.build("\n".join(w.lines), w.names, "_validate")
     return fn

@@ -213,6 +213,12 @@ def test_the_computed_path_takes_a_record_of_this_form_version_only_in_stored_fo
             odd[rng.choice(calculated)] = {"not": "a value"}
             assert trusted(odd, True) is None
             assert form.validate(odd, partial_ok=True, computed=True) == (stored, [])
+        for f in form.fields.values():  # nor a calculated text that fails the text safety check
+            if f.type == "calculated" and f.value_type == "text":
+                odd = copy.deepcopy(stored)
+                odd[f.id] = "ชื่อ\u202eปลอม"
+                assert trusted(odd, True) is None
+                assert form.validate(odd, partial_ok=True, computed=True) == (stored, [])
         for _ in range(10):
             d, ids_changed = _scramble(form, stored, rng)
             got = trusted(copy.deepcopy(d), True)
