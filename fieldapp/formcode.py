@@ -84,16 +84,19 @@ class _Writer:
             if not self.trusted:
                 self.emit(indent, f"{dst}[{k}] = None")
                 return
-            # computed by the same form version: kept when already in stored form
+            # computed by the same form version: kept when in the form a calculation gives
+            value = "v"
             if f.value_type == "select_one":
                 test = f"type(v) is str and v in {self.bind(f._codes, '_c')}"
             elif f.value_type == "select_multiple":
-                test = f"type(v) is list and _multi(v, {self.bind(f._codes, '_c')})"
+                test, value = f"type(v) is list and _multi(v, {self.bind(f._codes, '_c')})", "list(v)"
             else:
                 test = _CALCULATED.get(f.value_type, "False")
             self.emit(indent, f"v = get({k})")
-            self.emit(indent, f"if v is None or ({test}):")
-            self.emit(indent + 1, f"{dst}[{k}] = v")
+            self.emit(indent, "if v is None:")
+            self.emit(indent + 1, f"{dst}[{k}] = None")
+            self.emit(indent, f"elif {test}:")
+            self.emit(indent + 1, f"{dst}[{k}] = {value}")
             self.emit(indent, "else:")
             self.emit(indent + 1, "raise _Reject")
             return
@@ -259,12 +262,13 @@ class _Writer:
 
 
 # stored-form tests of a calculation's value, by result type (what _normaliser gives)
+# (forms._normalise_result): never an empty text, numbers rounded to 2 places
 _CALCULATED = {
     # texts pass the same safety check as answers (no control or bidi characters …), unchanged
-    "text": "type(v) is str and _text(v, True, 5000) == v",
+    "text": "type(v) is str and v != '' and _text(v, True, 5000) == v",
     "integer": "type(v) is int and -_LARGEST <= v <= _LARGEST",
-    "decimal": "type(v) is float and -1e15 <= v <= 1e15",
-    "money": "type(v) is float and -1e15 <= v <= 1e15",
+    "decimal": "type(v) is float and -1e15 <= v <= 1e15 and round(v, 2) == v",
+    "money": "type(v) is float and -1e15 <= v <= 1e15 and round(v, 2) == v",
     "boolean": "type(v) is bool",
     "date": "type(v) is str and _date(v) == v",
 }
@@ -275,9 +279,10 @@ def validator(form: F.Form, *, trusted: bool = False) -> Validator | None:
 
     ``trusted``: for records validated and calculated with this same form version (pulled from
     the server, which checked every rule of this version when they were pushed): only that every
-    value is in stored form is checked (types, choice codes, row ids, text rules); answers and
-    calculated values are kept as they are. Anything else goes to the general path, which
-    validates and calculates everything.
+    value is in stored form is checked (types, choice codes, row ids, text rules); answers and the
+    form's calculated values are kept as they are, and the scoring rubric is applied again (it is
+    not part of the form version). Anything else goes to the general path, which validates and
+    calculates everything.
     """
     if any(c.type == "repeat" for rep in form.repeats() for c in rep.fields):
         return None  # rows within rows: the general path only
@@ -294,6 +299,10 @@ def validator(form: F.Form, *, trusted: bool = False) -> Validator | None:
     w.emit(1, "except (_ValidationError, _Reject):")
     w.emit(2, "return None")
     if trusted:
+        # the scores come from forms/scoring.yaml, which the form version does not cover (its
+        # income line and class bands may differ between laptop and server): always scored here
+        w.emit(1, "if _form.rubric is not None:")
+        w.emit(2, "data.update(_form.rubric.apply(data))")
         w.emit(1, "return data")
     else:
         w.emit(1, "_compute(data)")

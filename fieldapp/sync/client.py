@@ -597,10 +597,10 @@ class _Run:
                 # first sync of 100,000 households commits 60 times instead of 250, and index
                 # pages are written back once per group rather than once per page. When a page
                 # fails (a dropped connection, a bad answer) the pages before it are kept.
+                page = answer.result()  # waiting for the network outside any transaction
                 with self.store.transaction(keep_on_error=True):
                     held = 0
-                    while more and held < PULL_GROUP:
-                        page = answer.result()
+                    while True:
                         if page.next_cursor < cursor:
                             raise _bad_answer(
                                 f"the pull cursor went back from {cursor} to {page.next_cursor}"
@@ -613,6 +613,11 @@ class _Run:
                         cursor = page.next_cursor
                         self.report.cursor = cursor
                         held += max(1, len(page.items))
+                        if not more or held >= PULL_GROUP or not answer.done():
+                            break
+                        page = answer.result()  # already here: stored in the same transaction
+                        if self.progress:
+                            self.progress("pull", self.report.pulled, self.report.pulled + self.page_size)
                 self.tick("pull", self.report.pulled, self.report.pulled + (self.page_size if more else 0))
 
     def fetch_page(self, cursor: int) -> P.PullPage:
