@@ -577,9 +577,12 @@ class _Part:
     referrals: int
 
 
-def _share(total: int, index: int, parts: int) -> int:
-    """Part ``index``'s share of ``total`` (the shares add up to ``total``)."""
-    return total * (index + 1) // parts - total * index // parts
+def _share(total: int, start: int, end: int, households: int) -> int:
+    """The share of ``total`` for the part holding households ``start`` to ``end``, in
+    proportion to its households (the shares add up to ``total``)."""
+    if households == 0:
+        return total
+    return total * end // households - total * start // households
 
 
 def _write_part(
@@ -641,14 +644,20 @@ def _worker_start(path: str, user: str, forms_dir: str | None, codes: list[str])
     """Worker process: open the database once for all the parts it will write."""
     from fieldapp import forms as forms_mod
 
-    formset = forms_mod.load_all(Path(forms_dir)) if forms_dir else None
-    store = Store(path, user=user, forms=formset)
+    try:
+        formset = forms_mod.load_all(Path(forms_dir)) if forms_dir else None
+        store = Store(path, user=user, forms=formset)
+    except Exception as exc:  # a failing initializer is restarted for ever, never reported:
+        _WORKER["error"] = exc  # the first part raises it instead
+        return
     _WORKER.update(store=store, subdistricts=[geo.area(c) for c in codes])
     multiprocessing.util.Finalize(store, store.close, exitpriority=10)
 
 
 def _part_in_process(args: tuple[int, int, int, int, int]) -> _Part:
     """Worker process: write one part through the write path."""
+    if "error" in _WORKER:
+        raise _WORKER["error"]
     seed, index, count, n_bus, n_ref = args
     return _write_part(_WORKER["store"], seed, index, count, n_bus, n_ref, _WORKER["subdistricts"], None)
 
@@ -677,7 +686,12 @@ def generate(
     total = households + n_bus + n_ref
     count = max(1, (households + CHUNK - 1) // CHUNK)
     parts = [
-        (i, min(CHUNK, households - i * CHUNK), _share(n_bus, i, count), _share(n_ref, i, count))
+        (
+            i,
+            min(CHUNK, households - i * CHUNK),
+            _share(n_bus, i * CHUNK, min(households, (i + 1) * CHUNK), households),
+            _share(n_ref, i * CHUNK, min(households, (i + 1) * CHUNK), households),
+        )
         for i in range(count)
     ]
     if workers is None:

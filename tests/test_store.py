@@ -375,3 +375,21 @@ def test_demo_national_ids_are_valid_and_never_repeat_across_parts():
             assert nid[1:12] not in seen  # unique even without the kind digit
             seen.add(nid[1:12])
     assert len(seen) == 12000
+
+
+def test_demo_shares_businesses_and_referrals_by_households():
+    shares = [demo._share(100, start, min(2001, start + 2000), 2001) for start in (0, 2000)]
+    assert shares == [99, 1]  # the part with one household gets one business, not half of them
+    assert demo._share(7, 0, 0, 0) == 7  # no households: one part takes them all
+
+
+def test_a_demo_worker_that_cannot_open_the_database_reports_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(demo, "_WORKER", {})
+    forms = tmp_path / "forms"
+    forms.mkdir()
+    (forms / "household.yaml").write_text("id: household\nfields: [oops\n", encoding="utf-8")
+    demo._worker_start(str(tmp_path / "x.db"), "demo", str(forms), [])
+    assert "error" in demo._WORKER
+    with pytest.raises(Exception) as exc:
+        demo._part_in_process((1, 0, 10, 0, 0))
+    assert exc.value is demo._WORKER["error"]
