@@ -731,6 +731,8 @@ class _Generator:
     def __init__(self, resolve: Resolver, *, row_known: bool = False) -> None:
         self.resolve = resolve
         self.row_known = row_known  # a block over repeat rows: ``row`` is never None
+        # when set, a repeat's column is read once into a local (see column_locals)
+        self.columns: dict[tuple[str, str], str] | None = None
         self.names: dict[str, Any] = {
             "_truthy": truthy,
             "_eq_any": _eq_any,
@@ -766,6 +768,8 @@ class _Generator:
             if inline is not None:
                 where, key = inline
                 if where == "column":
+                    if self.columns is not None:
+                        return self.columns.setdefault(tuple(key), f"_col{len(self.columns)}")
                     rep, col = self.bind(key[0]), self.bind(key[1])
                     return f"[_r.get({col}) for _r in data.get({rep}) or ()]"
                 k = self.bind(key)
@@ -780,6 +784,16 @@ class _Generator:
         if kind == "call":
             return self.call(node)
         raise ExpressionError(f"นิพจน์ผิดรูปแบบ ({kind})", f"bad expression node {kind}")
+
+    def column_locals(self, indent: str) -> list[str]:
+        """Statements reading each repeat column the emitted code used into its local (for a
+        function of many expressions over the same, unchanging answers)."""
+        lines = []
+        for (rep, col), name in (self.columns or {}).items():
+            lines.append(
+                f"{indent}{name} = [_r.get({self.bind(col)}) for _r in data.get({self.bind(rep)}) or ()]"
+            )
+        return lines
 
     def op(self, node: Node) -> str:
         op = node.value

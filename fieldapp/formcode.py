@@ -48,6 +48,7 @@ class _Writer:
             "_coerce": F.coerce,
             "_text": thai.check_text_cached,
             "_date": F._coerce_date_text,
+            "_stored_nid": thai.is_stored_national_id,
             "_multi": _stored_multi,
             "_canonical": _canonical,
             "_new_id": ids.new_id,
@@ -137,6 +138,8 @@ class _Writer:
             return "type(v) is str", f"_text(v, {f.multiline!r}, {self.bind(limit)}) or None"
         if t == "date":
             return "type(v) is str", "_date(v)"
+        if t == "national_id":
+            return "type(v) is str and _stored_nid(v)", "v"
         return None
 
     def rows_function(self, rep: F.Field) -> Callable[[Any], list[dict[str, Any]]]:
@@ -274,15 +277,16 @@ _CALCULATED = {
 }
 
 
-def validator(form: F.Form, *, trusted: bool = False) -> Validator | None:
+def validator(form: F.Form, *, trusted: bool = False, scored: bool = False) -> Validator | None:
     """The generated fast path of ``form.validate`` (None for a form it does not cover).
 
     ``trusted``: for records validated and calculated with this same form version (pulled from
     the server, which checked every rule of this version when they were pushed): only that every
     value is in stored form is checked (types, choice codes, row ids, text rules); answers and the
-    form's calculated values are kept as they are, and the scoring rubric is applied again (it is
-    not part of the form version). Anything else goes to the general path, which validates and
-    calculates everything.
+    form's calculated values are kept as they are. The scores are kept too when ``scored`` (the
+    server scored them with a rubric of the same fingerprint), and made again here otherwise:
+    ``forms/scoring.yaml`` is not part of the form version. Anything else goes to the general
+    path, which validates and calculates everything.
     """
     if any(c.type == "repeat" for rep in form.repeats() for c in rep.fields):
         return None  # rows within rows: the general path only
@@ -300,9 +304,10 @@ def validator(form: F.Form, *, trusted: bool = False) -> Validator | None:
     w.emit(2, "return None")
     if trusted:
         # the scores come from forms/scoring.yaml, which the form version does not cover (its
-        # income line and class bands may differ between laptop and server): always scored here
-        w.emit(1, "if _form.rubric is not None:")
-        w.emit(2, "data.update(_form.rubric.apply(data))")
+        # income line and class bands may differ between laptop and server)
+        if not scored:
+            w.emit(1, "if _form.rubric is not None:")
+            w.emit(2, "data.update(_form.rubric.apply(data))")
         w.emit(1, "return data")
     else:
         w.emit(1, "_compute(data)")

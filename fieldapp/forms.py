@@ -319,8 +319,14 @@ class Form:
 
         return formcode.validator(self, trusted=True)
 
+    @functools.cached_property
+    def _trusted_scored_validator(self) -> Callable[[dict[str, Any], bool], dict[str, Any] | None] | None:
+        from fieldapp import formcode
+
+        return formcode.validator(self, trusted=True, scored=True)
+
     def validate(
-        self, raw: dict[str, Any], *, partial_ok: bool = False, computed: bool = False
+        self, raw: dict[str, Any], *, partial_ok: bool = False, computed: bool = False, scored: bool = False
     ) -> tuple[dict[str, Any], list[Problem]]:
         """Clean ``raw`` into a record document; returns (document, problems).
 
@@ -330,9 +336,13 @@ class Form:
 
         ``computed``: the record was validated and calculated with this same form version (by
         the server); when every value is already in stored form it is taken as it is, without
-        calculating or checking the rules again (see ``fieldapp.formcode.validator``).
+        calculating or checking the rules again, and scored again unless ``scored`` (its scores
+        were made with a rubric of the same fingerprint; see ``fieldapp.formcode.validator``).
         """
-        fast = self._trusted_validator if computed else self._fast_validator
+        if computed:
+            fast = self._trusted_scored_validator if scored else self._trusted_validator
+        else:
+            fast = self._fast_validator
         if fast is not None:
             done = fast(raw, partial_ok)
             if done is not None:

@@ -10,6 +10,8 @@ points it gave.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,6 +119,38 @@ class Rubric:
     capitals: list[Capital]
     tpmap: list[Dimension]
     outputs: dict[str, str]
+    # how the rubric's expressions read the form's answers (lets _capital_scores write them inline)
+    resolve: expr.Resolver | None = field(default=None, repr=False, compare=False)
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of everything that decides the scores (bands, income line, indicators, rules):
+        two rubrics with the same fingerprint score every household alike."""
+        body = {
+            "income_line": self.income_line,
+            "class_bands": self.class_bands,
+            "outputs": self.outputs,
+            "capitals": [
+                [
+                    c.id,
+                    c.field,
+                    [
+                        [
+                            i.id,
+                            i.value.source if i.value else None,
+                            i.points.source if i.points else None,
+                            i.bands,
+                            i.mapping,
+                        ]
+                        for i in c.indicators
+                    ],
+                ]
+                for c in self.capitals
+            ],
+            "tpmap": [[d.code, [[r.id, r.when.source] for r in d.rules]] for d in self.tpmap],
+        }
+        text = json.dumps(body, sort_keys=True, ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
     def household_class(self, mean: float | None) -> str | None:
         if mean is None:
@@ -131,29 +165,40 @@ class Rubric:
     def _capital_scores(self) -> Callable[[dict[str, Any]], tuple[dict[str, Any], list[float]]]:
         """The five capital scores as one generated function (``Rubric.apply`` runs it for
         every save): each indicator's points as ``Indicator.score`` gives them, written out."""
-        names: dict[str, Any] = {
-            "_ERRORS": expr.CALCULATION_ERRORS,
-            "_to_number": expr.to_number,
-            "_text": expr._text,
-            "_clamp": _clamp,
-        }
+        # with the form's resolver the expressions are written inline, and each repeat column
+        # they read (members' ages, education ranks …) is read once for all 33 indicators
+        gen = expr._Generator(self.resolve) if self.resolve is not None else None
+        names: dict[str, Any] = gen.names if gen is not None else {}
+        names.update(
+            {
+                "_ERRORS": expr.CALCULATION_ERRORS,
+                "_to_number": expr.to_number,
+                "_text": expr._text,
+                "_clamp": _clamp,
+            }
+        )
+        if gen is not None:
+            gen.columns = {}
 
         def bind(value: Any) -> str:
             name = f"_k{len(names)}"
             names[name] = value
             return name
 
-        lines = ["def _capitals(data):", "    out = {}", "    scores = []"]
+        def call(e: expr.Expression) -> str:
+            return f"({gen.emit(e.tree)})" if gen is not None else f"{bind(e.fn)}(data, None)"
+
+        lines = ["def _capitals(data):", "    row = None", "    out = {}", "    scores = []"]
         for cap in self.capitals:
             lines += ["    total = 0", "    n = 0"]
             for ind in cap.indicators:
-                value = bind(ind.value.fn) if ind.value is not None else None
+                value = call(ind.value) if ind.value is not None else None
                 if ind.points is not None:
                     lines += ["    try:"]
                     if value is not None:  # a value that cannot be read voids the points
-                        lines += [f"        {value}(data, None)"]
+                        lines += [f"        {value}"]
                     lines += [
-                        f"        p = _to_number({bind(ind.points.fn)}(data, None))",
+                        f"        p = _to_number({call(ind.points)})",
                         "    except _ERRORS:",
                         "        p = None",
                         "    else:",
@@ -164,7 +209,7 @@ class Rubric:
                     assert value is not None
                     lines += [
                         "    try:",
-                        f"        v = {value}(data, None)",
+                        f"        v = {value}",
                         "    except _ERRORS:",
                         "        v = None",
                         "    p = None",
@@ -189,6 +234,8 @@ class Rubric:
                 "        scores.append(s)",
             ]
         lines.append("    return out, scores")
+        if gen is not None and gen.columns:
+            lines[1:1] = gen.column_locals("    ")
         fn: Callable[[dict[str, Any]], tuple[dict[str, Any], list[float]]] = codegen.build(
             "\n".join(lines), names, "_capitals"
         )
@@ -399,7 +446,7 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
                     TpmapRule(str(r["id"]), _labels(r.get("label"), source, w), compile_(r["when"], w))
                 )
             dims.append(Dimension(d["dimension"], rules))
-        rubric = Rubric(str(name), float(line), bands, capitals, dims, outputs)
+        rubric = Rubric(str(name), float(line), bands, capitals, dims, outputs, resolve=resolve)
         _check_outputs(rubric, form, source)
         rubrics[str(name)] = rubric
     return rubrics

@@ -448,6 +448,7 @@ class Store:
         audit_action: str | None = None,
         synced: dict[str, tuple[int, dict[str, Any] | None]] | None = None,
         computed: bool = False,
+        scored: bool = False,
         warn: bool = True,
     ) -> Batch:
         """Validate and write many records; each batch of ``batch_size`` in one transaction.
@@ -459,7 +460,8 @@ class Store:
         ``synced`` (record id → server revision and content) writes records pulled from the
         server as synced in the same statement (as ``mark_synced`` would after the save); every
         record id must be in it. ``computed``: the records were validated and calculated with
-        this same form version (see ``Form.validate``). ``warn``: look for national IDs already on
+        this same form version, ``scored`` their scores with the same rubric (see
+        ``Form.validate``). ``warn``: look for national IDs already on
         other records (``SaveResult.warnings``, shown by the editor); demo, import and pull, which
         do not show them, leave it off.
         """
@@ -476,7 +478,7 @@ class Store:
             # validate everything first: nothing is written if any record is invalid
             cleaned: list[tuple[int, str | None, dict[str, Any]]] = []
             for i, (rid, raw) in enumerate(items):
-                doc, problems = form.validate(raw, partial_ok=partial_ok, computed=computed)
+                doc, problems = form.validate(raw, partial_ok=partial_ok, computed=computed, scored=scored)
                 problems += self._record_problems(form, doc, rid, check_refs, erasures)
                 if problems:
                     result.errors[i] = problems
@@ -496,7 +498,7 @@ class Store:
                     progress(done, total)
             return result
         for i, (rid, raw) in enumerate(items):
-            doc, problems = form.validate(raw, partial_ok=partial_ok, computed=computed)
+            doc, problems = form.validate(raw, partial_ok=partial_ok, computed=computed, scored=scored)
             problems += self._record_problems(form, doc, rid, check_refs, erasures)
             if problems:
                 result.errors[i] = problems

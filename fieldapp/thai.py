@@ -160,6 +160,15 @@ def _national_id_digits(text: str, path: str) -> str:
     return digits
 
 
+def is_stored_national_id(value: str) -> bool:
+    """True when ``value`` is already a national ID as stored: 13 ASCII digits with the right
+    check digit (``parse_national_id(value) == value``), tested without cleaning it first."""
+    if len(value) != 13 or not value.isascii() or not value.isdigit():
+        return False
+    total = sum(map(operator.mul, map(int, value[:12]), _ID_WEIGHTS))
+    return (11 - total % 11) % 10 == ord(value[12]) - 48
+
+
 def parse_national_id(text: str, *, path: str = "") -> str:
     """Read a national ID as typed and return its 13 ASCII digits.
 

@@ -217,6 +217,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
             "areas": list(user.areas),
             "everything": user.everything,
             "forms": {f.id: f.version for f in state.forms},
+            "scoring": {f.id: f.rubric.fingerprint for f in state.forms if f.rubric is not None},
         }
 
     # push and pull answers are large: encoded once here, not through FastAPI's generic

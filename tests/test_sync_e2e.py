@@ -9,6 +9,7 @@ again to a fresh PostgreSQL schema. Laptops are separate Store files. Faults are
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
 import json
 from collections.abc import Iterator
@@ -628,6 +629,33 @@ def test_a_pulled_record_keeps_the_servers_calculations_only_when_made_by_the_sa
     assert env.sync(c).verified
     got = c.get("household", hid).data
     assert got["member_count"] == len(got["members"])  # another version: calculated again here
+
+
+def test_pulled_scores_are_kept_only_when_the_server_scores_with_the_same_rubric(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    a, b, c = env.laptop("a"), env.laptop("b"), env.laptop("c")
+    make_data(a, households=3)
+    env.sync(a)
+    hid = a.ids("household")[0]
+    rubric = a.form("household").rubric
+    assert rubric is not None
+    hs = requests.get(env.url + P.Paths.HANDSHAKE, headers=_auth(env), timeout=10).json()
+    assert hs["scoring"]["household"] == rubric.fingerprint
+    with env.engine.begin() as conn:  # a score this laptop's rubric would not give
+        doc = json.loads(conn.execute(select(db.records.c.doc).where(db.records.c.id == hid)).scalar())
+        right = doc["cap_mean"]
+        doc["cap_mean"] = 1.11
+        conn.execute(update(db.records).where(db.records.c.id == hid).values(doc=json.dumps(doc)))
+    assert env.sync(b).verified
+    assert b.get("household", hid).data["cap_mean"] == 1.11  # same rubric: the server's score stands
+    # a server scoring with another rubric (another income line, other bands): scored again here
+    parse = P.Handshake.from_json
+    monkeypatch.setattr(
+        P.Handshake, "from_json", classmethod(lambda cls, o: dataclasses.replace(parse(o), scoring={}))
+    )
+    assert env.sync(c).verified
+    assert c.get("household", hid).data["cap_mean"] == right
 
 
 def _auth(env: Env) -> dict[str, str]:

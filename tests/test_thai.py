@@ -21,6 +21,7 @@ from fieldapp.thai import (
     find_prefix,
     format_national_id,
     format_phone,
+    is_stored_national_id,
     is_valid_national_id,
     mask_national_id,
     national_id_check_digit,
@@ -505,3 +506,14 @@ def test_normalize_prefix_checks_free_text() -> None:
         normalize_prefix("นาย\x00")
     with raises("text.orphan_mark", "ไม่มีพยัญชนะนำ"):
         normalize_prefix(MAI_EK + "นาย")
+
+
+@FEW
+@given(st.one_of(valid_ids(), st.text(alphabet="0123456789๐๑๒๓๔๕๖๗๘๙- \u200b", max_size=16)))
+def test_stored_national_id_is_exactly_what_parsing_leaves_unchanged(text: str) -> None:
+    """The fast stored-form test agrees with parsing: true only when parsing gives ``text`` back."""
+    try:
+        unchanged = parse_national_id(text) == text
+    except ValidationError:
+        unchanged = False
+    assert is_stored_national_id(text) is unchanged

@@ -284,6 +284,7 @@ class _Run:
         self.hook = stage_hook
         self.areas: list[str] = []
         self.everything = False
+        self.server_scoring: dict[str, str] = {}  # form id -> the server's rubric fingerprint
 
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -311,6 +312,7 @@ class _Run:
                 f"server speaks protocol {hs.protocol}, this client {P.PROTOCOL_VERSION}",
             )
         self.areas, self.everything = hs.areas, hs.everything
+        self.server_scoring = hs.scoring
         try:
             skew = (P.parse_iso(hs.server_time) - self.clock()).total_seconds()
         except ValueError:
@@ -632,6 +634,11 @@ class _Run:
         with store.transaction():
             saves: dict[tuple[str, str, bool], list[P.PullItem]] = {}
             versions = {f.id: f.version for f in store.forms}
+            # scores made by the server are kept when its rubric is this laptop's (same fingerprint)
+            scored = {
+                f.id: f.rubric is None or self.server_scoring.get(f.id) == f.rubric.fingerprint
+                for f in store.forms
+            }
             wanted: dict[str, list[str]] = {}
             for item in page.items:
                 if item.form not in store.forms.forms:
@@ -687,6 +694,7 @@ class _Run:
                     audit_action="sync_pull",
                     synced={i.record_id: (i.rev, i.doc) for i in items},
                     computed=computed,
+                    scored=computed and scored[form_id],
                     warn=False,
                 )
                 if batch.errors:

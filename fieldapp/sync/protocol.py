@@ -459,6 +459,7 @@ class Handshake:
     areas: list[str]
     everything: bool = False
     server_version: str = ""
+    scoring: dict[str, str] = field(default_factory=dict)  # form id -> the rubric's fingerprint
 
     @classmethod
     def from_json(cls, obj: Any) -> Handshake:
@@ -471,6 +472,9 @@ class Handshake:
             areas=[str(a) for a in _need(o, "areas", list, "handshake")],
             everything=bool(o.get("everything", False)),
             server_version=str(o.get("server_version", "")),
+            scoring={str(k): str(v) for k, v in (o.get("scoring") or {}).items()}
+            if isinstance(o.get("scoring"), dict)
+            else {},
         )
 
 
