@@ -663,3 +663,39 @@ def _auth(env: Env) -> dict[str, str]:
         env.url + P.Paths.LOGIN, json={"user": "am", "password": PASSWORD}, timeout=10
     ).json()["token"]
     return {"Authorization": f"Bearer {token}", P.PROTOCOL_HEADER: str(P.PROTOCOL_VERSION)}
+
+
+def test_a_pulled_page_that_fails_is_not_counted_in_the_report(
+    env: Env, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldapp.sync import client as sync_client
+
+    a, b = env.laptop("a"), env.laptop("b")
+    make_data(a, households=6)
+    env.sync(a)
+    calls = {"n": 0}
+    real = Store.set_sync_meta
+
+    def second_cursor_fails(self: Store, key: str, value: str) -> None:
+        if key.startswith("cursor:"):
+            calls["n"] += 1
+            if calls["n"] == 2:  # the second page's records are stored and counted by now
+                raise OSError("disk full")
+        real(self, key, value)
+
+    monkeypatch.setattr(Store, "set_sync_meta", second_cursor_fails)
+    reports: list[Any] = []
+    monkeypatch.setattr(sync_client, "SyncReport", _keep(sync_client.SyncReport, reports))
+    with pytest.raises(OSError):
+        env.sync(b, page_size=3)
+    stored = sum(b.count(f.id) for f in b.forms)
+    assert stored == 3  # the first page, kept with its cursor; the second undone
+    assert reports[0].pulled == stored  # and the report counts only what was kept
+
+
+def _keep(cls: Any, made: list[Any]) -> Any:
+    def make(*args: Any, **kwargs: Any) -> Any:
+        made.append(cls(*args, **kwargs))
+        return made[-1]
+
+    return make

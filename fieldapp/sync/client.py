@@ -630,6 +630,16 @@ class _Run:
             raise _bad_answer(str(exc)) from None
 
     def apply_page(self, page: P.PullPage, key: str) -> None:
+        counts = ("pulled", "erased", "kept_local", "pulled_deleted")
+        before = {name: getattr(self.report, name) for name in counts}
+        try:
+            self._apply_page(page, key)
+        except BaseException:
+            for name, value in before.items():  # the page was rolled back: so are its counts
+                setattr(self.report, name, value)
+            raise
+
+    def _apply_page(self, page: P.PullPage, key: str) -> None:
         store = self.store
         with store.transaction():
             saves: dict[tuple[str, str, bool], list[P.PullItem]] = {}
