@@ -393,3 +393,17 @@ def test_a_demo_worker_that_cannot_open_the_database_reports_it(tmp_path, monkey
     with pytest.raises(Exception) as exc:
         demo._part_in_process((1, 0, 10, 0, 0))
     assert exc.value is demo._WORKER["error"]
+
+
+def test_keep_on_error_commits_the_whole_savepoints_before_a_failure(store, household):
+    with pytest.raises(ValueError), store.transaction(keep_on_error=True):
+        store.save("household", copy.deepcopy(household))  # a savepoint of its own: whole
+        with store.transaction():
+            store.save("household", copy.deepcopy(household))
+            raise ValueError("the second part fails")  # its savepoint is undone
+    assert count(store, "household") == 1 and not store.conn.in_transaction
+    # a database error may leave the transaction unsound: then nothing of it is kept
+    with pytest.raises(sqlite3.OperationalError), store.transaction(keep_on_error=True):
+        store.save("household", copy.deepcopy(household))
+        raise sqlite3.OperationalError("disk I/O error")
+    assert count(store, "household") == 1 and not store.conn.in_transaction
