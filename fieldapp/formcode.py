@@ -73,6 +73,12 @@ class _Writer:
     def emit(self, indent: int, text: str) -> None:
         self.lines.append("    " * indent + text)
 
+    def child(self) -> _Writer:
+        """A writer for another generated function sharing this one's names (kept unique)."""
+        sub = _Writer(self.form, self.trusted)
+        sub.names = self.names
+        return sub
+
     # ------------------------------------------------------------------ coercion
 
     def coerce_field(self, f: F.Field, dst: str, indent: int) -> None:
@@ -143,25 +149,11 @@ class _Writer:
         return None
 
     def rows_function(self, rep: F.Field) -> Callable[[Any], list[dict[str, Any]]]:
-        sub = _Writer(self.form, self.trusted)
-        sub.names = self.names  # one namespace: bound names stay unique
+        sub = self.child()
         known = sub.bind(rep._level[1], "_known")
-        sub.emit(0, "def _rows(value):")
-        sub.emit(1, "if type(value) is not list:")
-        sub.emit(2, "raise _Reject")
-        sub.emit(1, "rows = []")
-        sub.emit(1, "seen = set()")
-        sub.emit(1, "for item in value:")
-        sub.emit(2, f"if type(item) is not dict or not {known}.issuperset(item):")
-        sub.emit(3, "raise _Reject")
-        sub.emit(2, "rid = item.get('id')")
-        sub.emit(2, "if rid is None or rid == '':")
-        sub.emit(3, "rid = _new_id()")
-        sub.emit(2, "elif type(rid) is not str or rid in seen or not _canonical(rid):")
-        sub.emit(3, "raise _Reject")
-        sub.emit(2, "seen.add(rid)")
-        sub.emit(2, "get = item.get")
-        sub.emit(2, "row = {'id': rid}")
+        # rows as forms._coerce_rows takes them, or _Reject: a list of objects with known keys,
+        # each with a canonical id not seen before (a missing id is made, as there)
+        sub.lines += _ROWS_PROLOGUE.replace("_KNOWN", known).splitlines()
         for f in rep.fields:
             sub.coerce_field(f, "row", 2)
         sub.emit(2, "rows.append(row)")
@@ -252,8 +244,7 @@ class _Writer:
             self.constraint(f, "v", row, indent + 1)
 
     def row_check_function(self, rep: F.Field) -> Callable[[dict[str, Any], dict[str, Any], bool], bool]:
-        sub = _Writer(self.form)
-        sub.names = self.names
+        sub = self.child()
         sub.emit(0, "def _check(data, row, partial_ok):")
         for f in rep._checked:
             sub.check_field(f, "row", 1)
@@ -263,6 +254,24 @@ class _Writer:
         )
         return fn
 
+
+_ROWS_PROLOGUE = """\
+def _rows(value):
+    if type(value) is not list:
+        raise _Reject
+    rows = []
+    seen = set()
+    for item in value:
+        if type(item) is not dict or not _KNOWN.issuperset(item):
+            raise _Reject
+        rid = item.get('id')
+        if rid is None or rid == '':
+            rid = _new_id()
+        elif type(rid) is not str or rid in seen or not _canonical(rid):
+            raise _Reject
+        seen.add(rid)
+        get = item.get
+        row = {'id': rid}"""
 
 # stored-form tests of a calculation's value, by result type (what _normaliser gives)
 # (forms._normalise_result): never an empty text, numbers rounded to 2 places
@@ -316,8 +325,7 @@ def validator(form: F.Form, *, trusted: bool = False, scored: bool = False) -> V
         w.emit(1, "if not _check(data, partial_ok):")
         w.emit(2, "return None")
         w.emit(1, "return data")
-        check = _Writer(form)
-        check.names = w.names
+        check = w.child()
         check.emit(0, "def _check(data, partial_ok):")
         for f in form._checked:
             check.check_field(f, "None", 1)

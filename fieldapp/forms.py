@@ -306,24 +306,19 @@ class Form:
     def _checked(self) -> list[Field]:
         return _checked_fields(self.fields.values())
 
-    @functools.cached_property
-    def _fast_validator(self) -> Callable[[dict[str, Any], bool], dict[str, Any] | None] | None:
-        """The common case of ``validate`` as generated code (``fieldapp.formcode``)."""
-        from fieldapp import formcode
+    def _validator(
+        self, computed: bool = False, scored: bool = False
+    ) -> Callable[[dict[str, Any], bool], dict[str, Any] | None] | None:
+        """The common case of ``validate`` as generated code (``fieldapp.formcode``), made once
+        for each kind of record (typed here, or computed by the server, and scored there)."""
+        key = (computed, computed and scored)
+        made = self.__dict__.setdefault("_validators", {})
+        if key not in made:
+            from fieldapp import formcode
 
-        return formcode.validator(self)
-
-    @functools.cached_property
-    def _trusted_validator(self) -> Callable[[dict[str, Any], bool], dict[str, Any] | None] | None:
-        from fieldapp import formcode
-
-        return formcode.validator(self, trusted=True)
-
-    @functools.cached_property
-    def _trusted_scored_validator(self) -> Callable[[dict[str, Any], bool], dict[str, Any] | None] | None:
-        from fieldapp import formcode
-
-        return formcode.validator(self, trusted=True, scored=True)
+            made[key] = formcode.validator(self, trusted=key[0], scored=key[1])
+        fn: Callable[[dict[str, Any], bool], dict[str, Any] | None] | None = made[key]
+        return fn
 
     def validate(
         self, raw: dict[str, Any], *, partial_ok: bool = False, computed: bool = False, scored: bool = False
@@ -339,10 +334,7 @@ class Form:
         calculating or checking the rules again, and scored again unless ``scored`` (its scores
         were made with a rubric of the same fingerprint; see ``fieldapp.formcode.validator``).
         """
-        if computed:
-            fast = self._trusted_scored_validator if scored else self._trusted_validator
-        else:
-            fast = self._fast_validator
+        fast = self._validator(computed, scored)
         if fast is not None:
             done = fast(raw, partial_ok)
             if done is not None:

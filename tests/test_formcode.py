@@ -116,7 +116,7 @@ def _without_row_ids(form: Form, doc: dict[str, Any]) -> dict[str, Any]:
 @pytest.mark.parametrize("form_id", sorted(FORMS.forms))
 def test_every_shipped_form_has_a_fast_path_that_takes_its_demo_records(form_id: str) -> None:
     form = FORMS[form_id]
-    fast = form._fast_validator
+    fast = form._validator()
     assert fast is not None
     for raw in _records(form, 30):
         expected, problems = form._validate_general(copy.deepcopy(raw), False)
@@ -132,7 +132,7 @@ def test_every_shipped_form_has_a_fast_path_that_takes_its_demo_records(form_id:
 @pytest.mark.parametrize("partial_ok", [False, True])
 def test_the_fast_path_never_accepts_more_than_the_general_path(form_id: str, partial_ok: bool) -> None:
     form = FORMS[form_id]
-    fast = form._fast_validator
+    fast = form._validator()
     assert fast is not None
     rng = random.Random(17 if partial_ok else 19)
     taken = left = rejected = 0
@@ -171,7 +171,7 @@ def test_an_irrelevant_answer_is_cleared_on_the_fast_path_too() -> None:
     form = FORMS["household"]
     raw = next(r for r in _records(form, 20) if not r.get("has_savings"))
     raw["savings_amount"] = 5000.0  # asked only when the household has savings
-    fast = form._fast_validator
+    fast = form._validator()
     assert fast is not None
     got = fast(copy.deepcopy(raw), False)
     expected, problems = form._validate_general(copy.deepcopy(raw), False)
@@ -198,7 +198,7 @@ def test_the_computed_path_takes_a_record_of_this_form_version_only_in_stored_fo
     values already in stored form are kept as they are; anything the general path would have
     to clean or mend goes to the general path."""
     form = FORMS[form_id]
-    trusted = form._trusted_validator
+    trusted = form._validator(computed=True)
     assert trusted is not None
     rng = random.Random(23)
     calculated = [f.id for f in form.fields.values() if f.type == "calculated"]
@@ -220,7 +220,7 @@ def test_the_computed_path_takes_a_record_of_this_form_version_only_in_stored_fo
             odd[form.rubric.outputs["class"]] = form.rubric.class_bands[-1][0]
             assert trusted(odd, True) == stored
             # unless the server's rubric is this laptop's (the same fingerprint): then they are kept
-            kept = form._trusted_scored_validator
+            kept = form._validator(computed=True, scored=True)
             assert kept is not None and kept(copy.deepcopy(odd), True) == odd
         for f in form.fields.values():  # nor a calculated text that fails the text safety check
             if f.type == "calculated" and f.value_type == "text":
