@@ -20,7 +20,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -592,36 +592,41 @@ class _Run:
         # the next page is fetched (and parsed) in the worker while this thread stores the current
         # one; the cursor is still only saved together with the page it belongs to
         with self.store.bulk(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync") as pool:
-            answer = pool.submit(self.fetch_page, cursor)
-            more = True
-            while more:
-                # pages already downloaded share a transaction, each page with its cursor in a
-                # savepoint (applied whole or not at all): a first sync of 100,000 households
-                # commits about 60 times instead of 125, and index pages are written back once
-                # per group. When a page fails (a dropped connection, a bad answer) the pages
-                # before it are kept.
+            self.report.cursor = cursor
+            answer: Future[P.PullPage] | None = pool.submit(self.fetch_page, cursor)
+            while answer is not None:
                 page = answer.result()  # waiting for the network outside any transaction
                 with self.store.transaction(keep_on_error=True):
-                    held = 0
-                    while True:
-                        if page.next_cursor < cursor:
-                            raise _bad_answer(
-                                f"the pull cursor went back from {cursor} to {page.next_cursor}"
-                            )
-                        self.stage("pull-answered")
-                        more = page.has_more
-                        if more:
-                            answer = pool.submit(self.fetch_page, page.next_cursor)
-                        self.apply_page(page, key)
-                        cursor = page.next_cursor
-                        self.report.cursor = cursor
-                        held += max(1, len(page.items))
-                        if not more or held >= PULL_GROUP or not answer.done():
-                            break
-                        page = answer.result()  # already here: stored in the same transaction
-                        if self.progress:
-                            self.progress("pull", self.report.pulled, self.report.pulled + self.page_size)
-                self.tick("pull", self.report.pulled, self.report.pulled + (self.page_size if more else 0))
+                    answer = self.store_pages(pool, page, key)
+                self.tick("pull", *self.pull_progress(answer))
+
+    def store_pages(self, pool: ThreadPoolExecutor, page: P.PullPage, key: str) -> Future[P.PullPage] | None:
+        """Store ``page`` and the pages after it that have already arrived, up to about
+        ``PULL_GROUP`` records, in the caller's transaction: each page with its cursor in a
+        savepoint (applied whole or not at all). A first sync of 100,000 households commits
+        about 60 times instead of 125, and index pages are written back once per group; when a
+        page fails (a dropped connection, a bad answer) the pages before it are kept. Returns
+        the request for the next page (None after the last)."""
+        held = 0
+        while True:
+            if page.next_cursor < self.report.cursor:
+                raise _bad_answer(
+                    f"the pull cursor went back from {self.report.cursor} to {page.next_cursor}"
+                )
+            self.stage("pull-answered")
+            answer = pool.submit(self.fetch_page, page.next_cursor) if page.has_more else None
+            self.apply_page(page, key)
+            self.report.cursor = page.next_cursor
+            held += max(1, len(page.items))
+            if answer is None or held >= PULL_GROUP or not answer.done():
+                return answer
+            page = answer.result()  # already here
+            if self.progress:
+                self.progress("pull", *self.pull_progress(answer))
+
+    def pull_progress(self, answer: Future[P.PullPage] | None) -> tuple[int, int]:
+        """(records pulled, records expected so far) for the progress callback."""
+        return self.report.pulled, self.report.pulled + (self.page_size if answer is not None else 0)
 
     def fetch_page(self, cursor: int) -> P.PullPage:
         raw = self.http.call("GET", P.Paths.PULL, params={"cursor": cursor, "limit": self.page_size})
