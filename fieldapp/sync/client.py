@@ -20,7 +20,7 @@ import io
 import json
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -285,6 +285,7 @@ class _Run:
         self.areas: list[str] = []
         self.everything = False
         self.server_scoring: dict[str, str] = {}  # form id -> the server's rubric fingerprint
+        self.next_page: Future[P.PullPage] | None = None  # the next pull page being fetched
 
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -593,40 +594,42 @@ class _Run:
         # one; the cursor is still only saved together with the page it belongs to
         with self.store.bulk(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync") as pool:
             self.report.cursor = cursor
-            answer: Future[P.PullPage] | None = pool.submit(self.fetch_page, cursor)
-            while answer is not None:
-                page = answer.result()  # waiting for the network outside any transaction
+            # the only reference to the next page's request, so a stored page is freed at once
+            self.next_page = pool.submit(self.fetch_page, cursor)
+            while self.next_page is not None:
+                wait([self.next_page])  # waiting for the network outside any transaction
                 with self.store.transaction(keep_on_error=True):
-                    answer = self.store_pages(pool, page, key)
-                self.tick("pull", *self.pull_progress(answer))
+                    self.store_pages(pool, key)
+                self.tick("pull", *self.pull_progress())
 
-    def store_pages(self, pool: ThreadPoolExecutor, page: P.PullPage, key: str) -> Future[P.PullPage] | None:
-        """Store ``page`` and the pages after it that have already arrived, up to about
-        ``PULL_GROUP`` records, in the caller's transaction: each page with its cursor in a
-        savepoint (applied whole or not at all). A first sync of 100,000 households commits
+    def store_pages(self, pool: ThreadPoolExecutor, key: str) -> None:
+        """Store the page ``self.next_page`` brought and those after it that have already arrived,
+        up to about ``PULL_GROUP`` records, in the caller's transaction: each page with its cursor
+        in a savepoint (applied whole or not at all). A first sync of 100,000 households commits
         about 60 times instead of 125, and index pages are written back once per group; when a
-        page fails (a dropped connection, a bad answer) the pages before it are kept. Returns
-        the request for the next page (None after the last)."""
+        page fails (a dropped connection, a bad answer) the pages before it are kept. Leaves the
+        request for the next page in ``self.next_page`` (None after the last)."""
         held = 0
         while True:
+            assert self.next_page is not None
+            page = self.next_page.result()
             if page.next_cursor < self.report.cursor:
                 raise _bad_answer(
                     f"the pull cursor went back from {self.report.cursor} to {page.next_cursor}"
                 )
             self.stage("pull-answered")
-            answer = pool.submit(self.fetch_page, page.next_cursor) if page.has_more else None
+            self.next_page = pool.submit(self.fetch_page, page.next_cursor) if page.has_more else None
             self.apply_page(page, key)
             self.report.cursor = page.next_cursor
             held += max(1, len(page.items))
-            if answer is None or held >= PULL_GROUP or not answer.done():
-                return answer
-            page = answer.result()  # already here
+            if self.next_page is None or held >= PULL_GROUP or not self.next_page.done():
+                return
             if self.progress:
-                self.progress("pull", *self.pull_progress(answer))
+                self.progress("pull", *self.pull_progress())
 
-    def pull_progress(self, answer: Future[P.PullPage] | None) -> tuple[int, int]:
+    def pull_progress(self) -> tuple[int, int]:
         """(records pulled, records expected so far) for the progress callback."""
-        return self.report.pulled, self.report.pulled + (self.page_size if answer is not None else 0)
+        return self.report.pulled, self.report.pulled + (self.page_size if self.next_page is not None else 0)
 
     def fetch_page(self, cursor: int) -> P.PullPage:
         raw = self.http.call("GET", P.Paths.PULL, params={"cursor": cursor, "limit": self.page_size})
