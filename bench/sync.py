@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from fieldapp import demo  # noqa: E402
 from fieldapp.store import Store  # noqa: E402
-from fieldapp.sync import sync  # noqa: E402
+from fieldapp.sync.client import sync  # noqa: E402
 
 PASSWORD = "bench password 2569"
 AREAS = ["32", "46", "35", "33", "18"]  # the demo's provinces

@@ -401,7 +401,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     import getpass
     import os
 
-    from fieldapp.sync import sync
+    from fieldapp.sync.client import sync
 
     password = os.environ.get("FIELDAPP_PASSWORD")
     if not password:

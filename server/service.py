@@ -18,6 +18,7 @@ from sqlalchemy import Connection, Engine, delete, false, insert, or_, select, t
 from sqlalchemy.sql.elements import ColumnElement
 
 from fieldapp.forms import Form, FormSet
+from fieldapp.sync import merge
 from fieldapp.sync import protocol as P
 from server import db
 from server.auth import ApiError, User, audit
@@ -469,7 +470,7 @@ class SyncService:
         last: int,
     ) -> tuple[P.ChangeResult, int]:
         base, base_deleted = self._base(conn, ch, device)
-        skip = P.derived_paths(form)
+        skip = merge.derived_paths(form)
         ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied")
         if ch.deleted:
             if cur.deleted:
@@ -490,7 +491,7 @@ class SyncService:
                 return ok, last
             return self._conflict(conn, form, user, device, ch, cur, "edit_delete", mine, base, []), last
         theirs = cur.doc or {}
-        merged = P.three_way_merge(base, mine, theirs, skip=skip)
+        merged = merge.three_way_merge(base, mine, theirs, skip=skip)
         if merged.conflicts:
             return self._conflict(
                 conn, form, user, device, ch, cur, "fields", mine, base, merged.conflicts, merged.doc

@@ -23,8 +23,9 @@ from sqlalchemy import func, select, update
 from fieldapp import attachments, demo
 from fieldapp.errors import SyncError, SyncErrorKind
 from fieldapp.store import Store
-from fieldapp.sync import pending_summary, resolve_conflict, sync
 from fieldapp.sync import protocol as P
+from fieldapp.sync.client import sync
+from fieldapp.sync.outbox import pending_summary, resolve_conflict
 from server import auth, db
 from server.testing import FaultProxy, fast_settings, postgres_schema, postgres_url, shared_app, shared_server
 

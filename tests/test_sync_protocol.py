@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from fieldapp.sync import merge
 from fieldapp.sync import protocol as P
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,17 +26,17 @@ def rows(*items: tuple[str, str]) -> list[dict[str, Any]]:
 
 def test_a_field_changed_on_one_side_takes_that_sides_value() -> None:
     base = {"a": 1, "b": 1, "c": 1}
-    res = P.three_way_merge(base, {"a": 2, "b": 1, "c": 1}, {"a": 1, "b": 3, "c": 1})
+    res = merge.three_way_merge(base, {"a": 2, "b": 1, "c": 1}, {"a": 1, "b": 3, "c": 1})
     assert res.clean and res.doc == {"a": 2, "b": 3, "c": 1}
 
 
 def test_the_same_change_on_both_sides_is_not_a_conflict() -> None:
-    res = P.three_way_merge({"a": 1}, {"a": 2}, {"a": 2})
+    res = merge.three_way_merge({"a": 1}, {"a": 2}, {"a": 2})
     assert res.clean and res.doc == {"a": 2}
 
 
 def test_the_same_field_changed_differently_is_a_conflict_keeping_both_values() -> None:
-    res = P.three_way_merge({"a": 1, "b": 1}, {"a": 2, "b": 5}, {"a": 3, "b": 1})
+    res = merge.three_way_merge({"a": 1, "b": 1}, {"a": 2, "b": 5}, {"a": 3, "b": 1})
     assert [(c.path, c.base, c.mine, c.theirs) for c in res.conflicts] == [("a", 1, 2, 3)]
     assert res.doc == {"a": 3, "b": 5}  # the server's value until a person chooses; b merged
 
@@ -44,45 +45,47 @@ def test_repeat_rows_added_removed_and_changed_on_either_side_merge_by_row_id() 
     base = {"m": rows((R1, "a"), (R2, "b"))}
     mine = {"m": rows((R1, "a2"), (R2, "b"), (R3, "new"))}
     theirs = {"m": rows((R1, "a"))}  # R2 removed on the server
-    res = P.three_way_merge(base, mine, theirs)
+    res = merge.three_way_merge(base, mine, theirs)
     assert res.clean and res.doc == {"m": rows((R1, "a2"), (R3, "new"))}
 
 
 def test_the_same_field_of_the_same_row_changed_on_both_sides_conflicts() -> None:
     base = {"m": rows((R1, "a"))}
-    res = P.three_way_merge(base, {"m": rows((R1, "x"))}, {"m": rows((R1, "y"))})
+    res = merge.three_way_merge(base, {"m": rows((R1, "x"))}, {"m": rows((R1, "y"))})
     assert [(c.path, c.mine, c.theirs) for c in res.conflicts] == [(f"m[{R1}].name", "x", "y")]
 
 
 def test_a_row_removed_on_one_side_and_changed_on_the_other_conflicts() -> None:
     base = {"m": rows((R1, "a"))}
-    res = P.three_way_merge(base, {"m": []}, {"m": rows((R1, "changed"))})
+    res = merge.three_way_merge(base, {"m": []}, {"m": rows((R1, "changed"))})
     assert [(c.path, c.mine) for c in res.conflicts] == [(f"m[{R1}]", None)]
 
 
 def test_calculated_fields_are_never_merged() -> None:
-    res = P.three_way_merge({"x": 1, "total": 1}, {"x": 2, "total": 2}, {"x": 1, "total": 9}, skip={"total"})
+    res = merge.three_way_merge(
+        {"x": 1, "total": 1}, {"x": 2, "total": 2}, {"x": 1, "total": 9}, skip={"total"}
+    )
     assert res.clean and res.doc == {"x": 2, "total": 9}
 
 
 def test_resolving_applies_mine_theirs_or_a_typed_value_per_path() -> None:
     base = {"a": 1, "b": 1, "m": rows((R1, "a"))}
-    res = P.three_way_merge(
+    res = merge.three_way_merge(
         base, {"a": 2, "b": 2, "m": rows((R1, "x"))}, {"a": 3, "b": 3, "m": rows((R1, "y"))}
     )
     conflict = P.Conflict("fields", "f", R1, 7, None, None, res.doc, res.conflicts)
-    doc, deleted = P.resolve(conflict, {"a": "mine", "b": 42, f"m[{R1}].name": "theirs"})
+    doc, deleted = merge.resolve(conflict, {"a": "mine", "b": 42, f"m[{R1}].name": "theirs"})
     assert not deleted and doc == {"a": 2, "b": 42, "m": rows((R1, "y"))}
     with pytest.raises(P.ProtocolViolation, match="unresolved: b"):
-        P.resolve(conflict, {"a": "mine", f"m[{R1}].name": "theirs"})
+        merge.resolve(conflict, {"a": "mine", f"m[{R1}].name": "theirs"})
 
 
 def test_resolving_an_edit_against_a_delete_chooses_the_whole_record() -> None:
     c = P.Conflict("edit_delete", "f", R1, 3, {"a": 1}, None, None, [])
-    assert P.resolve(c, {"": "mine"}) == ({"a": 1}, False)
-    assert P.resolve(c, {"": "theirs"}) == (None, True)
+    assert merge.resolve(c, {"": "mine"}) == ({"a": 1}, False)
+    assert merge.resolve(c, {"": "theirs"}) == (None, True)
     with pytest.raises(P.ProtocolViolation):
-        P.resolve(c, {})
+        merge.resolve(c, {})
 
 
 def test_change_ids_are_stable_for_the_same_edit_and_differ_for_another() -> None:
@@ -119,3 +122,25 @@ def test_the_protocol_module_imports_neither_qt_nor_fastapi() -> None:
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def _modules_loaded_by(statement: str) -> list[str]:
+    code = f"import sys\n{statement}\nprint('\\n'.join(sorted(sys.modules)))\n"
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert res.returncode == 0, res.stderr
+    return res.stdout.split()
+
+
+def test_the_protocol_is_a_leaf_that_loads_no_client_store_crypto_or_rights() -> None:
+    loaded = _modules_loaded_by("import fieldapp.sync.protocol")
+    heavy = ("requests", "fieldapp.store", "fieldapp.crypto", "fieldapp.rights", "fieldapp.sync.client")
+    assert [m for m in loaded if m.startswith(heavy)] == []
+    assert [m for m in loaded if m.startswith("fieldapp.") and m != "fieldapp.sync"] == [
+        "fieldapp.sync.protocol"
+    ]
+
+
+def test_the_server_reads_the_protocol_and_merge_without_the_sync_client() -> None:
+    loaded = _modules_loaded_by("import server.app")
+    heavy = ("requests", "fieldapp.store", "fieldapp.crypto", "fieldapp.rights", "fieldapp.sync.client")
+    assert [m for m in loaded if m.startswith(heavy)] == []

@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QLabel, QRadioButton
 
 from fieldapp import demo
 from fieldapp.store import Store
-from fieldapp.sync import sync
+from fieldapp.sync.client import sync
 from server import auth
 from server.testing import fast_settings, shared_app, shared_server
 from ui import tasks

@@ -1,12 +1,13 @@
 """Two-way offline sync with the central server (no Qt).
 
-``sync(store, server_url, user, password)`` pushes local changes, pulls the server's, fetches and
-sends attachments and verifies the result; ``resolve_conflict`` records a person's choice for a
-conflicting record. The wire protocol lives in ``fieldapp.sync.protocol``.
+The parts, each importable on its own (this package file imports none of them):
+
+* ``protocol`` — what client and server agree on: version, paths, payload shapes, error envelope.
+  A leaf (standard library only), so the server reads it without loading the client.
+* ``merge`` — the three-way merge of two edits and the resolution of a conflict (no I/O).
+* ``transport`` — HTTP with ``requests``: headers, token, retries; failures become ``SyncError``.
+* ``apply`` — the rules for storing the server's answers (push results, pulled pages) locally.
+* ``report`` — ``SyncReport``, what a sync did.
+* ``outbox`` — ``pending_summary`` (what waits to go up) and ``resolve_conflict``.
+* ``client`` — ``sync(store, server_url, user, password)``: the order of a sync.
 """
-
-from __future__ import annotations
-
-from fieldapp.sync.client import SyncReport, pending_summary, resolve_conflict, sync
-
-__all__ = ["SyncReport", "pending_summary", "resolve_conflict", "sync"]

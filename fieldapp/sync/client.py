@@ -1,10 +1,14 @@
-"""The laptop side of sync, over HTTP with ``requests`` (no Qt).
+"""The laptop side of sync: the order of a sync and its resumption (no Qt).
 
 Order of a sync: log in and handshake (protocol version, server time, the user's areas) → send the
 attachments of changed records → push changed records in batches (each batch commits on the server
 on its own; results are stored locally per batch) → pull by the server's cursor in pages (each page
 applied in one local transaction together with the new cursor) → fetch missing attachments → compare
 counts and checksums of the user's areas with the server.
+
+This module only orders the steps. The HTTP calls are in ``transport``, the rules for storing the
+server's answers in ``apply``, the report in ``report``; what waits to go up and the resolution of
+conflicts in ``outbox``.
 
 Every failure leaves the laptop consistent and becomes a ``SyncError`` with a kind (AUTH, NETWORK,
 SERVER, CONFLICT, PROTOCOL) and a Thai message; ``requests`` exceptions never escape this package.
@@ -17,240 +21,29 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import io
-import json
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import orjson
 import requests
 
-from fieldapp import __version__, rights
 from fieldapp import attachments as local_files
 from fieldapp import audit as audit_trail
-from fieldapp.errors import FieldAppError, SyncError, SyncErrorKind, ValidationError
+from fieldapp import rights
+from fieldapp.errors import SyncError, SyncErrorKind
 from fieldapp.store import Record, Store, now_iso
 from fieldapp.sync import protocol as P
+from fieldapp.sync.apply import apply_pull_page, apply_push_results
+from fieldapp.sync.failures import bad_answer, sync_error
+from fieldapp.sync.report import SyncReport
+from fieldapp.sync.transport import Transport
+
+__all__ = ["Cancel", "Progress", "StageHook", "SyncReport", "sync"]
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total); stage: upload push pull download verify
 Cancel = Callable[[], bool]
 StageHook = Callable[[str], None]
-
-
-@dataclass
-class SyncReport:
-    """What a sync did, for the summary shown to the person and the sync log."""
-
-    server: str
-    user: str
-    started_at: str = ""
-    finished_at: str = ""
-    pushed: int = 0
-    applied: int = 0
-    merged: int = 0
-    conflicts: list[dict[str, str]] = field(default_factory=list)
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    pulled: int = 0
-    pulled_deleted: int = 0
-    kept_local: int = 0  # pulled changes not applied because the laptop has unsynced edits
-    attachments_up: int = 0
-    attachments_down: int = 0
-    attachments_missing: list[str] = field(default_factory=list)
-    incomplete_on_server: int = 0
-    clock_skew_seconds: float = 0.0
-    clock_warning: str | None = None
-    verified: bool | None = None
-    mismatches: dict[str, dict[str, Any]] = field(default_factory=dict)
-    erased: int = 0  # erasures (a household's right) applied on this laptop
-    audit_sent: int = 0  # audit-log rows sent to the server
-    cursor: int = 0
-    cancelled: bool = False
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-    def summary_th(self) -> str:
-        """A plain-Thai summary of what went up and down."""
-        lines: list[str] = []
-        if self.cancelled:
-            lines.append("ยกเลิกการซิงค์แล้ว ข้อมูลที่ส่งหรือรับไปแล้วยังอยู่ครบ ซิงค์ต่อได้ภายหลัง")
-        lines.append(f"ส่งขึ้น {self.applied + self.merged} รายการ (รวมข้อมูลกับของผู้อื่น {self.merged} รายการ)")
-        if self.attachments_up:
-            lines.append(f"ส่งรูปภาพ/ไฟล์แนบ {self.attachments_up} ไฟล์")
-        lines.append(f"รับลง {self.pulled} รายการ (ลบ {self.pulled_deleted} รายการ)")
-        if self.attachments_down:
-            lines.append(f"รับรูปภาพ/ไฟล์แนบ {self.attachments_down} ไฟล์")
-        if self.conflicts:
-            lines.append(f"ข้อมูลขัดแย้ง {len(self.conflicts)} รายการ รอผู้จัดการพื้นที่เลือกค่าที่ถูกต้อง")
-        if self.rejected:
-            lines.append(f"เซิร์ฟเวอร์ไม่รับ {len(self.rejected)} รายการ ดูเหตุผลได้ในกล่องรอส่ง")
-        if self.kept_local:
-            lines.append(f"เก็บฉบับที่แก้ไขในเครื่องไว้ {self.kept_local} รายการ จะส่งในการซิงค์ครั้งต่อไป")
-        if self.attachments_missing:
-            lines.append(f"ยังไม่ได้รับไฟล์แนบ {len(self.attachments_missing)} ไฟล์")
-        if self.clock_warning:
-            lines.append(self.clock_warning)
-        if self.verified is True:
-            lines.append("ตรวจสอบแล้ว: จำนวนข้อมูลในเครื่องตรงกับเซิร์ฟเวอร์")
-        elif self.verified is False:
-            forms = ", ".join(
-                f"{k} (เครื่อง {v['local']} / เซิร์ฟเวอร์ {v['server']})" for k, v in self.mismatches.items()
-            )
-            lines.append(f"คำเตือน: จำนวนข้อมูลไม่ตรงกับเซิร์ฟเวอร์: {forms} กรุณาซิงค์อีกครั้ง")
-        return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------- HTTP
-
-
-def _err(kind: SyncErrorKind, th: str, en: str, **details: object) -> SyncError:
-    return SyncError(kind, th, en, dict(details))
-
-
-class _Http:
-    """requests → SyncError, the protocol header, bearer token, re-login on expiry, retries."""
-
-    def __init__(
-        self,
-        base_url: str,
-        user: str,
-        password: str,
-        device_id: str,
-        *,
-        session: requests.Session | None,
-        timeout: float,
-        retries: int,
-    ) -> None:
-        self.base = base_url.rstrip("/")
-        self.user = user
-        self.password = password
-        self.device_id = device_id
-        self.session = session or requests.Session()
-        self.session.headers[P.PROTOCOL_HEADER] = str(P.PROTOCOL_VERSION)
-        self.session.headers["User-Agent"] = f"fieldapp/{__version__}"
-        self.timeout = timeout
-        self.retries = retries
-        self.token: str | None = None
-
-    def login(self) -> None:
-        body = self.call(
-            "POST",
-            P.Paths.LOGIN,
-            json={"user": self.user, "password": self.password, "device_id": self.device_id},
-            auth=False,
-        )
-        token = body.get("token") if isinstance(body, dict) else None
-        if not isinstance(token, str):
-            raise _err(SyncErrorKind.PROTOCOL, "เซิร์ฟเวอร์ตอบกลับไม่ถูกรูปแบบ", "login answer has no token")
-        self.token = token
-
-    def call(self, method: str, path: str, *, auth: bool = True, raw: bool = False, **kwargs: Any) -> Any:
-        attempt = 0
-        relogged = False
-        while True:
-            try:
-                return self._once(method, path, auth=auth, raw=raw, **kwargs)
-            except SyncError as exc:
-                code = exc.details.get("code")
-                if auth and not relogged and code in ("token_expired", "unauthenticated"):
-                    relogged = True
-                    self.login()
-                    continue
-                retriable = exc.kind in (SyncErrorKind.NETWORK, SyncErrorKind.SERVER) and not exc.details.get(
-                    "final"
-                )
-                if not retriable or attempt >= self.retries:
-                    raise
-                time.sleep(min(8.0, 0.5 * 2**attempt))
-                attempt += 1
-
-    def _once(self, method: str, path: str, *, auth: bool, raw: bool, **kwargs: Any) -> Any:
-        headers = dict(kwargs.pop("headers", {}) or {})
-        if auth and self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        url = self.base + path
-        try:
-            resp = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
-        except requests.exceptions.InvalidURL as exc:
-            raise _err(
-                SyncErrorKind.NETWORK, "ที่อยู่เซิร์ฟเวอร์ไม่ถูกต้อง", f"invalid server address: {exc}", final=True
-            ) from None
-        except requests.exceptions.Timeout:
-            raise _err(
-                SyncErrorKind.NETWORK,
-                "เซิร์ฟเวอร์ไม่ตอบสนอง (หมดเวลา) กรุณาลองใหม่เมื่อสัญญาณดีขึ้น",
-                f"{method} {path}: timed out",
-            ) from None
-        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError):
-            raise _err(
-                SyncErrorKind.NETWORK,
-                "ข้อมูลจากเซิร์ฟเวอร์ขาดหายระหว่างทาง กรุณาซิงค์ใหม่",
-                f"{method} {path}: the answer was cut off",
-            ) from None
-        except requests.exceptions.RequestException as exc:
-            raise _err(
-                SyncErrorKind.NETWORK,
-                "ติดต่อเซิร์ฟเวอร์ไม่ได้ กรุณาตรวจสอบอินเทอร์เน็ตแล้วลองใหม่",
-                f"{method} {path}: {exc.__class__.__name__}: {exc}",
-            ) from None
-        ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
-        if resp.status_code >= 400:
-            raise self._error(resp, ctype, method, path)
-        if raw:
-            return resp
-        if ctype != "application/json":
-            raise _err(
-                SyncErrorKind.NETWORK,
-                "ได้รับหน้าเว็บแทนข้อมูล เครือข่ายนี้อาจต้องเข้าสู่ระบบ (เช่น Wi-Fi สาธารณะ) ก่อนใช้งาน",
-                f"{method} {path}: expected JSON, got {ctype or 'no content type'} (captive portal?)",
-            )
-        try:
-            return orjson.loads(resp.content)  # a pull page is megabytes: parsed ~2x faster
-        except ValueError:
-            raise _err(
-                SyncErrorKind.NETWORK,
-                "ข้อมูลจากเซิร์ฟเวอร์ขาดหายระหว่างทาง กรุณาซิงค์ใหม่",
-                f"{method} {path}: the answer is not complete JSON",
-            ) from None
-
-    def _error(self, resp: requests.Response, ctype: str, method: str, path: str) -> SyncError:
-        info = None
-        if ctype == "application/json":
-            try:
-                info = P.parse_error(json.loads(resp.content))
-            except ValueError:
-                info = None
-        status = resp.status_code
-        where = f"{method} {path}: HTTP {status}"
-        if info is None:
-            if status in (502, 503, 504):
-                return _err(
-                    SyncErrorKind.NETWORK, "ติดต่อเซิร์ฟเวอร์ไม่ได้ชั่วคราว กรุณาลองใหม่ภายหลัง", where, status=status
-                )
-            if status >= 500:
-                return _err(SyncErrorKind.SERVER, "เซิร์ฟเวอร์ขัดข้อง กรุณาลองใหม่ภายหลัง", where, status=status)
-            return _err(
-                SyncErrorKind.PROTOCOL,
-                "เซิร์ฟเวอร์ตอบกลับไม่ถูกรูปแบบ (ที่อยู่เซิร์ฟเวอร์ถูกต้องหรือไม่)",
-                where,
-                status=status,
-                final=True,
-            )
-        details = {"status": status, "code": info.code, **info.details}
-        text = f"{where}: {info.code}: {info.message}"
-        if status in (401, 403, 429):
-            return SyncError(SyncErrorKind.AUTH, info.message_th, text, {**details, "final": True})
-        if status >= 500:
-            return SyncError(SyncErrorKind.SERVER, info.message_th, text, details)
-        if status == 409:
-            return SyncError(SyncErrorKind.CONFLICT, info.message_th, text, {**details, "final": True})
-        return SyncError(SyncErrorKind.PROTOCOL, info.message_th, text, {**details, "final": True})
-
-
-# ---------------------------------------------------------------------- sync
 
 
 class _Cancelled(Exception):
@@ -264,7 +57,7 @@ class _Run:
     def __init__(
         self,
         store: Store,
-        http: _Http,
+        http: Transport,
         report: SyncReport,
         progress: Progress | None,
         cancel: Cancel | None,
@@ -305,9 +98,9 @@ class _Run:
         try:
             hs = P.Handshake.from_json(raw)
         except P.ProtocolViolation as exc:
-            raise _bad_answer(str(exc)) from None
+            raise bad_answer(str(exc)) from None
         if hs.protocol != P.PROTOCOL_VERSION:
-            raise _err(
+            raise sync_error(
                 SyncErrorKind.PROTOCOL,
                 "โปรแกรมรุ่นนี้ใช้กับเซิร์ฟเวอร์ไม่ได้ กรุณาปรับปรุงโปรแกรม",
                 f"server speaks protocol {hs.protocol}, this client {P.PROTOCOL_VERSION}",
@@ -317,7 +110,7 @@ class _Run:
         try:
             skew = (P.parse_iso(hs.server_time) - self.clock()).total_seconds()
         except ValueError:
-            raise _bad_answer("server_time is not a date") from None
+            raise bad_answer("server_time is not a date") from None
         self.report.clock_skew_seconds = skew
         if abs(skew) > P.CLOCK_SKEW_WARN_SECONDS:
             minutes = round(abs(skew) / 60)
@@ -415,94 +208,15 @@ class _Run:
                 try:
                     results = [P.ChangeResult.from_json(r) for r in _get_list(raw, "results")]
                 except P.ProtocolViolation as exc:
-                    raise _bad_answer(str(exc)) from None
+                    raise bad_answer(str(exc)) from None
                 erased = self.report.erased
-                self.apply_results(changes, results)
+                apply_push_results(self.store, changes, results, self.report)
                 if self.report.erased != erased:
                     ahead = None  # an erasure can reach linked records: read the next batch again
                 self.stage("push-stored")
                 done = after
                 self.report.pushed += len(changes)
                 self.tick("push", done, total)
-
-    def apply_results(self, changes: list[P.Change], results: list[P.ChangeResult]) -> None:
-        by_id = {c.change_id: c for c in changes}
-        if len(results) != len(changes) or set(by_id) != {r.change_id for r in results}:
-            raise _bad_answer("push results do not match the changes sent")
-        store = self.store
-        synced: dict[str, list[tuple[str, int | None, dict[str, Any] | None, str | None]]] = {}
-        cleared: list[str] = []
-        with store.transaction():
-            for res in results:
-                ch = by_id[res.change_id]
-                if res.status == "rejected" and res.reason == "erased":
-                    # the household was erased elsewhere: that wins over this laptop's copy
-                    rights.apply_remote_erasure(
-                        store,
-                        ch.form,
-                        ch.record_id,
-                        doc=res.doc,
-                        deleted=res.doc is None,
-                        server_rev=res.rev,
-                        user="server",
-                    )
-                    self.report.erased += 1
-                    continue
-                if res.status in ("applied", "merged"):
-                    cleared.append(ch.record_id)
-                    if res.missing_attachments:
-                        self.report.incomplete_on_server += 1
-                if res.status == "applied":
-                    self.report.applied += 1
-                    # marked synced (and its conflict cleared) together with the others, below
-                    synced.setdefault(ch.form, []).append((ch.record_id, res.rev, ch.doc, ch.updated_at))
-                    self._resolved(ch)
-                elif res.status == "merged":
-                    self.report.merged += 1
-                    store.set_conflict(ch.form, ch.record_id, None)
-                    state = store.sync_state(ch.form, ch.record_id)
-                    if state is not None and state["updated_at"] == ch.updated_at and res.doc is not None:
-                        # the merged document (our edit + the server's) becomes the local one
-                        store.save(
-                            ch.form,
-                            res.doc,
-                            record_id=ch.record_id,
-                            user=ch.updated_by,
-                            partial_ok=True,
-                            check_refs=False,
-                        )
-                        store.mark_synced(ch.form, ch.record_id, server_rev=res.rev, base=res.doc)
-                    # edited again meanwhile: leave it dirty on its old base; the server merges again
-                    self._resolved(ch)
-                elif res.status == "conflict":
-                    assert res.conflict is not None
-                    store.set_conflict(ch.form, ch.record_id, res.conflict.to_json())
-                    store.audit(
-                        "sync_conflict", ch.form, ch.record_id, {"server_rev": res.conflict.server_rev}
-                    )
-                    self.report.conflicts.append(
-                        {"form": ch.form, "record_id": ch.record_id, "kind": res.conflict.kind}
-                    )
-                else:
-                    store.set_rejection(
-                        ch.form, ch.record_id, res.reason or "rejected", res.message, res.problems
-                    )
-                    self.report.rejected.append(
-                        {
-                            "form": ch.form,
-                            "record_id": ch.record_id,
-                            "reason": res.reason,
-                            "message": res.message,
-                        }
-                    )
-            # each record is in a batch once, so doing these last changes nothing in the order
-            store.clear_rejections(cleared)
-            for form_id, items in synced.items():
-                store.mark_synced_many(form_id, items)
-
-    def _resolved(self, ch: P.Change) -> None:
-        if ch.resolves:
-            self.store.set_sync_meta(f"resolves:{ch.record_id}", None)
 
     # ------------------------------------------------------------------ attachments
 
@@ -572,7 +286,7 @@ class _Run:
                 raise
             data = resp.content
             if hashlib.sha256(data).hexdigest() != sha:
-                raise _err(
+                raise sync_error(
                     SyncErrorKind.NETWORK,
                     "ไฟล์แนบที่ได้รับไม่สมบูรณ์ กรุณาซิงค์ใหม่",
                     f"attachment {sha}: content does not match its SHA-256",
@@ -614,9 +328,7 @@ class _Run:
             assert self.next_page is not None
             page = self.next_page.result()
             if page.next_cursor < self.report.cursor:
-                raise _bad_answer(
-                    f"the pull cursor went back from {self.report.cursor} to {page.next_cursor}"
-                )
+                raise bad_answer(f"the pull cursor went back from {self.report.cursor} to {page.next_cursor}")
             self.stage("pull-answered")
             self.next_page = pool.submit(self.fetch_page, page.next_cursor) if page.has_more else None
             self.apply_page(page, key)
@@ -636,97 +348,17 @@ class _Run:
         try:
             return P.PullPage.from_json(raw)
         except P.ProtocolViolation as exc:
-            raise _bad_answer(str(exc)) from None
+            raise bad_answer(str(exc)) from None
 
     def apply_page(self, page: P.PullPage, key: str) -> None:
         counts = ("pulled", "erased", "kept_local", "pulled_deleted")
         before = {name: getattr(self.report, name) for name in counts}
         try:
-            self._apply_page(page, key)
+            apply_pull_page(self.store, page, key, self.report, self.server_scoring)
         except BaseException:
             for name, value in before.items():  # the page was rolled back: so are its counts
                 setattr(self.report, name, value)
             raise
-
-    def _apply_page(self, page: P.PullPage, key: str) -> None:
-        store = self.store
-        with store.transaction():
-            saves: dict[tuple[str, str, bool], list[P.PullItem]] = {}
-            versions = {f.id: f.version for f in store.forms}
-            # scores made by the server are kept when its rubric is this laptop's (same fingerprint)
-            scored = {
-                f.id: f.rubric is None or self.server_scoring.get(f.id) == f.rubric.fingerprint
-                for f in store.forms
-            }
-            wanted: dict[str, list[str]] = {}
-            for item in page.items:
-                if item.form not in store.forms.forms:
-                    raise _bad_answer(f"unknown form {item.form!r} in a pulled record")
-                wanted.setdefault(item.form, []).append(item.record_id)
-            # a record is at most once in a page: its state read up front stays right
-            states = {f: store.sync_states(f, ids) for f, ids in wanted.items()}
-            for item in page.items:
-                state = states[item.form].get(item.record_id)
-                if item.erased:  # an erasure wins, even over unsynced local edits
-                    if state is None or state["server_rev"] is None or state["server_rev"] < item.rev:
-                        rights.apply_remote_erasure(
-                            store,
-                            item.form,
-                            item.record_id,
-                            doc=item.doc,
-                            deleted=item.deleted,
-                            server_rev=item.rev,
-                            user=item.updated_by or "server",
-                        )
-                        self.report.erased += 1
-                    self.report.pulled += 1
-                    continue
-                if state is not None and state["dirty"]:
-                    self.report.kept_local += 1  # never overwrite unsynced local work
-                    continue
-                if state is not None and state["server_rev"] is not None and state["server_rev"] >= item.rev:
-                    continue
-                if item.deleted:
-                    if state is not None and not state["deleted"]:
-                        store.apply_remote_delete(
-                            item.form,
-                            item.record_id,
-                            server_rev=item.rev,
-                            user=item.updated_by or "server",
-                            at=item.updated_at,
-                        )
-                        self.report.pulled_deleted += 1
-                    elif state is not None:
-                        store.mark_synced(item.form, item.record_id, server_rev=item.rev, base=None)
-                    self.report.pulled += 1
-                    continue
-                # calculations made by the server with this same form version are kept
-                computed = item.form_version is not None and item.form_version == versions[item.form]
-                saves.setdefault((item.form, item.updated_by or "server", computed), []).append(item)
-            for (form_id, who, computed), items in saves.items():
-                batch = store.save_many(
-                    form_id,
-                    [(i.record_id, i.doc or {}) for i in items],
-                    user=who,
-                    partial_ok=True,
-                    check_refs=False,
-                    audit_action="sync_pull",
-                    synced={i.record_id: (i.rev, i.doc) for i in items},
-                    computed=computed,
-                    scored=computed and scored[form_id],
-                    warn=False,
-                )
-                if batch.errors:
-                    idx, problems = next(iter(batch.errors.items()))
-                    first = problems[0]
-                    raise _err(
-                        SyncErrorKind.PROTOCOL,
-                        "ข้อมูลจากเซิร์ฟเวอร์ไม่ตรงกับแบบฟอร์มในเครื่อง กรุณาปรับปรุงโปรแกรม",
-                        f"pulled {form_id} {items[idx].record_id} does not pass the local form: "
-                        f"{first.path}: {first.message_en}",
-                    )
-                self.report.pulled += len(items)
-            store.set_sync_meta(key, str(page.next_cursor))
 
     # ------------------------------------------------------------------ verify
 
@@ -738,7 +370,7 @@ class _Run:
         try:
             server = P.parse_verify(raw)
         except P.ProtocolViolation as exc:
-            raise _bad_answer(str(exc)) from None
+            raise bad_answer(str(exc)) from None
         mismatches: dict[str, dict[str, Any]] = {}
         for form in self.store.forms:
             if not self.everything and not self.areas:
@@ -787,14 +419,6 @@ def _get_list(raw: Any, key: str) -> list[Any]:
     return list(raw[key])
 
 
-def _bad_answer(what: str) -> SyncError:
-    return _err(
-        SyncErrorKind.PROTOCOL,
-        "เซิร์ฟเวอร์ตอบกลับไม่ถูกรูปแบบ กรุณาปรับปรุงโปรแกรมหรือติดต่อผู้ดูแลระบบ",
-        f"unexpected answer from the server: {what}",
-    )
-
-
 def sync(
     store: Store,
     server_url: str,
@@ -819,18 +443,18 @@ def sync(
     tests. Raises SyncError.
     """
     if not server_url.lower().startswith(("http://", "https://")):
-        raise _err(
+        raise sync_error(
             SyncErrorKind.NETWORK,
             "ที่อยู่เซิร์ฟเวอร์ต้องขึ้นต้นด้วย http:// หรือ https://",
             f"server address must start with http:// or https:// (got {server_url!r})",
         )
     if not user or not password:
-        raise _err(SyncErrorKind.AUTH, "กรุณาใส่ชื่อผู้ใช้และรหัสผ่าน", "user name and password are required")
+        raise sync_error(SyncErrorKind.AUTH, "กรุณาใส่ชื่อผู้ใช้และรหัสผ่าน", "user name and password are required")
     from fieldapp.backup import before_sync  # a checked backup of the database before every sync
 
     before_sync(store)
     report = SyncReport(server=server_url.rstrip("/"), user=user, started_at=now_iso())
-    http = _Http(
+    http = Transport(
         server_url, user, password, store.device_id, session=session, timeout=timeout, retries=retries
     )
     run = _Run(
@@ -865,87 +489,3 @@ def sync(
         if session is None:
             http.session.close()
     return report
-
-
-# ---------------------------------------------------------------------- conflicts and the outbox
-
-
-def resolve_conflict(
-    store: Store, form_id: str, record_id: str, choices: Mapping[str, Any], *, user: str | None = None
-) -> None:
-    """Record a person's choice for a conflicting record; it goes up at the next sync.
-
-    ``choices`` maps each conflicting path (``field``, ``repeat[row-id].field`` or ``repeat[row-id]``;
-    ``""`` for an edit/delete conflict) to ``"mine"``, ``"theirs"`` or a typed value. The result is
-    written through the store's write path as a new unsynced edit whose base is the server's version.
-    """
-    rec = store.get(form_id, record_id, include_deleted=True)
-    if not rec.conflict:
-        raise ValidationError("ระเบียนนี้ไม่มีข้อมูลขัดแย้ง", f"{form_id} {record_id} has no conflict")
-    try:
-        conflict = P.Conflict.from_json(rec.conflict)
-        doc, deleted = P.resolve(conflict, choices)
-    except P.ProtocolViolation as exc:
-        raise ValidationError("กรุณาเลือกค่าให้ครบทุกข้อที่ขัดแย้ง", str(exc), code="conflict.choice") from None
-    who = user or store.user
-    with store.transaction():
-        if deleted and conflict.kind == "edit_delete":  # accept the server's delete: nothing to send
-            store.apply_remote_delete(form_id, record_id, server_rev=conflict.server_rev, user=who)
-        elif deleted:  # keep our delete, made against the server's latest version
-            store.rebase(form_id, record_id, server_rev=conflict.server_rev, base=conflict.theirs)
-            store.set_sync_meta(f"resolves:{record_id}", "1")
-        elif conflict.kind == "delete_edit" and doc is not None:  # take the server's version back
-            store.save(
-                form_id,
-                doc,
-                record_id=record_id,
-                user=conflict.theirs_by or who,
-                partial_ok=True,
-                check_refs=False,
-            )
-            store.mark_synced(form_id, record_id, server_rev=conflict.server_rev, base=conflict.theirs)
-        else:
-            assert doc is not None
-            if (
-                not rec.deleted
-                and conflict.mine is not None
-                and P.canonical_json(rec.data) != P.canonical_json(conflict.mine)
-            ):
-                # edited again after the conflict arrived: keep those later edits too
-                doc = P.three_way_merge(conflict.mine, rec.data, doc).doc
-            store.save(form_id, doc, record_id=record_id, user=who, partial_ok=True, check_refs=False)
-            store.rebase(form_id, record_id, server_rev=conflict.server_rev, base=conflict.theirs)
-            store.set_sync_meta(f"resolves:{record_id}", "1")
-        store.audit(
-            "resolve_conflict",
-            form_id,
-            record_id,
-            {"kind": conflict.kind, "server_rev": conflict.server_rev, "choices": dict(choices)},
-            user=who,
-        )
-
-
-def pending_summary(store: Store) -> dict[str, Any]:
-    """What waits to go up: records per form, attachments, conflicts, rejections, last good sync."""
-    forms: dict[str, int] = {}
-    conflicts = 0
-    refs: set[str] = set()
-    for form in store.forms:
-        rows = store.dirty_rows(form.id)
-        forms[form.id] = len(rows)
-        conflicts += sum(1 for r in rows if r["has_conflict"])
-        for r in rows:
-            if r["deleted"]:
-                continue
-            try:
-                refs.update(P.photo_refs(form, store.get(form.id, r["id"]).data))
-            except FieldAppError:
-                continue
-    waiting = sorted(s for s in refs if not store.attachment_uploaded(s))
-    return {
-        "records": forms,
-        "attachments": len(waiting),
-        "conflicts": conflicts,
-        "rejected": store.rejections(),
-        "last_sync": store.last_sync(),
-    }

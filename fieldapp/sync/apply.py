@@ -1,0 +1,229 @@
+"""The rules for applying the server's answers to the laptop's database (no network).
+
+Two kinds of answer: the results of a pushed batch (``apply_push_results``) and a pulled page
+(``apply_pull_page``). What happens to one pulled record is decided by ``pull_action`` from the
+record and the laptop's copy alone; the rest of this module writes that decision. Each function
+runs in one transaction (a savepoint inside the caller's), so an answer is stored whole or not at
+all.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from typing import Any
+
+from fieldapp import rights
+from fieldapp.errors import SyncErrorKind
+from fieldapp.store import Store
+from fieldapp.sync import protocol as P
+from fieldapp.sync.failures import bad_answer, sync_error
+from fieldapp.sync.report import SyncReport
+
+# ---------------------------------------------------------------------- push results
+
+
+def apply_push_results(
+    store: Store, changes: list[P.Change], results: list[P.ChangeResult], report: SyncReport
+) -> None:
+    """Store what the server did with each change of a batch: synced, merged, in conflict,
+    rejected, or erased elsewhere (an erasure wins over this laptop's copy)."""
+    by_id = {c.change_id: c for c in changes}
+    if len(results) != len(changes) or set(by_id) != {r.change_id for r in results}:
+        raise bad_answer("push results do not match the changes sent")
+    synced: dict[str, list[tuple[str, int | None, dict[str, Any] | None, str | None]]] = {}
+    cleared: list[str] = []
+    with store.transaction():
+        for res in results:
+            ch = by_id[res.change_id]
+            if res.status == "rejected" and res.reason == "erased":
+                _erased_elsewhere(store, ch, res, report)
+                continue
+            if res.status in ("applied", "merged"):
+                cleared.append(ch.record_id)
+                if res.missing_attachments:
+                    report.incomplete_on_server += 1
+            if res.status == "applied":
+                report.applied += 1
+                # marked synced (and its conflict cleared) together with the others, below
+                synced.setdefault(ch.form, []).append((ch.record_id, res.rev, ch.doc, ch.updated_at))
+                _resolved(store, ch)
+            elif res.status == "merged":
+                _merged(store, ch, res, report)
+            elif res.status == "conflict":
+                _in_conflict(store, ch, res, report)
+            else:
+                _rejected(store, ch, res, report)
+        # each record is in a batch once, so doing these last changes nothing in the order
+        store.clear_rejections(cleared)
+        for form_id, items in synced.items():
+            store.mark_synced_many(form_id, items)
+
+
+def _erased_elsewhere(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> None:
+    rights.apply_remote_erasure(
+        store, ch.form, ch.record_id, doc=res.doc, deleted=res.doc is None, server_rev=res.rev, user="server"
+    )
+    report.erased += 1
+
+
+def _merged(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> None:
+    report.merged += 1
+    store.set_conflict(ch.form, ch.record_id, None)
+    state = store.sync_state(ch.form, ch.record_id)
+    if state is not None and state["updated_at"] == ch.updated_at and res.doc is not None:
+        # the merged document (our edit + the server's) becomes the local one
+        store.save(
+            ch.form, res.doc, record_id=ch.record_id, user=ch.updated_by, partial_ok=True, check_refs=False
+        )
+        store.mark_synced(ch.form, ch.record_id, server_rev=res.rev, base=res.doc)
+    # edited again meanwhile: leave it dirty on its old base; the server merges again
+    _resolved(store, ch)
+
+
+def _in_conflict(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> None:
+    assert res.conflict is not None
+    store.set_conflict(ch.form, ch.record_id, res.conflict.to_json())
+    store.audit("sync_conflict", ch.form, ch.record_id, {"server_rev": res.conflict.server_rev})
+    report.conflicts.append({"form": ch.form, "record_id": ch.record_id, "kind": res.conflict.kind})
+
+
+def _rejected(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> None:
+    store.set_rejection(ch.form, ch.record_id, res.reason or "rejected", res.message, res.problems)
+    report.rejected.append(
+        {"form": ch.form, "record_id": ch.record_id, "reason": res.reason, "message": res.message}
+    )
+
+
+def _resolved(store: Store, ch: P.Change) -> None:
+    if ch.resolves:
+        store.set_sync_meta(f"resolves:{ch.record_id}", None)
+
+
+# ---------------------------------------------------------------------- pulled records
+
+
+class PullAction(enum.Enum):
+    """What one pulled record does to the laptop's copy."""
+
+    ERASE = "erase"  # an erasure newer than the laptop's copy: wins even over unsynced edits
+    COUNT = "count"  # nothing to write (an erasure already here, a delete of a record never seen)
+    KEEP_LOCAL = "keep_local"  # the laptop has unsynced edits: never overwritten
+    SKIP = "skip"  # the laptop already has this version or a newer one
+    DELETE = "delete"  # deleted on the server
+    MARK_DELETED = "mark_deleted"  # deleted on both: only the server's revision is taken
+    SAVE = "save"  # a new or changed record
+
+
+def pull_action(item: P.PullItem, state: Mapping[str, Any] | None) -> PullAction:
+    """The rule for one pulled record, given the laptop's sync state of it (None: not here)."""
+    if item.erased:
+        newer = state is None or state["server_rev"] is None or state["server_rev"] < item.rev
+        return PullAction.ERASE if newer else PullAction.COUNT
+    if state is not None and state["dirty"]:
+        return PullAction.KEEP_LOCAL
+    if state is not None and state["server_rev"] is not None and state["server_rev"] >= item.rev:
+        return PullAction.SKIP
+    if item.deleted:
+        if state is None:
+            return PullAction.COUNT
+        return PullAction.MARK_DELETED if state["deleted"] else PullAction.DELETE
+    return PullAction.SAVE
+
+
+def apply_pull_page(
+    store: Store, page: P.PullPage, cursor_key: str, report: SyncReport, server_scoring: Mapping[str, str]
+) -> None:
+    """Store a pulled page and its cursor in one transaction. ``server_scoring`` maps form id →
+    the fingerprint of the server's rubric: the server's scores are kept when it is this laptop's."""
+    with store.transaction():
+        states = _states(store, page)
+        versions = {f.id: f.version for f in store.forms}
+        saves: dict[tuple[str, str, bool], list[P.PullItem]] = {}
+        for item in page.items:
+            action = pull_action(item, states[item.form].get(item.record_id))
+            if action is not PullAction.SAVE:
+                _apply_one(store, item, action, report)
+                continue
+            # calculations made by the server with this same form version are kept
+            computed = item.form_version is not None and item.form_version == versions[item.form]
+            saves.setdefault((item.form, item.updated_by or "server", computed), []).append(item)
+        for (form_id, who, computed), items in saves.items():
+            _save_pulled(store, form_id, who, computed, items, report, server_scoring)
+        store.set_sync_meta(cursor_key, str(page.next_cursor))
+
+
+def _states(store: Store, page: P.PullPage) -> dict[str, dict[str, Any]]:
+    """The laptop's sync state of every record of the page, read in one query per form (a record
+    is at most once in a page, so a state read up front stays right)."""
+    wanted: dict[str, list[str]] = {}
+    for item in page.items:
+        if item.form not in store.forms.forms:
+            raise bad_answer(f"unknown form {item.form!r} in a pulled record")
+        wanted.setdefault(item.form, []).append(item.record_id)
+    return {f: store.sync_states(f, ids) for f, ids in wanted.items()}
+
+
+def _apply_one(store: Store, item: P.PullItem, action: PullAction, report: SyncReport) -> None:
+    who = item.updated_by or "server"
+    if action is PullAction.ERASE:
+        rights.apply_remote_erasure(
+            store,
+            item.form,
+            item.record_id,
+            doc=item.doc,
+            deleted=item.deleted,
+            server_rev=item.rev,
+            user=who,
+        )
+        report.erased += 1
+    elif action is PullAction.KEEP_LOCAL:
+        report.kept_local += 1
+        return
+    elif action is PullAction.SKIP:
+        return
+    elif action is PullAction.DELETE:
+        store.apply_remote_delete(
+            item.form, item.record_id, server_rev=item.rev, user=who, at=item.updated_at
+        )
+        report.pulled_deleted += 1
+    elif action is PullAction.MARK_DELETED:
+        store.mark_synced(item.form, item.record_id, server_rev=item.rev, base=None)
+    report.pulled += 1
+
+
+def _save_pulled(
+    store: Store,
+    form_id: str,
+    who: str,
+    computed: bool,
+    items: list[P.PullItem],
+    report: SyncReport,
+    server_scoring: Mapping[str, str],
+) -> None:
+    """Save new and changed records of one form and author. With ``computed`` the server's
+    calculations are kept, and its scores when its rubric is this laptop's (same fingerprint)."""
+    form = store.form(form_id)
+    same_rubric = form.rubric is None or server_scoring.get(form_id) == form.rubric.fingerprint
+    batch = store.save_many(
+        form_id,
+        [(i.record_id, i.doc or {}) for i in items],
+        user=who,
+        partial_ok=True,
+        check_refs=False,
+        audit_action="sync_pull",
+        synced={i.record_id: (i.rev, i.doc) for i in items},
+        computed=computed,
+        scored=computed and same_rubric,
+        warn=False,
+    )
+    if batch.errors:
+        idx, problems = next(iter(batch.errors.items()))
+        first = problems[0]
+        raise sync_error(
+            SyncErrorKind.PROTOCOL,
+            "ข้อมูลจากเซิร์ฟเวอร์ไม่ตรงกับแบบฟอร์มในเครื่อง กรุณาปรับปรุงโปรแกรม",
+            f"pulled {form_id} {items[idx].record_id} does not pass the local form: "
+            f"{first.path}: {first.message_en}",
+        )
+    report.pulled += len(items)

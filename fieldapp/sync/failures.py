@@ -1,0 +1,19 @@
+"""The two ways sync turns a failure into a ``SyncError`` (shared by transport, rules and run)."""
+
+from __future__ import annotations
+
+from fieldapp.errors import SyncError, SyncErrorKind
+
+
+def sync_error(kind: SyncErrorKind, th: str, en: str, **details: object) -> SyncError:
+    """A ``SyncError`` with a Thai message, an English one and details (``final`` stops retries)."""
+    return SyncError(kind, th, en, dict(details))
+
+
+def bad_answer(what: str) -> SyncError:
+    """The server answered something this client cannot read."""
+    return sync_error(
+        SyncErrorKind.PROTOCOL,
+        "เซิร์ฟเวอร์ตอบกลับไม่ถูกรูปแบบ กรุณาปรับปรุงโปรแกรมหรือติดต่อผู้ดูแลระบบ",
+        f"unexpected answer from the server: {what}",
+    )

@@ -1,0 +1,69 @@
+"""What a sync did: the report shown to the person and kept in the sync log (no I/O)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass
+class SyncReport:
+    """What a sync did, for the summary shown to the person and the sync log."""
+
+    server: str
+    user: str
+    started_at: str = ""
+    finished_at: str = ""
+    pushed: int = 0
+    applied: int = 0
+    merged: int = 0
+    conflicts: list[dict[str, str]] = field(default_factory=list)
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    pulled: int = 0
+    pulled_deleted: int = 0
+    kept_local: int = 0  # pulled changes not applied because the laptop has unsynced edits
+    attachments_up: int = 0
+    attachments_down: int = 0
+    attachments_missing: list[str] = field(default_factory=list)
+    incomplete_on_server: int = 0
+    clock_skew_seconds: float = 0.0
+    clock_warning: str | None = None
+    verified: bool | None = None
+    mismatches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    erased: int = 0  # erasures (a household's right) applied on this laptop
+    audit_sent: int = 0  # audit-log rows sent to the server
+    cursor: int = 0
+    cancelled: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def summary_th(self) -> str:
+        """A plain-Thai summary of what went up and down."""
+        lines: list[str] = []
+        if self.cancelled:
+            lines.append("ยกเลิกการซิงค์แล้ว ข้อมูลที่ส่งหรือรับไปแล้วยังอยู่ครบ ซิงค์ต่อได้ภายหลัง")
+        lines.append(f"ส่งขึ้น {self.applied + self.merged} รายการ (รวมข้อมูลกับของผู้อื่น {self.merged} รายการ)")
+        if self.attachments_up:
+            lines.append(f"ส่งรูปภาพ/ไฟล์แนบ {self.attachments_up} ไฟล์")
+        lines.append(f"รับลง {self.pulled} รายการ (ลบ {self.pulled_deleted} รายการ)")
+        if self.attachments_down:
+            lines.append(f"รับรูปภาพ/ไฟล์แนบ {self.attachments_down} ไฟล์")
+        if self.conflicts:
+            lines.append(f"ข้อมูลขัดแย้ง {len(self.conflicts)} รายการ รอผู้จัดการพื้นที่เลือกค่าที่ถูกต้อง")
+        if self.rejected:
+            lines.append(f"เซิร์ฟเวอร์ไม่รับ {len(self.rejected)} รายการ ดูเหตุผลได้ในกล่องรอส่ง")
+        if self.kept_local:
+            lines.append(f"เก็บฉบับที่แก้ไขในเครื่องไว้ {self.kept_local} รายการ จะส่งในการซิงค์ครั้งต่อไป")
+        if self.attachments_missing:
+            lines.append(f"ยังไม่ได้รับไฟล์แนบ {len(self.attachments_missing)} ไฟล์")
+        if self.clock_warning:
+            lines.append(self.clock_warning)
+        if self.verified is True:
+            lines.append("ตรวจสอบแล้ว: จำนวนข้อมูลในเครื่องตรงกับเซิร์ฟเวอร์")
+        elif self.verified is False:
+            forms = ", ".join(
+                f"{k} (เครื่อง {v['local']} / เซิร์ฟเวอร์ {v['server']})" for k, v in self.mismatches.items()
+            )
+            lines.append(f"คำเตือน: จำนวนข้อมูลไม่ตรงกับเซิร์ฟเวอร์: {forms} กรุณาซิงค์อีกครั้ง")
+        return "\n".join(lines)
