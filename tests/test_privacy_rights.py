@@ -134,9 +134,7 @@ def test_withdrawing_sensitive_consent_clears_health_and_disability(tmp_path: Pa
         rights.withdraw_consent(s, hid, scope="sensitive", note="จดหมาย")
         doc = s.get("household", hid).data
         assert doc["consent_sensitive"] is False
-        assert all(
-            m.get("health_status") is None and m.get("disability_type") is None for m in doc["members"]
-        )
+        assert all(m.get("health_status") is None and m.get("disability_type") is None for m in doc["members"])
         assert rights.consent_events(s, hid)[0]["scope"] == "sensitive"
 
 
@@ -156,10 +154,7 @@ def test_anonymise_purges_personal_fields_and_keeps_statistics(tmp_path: Path) -
         values = personal(s, hid)
         rights.erase(s, hid, mode="anonymise")
         after = s.get("household", hid).data
-        assert (
-            after["income_wage"] == before["income_wage"]
-            and after["poverty_class"] == before["poverty_class"]
-        )
+        assert after["income_wage"] == before["income_wage"] and after["poverty_class"] == before["poverty_class"]
         assert after["subdistrict_code"] == before["subdistrict_code"]
         assert after["photo"] is None and after["location"] is None and after["house_no"] is None
         for m in after["members"]:
@@ -285,9 +280,7 @@ def test_the_audit_trail_reaches_the_server(env: Env) -> None:
             assert ("sync_pull", hid) in [(e["action"], e["record_id"]) for e in audit.entries(b)]
             assert not any(e["action"] == "sync_pull" for e in audit.unsent(b))
             assert audit.sent_up_to(b) >= max(e["id"] for e in audit.entries(b) if e["action"] == "sync_pull")
-            sent = env.rows(
-                select(db.device_audit.c.action).where(db.device_audit.c.device_id == b.device_id)
-            )
+            sent = env.rows(select(db.device_audit.c.action).where(db.device_audit.c.device_id == b.device_id))
             assert ("view",) in sent and ("sync_pull",) not in sent
         finally:
             b.close()

@@ -64,17 +64,9 @@ def list_conflicts(store: Store) -> list[ConflictItem]:
     for form in store.forms:
         for rid in store.conflicted_ids(form.id):
             c = store.get(form.id, rid, include_deleted=True).conflict or {}
-            out.append(
-                ConflictItem(
-                    form.id,
-                    rid,
-                    record_title(store, form.id, rid),
-                    str(c.get("kind") or ""),
-                    str(c.get("theirs_by") or ""),
-                    str(c.get("theirs_at") or ""),
-                    len(c.get("fields") or []),
-                )
-            )
+            out.append(ConflictItem(form.id, rid, record_title(store, form.id, rid), str(c.get("kind") or ""),
+                                    str(c.get("theirs_by") or ""), str(c.get("theirs_at") or ""),
+                                    len(c.get("fields") or [])))
     return out
 
 
@@ -159,9 +151,8 @@ class ConflictDialog(QDialog):
 
     resolved = Signal(str, str)  # form id, record id
 
-    def __init__(
-        self, parent: QWidget | None, db: Database, settings: Settings, form_id: str, record_id: str
-    ) -> None:
+    def __init__(self, parent: QWidget | None, db: Database, settings: Settings, form_id: str,
+                 record_id: str) -> None:
         super().__init__(parent)
         self.db = db
         self.settings = settings
@@ -211,12 +202,8 @@ class ConflictDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(grid_host)
         lay.addWidget(scroll, 1)
-        hint = QLabel(
-            tr(
-                "Your choice is kept on this laptop and sent at the next sync; the other laptops then "
-                "receive it."
-            )
-        )
+        hint = QLabel(tr("Your choice is kept on this laptop and sent at the next sync; the other laptops then "
+                         "receive it."))
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         lay.addWidget(hint)
@@ -242,32 +229,21 @@ class ConflictDialog(QDialog):
     def _intro(self) -> str:
         c = self.conflict
         if c.kind == "edit_delete":
-            return tr(
-                "This record was changed on this laptop but deleted on the server. Keep it, or delete it?"
-            )
+            return tr("This record was changed on this laptop but deleted on the server. Keep it, or delete it?")
         if c.kind == "delete_edit":
-            return tr(
-                "This record was deleted on this laptop but changed on the server. Delete it, or keep the "
-                "server's version?"
-            )
-        return tr(
-            "These answers were changed on this laptop and on the server. For each one, choose the value "
-            "to keep."
-        )
+            return tr("This record was deleted on this laptop but changed on the server. Delete it, or keep the "
+                      "server's version?")
+        return tr("These answers were changed on this laptop and on the server. For each one, choose the value "
+                  "to keep.")
 
     def _radio(self, text: str) -> QRadioButton:
         b = QRadioButton(text)
-        b.setStyleSheet(
-            "QRadioButton { padding: 4px; } QRadioButton::indicator { width: 20px; height: 20px; }"
-        )
+        b.setStyleSheet("QRadioButton { padding: 4px; } QRadioButton::indicator { width: 20px; height: 20px; }")
         return b
 
     def _field_row(self, grid: QGridLayout, row: int, fc: P.FieldConflict) -> None:
-        label = QLabel(
-            path_label(self.form, fc.path, self.conflict)
-            + "\n"
-            + tr("Before both changes: {value}", value=value_text(self.form, fc.path, fc.base))
-        )
+        label = QLabel(path_label(self.form, fc.path, self.conflict) + "\n" + tr(
+            "Before both changes: {value}", value=value_text(self.form, fc.path, fc.base)))
         label.setWordWrap(True)
         grid.addWidget(label, row, 0)
         group = QButtonGroup(self)
@@ -393,18 +369,13 @@ class ConflictsDialog(QDialog):
         self.items: list[ConflictItem] = []
         self.setWindowTitle(tr("Conflicts from sync"))
         lay = QVBoxLayout(self)
-        intro = QLabel(
-            tr(
-                "These records were changed on this laptop and on the server. They are not sent until "
-                "someone chooses which values to keep."
-            )
-        )
+        intro = QLabel(tr("These records were changed on this laptop and on the server. They are not sent until "
+                          "someone chooses which values to keep."))
         intro.setWordWrap(True)
         lay.addWidget(intro)
         self.table = QTableWidget(0, 4)
-        self.table.setHorizontalHeaderLabels(
-            [tr("Record"), tr("Conflict"), tr("Changed on the server by"), tr("When")]
-        )
+        self.table.setHorizontalHeaderLabels([tr("Record"), tr("Conflict"), tr("Changed on the server by"),
+                                              tr("When")])
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -474,9 +445,8 @@ def show_conflicts(parent: QWidget | None, db: Database, settings: Settings) -> 
     return dlg
 
 
-def show_conflict(
-    parent: QWidget | None, db: Database, settings: Settings, form_id: str, record_id: str
-) -> ConflictDialog:
+def show_conflict(parent: QWidget | None, db: Database, settings: Settings, form_id: str,
+                  record_id: str) -> ConflictDialog:
     dlg = ConflictDialog(parent, db, settings, form_id, record_id)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
     dlg.show()

@@ -68,9 +68,7 @@ def record_title(store: Store, form_id: str, record_id: str) -> str:
         doc = rec.conflict.get("mine") or rec.conflict.get("theirs") or {}
     title = str(doc.get(form.title_field) or "") if form.title_field else ""
     if not title and form.id == "household":
-        heads = (
-            [m for m in doc.get("members") or [] if m.get("relation") == "head"] or doc.get("members") or []
-        )
+        heads = [m for m in doc.get("members") or [] if m.get("relation") == "head"] or doc.get("members") or []
         if heads:
             title = f"{heads[0].get('first_name') or ''} {heads[0].get('last_name') or ''}".strip()
     if doc.get("house_no") and form.id == "household":
@@ -111,13 +109,9 @@ class Outbox:
 
 def load_outbox(store: Store) -> Outbox:
     p = pending_summary(store)
-    titles = {
-        r["record_id"]: record_title(store, r["form"], r["record_id"]) for r in p["rejected"][:MAX_LISTED]
-    }
+    titles = {r["record_id"]: record_title(store, r["form"], r["record_id"]) for r in p["rejected"][:MAX_LISTED]}
     names = {f.id: form_name(store, f.id) for f in store.forms}
-    return Outbox(
-        p["records"], p["attachments"], p["conflicts"], p["rejected"], p["last_sync"], names, titles
-    )
+    return Outbox(p["records"], p["attachments"], p["conflicts"], p["rejected"], p["last_sync"], names, titles)
 
 
 def when_text(iso: str | None) -> str:
@@ -135,9 +129,7 @@ def when_text(iso: str | None) -> str:
 
 def outbox_text(o: Outbox) -> str:
     parts = [tr("{n} {form}", n=f"{n:,}", form=o.names.get(f, f)) for f, n in o.records.items() if n]
-    lines = [
-        tr("Waiting to be sent: {what}", what=", ".join(parts)) if parts else tr("Nothing waits to be sent.")
-    ]
+    lines = [tr("Waiting to be sent: {what}", what=", ".join(parts)) if parts else tr("Nothing waits to be sent.")]
     if o.attachments:
         lines.append(tr("Photos waiting: {n}", n=o.attachments))
     if o.conflicts:
@@ -154,10 +146,8 @@ def rejections_text(o: Outbox) -> str:
         return ""
     lines = [tr("Not accepted by the server (correct them, then sync again):")]
     for r in o.rejected[:MAX_LISTED]:
-        lines.append(
-            f"• {o.names.get(r['form'], r['form'])} {o.titles.get(r['record_id'], ids.short_id(r['record_id']))}: "
-            f"{reason_text(r.get('reason'), r.get('message'), r.get('problems'))}"
-        )
+        lines.append(f"• {o.names.get(r['form'], r['form'])} {o.titles.get(r['record_id'], ids.short_id(r['record_id']))}: "
+                     f"{reason_text(r.get('reason'), r.get('message'), r.get('problems'))}")
     if len(o.rejected) > MAX_LISTED:
         lines.append(tr("\n...and {n} more", n=len(o.rejected) - MAX_LISTED).strip())
     return "\n".join(lines)
@@ -175,14 +165,8 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
     r = out.report
     lines: list[tuple[str, str]] = []
     if r.cancelled:
-        lines.append(
-            (
-                tr(
-                    "The sync was cancelled. What was already sent or received is kept; sync again to finish."
-                ),
-                "warn",
-            )
-        )
+        lines.append((tr("The sync was cancelled. What was already sent or received is kept; sync again "
+                         "to finish."), "warn"))
     lines.append((tr("Sent to the server: {n} records", n=f"{r.applied + r.merged:,}"), ""))
     if r.merged:
         lines.append((tr("Merged with changes made by others: {n}", n=f"{r.merged:,}"), ""))
@@ -190,87 +174,40 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
     if r.pulled_deleted:
         lines.append((tr("Deleted on the server and here: {n}", n=f"{r.pulled_deleted:,}"), ""))
     if r.attachments_up or r.attachments_down:
-        lines.append(
-            (tr("Photos sent: {up}, received: {down}", up=r.attachments_up, down=r.attachments_down), "")
-        )
+        lines.append((tr("Photos sent: {up}, received: {down}", up=r.attachments_up, down=r.attachments_down), ""))
     if r.kept_local:
-        lines.append(
-            (
-                tr(
-                    "Kept this laptop's newer version of {n} records; they go up at the next sync.",
-                    n=r.kept_local,
-                ),
-                "",
-            )
-        )
+        lines.append((tr("Kept this laptop's newer version of {n} records; they go up at the next sync.",
+                         n=r.kept_local), ""))
     if r.conflicts:
-        lines.append(
-            (
-                tr(
-                    "Conflicts: {n} records were changed here and on the server. Choose which values "
-                    "to keep (Sync > Conflicts).",
-                    n=len(r.conflicts),
-                ),
-                "warn",
-            )
-        )
+        lines.append((tr("Conflicts: {n} records were changed here and on the server. Choose which values "
+                         "to keep (Sync > Conflicts).", n=len(r.conflicts)), "warn"))
         for c in r.conflicts[:MAX_LISTED]:
-            lines.append(
-                (
-                    f"   • {out.names.get(c['form'], c['form'])} "
-                    f"{out.titles.get(c['record_id'], ids.short_id(c['record_id']))}",
-                    "warn",
-                )
-            )
+            lines.append((f"   • {out.names.get(c['form'], c['form'])} "
+                          f"{out.titles.get(c['record_id'], ids.short_id(c['record_id']))}", "warn"))
     if r.rejected:
         lines.append((tr("Not accepted by the server: {n}", n=len(r.rejected)), "bad"))
         for x in r.rejected[:MAX_LISTED]:
-            lines.append(
-                (
-                    f"   • {out.names.get(x['form'], x['form'])} "
-                    f"{out.titles.get(x['record_id'], ids.short_id(x['record_id']))}: "
-                    f"{reason_text(x.get('reason'), x.get('message'))}",
-                    "bad",
-                )
-            )
+            lines.append((f"   • {out.names.get(x['form'], x['form'])} "
+                          f"{out.titles.get(x['record_id'], ids.short_id(x['record_id']))}: "
+                          f"{reason_text(x.get('reason'), x.get('message'))}", "bad"))
     if r.attachments_missing:
         lines.append((tr("Photos not found yet: {n}", n=len(r.attachments_missing)), "warn"))
     if r.clock_warning:
         minutes = round(abs(r.clock_skew_seconds) / 60)
         if r.clock_skew_seconds > 0:
-            text = tr(
-                "This laptop's clock is about {minutes} minutes behind the server. Please set the date "
-                "and time of the laptop.",
-                minutes=minutes,
-            )
+            text = tr("This laptop's clock is about {minutes} minutes behind the server. Please set the date "
+                      "and time of the laptop.", minutes=minutes)
         else:
-            text = tr(
-                "This laptop's clock is about {minutes} minutes ahead of the server. Please set the date "
-                "and time of the laptop.",
-                minutes=minutes,
-            )
+            text = tr("This laptop's clock is about {minutes} minutes ahead of the server. Please set the date "
+                      "and time of the laptop.", minutes=minutes)
         lines.append((text, "warn"))
     if r.verified is True:
         lines.append((tr("Checked: the records on this laptop match the server."), ""))
     elif r.verified is False:
-        parts = [
-            tr(
-                "{form}: laptop {local}, server {server}",
-                form=out.names.get(f, f),
-                local=v.get("local"),
-                server=v.get("server"),
-            )
-            for f, v in r.mismatches.items()
-        ]
-        lines.append(
-            (
-                tr(
-                    "Warning: the records here do not match the server ({parts}). Please sync again.",
-                    parts="; ".join(parts),
-                ),
-                "bad",
-            )
-        )
+        parts = [tr("{form}: laptop {local}, server {server}", form=out.names.get(f, f), local=v.get("local"),
+                    server=v.get("server")) for f, v in r.mismatches.items()]
+        lines.append((tr("Warning: the records here do not match the server ({parts}). Please sync again.",
+                         parts="; ".join(parts)), "bad"))
     return lines
 
 
@@ -278,9 +215,7 @@ def summary_html(out: SyncOutcome) -> str:
     import html
 
     colours = {"": "#1d1d1b", "warn": "#9a5b00", "bad": "#b3261e"}
-    return "<br>".join(
-        f'<span style="color:{colours[k]}">{html.escape(t)}</span>' for t, k in summary_lines(out)
-    )
+    return "<br>".join(f'<span style="color:{colours[k]}">{html.escape(t)}</span>' for t, k in summary_lines(out))
 
 
 def run_sync(db: Database, server: str, user: str, password: str, state: TaskState) -> SyncOutcome:
@@ -338,9 +273,7 @@ class SyncDialog(QDialog):
         form.addRow(tr("User name"), self.user_edit)
         form.addRow(tr("Password"), self.password_edit)
         lay.addLayout(form)
-        hint = QLabel(
-            tr("The password is not kept; it is asked at every sync. A backup is made before each sync.")
-        )
+        hint = QLabel(tr("The password is not kept; it is asked at every sync. A backup is made before each sync."))
         hint.setObjectName("hint")
         hint.setWordWrap(True)
         lay.addWidget(hint)
@@ -388,9 +321,7 @@ class SyncDialog(QDialog):
         if not geometry.restore(self, settings, "sync"):
             self.resize(720, 620)
         self.finished.connect(lambda _r: geometry.remember(self, settings, "sync"))
-        (
-            self.password_edit if self.server_edit.text() and self.user_edit.text() else self.server_edit
-        ).setFocus()
+        (self.password_edit if self.server_edit.text() and self.user_edit.text() else self.server_edit).setFocus()
         self.load_outbox()
 
     # ------------------------------------------------------------------ outbox
@@ -400,9 +331,8 @@ class SyncDialog(QDialog):
         def work(_s: TaskState) -> Outbox:
             return load_outbox(db.store())
 
-        Task(work).on_success(self._show_outbox).on_failure(
-            lambda exc: self.outbox_label.setText(message_for(exc))
-        ).start()
+        Task(work).on_success(self._show_outbox).on_failure(lambda exc: self.outbox_label.setText(
+            message_for(exc))).start()
 
     def _show_outbox(self, o: Outbox) -> None:
         self.outbox_label.setText(outbox_text(o))
@@ -413,11 +343,8 @@ class SyncDialog(QDialog):
 
     # ------------------------------------------------------------------ sync
     def start_sync(self) -> None:
-        server, user, password = (
-            self.server_edit.text().strip(),
-            self.user_edit.text().strip(),
-            self.password_edit.text(),
-        )
+        server, user, password = (self.server_edit.text().strip(), self.user_edit.text().strip(),
+                                  self.password_edit.text())
         if not server or not user or not password:
             self._show_problem(tr("Please fill in the server address, your user name and your password."))
             return
@@ -433,14 +360,8 @@ class SyncDialog(QDialog):
         def work(state: TaskState) -> SyncOutcome:
             return run_sync(db, server, user, password, state)
 
-        self.task = (
-            Task(work, write=True)
-            .on_success(self._done)
-            .on_failure(self._failed)
-            .on_progress(self._progress)
-            .on_stage(self.stage_label.setText)
-            .start()
-        )
+        self.task = (Task(work, write=True).on_success(self._done).on_failure(self._failed)
+                     .on_progress(self._progress).on_stage(self.stage_label.setText).start())
 
     def _running(self, on: bool) -> None:
         for w in (self.server_edit, self.user_edit, self.password_edit, self.sync_button, self.close_button):

@@ -22,22 +22,10 @@ def _settle(rounds: int = 4) -> None:
 
 def sample_report() -> SyncReport:
     """A sync summary to show the dialog's end state (the screenshot has no server to talk to)."""
-    return SyncReport(
-        server="https://sync.example.go.th",
-        user="somsri",
-        pushed=14,
-        applied=12,
-        merged=2,
-        pulled=37,
-        pulled_deleted=1,
-        attachments_up=3,
-        attachments_down=5,
-        conflicts=[],
-        rejected=[],
-        clock_skew_seconds=-540.0,
-        clock_warning="clock",
-        verified=True,
-    )
+    return SyncReport(server="https://sync.example.go.th", user="somsri", pushed=14, applied=12, merged=2,
+                      pulled=37, pulled_deleted=1, attachments_up=3, attachments_down=5,
+                      conflicts=[], rejected=[], clock_skew_seconds=-540.0,
+                      clock_warning="clock", verified=True)
 
 
 def _sample_csv(store: Any) -> Path:
