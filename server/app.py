@@ -188,20 +188,14 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
     # ------------------------------------------------------------------ routes
 
     @app.post(P.Paths.LOGIN, dependencies=[Proto], summary="Log in; returns a short-lived token")
-    def post_login(payload: Annotated[Any, Body()]) -> dict[str, Any]:
+    def post_login(request: Request, payload: Annotated[Any, Body()]) -> dict[str, Any]:
         o = body_object(payload)
         name, password = o.get("user"), o.get("password")
         if not isinstance(name, str) or not isinstance(password, str):
             raise P.ProtocolViolation("login: 'user' and 'password' must be strings")
         device = o.get("device_id") if isinstance(o.get("device_id"), str) else None
-        error: ApiError | None = None
-        with state.engine.begin() as conn:
-            try:
-                token, expires = login(conn, state.settings, name, password, device)
-            except ApiError as exc:  # keep the failure count: commit, then answer
-                error = exc
-        if error is not None:
-            raise error
+        source = request.client.host if request.client else None
+        token, expires = login(state.engine, state.settings, name, password, device, source)
         return {"token": token, "expires_at": expires, "token_type": "bearer"}
 
     @app.get(

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from fieldapp import geo
 from fieldapp.errors import FieldAppError
@@ -180,37 +180,101 @@ def audit(
 
 
 # ---------------------------------------------------------------------- login and tokens
+#
+# Failed logins are counted per account and per source address in ``login_failures``. A login
+# first takes a slot in one short transaction (the row is locked, the delay checked and the
+# attempt counted as a failure in advance), then checks the password outside any transaction,
+# then — only on success — clears the account's count and issues a token. So parallel attempts
+# after a delay cannot all be checked (each one counts before the next may start), the first
+# failures of many parallel attempts never clash on the primary key (insert-if-missing), and no
+# Argon2 check runs while the SQLite write lock is held. Names that are no account share a fixed
+# number of rows (a hash bucket), so made-up names cannot grow the table; rows unused for a day
+# are dropped.
 
 _DUMMY_HASH: dict[tuple[int, int, int], str] = {}
+UNKNOWN_BUCKETS = 4096
+FAILURE_RETENTION = _dt.timedelta(days=1)
 
 
 def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def login(
-    conn: Connection, settings: Settings, name: str, password: str, device_id: str | None
-) -> tuple[str, str]:
-    """(token, expires_at) or ApiError 401/429. Failures are counted per user name."""
+def account_key(name: str) -> str:
+    """The throttle key of an account (its name; user names have no spaces)."""
+    return name
+
+
+def unknown_key(name: str) -> str:
+    """The throttle key of a name that is no account: one of a fixed set of buckets."""
+    digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).digest()
+    return f"unknown {int.from_bytes(digest[:4], 'big') % UNKNOWN_BUCKETS}"
+
+
+def source_key(source: str) -> str:
+    return f"source {source[:80]}"
+
+
+def _delay(settings: Settings, failures: int, free: int) -> int:
+    if failures < free:
+        return 0
+    return int(min(settings.login_max_delay_seconds, 2 ** min(failures - free, 30)))
+
+
+def _too_many(retry: int) -> ApiError:
+    return ApiError(
+        429,
+        "too_many_attempts",
+        f"too many failed logins; try again in {retry} s",
+        f"เข้าสู่ระบบผิดหลายครั้ง กรุณารออีก {retry} วินาทีแล้วลองใหม่",
+        {"retry_after": retry},
+        {"Retry-After": str(retry)},
+    )
+
+
+def _insert_missing(conn: Connection, key: str, now: str) -> None:
+    """Create the throttle row if it is missing, without a duplicate-key error under concurrency."""
+    values = {"name": key, "failures": 0, "last_at": now}
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        conn.execute(pg_insert(db.login_failures).values(**values).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        conn.execute(sqlite_insert(db.login_failures).values(**values).on_conflict_do_nothing())
+
+
+def _take_slot(conn: Connection, settings: Settings, keys: list[tuple[str, int]]) -> None:
+    """Check every key's delay and count this attempt as a failure; ApiError 429 when too early."""
     now = settings.clock()
-    fail = conn.execute(select(db.login_failures).where(db.login_failures.c.name == name)).first()
-    if fail is not None and fail.failures >= settings.login_free_failures:
-        wait = min(settings.login_max_delay_seconds, 2 ** (fail.failures - settings.login_free_failures))
-        ready = _dt.datetime.fromisoformat(fail.last_at) + _dt.timedelta(seconds=wait)
-        if now < ready:
-            retry = max(1, int((ready - now).total_seconds() + 0.999))
-            raise ApiError(
-                429,
-                "too_many_attempts",
-                f"too many failed logins; try again in {retry} s",
-                f"เข้าสู่ระบบผิดหลายครั้ง กรุณารออีก {retry} วินาทีแล้วลองใหม่",
-                {"retry_after": retry},
-                {"Retry-After": str(retry)},
-            )
-    row = conn.execute(select(db.users).where(db.users.c.name == name)).first()
+    stamp = _iso(now)
+    conn.execute(delete(db.login_failures).where(db.login_failures.c.last_at < _iso(now - FAILURE_RETENTION)))
+    rows = []
+    for key, free in keys:
+        _insert_missing(conn, key, stamp)
+        row = conn.execute(
+            select(db.login_failures.c.failures, db.login_failures.c.last_at)
+            .where(db.login_failures.c.name == key)
+            .with_for_update()
+        ).one()
+        wait = _delay(settings, row.failures, free)
+        if wait:
+            ready = _dt.datetime.fromisoformat(row.last_at) + _dt.timedelta(seconds=wait)
+            if now < ready:
+                raise _too_many(max(1, int((ready - now).total_seconds() + 0.999)))
+        rows.append((key, row.failures))
+    for key, failures in rows:
+        conn.execute(
+            update(db.login_failures)
+            .where(db.login_failures.c.name == key)
+            .values(failures=failures + 1, last_at=stamp)
+        )
+
+
+def _check_password(settings: Settings, stored: str | None, password: str) -> bool:
     ph = hasher(settings)
-    ok = False
-    if row is None or row.disabled:
+    if stored is None:
         key = (settings.argon2_time_cost, settings.argon2_memory_cost, settings.argon2_parallelism)
         if key not in _DUMMY_HASH:
             _DUMMY_HASH[key] = ph.hash(secrets.token_hex(8))
@@ -218,35 +282,72 @@ def login(
             ph.verify(_DUMMY_HASH[key], password)
         except (VerificationError, InvalidHashError):
             pass
-    else:
-        try:
-            ok = ph.verify(row.password_hash, password)
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            ok = False
-    if not ok:
-        count = (fail.failures if fail else 0) + 1
-        if fail is None:
-            conn.execute(insert(db.login_failures).values(name=name, failures=count, last_at=_iso(now)))
-        else:
-            conn.execute(
-                update(db.login_failures)
-                .where(db.login_failures.c.name == name)
-                .values(failures=count, last_at=_iso(now))
+        return False
+    try:
+        return ph.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def login(
+    engine: Engine,
+    settings: Settings,
+    name: str,
+    password: str,
+    device_id: str | None,
+    source: str | None = None,
+) -> tuple[str, str]:
+    """(token, expires_at) or ApiError 401/429. Failures are counted per account and per source."""
+    with engine.begin() as conn:
+        row = conn.execute(
+            select(db.users.c.id, db.users.c.password_hash, db.users.c.disabled).where(
+                db.users.c.name == name
             )
-        audit(conn, settings, name, "login_failed")
+        ).first()
+        known = row is not None and not row.disabled
+        keys = [(account_key(name) if known else unknown_key(name), settings.login_free_failures)]
+        if source:
+            keys.append((source_key(source), settings.login_source_free_failures))
+        _take_slot(conn, settings, keys)
+    ok = _check_password(settings, row.password_hash if known and row is not None else None, password)
+    if not ok:
+        with engine.begin() as conn:
+            audit(conn, settings, name, "login_failed")
         raise ApiError(401, "bad_credentials", "wrong user name or password", "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
     assert row is not None
-    if fail is not None:
-        conn.execute(delete(db.login_failures).where(db.login_failures.c.name == name))
-    if ph.check_needs_rehash(row.password_hash):
-        conn.execute(update(db.users).where(db.users.c.id == row.id).values(password_hash=ph.hash(password)))
+    ph = hasher(settings)
+    new_hash = ph.hash(password) if ph.check_needs_rehash(row.password_hash) else None
+    with engine.begin() as conn:
+        return _issue_token(conn, settings, name, row.id, new_hash, device_id, source)
+
+
+def _issue_token(
+    conn: Connection,
+    settings: Settings,
+    name: str,
+    uid: int,
+    new_hash: str | None,
+    device_id: str | None,
+    source: str | None,
+) -> tuple[str, str]:
+    now = settings.clock()
+    # this attempt was counted in advance: take it back (the account's count starts again)
+    conn.execute(delete(db.login_failures).where(db.login_failures.c.name == account_key(name)))
+    if source:
+        conn.execute(
+            update(db.login_failures)
+            .where(db.login_failures.c.name == source_key(source), db.login_failures.c.failures > 0)
+            .values(failures=db.login_failures.c.failures - 1)
+        )
+    if new_hash is not None:
+        conn.execute(update(db.users).where(db.users.c.id == uid).values(password_hash=new_hash))
     token = secrets.token_urlsafe(32)
     expires = now + _dt.timedelta(seconds=settings.token_ttl_seconds)
     conn.execute(delete(db.tokens).where(db.tokens.c.expires_at < _iso(now)))
     conn.execute(
         insert(db.tokens).values(
             token_hash=_token_hash(token),
-            user_id=row.id,
+            user_id=uid,
             device_id=device_id,
             created_at=_iso(now),
             expires_at=_iso(expires),

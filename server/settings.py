@@ -32,6 +32,8 @@ class Settings:
     max_request_bytes: int = 8 * 1024 * 1024
     # failed logins: after `login_free_failures`, each further attempt waits 2^(n - free) s (capped)
     login_free_failures: int = 3
+    # the same per source address (one office behind one address may share it, so it is higher)
+    login_source_free_failures: int = 20
     login_max_delay_seconds: int = 300
     # Argon2id cost (argon2-cffi defaults are the RFC 9106 low-memory profile)
     argon2_time_cost: int = 3
