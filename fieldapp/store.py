@@ -1543,7 +1543,9 @@ def _sql_value(v: Any) -> Any:
     return v
 
 
-_PLANS: dict[tuple[int, ...], Callable[[dict[str, Any]], list[Any]]] = {}
+# keyed by what the generated code depends on (field ids and stored types), never by object
+# identity: form objects are replaced when forms are reloaded, and an address is reused
+_PLANS: dict[tuple[tuple[str, str], ...], Callable[[dict[str, Any]], list[Any]]] = {}
 
 
 def base_text(base: dict[str, Any] | None) -> str | None:
@@ -1573,7 +1575,7 @@ def _value_plan(fields: tuple[Field, ...]) -> Callable[[dict[str, Any]], list[An
     """A function giving a document's column values in column order (as ``Field.columns``),
     generated once per field set: geopoints in two columns, multiple choices as JSON text,
     yes/no as 1/0."""
-    key = tuple(id(f) for f in fields)
+    key = tuple((f.id, f.value_type) for f in fields if f.stores_value)
     fn = _PLANS.get(key)
     if fn is None:
         names: dict[str, Any] = {"_multi_json": _multi_json}

@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import re
 import uuid
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -633,19 +634,23 @@ def _job(
     return job
 
 
-_DEFAULTS: dict[int, dict[str, Any]] = {}
+# per form object: (a weak reference to the form, its defaults). The reference is checked on
+# every look-up, because a replaced form's address can be given to a new one.
+_DEFAULTS: dict[int, tuple[weakref.ref[Form], dict[str, Any]]] = {}
 
 
 def _defaults(form: Form) -> dict[str, Any]:
     """The answers a new record starts with (the editor's defaults), computed once per form."""
-    got = _DEFAULTS.get(id(form))
-    if got is None:
-        got = {
-            k: v
-            for k, v in form.blank().items()
-            if v not in (None, []) and form.fields[k].type != "calculated"
-        }
-        _DEFAULTS[id(form)] = got
+    known = _DEFAULTS.get(id(form))
+    if known is not None and known[0]() is form:
+        return known[1]
+    got = {k: v for k, v in form.blank().items() if v not in (None, []) and form.fields[k].type != "calculated"}
+    key = id(form)
+
+    def forget(_ref: weakref.ref[Form]) -> None:  # the form is gone: so is its entry
+        _DEFAULTS.pop(key, None)
+
+    _DEFAULTS[key] = (weakref.ref(form, forget), got)
     return got
 
 
