@@ -92,7 +92,9 @@ def test_xlsx_has_thai_headers_or_codes_and_a_members_sheet(demo_copy: Store, tm
 
 
 @pytest.mark.parametrize("codes", [False, True])
-def test_xlsx_cells_read_by_openpyxl_equal_the_csv_export(demo_copy: Store, tmp_path: Path, codes: bool) -> None:
+def test_xlsx_cells_read_by_openpyxl_equal_the_csv_export(
+    demo_copy: Store, tmp_path: Path, codes: bool
+) -> None:
     """The XLSX writer (shared strings, generated row writers) and the CSV writer agree cell by cell."""
     export(demo_copy, "household", "xlsx", tmp_path / "x.xlsx", codes=codes)
     export(demo_copy, "household", "csv", tmp_path / "x.csv", codes=codes)
@@ -148,3 +150,61 @@ def test_cli_export_and_bad_format(demo_copy: Store, tmp_path: Path, capsys: Any
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fieldapp: error:")
     assert cli.main(["--db", db, "export", "household", "-o", str(tmp_path / "nodir" / "x.csv")]) == 1
+
+
+FORMULAS = {
+    "village_name": '=HYPERLINK("http://example.com","คลิก")',
+    "house_no": "+1-2",
+    "consent_by": "@SUM(A1:A9)",
+}
+
+
+def test_csv_export_neutralises_formulas_but_not_numbers_and_reads_back_the_same(
+    store: Store, household: dict[str, Any], tmp_path: Path
+) -> None:
+    doc = {**household, **FORMULAS}
+    doc["members"][0]["first_name"] = "-2+3"
+    doc["members"][0]["last_name"] = "'=already quoted"
+    rid = store.save("household", doc).record.id
+    out = tmp_path / "hh.csv"
+    export(store, "household", "csv", out, codes=True, unmask=True)
+    with out.open(encoding="utf-8-sig", newline="") as fh:
+        head, row = list(csv.reader(fh))
+    cell = dict(zip(head, row, strict=True))
+    assert cell["village_name"] == "'" + FORMULAS["village_name"]
+    assert cell["house_no"] == "'+1-2" and cell["consent_by"] == "'@SUM(A1:A9)"
+    assert float(cell["income_wage"]) == 36000 and cell["location.lat"] == "14.88"  # numbers as they are
+    assert not [v for v in row if v and v[0] in "=+-@\t\r"]
+    with (tmp_path / "hh_members.csv").open(encoding="utf-8-sig", newline="") as fh:
+        mhead, mrow = list(csv.reader(fh))[:2]
+    member = dict(zip(mhead, mrow, strict=True))
+    assert member["first_name"] == "'-2+3" and member["last_name"] == "''=already quoted"
+    # the importer takes the apostrophe off again: the round trip is exact
+    fresh = Store(tmp_path / "fresh.db", user="tester")
+    report = run_import(fresh, out, form_id="household")
+    assert report.problems == [] and report.created == 1
+    assert fresh.get("household", rid).data == store.get("household", rid).data
+    fresh.close()
+
+
+def test_plain_numbers_in_text_are_not_changed_in_csv() -> None:
+    from fieldapp.exchange.exporter import csv_cell
+
+    for number in ("-5", "+66812345678", "-0.5", "1e3", "-.5"):
+        assert csv_cell(number) == number
+    for formula in ("-5+1", "=1", "+A1", "@x", "\t=1", "\r=1", "-", "'+x"):
+        assert csv_cell(formula) == "'" + formula
+    assert csv_cell(-5) == -5 and csv_cell("'quoted") == "'quoted" and csv_cell(None) is None
+
+
+def test_xlsx_export_keeps_formula_like_text_as_text(
+    store: Store, household: dict[str, Any], tmp_path: Path
+) -> None:
+    store.save("household", {**household, **FORMULAS})
+    export(store, "household", "xlsx", tmp_path / "hh.xlsx", codes=True)
+    wb = openpyxl.load_workbook(tmp_path / "hh.xlsx")
+    ws = wb.worksheets[0]
+    head = [c.value for c in ws[1]]
+    cells = {h: c for h, c in zip(head, ws[2], strict=False)}
+    assert cells["village_name"].value == FORMULAS["village_name"] and cells["village_name"].data_type == "s"
+    wb.close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -340,21 +341,47 @@ def _write_geojson(
     return count
 
 
+# A text cell that a spreadsheet program would run as a formula (=, +, -, @, or a tab or carriage
+# return before one) is written with a leading apostrophe, as OWASP recommends against CSV injection;
+# numbers (stored as numbers, or text that is a plain number such as "-5" or "+66812345678") stay
+# as they are. A text that already starts with apostrophes before such a character gets one more,
+# so the importer, which takes one apostrophe off, reads back exactly what was exported.
+FORMULA_START = frozenset("=+-@\t\r'")
+_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+
+
+def csv_cell(value: Any) -> Any:
+    """A cell value made safe to open in a spreadsheet program (see ``FORMULA_START``)."""
+    if (
+        isinstance(value, str)
+        and value[:1] in FORMULA_START
+        and _NEEDS_QUOTE.match(value)
+        and not _PLAIN_NUMBER.fullmatch(value)
+    ):
+        return "'" + value
+    return value
+
+
 def write_csv(path: Path, headers: list[str], rows: Iterable[Sequence[Any]]) -> int:
-    """CSV in UTF-8 with BOM (Excel opens it with Thai intact); returns the number of data rows."""
+    """CSV in UTF-8 with BOM (Excel opens it with Thai intact); returns the number of data rows.
+    Text that a spreadsheet would run as a formula is neutralised (``csv_cell``)."""
     n = 0
+    start = FORMULA_START
 
     def counted() -> Iterator[Sequence[Any]]:
         nonlocal n
         for row in rows:
             n += 1
+            if any(v.__class__ is str and v[:1] in start for v in row):
+                row = [csv_cell(v) for v in row]
             yield row
 
     # the BOM by hand: Python's "utf-8-sig" encoder is written in Python, "utf-8" is not
     with path.open("w", encoding="utf-8", newline="") as fh:
         fh.write("\ufeff")
         w = csv.writer(fh)
-        w.writerow(headers)
+        w.writerow([csv_cell(h) for h in headers])
         w.writerows(counted())  # the csv module writes None as an empty field
     return n
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as _dt
 import io
+import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,16 +154,20 @@ def _read_csv(p: Path, encoding: str | None, name: str) -> Table:
         raise _not_a_spreadsheet(p)
     head = text[:_SNIFF_BYTES]
     try:
-        dialect: Any = csv.Sniffer().sniff(head.split("\n", 20)[0] if head else ",", delimiters=",;\t|")
+        delimiter = (
+            csv.Sniffer().sniff(head.split("\n", 20)[0] if head else ",", delimiters=",;\t|").delimiter
+        )
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     csv.field_size_limit(MAX_CELL)
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    # only the delimiter is guessed from the header line: quoting is the usual one (a quote inside a
+    # quoted cell is doubled), which a header without quotes cannot show
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
     headers: list[str] | None = None
     rows: list[tuple[int, list[Any]]] = []
     try:
         for n, raw in enumerate(reader, start=1):
-            cells = [c.strip() if c.strip() else None for c in raw]
+            cells = [_csv_cell(c) for c in raw]
             if not any(c is not None for c in cells):
                 continue
             if headers is None:
@@ -178,6 +183,18 @@ def _read_csv(p: Path, encoding: str | None, name: str) -> Table:
         raise ImportFileError(f"ไฟล์ {p.name} ไม่มีข้อมูล", f"{p.name} is empty")
     table = Table(codec, _clean_headers(headers), rows)
     return table
+
+
+_QUOTED_FORMULA = re.compile(r"'+[=+\-@\t\r]")
+
+
+def _csv_cell(raw: str) -> str | None:
+    """A CSV cell as the user meant it: trimmed, and without the apostrophe that the exporter (and
+    other careful programs) put before text a spreadsheet would otherwise run as a formula."""
+    if raw[:1] == "'" and _QUOTED_FORMULA.match(raw):
+        raw = raw[1:]
+    c = raw.strip()
+    return c or None
 
 
 # ---------------------------------------------------------------------- XLSX

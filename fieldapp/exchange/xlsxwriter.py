@@ -124,13 +124,13 @@ def _row_function(columns: list[Column], strings: dict[str, int]) -> Callable[[t
                 "        if k is None:",
                 f"            k = _share({cache}, {conv}, v, _strings)",
                 "        if k:",
-                f"            a(f'<c r=\"{{{letter}}}{{n}}\" t=\"s\"><v>{{k}}</v></c>')",
+                f'            a(f\'<c r="{{{letter}}}{{n}}" t="s"><v>{{k}}</v></c>\')',
             ]
         elif col.safe:
             shown = f"{conv}(v)" if col.convert is not None else "v"
             lines += [
                 '    if v is not None and v != "":',
-                f"        a(f'<c r=\"{{{letter}}}{{n}}\" t=\"inlineStr\"><is><t>{{{shown}}}</t></is></c>')",
+                f'        a(f\'<c r="{{{letter}}}{{n}}" t="inlineStr"><is><t>{{{shown}}}</t></is></c>\')',
             ]
         elif col.convert is not None:
             lines += ['    if v is not None and v != "":', f"        a(_cell({letter}, n, {conv}(v)))"]
@@ -147,7 +147,7 @@ def _row_function(columns: list[Column], strings: dict[str, int]) -> Callable[[t
                 '    if v is not None and v != "":',
                 "        if (type(v) is str and v.isprintable() and len(v) <= 32767 and '&' not in v",
                 "                and '<' not in v and '>' not in v and not v[0].isspace() and not v[-1].isspace()):",
-                f"            a(f'<c r=\"{{{letter}}}{{n}}\" t=\"inlineStr\"><is><t>{{v}}</t></is></c>')",
+                f'            a(f\'<c r="{{{letter}}}{{n}}" t="inlineStr"><is><t>{{v}}</t></is></c>\')',
                 "        else:",
                 f"            a(_cell({letter}, n, v))",
             ]
@@ -156,7 +156,9 @@ def _row_function(columns: list[Column], strings: dict[str, int]) -> Callable[[t
     return fn
 
 
-def _share(cache: dict[Any, str], convert: Callable[[Any], Any] | None, value: Any, strings: dict[str, int]) -> str:
+def _share(
+    cache: dict[Any, str], convert: Callable[[Any], Any] | None, value: Any, strings: dict[str, int]
+) -> str:
     """The shared-string number, as text, of a value as shown ("" when there is nothing to
     show); remembered per column."""
     shown = convert(value) if convert is not None else value
