@@ -350,7 +350,7 @@ def cmd_household_erase(args: argparse.Namespace) -> int:
     mode = "anonymise" if args.anonymise else "erase"
     with _open(args) as store:
         rec = store.get("household", args.id, include_deleted=True)
-        linked = rights._linked_ids(store, "household", rec.id)
+        linked = rights.linked_ids(store, "household", rec.id)
         if not args.yes:
             print(
                 f"would {mode} household {rec.id} and {len(linked)} linked record(s) on this laptop, in its "
@@ -362,4 +362,8 @@ def cmd_household_erase(args: argparse.Namespace) -> int:
         f"{mode}d {out['records']} record(s); attachments removed {out['attachments_removed']}; "
         f"backups purged {out['backups_purged']}; it goes to the server with the next sync"
     )
-    return 0
+    if out["backups_too_old"]:
+        print(f"{out['backups_too_old']} backup(s) of an older format still hold it until they age out")
+    for name, why in out["backups_failed"].items():
+        print(f"error: backup {name} could not be purged and still holds it: {why}", file=sys.stderr)
+    return 1 if out["backups_failed"] else 0

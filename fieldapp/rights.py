@@ -12,19 +12,20 @@
   way. The record is marked in ``erasures``: it can never be edited or restored on this laptop, and
   the marker goes up with the next sync as an *erasure change* that wins over any other edit on the
   server and on every other laptop (``fieldapp.sync``). Old content is overwritten in the database
-  file (``secure_delete``, FTS optimise, WAL truncated) and in the backups (``purge_backups``).
+  file (``secure_delete``, FTS optimise, WAL truncated) and in the backups (``purge_backups_of``; a backup that cannot be purged is reported).
 """
 
 from __future__ import annotations
 
-import contextlib
 import datetime as _dt
 import json
+import sqlite3
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from fieldapp import crypto
-from fieldapp.errors import NotFoundError, ValidationError
+from fieldapp.errors import FieldAppError, NotFoundError, ValidationError
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store, now_iso
 
@@ -83,7 +84,7 @@ def erasure(store: Store, record_id: str) -> dict[str, Any] | None:
     return {"form": row[0], "mode": row[1], "at": row[2], "user": row[3], "reason": row[4]}
 
 
-def _linked_ids(store: Store, form_id: str, record_id: str) -> list[tuple[str, str]]:
+def linked_ids(store: Store, form_id: str, record_id: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for other, field_id in LINKED.get(form_id, []):
         table = store.form(other).table
@@ -103,7 +104,7 @@ def export_data(store: Store, record_id: str, *, form_id: str = "household") -> 
     from fieldapp import audit
 
     linked = []
-    for other, rid in _linked_ids(store, form_id, record_id):
+    for other, rid in linked_ids(store, form_id, record_id):
         o = store.get(other, rid, include_deleted=True)
         linked.append({"form": other, **o.as_dict()})
     employment: list[dict[str, Any]] = []
@@ -236,7 +237,7 @@ def erase(
     _require(store, form_id, record_id)
     if erasure(store, record_id):
         raise ValidationError("ระเบียนนี้ถูกลบข้อมูลแล้ว", "the record was already erased", code="erased")
-    targets = [(form_id, record_id), *_linked_ids(store, form_id, record_id)]
+    targets = [(form_id, record_id), *linked_ids(store, form_id, record_id)]
     shas: set[str] = set()
     store.conn.execute("PRAGMA secure_delete = ON")
     with store.transaction():
@@ -251,8 +252,15 @@ def erase(
             {"reason": reason, "linked": [rid for _, rid in targets[1:]]},
         )
     removed = _after(store, shas)
-    purged = _purge_backups(store, targets, mode) if purge_backups else 0
-    return {"records": len(targets), "attachments_removed": removed, "backups_purged": purged, "mode": mode}
+    purge = purge_backups_of(store, targets, mode) if purge_backups else BackupPurge()
+    return {
+        "records": len(targets),
+        "attachments_removed": removed,
+        "backups_purged": len(purge.purged),
+        "backups_failed": purge.failed,
+        "backups_too_old": len(purge.too_old),
+        "mode": mode,
+    }
 
 
 def apply_remote_erasure(
@@ -303,7 +311,7 @@ def finish_remote_erasures(store: Store) -> int:
     """After a sync: remove attachment files of erased records and flush old content out."""
     try:
         shas = {r[0] for r in store.conn.execute("SELECT sha256 FROM temp.erased_files")}
-    except Exception:
+    except sqlite3.OperationalError:  # no erasure came with this sync: the table was never made
         return 0
     store.conn.execute("DROP TABLE temp.erased_files")
     return _after(store, shas)
@@ -371,8 +379,8 @@ def _apply(
             [json.dumps(store.get(form_id, record_id).data, ensure_ascii=False, sort_keys=True), record_id],
         )
     store.conn.execute("DELETE FROM sync_rejections WHERE record_id = ?", [record_id])
-    for table in ("draft", "record_status"):
-        with contextlib.suppress(Exception):
+    for table in ("draft", "record_status"):  # the editor's tables, made when it first opens
+        if store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
             store.conn.execute(f"DELETE FROM [{table}] WHERE record_id = ?", [record_id])
     store.conn.execute(
         "INSERT OR REPLACE INTO erasures(record_id, form_id, mode, at, user, reason) VALUES (?,?,?,?,?,?)",
@@ -399,40 +407,62 @@ def _after(store: Store, shas: set[str]) -> int:
     return removed
 
 
-def _purge_backups(store: Store, targets: list[tuple[str, str]], mode: str) -> int:
-    """Apply the same erasure to every backup of this database, so a restore cannot bring it back."""
+@dataclass
+class BackupPurge:
+    """What the erasure did to the backups of the database (file names)."""
+
+    purged: list[str] = field(default_factory=list)
+    too_old: list[str] = field(default_factory=list)  # older format: ages out with the newest N kept
+    failed: dict[str, str] = field(default_factory=dict)  # name -> why it could not be purged
+
+
+# a backup that cannot be opened, read or written: a damaged or foreign file, a full disk
+_BACKUP_ERRORS = (sqlite3.Error, OSError, FieldAppError)
+
+
+def purge_backups_of(store: Store, targets: list[tuple[str, str]], mode: str) -> BackupPurge:
+    """Apply the same erasure to every backup of this database, so a restore cannot bring it back.
+
+    A backup that cannot be purged is reported in ``failed`` (it still holds the household), never
+    counted as purged."""
     from fieldapp import backup
 
-    done = 0
+    out = BackupPurge()
     for b in backup.list_backups(store.path):
+        name = b.path.name
         try:
-            conn = crypto.connect(b.path, store.data_key)
-            try:
-                ready = conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'erasures'").fetchone()
-            finally:
-                conn.close()
-        except Exception:
+            if not _has_erasures(b.path, store):
+                out.too_old.append(name)
+                continue
+            with _BackupStore(b.path, store) as bs:
+                with bs.transaction():
+                    for fid, rid in targets:
+                        if erasure(bs, rid) is None and bs.sync_state(fid, rid) is not None:
+                            _apply(
+                                bs,
+                                fid,
+                                rid,
+                                mode,
+                                None,
+                                store.user,
+                                server_rev=None,
+                                synced=False,
+                                reason="purge_backup",
+                            )
+                bs.conn.execute("VACUUM")
+        except _BACKUP_ERRORS as exc:
+            out.failed[name] = f"{exc.__class__.__name__}: {exc}"
             continue
-        if not ready:  # made by an older version: it ages out with the newest N kept
-            continue
-        with contextlib.suppress(Exception), _BackupStore(b.path, store) as bs:
-            with bs.transaction():
-                for fid, rid in targets:
-                    if erasure(bs, rid) is None and bs.sync_state(fid, rid) is not None:
-                        _apply(
-                            bs,
-                            fid,
-                            rid,
-                            mode,
-                            None,
-                            store.user,
-                            server_rev=None,
-                            synced=False,
-                            reason="purge_backup",
-                        )
-            bs.conn.execute("VACUUM")
-            done += 1
-    return done
+        out.purged.append(name)
+    return out
+
+
+def _has_erasures(path: Path, store: Store) -> bool:
+    conn = crypto.connect(path, store.data_key)
+    try:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'erasures'").fetchone() is not None
+    finally:
+        conn.close()
 
 
 def _BackupStore(path: Path, main: Store) -> Store:

@@ -171,6 +171,19 @@ def test_anonymise_purges_personal_fields_and_keeps_statistics(tmp_path: Path) -
                 assert bs.get("household", hid).data["members"][0]["first_name"] is None
 
 
+def test_a_backup_that_cannot_be_purged_is_reported_not_counted(tmp_path: Path) -> None:
+    with Store(tmp_path / "a.db") as s:
+        hid = household_with_referral(s)
+        good = backup.backup(s, reason="manual")
+        damaged = backup.backup(s, reason="manual")
+        damaged.write_bytes(b"not a database " * 400)
+        out = rights.erase(s, hid, mode="erase")
+    assert out["backups_purged"] == 1
+    assert list(out["backups_failed"]) == [damaged.name]
+    with Store(good, forms=s.forms) as bs:  # the good one was purged all the same
+        assert bs.get("household", hid, include_deleted=True).deleted
+
+
 def test_erase_leaves_nothing_but_a_tombstone(tmp_path: Path) -> None:
     with Store(tmp_path / "a.db") as s:
         hid = household_with_referral(s)
