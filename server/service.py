@@ -85,6 +85,7 @@ class _Batch:
     stored: dict[str, str] = field(default_factory=dict)  # change_id -> stored result JSON
     current: dict[str, _Current | None] = field(default_factory=dict)
     erased: set[str] = field(default_factory=set)
+    stale: set[str] = field(default_factory=set)  # erasure markers of ids the server never had
     records: list[dict[str, Any]] = field(default_factory=list)
     revisions: list[dict[str, Any]] = field(default_factory=list)
     changes: list[dict[str, Any]] = field(default_factory=list)
@@ -195,7 +196,9 @@ class SyncService:
                 batch.current[row.id] = _Current(
                     row.rev, bool(row.deleted), row.doc, row.area, row.form_id, row.updated_at, row.updated_by
                 )
-            batch.erased.update(x[0] for x in conn.execute(select(e.record_id).where(e.record_id.in_(part))))
+            for (rid,) in conn.execute(select(e.record_id).where(e.record_id.in_(part))):
+                # a marker counts only with its record (older servers kept markers of unknown ids)
+                (batch.erased if batch.current[rid] is not None else batch.stale).add(rid)
         return batch
 
     def _reject(
@@ -237,11 +240,17 @@ class SyncService:
         if form is None:
             return self._reject(ch, "unknown_form", f"no form {ch.form!r} on this server"), last
         cur = self._current(conn, batch, ch.record_id)
-        if cur is not None and cur.form_id != ch.form:
-            return self._reject(ch, "form_mismatch", f"record {ch.record_id} is a {cur.form_id}"), last
+        # the area first: a record outside the user's areas says nothing about its form or area
         if cur is not None and not P.in_scope(cur.area, user.areas, everything=user.everything):
+            return self._reject(ch, "area_forbidden", "the record is outside your areas"), last
+        if cur is not None and cur.form_id != ch.form:
+            return self._reject(ch, "form_mismatch", "the record belongs to another form"), last
+        act = ("erase" if ch.deleted else "anonymise") if ch.erased else "resolve" if ch.resolves else None
+        if act is not None and not P.may(user.role, act):
             return self._reject(
-                ch, "area_forbidden", f"record is in area {cur.area}, outside your areas"
+                ch,
+                "role_forbidden",
+                f"only an area manager or an admin may {P.ACT_NAMES[act][1]} (your role is {user.role})",
             ), last
         if ch.record_id in batch.erased and not ch.erased:
             # erased at the data subject's request: an older copy never brings it back
@@ -286,6 +295,9 @@ class SyncService:
         if cur is None:
             if ch.deleted:  # never reached the server: nothing to delete
                 return ok, last
+            if ch.record_id in batch.stale:
+                conn.execute(delete(db.erasures).where(db.erasures.c.record_id == ch.record_id))
+                batch.stale.discard(ch.record_id)
             last += 1
             ok.missing_attachments = self._write(
                 conn, batch, form, ch, None, mine, False, area, last, user, device, None
@@ -326,6 +338,10 @@ class SyncService:
         ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied", rev=cur.rev if cur else None)
         if ch.record_id in batch.erased:
             return ok, last  # erased before (from another laptop): nothing more to do
+        if cur is None and ch.deleted:
+            # never reached the server: nothing to erase, and no marker that could block this id
+            # (an id known only to the one who sends it belongs to nobody else's area here)
+            return ok, last
         batch.flush(conn)  # rare: write everything waiting, then erase with plain statements
         mode = "erase" if ch.deleted else "anonymise"
         doc: dict[str, Any] | None = None
@@ -382,6 +398,7 @@ class SyncService:
             if conn.execute(select(ra.record_id).where(ra.sha256 == sha).limit(1)).first() is None:
                 conn.execute(delete(db.attachment_chunks).where(db.attachment_chunks.c.sha256 == sha))
                 conn.execute(delete(db.attachments).where(db.attachments.c.sha256 == sha))
+        conn.execute(delete(db.erasures).where(db.erasures.c.record_id == ch.record_id))  # a stale marker
         conn.execute(
             insert(db.erasures).values(
                 record_id=ch.record_id,

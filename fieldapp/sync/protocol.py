@@ -35,6 +35,29 @@ MAX_PULL_PAGE = 2000
 ATTACHMENT_CHUNK = 512 * 1024
 ROLES = ("community_leader", "area_manager", "admin")
 
+# Acts that only some roles may do; every other change (recording and editing records) is open to
+# every role inside the user's areas. The server checks this table on every pushed change, and the
+# area too; the laptop checks it where it knows the role, as a convenience. Withdrawing consent is
+# open to every role: a community leader records consent, and withdrawing it must be as easy as
+# giving it (PDPA s.19); it is an edit, checked by area like any other.
+ACTS = ("erase", "anonymise", "resolve")
+ROLE_ACTS: dict[str, frozenset[str]] = {
+    "community_leader": frozenset(),
+    "area_manager": frozenset(ACTS),
+    "admin": frozenset(ACTS),
+}
+ACT_NAMES = {
+    "erase": ("ลบข้อมูลครัวเรือน", "erase a record"),
+    "anonymise": ("ลบข้อมูลส่วนบุคคลของครัวเรือน", "anonymise a record"),
+    "resolve": ("เลือกค่าที่ถูกต้องของข้อมูลขัดแย้ง", "resolve a sync conflict"),
+}
+
+
+def may(role: str | None, act: str) -> bool:
+    """True when ``role`` may do ``act`` (one of ``ACTS``)."""
+    return act in ROLE_ACTS.get(role or "", frozenset())
+
+
 # Keys a client may never send inside a document: the server owns them.
 SERVER_OWNED = frozenset(
     {

@@ -1,0 +1,213 @@
+"""Who may do what on the server: roles and areas checked on every change, nothing revealed about
+records outside the user's areas.
+
+Runs on SQLite always and on PostgreSQL when it answers (see ``server.testing.postgres_url``).
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from fieldapp.sync import protocol as P
+from server import auth, db
+from server.testing import fast_settings, postgres_schema, postgres_url, shared_app
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore")
+    from fastapi.testclient import TestClient
+
+PASSWORD = "correct horse"
+HID = "3b241101-e2bb-4255-8caf-4136c566a962"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'server.db'}"
+        return
+    url, why = postgres_url()
+    if url is None:
+        pytest.skip(why)
+    with postgres_schema(url) as scoped:
+        yield scoped
+
+
+class Api:
+    """The server in-process, with an area manager and a community leader of district 3201, an
+    area manager of district 3301 and an admin."""
+
+    def __init__(self, db_url: str) -> None:
+        self.settings = fast_settings(db_url)
+        self.app = shared_app(self.settings)
+        self.client = TestClient(self.app, raise_server_exceptions=False)
+        self.engine = self.app.state.engine
+        with self.engine.begin() as conn:
+            auth.add_user(conn, self.settings, "am", "area_manager", ["3201"], PASSWORD)
+            auth.add_user(conn, self.settings, "leader", "community_leader", ["3201"], PASSWORD)
+            auth.add_user(conn, self.settings, "other", "area_manager", ["3301"], PASSWORD)
+            auth.add_user(conn, self.settings, "admin", "admin", [], PASSWORD)
+        self.tokens: dict[str, str] = {}
+
+    def auth(self, user: str) -> dict[str, str]:
+        if user not in self.tokens:
+            r = self.client.post(P.Paths.LOGIN, json={"user": user, "password": PASSWORD})
+            assert r.status_code == 200, r.text
+            self.tokens[user] = str(r.json()["token"])
+        return {"Authorization": f"Bearer {self.tokens[user]}"}
+
+    def push(self, user: str, *changes: P.Change, device: str | None = None) -> list[dict[str, Any]]:
+        r = self.client.post(
+            P.Paths.PUSH,
+            json={"device_id": device or f"laptop-of-{user}", "changes": [c.to_json() for c in changes]},
+            headers=self.auth(user),
+        )
+        assert r.status_code == 200, r.text
+        return list(r.json()["results"])
+
+    def rows(self, query: Any) -> list[Any]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(query).all())
+
+    def record(self, rid: str = HID) -> Any:
+        found = self.rows(select(db.records).where(db.records.c.id == rid))
+        return found[0] if found else None
+
+
+@pytest.fixture
+def api(db_url: str) -> Iterator[Api]:
+    a = Api(db_url)
+    yield a
+    a.client.close()
+    a.engine.dispose()
+
+
+def edit(
+    doc: dict[str, Any] | None,
+    base: int | None,
+    *,
+    rid: str = HID,
+    form: str = "household",
+    erased: bool = False,
+    resolves: bool = False,
+) -> P.Change:
+    deleted = doc is None
+    return P.Change(
+        str(uuid.uuid4()), form, rid, base, doc, deleted=deleted, resolves=resolves, erased=erased
+    )
+
+
+@pytest.fixture
+def hh(household: dict[str, Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(household)
+    doc["subdistrict_code"] = "320101"
+    return doc
+
+
+def anonymised(doc: dict[str, Any]) -> dict[str, Any]:
+    from fieldapp.forms import default_forms
+    from fieldapp.rights import anonymise_doc
+
+    return anonymise_doc(default_forms().forms["household"], doc)
+
+
+# ---------------------------------------------------------------------- roles
+
+
+@pytest.mark.parametrize("mode", ["erase", "anonymise"])
+def test_a_community_leader_cannot_erase_or_anonymise_and_the_record_is_kept(
+    api: Api, hh: dict[str, Any], mode: str
+) -> None:
+    [made] = api.push("am", edit(hh, None))
+    assert made["status"] == "applied"
+    before = api.record()
+    change = edit(None if mode == "erase" else anonymised(hh), made["rev"], erased=True)
+    [res] = api.push("leader", change)
+    assert (res["status"], res["reason"]) == ("rejected", "role_forbidden")
+    assert "area manager" in res["message"] and "community_leader" in res["message"]
+    after = api.record()
+    assert (after.rev, after.doc, after.deleted) == (before.rev, before.doc, False)
+    assert api.rows(select(db.erasures)) == []
+    assert all(r.doc is not None for r in api.rows(select(db.revisions)))
+    # an area manager of the record's area may
+    [ok] = api.push("am", change)
+    assert ok["status"] == "applied"
+    assert [r.mode for r in api.rows(select(db.erasures))] == [mode]
+
+
+def test_a_community_leader_cannot_mark_a_conflict_resolved(api: Api, hh: dict[str, Any]) -> None:
+    [v1] = api.push("am", edit(hh, None))
+    [v2] = api.push("am", edit({**hh, "house_no": "12/1"}, v1["rev"]))
+    [clash] = api.push("leader", edit({**hh, "house_no": "99"}, v1["rev"]))
+    assert clash["status"] == "conflict"
+    c = db.conflicts.c
+    open_ = select(c.id).where(c.resolved_at.is_(None))
+    assert len(api.rows(open_)) == 1
+    choice = edit({**hh, "house_no": "99"}, v2["rev"], resolves=True)
+    [res] = api.push("leader", choice)
+    assert (res["status"], res["reason"]) == ("rejected", "role_forbidden")
+    assert len(api.rows(open_)) == 1 and api.record().rev == v2["rev"]
+    [ok] = api.push("am", choice)
+    assert ok["status"] == "applied"
+    assert api.rows(open_) == [] and api.rows(select(c.resolved_by)) == [("am",)]
+
+
+def test_an_erasure_outside_the_users_areas_is_refused(api: Api, hh: dict[str, Any]) -> None:
+    [made] = api.push("am", edit(hh, None))
+    [res] = api.push("other", edit(None, made["rev"], erased=True))
+    assert (res["status"], res["reason"]) == ("rejected", "area_forbidden")
+    assert api.record().doc is not None and api.rows(select(db.erasures)) == []
+
+
+def test_erasing_an_unknown_id_records_nothing_and_never_blocks_its_owner(
+    api: Api, hh: dict[str, Any]
+) -> None:
+    [res] = api.push("other", edit(None, None, erased=True))
+    assert res["status"] == "applied"
+    assert api.rows(select(db.erasures)) == [] and api.record() is None
+    # the id's real owner records it later, and it stays theirs
+    [made] = api.push("am", edit(hh, None))
+    assert made["status"] == "applied"
+    [again] = api.push("am", edit({**hh, "house_no": "7"}, made["rev"]))
+    assert again["status"] == "applied"
+
+
+def test_a_marker_left_for_an_unknown_id_by_an_older_server_blocks_nothing(
+    api: Api, hh: dict[str, Any]
+) -> None:
+    with api.engine.begin() as conn:
+        conn.execute(
+            db.erasures.insert().values(
+                record_id=HID, form_id="household", mode="erase", rev=None, at="2026-01-01", user_name="x"
+            )
+        )
+    [made] = api.push("am", edit(hh, None))
+    assert made["status"] == "applied"
+    [again] = api.push("am", edit({**hh, "house_no": "7"}, made["rev"]))
+    assert again["status"] == "applied"
+    [gone] = api.push("am", edit(None, again["rev"], erased=True))
+    assert gone["status"] == "applied"
+    assert [r.mode for r in api.rows(select(db.erasures))] == ["erase"]
+
+
+# ---------------------------------------------------------------------- nothing leaks across areas
+
+
+@pytest.mark.parametrize("form", ["household", "business", "referral"])
+def test_another_areas_record_reveals_neither_its_form_nor_its_area(
+    api: Api, hh: dict[str, Any], form: str
+) -> None:
+    [made] = api.push("am", edit(hh, None))
+    assert made["status"] == "applied"
+    [res] = api.push("other", edit({"subdistrict_code": "330101"}, None, form=form))
+    assert (res["status"], res["reason"]) == ("rejected", "area_forbidden")
+    text = str(res)
+    assert "household" not in text.replace(f"'form': '{form}'", "") and "3201" not in text
+    assert res["doc"] is None and res["rev"] is None
