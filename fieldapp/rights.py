@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp import crypto
-from fieldapp.errors import FieldAppError, NotFoundError, ValidationError
+from fieldapp.errors import AccessError, FieldAppError, NotFoundError, ValidationError
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store, now_iso
 
@@ -66,6 +66,22 @@ def anonymise_doc(form: Form, doc: dict[str, Any]) -> dict[str, Any]:
         elif _erased_by_doc(f) and f.id != form.area_field:
             out[f.id] = None
     return out
+
+
+def require_role(store: Store, act: str) -> None:
+    """Refuse ``act`` (``protocol.ACTS``) when the signed-in user's role may not do it.
+
+    A convenience: the role is known only on an encrypted database (sign-in), and the server checks
+    every erasure and resolution again by the role and areas of the account that syncs it.
+    """
+    from fieldapp.sync.protocol import ACT_NAMES, may
+
+    if store.role is not None and not may(store.role, act):
+        th, en = ACT_NAMES[act]
+        raise AccessError(
+            f"{th}ได้เฉพาะผู้จัดการพื้นที่หรือผู้ดูแลระบบ",
+            f"only an area manager or an admin may {en} (you are {store.role})",
+        )
 
 
 def _require(store: Store, form_id: str, record_id: str) -> Any:
@@ -234,6 +250,7 @@ def erase(
     """Erase or anonymise a household and its referrals (see the module doc); returns a summary."""
     if mode not in MODES:
         raise ValidationError(f"ไม่รู้จักวิธี {mode}", f"mode must be one of {', '.join(MODES)}")
+    require_role(store, mode)
     _require(store, form_id, record_id)
     if erasure(store, record_id):
         raise ValidationError("ระเบียนนี้ถูกลบข้อมูลแล้ว", "the record was already erased", code="erased")

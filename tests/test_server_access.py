@@ -211,3 +211,74 @@ def test_another_areas_record_reveals_neither_its_form_nor_its_area(
     text = str(res)
     assert "household" not in text.replace(f"'form': '{form}'", "") and "3201" not in text
     assert res["doc"] is None and res["rev"] is None
+
+
+# ---------------------------------------------------------------------- through a real sync
+
+
+@pytest.fixture
+def live(db_url: str, tmp_path: Path) -> Iterator[Any]:
+    from server.testing import shared_server
+
+    a = Api(db_url)
+    a.url = shared_server(a.app).url  # type: ignore[attr-defined]
+    a.tmp = tmp_path  # type: ignore[attr-defined]
+    yield a
+    a.client.close()
+    a.engine.dispose()
+
+
+def test_a_community_leaders_erasure_stays_on_the_laptop_with_the_reason_until_a_manager_syncs_it(
+    live: Any,
+) -> None:
+    from fieldapp import demo, rights
+    from fieldapp.store import Store
+    from fieldapp.sync.client import sync
+    from fieldapp.sync.outbox import pending_summary
+
+    s = Store(live.tmp / "leader.db", user="leader")  # a plain database: the laptop knows no role
+    try:
+        demo.generate(s, households=3, seed=4, areas=["3201"], businesses=0, referrals=0)
+        assert sync(s, live.url, "leader", PASSWORD, retries=0).verified
+        hid = s.ids("household")[0]
+        rights.erase(s, hid, mode="erase", purge_backups=False)
+        rep = sync(s, live.url, "leader", PASSWORD, retries=0)
+        assert [(r["record_id"], r["reason"]) for r in rep.rejected] == [(hid, "role_forbidden")]
+        assert live.record(hid).doc is not None and live.rows(select(db.erasures)) == []
+        # kept on the laptop, listed with its reason, and sent again at every sync
+        waiting = pending_summary(s)
+        assert [(r["record_id"], r["reason"]) for r in waiting["rejected"]] == [(hid, "role_forbidden")]
+        assert hid in {r["id"] for r in s.dirty_rows("household")}
+        assert sync(s, live.url, "leader", PASSWORD, retries=0).rejected
+        # the area manager syncs the same laptop with their own account: the erasure goes through
+        done = sync(s, live.url, "am", PASSWORD, retries=0)
+        assert not done.rejected and done.verified
+        assert live.record(hid).doc is None and [r.mode for r in live.rows(select(db.erasures))] == ["erase"]
+        assert pending_summary(s)["rejected"] == []
+    finally:
+        s.close()
+
+
+def test_a_signed_in_community_leader_is_told_at_once_that_erasing_and_resolving_need_a_manager(
+    tmp_path: Path,
+) -> None:
+    from fieldapp import demo, rights
+    from fieldapp.errors import AccessError
+    from fieldapp.store import Store
+    from fieldapp.sync.outbox import resolve_conflict
+
+    s = Store(tmp_path / "x.db", user="leader")
+    try:
+        demo.generate(s, households=1, seed=4, areas=["3201"], businesses=0, referrals=0)
+        hid = s.ids("household")[0]
+        s.role = "community_leader"  # as signed in on an encrypted database
+        with pytest.raises(AccessError, match="ผู้จัดการพื้นที่"):
+            rights.erase(s, hid, mode="anonymise")
+        with pytest.raises(AccessError, match="ผู้จัดการพื้นที่"):
+            resolve_conflict(s, "household", hid, {})
+        assert rights.erasure(s, hid) is None
+        s.role = "area_manager"
+        rights.erase(s, hid, mode="anonymise", purge_backups=False)
+        assert rights.erasure(s, hid) is not None
+    finally:
+        s.close()

@@ -24,6 +24,9 @@ def resolve_conflict(
     ``""`` for an edit/delete conflict) to ``"mine"``, ``"theirs"`` or a typed value. The result is
     written through the store's write path as a new unsynced edit whose base is the server's version.
     """
+    from fieldapp.rights import require_role
+
+    require_role(store, "resolve")
     rec = store.get(form_id, record_id, include_deleted=True)
     if not rec.conflict:
         raise ValidationError("ระเบียนนี้ไม่มีข้อมูลขัดแย้ง", f"{form_id} {record_id} has no conflict")

@@ -87,6 +87,9 @@ def reason_text(reason: str | None, message: str | None, problems: list[Any] | N
         "form_mismatch": tr("the record belongs to another form on the server"),
         "bad_base": tr("the record is out of step with the server; sync again"),
         "erased": tr("the household asked for its data to be erased"),
+        "role_forbidden": tr(
+            "only an Area Manager may erase a household or choose in a conflict; sync with an Area Manager's account"
+        ),
     }.get(reason or "", tr("not accepted ({reason})", reason=reason or "?"))
     for p in problems or []:
         if isinstance(p, dict) and p.get("message"):
