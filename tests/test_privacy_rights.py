@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_server import fast_settings, shared_app, shared_server
 from sqlalchemy import select
 
 from fieldapp import attachments, audit, backup, crypto, demo, encryption, rights
@@ -18,7 +19,6 @@ from fieldapp.errors import ValidationError
 from fieldapp.store import Store
 from fieldapp.sync.client import sync
 from server import auth, db
-from server.testing import fast_settings, shared_app, shared_server
 
 PASSWORD = "correct horse"
 AREA = "3201"

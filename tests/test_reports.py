@@ -19,6 +19,7 @@ from typing import Any
 import pypdf
 import pypdfium2 as pdfium
 import pytest
+import report_samples as samples
 from PIL import Image, ImageChops
 from reportlab.graphics.shapes import Drawing, String
 from reportlab.lib import colors
@@ -30,7 +31,6 @@ from fieldapp.reports import (
     render_area,
     render_business,
     render_household,
-    samples,
 )
 from fieldapp.reports.base import FONT, FONT_BOLD, draw_text, make_styles, register_fonts
 from fieldapp.reports.charts import label

@@ -1,6 +1,6 @@
 """The server's HTTP surface: one error envelope everywhere, accounts and tokens, validation, docs.
 
-Runs on SQLite always and on PostgreSQL when it answers (see ``server.testing.postgres_url``).
+Runs on SQLite always and on PostgreSQL when it answers (see ``postgres_url`` in ``tests/live_server.py``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_server import fast_settings, postgres_schema, postgres_url, shared_app
 from sqlalchemy import select
 
 from fieldapp.sync import protocol as P
 from server import auth, db
-from server.testing import fast_settings, postgres_schema, postgres_url, shared_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 import requests
 from argon2 import PasswordHasher
+from live_server import LiveServer, fast_settings, postgres_schema, postgres_url, shared_app
 from sqlalchemy import func, select
 
 from fieldapp.sync import protocol as P
 from server import auth, db
-from server.testing import LiveServer, fast_settings, postgres_schema, postgres_url, shared_app
 
 PASSWORD = "correct horse"
 

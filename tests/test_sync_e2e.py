@@ -3,7 +3,7 @@
 The server runs in uvicorn in a thread on 127.0.0.1 (a free port); each test binds it to a fresh
 SQLite file and, when PostgreSQL answers (``FIELDAPP_TEST_DATABASE_URL`` or 127.0.0.1:5432/test),
 again to a fresh PostgreSQL schema. Laptops are separate Store files. Faults are injected by a TCP proxy
-(``server.testing.FaultProxy``) or a server hook.
+(``tests/live_server.py``, ``FaultProxy``) or a server hook.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from live_server import FaultProxy, fast_settings, postgres_schema, postgres_url, shared_app, shared_server
 from sqlalchemy import func, select, update
 
 from fieldapp import attachments, demo
@@ -27,7 +28,6 @@ from fieldapp.sync import protocol as P
 from fieldapp.sync.client import sync
 from fieldapp.sync.outbox import pending_summary, resolve_conflict
 from server import auth, db
-from server.testing import FaultProxy, fast_settings, postgres_schema, postgres_url, shared_app, shared_server
 
 PASSWORD = "correct horse"
 AREA = "3201"  # Mueang Surin

@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_server import fast_settings, shared_app, shared_server
 from PySide6.QtWidgets import QLabel, QRadioButton
 
 from fieldapp import demo
 from fieldapp.store import Store
 from fieldapp.sync.client import sync
 from server import auth
-from server.testing import fast_settings, shared_app, shared_server
 from ui import tasks
 from ui.db import Database
 from ui.dialogs.conflict_dialog import ConflictDialog, ConflictsDialog

@@ -1,6 +1,6 @@
 """Example report data: realistic, fictional people, places and businesses.
 
-Used by the tests, the benchmarks and the documentation to render every
+Used by the tests to render every
 report without a database. Nothing here is real personal data.
 """
 
