@@ -31,8 +31,27 @@ def message_for(exc: BaseException) -> str:
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return tr("The database is busy. Please try again in a moment.")
     if isinstance(exc, OSError):
-        return tr("The file could not be read or written: {detail}", detail=exc.strerror or str(exc))
+        return tr("The file could not be read or written: {detail}", detail=os_error_text(exc))
     return tr("Something went wrong. Nothing was written. Details: {detail}", detail=type(exc).__name__)
+
+
+def os_error_text(exc: OSError) -> str:
+    """Why a file could not be written, in the current language (never the system's English)."""
+    import errno
+
+    reasons = {
+        errno.EACCES: tr("this folder does not allow writing; choose another folder"),
+        errno.EPERM: tr("this folder does not allow writing; choose another folder"),
+        errno.EROFS: tr("this disk is read-only; choose another folder"),
+        errno.ENOENT: tr("the folder does not exist; choose another folder"),
+        errno.ENOTDIR: tr("the folder does not exist; choose another folder"),
+        errno.ENOSPC: tr("the disk is full"),
+        errno.ENAMETOOLONG: tr("the file name is too long; choose a shorter name"),
+        errno.EISDIR: tr("a folder has this name; choose another name"),
+        errno.EEXIST: tr("a file with this name already exists"),
+    }
+    reason = reasons.get(exc.errno or -1, tr("the system refused ({code})", code=exc.errno or "?"))
+    return f"{reason}: {exc.filename}" if exc.filename else reason
 
 
 def title_for(exc: BaseException) -> str:

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp import geo, ids
 from fieldapp.errors import FieldAppError, NotFoundError
+from fieldapp.filenames import safe_file_name
 from ui.db import Database
 from ui.dialogs import geometry
 from ui.errors import message_for, show_error
@@ -248,6 +249,10 @@ class ReportPreviewDialog(QDialog):
                 "area": tr("Area case study")}[self.request.kind]
         return f"{name}: {self.request.title}" if self.request.title else name
 
+    def default_file_name(self) -> str:
+        """The PDF's suggested name: the report's title, with "/" of a house number made safe."""
+        return safe_file_name(self._title(), self.request.file_name().removesuffix(".pdf")) + ".pdf"
+
     # ------------------------------------------------------------------ rendering
     def rerender(self) -> None:
         self._generation += 1
@@ -360,7 +365,7 @@ class ReportPreviewDialog(QDialog):
     def save_as(self) -> None:
         if self.rendered is None:
             return
-        start = str(Path.home() / self.request.file_name())
+        start = str(Path.home() / self.default_file_name())
         name, _ = QFileDialog.getSaveFileName(self, tr("Save the report as PDF"), start, tr("PDF files (*.pdf)"))
         if not name:
             return
@@ -376,14 +381,20 @@ class ReportPreviewDialog(QDialog):
     def print_report(self) -> None:
         if self.rendered is None:
             return
-        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        printer.setResolution(PRINT_DPI)
-        printer.setDocName(self._title())
+        printer = self.new_printer()
         dlg = QPrintDialog(printer, self)
         dlg.setWindowTitle(tr("Print the report"))
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         self.print_to(printer)
+
+    def new_printer(self) -> QPrinter:
+        """A printer for this report; Qt's "print to file" suggests ``~/<document name>.pdf``, so the
+        document name is the title made safe for a file name (a house number "99/1" has a "/")."""
+        printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        printer.setResolution(PRINT_DPI)
+        printer.setDocName(safe_file_name(self._title()))
+        return printer
 
     def print_to(self, printer: QPrinter) -> Task[int]:
         """Print on ``printer`` in the background (the print button asks for the printer first)."""
