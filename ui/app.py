@@ -7,9 +7,10 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtCore import QCoreApplication, QObject, Qt
+from PySide6.QtGui import QFont, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from fieldapp import resources
@@ -145,43 +146,133 @@ def open_window(db_path: Path, settings: Settings, user: str | None = None) -> t
     return window, db
 
 
-def sign_in_if_encrypted(db_path: Path) -> tuple[bool, str | None]:
-    """(go on, signed-in user): an encrypted database asks for a user and passphrase first."""
+LAST_USER_KEY = "signin_user"
+
+
+def sign_in_if_encrypted(db_path: Path, settings: Settings | None = None) -> tuple[bool, str | None]:
+    """(go on, signed-in user): an encrypted database asks for a user and passphrase first; the user
+    who signed in last on this laptop is chosen already."""
     from fieldapp import crypto
 
     if not crypto.is_encrypted(db_path):
         return True, None
     from ui.dialogs.signin import show_signin
 
-    signed = show_signin(None, db_path)
+    last = settings.state(LAST_USER_KEY) if settings is not None else None
+    signed = show_signin(None, db_path, user=str(last) if last else None)
+    if signed is not None and settings is not None:
+        settings.set_state(LAST_USER_KEY, signed.user)
     return (signed is not None), (signed.user if signed is not None else None)
 
 
-def install_idle_lock(app: QApplication, window: object, db: Database, db_path: Path) -> None:
-    """Lock an encrypted database after the idle time or a sleep: hide the window, sign in again."""
-    from fieldapp import crypto, session
-    from ui.dialogs.signin import IdleLockFilter, show_signin
+class SessionControl:
+    """Lock and sign out for an encrypted database: after the idle time or a sleep, at once from the
+    User menu ("Lock now"), or "Sign out" so that another person signs in with their own name.
+
+    A lock hides the window and asks the signed-in user's passphrase again, saying why; a sign-out
+    closes the window (open editors keep their drafts) and opens it again for whoever signs in.
+    """
+
+    def __init__(self, app: QApplication, db_path: Path, settings: Settings) -> None:
+        self.app = app
+        self.db_path = db_path
+        self.settings = settings
+        self.window: Any = None
+        self.db: Database | None = None
+        self.user: str | None = None
+        self.filter: QObject | None = None
+
+    def attach(self, window: Any, db: Database, user: str | None) -> None:
+        """Watch ``window``: the User menu, and the idle lock when the database sets one."""
+        from fieldapp import session
+        from ui.dialogs.signin import IdleLockFilter
+
+        self.window, self.db, self.user = window, db, user
+        menu = window.menuBar().addMenu(tr("&User"))
+        lock_action = menu.addAction(tr("Lock now"))
+        lock_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        lock_action.triggered.connect(self.lock_now)
+        out_action = menu.addAction(tr("Sign out"))
+        out_action.triggered.connect(self.sign_out)
+        window.lock_action, window.sign_out_action = lock_action, out_action
+        if self.filter is not None:
+            self.app.removeEventFilter(self.filter)
+            self.filter.deleteLater()
+            self.filter = None
+        minutes = session.idle_minutes(db.main)
+        if minutes > 0:
+            self.filter = IdleLockFilter(
+                minutes,
+                lambda: self.lock(
+                    tr(
+                        "Locked after {n} minutes without use, to keep the households' data safe. Sign in "
+                        "to go on.",
+                        n=minutes,
+                    )
+                ),
+                self.app,
+            )
+            self.app.installEventFilter(self.filter)
+
+    def lock_now(self) -> None:
+        self.lock(tr("Locked. Sign in to go on."))
+
+    def lock(self, reason: str) -> None:
+        from fieldapp import session
+        from ui.dialogs.signin import show_signin
+
+        self.window.hide()
+        session.lock(self.db_path)
+        signed = show_signin(None, self.db_path, reason=reason, user=self.user)
+        if signed is None:
+            self.app.quit()
+            return
+        if signed.user != self.user:  # someone else signed in: the window is theirs now
+            self._reopen(signed.user)
+            return
+        self.window.show()
+
+    def sign_out(self) -> None:
+        from fieldapp import session
+        from ui.dialogs.signin import show_signin
+
+        self.app.setQuitOnLastWindowClosed(False)
+        try:
+            self.window.close()
+            if self.window.isVisible():  # closing was refused
+                return
+            session.lock(self.db_path)
+            signed = show_signin(None, self.db_path, reason=tr("Signed out. The next person signs in with their own name."))
+            if signed is None:
+                self.app.quit()
+                return
+            self._reopen(signed.user, closed=True)
+        finally:
+            self.app.setQuitOnLastWindowClosed(True)
+
+    def _reopen(self, user: str, closed: bool = False) -> None:
+        if not closed:
+            self.window.close()
+        if self.db is not None:
+            tasks.wait_all(10)
+            self.db.close_all()
+        window, db = open_window(self.db_path, self.settings, user)
+        self.attach(window, db, user)
+        window.show()  # type: ignore[attr-defined]
+        window.start()  # type: ignore[attr-defined]
+
+
+def install_session(app: QApplication, window: object, db: Database, db_path: Path, settings: Settings,
+                    user: str | None) -> SessionControl | None:
+    """Lock and sign-out for an encrypted database (a plain one has no sign-in)."""
+    from fieldapp import crypto
 
     if not crypto.is_encrypted(db_path):
-        return
-    minutes = session.idle_minutes(db.main)
-    if minutes <= 0:
-        return
-    from ui.mainwindow import MainWindow
-
-    assert isinstance(window, MainWindow)
-
-    def on_lock() -> None:
-        window.hide()
-        session.lock(db_path)
-        if show_signin(None, db_path) is None:
-            app.quit()
-            return
-        window.show()
-
-    lock_filter = IdleLockFilter(minutes, on_lock, app)
-    app.installEventFilter(lock_filter)
-    app._fieldapp_idle_lock = lock_filter  # type: ignore[attr-defined]
+        return None
+    control = SessionControl(app, db_path, settings)
+    control.attach(window, db, user)
+    app._fieldapp_session = control  # type: ignore[attr-defined]
+    return control
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -200,7 +291,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         QMessageBox.critical(None, tr("fieldapp is already open"), InstanceLock.refusal_message(db_path))
         return 3
     try:
-        go_on, user = (True, None) if screenshot else sign_in_if_encrypted(db_path)
+        go_on, user = (True, None) if screenshot else sign_in_if_encrypted(db_path, settings)
         if not go_on:
             return 0
         try:
@@ -224,7 +315,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             return take_screenshot(window, args.view, args.screenshot, args.size)
         window.show()
         window.start()
-        install_idle_lock(app, window, _db, db_path)
+        install_session(app, window, _db, db_path, settings, user)
         if args.quit_after_show:
             _settle()
             if sys.stdout is not None:
