@@ -63,7 +63,11 @@ QLineEdit[problem="true"], QDateEdit[problem="true"], QComboBox[problem="true"] 
 QPushButton { padding: 6px 14px; border: 1px solid #8f8a80; border-radius: 5px; background: #ffffff; }
 QPushButton:hover { background: #eef3f1; }
 QPushButton#primary { background: #1f6f5c; color: white; border-color: #1f6f5c; font-weight: bold; }
-QPushButton:disabled { color: #a09c94; }
+QPushButton:disabled { color: #a09c94; background: #ebe8e1; border: 1px dashed #c4bfb5; }
+QPushButton#primary:disabled { background: #d5d1c8; color: #f4f2ee; border: 1px dashed #b9b4aa; font-weight: normal; }
+QToolButton:disabled { color: #a09c94; }
+QRadioButton:disabled, QCheckBox:disabled, QLabel:disabled { color: #a09c94; }
+QLineEdit:disabled, QComboBox:disabled, QDateEdit:disabled, QSpinBox:disabled { background: #ebe8e1; color: #8c887f; }
 QToolBar { spacing: 6px; padding: 4px; background: #ece8df; border: none; }
 QToolButton { padding: 6px 12px; border-radius: 5px; }
 QToolButton:hover { background: #dcd6c9; }

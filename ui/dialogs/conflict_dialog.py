@@ -132,6 +132,57 @@ def value_text(form: Form, path: str, value: Any) -> str:
     return text or str(value)
 
 
+def changed_answers(
+    form: Form, before: dict[str, Any] | None, after: dict[str, Any] | None, conflict: P.Conflict
+) -> list[tuple[str, str, str]]:
+    """(question, before, after) for every answer that differs between two versions of a record;
+    repeat rows (members...) by their row id: added, removed or with changed answers."""
+    before, after = before or {}, after or {}
+    skip = P.derived_paths(form)
+    out: list[tuple[str, str, str]] = []
+    for key in _keys(before, after):
+        if key in skip or key.startswith("_"):
+            continue
+        b, a = before.get(key), after.get(key)
+        if P.canonical_json(b) == P.canonical_json(a):
+            continue
+        f = form.fields.get(key)
+        if f is not None and (isinstance(a, list) or isinstance(b, list)) and f.type == "repeat":
+            out += _row_changes(form, key, b or [], a or [], conflict)
+            continue
+        out.append((path_label(form, key, conflict), value_text(form, key, b), value_text(form, key, a)))
+    return out
+
+
+def _keys(*docs: dict[str, Any]) -> list[str]:
+    seen: dict[str, None] = {}
+    for d in docs:
+        for k in d:
+            seen.setdefault(k, None)
+    return list(seen)
+
+
+def _row_changes(
+    form: Form, key: str, before: list[Any], after: list[Any], conflict: P.Conflict
+) -> list[tuple[str, str, str]]:
+    rows_b = {r.get("id"): r for r in before if isinstance(r, dict)}
+    rows_a = {r.get("id"): r for r in after if isinstance(r, dict)}
+    out: list[tuple[str, str, str]] = []
+    for rid in _keys(rows_b, rows_a):
+        rb, ra = rows_b.get(rid), rows_a.get(rid)
+        path = f"{key}[{rid}]"
+        if rb is None or ra is None:
+            out.append((path_label(form, path, conflict), value_text(form, path, rb), value_text(form, path, ra)))
+            continue
+        for sub in _keys(rb, ra):
+            if sub == "id" or P.canonical_json(rb.get(sub)) == P.canonical_json(ra.get(sub)):
+                continue
+            sp = f"{path}.{sub}"
+            out.append((path_label(form, sp, conflict), value_text(form, sp, rb.get(sub)),
+                        value_text(form, sp, ra.get(sub))))
+    return out
+
+
 def parse_typed(f: Field | None, text: str) -> Any:
     """A typed value for field ``f`` (numbers as numbers); ValidationError when it is not one."""
     text = text.strip()
@@ -178,6 +229,17 @@ class ConflictDialog(QDialog):
         intro.setObjectName("banner")
         lay.addWidget(intro)
 
+        if c.kind == "fields":
+            all_row = QHBoxLayout()
+            self.all_mine_button = QPushButton(tr("Keep all of this laptop's values"))
+            self.all_mine_button.clicked.connect(lambda: self.choose_all("mine"))
+            self.all_theirs_button = QPushButton(tr("Keep all of the server's values"))
+            self.all_theirs_button.clicked.connect(lambda: self.choose_all("theirs"))
+            all_row.addWidget(self.all_mine_button)
+            all_row.addWidget(self.all_theirs_button)
+            all_row.addStretch(1)
+            lay.addLayout(all_row)
+
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
         grid.setHorizontalSpacing(18)
@@ -195,8 +257,11 @@ class ConflictDialog(QDialog):
                 self._field_row(grid, row, fc)
         else:
             self._whole_record_row(grid)
+            self._changes_rows(grid, db.main.get(form_id, record_id, include_deleted=True).base)
         grid.setColumnStretch(1, 1)
         grid.setColumnStretch(2, 1)
+        if c.kind == "fields":
+            grid.setColumnStretch(3, 1)
         grid.setRowStretch(grid.rowCount(), 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -210,9 +275,13 @@ class ConflictDialog(QDialog):
         self.problem_label = QLabel()
         self.problem_label.setObjectName("problem")
         self.problem_label.setProperty("state", "bad")
+        self.problem_label.setWordWrap(True)
         lay.addWidget(self.problem_label)
         buttons = QHBoxLayout()
-        buttons.addStretch(1)
+        self.why_label = QLabel()  # why the save button is off
+        self.why_label.setObjectName("hint")
+        self.why_label.setWordWrap(True)
+        buttons.addWidget(self.why_label, 1)
         self.later_button = QPushButton(tr("Later"))
         self.later_button.clicked.connect(self.reject)
         self.save_button = QPushButton(tr("Keep these values"))
@@ -264,6 +333,7 @@ class ConflictDialog(QDialog):
             radio.setProperty("choice", "typed")
             edit = QLineEdit()
             edit.setPlaceholderText(tr("Type the right value"))
+            edit.setMinimumWidth(edit.fontMetrics().horizontalAdvance("0") * 20)
             edit.setAccessibleName(tr("Another value"))
             edit.textEdited.connect(lambda _t, r=radio: r.setChecked(True))
             edit.textChanged.connect(lambda _t: self._update())
@@ -295,7 +365,32 @@ class ConflictDialog(QDialog):
         group.buttonToggled.connect(lambda _b, _on: self._update())
         self.groups[""] = group
 
+    def _changes_rows(self, grid: QGridLayout, base: dict[str, Any] | None) -> None:
+        """Under a delete/edit choice: what the side that kept the record changed since this laptop's
+        last sync, question by question (before → after), so the choice is not blind."""
+        c = self.conflict
+        after = c.theirs if c.kind == "delete_edit" else c.mine
+        changes = changed_answers(self.form, base, after, c)
+        who = tr("Changed on the server:") if c.kind == "delete_edit" else tr("Changed on this laptop:")
+        head = QLabel(who if changes else tr("No answers were changed since the last sync."))
+        head.setObjectName("question")
+        grid.addWidget(head, 2, 0, 1, 3)
+        self.change_labels: list[QLabel] = []
+        for i, (question, before, now) in enumerate(changes, start=3):
+            q = QLabel(question)
+            q.setWordWrap(True)
+            v = QLabel(f"{before} → {now}")
+            v.setWordWrap(True)
+            grid.addWidget(q, i, 0)
+            grid.addWidget(v, i, 1, 1, 2)
+            self.change_labels.append(v)
+
     # ------------------------------------------------------------------ choosing
+    def choose_all(self, choice: str) -> None:
+        """Pick this laptop's (``mine``) or the server's (``theirs``) value for every answer."""
+        for path in self.groups:
+            self.choose(path, choice)
+
     def choose(self, path: str, choice: str, typed: str | None = None) -> None:
         """Pick ``mine``, ``theirs`` or (with ``typed``) another value for ``path`` (also for tests)."""
         group = self.groups[path]
@@ -323,13 +418,29 @@ class ConflictDialog(QDialog):
                 out[path] = choice
         return out
 
+    def missing(self) -> list[str]:
+        """The questions still without a usable choice (for the note beside the save button)."""
+        out: list[str] = []
+        for path, group in self.groups.items():
+            b = group.checkedButton()
+            if b is None or (b.property("choice") == "typed" and not self.edits[path].text().strip()):
+                out.append(path)
+        return out
+
     def _update(self) -> None:
         self.problem_label.clear()
-        try:
-            ready = self.choices() is not None
-        except ValidationError:
-            ready = False
-        self.save_button.setEnabled(ready)
+        why = ""
+        missing = self.missing()
+        if missing:
+            why = tr("Choose a value for every answer first ({n} left).", n=len(missing))
+        else:
+            try:
+                self.choices()
+            except ValidationError as exc:
+                why = exc.message
+        self.save_button.setEnabled(not why)
+        self.why_label.setText(why)
+        self.save_button.setToolTip(why)
 
     def save(self) -> None:
         try:
