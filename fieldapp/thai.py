@@ -607,3 +607,29 @@ def normalize_prefix(text: str, *, path: str = "") -> str:
         return ""
     known = find_prefix(cleaned)
     return known.thai if known is not None else cleaned
+
+
+_PREFIX_BY_CODE = {p.code: p for p in NAME_PREFIXES}
+
+
+def person_name(
+    prefix: str | None, first: str | None, last: str | None = "", *, lang: str = "th", other: str | None = ""
+) -> str:
+    """A person's name with the title, as written in ``lang``.
+
+    ``prefix`` is a prefix code of the forms (``mr``, ``mrs``, ``boy``...; ``other`` takes the
+    typed ``other``) or a title as written. Thai writes the title against the name (นางกัญญารัตน์);
+    English uses the English title and a space (``Mrs. กัญญารัตน์``, ``Master เฉลิม``), never the
+    description of a choice such as "Master (boy under 15)".
+    """
+    name = " ".join(p for p in (str(first or "").strip(), str(last or "").strip()) if p)
+    if prefix == "other":
+        title = str(other or "").strip()
+    else:
+        known = _PREFIX_BY_CODE.get(str(prefix or "")) or (find_prefix(str(prefix)) if prefix else None)
+        title = (known.english if lang == "en" else known.thai) if known else str(prefix or "").strip()
+    if not title:
+        return name
+    if not name:
+        return title
+    return f"{title} {name}" if lang == "en" else f"{title}{name}"

@@ -186,7 +186,7 @@ def test_national_id_widget_gives_check_digit_feedback_while_typing(qtbot: Any, 
     assert national_id_feedback(good[:12] + "0")[1] in (False, True)
     wrong = good[:12] + str((int(good[12]) + 1) % 10)
     msg, ok = national_id_feedback(wrong)
-    assert ok is False and "หลักสุดท้าย" in msg
+    assert ok is False and "หลักสุดท้าย" in msg  # the form check's own words
     assert national_id_feedback("12a")[1] is False
 
 

@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp import expr, geo, thai
-from fieldapp.errors import FieldAppError, NotFoundError
+from fieldapp.errors import FieldAppError, NotFoundError, ValidationError
 from fieldapp.forms import Field
 from ui import fmt
+from ui.errors import message_for
 from ui.i18n import label_of, language, tr
 from ui.widgets.registry import EditorContext, FieldWidget, register
 from ui.widgets.thaidate_edit import BuddhistDateEdit
@@ -345,7 +346,10 @@ def national_id_feedback(text: str) -> tuple[str, bool | None]:
     if len(digits) > 13:
         return tr("Too many digits: {n} (13 needed)", n=len(digits)), False
     if thai.national_id_check_digit(digits[:12]) != int(digits[12]):
-        return tr("The last digit does not match - please check each digit"), False
+        try:  # the same words as the form's check, so one wrong ID gives one message
+            thai.parse_national_id(digits)
+        except ValidationError as exc:
+            return message_for(exc), False
     return tr("Check digit correct"), True
 
 
@@ -379,7 +383,9 @@ class NationalIdWidget(FieldWidget):
 
     def _show_feedback(self) -> None:
         msg, ok = national_id_feedback(self._typed_text)
-        self.feedback.setText(("✓ " if ok else "✗ " if ok is False else "") + msg)
+        # a problem is told once, in the problem line under the question (local_problem); beside the
+        # field only the count of digits and "check digit correct"
+        self.feedback.setText("" if ok is False else ("✓ " if ok else "") + msg)
         self.feedback.setProperty("state", "ok" if ok else "bad" if ok is False else "")
         self.feedback.style().unpolish(self.feedback)
         self.feedback.style().polish(self.feedback)

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import browse
+from fieldapp import browse, thai
 from fieldapp.errors import FieldAppError
 from fieldapp.forms import Field
 from ui.i18n import label_of, language, tr
@@ -197,13 +197,12 @@ class RepeatWidget(FieldWidget):
         r = self.rows[i]
         n = f"{i + 1}. "
         if "first_name" in r:
-            prefix_f = self.field.child("prefix")
-            prefix = prefix_f.choice_label(r.get("prefix"), language()) if prefix_f and r.get("prefix") and r.get(
-                "prefix") != "other" else ""
             name = " ".join(str(r.get(k) or "") for k in ("first_name", "last_name")).strip()
             rel_f = self.field.child("relation")
             rel = rel_f.choice_label(r.get("relation"), language()) if rel_f and r.get("relation") else ""
-            text = f"{prefix}{name}" if name else tr("(no name yet)")
+            prefix = r.get("prefix") if r.get("prefix") != "other" else None
+            text = thai.person_name(prefix, r.get("first_name"), r.get("last_name"), lang=language()) if name else tr(
+                "(no name yet)")
             return n + (f"{text} — {rel}" if rel else text)
         if "member_id" in r:
             hh = self._household(r["household_id"]) if r.get("household_id") else None
