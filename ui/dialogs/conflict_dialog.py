@@ -34,6 +34,7 @@ from fieldapp.errors import ValidationError
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
 from fieldapp.sync import protocol as P
+from fieldapp.sync.merge import derived_paths
 from fieldapp.sync.outbox import resolve_conflict
 from ui import fmt
 from ui.db import Database
@@ -138,7 +139,7 @@ def changed_answers(
     """(question, before, after) for every answer that differs between two versions of a record;
     repeat rows (members...) by their row id: added, removed or with changed answers."""
     before, after = before or {}, after or {}
-    skip = P.derived_paths(form)
+    skip = derived_paths(form)
     out: list[tuple[str, str, str]] = []
     for key in _keys(before, after):
         if key in skip or key.startswith("_"):
