@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -27,16 +26,7 @@ def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
 
 
 def _value(f: Field, values: dict[str, Any]) -> Any:
-    t = f.value_type
-    if t == "geopoint":
-        lat, lon = values.get(f"{f.id}_lat"), values.get(f"{f.id}_lon")
-        return {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
-    raw = values.get(f.id)
-    if t == "select_multiple":
-        return json.loads(raw) if raw else None
-    if t == "boolean":
-        return None if raw is None else bool(raw)
-    return raw
+    return f.from_columns(values)
 
 
 def rows(

@@ -260,7 +260,7 @@ class _Gen:
             row["training_need"] = rng.choice(["แปรรูปอาหาร", "ตัดเย็บเสื้อผ้า", "ขายของออนไลน์", "ช่างไฟฟ้า"])
         if rng.random() < 0.3 and age >= 18:
             row["phone"] = f"08{rng.randrange(10**8):08d}"
-        allowed = form.fields["members"]._level[1]  # the keys a member row may hold
+        allowed = form.fields["members"].level[1]  # the keys a member row may hold
         if allowed.issuperset(row):
             return row
         return {k: v for k, v in row.items() if k in allowed}

@@ -442,7 +442,7 @@ def _lookup(values: Value, keys: Value, key: Value) -> Value:
     return None
 
 
-def _text(v: Value) -> str:
+def to_text(v: Value) -> str:
     if v is None:
         return ""
     if isinstance(v, bool):
@@ -453,15 +453,15 @@ def _text(v: Value) -> str:
 
 
 def _concat(*parts: Value) -> str:
-    return "".join(_text(p) for p in parts if not is_empty(p))
+    return "".join(to_text(p) for p in parts if not is_empty(p))
 
 
 def _join(sep: Value, v: Value) -> str:
-    return _text(sep).join(_text(p) for p in _as_list(v) if not is_empty(p))
+    return to_text(sep).join(to_text(p) for p in _as_list(v) if not is_empty(p))
 
 
 def _substr(s: Value, start: Value, end: Value = None) -> str:
-    text = _text(s)
+    text = to_text(s)
     a = int(to_number(start) or 0)
     if is_empty(end):
         return text[a:]
@@ -471,7 +471,7 @@ def _substr(s: Value, start: Value, end: Value = None) -> str:
 def _regex(s: Value, pattern: Value) -> bool:
     if is_empty(s):
         return False
-    return re.fullmatch(_text(pattern), _text(s)) is not None
+    return re.fullmatch(to_text(pattern), to_text(s)) is not None
 
 
 def _number(x: Value) -> Value:
@@ -516,7 +516,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "concat": (_concat, 1, 20),
     "join": (_join, 2, 2),
     "substr": (_substr, 2, 3),
-    "string-length": (lambda s: len(_text(s)), 1, 1),
+    "string-length": (lambda s: len(to_text(s)), 1, 1),
     "regex": (_regex, 2, 2),
     "round": (_round, 1, 2),
     "int": (_int, 1, 1),
@@ -556,8 +556,8 @@ def compile_node(node: Node, resolve: Resolver) -> Compiled:
         left = compile_node(node.args[0], resolve)
         right = compile_node(node.args[1], resolve)
         # operands known to give a bool need no conversion (most conditions are comparisons)
-        lb = left if _gives_bool(node.args[0]) else _as_bool(left)
-        rb = right if _gives_bool(node.args[1]) else _as_bool(right)
+        lb = left if gives_bool(node.args[0]) else _as_bool(left)
+        rb = right if gives_bool(node.args[1]) else _as_bool(right)
         if op == "and":
             return lambda data, row: lb(data, row) and rb(data, row)
         if op == "or":
@@ -624,7 +624,7 @@ _BOOL_OPS = frozenset({"and", "or", "=", "==", "!=", "<", "<=", ">", ">="})
 _BOOL_FUNCS = frozenset({"not", "selected", "regex", "true", "false"})
 
 
-def _gives_bool(node: Node) -> bool:
+def gives_bool(node: Node) -> bool:
     """True when the node always evaluates to a Python bool."""
     if node.kind == "op":
         return bool(node.value in _BOOL_OPS)
@@ -727,7 +727,7 @@ def _neg(v: Value) -> Value:
     return None if n is None else -n
 
 
-class _Generator:
+class Generator:
     def __init__(self, resolve: Resolver, *, row_known: bool = False) -> None:
         self.resolve = resolve
         self.row_known = row_known  # a block over repeat rows: ``row`` is never None
@@ -756,7 +756,7 @@ class _Generator:
 
     def boolean(self, node: Node) -> str:
         src = self.emit(node)
-        return src if _gives_bool(node) else f"_truthy({src})"
+        return src if gives_bool(node) else f"_truthy({src})"
 
     def emit(self, node: Node) -> str:
         kind = node.kind
@@ -860,7 +860,7 @@ def generate_row_block(
     ``steps`` are (field id, tree, normaliser or None); a calculation that fails gives None,
     as ``Form.compute`` does for a single calculation.
     """
-    gen = _Generator(resolve, row_known=True)
+    gen = Generator(resolve, row_known=True)
     gen.names["_ERRORS"] = CALCULATION_ERRORS
     lines = ["def _block(data, row):"]
     for name, tree, norm in steps:
@@ -876,7 +876,7 @@ def generate_row_block(
 
 def generate(node: Node, resolve: Resolver) -> Compiled:
     """Compile a tree into one Python function ``fn(data, row)`` (see the note above)."""
-    gen = _Generator(resolve)
+    gen = Generator(resolve)
     body = gen.emit(node)
     fn: Compiled = codegen.build(f"def _expression(data, row):\n    return {body}", gen.names, "_expression")
     return fn

@@ -1,12 +1,12 @@
 """A form's validation written out as one generated function for the common case.
 
-``Form.validate`` cleans a record field by field through general loops (``_coerce_level``,
+``Form.validate`` cleans a record field by field through general loops (``coerce_level``,
 ``_check_level``) that look up each field's type, rules and helpers again for every record. A
 save, an import row and a pulled record are mostly already clean, so ``validator(form)`` writes the
 same steps out as straight-line code for this one form: each field's stored-form test inline,
 everything else through the very same helpers (``coerce``, ``Form.compute``), and the rules
-(relevance, ``required``, constraints) called as ``forms._relevant``, ``_required`` and
-``_constraint_ok`` call them, written out. The function returns the cleaned document, or ``None``
+(relevance, ``required``, constraints) called as ``forms.relevant``, ``required`` and
+``constraint_ok`` call them, written out. The function returns the cleaned document, or ``None``
 whenever anything is unusual — an unknown key, a row id to mend, a value that does not coerce, a
 failed rule — and the general path then runs and says what is wrong. It never reports problems
 itself, so every message still comes from one place. Tests run both over demo records and
@@ -24,6 +24,7 @@ from typing import Any
 from fieldapp import codegen, expr, ids, thai
 from fieldapp import forms as F
 from fieldapp.errors import ExpressionError
+from fieldapp.forms.types import stored_multi
 
 Validator = Callable[[dict[str, Any], bool], "dict[str, Any] | None"]
 
@@ -32,12 +33,8 @@ class _Reject(Exception):
     """Raised inside the generated code: leave this record to the general path."""
 
 
-def _stored_multi(value: list[Any], codes: frozenset[str]) -> bool:
-    return bool(value) and all(type(c) is str and c in codes for c in value) and len(set(value)) == len(value)
-
-
 def _canonical(value: str) -> bool:
-    return len(value) == 36 and F._CANONICAL_UUID.fullmatch(value) is not None
+    return len(value) == 36 and F.CANONICAL_UUID.fullmatch(value) is not None
 
 
 class _Writer:
@@ -47,9 +44,9 @@ class _Writer:
         self.names: dict[str, Any] = {
             "_coerce": F.coerce,
             "_text": thai.check_text_cached,
-            "_date": F._coerce_date_text,
+            "_date": F.coerce_date_text,
             "_stored_nid": thai.is_stored_national_id,
-            "_multi": _stored_multi,
+            "_multi": stored_multi,
             "_canonical": _canonical,
             "_new_id": ids.new_id,
             "_truthy": expr.truthy,
@@ -60,7 +57,7 @@ class _Writer:
             "_ValidationError": F.ValidationError,
             "_LARGEST": F.LARGEST_INT,
             "_compute": form.compute,
-            "_apply_relevance": F._apply_relevance,
+            "_apply_relevance": F.apply_relevance,
             "_form": form,
         }
         self.lines: list[str] = []
@@ -93,10 +90,10 @@ class _Writer:
                 return
             # computed by the same form version: kept when in the form a calculation gives
             value = "v"
-            if f.value_type == "select_one":
-                test = f"type(v) is str and v in {self.bind(f._codes, '_c')}"
-            elif f.value_type == "select_multiple":
-                test, value = f"type(v) is list and _multi(v, {self.bind(f._codes, '_c')})", "list(v)"
+            if F.TYPES[f.value_type].choices:
+                kind = F.TYPES[f.value_type].stored_code
+                assert kind is not None
+                test, value = kind[0].replace("{codes}", self.bind(f.codes, "_c")), kind[1]
             else:
                 test = _CALCULATED.get(f.value_type, "False")
             self.emit(indent, f"v = get({k})")
@@ -124,34 +121,23 @@ class _Writer:
         self.emit(indent + 1, f"{dst}[{k}] = _coerce({self.bind(f, '_F')}, v)")
 
     def fast_test(self, f: F.Field) -> tuple[str, str] | None:
-        """(test, value) for a value already in ``f``'s stored form — the same tests
-        ``forms._already_stored`` and the matching branch of ``forms.coerce`` make."""
-        t = f.type
-        if t == "select_one":
-            return f"type(v) is str and v in {self.bind(f._codes, '_c')}", "v"
-        if t == "boolean":
-            return "type(v) is bool", "v"
-        if t == "integer":
-            return "type(v) is int and -_LARGEST <= v <= _LARGEST", "v"
-        if t == "decimal":
-            return "type(v) is float and -1e15 <= v <= 1e15", "v"
-        if t == "money":
-            return "(type(v) is float or type(v) is int) and 0 <= v <= 1e15", "round(float(v), 2)"
-        if t == "select_multiple":
-            return f"type(v) is list and _multi(v, {self.bind(f._codes, '_c')})", "list(v)"
-        if t == "text":
+        """(test, value) for a value already in ``f``'s stored form — the type's ``stored_code``
+        in the registry (``forms.types``), the same test ``forms.already_stored`` makes."""
+        code = F.TYPES[f.type].stored_code
+        if code is None:
+            return None
+        test, value = code
+        if "{codes}" in test:
+            test = test.replace("{codes}", self.bind(f.codes, "_c"))
+        if "{limit}" in value:
             limit = f.max_length or (5000 if f.multiline else 500)
-            return "type(v) is str", f"_text(v, {f.multiline!r}, {self.bind(limit)}) or None"
-        if t == "date":
-            return "type(v) is str", "_date(v)"
-        if t == "national_id":
-            return "type(v) is str and _stored_nid(v)", "v"
-        return None
+            value = value.replace("{multiline}", repr(f.multiline)).replace("{limit}", self.bind(limit))
+        return test, value
 
     def rows_function(self, rep: F.Field) -> Callable[[Any], list[dict[str, Any]]]:
         sub = self.child()
-        known = sub.bind(rep._level[1], "_known")
-        # rows as forms._coerce_rows takes them, or _Reject: a list of objects with known keys,
+        known = sub.bind(rep.level[1], "_known")
+        # rows as forms.coerce_rows takes them, or _Reject: a list of objects with known keys,
         # each with a canonical id not seen before (a missing id is made, as there)
         sub.lines += _ROWS_PROLOGUE.replace("_KNOWN", known).splitlines()
         for f in rep.fields:
@@ -165,7 +151,7 @@ class _Writer:
 
     def truth(self, indent: int, call: str, errors: str) -> None:
         """``_ok = truthy(<call>)``, False when the call raises one of ``errors`` (as
-        ``forms._relevant``/``_required``/``_constraint_ok`` do, through ``Expression``)."""
+        ``forms.relevant``/``required``/``constraint_ok`` do, through ``Expression``)."""
         self.emit(indent, "try:")
         self.emit(indent + 1, f"_ok = {call}")
         self.emit(indent, f"except {errors}:")
@@ -173,7 +159,7 @@ class _Writer:
         self.emit(indent, "_ok = _ok is True or (_ok is not False and _truthy(_ok))")
 
     def constraint(self, f: F.Field, value: str, row: str, indent: int) -> None:
-        """``return False`` when ``f``'s constraint fails for ``value`` (``forms._constraint_ok``)."""
+        """``return False`` when ``f``'s constraint fails for ``value`` (``forms.constraint_ok``)."""
         assert f.constraint is not None
         fn = self.bind(f.constraint.fn, "_e")
         if row == "None":  # "." is passed in the row slot: a one-key dict, or set on the row
@@ -188,7 +174,7 @@ class _Writer:
         self.emit(indent + 1, "return False")
 
     def check_field(self, f: F.Field, row: str, indent: int) -> None:
-        """Statements that ``return False`` where ``forms._check_level`` would report ``f``."""
+        """Statements that ``return False`` where ``forms.check_level`` would report ``f``."""
         target = "data" if row == "None" else row
         if f.relevant is not None:
             self.truth(indent, f"{self.bind(f.relevant.fn, '_e')}(data, {row})", "_EXPRESSION_ERRORS")
@@ -225,12 +211,12 @@ class _Writer:
             self.emit(indent + 1, "pass")
         tests: list[str] = []
         t = f.value_type
-        if t in ("integer", "decimal", "money"):
+        if F.TYPES[t].numeric:
             if f.min is not None:
                 tests.append(f"v < {self.bind(f.min)}")
             if f.max is not None:
                 tests.append(f"v > {self.bind(f.max)}")
-        elif t == "select_multiple":
+        elif F.TYPES[t].counted:
             if f.min is not None:
                 tests.append(f"len(v) < {self.bind(f.min)}")
             if f.max is not None:
@@ -246,7 +232,7 @@ class _Writer:
     def row_check_function(self, rep: F.Field) -> Callable[[dict[str, Any], dict[str, Any], bool], bool]:
         sub = self.child()
         sub.emit(0, "def _check(data, row, partial_ok):")
-        for f in rep._checked:
+        for f in rep.checked:
             sub.check_field(f, "row", 1)
         sub.emit(1, "return True")
         fn: Callable[[dict[str, Any], dict[str, Any], bool], bool] = codegen.build(
@@ -274,7 +260,7 @@ def _rows(value):
         row = {'id': rid}"""
 
 # stored-form tests of a calculation's value, by result type (what _normaliser gives)
-# (forms._normalise_result): never an empty text, numbers rounded to 2 places
+# (forms.normalise_result): never an empty text, numbers rounded to 2 places
 _CALCULATED = {
     # texts pass the same safety check as answers (no control or bidi characters …), unchanged
     "text": "type(v) is str and v != '' and _text(v, True, 5000) == v",
@@ -300,14 +286,14 @@ def validator(form: F.Form, *, trusted: bool = False, scored: bool = False) -> V
     if any(c.type == "repeat" for rep in form.repeats() for c in rep.fields):
         return None  # rows within rows: the general path only
     w = _Writer(form, trusted)
-    known = w.bind(form._level[1], "_known")
+    known = w.bind(form.level[1], "_known")
     w.emit(0, "def _validate(raw, partial_ok):")
     w.emit(1, f"if type(raw) is not dict or not {known}.issuperset(raw):")
     w.emit(2, "return None")
     w.emit(1, "get = raw.get")
     w.emit(1, "data = {}")
     w.emit(1, "try:")
-    for f in form._level[0]:
+    for f in form.level[0]:
         w.coerce_field(f, "data", 2)
     w.emit(1, "except (_ValidationError, _Reject):")
     w.emit(2, "return None")
@@ -327,7 +313,7 @@ def validator(form: F.Form, *, trusted: bool = False, scored: bool = False) -> V
         w.emit(1, "return data")
         check = w.child()
         check.emit(0, "def _check(data, partial_ok):")
-        for f in form._checked:
+        for f in form.checked:
             check.check_field(f, "None", 1)
         check.emit(1, "return True")
         w.names["_check"] = codegen.build("\n".join(check.lines), w.names, "_check")

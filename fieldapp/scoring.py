@@ -65,7 +65,7 @@ class Indicator:
         if value is None or value == "" or value == []:
             return None
         if self.mapping:
-            return self.mapping.get(value if type(value) is str else expr._text(value))
+            return self.mapping.get(value if type(value) is str else expr.to_text(value))
         n = expr.to_number(value)
         if n is None:
             return None
@@ -167,13 +167,13 @@ class Rubric:
         every save): each indicator's points as ``Indicator.score`` gives them, written out."""
         # with the form's resolver the expressions are written inline, and each repeat column
         # they read (members' ages, education ranks …) is read once for all 33 indicators
-        gen = expr._Generator(self.resolve) if self.resolve is not None else None
+        gen = expr.Generator(self.resolve) if self.resolve is not None else None
         names: dict[str, Any] = gen.names if gen is not None else {}
         names.update(
             {
                 "_ERRORS": expr.CALCULATION_ERRORS,
                 "_to_number": expr.to_number,
-                "_text": expr._text,
+                "_text": expr.to_text,
                 "_clamp": _clamp,
             }
         )
@@ -332,11 +332,11 @@ def _read(data: dict[str, Any], name: str) -> Any:
 
 
 def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
-    from fieldapp.forms import _YAML_LOADER, _labels, make_resolver
+    from fieldapp.forms import YAML_LOADER, labels, make_resolver
 
     source = path.name
     try:
-        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         raise FormDefinitionError(source, "", f"YAML error: {exc}") from exc
     if not isinstance(raw, dict):
@@ -415,7 +415,7 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
                 indicators.append(
                     Indicator(
                         id=ind["id"],
-                        label=_labels(ind.get("label"), source, w),
+                        label=labels(ind.get("label"), source, w),
                         value=compile_(ind["value"], w) if "value" in ind else None,
                         points=compile_(ind["points"], w) if "points" in ind else None,
                         bands=bands_i,
@@ -427,7 +427,7 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
             fld = c.get("field") or f"cap_{c['id']}"
             capitals.append(
                 Capital(
-                    c["id"], fld, _labels(c.get("label") or _CAP_LABELS[c["id"]], source, where), indicators
+                    c["id"], fld, labels(c.get("label") or _CAP_LABELS[c["id"]], source, where), indicators
                 )
             )
         if sorted(c.id for c in capitals) != sorted(CAPITALS):
@@ -443,7 +443,7 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
                 if not isinstance(r, dict) or "when" not in r or "id" not in r:
                     raise FormDefinitionError(source, w, "a rule needs id, label and when")
                 rules.append(
-                    TpmapRule(str(r["id"]), _labels(r.get("label"), source, w), compile_(r["when"], w))
+                    TpmapRule(str(r["id"]), labels(r.get("label"), source, w), compile_(r["when"], w))
                 )
             dims.append(Dimension(d["dimension"], rules))
         rubric = Rubric(str(name), float(line), bands, capitals, dims, outputs, resolve=resolve)

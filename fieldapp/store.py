@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import builtins
 import datetime as _dt
-import functools
 import getpass
 import json
 import os
@@ -35,7 +34,7 @@ import sqlite_utils
 
 from fieldapp import codegen, collate, crypto, geo, migrations, thai
 from fieldapp.errors import AccessError, NotFoundError, Problem, StoreError, ValidationError
-from fieldapp.forms import Field, Form, FormSet, _uuid_or_none, default_forms
+from fieldapp.forms import Field, Form, FormSet, default_forms, uuid_or_none
 from fieldapp.ids import new_id
 
 META_COLUMNS: list[tuple[str, str]] = [
@@ -533,7 +532,7 @@ class Store:
     ) -> list[Problem]:
         problems: list[Problem] = []
         if record_id is not None:
-            canonical = _uuid_or_none(str(record_id))
+            canonical = uuid_or_none(str(record_id))
             if canonical is None:
                 problems.append(Problem("id", "รหัสระเบียนไม่ถูกต้อง", "record id must be a UUID", "type"))
             elif erasures:
@@ -1154,7 +1153,7 @@ class Store:
         if not live == indexed == fts:
             problems.append(f"search index: {live} searchable records, {indexed} indexed, {fts} in FTS")
         for form in self.forms:
-            for f in form._order:
+            for f in form.order:
                 if f.type != "reference":
                     continue
                 target, _, rep = (f.ref or "").partition(".")
@@ -1556,21 +1555,6 @@ def base_text(base: dict[str, Any] | None) -> str | None:
     return None if base is None else orjson.dumps(base, option=orjson.OPT_SORT_KEYS).decode()
 
 
-@functools.lru_cache(maxsize=4096)
-def _codes_json(codes: tuple[str, ...]) -> str:
-    return json.dumps(list(codes), ensure_ascii=False)
-
-
-def _multi_json(value: Any) -> str | None:
-    """A select_multiple answer as its column text (a JSON list); the same few lists recur."""
-    if not value:
-        return None
-    try:
-        return _codes_json(tuple(value))
-    except TypeError:  # something unhashable: encode it as it is
-        return json.dumps(value, ensure_ascii=False)
-
-
 def _value_plan(fields: tuple[Field, ...]) -> Callable[[dict[str, Any]], list[Any]]:
     """A function giving a document's column values in column order (as ``Field.columns``),
     generated once per field set: geopoints in two columns, multiple choices as JSON text,
@@ -1578,45 +1562,27 @@ def _value_plan(fields: tuple[Field, ...]) -> Callable[[dict[str, Any]], list[An
     key = tuple((f.id, f.value_type) for f in fields if f.stores_value)
     fn = _PLANS.get(key)
     if fn is None:
-        names: dict[str, Any] = {"_multi_json": _multi_json}
+        names: dict[str, Any] = {}
         items: list[str] = []
         for f in fields:
             if not f.stores_value:
                 continue
             k = f"_k{len(names)}"
             names[k] = f.id
-            t = f.value_type
-            if t == "geopoint":
-                items += [f'(_g["lat"] if (_g := get({k})) else None)', '(_g["lon"] if _g else None)']
-            elif t == "select_multiple":
-                items.append(f"_multi_json(get({k}))")
-            elif t == "boolean":
-                items.append(f"(None if (_b := get({k})) is None else (1 if _b else 0))")
-            else:
+            encode = f.kind.to_columns  # the type's column values (registry), or the value itself
+            if encode is None:
                 items.append(f"get({k})")
+            else:
+                e = f"_e{len(names)}"
+                names[e] = encode
+                items.append(f"*{e}(get({k}))")
         source = "def _values(doc):\n    get = doc.get\n    return [" + ", ".join(items) + "]"
         fn = _PLANS[key] = codegen.build(source, names, "_values")
     return fn
 
 
 def _doc_from_columns(fields: Iterable[Field], values: dict[str, Any]) -> dict[str, Any]:
-    doc: dict[str, Any] = {}
-    for f in fields:
-        if not f.stores_value:
-            continue
-        t = f.value_type
-        if t == "geopoint":
-            lat, lon = values.get(f"{f.id}_lat"), values.get(f"{f.id}_lon")
-            doc[f.id] = {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
-        elif t == "select_multiple":
-            raw = values.get(f.id)
-            doc[f.id] = json.loads(raw) if raw else None
-        elif t == "boolean":
-            raw = values.get(f.id)
-            doc[f.id] = None if raw is None else bool(raw)
-        else:
-            doc[f.id] = values.get(f.id)
-    return doc
+    return {f.id: f.from_columns(values) for f in fields if f.stores_value}
 
 
 _SPLIT_RE = re.compile(r"\s+")

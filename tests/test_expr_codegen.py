@@ -25,7 +25,7 @@ FORMS = default_forms()
 def _expressions(form: Form) -> list[tuple[str, expr.Node, expr.Resolver]]:
     """(where, tree, resolver) for every expression a form and its rubric hold."""
     out = []
-    for f in form._order:
+    for f in form.order:
         for kind in ("relevant", "constraint", "calculation", "required"):
             e = getattr(f, kind)
             if isinstance(e, expr.Expression):
@@ -120,7 +120,7 @@ def test_row_block_fills_the_same_values_as_one_calculation_at_a_time() -> None:
         for data in _variants(form, doc, rng):
             for row in data["members"]:
                 by_block = dict(row)
-                form._row_calcs[0][1](data, by_block)
+                form.row_calcs[0][1](data, by_block)
                 one_by_one = dict(row)
                 for c in calcs:
                     fn = expr.compile_node(c.calculation.tree, resolve)  # type: ignore[union-attr]
@@ -129,9 +129,9 @@ def test_row_block_fills_the_same_values_as_one_calculation_at_a_time() -> None:
                     except (ExpressionError, TypeError, ValueError, OverflowError):
                         one_by_one[c.id] = None
                         continue
-                    from fieldapp.forms import _normalise_result
+                    from fieldapp.forms import normalise_result
 
-                    one_by_one[c.id] = _normalise_result(c, value)
+                    one_by_one[c.id] = normalise_result(c, value)
                 assert by_block == one_by_one
 
 
@@ -163,7 +163,7 @@ def test_generated_source_never_spells_the_expression_text() -> None:
         return lambda data, row: data.get(name)
 
     tree = expr.parse("""if(${a} = "x' or 1=1 #", concat('__import__', ${b}), 2)""")
-    gen = expr._Generator(resolve)
+    gen = expr.Generator(resolve)
     source = gen.emit(tree)
     assert "__import__" not in source and "x'" not in source and "#" not in source
     fn = expr.generate(tree, resolve)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from fieldapp import demo
-from fieldapp.forms import Form, _coerce_level, default_forms
+from fieldapp.forms import Form, coerce_level, default_forms
 
 FORMS = default_forms()
 
@@ -237,7 +237,7 @@ def test_the_computed_path_takes_a_record_of_this_form_version_only_in_stored_fo
             taken += 1
             # taken only when every value coerces cleanly: the answers are what coercion gives
             cleaned: list[Any] = []
-            coerced = _coerce_level(form._level, copy.deepcopy(d), "", cleaned)
+            coerced = coerce_level(form.level, copy.deepcopy(d), "", cleaned)
             assert cleaned == []
             expected = _answers(form, coerced)
             if ids_changed:

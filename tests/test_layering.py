@@ -32,3 +32,44 @@ def test_importing_the_core_loads_no_qt_module():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert res.returncode == 0, res.stdout + res.stderr
+
+
+def _private_uses(path: Path) -> list[str]:
+    """Private names (``_x``) of other fieldapp modules this file imports or reads."""
+    import ast
+
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    modules: set[str] = set()  # local names bound to fieldapp modules
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("fieldapp"):
+            for alias in node.names:
+                if alias.name.startswith("_") and not alias.name.startswith("__"):
+                    found.append(f"{node.module}.{alias.name}")
+                elif node.module == "fieldapp" or node.module.startswith("fieldapp."):
+                    modules.add(alias.asname or alias.name)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("fieldapp") and alias.asname:
+                    modules.add(alias.asname)
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name)
+            and node.value.id in modules
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+        ):
+            found.append(f"{node.value.id}.{node.attr}")
+    return found
+
+
+def test_no_module_uses_private_names_of_another():
+    """Each module's underscored names are its own: other modules use the public API."""
+    offenders = {}
+    for folder in ("fieldapp", "server", "ui"):
+        for path in (ROOT / folder).rglob("*.py"):
+            found = _private_uses(path)
+            if found:
+                offenders[str(path.relative_to(ROOT))] = found
+    assert offenders == {}

@@ -35,7 +35,7 @@ import geothai
 
 from fieldapp import thai
 from fieldapp.errors import Problem, ValidationError
-from fieldapp.exchange.mapping import LINK_HEADER, Mapping, _key, auto_mapping
+from fieldapp.exchange.mapping import LINK_HEADER, Mapping, auto_mapping, match_key
 from fieldapp.exchange.readers import Table, Workbook, read
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
@@ -187,13 +187,13 @@ class _Converter:
             table = {}
             for c in f.choices:
                 for name in (c.en, c.th, c.code):
-                    table[_key(name)] = c.code
+                    table[match_key(name)] = c.code
             self._choices[f.path] = table
         text = str(value).strip()
-        code = table.get(_key(text))
+        code = table.get(match_key(text))
         if code is None and f.choices_name == "prefixes":
             known = thai.find_prefix(text)
-            code = known.code if known is not None and known.code in f._codes else None
+            code = known.code if known is not None and known.code in f.codes else None
         return text if code is None else code
 
     def value(self, f: Field, value: Any) -> Any:
@@ -206,7 +206,7 @@ class _Converter:
         if t == "select_multiple":
             if isinstance(value, str) and not value.startswith("["):
                 parts = [p for p in re.split(r"\s*[;\n]\s*", value) if p]
-                if len(parts) == 1 and _key(value) not in {_key(c.th) for c in f.choices}:
+                if len(parts) == 1 and match_key(value) not in {match_key(c.th) for c in f.choices}:
                     parts = [p for p in re.split(r"[\s,]+", value) if p]
                 return [self.choice_code(f, p) for p in parts]
             return value
@@ -422,7 +422,8 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
             (
                 t
                 for t in workbook.tables[1:]
-                if _key(t.name) in (_key(rep_id), _key(form.fields[rep_id].label.get("th", "")))
+                if match_key(t.name)
+                in (match_key(rep_id), match_key(form.fields[rep_id].label.get("th", "")))
             ),
             None,
         )
@@ -443,7 +444,7 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
         elif group_by:
             parts = [line.values.get(g) for g in group_by]
             if all(p not in (None, "") for p in parts):
-                key = ("key", *[_key(str(p)) for p in parts])
+                key = ("key", *[match_key(str(p)) for p in parts])
         if key is not None and key in by_key:
             groups[by_key[key]].append(line)
             continue
@@ -496,7 +497,7 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
         for value, rid in store.conn.execute(
             f"SELECT [{mapping.match_by}], id FROM [{form.table}] WHERE deleted = 0 AND [{mapping.match_by}] IS NOT NULL"
         ):
-            owners[_key(str(value))] = rid
+            owners[match_key(str(value))] = rid
     file_ids = [g[0].record_id for g in groups if g[0].record_id]
     known: dict[str, int] = {}
     for i in range(0, len(file_ids), 500):
@@ -528,7 +529,7 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
                     if nid and nid in owners:
                         cands.setdefault(owners[nid], line)
             elif mapping.match_by in form.fields and line.values.get(mapping.match_by) not in (None, ""):
-                owner = owners.get(_key(str(line.values[mapping.match_by])))
+                owner = owners.get(match_key(str(line.values[mapping.match_by])))
                 if owner:
                     cands.setdefault(owner, line)
         target = None
@@ -698,7 +699,7 @@ def merge(
             base is None
             and rows
             and rel is not None
-            and "head" in rel._codes
+            and "head" in rel.codes
             and not any(r.get("relation") for r in rows)
         ):
             rows[0]["relation"] = "head"  # a target list names one person per household: its head

@@ -36,7 +36,7 @@ REPEAT_SPECIAL = {
 }
 LINK_HEADER = "{form}_id"  # column of a repeat sheet naming the record it belongs to
 
-# Headers people use in Thai target lists (TPMAP, PPPCONNEXT, local lists), normalised by _key.
+# Headers people use in Thai target lists (TPMAP, PPPCONNEXT, local lists), normalised by match_key.
 # ``@subdistrict`` becomes subdistrict_code or subdistrict_name depending on the column's content.
 SYNONYMS: dict[str, str] = {
     # names
@@ -151,7 +151,7 @@ SYNONYMS: dict[str, str] = {
 _DROP = re.compile(r"[\s._\-/\\():;,'\"\[\]{}#*]+")
 
 
-def _key(text: str) -> str:
+def match_key(text: str) -> str:
     return _cached_key(text) if type(text) is str else _cached_key(str(text))
 
 
@@ -303,16 +303,16 @@ def _index(form: Form) -> dict[str, str | None]:
                 continue
             target = None if c.type == "calculated" else f"{rep.id}.{c.id}"
             for name in (f"{rep.id}.{c.id}", c.label.get("th", ""), c.label.get("en", ""), c.id):
-                idx[_key(name)] = target
+                idx[match_key(name)] = target
     for f in top:
         target = None if f.type == "calculated" else f.id
         if f.type == "geopoint":
             for lang in ("th", "en"):
                 lat, lon = geo_headers(f, lang)
-                idx[_key(lat)], idx[_key(lon)] = f"{f.id}.lat", f"{f.id}.lon"
-            idx[_key(f"{f.id}.lat")], idx[_key(f"{f.id}.lon")] = f"{f.id}.lat", f"{f.id}.lon"
+                idx[match_key(lat)], idx[match_key(lon)] = f"{f.id}.lat", f"{f.id}.lon"
+            idx[match_key(f"{f.id}.lat")], idx[match_key(f"{f.id}.lon")] = f"{f.id}.lat", f"{f.id}.lon"
         for name in (f.label.get("th", ""), f.label.get("en", ""), f.id):
-            idx[_key(name)] = target
+            idx[match_key(name)] = target
     idx["id"] = "id"
     return idx
 
@@ -327,9 +327,9 @@ def auto_columns(form: Form, table: Table, *, repeat: Field | None = None) -> di
     idx = _index(form)
     out: dict[str, str | None] = {}
     used: set[str] = set()
-    link = _key(LINK_HEADER.format(form=form.id))
+    link = match_key(LINK_HEADER.format(form=form.id))
     for i, header in enumerate(table.headers):
-        k = _key(header)
+        k = match_key(header)
         target = idx.get(k)
         if repeat is not None:
             if k == link:
@@ -377,8 +377,8 @@ def auto_mapping(form: Form, workbook: Workbook) -> Mapping:
 
 
 def _repeat_for_table(form: Form, name: str) -> Field | None:
-    k = _key(name)
+    k = match_key(name)
     for rep in form.repeats():
-        if k in (_key(rep.id), _key(rep.label.get("th", "")), _key(rep.label.get("en", ""))):
+        if k in (match_key(rep.id), match_key(rep.label.get("th", "")), match_key(rep.label.get("en", ""))):
             return rep
     return None

@@ -85,7 +85,8 @@ def _load() -> None:
 
 def widget_for(f: Field, ctx: EditorContext, parent: QWidget | None = None) -> FieldWidget:
     _load()
-    cls = _REGISTRY.get((f.type, f.appearance)) or _REGISTRY[(f.type, None)]
+    key = f.widget_key  # the question type's widget key (fieldapp.forms.types)
+    cls = _REGISTRY.get((key, f.appearance)) or _REGISTRY[(key, None)]
     return cls(f, ctx, parent)
 
 

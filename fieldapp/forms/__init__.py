@@ -1,0 +1,110 @@
+"""Form definitions (``forms/*.yaml``): loading, checking and validating records.
+
+The format is documented in ``docs/forms.md``. The parts, each a module of this package:
+
+- ``model``: ``Form``, ``Section``, ``Field``, ``Choice``, ``FormSet`` — what a loaded form is;
+- ``types``: the question-type registry (``TYPES``): coercion, stored form, columns, widget key;
+- ``loading``: reading and checking definitions (``load_all``, ``default_forms``, ``check_files``);
+- ``coercion``: raw answers into their stored form (``coerce``, ``coerce_level``);
+- ``rules``: relevance, ``required``, constraints and calculations at work;
+- ``validation``: the checks of a cleaned record (``check_level``);
+- ``expressions``: how a form's expressions find their values (``make_resolver``).
+
+``Form.validate(raw)`` is the first step of the one write path: it turns raw input (from the app,
+an import or a sync) into a clean record document, or returns every problem it found. Callers
+use ``from fieldapp import forms`` and the names below.
+"""
+
+from __future__ import annotations
+
+from fieldapp.errors import FormDefinitionError, ValidationError
+from fieldapp.forms.coercion import already_stored, coerce, coerce_level, coerce_rows
+from fieldapp.forms.expressions import calculation_inputs, make_resolver
+from fieldapp.forms.loading import (
+    CODE_RE,
+    FIELD_KEYS,
+    FORM_KEYS,
+    NAME_RE,
+    YAML_LOADER,
+    Builder,
+    check_files,
+    default_forms,
+    iter_fields,
+    labels,
+    load_all,
+    load_form,
+    parse_choices,
+    read_yaml,
+)
+from fieldapp.forms.model import RESERVED_NAMES, Choice, Field, Form, FormSet, Section
+from fieldapp.forms.rules import (
+    apply_relevance,
+    calc_value,
+    constraint_ok,
+    normalise_result,
+    normaliser,
+    relevant,
+    required,
+)
+from fieldapp.forms.types import (
+    CANONICAL_UUID,
+    FIELD_TYPES,
+    LARGEST_INT,
+    RESULT_TYPES,
+    SQL_TYPES,
+    TYPES,
+    FieldType,
+    coerce_date_text,
+    uuid_or_none,
+)
+from fieldapp.forms.validation import MAX_ROWS_DEFAULT, check_level, checked_fields
+
+__all__ = [
+    "CANONICAL_UUID",
+    "CODE_RE",
+    "FIELD_KEYS",
+    "FIELD_TYPES",
+    "FORM_KEYS",
+    "LARGEST_INT",
+    "MAX_ROWS_DEFAULT",
+    "NAME_RE",
+    "RESERVED_NAMES",
+    "RESULT_TYPES",
+    "SQL_TYPES",
+    "TYPES",
+    "YAML_LOADER",
+    "Builder",
+    "Choice",
+    "Field",
+    "FieldType",
+    "Form",
+    "FormDefinitionError",
+    "FormSet",
+    "Section",
+    "ValidationError",
+    "already_stored",
+    "apply_relevance",
+    "calc_value",
+    "calculation_inputs",
+    "check_files",
+    "check_level",
+    "checked_fields",
+    "coerce",
+    "coerce_date_text",
+    "coerce_level",
+    "coerce_rows",
+    "constraint_ok",
+    "default_forms",
+    "iter_fields",
+    "labels",
+    "load_all",
+    "load_form",
+    "make_resolver",
+    "normalise_result",
+    "normaliser",
+    "parse_choices",
+    "read_yaml",
+    "relevant",
+    "required",
+    "uuid_or_none",
+]

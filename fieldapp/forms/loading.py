@@ -1,0 +1,500 @@
+"""Loading form definitions (``forms/*.yaml``, ``choices.yaml``, ``scoring.yaml``).
+
+``load_all()`` reads every definition, checks it (names, types, choices, expressions) and links
+the scoring rubric; a malformed definition raises ``FormDefinitionError`` naming the file, the
+field and the problem. ``Builder`` builds one ``Form``; ``check_files`` reports problems as text.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from fieldapp import expr, resources
+from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationError
+from fieldapp.forms.coercion import coerce
+from fieldapp.forms.expressions import calculation_inputs, make_resolver
+from fieldapp.forms.model import RESERVED_NAMES, Choice, Field, Form, FormSet, Section
+from fieldapp.forms.rules import normaliser
+from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES
+
+FIELD_KEYS = {
+    "id",
+    "type",
+    "label",
+    "hint",
+    "required",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "result",
+    "choices",
+    "other",
+    "min",
+    "max",
+    "max_length",
+    "multiline",
+    "sensitive",
+    "ref",
+    "default",
+    "appearance",
+    "scored",
+    "fields",
+}
+FORM_KEYS = {
+    "id",
+    "version",
+    "title",
+    "title_field",
+    "area_field",
+    "search",
+    "list_columns",
+    "scoring",
+    "choices",
+    "sections",
+    "consent_field",
+    "description",
+}
+NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
+
+
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.load(fh, Loader=YAML_LOADER)
+    except yaml.YAMLError as exc:
+        raise FormDefinitionError(path.name, "", f"YAML error: {exc}") from exc
+    except OSError as exc:
+        raise FormDefinitionError(str(path), "", f"cannot read: {exc}") from exc
+
+
+def labels(value: Any, source: str, where: str, what: str = "label", required: bool = True) -> dict[str, str]:
+    if value is None and not required:
+        return {}
+    if isinstance(value, str):
+        raise FormDefinitionError(source, where, f"{what} must have 'th' and 'en' texts")
+    if not isinstance(value, dict) or not isinstance(value.get("th"), str) or not value["th"].strip():
+        raise FormDefinitionError(source, where, f"{what} needs a Thai text under 'th'")
+    if required and not isinstance(value.get("en"), str):
+        raise FormDefinitionError(source, where, f"{what} needs an English text under 'en'")
+    return {k: str(v) for k, v in value.items() if k in ("th", "en")}
+
+
+def parse_choices(raw: Any, source: str) -> dict[str, list[Choice]]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise FormDefinitionError(source, "choices", "must be a mapping of list name to choices")
+    out: dict[str, list[Choice]] = {}
+    for name, items in raw.items():
+        where = f"choices.{name}"
+        if not isinstance(name, str) or not NAME_RE.match(name):
+            raise FormDefinitionError(source, where, "list names are lower-case letters, digits, _")
+        if not isinstance(items, list) or not items:
+            raise FormDefinitionError(source, where, "must be a non-empty list")
+        seen: set[str] = set()
+        lst: list[Choice] = []
+        for i, item in enumerate(items):
+            w = f"{where}[{i + 1}]"
+            if not isinstance(item, dict) or "code" not in item:
+                raise FormDefinitionError(source, w, "each choice needs code, th and en")
+            code = str(item["code"])
+            if not CODE_RE.match(code):
+                raise FormDefinitionError(source, w, f"bad code {code!r}")
+            if code in seen:
+                raise FormDefinitionError(source, w, f"duplicate code {code!r}")
+            seen.add(code)
+            th, en = item.get("th"), item.get("en")
+            if not isinstance(th, str) or not th.strip() or not isinstance(en, str):
+                raise FormDefinitionError(source, w, "each choice needs Thai 'th' and English 'en' labels")
+            lst.append(Choice(code, th, en))
+        out[name] = lst
+    return out
+
+
+def number_or_none(value: Any, source: str, where: str, key: str) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise FormDefinitionError(source, where, f"{key} must be a number")
+    return value
+
+
+class Builder:
+    """Builds one Form from its YAML, checking everything it can on the way."""
+
+    def __init__(self, raw: dict[str, Any], source: str, choices: dict[str, list[Choice]]) -> None:
+        self.raw = raw
+        self.source = source
+        self.choices = choices
+
+    def fail(self, where: str, problem: str) -> FormDefinitionError:
+        return FormDefinitionError(self.source, where, problem)
+
+    def build(self) -> Form:
+        raw = self.raw
+        if not isinstance(raw, dict):
+            raise self.fail("", "a form definition must be a mapping")
+        unknown = set(raw) - FORM_KEYS
+        if unknown:
+            raise self.fail("", f"unknown keys: {', '.join(sorted(unknown))}")
+        fid = raw.get("id")
+        if not isinstance(fid, str) or not NAME_RE.match(fid) or "__" in fid:
+            raise self.fail("id", "a form needs an id of lower-case letters, digits and _")
+        version = raw.get("version")
+        if not isinstance(version, (str, int, float)) or str(version).strip() == "":
+            raise self.fail("version", "a form needs a version")
+        own = parse_choices(raw.get("choices"), self.source)
+        clash = set(own) & set(self.choices)
+        if clash:
+            raise self.fail("choices", f"redefines shared lists: {', '.join(sorted(clash))}")
+        self.choices = {**self.choices, **own}
+        sections_raw = raw.get("sections")
+        if not isinstance(sections_raw, list) or not sections_raw:
+            raise self.fail("sections", "a form needs a non-empty list of sections")
+        form = Form(
+            id=fid,
+            version=str(version),
+            title=labels(raw.get("title"), self.source, "title", "title"),
+            source=self.source,
+            sections=[],
+            title_field=raw.get("title_field"),
+            area_field=raw.get("area_field"),
+            search=list(raw.get("search") or []),
+            list_columns=list(raw.get("list_columns") or []),
+            scoring=raw.get("scoring"),
+            consent_field=raw.get("consent_field"),
+        )
+        section_ids: set[str] = set()
+        for i, s in enumerate(sections_raw):
+            if not isinstance(s, dict) or not isinstance(s.get("id"), str):
+                raise self.fail(f"sections[{i + 1}]", "a section needs an id, a label and fields")
+            sid = s["id"]
+            if sid in section_ids:
+                raise self.fail(f"sections.{sid}", "duplicate section id")
+            section_ids.add(sid)
+            fields_raw = s.get("fields")
+            if not isinstance(fields_raw, list) or not fields_raw:
+                raise self.fail(f"sections.{sid}", "a section needs a non-empty list of fields")
+            fields: list[Field] = []
+            for fr in fields_raw:
+                for f in self.field(fr, None, sid):
+                    if f.id in form.fields:
+                        raise self.fail(f.path, "duplicate field id")
+                    form.fields[f.id] = f
+                    fields.append(f)
+            form.sections.append(Section(sid, labels(s.get("label"), self.source, f"sections.{sid}"), fields))
+        self.link(form)
+        return form
+
+    def field(self, fr: Any, parent: Field | None, section: str) -> list[Field]:
+        if not isinstance(fr, dict):
+            raise self.fail(f"section {section}", "each field must be a mapping")
+        fid = fr.get("id")
+        prefix = f"{parent.id}." if parent else ""
+        if not isinstance(fid, str) or not NAME_RE.match(fid):
+            raise self.fail(f"{prefix}{fid}", "a field id is lower-case letters, digits and _")
+        path = f"{prefix}{fid}"
+        unknown = set(fr) - FIELD_KEYS
+        if unknown:
+            raise self.fail(path, f"unknown keys: {', '.join(sorted(unknown))}")
+        ftype = fr.get("type")
+        if ftype not in FIELD_TYPES:
+            raise self.fail(path, f"unknown type {ftype!r} (one of: {', '.join(sorted(FIELD_TYPES))})")
+        if fid in RESERVED_NAMES:
+            raise self.fail(path, f"{fid!r} is reserved for the store")
+        f = Field(
+            id=fid,
+            type=ftype,
+            label=labels(fr.get("label"), self.source, path),
+            path=path,
+            section=section,
+            hint=labels(fr.get("hint"), self.source, path, "hint", required=False),
+            result=fr.get("result"),
+            choices_name=fr.get("choices"),
+            other=str(fr["other"]) if fr.get("other") is not None else None,
+            min=number_or_none(fr.get("min"), self.source, path, "min"),
+            max=number_or_none(fr.get("max"), self.source, path, "max"),
+            max_length=fr.get("max_length"),
+            multiline=bool(fr.get("multiline", False)),
+            sensitive=bool(fr.get("sensitive", False)),
+            ref=fr.get("ref"),
+            default=fr.get("default"),
+            appearance=fr.get("appearance"),
+            scored=bool(fr.get("scored", False)),
+            parent=parent,
+        )
+        f._raw = fr  # type: ignore[attr-defined]
+        if f.max_length is not None and (not isinstance(f.max_length, int) or f.max_length < 1):
+            raise self.fail(path, "max_length must be a positive whole number")
+        if ftype in ("select_one", "select_multiple") or (
+            ftype == "calculated" and f.result in ("select_one", "select_multiple")
+        ):
+            if not f.choices_name:
+                raise self.fail(path, "a select field needs 'choices'")
+            if f.choices_name not in self.choices:
+                raise self.fail(path, f"unknown choice list {f.choices_name!r}")
+            f.choices = self.choices[f.choices_name]
+            f.codes = frozenset(c.code for c in f.choices)
+            if f.other is not None and f.other not in f.codes:
+                raise self.fail(path, f"'other' code {f.other!r} is not in the list")
+        elif f.choices_name:
+            raise self.fail(path, "'choices' only goes with select fields")
+        if ftype == "calculated":
+            if f.result not in RESULT_TYPES:
+                raise self.fail(
+                    path, f"a calculated field needs 'result' (one of {', '.join(sorted(RESULT_TYPES))})"
+                )
+            if not f.scored and not fr.get("calculation"):
+                raise self.fail(path, "a calculated field needs a 'calculation' (or scored: true)")
+        elif fr.get("calculation"):
+            raise self.fail(path, "only calculated fields have a 'calculation'")
+        if ftype == "reference" and not isinstance(f.ref, str):
+            raise self.fail(path, "a reference field needs 'ref' (a form id or form.repeat)")
+        if ftype == "repeat":
+            if parent is not None:
+                raise self.fail(path, "repeats cannot be nested")
+            children = fr.get("fields")
+            if not isinstance(children, list) or not children:
+                raise self.fail(path, "a repeat needs a non-empty list of fields")
+            for cr in children:
+                for c in self.field(cr, f, section):
+                    if f.child(c.id) is not None:
+                        raise self.fail(c.path, "duplicate field id")
+                    f.fields.append(c)
+        elif fr.get("fields"):
+            raise self.fail(path, "only repeats have 'fields'")
+        if f.default is not None and ftype not in ("repeat", "calculated", "note"):
+            try:
+                f.default = coerce(f, f.default)
+            except ValidationError as exc:
+                raise self.fail(path, f"bad default: {exc.message_en}") from exc
+        out = [f]
+        if f.other is not None:
+            other = Field(
+                id=f"{fid}_other",
+                type="text",
+                label={"th": f"{f.label['th']} (ระบุ)", "en": f"{f.label.get('en', fid)} (specify)"},
+                path=f"{prefix}{fid}_other",
+                section=section,
+                parent=parent,
+            )
+            other._raw = {  # type: ignore[attr-defined]
+                "relevant": f"selected(${{{fid}}}, '{f.other}')",
+                "required": True,
+            }
+            out.append(other)
+        return out
+
+    # -- second pass: expressions need every field to exist first
+
+    def link(self, form: Form) -> None:
+        for key in ("title_field", "area_field", "consent_field"):
+            name = getattr(form, key)
+            if name is not None and name not in form.fields:
+                raise self.fail(key, f"no field {name!r}")
+        if form.consent_field and form.fields[form.consent_field].type != "boolean":
+            raise self.fail("consent_field", "the consent field must be a boolean")
+        for key in ("search", "list_columns"):
+            for name in getattr(form, key):
+                try:
+                    form.field_at(name)
+                except KeyError:
+                    raise self.fail(key, f"no field {name!r}") from None
+        order: list[Field] = []
+        for f in form.fields.values():
+            order.append(f)
+            order.extend(f.fields)
+        form.order = order
+        for f in order:
+            raw = getattr(f, "_raw", {})
+            self.compile_rules(form, f, raw)
+            if f.sensitive:
+                if not form.consent_field:
+                    raise self.fail(f.path, "sensitive fields need the form's 'consent_field'")
+                gate = f"${{{form.consent_field}}}"
+                src = f"{gate} and ({f.relevant.source})" if f.relevant else gate
+                f.relevant = self.compile(form, f, src, "relevant")
+        form.calc_order = self.calc_order(form)
+        form.calc_inputs = calculation_inputs(form)
+        form.row_calcs = [
+            (
+                rep.id,
+                expr.generate_row_block(
+                    [
+                        (c.id, c.calculation.tree, normaliser(c))
+                        for c in rep.fields
+                        if c.calculation is not None
+                    ],
+                    make_resolver(form, rep),
+                ),
+            )
+            for rep in form.repeats()
+            if any(c.calculation is not None for c in rep.fields)
+        ]
+
+    def compile_rules(self, form: Form, f: Field, raw: dict[str, Any]) -> None:
+        req = raw.get("required", False)
+        if isinstance(req, str):
+            f.required = self.compile(form, f, req, "required")
+        elif isinstance(req, bool):
+            f.required = req
+        else:
+            raise self.fail(f.path, "required must be true, false or an expression")
+        if raw.get("relevant"):
+            f.relevant = self.compile(form, f, str(raw["relevant"]), "relevant")
+        if raw.get("constraint"):
+            f.constraint = self.compile(form, f, str(raw["constraint"]), "constraint", dot=True)
+            f.constraint_message = labels(
+                raw.get("constraint_message"), self.source, f.path, "constraint_message", required=False
+            )
+            if not f.constraint_message:
+                raise self.fail(f.path, "a constraint needs a constraint_message with a Thai text")
+        if raw.get("calculation"):
+            f.calculation = self.compile(form, f, str(raw["calculation"]), "calculation")
+
+    def compile(self, form: Form, f: Field, source: str, what: str, dot: bool = False) -> expr.Expression:
+        try:
+            return expr.compile_expression(source, make_resolver(form, f.parent, dot=dot))
+        except ExpressionError as exc:
+            raise self.fail(f.path, f"{what}: {exc.message_en}") from exc
+
+    def calc_order(self, form: Form) -> list[Field]:
+        """Form-level calculated fields in dependency order (cycles rejected)."""
+        calcs = {f.id: f for f in form.fields.values() if f.calculation is not None}
+        for rep in form.repeats():
+            for c in rep.fields:
+                if c.calculation is None:
+                    continue
+                for name in c.calculation.variables:
+                    base = name.split(".")[0]
+                    if rep.child(base) is None and base in calcs:
+                        raise self.fail(
+                            c.path,
+                            f"a calculation in a repeat cannot use the form-level calculation {base!r}",
+                        )
+        done: list[Field] = []
+        state: dict[str, int] = {}
+
+        def visit(fid: str, chain: list[str]) -> None:
+            if state.get(fid) == 2:
+                return
+            if state.get(fid) == 1:
+                raise self.fail(
+                    calcs[fid].path, f"calculations depend on each other: {' → '.join([*chain, fid])}"
+                )
+            state[fid] = 1
+            calc = calcs[fid].calculation
+            assert calc is not None
+            for name in calc.variables:
+                base = name.split(".")[0]
+                if base in calcs and base != fid:
+                    visit(base, [*chain, fid])
+            state[fid] = 2
+            done.append(calcs[fid])
+
+        for fid in calcs:
+            visit(fid, [])
+        return done
+
+
+def load_form(path: Path, choices: dict[str, list[Choice]]) -> Form:
+    return Builder(read_yaml(path), path.name, choices).build()
+
+
+def load_all(directory: Path | None = None) -> FormSet:
+    """Load every form in ``directory`` (default: the bundled ``forms/``)."""
+    from fieldapp import scoring
+
+    d = directory or resources.forms_dir()
+    choices_path = d / "choices.yaml"
+    shared: dict[str, list[Choice]] = {}
+    if choices_path.exists():
+        raw = read_yaml(choices_path) or {}
+        if not isinstance(raw, dict) or set(raw) - {"choices"}:
+            raise FormDefinitionError(choices_path.name, "", "expected a single top-level 'choices:'")
+        shared = parse_choices(raw.get("choices"), choices_path.name)
+    forms: dict[str, Form] = {}
+    for p in sorted(d.glob("*.yaml")):
+        if p.name in ("choices.yaml", "scoring.yaml"):
+            continue
+        form = load_form(p, shared)
+        if form.id in forms:
+            raise FormDefinitionError(p.name, "id", f"form id {form.id!r} is used twice")
+        forms[form.id] = form
+    rubrics: dict[str, scoring.Rubric] = {}
+    scoring_path = d / "scoring.yaml"
+    if scoring_path.exists():
+        rubrics = scoring.load_rubrics(scoring_path, forms)
+    for form in forms.values():
+        if form.scoring:
+            if form.scoring not in rubrics:
+                raise FormDefinitionError(
+                    form.source, "scoring", f"no rubric {form.scoring!r} in scoring.yaml"
+                )
+            form.rubric = rubrics[form.scoring]
+    for form in forms.values():
+        form.calc_inputs = calculation_inputs(form)
+    check_references(forms)
+    return FormSet(forms, shared, rubrics, d)
+
+
+def check_references(forms: dict[str, Form]) -> None:
+    for form in forms.values():
+        for f in form.order:
+            if f.type != "reference":
+                continue
+            target, _, rep = (f.ref or "").partition(".")
+            if target not in forms:
+                raise FormDefinitionError(form.source, f.path, f"ref to unknown form {target!r}")
+            if rep and (forms[target].fields.get(rep) is None or forms[target].fields[rep].type != "repeat"):
+                raise FormDefinitionError(form.source, f.path, f"ref to unknown repeat {f.ref!r}")
+
+
+_cache: dict[str, FormSet] = {}
+
+
+def default_forms() -> FormSet:
+    """The bundled forms, loaded once per process."""
+    key = str(resources.forms_dir())
+    if key not in _cache:
+        _cache[key] = load_all()
+    return _cache[key]
+
+
+def iter_fields(form: Form) -> Iterable[Field]:
+    return iter(form.order)
+
+
+def check_files(paths: list[Path] | None = None) -> list[str]:
+    """Load definitions and return human-readable problems (empty when all is well)."""
+    problems: list[str] = []
+    try:
+        if paths:
+            shared = {}
+            choices_path = resources.forms_dir() / "choices.yaml"
+            if choices_path.exists():
+                shared = parse_choices((read_yaml(choices_path) or {}).get("choices"), choices_path.name)
+            for p in paths:
+                if p.name == "choices.yaml":
+                    parse_choices((read_yaml(p) or {}).get("choices"), p.name)
+                elif p.name == "scoring.yaml":
+                    from fieldapp import scoring
+
+                    scoring.load_rubrics(p, load_all().forms)
+                else:
+                    load_form(p, shared)
+        else:
+            load_all()
+    except FormDefinitionError as exc:
+        problems.append(exc.message_en)
+    return problems

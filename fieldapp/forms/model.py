@@ -1,0 +1,347 @@
+"""The form model: a ``Form`` of ``Section``s of ``Field``s (repeats hold fields of their own),
+each field's ``Choice``s, and a ``FormSet`` of the forms one installation knows.
+
+A ``Form`` is built by ``fieldapp.forms.loading`` from its definition and is read-only after
+that; ``Form.validate`` runs coercion, calculations, relevance and the checks of the other parts.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fieldapp import expr, ids
+from fieldapp.errors import ExpressionError, Problem, ValidationError
+from fieldapp.forms.coercion import coerce_level
+from fieldapp.forms.rules import apply_relevance, calc_value
+from fieldapp.forms.types import TYPES, FieldType
+from fieldapp.forms.validation import check_level, checked_fields
+
+if TYPE_CHECKING:
+    from fieldapp.scoring import Rubric
+
+# names the store uses for its own columns
+RESERVED_NAMES = {
+    "id",
+    "parent_id",
+    "position",
+    "form_id",
+    "form_version",
+    "created_at",
+    "created_by",
+    "updated_at",
+    "updated_by",
+    "device_id",
+    "server_rev",
+    "base",
+    "dirty",
+    "deleted",
+    "deleted_at",
+    "deleted_by",
+    "conflict",
+}
+
+
+@dataclass(frozen=True)
+class Choice:
+    code: str
+    th: str
+    en: str
+
+    def label(self, lang: str = "th") -> str:
+        return self.th if lang == "th" else self.en
+
+
+@dataclass
+class Field:
+    id: str
+    type: str
+    label: dict[str, str]
+    path: str  # "members.first_name" inside a repeat
+    section: str = ""
+    hint: dict[str, str] = field(default_factory=dict)
+    required: bool | expr.Expression = False
+    relevant: expr.Expression | None = None
+    constraint: expr.Expression | None = None
+    constraint_message: dict[str, str] = field(default_factory=dict)
+    calculation: expr.Expression | None = None
+    result: str | None = None
+    choices_name: str | None = None
+    choices: list[Choice] = field(default_factory=list)
+    other: str | None = None
+    min: float | None = None
+    max: float | None = None
+    max_length: int | None = None
+    multiline: bool = False
+    sensitive: bool = False
+    ref: str | None = None
+    default: Any = None
+    appearance: str | None = None
+    scored: bool = False
+    fields: list[Field] = field(default_factory=list)  # repeat children
+    parent: Field | None = None  # the repeat this field lives in
+    codes: frozenset[str] = frozenset()
+
+    @functools.cached_property
+    def value_type(self) -> str:
+        """The type of the stored value (``result`` for calculated fields)."""
+        return (self.result or "text") if self.type == "calculated" else self.type
+
+    @property
+    def stores_value(self) -> bool:
+        return TYPES[self.type].stores_value
+
+    @property
+    def kind(self) -> FieldType:
+        """The registry entry of the stored value's type (``result`` for calculated fields)."""
+        return TYPES[self.value_type]
+
+    @property
+    def widget_key(self) -> str:
+        """The key the desktop editor finds this question's widget by."""
+        return TYPES[self.type].widget_key
+
+    def columns(self) -> list[tuple[str, str]]:
+        """(column name, SQL type) pairs this field occupies in its table."""
+        if not self.stores_value:
+            return []
+        return self.kind.columns(self.id)
+
+    def to_columns(self, value: Any) -> list[Any]:
+        """A stored value as the values of ``columns()``, in order."""
+        enc = self.kind.to_columns
+        return [value] if enc is None else enc(value)
+
+    def from_columns(self, values: Any) -> Any:
+        """The stored value back from a table row (a mapping of column names)."""
+        return self.kind.from_columns(values, self.id)
+
+    def label_for(self, lang: str = "th") -> str:
+        return self.label.get(lang) or self.label.get("th", self.id)
+
+    def choice_label(self, code: Any, lang: str = "th") -> str:
+        found = self._choice_index.get(code)
+        if found is not None:
+            return found.label(lang)
+        return "" if code is None else str(code)
+
+    @functools.cached_property
+    def _choice_index(self) -> dict[Any, Choice]:
+        return {c.code: c for c in self.choices}
+
+    @functools.cached_property
+    def level(self) -> tuple[list[Field], frozenset[str]]:
+        """A repeat's fields and the keys one of its rows may hold (with the row ``id``)."""
+        return list(self.fields), frozenset([*(f.id for f in self.fields), "id"])
+
+    @functools.cached_property
+    def checked(self) -> list[Field]:
+        return checked_fields(self.fields)
+
+    def child(self, name: str) -> Field | None:
+        found = self.__dict__.get("_children")
+        if found is None or len(found) != len(self.fields):
+            found = self.__dict__["_children"] = {f.id: f for f in self.fields}
+        return found.get(name)
+
+
+@dataclass
+class Section:
+    id: str
+    label: dict[str, str]
+    fields: list[Field]
+
+
+@dataclass
+class Form:
+    id: str
+    version: str
+    title: dict[str, str]
+    source: str
+    sections: list[Section]
+    title_field: str | None = None
+    area_field: str | None = None
+    search: list[str] = field(default_factory=list)
+    list_columns: list[str] = field(default_factory=list)
+    scoring: str | None = None
+    consent_field: str | None = None
+    rubric: Rubric | None = None
+    fields: dict[str, Field] = field(default_factory=dict)  # top level, in order
+    order: list[Field] = field(default_factory=list)
+    calc_order: list[Field] = field(default_factory=list)
+    calc_inputs: set[str] = field(default_factory=set)  # answers read by calculations and scoring
+    # per repeat: (field id, compiled calculation, result normaliser) in row order
+    row_calcs: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], None]]] = field(
+        default_factory=list
+    )
+
+    # ------------------------------------------------------------------ structure
+
+    @property
+    def table(self) -> str:
+        return self.id
+
+    def repeats(self) -> list[Field]:
+        """The form's repeats (computed once: the store asks for every record it writes)."""
+        found: list[Field] | None = self.__dict__.get("_repeat_list")
+        if found is None or len(self.fields) != self.__dict__.get("_repeat_n"):
+            found = [f for f in self.fields.values() if f.type == "repeat"]
+            self.__dict__["_repeat_list"], self.__dict__["_repeat_n"] = found, len(self.fields)
+        return list(found)
+
+    def child_table(self, repeat: Field | str) -> str:
+        rid = repeat if isinstance(repeat, str) else repeat.id
+        return f"{self.id}__{rid}"
+
+    def field_at(self, path: str) -> Field:
+        """A field by dotted path (``members.national_id``)."""
+        head, _, rest = path.partition(".")
+        f = self.fields.get(head)
+        if f is not None and rest:
+            f = f.child(rest)
+        if f is None:
+            raise KeyError(path)
+        return f
+
+    def title_of(self, lang: str = "th") -> str:
+        return self.title.get(lang) or self.title["th"]
+
+    def columns(self) -> list[tuple[str, str]]:
+        return [c for f in self.fields.values() for c in f.columns()]
+
+    # ------------------------------------------------------------------ validation
+
+    @functools.cached_property
+    def level(self) -> tuple[list[Field], frozenset[str]]:
+        """The form's top-level fields and the keys a record may hold."""
+        return list(self.fields.values()), frozenset(self.fields)
+
+    @functools.cached_property
+    def checked(self) -> list[Field]:
+        return checked_fields(self.fields.values())
+
+    def _validator(
+        self, computed: bool = False, scored: bool = False
+    ) -> Callable[[dict[str, Any], bool], dict[str, Any] | None] | None:
+        """The common case of ``validate`` as generated code (``fieldapp.formcode``), made once
+        for each kind of record (typed here, or computed by the server, and scored there)."""
+        key = (computed, computed and scored)
+        made = self.__dict__.setdefault("_validators", {})
+        if key not in made:
+            from fieldapp import formcode
+
+            made[key] = formcode.validator(self, trusted=key[0], scored=key[1])
+        fn: Callable[[dict[str, Any], bool], dict[str, Any] | None] | None = made[key]
+        return fn
+
+    def validate(
+        self, raw: dict[str, Any], *, partial_ok: bool = False, computed: bool = False, scored: bool = False
+    ) -> tuple[dict[str, Any], list[Problem]]:
+        """Clean ``raw`` into a record document; returns (document, problems).
+
+        The document has every field of the form (``None`` when empty), repeats as lists of
+        rows with their own ``id``, calculations and scores filled in, and irrelevant answers
+        cleared. With ``partial_ok`` missing required answers are not problems (a draft).
+
+        ``computed``: the record was validated and calculated with this same form version (by
+        the server); when every value is already in stored form it is taken as it is, without
+        calculating or checking the rules again, and scored again unless ``scored`` (its scores
+        were made with a rubric of the same fingerprint; see ``fieldapp.formcode.validator``).
+        """
+        fast = self._validator(computed, scored)
+        if fast is not None:
+            done = fast(raw, partial_ok)
+            if done is not None:
+                return done, []
+        return self._validate_general(raw, partial_ok)
+
+    def _validate_general(self, raw: Any, partial_ok: bool) -> tuple[dict[str, Any], list[Problem]]:
+        """Every record the generated fast path leaves: mends what it can, reports the rest."""
+        problems: list[Problem] = []
+        if not isinstance(raw, dict):
+            problems.append(Problem("", "ข้อมูลต้องเป็นชุดข้อมูลของแบบฟอร์ม", "record must be an object"))
+            return {}, problems
+        data = coerce_level(self.level, raw, "", problems)
+        self.compute(data)
+        if apply_relevance(self, data):
+            self.compute(data)  # calculations may have read an answer that was just cleared
+        if not problems:
+            check_level(self.checked, data, None, "", problems, partial_ok)
+        return data, problems
+
+    def check(self, raw: dict[str, Any], *, partial_ok: bool = False) -> dict[str, Any]:
+        """Validate and return the document, or raise ValidationError with every problem."""
+        data, problems = self.validate(raw, partial_ok=partial_ok)
+        if problems:
+            raise ValidationError.from_problems(problems)
+        return data
+
+    def compute(self, data: dict[str, Any]) -> None:
+        """Fill calculated fields (rows first, then the form, then the scoring rubric)."""
+        for rep_id, block in self.row_calcs:
+            for row in data.get(rep_id) or []:
+                block(data, row)
+        for f in self.calc_order:
+            data[f.id] = calc_value(f, data, None)
+        if self.rubric is not None:
+            data.update(self.rubric.apply(data))
+
+    def blank(self) -> dict[str, Any]:
+        """A new record with defaults, as the editor starts it."""
+        data: dict[str, Any] = {}
+        for f in self.fields.values():
+            if f.type == "repeat":
+                data[f.id] = []
+            elif f.stores_value:
+                data[f.id] = f.default
+        self.compute(data)
+        return data
+
+    def blank_row(self, repeat: str) -> dict[str, Any]:
+        rep = self.fields[repeat]
+        row: dict[str, Any] = {"id": ids.new_id()}
+        for f in rep.fields:
+            if f.stores_value:
+                row[f.id] = f.default
+        return row
+
+    def is_relevant(self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None) -> bool:
+        if f.relevant is None:
+            return True
+        try:
+            return expr.truthy(f.relevant.fn(data, row))
+        except (ExpressionError, TypeError, ValueError, OverflowError):
+            return False
+
+    def is_required(self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None) -> bool:
+        if isinstance(f.required, bool):
+            return f.required
+        try:
+            return expr.truthy(f.required(data, row))
+        except ExpressionError:
+            return False
+
+
+@dataclass
+class FormSet:
+    forms: dict[str, Form]
+    choices: dict[str, list[Choice]]
+    rubrics: dict[str, Rubric]
+    directory: Path | None = None  # where the definitions were loaded from
+
+    def __getitem__(self, form_id: str) -> Form:
+        try:
+            return self.forms[form_id]
+        except KeyError:
+            from fieldapp.errors import NotFoundError
+
+            raise NotFoundError(
+                f"ไม่มีแบบฟอร์ม {form_id!r} (มี: {', '.join(sorted(self.forms))})",
+                f"no form {form_id!r} (known: {', '.join(sorted(self.forms))})",
+            ) from None
+
+    def __iter__(self) -> Any:
+        return iter(self.forms.values())

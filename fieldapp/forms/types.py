@@ -1,0 +1,458 @@
+"""The question types: one entry per type says everything the engine needs to know about it.
+
+``TYPES[name]`` is a ``FieldType``: how a raw answer becomes its stored form (``coerce``), the
+quick test for a value already in stored form (``stored``, and the same test as code for the
+generated validator), the database columns it occupies and how a value goes into them and back,
+whether its ``min``/``max`` bound the value or the number of answers, whether it takes a choice
+list or may be a calculation's result, and the key the desktop editor looks its widget up by.
+Adding a question type is one ``FieldType`` here (plus its widget in ``ui/widgets``).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import json
+import math
+import re
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from fieldapp import expr, geo, thai, thaidate
+from fieldapp.errors import ValidationError
+
+if TYPE_CHECKING:
+    from fieldapp.forms.model import Field
+
+LARGEST_INT = 2**63 - 1
+LARGEST_NUMBER = 1e15
+SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
+TRUE_WORDS = {"true", "1", "yes", "y", "ใช่", "มี", "จริง", "x", "✓"}
+FALSE_WORDS = {"false", "0", "no", "n", "ไม่ใช่", "ไม่มี", "ไม่", "เท็จ"}
+
+
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def uuid_or_none(value: Any) -> str | None:
+    """A record or row id in its canonical form, or None when ``value`` is not a UUID."""
+    if not isinstance(value, str):
+        return None
+    if len(value) == 36 and CANONICAL_UUID.fullmatch(value):
+        return value  # already written the way str(uuid.UUID(...)) writes it
+    try:
+        return str(uuid.UUID(value))
+    except ValueError:
+        return None
+
+
+def _err(th: str, en: str, code: str = "type") -> ValidationError:
+    return ValidationError(th, en, code=code)
+
+
+def _number_text(value: str) -> str:
+    text = thai.normalize_digits(thai.strip_invisible(value)).strip()
+    return text.replace(",", "").replace(" ", "").replace("\u00a0", "")
+
+
+def coerce_int(value: Any) -> int:
+    if isinstance(value, bool):
+        raise _err("ต้องเป็นจำนวนเต็ม", "must be a whole number")
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise _err("ต้องเป็นจำนวนเต็ม", "must be a whole number")
+        n = int(value)
+    elif isinstance(value, str):
+        text = _number_text(value)
+        if not re.fullmatch(r"[+-]?\d+(\.0+)?", text):
+            raise _err("ต้องเป็นจำนวนเต็ม", "must be a whole number")
+        n = int(text.split(".")[0])
+    else:
+        raise _err("ต้องเป็นจำนวนเต็ม", "must be a whole number")
+    if abs(n) > LARGEST_INT:
+        raise _err("ตัวเลขมากเกินไป", "number too large", "range")
+    return n
+
+
+def coerce_float(value: Any) -> float:
+    if isinstance(value, bool):
+        raise _err("ต้องเป็นตัวเลข", "must be a number")
+    if isinstance(value, (int, float)):
+        f = float(value)
+    elif isinstance(value, str):
+        text = _number_text(value)
+        if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?", text):
+            raise _err("ต้องเป็นตัวเลข", "must be a number")
+        f = float(text)
+    else:
+        raise _err("ต้องเป็นตัวเลข", "must be a number")
+    if not math.isfinite(f):
+        raise _err("ต้องเป็นตัวเลขที่มีค่าจริง", "must be a finite number")
+    if abs(f) > 1e15:
+        raise _err("ตัวเลขมากเกินไป", "number too large", "range")
+    return f
+
+
+def coerce_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, float) and value in (0.0, 1.0):
+        return bool(value)
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if text in TRUE_WORDS:
+            return True
+        if text in FALSE_WORDS:
+            return False
+    raise _err("ต้องเป็น ใช่ หรือ ไม่ใช่", "must be yes or no")
+
+
+def coerce_code(f: Field, value: Any) -> str:
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise _err("ตัวเลือกไม่ถูกต้อง", "invalid choice", "choice")
+    code = str(value).strip()
+    if code not in f.codes:
+        raise _err(
+            f"ไม่มีตัวเลือกรหัส {code[:40]!r}",
+            f"unknown choice code {code[:40]!r}",
+            "choice",
+        )
+    return code
+
+
+def coerce_multi(f: Field, value: Any) -> list[str]:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise _err("รายการตัวเลือกไม่ถูกต้อง", "invalid list of choices", "choice") from exc
+        else:
+            value = [v for v in re.split(r"[\s,;]+", text) if v]
+    if not isinstance(value, (list, tuple)):
+        raise _err("รายการตัวเลือกไม่ถูกต้อง", "invalid list of choices", "choice")
+    out: list[str] = []
+    for v in value:
+        code = coerce_code(f, v)
+        if code not in out:
+            out.append(code)
+    return out
+
+
+def coerce_geopoint(value: Any) -> dict[str, float]:
+    lat: Any
+    lon: Any
+    if isinstance(value, dict):
+        lat, lon = value.get("lat"), value.get("lon")
+    elif isinstance(value, (list, tuple)) and len(value) == 2:
+        lat, lon = value
+    elif isinstance(value, str):
+        parts = [p for p in re.split(r"[\s,]+", thai.normalize_digits(value.strip())) if p]
+        if len(parts) != 2:
+            raise _err("พิกัดต้องเป็น ละติจูด ลองจิจูด", "coordinates must be 'lat lon'", "geopoint")
+        lat, lon = parts
+    else:
+        raise _err("พิกัดไม่ถูกต้อง", "invalid coordinates", "geopoint")
+    la, lo = coerce_float(lat), coerce_float(lon)
+    if not (5.0 <= la <= 21.0 and 97.0 <= lo <= 106.0):
+        raise _err(
+            "พิกัดอยู่นอกประเทศไทย (ละติจูด 5–21, ลองจิจูด 97–106)",
+            "coordinates outside Thailand (lat 5–21, lon 97–106)",
+            "geopoint",
+        )
+    return {"lat": round(la, 7), "lon": round(lo, 7)}
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def coerce_date_text(value: str) -> str | None:
+    """A date written as text in its stored form (ISO); cached, as a survey repeats its dates."""
+    if value.strip() == "":
+        return None
+    if len(value) == 10 and value[4] == "-" and value[7] == "-" and value[:4].isdigit():
+        try:  # the stored form (ISO) needs no parsing of Thai spellings
+            d = _dt.date.fromisoformat(value)
+        except ValueError:
+            d = thaidate.parse_date(value)
+    else:
+        d = thaidate.parse_date(value)
+    if not 1900 <= d.year <= 2200:
+        raise _err("ปีของวันที่ไม่สมเหตุสมผล", "date year out of range", "date.range")
+    return thaidate.to_iso(d)
+
+
+# ---------------------------------------------------------------------- each type's coercion
+
+
+def _text(f: Field, value: Any) -> str | None:
+    if isinstance(value, bool):
+        raise _err("ต้องเป็นข้อความ", "must be text")
+    if isinstance(value, (int, float)):
+        value = expr.to_text(value)
+    if not isinstance(value, str):
+        raise _err("ต้องเป็นข้อความ", "must be text")
+    limit = f.max_length or (5000 if f.multiline else 500)
+    text = thai.check_text_cached(value, f.multiline, limit)
+    return text or None
+
+
+def _money(f: Field, value: Any) -> float:
+    m = coerce_float(value)
+    if m < 0:
+        raise _err("จำนวนเงินต้องไม่ติดลบ", "amount must not be negative", "range")
+    return round(m, 2)
+
+
+def _date(f: Field, value: Any) -> str | None:
+    if hasattr(value, "isoformat") and not isinstance(value, str):
+        d = value.date() if hasattr(value, "date") and callable(value.date) else value
+        return thaidate.to_iso(d)
+    if not isinstance(value, str):
+        raise _err("วันที่ไม่ถูกต้อง", "invalid date", "date.invalid")
+    return coerce_date_text(value)
+
+
+def _national_id(f: Field, value: Any) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise _err("เลขประจำตัวประชาชนไม่ถูกต้อง", "invalid national ID", "national_id.chars")
+    return thai.parse_national_id(str(value))
+
+
+def _phone(f: Field, value: Any) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise _err("หมายเลขโทรศัพท์ไม่ถูกต้อง", "invalid phone number", "phone")
+    return thai.parse_phone(str(value))
+
+
+def _subdistrict(f: Field, value: Any) -> str:
+    if not isinstance(value, (str, int)) or isinstance(value, bool):
+        raise _err("รหัสตำบลไม่ถูกต้อง", "invalid subdistrict code", "subdistrict.format")
+    return geo.check_subdistrict(thai.normalize_digits(str(value)))
+
+
+def _photo(f: Field, value: Any) -> str:
+    text = str(value).strip().lower()
+    if not SHA256_RE.fullmatch(text):
+        raise _err("รูปภาพไม่ถูกต้อง", "photo must be a SHA-256 reference", "photo")
+    return text
+
+
+def _reference(f: Field, value: Any) -> str:
+    ref = uuid_or_none(value.strip() if isinstance(value, str) else value)
+    if ref is None:
+        raise _err("การอ้างอิงไม่ถูกต้อง", "reference must be a record id (UUID)", "reference")
+    return ref
+
+
+def _multi(f: Field, value: Any) -> list[str] | None:
+    return coerce_multi(f, value) or None
+
+
+# ---------------------------------------------------------------------- stored-form tests
+
+
+def stored_multi(value: Any, codes: frozenset[str]) -> bool:
+    """A select_multiple value in stored form: a non-empty list of distinct known codes."""
+    return (
+        type(value) is list
+        and bool(value)
+        and all(type(c) is str and c in codes for c in value)
+        and len(set(value)) == len(value)
+    )
+
+
+# ---------------------------------------------------------------------- database columns
+
+
+@functools.lru_cache(maxsize=4096)
+def _codes_json(codes: tuple[str, ...]) -> str:
+    return json.dumps(list(codes), ensure_ascii=False)
+
+
+def _multi_to_columns(value: Any) -> list[Any]:
+    """A select_multiple answer as its column text (a JSON list); the same few lists recur."""
+    if not value:
+        return [None]
+    try:
+        return [_codes_json(tuple(value))]
+    except TypeError:  # something unhashable: encode it as it is
+        return [json.dumps(value, ensure_ascii=False)]
+
+
+def _multi_from_columns(values: Mapping[str, Any], fid: str) -> Any:
+    raw = values.get(fid)
+    return json.loads(raw) if raw else None
+
+
+def _bool_to_columns(value: Any) -> list[Any]:
+    return [None if value is None else (1 if value else 0)]
+
+
+def _bool_from_columns(values: Mapping[str, Any], fid: str) -> Any:
+    raw = values.get(fid)
+    return None if raw is None else bool(raw)
+
+
+def _point_to_columns(value: Any) -> list[Any]:
+    return [value["lat"], value["lon"]] if value else [None, None]
+
+
+def _point_from_columns(values: Mapping[str, Any], fid: str) -> Any:
+    lat, lon = values.get(f"{fid}_lat"), values.get(f"{fid}_lon")
+    return {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
+
+
+def _plain_from_columns(values: Mapping[str, Any], fid: str) -> Any:
+    return values.get(fid)
+
+
+# ---------------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class FieldType:
+    """Everything the engine knows about one question type (see the module's note)."""
+
+    name: str
+    # raw answer → stored form (None when empty), or ValidationError; None: holds no answer
+    coerce: Callable[[Field, Any], Any] | None
+    # True when a value is already in stored form (f, value); None: always coerce
+    stored: Callable[[Field, Any], bool] | None = None
+    # the same test and the value to keep, as code over ``v`` for the generated validator
+    # ({codes} is the field's choice codes, {limit}/{multiline} a text's rules); None: no fast path
+    stored_code: tuple[str, str] | None = None
+    # database columns: (suffix, SQL type); "" is the field's own name
+    sql: tuple[tuple[str, str], ...] = (("", "TEXT"),)
+    # stored value → column values (None: the value itself) and back
+    to_columns: Callable[[Any], list[Any]] | None = None
+    from_columns: Callable[[Mapping[str, Any], str], Any] = _plain_from_columns
+    choices: bool = False  # answers come from a choice list
+    result: bool = False  # may be the result of a calculated field
+    numeric: bool = False  # min/max bound the value
+    counted: bool = False  # min/max bound the number of answers
+    widget: str = ""  # the desktop editor's widget key (the type's name when empty)
+
+    @property
+    def stores_value(self) -> bool:
+        return self.coerce is not None or self.name == "calculated"
+
+    def columns(self, fid: str) -> list[tuple[str, str]]:
+        return [(f"{fid}_{suffix}" if suffix else fid, sql) for suffix, sql in self.sql]
+
+    @property
+    def widget_key(self) -> str:
+        return self.widget or self.name
+
+
+def _stored_select_one(f: Field, v: Any) -> bool:
+    return type(v) is str and v in f.codes
+
+
+def _stored_int(f: Field, v: Any) -> bool:
+    return type(v) is int and -LARGEST_INT <= v <= LARGEST_INT
+
+
+def _stored_bool(f: Field, v: Any) -> bool:
+    return type(v) is bool
+
+
+def _stored_float(f: Field, v: Any) -> bool:
+    return type(v) is float and -LARGEST_NUMBER <= v <= LARGEST_NUMBER
+
+
+def _stored_multi(f: Field, v: Any) -> bool:
+    return stored_multi(v, f.codes)
+
+
+TYPES: dict[str, FieldType] = {
+    t.name: t
+    for t in (
+        FieldType(
+            "text",
+            _text,
+            stored_code=("type(v) is str", "_text(v, {multiline}, {limit}) or None"),
+            result=True,
+        ),
+        FieldType(
+            "integer",
+            lambda f, v: coerce_int(v),
+            _stored_int,
+            ("type(v) is int and -_LARGEST <= v <= _LARGEST", "v"),
+            sql=(("", "INTEGER"),),
+            result=True,
+            numeric=True,
+        ),
+        FieldType(
+            "decimal",
+            lambda f, v: coerce_float(v),
+            _stored_float,
+            ("type(v) is float and -1e15 <= v <= 1e15", "v"),
+            sql=(("", "REAL"),),
+            result=True,
+            numeric=True,
+        ),
+        FieldType(
+            "money",
+            _money,
+            stored_code=("(type(v) is float or type(v) is int) and 0 <= v <= 1e15", "round(float(v), 2)"),
+            sql=(("", "REAL"),),
+            result=True,
+            numeric=True,
+        ),
+        FieldType("date", _date, stored_code=("type(v) is str", "_date(v)"), result=True),
+        FieldType(
+            "boolean",
+            lambda f, v: coerce_bool(v),
+            _stored_bool,
+            ("type(v) is bool", "v"),
+            sql=(("", "INTEGER"),),
+            to_columns=_bool_to_columns,
+            from_columns=_bool_from_columns,
+            result=True,
+        ),
+        FieldType(
+            "select_one",
+            coerce_code,
+            _stored_select_one,
+            ("type(v) is str and v in {codes}", "v"),
+            choices=True,
+            result=True,
+        ),
+        FieldType(
+            "select_multiple",
+            _multi,
+            _stored_multi,
+            ("type(v) is list and _multi(v, {codes})", "list(v)"),
+            to_columns=_multi_to_columns,
+            from_columns=_multi_from_columns,
+            choices=True,
+            result=True,
+            counted=True,
+        ),
+        FieldType("national_id", _national_id, stored_code=("type(v) is str and _stored_nid(v)", "v")),
+        FieldType("phone", _phone),
+        FieldType(
+            "geopoint",
+            lambda f, v: coerce_geopoint(v),
+            sql=(("lat", "REAL"), ("lon", "REAL")),
+            to_columns=_point_to_columns,
+            from_columns=_point_from_columns,
+        ),
+        FieldType("subdistrict", _subdistrict),
+        FieldType("photo", _photo),
+        FieldType("reference", _reference),
+        FieldType("note", None, sql=()),
+        FieldType("calculated", None),
+        FieldType("repeat", None, sql=()),
+    )
+}
+
+FIELD_TYPES = frozenset(TYPES)
+RESULT_TYPES = frozenset(t.name for t in TYPES.values() if t.result)
+SQL_TYPES = {t.name: t.sql[0][1] for t in TYPES.values() if len(t.sql) == 1 and t.coerce is not None}

@@ -1,0 +1,162 @@
+"""Validation: the checks a cleaned record must pass (required answers, bounds, row counts,
+constraints), each problem reported with its path and a Thai and an English message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
+
+from fieldapp.errors import Problem
+from fieldapp.forms.rules import constraint_ok, relevant, required
+from fieldapp.forms.types import TYPES
+
+if TYPE_CHECKING:
+    from fieldapp.forms.model import Field
+
+MAX_ROWS_DEFAULT = 200
+
+
+def fmt_num(n: float | None) -> str:
+    if n is None:
+        return ""
+    return f"{n:,.0f}" if float(n).is_integer() else f"{n:,.2f}"
+
+
+def checked_fields(fields: Iterable[Field]) -> list[Field]:
+    """The fields of a level that have anything to check (answers that can be required,
+    relevance, a constraint, bounds, or rows)."""
+    return [
+        f
+        for f in fields
+        if f.type not in ("note", "calculated")
+        and (
+            f.type == "repeat"
+            or f.required is not False
+            or f.relevant is not None
+            or f.constraint is not None
+            or f.min is not None
+            or f.max is not None
+        )
+    ]
+
+
+def check_level(
+    fields: list[Field],
+    data: dict[str, Any],
+    row: dict[str, Any] | None,
+    prefix: str,
+    problems: list[Problem],
+    partial_ok: bool,
+) -> None:
+    target = row if row is not None else data
+    form_data = data
+    for f in fields:
+        if f.relevant is not None and not relevant(f, form_data, row):
+            continue
+        value: Any = target.get(f.id)
+        if f.type != "repeat":
+            if value is None or value == "" or value == []:
+                if not partial_ok and f.required is not False and required(f, form_data, row):
+                    problems.append(
+                        Problem(
+                            f"{prefix}{f.id}",
+                            f"กรุณากรอก {f.label_for('th')}",
+                            f"{f.label_for('en')} is required",
+                            "required",
+                        )
+                    )
+                continue
+            if f.min is None and f.max is None and f.constraint is None:
+                continue
+        path = f"{prefix}{f.id}"
+        if f.type == "repeat":
+            rows = value or []
+            if f.min is not None and len(rows) < f.min and not partial_ok:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: ต้องมีอย่างน้อย {fmt_num(f.min)} รายการ",
+                        f"{f.label_for('en')}: at least {fmt_num(f.min)} row(s) needed",
+                        "repeat.min",
+                    )
+                )
+            limit = f.max if f.max is not None else MAX_ROWS_DEFAULT
+            if len(rows) > limit:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: มีได้ไม่เกิน {fmt_num(limit)} รายการ",
+                        f"{f.label_for('en')}: at most {fmt_num(limit)} rows",
+                        "repeat.max",
+                    )
+                )
+            checked = f.checked
+            for i, r in enumerate(rows):
+                check_level(checked, data, r, f"{path}[{i + 1}].", problems, partial_ok)
+            if rows:
+                check_constraint(f, rows, data, None, path, problems)
+            continue
+        vt = TYPES[f.value_type]
+        if vt.numeric:
+            if f.min is not None and value < f.min:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: ต้องไม่น้อยกว่า {fmt_num(f.min)}",
+                        f"{f.label_for('en')}: must be at least {fmt_num(f.min)}",
+                        "range",
+                    )
+                )
+            if f.max is not None and value > f.max:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: ต้องไม่มากกว่า {fmt_num(f.max)}",
+                        f"{f.label_for('en')}: must be at most {fmt_num(f.max)}",
+                        "range",
+                    )
+                )
+        elif vt.counted:
+            if f.min is not None and len(value) < f.min:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: เลือกอย่างน้อย {fmt_num(f.min)} ข้อ",
+                        f"{f.label_for('en')}: choose at least {fmt_num(f.min)}",
+                        "range",
+                    )
+                )
+            if f.max is not None and len(value) > f.max:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: เลือกได้ไม่เกิน {fmt_num(f.max)} ข้อ",
+                        f"{f.label_for('en')}: choose at most {fmt_num(f.max)}",
+                        "range",
+                    )
+                )
+        check_constraint(f, value, data, row, path, problems)
+
+
+def check_constraint(
+    f: Field,
+    value: Any,
+    data: dict[str, Any],
+    row: dict[str, Any] | None,
+    path: str,
+    problems: list[Problem],
+) -> None:
+    if f.constraint is None:
+        return
+    if not constraint_ok(f, value, data, row):
+        msg = f.constraint_message
+        label = f.label_for("th")
+        problems.append(
+            Problem(
+                path,
+                f"{label}: {msg.get('th') or 'คำตอบไม่ผ่านเงื่อนไข'}",
+                f"{f.label_for('en')}: {msg.get('en') or 'answer fails its constraint'}",
+                "constraint",
+            )
+        )
