@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from live_server import fast_settings, postgres_schema, postgres_url, shared_app
 from sqlalchemy import select
 
 from fieldapp.sync import protocol as P
 from server import auth, db
-from server.testing import fast_settings, postgres_schema, postgres_url, shared_app
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
