@@ -1,7 +1,7 @@
 """Who may do what on the server: roles and areas checked on every change, nothing revealed about
 records outside the user's areas.
 
-Runs on SQLite always and on PostgreSQL when it answers (see ``server.testing.postgres_url``).
+Runs on SQLite always and on PostgreSQL when it answers (see ``postgres_url`` in ``tests/live_server.py``).
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def test_another_areas_record_reveals_neither_its_form_nor_its_area(
 
 @pytest.fixture
 def live(db_url: str, tmp_path: Path) -> Iterator[Any]:
-    from server.testing import shared_server
+    from live_server import shared_server
 
     a = Api(db_url)
     a.url = shared_server(a.app).url  # type: ignore[attr-defined]
