@@ -39,7 +39,6 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     CondPageBreak,
@@ -55,6 +54,7 @@ from reportlab.platypus import (
 
 from fieldapp import resources
 from fieldapp.errors import ValidationError
+from fieldapp.reports import copyout
 from fieldapp.reports.data import PhotoSource, ReportMeta
 from fieldapp.reports.text import breakable_markup, plain_markup, shape, text_width
 from fieldapp.thai import format_national_id, mask_national_id, to_thai_digits
@@ -108,7 +108,12 @@ _registered = False
 
 
 def register_fonts() -> None:
-    """Register the bundled Sarabun fonts as one family (safe to call again)."""
+    """Register the bundled Sarabun fonts as one family (safe to call again).
+
+    They are :class:`~fieldapp.reports.copyout.CopyOutTTFont` s, so shaped text
+    copies out as it was printed; the break-point font between Thai words is
+    the regular face with a space that copies out as nothing.
+    """
     global _registered
     if _registered:
         return
@@ -117,7 +122,10 @@ def register_fonts() -> None:
         path = folder / filename
         if not path.is_file():
             raise FileNotFoundError(f"font file missing: {path}")
-        pdfmetrics.registerFont(TTFont(name, str(path)))
+        pdfmetrics.registerFont(copyout.CopyOutTTFont(name, str(path)))
+    regular = str(folder / _FONT_FILES[FONT])
+    pdfmetrics.registerFont(copyout.CopyOutTTFont(copyout.BREAK_FONT, regular, blank_space=True))
+    copyout.install()
     pdfmetrics.registerFontFamily(
         FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD_ITALIC
     )
@@ -179,6 +187,9 @@ class _NumberedCanvas(Canvas):
         super().__init__(*args, **kwargs)
         self._report = report
         self._pages: list[dict[str, Any]] = []
+
+    def beginText(self, x: float = 0, y: float = 0, direction: Any = None) -> copyout.CopyOutTextObject:
+        return copyout.CopyOutTextObject(self, x, y, direction=direction)
 
     def showPage(self) -> None:
         self._pages.append(dict(self.__dict__))

@@ -3,12 +3,14 @@
 reportlab breaks lines only at spaces and knows nothing about Thai words,
 which are written without spaces. :func:`breakable_markup` finds the word
 boundaries with PyThaiNLP's ``newmm`` segmenter (dictionary bundled, works
-offline) and puts a zero-width-looking space (``<font size="0.01"> </font>``)
-at each one, so lines break between words and never inside one.
+offline) and puts a zero-width-looking space (:data:`BREAK`, set in the
+break-point font that copies out as nothing) at each one, so lines break
+between words and never inside one.
 
 Canvas and chart text does not go through a Paragraph, so it is shaped with
-:func:`shape` (``reportlab.pdfbase.ttfonts.shapeStr``) before it is drawn;
-without that, tone marks sit on top of upper vowels.
+:func:`shape` (HarfBuzz, through :mod:`fieldapp.reports.copyout` so it copies
+out as the text it was shaped from) before it is drawn; without that, tone
+marks sit on top of upper vowels.
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ from xml.sax.saxutils import escape
 from pythainlp.tokenize import word_dict_trie, word_tokenize
 from pythainlp.tokenize.tcc import tcc_pos
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import ShapedStr, shapeStr
+from reportlab.pdfbase.ttfonts import ShapedStr
 
-BREAK = '<font size="0.01"> </font>'
-"""A break opportunity between two Thai words: a space too small to see."""
+from fieldapp.reports import copyout
+
+BREAK = f'<font name="{copyout.BREAK_FONT}" size="0.01"> </font>'
+"""A break opportunity between two Thai words: a space too small to see, copying out as nothing."""
 
 LEADING_VOWELS = frozenset("เแโใไ")
 """Vowels written before their consonant: a line never ends after one."""
@@ -174,8 +178,7 @@ def shape(text: str, font_name: str, font_size: float) -> str:
     """
     if not text:
         return text
-    result: str = shapeStr(text, font_name, font_size)
-    return result
+    return copyout.shape(text, font_name, font_size)
 
 
 def text_width(text: str, font_name: str, font_size: float) -> float:
