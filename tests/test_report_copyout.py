@@ -20,8 +20,9 @@ from typing import Any
 import pypdf
 import pypdfium2 as pdfium
 import pytest
+import report_samples as samples
 
-from fieldapp.reports import render_area, render_business, render_household, samples
+from fieldapp.reports import render_area, render_business, render_household
 from fieldapp.reports.base import FONT, FONT_BOLD, draw_text, register_fonts
 from fieldapp.reports.copyout import copied_text
 from fieldapp.reports.data import AreaBusiness, Need, Product, VillageStat
