@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fieldapp import drafts
+from fieldapp import aggregates, drafts
 from fieldapp.forms import Field
 from fieldapp.store import Store
 
@@ -70,17 +70,12 @@ class AreaCount:
 
 
 def area_counts(store: Store, form_id: str) -> list[AreaCount]:
-    """Live records per subdistrict and village (``village_no`` / ``village_name`` if the form has them)."""
+    """Live records per subdistrict and village (``village_no`` / ``village_name`` if the form has
+    them), from the kept counts: no scan of the records, whatever their number."""
     form = store.form(form_id)
     if not form.area_field:
         return []
-    vno = "[village_no]" if "village_no" in form.fields else "NULL"
-    vname = "[village_name]" if "village_name" in form.fields else "NULL"
-    sql = (
-        f"SELECT [{form.area_field}], {vno}, {vname}, count(*) FROM [{form.table}] WHERE deleted = 0 "
-        f"AND [{form.area_field}] IS NOT NULL GROUP BY 1, 2, 3 ORDER BY 1, 2, 3"
-    )
-    return [AreaCount(r[0], r[1], r[2] or "", int(r[3])) for r in store.conn.execute(sql)]
+    return [AreaCount(a, vno, vname, n) for a, vno, vname, n in aggregates.villages(store.conn, form.id)]
 
 
 def businesses_employing(store: Store, household_id: str) -> list[dict[str, Any]]:

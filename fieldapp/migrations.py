@@ -73,6 +73,17 @@ def m0003_privacy(db: Database) -> None:
     db.execute("CREATE INDEX consent_events_record ON consent_events(record_id)")
 
 
+@migrations(name="0004_search_words")
+def m0004_search_words(db: Database) -> None:
+    # queries of one or two characters: words that begin with them, through FTS5's prefix index
+    # (the trigram index serves three characters and more); its text is search_fts's own
+    db.execute(
+        "CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = 'unicode61 remove_diacritics 0', "
+        "prefix = '1 2', detail = none, content = 'search_fts')"
+    )
+    db.execute("INSERT INTO search_words(rowid, body) SELECT rowid, body FROM search_fts")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -380,10 +380,7 @@ def _apply(
         )
         for rep in form.repeats():
             store.conn.execute(f"DELETE FROM [{form.child_table(rep)}] WHERE parent_id = ?", [record_id])
-        row = store.conn.execute("SELECT rowid FROM search_doc WHERE record_id = ?", [record_id]).fetchone()
-        if row:
-            store.conn.execute("DELETE FROM search_fts WHERE rowid = ?", [row[0]])
-            store.conn.execute("DELETE FROM search_doc WHERE rowid = ?", [row[0]])
+        store.unindex(record_id)
     # the synced copy (merge base) and any conflict hold the old content too
     store.conn.execute(
         f"UPDATE [{t}] SET base = NULL, conflict = NULL, dirty = ?, server_rev = COALESCE(?, server_rev) "
@@ -420,6 +417,7 @@ def _after(store: Store, shas: set[str]) -> int:
     store.conn.execute("PRAGMA secure_delete = ON")
     with store.transaction():
         store.conn.execute("INSERT INTO search_fts(search_fts) VALUES ('optimize')")
+        store.conn.execute("INSERT INTO search_words(search_words) VALUES ('optimize')")
     store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return removed
 

@@ -32,7 +32,7 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from fieldapp import codegen, collate, crypto, geo, migrations, thai
+from fieldapp import aggregates, codegen, collate, crypto, geo, migrations, thai
 from fieldapp.errors import AccessError, NotFoundError, Problem, StoreError, ValidationError
 from fieldapp.forms import Field, Form, FormSet, default_forms, uuid_or_none
 from fieldapp.ids import new_id
@@ -58,7 +58,7 @@ META_COLUMNS: list[tuple[str, str]] = [
 META_NAMES = [name for name, _ in META_COLUMNS]
 CHILD_META = [("id", "TEXT PRIMARY KEY"), ("parent_id", "TEXT NOT NULL"), ("position", "INTEGER NOT NULL")]
 BATCH_SIZE = 500
-INDEX_VERSION = 2  # raise when the indexes made by _ensure_form_tables change
+INDEX_VERSION = 3  # raise when the indexes or triggers made by _ensure_form_tables change
 
 ProgressCallback = Callable[[int, int], None]
 CancelCallback = Callable[[], bool]
@@ -396,6 +396,8 @@ class Store:
                     for c in rep.fields:
                         if c.type in ("national_id", "reference"):
                             self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{ct}_{c.id}] ON [{ct}]([{c.id}])")
+            # counts for the area tree and statistics, kept by triggers (recounted once here)
+            aggregates.install(self.conn, self.forms, recount=True)
             self._meta_set("form_schema", fingerprint)
 
     def _ensure_table(self, name: str, meta: list[tuple[str, str]], cols: list[tuple[str, str]]) -> None:
@@ -748,17 +750,34 @@ class Store:
             q = f"SELECT record_id, rowid FROM search_doc WHERE record_id IN ({','.join('?' * len(chunk))})"
             known.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
         if known:
-            self.conn.executemany("DELETE FROM search_fts WHERE rowid = ?", [[v] for v in known.values()])
+            self._drop_text(builtins.list(known.values()))
         new = [[form.id, rid] for rid in ids if rid not in known]
         if new:
             self.conn.executemany("INSERT INTO search_doc(form_id, record_id) VALUES (?, ?)", new)
             for chunk in _chunks([rid for _, rid in new], 500):
                 q = f"SELECT record_id, rowid FROM search_doc WHERE record_id IN ({','.join('?' * len(chunk))})"
                 known.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
-        self.conn.executemany(
-            "INSERT INTO search_fts(rowid, body) VALUES (?, ?)",
-            [[known[rid], body] for rid, body in zip(ids, bodies, strict=True)],
-        )
+        docs = [[known[rid], body] for rid, body in zip(ids, bodies, strict=True)]
+        self.conn.executemany("INSERT INTO search_fts(rowid, body) VALUES (?, ?)", docs)
+        self.conn.executemany("INSERT INTO search_words(rowid, body) VALUES (?, ?)", docs)
+
+    def _drop_text(self, rowids: builtins.list[int]) -> None:
+        """Remove documents from both full-text indexes (the word index needs the old text first)."""
+        for chunk in _chunks(rowids, 500):
+            marks = ",".join("?" * len(chunk))
+            self.conn.execute(
+                "INSERT INTO search_words(search_words, rowid, body) "
+                f"SELECT 'delete', rowid, body FROM search_fts WHERE rowid IN ({marks})",
+                chunk,
+            )
+            self.conn.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
+
+    def unindex(self, record_id: str) -> None:
+        """Take a record out of search (a tombstone or an erasure; the caller's transaction)."""
+        row = self.conn.execute("SELECT rowid FROM search_doc WHERE record_id = ?", [record_id]).fetchone()
+        if row:
+            self._drop_text([row[0]])
+            self.conn.execute("DELETE FROM search_doc WHERE rowid = ?", [row[0]])
 
     def delete(self, form_id: str, record_id: str, *, user: str | None = None) -> None:
         """Tombstone a record: it disappears from lists and search but its row stays."""
@@ -773,12 +792,7 @@ class Store:
             )
             if cur.rowcount == 0:
                 raise NotFoundError(f"ไม่พบระเบียน {record_id}", f"no {form_id} record {record_id}")
-            row = self.conn.execute(
-                "SELECT rowid FROM search_doc WHERE record_id = ?", [record_id]
-            ).fetchone()
-            if row:
-                self.conn.execute("DELETE FROM search_fts WHERE rowid = ?", [row[0]])
-                self.conn.execute("DELETE FROM search_doc WHERE rowid = ?", [row[0]])
+            self.unindex(record_id)
             self.audit("delete", form_id, record_id, user=who)
 
     def audit(
@@ -977,6 +991,8 @@ class Store:
         where, params = self._where(
             form, search=search, area=area, filters=filters, include_deleted=include_deleted
         )
+        if not (search and search.strip()) and not filters and not include_deleted:
+            return aggregates.total(self.conn, form.id, area=area)
         return int(
             self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE {where}", params).fetchone()[0]
         )
@@ -993,15 +1009,14 @@ class Store:
         clauses: builtins.list[str] = []
         params: builtins.list[Any] = []
         if long_terms:
-            clauses.append("search_fts MATCH ?")
+            # three characters and more: substrings anywhere, from the trigram index
+            clauses.append("rowid IN (SELECT rowid FROM search_fts WHERE search_fts MATCH ?)")
             params.append(" AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms))
-        for t in short_terms:
-            clauses.append("body LIKE ? ESCAPE '\\'")
-            params.append(_like_pattern(t))
-        sql = (
-            "SELECT d.record_id FROM search_doc d WHERE d.rowid IN "
-            f"(SELECT rowid FROM search_fts WHERE {' AND '.join(clauses)})"
-        )
+        if short_terms:
+            # one or two characters: words that begin with them, from the prefix index
+            clauses.append("rowid IN (SELECT rowid FROM search_words WHERE search_words MATCH ?)")
+            params.append(" AND ".join('"' + t.replace('"', '""') + '"*' for t in short_terms))
+        sql = f"SELECT d.record_id FROM search_doc d WHERE {' AND '.join(clauses)}"
         if form_id:
             sql += " AND d.form_id = ?"
             params.append(form_id)
@@ -1086,43 +1101,33 @@ class Store:
     # ------------------------------------------------------------------ summaries
 
     def stats(self, *, area: str | None = None) -> dict[str, Any]:
-        """Counts per form, household class and area, and what is waiting to sync."""
+        """Counts per form, household class and area, and what is waiting to sync.
+
+        Record and repeat counts come from the kept counts (``fieldapp.aggregates``), so a province
+        of a million households answers without a scan; only unsynced rows are counted directly."""
         out: dict[str, Any] = {"forms": {}, "areas": {}}
+        if area:
+            geo.check_area_code(area)
         for form in self.forms:
             where, params = self._where(form, search=None, area=area, filters=None, include_deleted=False)
             t = form.table
-            n = self.conn.execute(f"SELECT count(*) FROM [{t}] WHERE {where}", params).fetchone()[0]
+            n = aggregates.total(self.conn, form.id, area=area)
             unsynced = self.conn.execute(
                 f"SELECT count(*) FROM [{t}] WHERE dirty = 1 AND {where}", params
             ).fetchone()[0]
             entry: dict[str, Any] = {"records": n, "unsynced": unsynced}
             for rep in form.repeats():
-                entry[rep.id] = self.conn.execute(
-                    f"SELECT count(*) FROM [{form.child_table(rep)}] c JOIN [{t}] p ON p.id = c.parent_id "
-                    f"WHERE {where.replace('deleted', 'p.deleted')}",
-                    params,
-                ).fetchone()[0]
+                entry[rep.id] = aggregates.total(self.conn, form.id, rep.id, area=area)
             if "poverty_class" in form.fields:
                 entry["by_class"] = {
                     (k or "none"): v
-                    for k, v in self.conn.execute(
-                        f"SELECT poverty_class, count(*) FROM [{t}] WHERE {where} GROUP BY 1 ORDER BY 1",
-                        params,
-                    )
+                    for k, v in aggregates.by(self.conn, form.id, "poverty_class", area).items()
                 }
             if "tpmap_target" in form.fields:
-                entry["tpmap_target"] = self.conn.execute(
-                    f"SELECT count(*) FROM [{t}] WHERE tpmap_target = 1 AND {where}", params
-                ).fetchone()[0]
+                entry["tpmap_target"] = aggregates.by(self.conn, form.id, "tpmap_target", area).get(1, 0)
             if form.area_field:
                 entry["by_province"] = {
-                    k: v
-                    for k, v in self.conn.execute(
-                        f"SELECT substr([{form.area_field}], 1, 2), count(*) FROM [{t}] WHERE {where} "
-                        "GROUP BY 1 ORDER BY 1",
-                        params,
-                    )
-                    if k
+                    k: v for k, v in aggregates.by(self.conn, form.id, "province", area).items() if k
                 }
             out["forms"][form.id] = entry
         for form in self.forms:
@@ -1152,6 +1157,12 @@ class Store:
         fts = self.conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
         if not live == indexed == fts:
             problems.append(f"search index: {live} searchable records, {indexed} indexed, {fts} in FTS")
+        for form in self.forms:
+            problems += aggregates.drift(self.conn, form)
+        try:
+            self.conn.execute("INSERT INTO search_words(search_words) VALUES ('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"search word index: {exc}")
         for form in self.forms:
             for f in form.order:
                 if f.type != "reference":
@@ -1394,10 +1405,7 @@ class Store:
             "updated_by = ?, dirty = 0, server_rev = ?, base = NULL, conflict = NULL WHERE id = ?",
             [ts, user, ts, user, server_rev, record_id],
         )
-        row = self.conn.execute("SELECT rowid FROM search_doc WHERE record_id = ?", [record_id]).fetchone()
-        if row:
-            self.conn.execute("DELETE FROM search_fts WHERE rowid = ?", [row[0]])
-            self.conn.execute("DELETE FROM search_doc WHERE rowid = ?", [row[0]])
+        self.unindex(record_id)
         self.audit("sync_delete", form_id, record_id, {"server_rev": server_rev}, user=user)
 
     def synced_live_ids(self, form_id: str, areas: Iterable[str] | None) -> builtins.list[str]:
@@ -1589,11 +1597,6 @@ _SPLIT_RE = re.compile(r"\s+")
 _ID_LIKE_RE = re.compile(r"^[\d\s\-]+$")
 
 
-def _like_pattern(term: str) -> str:
-    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def search_terms(text: str) -> list[str]:
     """A query as normalised terms: ``1-1037-02488`` becomes one digit string."""
     key = thai.search_key(text)
@@ -1613,5 +1616,14 @@ def search_body(form: Form, doc: dict[str, Any]) -> str:
             values = [doc.get(head)]
         for v in values:
             if v not in (None, ""):
-                parts.append(thai.search_key(str(v)))
+                key = thai.search_key(str(v))
+                parts.append(key)
+                # "บ้านดอนแดง" is also found by a short query for ดอนแดง's first letters
+                for prefix in _PLACE_PREFIXES:
+                    if key.startswith(prefix) and len(key) > len(prefix) and key[len(prefix)] != " ":
+                        parts.append(key[len(prefix) :])
+                        break
     return "\n".join(parts)
+
+
+_PLACE_PREFIXES = ("หมู่บ้าน", "บ้าน", "ชุมชน")

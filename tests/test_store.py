@@ -407,3 +407,32 @@ def test_keep_on_error_commits_the_whole_savepoints_before_a_failure(store, hous
         store.save("household", copy.deepcopy(household))
         raise sqlite3.OperationalError("disk I/O error")
     assert count(store, "household") == 1 and not store.conn.in_transaction
+
+
+def test_one_and_two_character_queries_find_words_that_begin_with_them(store, household):
+    household["members"][0].update(first_name="สมชาย", last_name="ใจดี")
+    household["members"][1].update(first_name="บุญมี", last_name="ใจดี")
+    household["house_no"] = "12/3"
+    rid = store.save("household", household).record.id
+    other = copy.deepcopy(household)
+    other.update(village_name="บ้านดอนแดง", house_no="45")
+    for m in other["members"]:
+        m.update(first_name="มาลี", last_name="ทองคำ", national_id=None, id_type="none")
+    oid = store.save("household", other).record.id
+    ids = lambda q: sorted(r["id"] for r in store.list("household", search=q))  # noqa: E731
+    assert ids("ส") == [rid]  # สมชาย
+    assert ids("ใจ") == [rid]  # a last name is a word of its own
+    assert ids("ม") == [oid]  # มาลี; สมชาย has ม inside a word, not at its start
+    assert ids("ดอ") == [oid]  # ดอนแดง, the second word of the village name
+    assert ids("12") == [rid] and ids("4") == [oid]  # house numbers
+    assert ids("ท ม") == [oid]  # every short term must begin a word
+    assert store.count("household", search="ใจ") == 1
+    # an edit or a tombstone leaves no stale word behind
+    changed = store.get("household", rid).data
+    for m in changed["members"]:
+        m["last_name"] = "รักดี"
+    store.save("household", changed, record_id=rid)
+    assert ids("ใจ") == [] and ids("รั") == [rid]
+    store.delete("household", oid)
+    assert ids("ม") == [] and ids("ดอ") == []
+    assert store.check() == []
