@@ -871,6 +871,18 @@ class Store:
                 clauses.append(f"[{key}] = ?")
                 params.append(1 if value else 0)
                 continue
+            if key == "conflicted":
+                clauses.append("conflict IS NOT NULL" if value else "conflict IS NULL")
+                continue
+            if key == "incomplete":
+                # required answers still missing (fieldapp.drafts keeps record_status)
+                if self.db["record_status"].exists():
+                    sub = "SELECT record_id FROM record_status WHERE form_id = ? AND missing > 0"
+                    clauses.append(f"id {'IN' if value else 'NOT IN'} ({sub})")
+                    params.append(form.id)
+                elif value:
+                    clauses.append("0")
+                continue
             try:
                 f = form.field_at(key)
             except KeyError:
@@ -949,20 +961,66 @@ class Store:
             out.append(item)
         return out
 
-    def ids(self, form_id: str, **kwargs: Any) -> builtins.list[str]:
-        """Just the ids, in list order (for views that fetch rows page by page)."""
+    def ids(
+        self,
+        form_id: str,
+        *,
+        search: str | None = None,
+        area: str | Iterable[str] | None = None,
+        filters: dict[str, Any] | None = None,
+        include_deleted: bool = False,
+        order_by: str | None = None,
+        descending: bool = False,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> builtins.list[str]:
+        """Just the ids, in list order; ``limit``/``offset`` give one page of them (views fetch
+        the page on screen, never every id of a province)."""
         form = self.form(form_id)
-        order_by = kwargs.pop("order_by", None)
-        descending = kwargs.pop("descending", False)
         where, params = self._where(
-            form,
-            search=kwargs.get("search"),
-            area=kwargs.get("area"),
-            filters=kwargs.get("filters"),
-            include_deleted=kwargs.get("include_deleted", False),
+            form, search=search, area=area, filters=filters, include_deleted=include_deleted
         )
         sql = f"SELECT id FROM [{form.table}] WHERE {where} ORDER BY {self._order_sql(form, order_by, descending)}"
+        if limit is not None:
+            sql += " LIMIT ? OFFSET ?"
+            params += [int(limit), int(offset)]
         return [r[0] for r in self.conn.execute(sql, params)]
+
+    def position(
+        self,
+        form_id: str,
+        record_id: str,
+        *,
+        search: str | None = None,
+        area: str | Iterable[str] | None = None,
+        filters: dict[str, Any] | None = None,
+        order_by: str | None = None,
+        descending: bool = False,
+    ) -> int:
+        """Where ``record_id`` stands in the list of ``ids(...)`` with the same arguments (-1 if
+        it is not in it), counted through the sort index rather than by listing the ids."""
+        form = self.form(form_id)
+        where, params = self._where(form, search=search, area=area, filters=filters, include_deleted=False)
+        t = form.table
+        if (
+            self.conn.execute(
+                f"SELECT 1 FROM [{t}] WHERE id = ? AND {where}", [record_id, *params]
+            ).fetchone()
+            is None
+        ):
+            return -1
+        col = self._order_sql(form, order_by, descending).split(" ", 1)[0]
+        (value,) = self.conn.execute(f"SELECT {col} FROM [{t}] WHERE id = ?", [record_id]).fetchone()
+        # SQLite sorts NULL first ascending and last descending; ties go by id ascending
+        if value is None:
+            before = f"({col} IS NULL AND id < ?)" + (f" OR {col} IS NOT NULL" if descending else "")
+            args: builtins.list[Any] = [record_id]
+        else:
+            cmp = ">" if descending else "<"
+            before = f"{col} {cmp} ? OR ({col} = ? AND id < ?)" + ("" if descending else f" OR {col} IS NULL")
+            args = [value, value, record_id]
+        row = self.conn.execute(f"SELECT count(*) FROM [{t}] WHERE ({before}) AND {where}", [*args, *params])
+        return int(row.fetchone()[0])
 
     def _order_sql(self, form: Form, order_by: str | None, descending: bool) -> str:
         direction = "DESC" if descending else "ASC"

@@ -436,3 +436,47 @@ def test_one_and_two_character_queries_find_words_that_begin_with_them(store, ho
     store.delete("household", oid)
     assert ids("ม") == [] and ids("ดอ") == []
     assert store.check() == []
+
+
+@pytest.mark.parametrize("order_by", [None, "house_no", "member_count", "updated_at"])
+@pytest.mark.parametrize("descending", [False, True])
+def test_pages_and_positions_agree_with_the_whole_list(tmp_path, order_by, descending):
+    with Store(tmp_path / "d.db") as s:
+        demo.generate(s, households=70, seed=4)
+        some = s.ids("household")[:5]
+        with s.transaction():  # a few with no sort value: NULLs sort first ascending, last descending
+            s.conn.execute(
+                f"UPDATE household SET title_sort = NULL, house_no = NULL WHERE id IN ({','.join('?' * 5)})",
+                some,
+            )
+        for query in ({}, {"search": "บ้าน"}, {"area": "32"}, {"filters": {"dirty": True}}):
+            whole = s.ids("household", order_by=order_by, descending=descending, **query)
+            pages = [
+                i
+                for start in range(0, len(whole) + 9, 9)
+                for i in s.ids(
+                    "household", order_by=order_by, descending=descending, limit=9, offset=start, **query
+                )
+            ]
+            assert pages == whole
+            for pos, rid in enumerate(whole):
+                assert s.position("household", rid, order_by=order_by, descending=descending, **query) == pos
+        s.delete("household", some[0])
+        assert s.position("household", some[0]) == -1
+
+
+def test_conflicted_and_incomplete_filters_run_in_sql(tmp_path):
+    from fieldapp import drafts
+
+    with Store(tmp_path / "d.db") as s:
+        demo.generate(s, households=30, seed=2)
+        ids = s.ids("household")
+        s.set_conflict("household", ids[3], {"fields": {}})
+        assert s.ids("household", filters={"conflicted": True}) == [ids[3]]
+        assert s.count("household", filters={"conflicted": False}) == 29
+        assert s.ids("household", filters={"incomplete": True}) == []
+        drafts.set_status(s, "household", ids[7], 2)
+        drafts.set_status(s, "household", ids[1], 1)
+        drafts.set_status(s, "household", ids[2], 0)
+        assert s.ids("household", filters={"incomplete": True}) == [ids[1], ids[7]]
+        assert s.count("household", filters={"incomplete": True, "conflicted": True}) == 0

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from fieldapp import browse, drafts
+from fieldapp import browse
 from fieldapp.forms import Form
 from ui import fmt
 from ui.db import Database
@@ -83,8 +83,20 @@ def columns_for(form: Form) -> list[Column]:
             Column(tr("Type"), _choice(form, "business_type"), "business_type", width=14),
             Column(tr("Village"), _village, "village_name", width=12),
             Column(tr("OTOP stars"), lambda r: "★" * int(r.get("otop_stars") or 0), "otop_stars", width=7),
-            Column(tr("Employees"), lambda r: fmt.number(r.get("employees_total")), "employees_total", True, width=6),
-            Column(tr("Linked members"), lambda r: fmt.number(r.get("employment_count")), "employment_count", True, width=8),
+            Column(
+                tr("Employees"),
+                lambda r: fmt.number(r.get("employees_total")),
+                "employees_total",
+                True,
+                width=6,
+            ),
+            Column(
+                tr("Linked members"),
+                lambda r: fmt.number(r.get("employment_count")),
+                "employment_count",
+                True,
+                width=8,
+            ),
             Column(tr("Completeness"), _complete, width=7),
             Column(tr("Not synced"), _unsynced, width=5),
         ]
@@ -104,22 +116,35 @@ def columns_for(form: Form) -> list[Column]:
     ]
 
 
-def query_ids(db: Database, form_id: str, q: ListQuery) -> list[str]:
-    """The ids matching a query, in list order (runs on a worker thread)."""
-    store = db.store()
-    ids = store.ids(form_id, search=q.search or None, area=q.area, filters=q.filters or None,
-                    order_by=q.order_by, descending=q.descending)
+def query_args(q: ListQuery) -> dict[str, Any]:
+    """The store's arguments for a list query (the same for its count, its pages and positions)."""
+    filters = dict(q.filters)
     if q.incomplete:
-        wanted = drafts.incomplete_ids(store, form_id)
-        ids = [i for i in ids if i in wanted]
+        filters["incomplete"] = True
     if q.conflicts:
-        conflicted = set(store.conflicted_ids(form_id))
-        ids = [i for i in ids if i in conflicted]
-    return ids
+        filters["conflicted"] = True
+    return {
+        "search": q.search or None,
+        "area": q.area,
+        "filters": filters or None,
+        "order_by": q.order_by,
+        "descending": q.descending,
+    }
+
+
+def query_count(db: Database, form_id: str, q: ListQuery, page_size: int) -> tuple[int, list[str]]:
+    """How many records match, and the ids of the first page (runs on a worker thread)."""
+    store = db.store()
+    args = query_args(q)
+    order = {k: args.pop(k) for k in ("order_by", "descending")}
+    first = store.ids(form_id, **args, **order, limit=page_size)
+    n = len(first) if len(first) < page_size else store.count(form_id, **args)
+    return n, first
 
 
 class RecordListModel(QAbstractTableModel):
-    """Paged table model over ``store.ids`` + ``browse.rows`` of one page at a time."""
+    """Paged table model: the query's count, then the ids and rows of a page only when the view
+    shows it, so a province of a million households never loads its ids at once."""
 
     loaded = Signal(int, float)  # row count, seconds the query took
 
@@ -130,7 +155,8 @@ class RecordListModel(QAbstractTableModel):
         self.columns = columns_for(self.form)
         self.page_size = page_size
         self.query = ListQuery()
-        self._ids: list[str] = []
+        self._count = 0
+        self._page_ids: dict[int, list[str]] = {}
         self._pages: dict[int, list[dict[str, Any]]] = {}
         self._generation = 0
         self.pages_fetched = 0
@@ -147,74 +173,96 @@ class RecordListModel(QAbstractTableModel):
         self.set_query(replace(self.query, **changes))
 
     def refresh(self) -> None:
-        """Run the query off the GUI thread; the newest query wins."""
+        """Count the query off the GUI thread; the newest query wins."""
         self._generation += 1
         gen = self._generation
         q = self.query
         form_id = self.form.id
+        size = self.page_size
         started = time.perf_counter()
         self.busy = True
 
-        def work(_state: TaskState) -> list[str]:
-            return query_ids(self.db, form_id, q)
+        def work(_state: TaskState) -> tuple[int, list[str]]:
+            return query_count(self.db, form_id, q, size)
 
-        def done(ids: list[str]) -> None:
+        def done(result: tuple[int, list[str]]) -> None:
             if gen != self._generation:
                 return
             self.busy = False
-            self.set_ids(ids)
-            self.loaded.emit(len(ids), time.perf_counter() - started)
+            self.set_result(*result)
+            self.loaded.emit(result[0], time.perf_counter() - started)
 
         def failed(exc: Exception) -> None:
             if gen == self._generation:
                 self.busy = False
-                self.set_ids([])
+                self.set_result(0, [])
                 from ui.errors import show_error
 
                 show_error(None, exc)
 
         Task(work).on_success(done).on_failure(failed).start()
 
-    def set_ids(self, ids: list[str]) -> None:
+    def set_result(self, count: int, first_page: list[str]) -> None:
         self.beginResetModel()
-        self._ids = ids
+        self._count = count
+        self._page_ids = {0: first_page} if first_page else {}
         self._pages = {}
         self.endResetModel()
 
     def invalidate(self, record_id: str | None = None) -> None:
         """Forget cached rows (after a save) so they are read again."""
         self._pages = {}
-        if self._ids:
-            self.dataChanged.emit(self.index(0, 0), self.index(len(self._ids) - 1, len(self.columns) - 1))
+        if self._count:
+            self.dataChanged.emit(self.index(0, 0), self.index(self._count - 1, len(self.columns) - 1))
+
+    def _ids_of_page(self, page: int) -> list[str]:
+        if page not in self._page_ids:
+            args = query_args(self.query)
+            self._page_ids[page] = self.db.main.ids(
+                self.form.id, **args, limit=self.page_size, offset=page * self.page_size
+            )
+            self._forget_far_pages(page)
+        return self._page_ids[page]
+
+    def _forget_far_pages(self, page: int) -> None:
+        """Keep memory flat while scrolling far: only the 50 pages nearest ``page`` stay."""
+        for cache in (self._page_ids, self._pages):
+            if len(cache) > 50:
+                for old in sorted(cache, key=lambda p: abs(p - page))[50:]:
+                    del cache[old]
 
     def id_at(self, row: int) -> str | None:
-        return self._ids[row] if 0 <= row < len(self._ids) else None
+        if not 0 <= row < self._count:
+            return None
+        page = row // self.page_size
+        ids = self._ids_of_page(page)
+        i = row - page * self.page_size
+        return ids[i] if i < len(ids) else None
 
     def row_of(self, record_id: str) -> int:
-        try:
-            return self._ids.index(record_id)
-        except ValueError:
-            return -1
+        for page, ids in self._page_ids.items():
+            if record_id in ids:
+                return page * self.page_size + ids.index(record_id)
+        return self.db.main.position(self.form.id, record_id, **query_args(self.query))
 
     def record(self, row: int) -> dict[str, Any]:
         page = row // self.page_size
         if page not in self._pages:
-            start = page * self.page_size
-            chunk = self._ids[start : start + self.page_size]
+            chunk = self._ids_of_page(page)
             fetched = browse.rows(self.db.main, self.form.id, chunk)
             by_id = {r["id"]: r for r in fetched}
             self._pages[page] = [by_id.get(i, {"id": i}) for i in chunk]
             self.pages_fetched += 1
             self.rows_fetched += len(chunk)
-            if len(self._pages) > 50:  # keep memory flat while scrolling far
-                for old in sorted(self._pages, key=lambda p: abs(p - page))[50:]:
-                    del self._pages[old]
-        return self._pages[page][row - page * self.page_size]
+            self._forget_far_pages(page)
+        rows = self._pages[page]
+        i = row - page * self.page_size
+        return rows[i] if i < len(rows) else {"id": None}
 
     # ------------------------------------------------------------------ Qt model
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self._ids)
+        return 0 if parent.isValid() else self._count
 
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
@@ -249,10 +297,12 @@ class RecordListModel(QAbstractTableModel):
                 return tr("Changed here and on the server: choose which values to keep")
             return tr("Changed on this laptop, not yet sent to the server") if r.get("_dirty") else None
         if role == Qt.ItemDataRole.UserRole:
-            return self._ids[index.row()]
+            return self.id_at(index.row())
         return None
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
         if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
             return self.columns[section].header
         if orientation == Qt.Orientation.Vertical and role == Qt.ItemDataRole.DisplayRole:
