@@ -26,7 +26,9 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -118,11 +120,38 @@ def _fsync_file(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def backup(store_or_path: Store | str | Path, *, reason: str = "manual", keep: int | None = None) -> Path:
-    """Write a checked backup of the database and prune old ones; returns the backup's path."""
+Progress = Callable[[int, int], None]  # bytes written so far, bytes expected
+Cancelled = Callable[[], bool]
+
+
+class BackupCancelled(StoreError):
+    """The person stopped a backup; nothing was kept of it."""
+
+
+def backup(
+    store_or_path: Store | str | Path,
+    *,
+    reason: str = "manual",
+    keep: int | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Path:
+    """Write a checked backup of the database and prune old ones; returns the backup's path.
+
+    With ``progress`` or ``cancelled`` (a backup in the background) the copy is made on a
+    connection of its own, reading one snapshot while others go on writing; ``progress`` hears
+    how far it got and ``cancelled`` returning True stops it (``BackupCancelled``), leaving no file.
+    """
     from fieldapp.store import Store
 
-    if isinstance(store_or_path, Store):
+    if isinstance(store_or_path, Store) and (progress or cancelled):
+        key = getattr(store_or_path, "data_key", None)
+        own = _connect(store_or_path.path, key)
+        try:
+            path = _make(own, store_or_path.path, reason, key, progress=progress, cancelled=cancelled)
+        finally:
+            own.close()
+    elif isinstance(store_or_path, Store):
         path = _make(store_or_path.conn, store_or_path.path, reason, getattr(store_or_path, "data_key", None))
     else:
         db_path = Path(store_or_path)
@@ -147,19 +176,90 @@ def _db_of(store_or_path: Store | str | Path) -> Path:
     return store_or_path.path if isinstance(store_or_path, Store) else Path(store_or_path)
 
 
-def _make(conn: sqlite3.Connection, db_path: Path, reason: str, key: bytes | None) -> Path:
+def expected_size(conn: sqlite3.Connection) -> int:
+    """About how many bytes a backup of this database takes (its pages in use)."""
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+    size = conn.execute("PRAGMA page_size").fetchone()[0]
+    return int((pages - free) * size)
+
+
+DISK_MARGIN = 200 * 1024 * 1024  # left free after a backup, for the database and the system
+
+
+def make_room(db_path: Path, needed: int) -> list[Path]:
+    """Delete the oldest backups (never the newest) until ``needed`` bytes fit on the disk with a
+    margin; StoreError when even then they do not. Returns the backups deleted."""
+    folder = backup_dir(db_path)
+    removed: list[Path] = []
+    older = list_backups(db_path)[1:]
+    while shutil.disk_usage(folder).free < needed + DISK_MARGIN:
+        if not older:
+            free = shutil.disk_usage(folder).free
+            raise StoreError(
+                f"พื้นที่ดิสก์ไม่พอสำหรับสำรองข้อมูล: ต้องการ {_mb(needed + DISK_MARGIN)} แต่ว่างเพียง {_mb(free)}",
+                f"not enough disk space for a backup: {_mb(needed + DISK_MARGIN)} needed, {_mb(free)} free",
+            )
+        oldest = older.pop()
+        oldest.path.unlink(missing_ok=True)
+        removed.append(oldest.path)
+    return removed
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:,.0f} MB"
+
+
+def _make(
+    conn: sqlite3.Connection,
+    db_path: Path,
+    reason: str,
+    key: bytes | None,
+    *,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Path:
     """VACUUM INTO a temporary file, check it, rename it into place (the one way a backup is made)."""
     folder = backup_dir(db_path)
     folder.mkdir(parents=True, exist_ok=True)
+    expected = expected_size(conn)
+    make_room(db_path, expected)
     tmp = folder / f".tmp-{uuid.uuid4().hex}.db"
+    if cancelled is not None and cancelled():
+        raise BackupCancelled("ยกเลิกการสำรองข้อมูลแล้ว", "the backup was cancelled")
+    stopped = False
+    last = 0.0
+
+    def tick() -> int:
+        nonlocal stopped, last
+        if cancelled is not None and cancelled():
+            stopped = True
+            return 1  # SQLite stops the statement
+        now = time.monotonic()
+        if progress is not None and now - last >= 0.25:
+            last = now
+            try:
+                written = tmp.stat().st_size
+            except OSError:
+                written = 0
+            progress(min(written, expected), expected)
+        return 0
+
+    if progress is not None or cancelled is not None:
+        conn.set_progress_handler(tick, 1_000)
     try:
         try:
             conn.execute("VACUUM INTO ?", [str(tmp)])
         except sqlite3.DatabaseError as exc:
+            if stopped:
+                raise BackupCancelled("ยกเลิกการสำรองข้อมูลแล้ว", "the backup was cancelled") from exc
             raise StoreError(
                 f"สำรองฐานข้อมูล {db_path.name} ไม่ได้: ฐานข้อมูลอาจเสียหายหรือพื้นที่ดิสก์ไม่พอ",
                 f"backup of {db_path} failed: {exc}",
             ) from exc
+        finally:
+            if progress is not None or cancelled is not None:
+                conn.set_progress_handler(None, 0)
         problems = integrity_problems(tmp, key=key)
         if problems:
             raise StoreError(
@@ -171,6 +271,8 @@ def _make(conn: sqlite3.Connection, db_path: Path, reason: str, key: bytes | Non
         final = folder / f"{db_path.stem}-{stamp}-{_reason(reason)}.db"
         os.replace(tmp, final)
         _fsync_dir(folder)
+        if progress is not None:
+            progress(expected, expected)
     finally:
         tmp.unlink(missing_ok=True)
     return final
@@ -264,17 +366,29 @@ def before_sync(store: Store) -> Path | None:
     return backup(store, reason="before_sync")
 
 
-def daily_if_due(store: Store, *, now: _dt.datetime | None = None) -> Path | None:
+def daily_due(store: Store, *, now: _dt.datetime | None = None) -> bool:
+    """True when the newest backup is a day old or more (or there is none)."""
+    if str(store.path) == ":memory:":
+        return False
+    latest = next(iter(list_backups(store.path)), None)
+    return latest is None or (now or _now()) - latest.created >= DAILY
+
+
+def daily_if_due(
+    store: Store,
+    *,
+    now: _dt.datetime | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
+) -> Path | None:
     """Back up when the newest backup is a day old or more (or there is none); else do nothing.
 
-    The desktop app calls this at start-up and from a timer (e.g. hourly) while it runs.
+    The desktop app calls this in the background a little after start-up and from a timer
+    (hourly) while it runs, with progress and a way to cancel.
     """
-    if str(store.path) == ":memory:":
+    if not daily_due(store, now=now):
         return None
-    latest = next(iter(list_backups(store.path)), None)
-    if latest is not None and (now or _now()) - latest.created < DAILY:
-        return None
-    return backup(store, reason="daily")
+    return backup(store, reason="daily", progress=progress, cancelled=cancelled)
 
 
 # ---------------------------------------------------------------------- restore

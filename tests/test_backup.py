@@ -138,3 +138,81 @@ def test_cli_backup_list_and_restore(store: Store, capsys: Any) -> None:
     assert cli.main(["--db", db, "restore", made]) == 0
     assert cli.main(["--db", db, "restore"]) == 1
     store.__init__(db, user="tester")
+
+
+def test_a_background_backup_reports_progress_and_others_keep_writing(store: Store, household) -> None:
+    import copy
+    import threading
+
+    for i in range(30):
+        doc = copy.deepcopy(household)
+        doc["house_no"] = f"{i}/9"
+        for m in doc["members"]:
+            m.pop("national_id", None)
+            m["id_type"] = "none"
+        store.save("household", doc)
+    seen: list[tuple[int, int]] = []
+    writer = Store(store.path, user="other")
+    wrote = threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        seen.append((done, total))
+        if not wrote.is_set():  # a save on another connection while the copy is being made
+            doc = copy.deepcopy(household)
+            for m in doc["members"]:
+                m.pop("national_id", None)
+                m["id_type"] = "none"
+            writer.save("household", doc)
+            wrote.set()
+
+    path = backup.backup(store, reason="daily", progress=progress, cancelled=lambda: False)
+    assert wrote.is_set() and seen
+    assert seen[-1][0] == seen[-1][1] > 0  # ends at 100 %
+    assert all(0 <= d <= t for d, t in seen)
+    assert backup.integrity_problems(path) == []
+    assert writer.count("household") == 31
+
+
+def test_a_cancelled_backup_leaves_no_file(store: Store) -> None:
+    from fieldapp import demo
+
+    demo.generate(store, households=40, seed=1)
+    calls = []
+
+    def cancelled() -> bool:  # stops once the copy has begun
+        calls.append(1)
+        return len(calls) > 1
+
+    with pytest.raises(backup.BackupCancelled):
+        backup.backup(store, reason="daily", progress=lambda d, t: None, cancelled=cancelled)
+    assert calls
+    assert backup.list_backups(store.path) == []
+    assert not list(backup.backup_dir(store.path).glob(".tmp-*"))
+
+
+def test_a_short_disk_drops_the_oldest_backups_then_refuses(store: Store, household, monkeypatch) -> None:
+    import collections
+    import shutil as _shutil
+
+    store.save("household", household)
+    made = [backup.backup(store, reason="manual", keep=5) for _ in range(3)]
+    size = backup.expected_size(store.conn)
+    Usage = collections.namedtuple("Usage", "total used free")
+    free = {"n": size + backup.DISK_MARGIN - 1}  # one byte short
+    monkeypatch.setattr(_shutil, "disk_usage", lambda _p: Usage(0, 0, free["n"]))
+    real_unlink = Path.unlink
+
+    def unlink(self: Path, missing_ok: bool = False) -> None:
+        if self.name.endswith("-manual.db"):
+            free["n"] += size  # deleting a backup frees its size
+        real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    backup.backup(store, reason="manual", keep=5)
+    left = {b.path for b in backup.list_backups(store.path)}
+    assert made[0] not in left and made[1] in left and made[2] in left  # the oldest went
+    newest = backup.list_backups(store.path)[0].path
+    free["n"] = 1000
+    with pytest.raises(StoreError, match="พื้นที่ดิสก์ไม่พอ"):
+        backup.backup(store, reason="manual", keep=5)
+    assert [b.path for b in backup.list_backups(store.path)] == [newest]  # the newest is never dropped

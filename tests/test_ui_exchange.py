@@ -41,8 +41,9 @@ def write_list(path: Path, encoding: str = "utf-8-sig") -> Path:
     return path
 
 
-def test_the_import_wizard_imports_a_small_thai_csv(qtbot: Any, ui_app: Any, ui_db_path: Path,
-                                                    tmp_path: Path) -> None:
+def test_the_import_wizard_imports_a_small_thai_csv(
+    qtbot: Any, ui_app: Any, ui_db_path: Path, tmp_path: Path
+) -> None:
     db = Database(ui_db_path)
     before = db.main.count("household")
     wiz = ImportWizard(None, db, ui_app)
@@ -90,11 +91,13 @@ def test_the_import_wizard_imports_a_small_thai_csv(qtbot: Any, ui_app: Any, ui_
     assert out.exists() and out.stat().st_size > 0
 
 
-def test_a_row_with_a_problem_is_listed_in_thai_and_not_written(qtbot: Any, ui_app: Any, ui_db_path: Path,
-                                                                 tmp_path: Path) -> None:
+def test_a_row_with_a_problem_is_listed_in_thai_and_not_written(
+    qtbot: Any, ui_app: Any, ui_db_path: Path, tmp_path: Path
+) -> None:
     path = tmp_path / "bad.csv"
-    path.write_text("ชื่อ-สกุล,เลขบัตรประชาชน,บ้านเลขที่,รหัสตำบล\nนายหนึ่ง สองสาม,1234567890123,1,320101\n",
-                    encoding="utf-8")
+    path.write_text(
+        "ชื่อ-สกุล,เลขบัตรประชาชน,บ้านเลขที่,รหัสตำบล\nนายหนึ่ง สองสาม,1234567890123,1,320101\n", encoding="utf-8"
+    )
     db = Database(ui_db_path)
     wiz = ImportWizard(None, db, ui_app)
     qtbot.addWidget(wiz)
@@ -111,8 +114,9 @@ def test_a_row_with_a_problem_is_listed_in_thai_and_not_written(qtbot: Any, ui_a
     assert not page.isComplete()  # nothing valid to import
 
 
-def test_export_dialog_writes_csv_with_bom_and_records_it(qtbot: Any, ui_app: Any, ui_db_path: Path,
-                                                          tmp_path: Path) -> None:
+def test_export_dialog_writes_csv_with_bom_and_records_it(
+    qtbot: Any, ui_app: Any, ui_db_path: Path, tmp_path: Path
+) -> None:
     db = Database(ui_db_path)
     dlg = ExportDialog(None, db, ui_app)
     qtbot.addWidget(dlg)
@@ -151,8 +155,13 @@ def test_restore_in_the_app_reopens_the_backup_and_keeps_the_current_file(
     window = MainWindow(Database(ui_db_path), ui_app)
     qtbot.addWidget(window)
     window.show()
-    window.start()  # makes the daily backup
+    window.start()
     settle()
+    assert backup.list_backups(ui_db_path) == []  # the daily backup never runs before the window is in use
+    window.daily_backup()  # what the timer calls a little later
+    assert window.backup_bar.isVisibleTo(window) and window.backup_stop.isVisibleTo(window)
+    settle()
+    assert not window.backup_bar.isVisibleTo(window)
     made = backup.list_backups(ui_db_path)
     assert [b.reason for b in made] == ["daily"]
     count = window.db.main.count("household")

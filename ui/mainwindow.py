@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QProgressBar,
     QPushButton,
     QSplitter,
     QTabWidget,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp import backup, drafts
+from fieldapp.errors import FieldAppError
 from ui import tasks
 from ui.db import Database
 from ui.dialogs import geometry
@@ -41,6 +43,7 @@ from ui.summary import HouseholdSummary
 
 FORMS = ("household", "business", "referral")
 BACKUP_CHECK_MS = 60 * 60 * 1000  # daily backups are checked hourly while the program runs
+BACKUP_START_DELAY_MS = 20_000  # and first this long after the window appears
 log = logging.getLogger("fieldapp.ui")
 _reopened: list[MainWindow] = []  # windows opened after a restore (kept alive)
 
@@ -56,8 +59,11 @@ class MainWindow(QMainWindow):
         self.navigator = AreaNavigator(db)
         self.pages: dict[str, ListPage] = {f: ListPage(db, f) for f in FORMS}
         self.tabs = QTabWidget()
-        titles = {"household": tr("Households"), "business": tr("Local businesses"),
-                  "referral": tr("Assistance and referrals")}
+        titles = {
+            "household": tr("Households"),
+            "business": tr("Local businesses"),
+            "referral": tr("Assistance and referrals"),
+        }
         for f, page in self.pages.items():
             self.tabs.addTab(page, titles[f])
             page.open_requested.connect(self.open_record)
@@ -92,6 +98,16 @@ class MainWindow(QMainWindow):
         self.backup_timer = QTimer(self)
         self.backup_timer.setInterval(BACKUP_CHECK_MS)
         self.backup_timer.timeout.connect(self.daily_backup)
+        # a backup of a large database runs in the background with its progress and a way to stop it
+        self.backup_bar = QProgressBar()
+        self.backup_bar.setMaximumWidth(160)
+        self.backup_bar.setFormat(tr("Backing up %p%"))
+        self.backup_stop = QPushButton(tr("Stop the backup"))
+        self.backup_stop.setFlat(True)
+        for w in (self.backup_bar, self.backup_stop):
+            w.hide()
+            self.statusBar().addPermanentWidget(w)
+        self.backup_task: tasks.Task[Path | None] | None = None
         self.db_closed = False
         self.statusBar().showMessage(tr("Database: {path}", path=str(db.path)))
         if not geometry.restore(self, settings, "main"):
@@ -112,11 +128,13 @@ class MainWindow(QMainWindow):
             bar.addAction(a)
             return a
 
-        self.new_household_action = act(tr("+ New household"), lambda: self.new_record("household"),
-                                        QKeySequence.StandardKey.New)
+        self.new_household_action = act(
+            tr("+ New household"), lambda: self.new_record("household"), QKeySequence.StandardKey.New
+        )
         self.new_business_action = act(tr("+ New business"), lambda: self.new_record("business"))
-        self.new_referral_action = act(tr("+ Assistance / referral"), lambda: self.new_referral(
-            self.pages["household"].current_id()))
+        self.new_referral_action = act(
+            tr("+ Assistance / referral"), lambda: self.new_referral(self.pages["household"].current_id())
+        )
         bar.addSeparator()
         self.open_action = act(tr("Open"), self._open_current, "Return")
         self.open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -138,10 +156,11 @@ class MainWindow(QMainWindow):
         self.backups_action = QAction(tr("Backups and restore..."), self)
         self.backups_action.triggered.connect(self.open_backups)
         self.area_report_action = QAction(tr("Area report (area chosen on the left)"), self)
-        self.area_report_action.triggered.connect(lambda: self.open_area_report(*self.navigator.current_area()))
+        self.area_report_action.triggered.connect(
+            lambda: self.open_area_report(*self.navigator.current_area())
+        )
         self.household_report_action = QAction(tr("Household report"), self)
-        self.household_report_action.triggered.connect(
-            lambda: self._report_of_page("household"))
+        self.household_report_action.triggered.connect(lambda: self._report_of_page("household"))
         self.business_report_action = QAction(tr("Business report"), self)
         self.business_report_action.triggered.connect(lambda: self._report_of_page("business"))
         self.sync_menu_action = QAction(tr("Sync with the server..."), self)
@@ -178,7 +197,8 @@ class MainWindow(QMainWindow):
         for page in self.pages.values():
             page.apply_filters()
         self.update_sync_status()
-        self.daily_backup()
+        # never before the window is in use: the daily backup starts a little after it appears
+        QTimer.singleShot(BACKUP_START_DELAY_MS, self.daily_backup)
         self.backup_timer.start()
 
     def refresh(self, form_id: str | None = None, record_id: str | None = None) -> None:
@@ -210,7 +230,9 @@ class MainWindow(QMainWindow):
             self.conflicts_action.setText(tr("Conflicts from sync ({n})...", n=conflicts))
 
         if not self.db_closed:
-            tasks.Task(work).on_success(done).on_failure(lambda exc: log.warning("sync status: %s", exc)).start()
+            tasks.Task(work).on_success(done).on_failure(
+                lambda exc: log.warning("sync status: %s", exc)
+            ).start()
 
     def _sync_status_clicked(self) -> None:
         if self.conflict_count:
@@ -242,8 +264,11 @@ class MainWindow(QMainWindow):
     def open_area_report(self, area: str | None, village: int | None) -> ReportPreviewDialog | None:
         req = area_request(area, village)
         if req is None:
-            QMessageBox.information(self, tr("Area report"),
-                                    tr("Choose a province, district, subdistrict or village on the left first."))
+            QMessageBox.information(
+                self,
+                tr("Area report"),
+                tr("Choose a province, district, subdistrict or village on the left first."),
+            )
             return None
         return show_report(self, self.db, self.settings, req)
 
@@ -261,8 +286,11 @@ class MainWindow(QMainWindow):
         area, village = self.navigator.current_area()
         if area:
             return self.open_area_report(area, village)
-        QMessageBox.information(self, tr("Report"), tr(
-            "Choose a household or a business in the list, or an area on the left, then press Report."))
+        QMessageBox.information(
+            self,
+            tr("Report"),
+            tr("Choose a household or a business in the list, or an area on the left, then press Report."),
+        )
         return None
 
     # ------------------------------------------------------------------ exchange and backups
@@ -280,23 +308,54 @@ class MainWindow(QMainWindow):
         return dlg
 
     def daily_backup(self) -> None:
-        """A backup when the newest is a day old (at start-up and hourly), in the background."""
+        """A backup when the newest is a day old (soon after start-up and hourly), on a connection
+        of its own so that saving goes on meanwhile; progress in the status bar, and it can be stopped."""
         db = self.db
-        if self.db_closed:
+        if self.db_closed or self.backup_task is not None or not backup.daily_due(db.main):
             return
 
-        def work(_s: tasks.TaskState) -> Path | None:
-            return backup.daily_if_due(db.store())
+        def work(state: tasks.TaskState) -> Path | None:
+            def megabytes(done: int, total: int) -> None:  # Qt's progress takes 32-bit numbers
+                state.progress(done // 1_000_000, max(total // 1_000_000, 1))
+
+            return backup.daily_if_due(db.store(), progress=megabytes, cancelled=lambda: state.cancelled)
+
+        def progress(done: int, total: int) -> None:
+            self.backup_bar.setMaximum(max(total, 1))
+            self.backup_bar.setValue(done)
+
+        def finished() -> None:
+            self.backup_task = None
+            self.backup_bar.hide()
+            self.backup_stop.hide()
 
         def done(path: Path | None) -> None:
+            finished()
             if path is not None:
                 self.statusBar().showMessage(tr("Daily backup made: {name}", name=path.name), 10000)
 
         def failed(exc: Exception) -> None:
+            finished()
+            if isinstance(exc, backup.BackupCancelled):
+                self.statusBar().showMessage(
+                    tr("The backup was stopped; it will be tried again in an hour."), 15000
+                )
+                return
             log.warning("daily backup failed: %s", exc)
-            self.statusBar().showMessage(tr("The daily backup failed; see Data > Backups."), 30000)
+            message = exc.message if isinstance(exc, FieldAppError) else str(exc)
+            self.statusBar().showMessage(tr("The daily backup failed: {why}", why=message), 30000)
 
-        tasks.Task(work, write=True).on_success(done).on_failure(failed).start()
+        task = tasks.Task(work).on_success(done).on_failure(failed).on_progress(progress)
+        self.backup_task = task
+        self.backup_bar.setValue(0)
+        self.backup_bar.show()
+        self.backup_stop.show()
+        try:
+            self.backup_stop.clicked.disconnect()
+        except (RuntimeError, TypeError):
+            pass
+        self.backup_stop.clicked.connect(task.cancel)
+        task.start()
 
     def _restore_from(self, dialog: QWidget, path: Path) -> MainWindow | None:
         dialog.close()
@@ -379,8 +438,11 @@ class MainWindow(QMainWindow):
         chosen = show_drafts(self, self.db)
         if chosen is None:
             return None
-        return self._editor(show_record_editor(self, self.db, self.settings, chosen.form_id, chosen.record_id,
-                                               chosen.data, chosen.key))
+        return self._editor(
+            show_record_editor(
+                self, self.db, self.settings, chosen.form_id, chosen.record_id, chosen.data, chosen.key
+            )
+        )
 
     def offer_drafts_at_start(self) -> None:
         if drafts.list_drafts(self.db.main):
