@@ -178,10 +178,11 @@ def _db_of(store_or_path: Store | str | Path) -> Path:
 
 def expected_size(conn: sqlite3.Connection) -> int:
     """About how many bytes a backup of this database takes (its pages in use)."""
-    pages = conn.execute("PRAGMA page_count").fetchone()[0]
-    free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-    size = conn.execute("PRAGMA page_size").fetchone()[0]
-    return int((pages - free) * size)
+    # int(): SQLCipher answers some pragmas as text
+    pages = int(conn.execute("PRAGMA page_count").fetchone()[0])
+    free = int(conn.execute("PRAGMA freelist_count").fetchone()[0])
+    size = int(conn.execute("PRAGMA page_size").fetchone()[0])
+    return (pages - free) * size
 
 
 DISK_MARGIN = 200 * 1024 * 1024  # left free after a backup, for the database and the system

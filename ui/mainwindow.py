@@ -104,6 +104,7 @@ class MainWindow(QMainWindow):
         self.backup_bar.setFormat(tr("Backing up %p%"))
         self.backup_stop = QPushButton(tr("Stop the backup"))
         self.backup_stop.setFlat(True)
+        self.backup_stop.clicked.connect(lambda: self.backup_task.cancel() if self.backup_task else None)
         for w in (self.backup_bar, self.backup_stop):
             w.hide()
             self.statusBar().addPermanentWidget(w)
@@ -350,11 +351,6 @@ class MainWindow(QMainWindow):
         self.backup_bar.setValue(0)
         self.backup_bar.show()
         self.backup_stop.show()
-        try:
-            self.backup_stop.clicked.disconnect()
-        except (RuntimeError, TypeError):
-            pass
-        self.backup_stop.clicked.connect(task.cancel)
         task.start()
 
     def _restore_from(self, dialog: QWidget, path: Path) -> MainWindow | None:
