@@ -193,7 +193,11 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         name, password = o.get("user"), o.get("password")
         if not isinstance(name, str) or not isinstance(password, str):
             raise P.ProtocolViolation("login: 'user' and 'password' must be strings")
+        P.check_text(name, "login: 'user'", P.MAX_USER_NAME)
+        P.check_text(password, "login: 'password'", P.MAX_PASSWORD)
         device = o.get("device_id") if isinstance(o.get("device_id"), str) else None
+        if device is not None:
+            P.check_text(device, "login: 'device_id'", P.MAX_DEVICE_ID)
         source = request.client.host if request.client else None
         token, expires = login(state.engine, state.settings, name, password, device, source)
         return {"token": token, "expires_at": expires, "token_type": "bearer"}
@@ -236,7 +240,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
     )
     def get_pull(
         user: Auth,
-        cursor: Annotated[int, Query(ge=0)] = 0,
+        cursor: Annotated[int, Query(ge=0, le=P.MAX_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=P.MAX_PULL_PAGE)] = P.DEFAULT_PULL_PAGE,
     ) -> Response:
         return json_response(state.service.pull_body(user, cursor, limit))
@@ -262,11 +266,13 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         request: Request,
         user: Auth,
         sha256: Annotated[str, _sha_param()],
-        size: Annotated[int, Query(ge=0)],
-        offset: Annotated[int, Query(ge=0)] = 0,
+        size: Annotated[int, Query(ge=0, le=P.MAX_INT)],
+        offset: Annotated[int, Query(ge=0, le=P.MAX_INT)] = 0,
     ) -> dict[str, Any]:
         chunk = await request.body()
         mime = request.headers.get("content-type")
+        if mime is not None:
+            P.check_text(mime, "Content-Type", P.MAX_MIME)
         return await run_in_threadpool(state.service.put_attachment, user, sha256, offset, size, chunk, mime)
 
     @app.get(

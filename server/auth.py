@@ -14,7 +14,7 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 
 from fieldapp import geo
 from fieldapp.errors import FieldAppError
-from fieldapp.sync.protocol import ROLES
+from fieldapp.sync.protocol import MAX_PASSWORD, MAX_USER_NAME, ROLES
 from server import db
 from server.settings import Settings
 
@@ -84,6 +84,8 @@ def check_areas(codes: list[str]) -> list[str]:
 def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AdminError(f"password must have at least {MIN_PASSWORD} characters")
+    if len(password) > MAX_PASSWORD:
+        raise AdminError(f"password must have at most {MAX_PASSWORD} characters")
 
 
 # ---------------------------------------------------------------------- account admin
@@ -93,8 +95,8 @@ def add_user(
     conn: Connection, settings: Settings, name: str, role: str, areas: list[str], password: str
 ) -> User:
     name = name.strip()
-    if not name or len(name) > 100 or any(ch.isspace() for ch in name):
-        raise AdminError("user name must be 1-100 characters without spaces")
+    if not name or len(name) > MAX_USER_NAME or any(ch.isspace() or not ch.isprintable() for ch in name):
+        raise AdminError(f"user name must be 1-{MAX_USER_NAME} printable characters without spaces")
     if role not in ROLES:
         raise AdminError(f"role must be one of {', '.join(ROLES)}")
     codes = check_areas(areas)

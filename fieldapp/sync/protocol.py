@@ -183,8 +183,44 @@ def photo_refs(form: Form, doc: Mapping[str, Any] | None) -> list[str]:
 # ---------------------------------------------------------------------- payload validation
 
 
+# Limits of the server's database columns: a value over them is refused at the edge (400), never
+# handed to the database (PostgreSQL refuses an over-long string, a NUL character or an integer
+# over 2^31 - 1 with a server error; SQLite would store them).
+MAX_INT = 2**31 - 1  # revisions, cursors, attachment sizes and audit ids are 32-bit columns
+MAX_DEVICE_ID = 64
+MAX_FORM_ID = 60
+MAX_USER_NAME = 100
+MAX_TIMESTAMP = 40
+MAX_ACTION = 40
+MAX_RECORD_ID = 36
+MAX_PASSWORD = 1024
+MAX_MIME = 100
+
+
+def check_text(value: str, where: str, max_len: int, *, empty: bool = True) -> str:
+    """``value`` if it fits a text column of ``max_len`` characters and has no NUL character."""
+    if len(value) > max_len:
+        raise ProtocolViolation(f"{where}: longer than {max_len} characters")
+    if "\x00" in value:
+        raise ProtocolViolation(f"{where}: contains a NUL character")
+    if not empty and not value:
+        raise ProtocolViolation(f"{where}: must not be empty")
+    return value
+
+
+def check_int(value: int, where: str, low: int = 0, high: int = MAX_INT) -> int:
+    if not low <= value <= high:
+        raise ProtocolViolation(f"{where}: must be between {low} and {high}")
+    return value
+
+
 def _need(
-    obj: Mapping[str, Any], key: str, types: type | tuple[type, ...], where: str, optional: bool = False
+    obj: Mapping[str, Any],
+    key: str,
+    types: type | tuple[type, ...],
+    where: str,
+    optional: bool = False,
+    max_len: int | None = None,
 ) -> Any:
     if key not in obj or obj[key] is None:
         if optional:
@@ -195,6 +231,10 @@ def _need(
         raise ProtocolViolation(f"{where}: {key!r} has the wrong type")
     if not isinstance(value, types):
         raise ProtocolViolation(f"{where}: {key!r} has the wrong type")
+    if isinstance(value, str):
+        check_text(value, f"{where}: {key!r}", MAX_INT if max_len is None else max_len)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        check_int(value, f"{where}: {key!r}")
     return value
 
 
@@ -247,7 +287,7 @@ class Change:
     def from_json(cls, obj: Any, where: str = "change") -> Change:
         o = _mapping(obj, where)
         change_id = _uuid(_need(o, "change_id", str, where), where)
-        form = _need(o, "form", str, where)
+        form = _need(o, "form", str, where, max_len=MAX_FORM_ID)
         record_id = _uuid(_need(o, "record_id", str, where), where)
         base_rev = _need(o, "base_rev", int, where, optional=True)
         if base_rev is not None and base_rev < 0:
@@ -265,8 +305,8 @@ class Change:
             base_rev=base_rev,
             doc=doc,
             deleted=deleted,
-            updated_at=_need(o, "updated_at", str, where, optional=True),
-            updated_by=_need(o, "updated_by", str, where, optional=True),
+            updated_at=_need(o, "updated_at", str, where, optional=True, max_len=MAX_TIMESTAMP),
+            updated_by=_need(o, "updated_by", str, where, optional=True, max_len=MAX_USER_NAME),
             resolves=bool(_need(o, "resolves", bool, where, optional=True)),
             erased=bool(_need(o, "erased", bool, where, optional=True)),
         )
@@ -283,7 +323,9 @@ class PushRequest:
     @classmethod
     def from_json(cls, obj: Any) -> PushRequest:
         o = _mapping(obj, "push")
-        device = _need(o, "device_id", str, "push")
+        device = check_text(
+            _need(o, "device_id", str, "push"), "push: 'device_id'", MAX_DEVICE_ID, empty=False
+        )
         raw = _need(o, "changes", list, "push")
         if len(raw) > MAX_PUSH_BATCH:
             raise ProtocolViolation(f"push: at most {MAX_PUSH_BATCH} changes per batch")
@@ -553,22 +595,25 @@ MAX_AUDIT_BATCH = 1000
 def parse_audit_batch(obj: Any) -> tuple[str, list[dict[str, Any]]]:
     """A laptop's audit rows: ``{"device_id": ..., "entries": [{"id", "at", "user", "action", ...}]}``."""
     o = _mapping(obj, "audit")
-    device = _need(o, "device_id", str, "audit")
+    device = check_text(_need(o, "device_id", str, "audit"), "audit: 'device_id'", MAX_DEVICE_ID, empty=False)
     raw = _need(o, "entries", list, "audit")
     if len(raw) > MAX_AUDIT_BATCH:
         raise ProtocolViolation(f"audit: at most {MAX_AUDIT_BATCH} entries per batch")
     out: list[dict[str, Any]] = []
     for i, e in enumerate(raw):
         m = _mapping(e, f"entries[{i}]")
+        w = f"entries[{i}]"
         out.append(
             {
-                "id": _need(m, "id", int, f"entries[{i}]"),
-                "at": _need(m, "at", str, f"entries[{i}]"),
-                "user": _need(m, "user", str, f"entries[{i}]"),
-                "action": _need(m, "action", str, f"entries[{i}]")[:40],
-                "form_id": _need(m, "form_id", str, f"entries[{i}]", optional=True),
-                "record_id": _need(m, "record_id", str, f"entries[{i}]", optional=True),
+                "id": _need(m, "id", int, w),
+                "at": _need(m, "at", str, w, max_len=MAX_TIMESTAMP),
+                "user": _need(m, "user", str, w, max_len=MAX_USER_NAME),
+                "action": _need(m, "action", str, w)[:MAX_ACTION],
+                "form_id": _need(m, "form_id", str, w, optional=True, max_len=MAX_FORM_ID),
+                "record_id": _need(m, "record_id", str, w, optional=True, max_len=MAX_RECORD_ID),
                 "detail": m.get("detail"),
             }
         )
+    if len({e["id"] for e in out}) != len(out):
+        raise ProtocolViolation("audit: an entry id appears twice in the batch")
     return device, out
