@@ -323,8 +323,9 @@ class Rubric:
         lines.append("    return out, stats, unknown")
         if gen is not None and gen.columns:
             lines[1:1] = gen.column_locals("    ")
+        fn: Callable[[dict[str, Any]], tuple[dict[str, Any], list[tuple[float, int, int]], list[str]]]
         fn = codegen.build("\n".join(lines), names, "_capitals")
-        return fn  # type: ignore[no-any-return]
+        return fn
 
     def _class_of(
         self, stats: list[tuple[float, int, int]], scores: list[float | None]
@@ -404,10 +405,10 @@ class Rubric:
 
     def explain(self, data: dict[str, Any]) -> dict[str, Any]:
         """What produced each score, for the summary panel and the case report."""
-        capitals = []
+        capitals: list[dict[str, Any]] = []
         unknown: list[str] = []
         for cap in self.capitals:
-            inds = []
+            inds: list[dict[str, Any]] = []
             for ind in cap.indicators:
                 state, value, pts = ind.assess(data)
                 if state == UNKNOWN:

@@ -298,3 +298,62 @@ def test_removing_each_answer_of_a_full_household_never_raises_a_capital_floor(h
             assert (t + (a - n)) / a <= lo + 1e-9, (cap, row, name)
         if after["poverty_class"] is not None and before["poverty_class"] is not None:
             assert int(after["poverty_class"]) <= int(before["poverty_class"]), (row, name)
+
+
+def _unassessable(household: dict[str, Any]) -> dict[str, Any]:
+    partial = copy.deepcopy(household)
+    partial["house_no"] = "99"
+    for name in ("drinking_water_ok", "domestic_water_ok", "electricity", "has_toilet", "assets"):
+        partial.pop(name)
+    return partial
+
+
+def test_the_case_report_of_an_unassessable_household_has_no_mean_and_lists_the_questions(
+    tmp_path, household
+):
+    from fieldapp.reports import build
+
+    with Store(tmp_path / "f.db", user="tester") as store:
+        rec = store.save("household", _unassessable(household)).record
+        # all five capitals have a score, yet the print must agree with the app: no mean, no class
+        assert all(rec.data[f"cap_{c}"] is not None for c in scoring.CAPITALS)
+        report = build.household_report(store, rec.id)
+        assert report.scores.unassessable
+        assert report.scores.mean() is None
+        assert report.scores.poverty_class == ""
+        assert "ไฟฟ้า" in report.scores.missing
+        assert 0 < (report.scores.coverage or 0) < 1
+
+
+def test_area_report_and_stats_count_unassessable_households_apart(tmp_path, household):
+    from fieldapp.reports import build
+
+    with Store(tmp_path / "f.db", user="tester") as store:
+        store.save("household", household)
+        store.save("household", _unassessable(household))
+        area = build.area_report(store, subdistricts=["320101"])
+        assert area.households_unassessable == 1
+        assert area.class_counts.get(build.UNASSESSABLE) == 1
+        assert sum(area.class_counts.values()) == 2
+        assert area.villages[0].households_unassessable == 1
+        assert area.villages[0].households_assessed == 1
+        assert area.mean_coverage is not None and area.mean_coverage < 1
+        stats = store.stats()["forms"]["household"]
+        assert stats["by_class"].get("unassessable") == 1
+        assert "none" not in stats["by_class"]
+
+
+def test_village_ranking_accounts_for_how_many_households_were_surveyed():
+    from fieldapp.reports.data import VillageStat, wilson_lower_bound
+
+    small = VillageStat("เล็ก", households_total=6, poor_households=6)
+    large = VillageStat("ใหญ่", households_total=100, poor_households=90)
+    assert small.poor_share > large.poor_share
+    assert large.poor_lower_bound > small.poor_lower_bound
+    ranked = sorted([small, large], key=lambda v: -v.poor_lower_bound)
+    assert ranked[0] is large
+    assert wilson_lower_bound(0, 0) == 0.0
+    assert 0.6 < wilson_lower_bound(6, 6) < 0.62
+    # unassessable households are neither poor nor not poor: they leave the denominator
+    v = VillageStat("ก", households_total=10, poor_households=4, households_unassessable=2)
+    assert v.households_assessed == 8 and v.poor_share == 0.5
