@@ -84,6 +84,16 @@ def m0004_search_words(db: Database) -> None:
     db.execute("INSERT INTO search_words(rowid, body) SELECT rowid, body FROM search_fts")
 
 
+@migrations(name="0005_sync_sent")
+def m0005_sync_sent(db: Database) -> None:
+    # pushes whose answer never came back (the connection dropped): the record's next push names
+    # them, so the server merges against what this database actually sent (fieldapp.sync)
+    db.execute(
+        "CREATE TABLE sync_sent (record_id TEXT NOT NULL, change_id TEXT NOT NULL, "
+        "PRIMARY KEY (record_id, change_id))"
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

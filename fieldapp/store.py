@@ -21,6 +21,7 @@ import getpass
 import json
 import os
 import re
+import secrets
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -33,11 +34,31 @@ import orjson
 import sqlite_utils
 
 from fieldapp import aggregates, codegen, collate, crypto, geo, migrations, thai
+from fieldapp.device import binding as device_binding
 from fieldapp.errors import AccessError, NotFoundError, Problem, StoreError, ValidationError
 from fieldapp.forms import Field, Form, FormSet, default_forms, uuid_or_none
 from fieldapp.ids import new_id
-from fieldapp.schema import CHILD_META, META_COLUMNS
 
+META_COLUMNS: list[tuple[str, str]] = [
+    ("id", "TEXT PRIMARY KEY"),
+    ("form_id", "TEXT NOT NULL"),
+    ("form_version", "TEXT NOT NULL"),
+    ("created_at", "TEXT NOT NULL"),
+    ("created_by", "TEXT NOT NULL"),
+    ("updated_at", "TEXT NOT NULL"),
+    ("updated_by", "TEXT NOT NULL"),
+    ("device_id", "TEXT NOT NULL"),
+    ("server_rev", "INTEGER"),
+    ("base", "TEXT"),
+    ("dirty", "INTEGER NOT NULL DEFAULT 1"),
+    ("deleted", "INTEGER NOT NULL DEFAULT 0"),
+    ("deleted_at", "TEXT"),
+    ("deleted_by", "TEXT"),
+    ("conflict", "TEXT"),
+    ("title_sort", "TEXT"),
+]
+META_NAMES = [name for name, _ in META_COLUMNS]
+CHILD_META = [("id", "TEXT PRIMARY KEY"), ("parent_id", "TEXT NOT NULL"), ("position", "INTEGER NOT NULL")]
 BATCH_SIZE = 500
 INDEX_VERSION = 3  # raise when the indexes or triggers made by _ensure_form_tables change
 
@@ -201,7 +222,7 @@ class Store:
                 f"ปรับปรุงโครงสร้างฐานข้อมูล {self.path.name} ไม่ได้",
                 f"cannot migrate database {self.path}: {exc}",
             ) from exc
-        self.device_id = self._meta_get("device_id") or self._init_device()
+        self.device_id = self._device()
         from fieldapp import audit as _audit
 
         _audit.protect(conn)
@@ -328,7 +349,48 @@ class Store:
         device = str(uuid.uuid4())
         with self.transaction():
             self._meta_set("device_id", device)
+            self._meta_set("device_key", secrets.token_urlsafe(32))
+            self._meta_set("device_binding", device_binding(self.path))
             self._meta_set("created_at", now_iso())
+        return device
+
+    def _device(self) -> str:
+        """This database's device id: a new one when the file is a copy (fieldapp.device)."""
+        device = self._meta_get("device_id")
+        if device is None:
+            return self._init_device()
+        stored = self._meta_get("device_binding")
+        here = device_binding(self.path)
+        if stored is not None and stored != here:
+            self.device_id = device
+            return self.renew_device("copied or restored database")
+        if stored is None or self._meta_get("device_key") is None:  # made by an older version
+            with self.transaction():
+                self._meta_set("device_binding", here)
+                if self._meta_get("device_key") is None:
+                    self._meta_set("device_key", secrets.token_urlsafe(32))
+        return device
+
+    @property
+    def device_key(self) -> str:
+        """The secret that proves to the server that a sync comes from this database."""
+        return self._meta_get("device_key") or ""
+
+    def renew_device(self, reason: str) -> str:
+        """Take a new device id and key (this database is a copy of another one); returns the id.
+
+        The old id stays in ``meta.previous_device_ids`` and the change is in the audit log.
+        """
+        old = self.device_id
+        device = str(uuid.uuid4())
+        previous = json.loads(self._meta_get("previous_device_ids") or "[]")
+        with self.transaction():
+            self._meta_set("device_id", device)
+            self._meta_set("device_key", secrets.token_urlsafe(32))
+            self._meta_set("device_binding", device_binding(self.path))
+            self._meta_set("previous_device_ids", json.dumps([*previous, old]))
+            self.device_id = device
+            self.audit("new_device", detail={"previous": old, "reason": reason})
         return device
 
     def _ensure_form_tables(self) -> None:
@@ -1343,6 +1405,26 @@ class Store:
                 for rid, rev, base, when in items
             ],
         )
+
+    def note_sent(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Remember (record_id, change_id) of changes about to be pushed, until their answer is stored."""
+        self.conn.executemany("INSERT OR IGNORE INTO sync_sent(record_id, change_id) VALUES (?, ?)", pairs)
+
+    def sent_changes(self, record_ids: Iterable[str]) -> dict[str, builtins.list[str]]:
+        """The change ids pushed for these records whose answers were never stored."""
+        out: dict[str, builtins.list[str]] = {}
+        for chunk in _chunks(builtins.list(record_ids), 500):
+            for rid, cid in self.conn.execute(
+                f"SELECT record_id, change_id FROM sync_sent WHERE record_id IN ({','.join('?' * len(chunk))}) "
+                "ORDER BY rowid",
+                chunk,
+            ):
+                out.setdefault(rid, []).append(cid)
+        return out
+
+    def forget_sent(self, record_ids: Iterable[str]) -> None:
+        """The answers for these records are stored: their earlier pushes need no more remembering."""
+        self.conn.executemany("DELETE FROM sync_sent WHERE record_id = ?", [(r,) for r in record_ids])
 
     def clear_rejections(self, record_ids: Iterable[str]) -> None:
         """``set_rejection(…, None)`` for many records at once."""

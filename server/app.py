@@ -16,11 +16,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fieldapp.forms import FormSet, default_forms
 from fieldapp.sync import protocol as P
-
-from . import __version__, db
-from .auth import ApiError, User, login, user_for_token
-from .service import SyncService
-from .settings import Settings
+from server import __version__, db
+from server.auth import ApiError, User, login, user_for_token
+from server.service import SyncService
+from server.settings import Settings
 
 log = logging.getLogger("fieldapp.server")
 SHA_PATTERN = r"^[0-9a-f]{64}$"
@@ -230,8 +229,11 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
     )
     def post_push(user: Auth, payload: Annotated[Any, Body()]) -> Response:
         req = P.PushRequest.from_json(body_object(payload))
-        results = state.service.push(user, req)
-        return json_response(_dumps({"results": [r.to_json() for r in results]}))
+        results, reused = state.service.push_answer(user, req)
+        answer: dict[str, Any] = {"results": [r.to_json() for r in results]}
+        if reused:  # another database pushes with this device id: the laptop takes a new one
+            answer["device_reused"] = True
+        return json_response(_dumps(answer))
 
     @app.get(
         P.Paths.PULL,

@@ -15,9 +15,8 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from fieldapp import geo
 from fieldapp.errors import FieldAppError
 from fieldapp.sync.protocol import MAX_PASSWORD, MAX_USER_NAME, ROLES
-
-from . import db
-from .settings import Settings
+from server import db
+from server.settings import Settings
 
 MIN_PASSWORD = 8
 

@@ -20,10 +20,9 @@ from sqlalchemy.sql.elements import ColumnElement
 from fieldapp.forms import Form, FormSet
 from fieldapp.sync import merge
 from fieldapp.sync import protocol as P
-
-from . import db
-from .auth import ApiError, User, audit
-from .settings import Settings
+from server import db
+from server.auth import ApiError, User, audit
+from server.settings import Settings
 
 
 def _scope(col: Any, user: User) -> ColumnElement[bool]:
@@ -92,6 +91,7 @@ class _Batch:
     changes: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)  # record ids with waiting rows
+    device_reused: bool = False  # two databases push with one device id (see SyncService._base)
 
     def flush(self, conn: Connection) -> None:
         for table, rows in (
@@ -122,6 +122,10 @@ class SyncService:
     # ------------------------------------------------------------------ push
 
     def push(self, user: User, req: P.PushRequest) -> list[P.ChangeResult]:
+        return self.push_answer(user, req)[0]
+
+    def push_answer(self, user: User, req: P.PushRequest) -> tuple[list[P.ChangeResult], bool]:
+        """The results of a batch, and whether its device id is also used by another database."""
         with self.engine.begin() as conn:
             last = db.take_rev_lock(conn)
             batch = self._prefetch(conn, req.changes)
@@ -157,9 +161,13 @@ class SyncService:
                         _dumps({"change_id": ch.change_id, "rev": res.rev, "reason": res.reason}),
                     )
                 )
+            if batch.device_reused:
+                batch.audit.append(
+                    self._audit_row(user, "device_reused", None, None, _dumps({"device_id": req.device_id}))
+                )
             batch.flush(conn)
             db.set_rev(conn, last)
-        return results
+        return results, batch.device_reused
 
     def _audit_row(
         self, user: User, action: str, form_id: str | None, record_id: str | None, detail: str | None
@@ -449,22 +457,44 @@ class SyncService:
                 conn.execute(insert(db.device_audit), rows)
         return len(rows)
 
-    def _base(self, conn: Connection, ch: P.Change, device: str) -> tuple[dict[str, Any] | None, bool]:
-        """The document this change was made from.
+    def _base(
+        self, conn: Connection, batch: _Batch, ch: P.Change, device: str
+    ) -> tuple[dict[str, Any] | None, bool]:
+        """The document this change was made from: what the pushing database actually had.
 
-        Normally the revision ``base_rev``. When this device itself wrote a later revision (it was
-        accepted but the laptop never heard back), the laptop's document descends from what it sent
-        then, so that is the base: a lost answer never turns into a conflict with oneself.
+        Normally the revision ``base_rev``. When the change lists earlier pushes of its database in
+        ``sent`` (accepted, but the laptop never heard back) and one of them is a revision after
+        ``base_rev``, the laptop's document descends from what it sent then, so that is the base: a
+        lost answer never turns into a conflict with oneself.
+
+        The device id is never trusted for this (a copied or restored database carries the same
+        one). A revision after ``base_rev`` written under this device id that the change does not
+        list means two databases push with one device id: the answer tells the laptop to take a
+        new identity (``device_reused``).
         """
         r = db.revisions
-        own = conn.execute(
-            select(r.c.doc, r.c.pushed_doc, r.c.deleted)
-            .where(r.c.record_id == ch.record_id, r.c.device_id == device, r.c.rev > (ch.base_rev or 0))
-            .order_by(r.c.rev.desc())
+        after = ch.base_rev or 0
+        if ch.sent:
+            own = conn.execute(
+                select(r.c.doc, r.c.pushed_doc, r.c.deleted)
+                .where(r.c.record_id == ch.record_id, r.c.change_id.in_(ch.sent), r.c.rev > after)
+                .order_by(r.c.rev.desc())
+                .limit(1)
+            ).first()
+            if own is not None:
+                return _loads(own.pushed_doc or own.doc), bool(own.deleted)
+        unknown = conn.execute(
+            select(r.c.rev)
+            .where(
+                r.c.record_id == ch.record_id,
+                r.c.device_id == device,
+                r.c.rev > after,
+                r.c.change_id.not_in(ch.sent) if ch.sent else true(),
+            )
             .limit(1)
         ).first()
-        if own is not None:
-            return _loads(own.pushed_doc or own.doc), bool(own.deleted)
+        if unknown is not None:
+            batch.device_reused = True
         if ch.base_rev is None:
             return None, False
         row = conn.execute(
@@ -487,7 +517,7 @@ class SyncService:
         area: str | None,
         last: int,
     ) -> tuple[P.ChangeResult, int]:
-        base, base_deleted = self._base(conn, ch, device)
+        base, base_deleted = self._base(conn, batch, ch, device)
         skip = merge.derived_paths(form)
         ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied")
         if ch.deleted:

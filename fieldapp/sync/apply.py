@@ -33,11 +33,13 @@ def apply_push_results(
         raise bad_answer("push results do not match the changes sent")
     synced: dict[str, list[tuple[str, int | None, dict[str, Any] | None, str | None]]] = {}
     cleared: list[str] = []
+    answered: list[str] = []  # records whose base is now the server's: earlier pushes are settled
     with store.transaction():
         for res in results:
             ch = by_id[res.change_id]
             if res.status == "rejected" and res.reason == "erased":
                 _erased_elsewhere(store, ch, res, report)
+                answered.append(ch.record_id)
                 continue
             if res.status in ("applied", "merged"):
                 cleared.append(ch.record_id)
@@ -48,16 +50,20 @@ def apply_push_results(
                 # marked synced (and its conflict cleared) together with the others, below
                 synced.setdefault(ch.form, []).append((ch.record_id, res.rev, ch.doc, ch.updated_at))
                 _resolved(store, ch)
+                answered.append(ch.record_id)
             elif res.status == "merged":
-                _merged(store, ch, res, report)
+                if _merged(store, ch, res, report):
+                    answered.append(ch.record_id)
             elif res.status == "conflict":
                 _in_conflict(store, ch, res, report)
+                answered.append(ch.record_id)
             else:
                 _rejected(store, ch, res, report)
         # each record is in a batch once, so doing these last changes nothing in the order
         store.clear_rejections(cleared)
         for form_id, items in synced.items():
             store.mark_synced_many(form_id, items)
+        store.forget_sent(answered)
 
 
 def _erased_elsewhere(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> None:
@@ -67,18 +73,23 @@ def _erased_elsewhere(store: Store, ch: P.Change, res: P.ChangeResult, report: S
     report.erased += 1
 
 
-def _merged(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> None:
+def _merged(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> bool:
+    """Store a merge; True when the laptop took it (False: edited again meanwhile)."""
     report.merged += 1
     store.set_conflict(ch.form, ch.record_id, None)
     state = store.sync_state(ch.form, ch.record_id)
-    if state is not None and state["updated_at"] == ch.updated_at and res.doc is not None:
+    taken = state is not None and state["updated_at"] == ch.updated_at and res.doc is not None
+    if taken:
+        assert res.doc is not None
         # the merged document (our edit + the server's) becomes the local one
         store.save(
             ch.form, res.doc, record_id=ch.record_id, user=ch.updated_by, partial_ok=True, check_refs=False
         )
         store.mark_synced(ch.form, ch.record_id, server_rev=res.rev, base=res.doc)
-    # edited again meanwhile: leave it dirty on its old base; the server merges again
+    # edited again meanwhile: leave it dirty on its old base; the server merges again, against
+    # what was sent this time (the change stays in sync_sent)
     _resolved(store, ch)
+    return taken
 
 
 def _in_conflict(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> None:

@@ -79,6 +79,7 @@ class _Run:
         self.everything = False
         self.server_scoring: dict[str, str] = {}  # form id -> the server's rubric fingerprint
         self.next_page: Future[P.PullPage] | None = None  # the next pull page being fetched
+        self.device_reused = False  # the server saw another database push with this device id
 
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress:
@@ -128,10 +129,13 @@ class _Run:
     def pending(self) -> list[tuple[str, dict[str, Any]]]:
         out: list[tuple[str, dict[str, Any]]] = []
         for form in self.store.forms:
-            for row in self.store.dirty_rows(form.id):
+            rows = self.store.dirty_rows(form.id)
+            sent = self.store.sent_changes(r["id"] for r in rows if r["deleted"] and r["server_rev"] is None)
+            for row in rows:
                 if row["has_conflict"]:
                     continue
-                if row["deleted"] and row["server_rev"] is None:  # made and deleted here: nothing to send
+                if row["deleted"] and row["server_rev"] is None and row["id"] not in sent:
+                    # made and deleted here, never sent: nothing to send
                     with self.store.transaction():
                         self.store.mark_synced(
                             form.id, row["id"], server_rev=None, base=None, if_updated_at=row["updated_at"]
@@ -146,23 +150,29 @@ class _Run:
         for form_id, row in chunk:
             wanted.setdefault(form_id, []).append(row["id"])
         recs = {f: self.store.records_for_sync(f, ids) for f, ids in wanted.items()}
+        sent = self.store.sent_changes(row["id"] for _, row in chunk)
         out: list[P.Change] = []
         for form_id, row in chunk:
             rec = recs[form_id].get(row["id"])
             if rec is None:  # not found: the same error as reading it alone
                 rec = self.store.get(form_id, row["id"], include_deleted=True)
-            out.append(self.change_for(form_id, row, rec))
+            out.append(self.change_for(form_id, row, rec, sent.get(row["id"], [])))
         return out
 
-    def change_for(self, form_id: str, row: dict[str, Any], rec: Record | None = None) -> P.Change:
+    def change_for(
+        self, form_id: str, row: dict[str, Any], rec: Record | None = None, sent: list[str] | None = None
+    ) -> P.Change:
         if rec is None:
             rec = self.store.get(form_id, row["id"], include_deleted=True)
+        if sent is None:
+            sent = self.store.sent_changes([rec.id]).get(rec.id, [])
         deleted = rec.deleted
         doc = None if deleted else rec.data
         erased = rights.erasure(self.store, rec.id) is not None
         device = self.store.device_id + ("|erased" if erased else "")
         cid = P.change_id_for(device, form_id, rec.id, rec.server_rev, doc, deleted)
         return P.Change(
+            sent=[c for c in sent if c != cid][-P.MAX_SENT :],
             change_id=cid,
             form=form_id,
             record_id=rec.id,
@@ -192,6 +202,8 @@ class _Run:
                     changes = self.changes_for(todo[done : done + size])
                 ahead = None
                 self.upload_for(changes)
+                with self.store.transaction():  # named by the record's next push if no answer comes
+                    self.store.note_sent((c.record_id, c.change_id) for c in changes)
                 body = P.PushRequest(self.store.device_id, changes).to_json()
                 answer = pool.submit(self.http.call, "POST", P.Paths.PUSH, json=body)
                 after = done + len(changes)
@@ -209,6 +221,8 @@ class _Run:
                     results = [P.ChangeResult.from_json(r) for r in _get_list(raw, "results")]
                 except P.ProtocolViolation as exc:
                     raise bad_answer(str(exc)) from None
+                if isinstance(raw, dict) and raw.get("device_reused") is True:
+                    self.device_reused = True
                 erased = self.report.erased
                 apply_push_results(self.store, changes, results, self.report)
                 if self.report.erased != erased:
@@ -455,7 +469,14 @@ def sync(
     before_sync(store)
     report = SyncReport(server=server_url.rstrip("/"), user=user, started_at=now_iso())
     http = Transport(
-        server_url, user, password, store.device_id, session=session, timeout=timeout, retries=retries
+        server_url,
+        user,
+        password,
+        store.device_id,
+        session=session,
+        timeout=timeout,
+        retries=retries,
+        device_key=store.device_key,
     )
     run = _Run(
         store,
@@ -472,6 +493,10 @@ def sync(
     try:
         run.handshake()
         run.push()
+        if run.device_reused:  # a copy of this database syncs too: from now on this one is new
+            report.new_device = store.renew_device("the server saw another database with this device id")
+            http.device_id, http.device_key = store.device_id, store.device_key
+            http.login()  # the rest of the sync (the audit trail) goes under the new id
         run.pull()
         run.download_missing()
         run.verify()

@@ -33,6 +33,7 @@ MAX_PUSH_BATCH = 1000
 DEFAULT_PULL_PAGE = 1000
 MAX_PULL_PAGE = 2000
 ATTACHMENT_CHUNK = 512 * 1024
+MAX_SENT = 50  # change ids a change may list in ``sent``
 ROLES = ("community_leader", "area_manager", "admin")
 
 # Acts that only some roles may do; every other change (recording and editing records) is open to
@@ -267,6 +268,10 @@ class Change:
     # an erasure at the data subject's request (fieldapp.rights): a tombstone (erase) or an
     # anonymised document; it wins over every other edit and the server purges older versions
     erased: bool = False
+    # change ids of earlier pushes of this record from this database whose answers it never stored
+    # (the connection dropped): the document descends from what was sent then, so the server takes
+    # its merge base from the latest of them that it applied, else from ``base_rev``
+    sent: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         # a plain dict (not dataclasses.asdict, which deep-copies the document)
@@ -281,6 +286,7 @@ class Change:
             "updated_by": self.updated_by,
             "resolves": self.resolves,
             "erased": self.erased,
+            "sent": list(self.sent),
         }
 
     @classmethod
@@ -298,6 +304,12 @@ class Change:
             raise ProtocolViolation(f"{where}: a tombstone carries no document")
         if not deleted and doc is None:
             raise ProtocolViolation(f"{where}: missing 'doc' (or 'deleted': true)")
+        sent = _need(o, "sent", list, where, optional=True) or []
+        if len(sent) > MAX_SENT:
+            raise ProtocolViolation(f"{where}: at most {MAX_SENT} change ids in 'sent'")
+        if not all(isinstance(x, str) for x in sent):
+            raise ProtocolViolation(f"{where}: 'sent' must be a list of change ids")
+        sent = [_uuid(x, f"{where}.sent") for x in sent]
         return cls(
             change_id=change_id,
             form=form,
@@ -309,6 +321,7 @@ class Change:
             updated_by=_need(o, "updated_by", str, where, optional=True, max_len=MAX_USER_NAME),
             resolves=bool(_need(o, "resolves", bool, where, optional=True)),
             erased=bool(_need(o, "erased", bool, where, optional=True)),
+            sent=sent,
         )
 
 

@@ -34,6 +34,7 @@ class SyncReport:
     audit_sent: int = 0  # audit-log rows sent to the server
     cursor: int = 0
     cancelled: bool = False
+    new_device: str | None = None  # the device id this database took (another copy of it syncs too)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -57,6 +58,8 @@ class SyncReport:
             lines.append(f"เก็บฉบับที่แก้ไขในเครื่องไว้ {self.kept_local} รายการ จะส่งในการซิงค์ครั้งต่อไป")
         if self.attachments_missing:
             lines.append(f"ยังไม่ได้รับไฟล์แนบ {len(self.attachments_missing)} ไฟล์")
+        if self.new_device:
+            lines.append("ฐานข้อมูลนี้มีสำเนาอีกชุดหนึ่งที่ซิงค์อยู่ด้วย เครื่องนี้จึงได้รหัสเครื่องใหม่ ข้อมูลที่ขัดแย้งกันเก็บไว้ทั้งสองค่า")
         if self.clock_warning:
             lines.append(self.clock_warning)
         if self.verified is True:

@@ -33,11 +33,13 @@ class Transport:
         session: requests.Session | None,
         timeout: float,
         retries: int,
+        device_key: str | None = None,
     ) -> None:
         self.base = base_url.rstrip("/")
         self.user = user
         self.password = password
         self.device_id = device_id
+        self.device_key = device_key  # proves the device id is this database's (see docs/sync.md)
         self.session = session or requests.Session()
         self.session.headers[P.PROTOCOL_HEADER] = str(P.PROTOCOL_VERSION)
         self.session.headers["User-Agent"] = f"fieldapp/{__version__}"
@@ -46,12 +48,10 @@ class Transport:
         self.token: str | None = None
 
     def login(self) -> None:
-        body = self.call(
-            "POST",
-            P.Paths.LOGIN,
-            json={"user": self.user, "password": self.password, "device_id": self.device_id},
-            auth=False,
-        )
+        login: dict[str, str] = {"user": self.user, "password": self.password, "device_id": self.device_id}
+        if self.device_key:
+            login["device_key"] = self.device_key
+        body = self.call("POST", P.Paths.LOGIN, json=login, auth=False)
         token = body.get("token") if isinstance(body, dict) else None
         if not isinstance(token, str):
             raise sync_error(SyncErrorKind.PROTOCOL, "เซิร์ฟเวอร์ตอบกลับไม่ถูกรูปแบบ", "login answer has no token")
