@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from fieldapp.forms import Form
 
 TABLE = "record_counts"
+UNASSESSABLE = "unassessable"
+"""The class key of households with too few answers for a class (see forms/scoring.yaml)."""
 
 # the columns a form may group by, in key order, with the stored value used when a form lacks one
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -42,16 +44,30 @@ def _key_exprs(form: Form, row: str) -> list[str]:
     area = f"COALESCE({row}.[{form.area_field}], '')" if form.area_field else "''"
     out = [area]
     for name, missing in GROUPS:
-        if name in form.fields and form.fields[name].parent is None and form.fields[name].columns():
+        if name == "poverty_class" and _has(form, name) and _has(form, "score_status"):
+            # households with too few answers for a class are counted apart, never as a class
+            out.append(
+                f"COALESCE({row}.[poverty_class], CASE WHEN {row}.[score_status] = 'unassessable' "
+                f"THEN '{UNASSESSABLE}' END, {missing})"
+            )
+        elif _has(form, name):
             out.append(f"COALESCE({row}.[{name}], {missing})")
         else:
             out.append(missing)
     return out
 
 
+def _has(form: Form, name: str) -> bool:
+    f = form.fields.get(name)
+    return f is not None and f.parent is None and bool(f.columns())
+
+
 def _group_columns(form: Form) -> list[str]:
     cols = [form.area_field] if form.area_field else []
-    return cols + [n for n, _ in GROUPS if n in form.fields and form.fields[n].columns()]
+    cols += [n for n, _ in GROUPS if _has(form, n)]
+    if "poverty_class" in cols and _has(form, "score_status"):
+        cols.append("score_status")
+    return cols
 
 
 def _upsert(select: str) -> str:

@@ -350,6 +350,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             return EXIT_OK
         print(f"database: {store.path}")
         classes = {c.code: c.th for c in store.forms.choices.get("poverty_class", [])}
+        classes["unassessable"] = "ยังประเมินไม่ได้"
         for form in store.forms:
             s = stats["forms"][form.id]
             extra = "".join(

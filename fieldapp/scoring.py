@@ -5,6 +5,12 @@ mean, the household class (อยู่ลำบาก / อยู่ยาก /
 five-dimension deprivation flags and whether income per person is below the income line. Every
 score can explain itself: ``Rubric.explain(data)`` lists each indicator, the answers it read and the
 points it gave.
+
+Missing is never "not poor": an indicator that applies to the household but cannot be scored from
+its answers is *unknown*. Each capital carries its coverage (indicators answered / applicable); the
+class is given only when every capital's coverage reaches the rubric's ``min_coverage`` and no
+answer to the unknown indicators could move the mean into another band. Otherwise the household is
+"ยังประเมินไม่ได้" and the questions still to ask are listed.
 """
 
 from __future__ import annotations
@@ -32,8 +38,28 @@ DEFAULT_OUTPUTS = {
     "tpmap": "tpmap_flags",
     "below_income_line": "below_income_line",
     "income_per_capita": "income_per_capita",
+    "coverage": "score_coverage",
+    "status": "score_status",
+    "missing": "score_missing",
+    "welfare": "welfare_flags",
 }
-RUBRIC_KEYS = {"form", "income_line", "class_bands", "capitals", "tpmap", "outputs"}
+# outputs written only when the form has the field
+OPTIONAL_OUTPUTS = ("coverage", "status", "missing", "welfare")
+RUBRIC_KEYS = {
+    "form",
+    "period",
+    "income_line",
+    "min_coverage",
+    "class_bands",
+    "capitals",
+    "tpmap",
+    "welfare",
+    "outputs",
+}
+ASSESSED = "assessed"
+UNASSESSABLE = "unassessable"
+# an indicator's state for one household
+SCORED, UNKNOWN, NOT_APPLICABLE = "scored", "unknown", "not_applicable"
 
 
 @dataclass
@@ -44,6 +70,27 @@ class Indicator:
     points: expr.Expression | None
     bands: list[tuple[float, int]] = field(default_factory=list)
     mapping: dict[str, int] = field(default_factory=dict)
+    applies: expr.Expression | None = None
+    """When false the indicator does not concern the household (not counted in the coverage);
+    without it the indicator always applies, so an empty value is unknown, never "not poor"."""
+    asks: list[str] = field(default_factory=list)
+    """The questions (``field`` or ``repeat.field``) to ask when the indicator is unknown."""
+
+    def applies_to(self, data: dict[str, Any]) -> bool:
+        if self.applies is None:
+            return True
+        try:
+            v = self.applies.fn(data, None)
+        except expr.CALCULATION_ERRORS:
+            return True  # cannot tell: it may apply, so it counts (as unknown when unscored)
+        return v is True or (v is not False and expr.truthy(v))
+
+    def assess(self, data: dict[str, Any]) -> tuple[str, Any, int | None]:
+        """(state, the value read, points): state is scored, unknown or not_applicable."""
+        if not self.applies_to(data):
+            return NOT_APPLICABLE, None, None
+        value, pts = self.score(data)
+        return (UNKNOWN if pts is None else SCORED), value, pts
 
     def score(self, data: dict[str, Any]) -> tuple[Any, int | None]:
         """(the value read, points 1–4) — points None when the indicator is not answered."""
@@ -78,7 +125,7 @@ class Indicator:
     @property
     def variables(self) -> list[str]:
         names: list[str] = []
-        for e in (self.value, self.points):
+        for e in (self.value, self.points, self.applies):
             if e is not None:
                 for v in e.variables:
                     if v not in names:
@@ -119,6 +166,15 @@ class Rubric:
     capitals: list[Capital]
     tpmap: list[Dimension]
     outputs: dict[str, str]
+    min_coverage: float = 1.0
+    """Share of applicable indicators that must be answered in every capital before a class is given."""
+    period: str = ""
+    """Which จปฐ. indicator set (e.g. 2560–2564) the rule labels cite."""
+    welfare: list[TpmapRule] = field(default_factory=list)
+    """Welfare flags kept apart from the TPMAP dimensions (not TPMAP indicators)."""
+    written: tuple[str, ...] = ()
+    """The optional outputs the form has fields for."""
+    question_labels: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
     # how the rubric's expressions read the form's answers (lets _capital_scores write them inline)
     resolve: expr.Resolver | None = field(default=None, repr=False, compare=False)
 
@@ -128,6 +184,8 @@ class Rubric:
         two rubrics with the same fingerprint score every household alike."""
         body = {
             "income_line": self.income_line,
+            "min_coverage": self.min_coverage,
+            "welfare": [[r.id, r.when.source] for r in self.welfare],
             "class_bands": self.class_bands,
             "outputs": self.outputs,
             "capitals": [
@@ -141,6 +199,7 @@ class Rubric:
                             i.points.source if i.points else None,
                             i.bands,
                             i.mapping,
+                            i.applies.source if i.applies else None,
                         ]
                         for i in c.indicators
                     ],
@@ -162,11 +221,15 @@ class Rubric:
         return code or self.class_bands[0][0]
 
     @functools.cached_property
-    def _capital_scores(self) -> Callable[[dict[str, Any]], tuple[dict[str, Any], list[float]]]:
+    def _capital_scores(
+        self,
+    ) -> Callable[[dict[str, Any]], tuple[dict[str, Any], list[tuple[float, int, int]], list[str]]]:
         """The five capital scores as one generated function (``Rubric.apply`` runs it for
-        every save): each indicator's points as ``Indicator.score`` gives them, written out."""
+        every save): each indicator's state and points as ``Indicator.assess`` gives them, written
+        out. Returns (scores by field, (points total, answered, applicable) per capital, the ids
+        ``capital.indicator`` of the unknown indicators)."""
         # with the form's resolver the expressions are written inline, and each repeat column
-        # they read (members' ages, education ranks …) is read once for all 33 indicators
+        # they read (members' ages, education ranks …) is read once for all the indicators
         gen = expr.Generator(self.resolve) if self.resolve is not None else None
         names: dict[str, Any] = gen.names if gen is not None else {}
         names.update(
@@ -174,6 +237,7 @@ class Rubric:
                 "_ERRORS": expr.CALCULATION_ERRORS,
                 "_to_number": expr.to_number,
                 "_text": expr.to_text,
+                "_truthy": expr.truthy,
                 "_clamp": _clamp,
             }
         )
@@ -188,95 +252,191 @@ class Rubric:
         def call(e: expr.Expression) -> str:
             return f"({gen.emit(e.tree)})" if gen is not None else f"{bind(e.fn)}(data, None)"
 
-        lines = ["def _capitals(data):", "    row = None", "    out = {}", "    scores = []"]
+        lines = [
+            "def _capitals(data):",
+            "    row = None",
+            "    out = {}",
+            "    stats = []",
+            "    unknown = []",
+        ]
         for cap in self.capitals:
-            lines += ["    total = 0", "    n = 0"]
+            lines += ["    total = 0", "    n = 0", "    app = 0"]
             for ind in cap.indicators:
+                pad = "    "
+                if ind.applies is not None:
+                    lines += [
+                        "    try:",
+                        f"        a = {call(ind.applies)}",
+                        "    except _ERRORS:",
+                        "        a = True",
+                        "    if a is True or (a is not False and _truthy(a)):",
+                    ]
+                    pad = "        "
+                body: list[str] = ["app += 1"]
                 value = call(ind.value) if ind.value is not None else None
                 if ind.points is not None:
-                    lines += ["    try:"]
+                    body += ["try:"]
                     if value is not None:  # a value that cannot be read voids the points
-                        lines += [f"        {value}"]
-                    lines += [
-                        f"        p = _to_number({call(ind.points)})",
-                        "    except _ERRORS:",
-                        "        p = None",
-                        "    else:",
-                        "        if p is not None:",
-                        "            p = _clamp(p)",
+                        body += [f"    {value}"]
+                    body += [
+                        f"    p = _to_number({call(ind.points)})",
+                        "except _ERRORS:",
+                        "    p = None",
+                        "else:",
+                        "    if p is not None:",
+                        "        p = _clamp(p)",
                     ]
                 else:
                     assert value is not None
-                    lines += [
-                        "    try:",
-                        f"        v = {value}",
-                        "    except _ERRORS:",
-                        "        v = None",
-                        "    p = None",
-                        "    if not (v is None or v == '' or v == []):",
+                    body += [
+                        "try:",
+                        f"    v = {value}",
+                        "except _ERRORS:",
+                        "    v = None",
+                        "p = None",
+                        "if not (v is None or v == '' or v == []):",
                     ]
                     if ind.mapping:
-                        lines += [f"        p = {bind(ind.mapping)}.get(v if type(v) is str else _text(v))"]
+                        body += [f"    p = {bind(ind.mapping)}.get(v if type(v) is str else _text(v))"]
                     else:
-                        lines += ["        x = _to_number(v)", "        if x is not None:"]
+                        body += ["    x = _to_number(v)", "    if x is not None:"]
                         for lower, points in ind.bands:
-                            lines += [
-                                f"            if x >= {bind(lower)}:",
-                                f"                p = {bind(points)}",
+                            body += [
+                                f"        if x >= {bind(lower)}:",
+                                f"            p = {bind(points)}",
                             ]
                         if not ind.bands:
-                            lines += ["            pass"]
-                lines += ["    if p is not None:", "        total += p", "        n += 1"]
+                            body += ["        pass"]
+                body += [
+                    "if p is not None:",
+                    "    total += p",
+                    "    n += 1",
+                    "else:",
+                    f"    unknown.append({bind(f'{cap.id}.{ind.id}')})",
+                ]
+                lines += [pad + line for line in body]
             lines += [
                 "    s = round(total / n, 2) if n else None",
                 f"    out[{bind(cap.field)}] = s",
-                "    if s is not None:",
-                "        scores.append(s)",
+                "    stats.append((total, n, app))",
             ]
-        lines.append("    return out, scores")
+        lines.append("    return out, stats, unknown")
         if gen is not None and gen.columns:
             lines[1:1] = gen.column_locals("    ")
-        fn: Callable[[dict[str, Any]], tuple[dict[str, Any], list[float]]] = codegen.build(
-            "\n".join(lines), names, "_capitals"
-        )
+        fn: Callable[[dict[str, Any]], tuple[dict[str, Any], list[tuple[float, int, int]], list[str]]]
+        fn = codegen.build("\n".join(lines), names, "_capitals")
         return fn
 
+    def _class_of(
+        self, stats: list[tuple[float, int, int]], scores: list[float | None]
+    ) -> tuple[str | None, float | None]:
+        """(class, mean) — both None unless every capital is covered enough and the unknown
+        indicators, whatever their answers (1 to 4 points), would leave the class as it is."""
+        if len(stats) != len(self.capitals) or any(s is None for s in scores):
+            return None, None
+        lows: list[float] = []
+        highs: list[float] = []
+        for total, n, app in stats:
+            if app == 0 or n / app < self.min_coverage - 1e-9:
+                return None, None
+            lows.append(round((total + (app - n)) / app, 2))
+            highs.append(round((total + 4 * (app - n)) / app, 2))
+        low = self.household_class(round(sum(lows) / len(lows), 2))
+        high = self.household_class(round(sum(highs) / len(highs), 2))
+        if low != high:
+            return None, None
+        mean = round(sum(s for s in scores if s is not None) / len(scores), 2)
+        return low, mean
+
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
-        out, scores = self._capital_scores(data)
-        mean = round(sum(scores) / len(scores), 2) if len(scores) == len(self.capitals) else None
+        out, stats, unknown = self._capital_scores(data)
+        scores = [out[c.field] for c in self.capitals]
+        klass, mean = self._class_of(stats, scores)
         out[self.outputs["mean"]] = mean
-        out[self.outputs["class"]] = self.household_class(mean)
+        out[self.outputs["class"]] = klass
+        answered = sum(n for _, n, _ in stats)
+        applicable = sum(app for _, _, app in stats)
+        if "coverage" in self.written:
+            out[self.outputs["coverage"]] = round(answered / applicable, 2) if applicable else None
+        if "status" in self.written:
+            out[self.outputs["status"]] = ASSESSED if klass is not None else UNASSESSABLE
+        if "missing" in self.written:
+            out[self.outputs["missing"]] = self.missing_text(unknown, data) if unknown else None
         ipc = expr.to_number(data.get(self.outputs["income_per_capita"]))
         out[self.outputs["below_income_line"]] = None if ipc is None else ipc < self.income_line
         # TPMAP rules may read the scores and the income-line flag computed above
         scored = {**data, **out}
         flags = [d.code for d in self.tpmap if _any_hit(d.rules, scored)]
         out[self.outputs["tpmap"]] = flags or None
+        if "welfare" in self.written:
+            hits = [r.id for r in self.welfare if _any_hit([r], scored)]
+            out[self.outputs["welfare"]] = hits or None
         return out
+
+    @functools.cached_property
+    def _indicators(self) -> dict[str, Indicator]:
+        return {f"{c.id}.{i.id}": i for c in self.capitals for i in c.indicators}
+
+    def missing_questions(
+        self, unknown: list[str], data: dict[str, Any] | None = None, lang: str = "th"
+    ) -> list[str]:
+        """The labels of the questions to ask for the unknown indicators (each once); a member
+        question is listed only when some member has no answer to it."""
+        out: list[str] = []
+        for key in unknown:
+            ind = self._indicators[key]
+            for q in ind.asks or []:
+                head, _, tail = q.partition(".")
+                if tail and data is not None:
+                    rows = data.get(head) or []
+                    if rows and all(r.get(tail) not in (None, "", []) for r in rows):
+                        continue
+                label = self.question_labels.get(q, {}).get(lang) or q
+                if label not in out:
+                    out.append(label)
+            if not ind.asks:
+                label = ind.label.get(lang) or ind.id
+                if label not in out:
+                    out.append(label)
+        return out
+
+    def missing_text(self, unknown: list[str], data: dict[str, Any] | None = None) -> str:
+        return " / ".join(self.missing_questions(unknown, data))
 
     def explain(self, data: dict[str, Any]) -> dict[str, Any]:
         """What produced each score, for the summary panel and the case report."""
-        capitals = []
+        capitals: list[dict[str, Any]] = []
+        unknown: list[str] = []
         for cap in self.capitals:
-            inds = []
+            inds: list[dict[str, Any]] = []
             for ind in cap.indicators:
-                value, pts = ind.score(data)
+                state, value, pts = ind.assess(data)
+                if state == UNKNOWN:
+                    unknown.append(f"{cap.id}.{ind.id}")
                 inds.append(
                     {
                         "id": ind.id,
                         "label": ind.label,
+                        "state": state,
                         "value": value,
                         "points": pts,
                         "answers": {v: _read(data, v) for v in ind.variables},
+                        "asks": self.missing_questions([f"{cap.id}.{ind.id}"], data)
+                        if state == UNKNOWN
+                        else [],
                     }
                 )
             answered = [i["points"] for i in inds if i["points"] is not None]
+            applicable = sum(1 for i in inds if i["state"] != NOT_APPLICABLE)
             capitals.append(
                 {
                     "id": cap.id,
                     "field": cap.field,
                     "label": cap.label,
                     "score": round(sum(answered) / len(answered), 2) if answered else None,
+                    "answered": len(answered),
+                    "applicable": applicable,
+                    "coverage": round(len(answered) / applicable, 2) if applicable else None,
                     "indicators": inds,
                 }
             )
@@ -294,12 +454,22 @@ class Rubric:
                 for r in d.rules
             ]
             dims.append({"dimension": d.code, "deprived": any(r["hit"] for r in rules), "rules": rules})
+        welfare = [{"id": r.id, "label": r.label, "hit": _hit(r, scored)} for r in self.welfare]
+        answered_all = sum(c["answered"] for c in capitals)
+        applicable_all = sum(c["applicable"] for c in capitals)
+        klass = result[self.outputs["class"]]
         return {
             "capitals": capitals,
             "mean": result[self.outputs["mean"]],
-            "class": result[self.outputs["class"]],
+            "class": klass,
+            "status": ASSESSED if klass is not None else UNASSESSABLE,
+            "coverage": round(answered_all / applicable_all, 2) if applicable_all else None,
+            "min_coverage": self.min_coverage,
+            "missing": self.missing_questions(unknown, data),
             "class_bands": self.class_bands,
+            "period": self.period,
             "tpmap": dims,
+            "welfare": welfare,
             "income_per_capita": data.get(self.outputs["income_per_capita"]),
             "income_line": self.income_line,
             "below_income_line": result[self.outputs["below_income_line"]],
@@ -412,16 +582,29 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
                         if v not in (1, 2, 3, 4):
                             raise FormDefinitionError(source, w, f"points for {k!r} must be 1–4")
                         mapping[str(k) if not isinstance(k, bool) else ("true" if k else "false")] = int(v)
-                indicators.append(
-                    Indicator(
-                        id=ind["id"],
-                        label=labels(ind.get("label"), source, w),
-                        value=compile_(ind["value"], w) if "value" in ind else None,
-                        points=compile_(ind["points"], w) if "points" in ind else None,
-                        bands=bands_i,
-                        mapping=mapping,
+                asks = ind.get("asks") or []
+                if not isinstance(asks, list) or not all(isinstance(q, str) for q in asks):
+                    raise FormDefinitionError(
+                        source, w, "asks is a list of questions (field or repeat.field)"
                     )
+                for q in asks:
+                    try:
+                        form.field_at(q)
+                    except KeyError:
+                        raise FormDefinitionError(source, w, f"asks names no question {q!r}") from None
+                made = Indicator(
+                    id=ind["id"],
+                    label=labels(ind.get("label"), source, w),
+                    value=compile_(ind["value"], w) if "value" in ind else None,
+                    points=compile_(ind["points"], w) if "points" in ind else None,
+                    bands=bands_i,
+                    mapping=mapping,
+                    applies=compile_(ind["applies"], w) if "applies" in ind else None,
+                    asks=list(asks),
                 )
+                if not made.asks:  # the plain questions it reads
+                    made.asks = [q for q in made.variables if _is_question(form, q)]
+                indicators.append(made)
             if not indicators:
                 raise FormDefinitionError(source, where, "a capital needs indicators")
             fld = c.get("field") or f"cap_{c['id']}"
@@ -446,7 +629,34 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
                     TpmapRule(str(r["id"]), labels(r.get("label"), source, w), compile_(r["when"], w))
                 )
             dims.append(Dimension(d["dimension"], rules))
-        rubric = Rubric(str(name), float(line), bands, capitals, dims, outputs, resolve=resolve)
+        welfare: list[TpmapRule] = []
+        for ri, r in enumerate(body.get("welfare") or []):
+            w = f"{name}.welfare[{ri + 1}]"
+            if not isinstance(r, dict) or "when" not in r or "id" not in r:
+                raise FormDefinitionError(source, w, "a rule needs id, label and when")
+            welfare.append(
+                TpmapRule(str(r["id"]), labels(r.get("label"), source, w), compile_(r["when"], w))
+            )
+        cov = body.get("min_coverage", 1.0)
+        if not isinstance(cov, (int, float)) or isinstance(cov, bool) or not 0 < cov <= 1:
+            raise FormDefinitionError(source, f"{name}.min_coverage", "must be a share above 0, at most 1")
+        written = tuple(k for k in OPTIONAL_OUTPUTS if outputs[k] in form.fields)
+        rubric = Rubric(
+            str(name),
+            float(line),
+            bands,
+            capitals,
+            dims,
+            outputs,
+            min_coverage=float(cov),
+            period=str(body.get("period") or ""),
+            welfare=welfare,
+            written=written,
+            resolve=resolve,
+        )
+        rubric.question_labels = {
+            q: form.field_at(q).label for c in capitals for i in c.indicators for q in i.asks
+        }
         _check_outputs(rubric, form, source)
         rubrics[str(name)] = rubric
     return rubrics
@@ -461,13 +671,22 @@ _CAP_LABELS = {
 }
 
 
+def _is_question(form: Form, name: str) -> bool:
+    """An answer someone types (not a calculation)."""
+    try:
+        f = form.field_at(name)
+    except KeyError:
+        return False
+    return f.type not in ("calculated", "repeat", "note")
+
+
 def capital_label(cap_id: str, lang: str = "th") -> str:
     return _CAP_LABELS[cap_id][lang]
 
 
 def _check_outputs(rubric: Rubric, form: Form, source: str) -> None:
     wanted = [c.field for c in rubric.capitals] + [
-        rubric.outputs[k] for k in ("mean", "class", "tpmap", "below_income_line")
+        rubric.outputs[k] for k in ("mean", "class", "tpmap", "below_income_line", *rubric.written)
     ]
     for name in wanted:
         f = form.fields.get(name)

@@ -38,27 +38,8 @@ from fieldapp.device import binding as device_binding
 from fieldapp.errors import AccessError, NotFoundError, Problem, StoreError, ValidationError
 from fieldapp.forms import Field, Form, FormSet, default_forms, uuid_or_none
 from fieldapp.ids import new_id
+from fieldapp.schema import CHILD_META, META_COLUMNS
 
-META_COLUMNS: list[tuple[str, str]] = [
-    ("id", "TEXT PRIMARY KEY"),
-    ("form_id", "TEXT NOT NULL"),
-    ("form_version", "TEXT NOT NULL"),
-    ("created_at", "TEXT NOT NULL"),
-    ("created_by", "TEXT NOT NULL"),
-    ("updated_at", "TEXT NOT NULL"),
-    ("updated_by", "TEXT NOT NULL"),
-    ("device_id", "TEXT NOT NULL"),
-    ("server_rev", "INTEGER"),
-    ("base", "TEXT"),
-    ("dirty", "INTEGER NOT NULL DEFAULT 1"),
-    ("deleted", "INTEGER NOT NULL DEFAULT 0"),
-    ("deleted_at", "TEXT"),
-    ("deleted_by", "TEXT"),
-    ("conflict", "TEXT"),
-    ("title_sort", "TEXT"),
-]
-META_NAMES = [name for name, _ in META_COLUMNS]
-CHILD_META = [("id", "TEXT PRIMARY KEY"), ("parent_id", "TEXT NOT NULL"), ("position", "INTEGER NOT NULL")]
 BATCH_SIZE = 500
 INDEX_VERSION = 3  # raise when the indexes or triggers made by _ensure_form_tables change
 

@@ -16,10 +16,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from fieldapp.forms import FormSet, default_forms
 from fieldapp.sync import protocol as P
-from server import __version__, db
-from server.auth import ApiError, User, login, user_for_token
-from server.service import SyncService
-from server.settings import Settings
+
+from . import __version__, db
+from .auth import ApiError, User, login, user_for_token
+from .service import SyncService
+from .settings import Settings
 
 log = logging.getLogger("fieldapp.server")
 SHA_PATTERN = r"^[0-9a-f]{64}$"

@@ -15,8 +15,9 @@ from sqlalchemy import Connection, Engine, delete, insert, select, update
 from fieldapp import geo
 from fieldapp.errors import FieldAppError
 from fieldapp.sync.protocol import MAX_PASSWORD, MAX_USER_NAME, ROLES
-from server import db
-from server.settings import Settings
+
+from . import db
+from .settings import Settings
 
 MIN_PASSWORD = 8
 

@@ -23,8 +23,9 @@ from typing import Any
 from sqlalchemy.exc import SQLAlchemyError
 
 from fieldapp.sync.protocol import ROLES
-from server import __version__, auth, db
-from server.settings import Settings, default_database_url
+
+from . import __version__, auth, db
+from .settings import Settings, default_database_url
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,7 +102,7 @@ def _password(confirm: bool = True) -> str:
 def cmd_run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from server.app import create_app
+    from .app import create_app
 
     settings = _settings(args)
     app = create_app(settings)

@@ -20,9 +20,10 @@ from sqlalchemy.sql.elements import ColumnElement
 from fieldapp.forms import Form, FormSet
 from fieldapp.sync import merge
 from fieldapp.sync import protocol as P
-from server import db
-from server.auth import ApiError, User, audit
-from server.settings import Settings
+
+from . import db
+from .auth import ApiError, User, audit
+from .settings import Settings
 
 
 def _scope(col: Any, user: User) -> ColumnElement[bool]:

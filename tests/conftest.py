@@ -49,6 +49,20 @@ HOUSEHOLD: dict[str, Any] = {
     "debt_total": 50000,
     "debt_sources": ["baac"],
     "has_savings": False,
+    "drinking_water_ok": True,
+    "domestic_water_ok": True,
+    "electricity": "own_meter",
+    "has_toilet": True,
+    "assets": ["motorcycle", "water_pump"],
+    "health_service_km": 5,
+    "expense_total": 50000,
+    "uses_natural_resources": True,
+    "disaster_exposure": ["drought"],
+    "affected_by_pollution": False,
+    "joins_village_meetings": True,
+    "community_role": False,
+    "has_support_network": True,
+    "receives_news": True,
     "members": [
         {
             "national_id": _fix_check_digit("110370248899"),
@@ -64,6 +78,8 @@ HOUSEHOLD: dict[str, Any] = {
             "occupation": "agriculture",
             "income_year": 36000,
             "health_status": "chronic",
+            "has_caregiver": True,
+            "literate": True,
         },
         {
             "national_id": _fix_check_digit("310050123456"),
@@ -79,6 +95,7 @@ HOUSEHOLD: dict[str, Any] = {
             "occupation": "general_labour",
             "income_year": 20000,
             "health_status": "normal",
+            "literate": True,
         },
     ],
 }

@@ -29,7 +29,8 @@ def _scan_stats(store: Store) -> dict[str, Any]:
             entry["by_class"] = {
                 (k or "none"): v
                 for k, v in store.conn.execute(
-                    f"SELECT poverty_class, count(*) FROM [{t}] WHERE deleted = 0 GROUP BY 1"
+                    "SELECT coalesce(poverty_class, CASE WHEN score_status = 'unassessable' "
+                    f"THEN 'unassessable' END), count(*) FROM [{t}] WHERE deleted = 0 GROUP BY 1"
                 )
             }
         out[form.id] = entry

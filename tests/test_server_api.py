@@ -427,7 +427,7 @@ def test_every_endpoint_is_documented_in_docs_api_md(api: Api) -> None:
 
 def test_fieldapp_server_console_script_is_declared() -> None:
     scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
-    assert scripts["fieldapp-server"] == "server.cli:main"
+    assert scripts["fieldapp-server"] == "fieldapp_server.cli:main"
 
 
 def test_docs_sync_md_names_only_tests_that_exist() -> None:

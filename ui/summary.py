@@ -130,13 +130,23 @@ class HouseholdSummary(QWidget):
                                        str(data.get("village_name") or "")) if x)
         self.title.setText(f"{head} — {tr('House {no}', no=data.get('house_no') or '-')} {village}")
         cls = data.get("poverty_class")
-        cls_text = f["poverty_class"].choice_label(cls, language()) if cls else tr("not assessed yet")
+        status = data.get("score_status")
+        if cls:
+            cls_text = f["poverty_class"].choice_label(cls, language())
+        elif status and "score_status" in f:  # too few answers: said so, never shown as a class
+            cls_text = f["score_status"].choice_label(status, language())
+        else:
+            cls_text = tr("not assessed yet")
         ipc = data.get("income_per_capita")
         line = tr("Class: {cls}", cls=cls_text)
         if data.get("cap_mean") is not None:
             line += " · " + tr("mean score {mean}", mean=f"{data['cap_mean']:.2f}")
         if ipc is not None:
             line += " · " + tr("income per person {amount} baht/year", amount=fmt.money(ipc))
+        if data.get("score_coverage") is not None and "score_coverage" in f:
+            line += f" · {label_of(f['score_coverage'].label)} {round(data['score_coverage'] * 100)}%"
+        if data.get("score_missing") and "score_missing" in f:
+            line += f"\n{label_of(f['score_missing'].label)}: {data['score_missing']}"
         self.class_label.setText(line)
         self.class_label.setProperty("state", "bad" if browse.is_poor(cls) else "")
         self.class_label.style().unpolish(self.class_label)
@@ -171,11 +181,14 @@ class HouseholdSummary(QWidget):
         parts = [f"<h3>{_esc(tr('What produced the scores'))}</h3>"]
         for cap in explain["capitals"]:
             score = "–" if cap["score"] is None else f"{cap['score']:.2f}"
+            covered = f" ({cap['answered']}/{cap['applicable']})" if "applicable" in cap else ""
             parts.append(f"<p><b>{_esc(label_of(cap['label']) or scoring.capital_label(cap['id'], language()))}"
-                         f" {score}</b><br>")
+                         f" {score}</b>{covered}<br>")
             items = []
             for ind in cap["indicators"]:
-                pts = "–" if ind["points"] is None else str(ind["points"])
+                if ind.get("state") == scoring.NOT_APPLICABLE:
+                    continue
+                pts = "?" if ind.get("state") == scoring.UNKNOWN else "–" if ind["points"] is None else str(ind["points"])
                 value = ind["value"]
                 shown = "" if expr.is_empty(value) else (fmt.yes_no(value) if isinstance(value, bool) else
                                                          fmt.number(value) if isinstance(value, (int, float))

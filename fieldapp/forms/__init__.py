@@ -36,7 +36,7 @@ from fieldapp.forms.loading import (
     parse_choices,
     read_yaml,
 )
-from fieldapp.forms.model import RESERVED_NAMES, Choice, Field, Form, FormSet, Section
+from fieldapp.forms.model import Choice, Field, Form, FormSet, Section
 from fieldapp.forms.rules import (
     apply_relevance,
     calc_value,
@@ -58,6 +58,7 @@ from fieldapp.forms.types import (
     uuid_or_none,
 )
 from fieldapp.forms.validation import MAX_ROWS_DEFAULT, check_level, checked_fields
+from fieldapp.schema import RESERVED_NAMES
 
 __all__ = [
     "CANONICAL_UUID",

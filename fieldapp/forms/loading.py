@@ -18,9 +18,10 @@ from fieldapp import expr, resources
 from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationError
 from fieldapp.forms.coercion import coerce
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
-from fieldapp.forms.model import RESERVED_NAMES, Choice, Field, Form, FormSet, Section
+from fieldapp.forms.model import Choice, Field, Form, FormSet, Section
 from fieldapp.forms.rules import normaliser
 from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES
+from fieldapp.schema import RESERVED_NAMES
 
 FIELD_KEYS = {
     "id",

@@ -23,27 +23,6 @@ from fieldapp.forms.validation import check_level, checked_fields
 if TYPE_CHECKING:
     from fieldapp.scoring import Rubric
 
-# names the store uses for its own columns
-RESERVED_NAMES = {
-    "id",
-    "parent_id",
-    "position",
-    "form_id",
-    "form_version",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "updated_by",
-    "device_id",
-    "server_rev",
-    "base",
-    "dirty",
-    "deleted",
-    "deleted_at",
-    "deleted_by",
-    "conflict",
-}
-
 
 @dataclass(frozen=True)
 class Choice:

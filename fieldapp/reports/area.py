@@ -114,6 +114,11 @@ class AreaReportRenderer(ReportBase):
             ("สมาชิก", DASH if d.members_total is None else f"{self.number(d.members_total)} คน"),
             ("สำรวจแล้ว", self.with_share(d.households_surveyed)),
             ("ครัวเรือนยากจน (อยู่ลำบาก + อยู่ยาก)", self.with_share(d.poor_households)),
+            ("ยังประเมินไม่ได้ (คำตอบยังไม่พอ)", self.with_share(d.households_unassessable)),
+            (
+                "ความครอบคลุมของคำตอบ (เฉลี่ย)",
+                DASH if d.mean_coverage is None else f"ร้อยละ {self.number(round(d.mean_coverage * 100))}",
+            ),
             ("กลุ่มเป้าหมาย TPMAP", self.with_share(d.tpmap_target_households)),
             ("จำนวนหมู่บ้าน", f"{self.number(len(d.villages))} หมู่บ้าน" if d.villages else DASH),
             ("ธุรกิจในท้องถิ่น", f"{self.number(len(d.businesses))} แห่ง"),
@@ -236,14 +241,16 @@ class AreaReportRenderer(ReportBase):
         def name_cells(v: VillageStat) -> list[Cell]:
             return [self.name(village_label(v)), *([self.name(v.subdistrict)] if sub else [])]
 
-        by_poor = sorted(villages, key=lambda v: (-v.poor_share, -v.poor_households, v.village_name))
+        # few households prove little: rank by the lower 95 % bound of the poor share
+        by_poor = sorted(villages, key=lambda v: (-v.poor_lower_bound, -v.poor_households, v.village_name))
         rows_poor: list[list[Cell]] = [
             [
                 self.number(i),
                 *name_cells(v),
-                self.number(v.households_total),
+                self.number(v.households_assessed),
                 self.number(v.poor_households),
-                self.percent(v.poor_households, v.households_total),
+                self.percent(v.poor_households, v.households_assessed),
+                self.number(round(v.poor_lower_bound * 100)),
             ]
             for i, v in enumerate(by_poor[:limit], start=1)
         ]
@@ -269,23 +276,32 @@ class AreaReportRenderer(ReportBase):
             ),
         ]
 
-        def ranking(title: str, columns: list[str], rows: list[list[Flowable]]) -> list[Flowable]:
+        def ranking(
+            title: str, columns: list[str], rows: list[list[Flowable]], note: str = ""
+        ) -> list[Flowable]:
+            extra = len(columns)
+            if extra == 4:
+                cols = [0.11, 0.11, 0.1, 0.13] if sub else [0.12, 0.12, 0.11, 0.14]
+            else:
+                cols = [0.15, 0.15, 0.13] if sub else [0.16, 0.16, 0.13]
             part: list[Flowable] = [
                 self.heading(title, 2),
-                self.table(
-                    head(columns),
-                    rows,
-                    widths([0.15, 0.15, 0.13] if sub else [0.16, 0.16, 0.13]),
-                    align=align,
-                ),
+                self.table(head(columns), rows, widths(cols), align=align + "R" * (extra - 3)),
             ]
+            if note:
+                part.append(self.para(note, "note"))
             if len(villages) > limit:
                 shown = f"แสดง {self.number(limit)} อันดับแรกจากทั้งหมด {self.number(len(villages))} หมู่บ้าน"
                 part.append(self.para(shown, "note"))
             return part
 
         out += ranking(
-            "5.1 ตามสัดส่วนครัวเรือนยากจน (อยู่ลำบาก + อยู่ยาก)", ["ครัวเรือน", "ครัวเรือนยากจน", "ร้อยละ"], rows_poor
+            "5.1 ตามสัดส่วนครัวเรือนยากจน (อยู่ลำบาก + อยู่ยาก)",
+            ["ประเมินได้", "ครัวเรือนยากจน", "ร้อยละ", "ร้อยละขั้นต่ำ*"],
+            rows_poor,
+            "* ขอบล่างของช่วงความเชื่อมั่น 95% (Wilson) ของสัดส่วนครัวเรือนยากจน ใช้จัดลำดับ"
+            " เพื่อไม่ให้หมู่บ้านที่สำรวจไม่กี่ครัวเรือนขึ้นอันดับต้นเพราะจำนวนน้อย"
+            " ไม่นับครัวเรือนที่ยังประเมินไม่ได้",
         )
         out += ranking("5.2 ตามความครบถ้วนของข้อมูล", ["ครัวเรือน", "ข้อมูลครบถ้วน", "ร้อยละ"], rows_complete)
         return out

@@ -96,7 +96,10 @@ MAX_ROUNDS = 12
 """At most this many survey rounds of one household are read."""
 
 UNSCORED = "ยังไม่ประเมิน"
-"""Class label for households without a complete five-capital score."""
+"""Class label for households never scored (records from before the rubric)."""
+
+UNASSESSABLE = "ยังประเมินไม่ได้"
+"""Class label for households with too few answers for a class (see forms/scoring.yaml)."""
 
 _PROMPT_RE = re.compile(r"\s*\(ระบุ[^)]*\)\s*$")
 _NOTE_RE = re.compile(r"\s*\([^)]*\)\s*$")
@@ -302,6 +305,9 @@ def _scores(doc: dict[str, Any], labels: _Labels) -> CapitalScores:
         cap_social=_num(doc.get("cap_social")),
         cap_mean=_num(doc.get("cap_mean")),
         poverty_class=labels.one("poverty_class", doc.get("poverty_class")),
+        coverage=_num(doc.get("score_coverage")),
+        unassessable=doc.get("score_status") == "unassessable",
+        missing=[q for q in str(doc.get("score_missing") or "").split(" / ") if q],
     )
 
 
@@ -955,6 +961,7 @@ class _VillageAcc:
     complete: int = 0
     cap_sum: float = 0.0
     cap_n: int = 0
+    unassessable: int = 0
 
 
 @dataclass(order=True)
@@ -1211,11 +1218,13 @@ def area_report(
         *[f"cap_{k}" for k in CAPITAL_KEYS],
         "cap_mean",
     ]
-    columns = list(dict.fromkeys([*wanted, *completeness.columns]))
+    scored_extra = [c for c in ("score_status", "score_coverage") if c in form.fields]
+    columns = list(dict.fromkeys([*wanted, *scored_extra, *completeness.columns]))
     cur = store.conn.execute(
         f"SELECT {', '.join(f'[{c}]' for c in columns)} FROM household WHERE {where}", params
     )
-    total = members_total = surveyed = targets = 0
+    total = members_total = surveyed = targets = unassessable = 0
+    coverage_sum, coverage_n = 0.0, 0
     classes: dict[str, int] = {}
     cap_sums = dict.fromkeys(CAPITAL_KEYS, 0.0)
     cap_counts = dict.fromkeys(CAPITAL_KEYS, 0)
@@ -1234,7 +1243,14 @@ def area_report(
         surveyed += 1 if row["surveyed_on"] else 0
         targets += 1 if row["tpmap_target"] else 0
         klass = row["poverty_class"] or ""
-        classes[klass] = classes.get(klass, 0) + 1
+        cannot = row.get("score_status") == "unassessable"
+        unassessable += 1 if cannot else 0
+        cov = _num(row.get("score_coverage"))
+        if cov is not None:
+            coverage_sum += cov
+            coverage_n += 1
+        key = "unassessable" if cannot and not klass else klass
+        classes[key] = classes.get(key, 0) + 1
         if row["area_manager"] and len(managers) < 2:
             managers.add(_text(row["area_manager"]))
         if row["university"] and len(universities) < 2:
@@ -1253,6 +1269,7 @@ def area_report(
         if acc is None:
             acc = villages[vkey] = _VillageAcc(row["subdistrict_code"], vno)
         acc.total += 1
+        acc.unassessable += 1 if cannot else 0
         if vname:
             acc.names[vname] = acc.names.get(vname, 0) + 1
         if row["village_code"]:
@@ -1301,6 +1318,8 @@ def area_report(
         households_surveyed=surveyed,
         tpmap_target_households=targets,
         class_counts=_class_counts(form, labels, classes),
+        households_unassessable=unassessable,
+        mean_coverage=round(coverage_sum / coverage_n, 2) if coverage_n else None,
         capital_averages=averages,
         tpmap_counts={name: by_name[name] for name in _tpmap(tpmap_counts)},
         villages=_village_stats(villages),
@@ -1344,7 +1363,10 @@ def _class_counts(form: Form, labels: _Labels, classes: dict[str, int]) -> dict[
         out[labels.one("poverty_class", code)] = classes.get(code, 0)
     for code, n in classes.items():
         if code not in known and n:
-            label = labels.one("poverty_class", code) if code else UNSCORED
+            if code == "unassessable":
+                label = UNASSESSABLE
+            else:
+                label = labels.one("poverty_class", code) if code else UNSCORED
             out[label] = out.get(label, 0) + n
     return out
 
@@ -1371,6 +1393,7 @@ def _village_stats(villages: dict[tuple[str, int | None, str], _VillageAcc]) -> 
                 households_total=acc.total,
                 poor_households=acc.poor,
                 households_complete=acc.complete,
+                households_unassessable=acc.unassessable,
                 cap_mean=round(acc.cap_sum / acc.cap_n, 2) if acc.cap_n else None,
             )
         )

@@ -175,6 +175,12 @@ class CapitalScores:
     """Livelihood class label, e.g. ``"อยู่ยาก"``."""
     class_band: str = ""
     """The score range of that class as text, e.g. ``"1.75–2.49"``."""
+    coverage: float | None = None
+    """Share of the indicators that apply to the household which were answered (0–1)."""
+    unassessable: bool = False
+    """Too few answers to give a class (ยังประเมินไม่ได้): then there is no mean either."""
+    missing: list[str] = field(default_factory=list)
+    """The questions still to ask before the household can be assessed."""
 
     def value(self, key: str) -> float | None:
         """The score of one capital by its key (``"human"`` … ``"social"``)."""
@@ -187,10 +193,14 @@ class CapitalScores:
         return [self.value(k) for k in CAPITAL_KEYS]
 
     def mean(self) -> float | None:
+        """The mean as recorded; worked out only when all five are given and the household is
+        not unassessable (an unassessed household has no mean, on screen or on paper)."""
         if self.cap_mean is not None:
             return self.cap_mean
+        if self.unassessable:
+            return None
         present = [v for v in self.values() if v is not None]
-        return sum(present) / len(present) if present else None
+        return sum(present) / len(present) if present and len(present) == len(CAPITAL_KEYS) else None
 
     def is_empty(self) -> bool:
         return all(v is None for v in self.values())
@@ -426,6 +436,17 @@ class AreaScope:
     """For a chosen set: the names of the subdistricts in it."""
 
 
+def wilson_lower_bound(successes: int, n: int, z: float = 1.96) -> float:
+    """Lower bound of the Wilson score interval for a share ``successes / n`` (0 when n is 0)."""
+    if n <= 0:
+        return 0.0
+    p = successes / n
+    z2 = z * z
+    centre = p + z2 / (2 * n)
+    spread = z * ((p * (1 - p) + z2 / (4 * n)) / n) ** 0.5
+    return max(0.0, (centre - spread) / (1 + z2 / n))
+
+
 @dataclass
 class VillageStat:
     """One village's counts, for the two village rankings."""
@@ -440,10 +461,23 @@ class VillageStat:
     households_complete: int = 0
     """Households whose record has every required field filled in."""
     cap_mean: float | None = None
+    households_unassessable: int = 0
+    """Households with too few answers for a class (not counted as poor or as not poor)."""
+
+    @property
+    def households_assessed(self) -> int:
+        return max(0, self.households_total - self.households_unassessable)
 
     @property
     def poor_share(self) -> float:
-        return self.poor_households / self.households_total if self.households_total else 0.0
+        n = self.households_assessed
+        return self.poor_households / n if n else 0.0
+
+    @property
+    def poor_lower_bound(self) -> float:
+        """The Wilson 95 % lower bound of the poor share among assessed households: ranks a
+        village with 90 poor of 100 above one with 6 of 6 (few households prove little)."""
+        return wilson_lower_bound(self.poor_households, self.households_assessed)
 
     @property
     def completeness(self) -> float:
@@ -491,6 +525,10 @@ class AreaReport:
     tpmap_target_households: int | None = None
     class_counts: dict[str, int] = field(default_factory=dict)
     """Households by livelihood class label, worst first (see :data:`POVERTY_CLASSES`)."""
+    households_unassessable: int = 0
+    """Households with too few answers for a class (ยังประเมินไม่ได้), counted apart."""
+    mean_coverage: float | None = None
+    """Mean share of applicable indicators answered, over the households."""
     capital_averages: CapitalScores = field(default_factory=CapitalScores)
     capital_averages_before: CapitalScores | None = None
     """Averages of an earlier round, drawn as a second series when given."""

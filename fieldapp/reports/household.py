@@ -385,6 +385,20 @@ class HouseholdReportRenderer(ReportBase):
             width=inner,
         )
         out: list[Flowable] = [t, Spacer(1, 3 * mm)]
+        if s.coverage is not None:
+            out.append(
+                self.para(f"ตอบตัวชี้วัดที่ใช้กับครัวเรือนนี้แล้ว ร้อยละ {self.number(round(s.coverage * 100))}", "body")
+            )
+        if s.unassessable:
+            out.append(
+                self.para_markup(
+                    f"{self.markup('ระดับการดำรงชีพ:')} <b>{self.markup('ยังประเมินไม่ได้')}</b>"
+                    f"{self.markup(' (คำตอบยังไม่พอ ไม่นับเป็นครัวเรือนยากจนหรือไม่ยากจน)')}",
+                    "body",
+                )
+            )
+            if s.missing:
+                out.append(self.para("คำถามที่ยังต้องถาม: " + " / ".join(s.missing), "note"))
         if s.poverty_class:
             band = f" (ช่วงคะแนน {self.digits(s.class_band)})" if s.class_band else ""
             out.append(
