@@ -116,7 +116,8 @@ class Indicator:
         n = expr.to_number(value)
         if n is None:
             return None
-        pts: int | None = None
+        # below the first bound (a net loss) is the first band
+        pts: int | None = self.bands[0][1] if self.bands else None
         for lower, points in self.bands:
             if n >= lower:
                 pts = points
@@ -300,6 +301,8 @@ class Rubric:
                         body += [f"    p = {bind(ind.mapping)}.get(v if type(v) is str else _text(v))"]
                     else:
                         body += ["    x = _to_number(v)", "    if x is not None:"]
+                        if ind.bands:  # below the first bound (a net loss) is the first band
+                            body += [f"        p = {bind(ind.bands[0][1])}"]
                         for lower, points in ind.bands:
                             body += [
                                 f"        if x >= {bind(lower)}:",
@@ -634,9 +637,7 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
             w = f"{name}.welfare[{ri + 1}]"
             if not isinstance(r, dict) or "when" not in r or "id" not in r:
                 raise FormDefinitionError(source, w, "a rule needs id, label and when")
-            welfare.append(
-                TpmapRule(str(r["id"]), labels(r.get("label"), source, w), compile_(r["when"], w))
-            )
+            welfare.append(TpmapRule(str(r["id"]), labels(r.get("label"), source, w), compile_(r["when"], w)))
         cov = body.get("min_coverage", 1.0)
         if not isinstance(cov, (int, float)) or isinstance(cov, bool) or not 0 < cov <= 1:
             raise FormDefinitionError(source, f"{name}.min_coverage", "must be a share above 0, at most 1")

@@ -40,6 +40,7 @@ FIELD_KEYS = {
     "max",
     "max_length",
     "multiline",
+    "signed",
     "sensitive",
     "ref",
     "default",
@@ -227,6 +228,7 @@ class Builder:
             max=number_or_none(fr.get("max"), self.source, path, "max"),
             max_length=fr.get("max_length"),
             multiline=bool(fr.get("multiline", False)),
+            signed=bool(fr.get("signed", False)),
             sensitive=bool(fr.get("sensitive", False)),
             ref=fr.get("ref"),
             default=fr.get("default"),
@@ -235,6 +237,8 @@ class Builder:
             parent=parent,
         )
         f._raw = fr  # type: ignore[attr-defined]
+        if f.signed and ftype != "money":
+            raise self.fail(path, "signed is for money fields (an amount that may be a loss)")
         if f.max_length is not None and (not isinstance(f.max_length, int) or f.max_length < 1):
             raise self.fail(path, "max_length must be a positive whole number")
         if ftype in ("select_one", "select_multiple") or (

@@ -55,6 +55,8 @@ class Field:
     max: float | None = None
     max_length: int | None = None
     multiline: bool = False
+    signed: bool = False
+    """money only: the amount may be negative (a loss, e.g. net farm income or business profit)"""
     sensitive: bool = False
     ref: str | None = None
     default: Any = None

@@ -204,8 +204,10 @@ def _text(f: Field, value: Any) -> str | None:
 
 def _money(f: Field, value: Any) -> float:
     m = coerce_float(value)
-    if m < 0:
+    if m < 0 and not f.signed:
         raise _err("จำนวนเงินต้องไม่ติดลบ", "amount must not be negative", "range")
+    if abs(m) > 1e15:
+        raise _err("จำนวนเงินมากเกินไป", "amount out of range", "range")
     return round(m, 2)
 
 

@@ -284,11 +284,14 @@ class ReportBase(abc.ABC):
         return self.digits(f"{value:,.{decimals}f}")
 
     def money(self, value: float | None) -> str:
-        """Baht with thousands separators; satang only when there are any."""
+        """Baht with thousands separators; satang only when there are any. A negative amount (net
+        farm income, business profit) is a loss and prints as ขาดทุน 5,000."""
         if value is None:
             return DASH
         decimals = 0 if abs(value - round(value)) < 0.005 else 2
-        return self.number(value, decimals)
+        if value < 0 and round(value, decimals) != 0:
+            return f"ขาดทุน {self.number(-value, decimals)}"
+        return self.number(abs(value) if round(value, decimals) == 0 else value, decimals)
 
     def score(self, value: float | None) -> str:
         return self.number(value, 2)
