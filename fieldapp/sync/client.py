@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import io
+import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -37,11 +38,13 @@ from fieldapp.sync import protocol as P
 from fieldapp.sync.apply import apply_pull_page, apply_push_results
 from fieldapp.sync.failures import bad_answer, sync_error
 from fieldapp.sync.report import SyncReport
-from fieldapp.sync.transport import Transport
+from fieldapp.sync.transport import TransferCancelled, Transport
 
 __all__ = ["Cancel", "Progress", "StageHook", "SyncReport", "sync"]
 
-Progress = Callable[[str, int, int], None]  # (stage, done, total); stage: upload push pull download verify
+# (stage, done, total); stage: upload push pull download verify, and receive: (bytes arrived, bytes
+# expected or 0) of the answer under way, called from the thread that reads it
+Progress = Callable[[str, int, int], None]
 Cancel = Callable[[], bool]
 StageHook = Callable[[str], None]
 
@@ -51,6 +54,8 @@ class _Cancelled(Exception):
 
 
 PULL_GROUP = 2000  # pulled records stored per transaction
+CANCEL_POLL_S = 0.2  # how often cancel() is asked while waiting for the server
+PULL_STATE_KEY = "pull_state"  # the last pull: what was due, what arrived, whether it finished
 
 
 class _Run:
@@ -84,8 +89,21 @@ class _Run:
     def tick(self, stage: str, done: int, total: int) -> None:
         if self.progress:
             self.progress(stage, done, total)
+        self.check_cancel()
+
+    def check_cancel(self) -> None:
         if self.cancel and self.cancel():
             raise _Cancelled
+
+    def result_of(self, future: Future[Any]) -> Any:
+        """The answer of a request running in the worker; cancel is checked while waiting, so a
+        large page on a slow link never holds a cancelled sync (the worker stops at its next piece)."""
+        while not wait([future], timeout=CANCEL_POLL_S).done:
+            self.check_cancel()
+        try:
+            return future.result()
+        except TransferCancelled:
+            raise _Cancelled from None
 
     def stage(self, name: str) -> None:
         if self.hook:
@@ -188,6 +206,9 @@ class _Run:
     def push(self) -> None:
         todo = self.pending()
         total = len(todo)
+        if not total:  # nothing to send: no "sending changes" stage is shown
+            self.check_cancel()
+            return
         self.tick("push", 0, total)
         done = 0
         size = self.batch_size
@@ -210,7 +231,7 @@ class _Run:
                 if after < total:
                     ahead = (after, size, self.changes_for(todo[after : after + size]))
                 try:
-                    raw = answer.result()
+                    raw = self.result_of(answer)
                 except SyncError as exc:
                     if exc.details.get("code") == "too_large" and size > 1:
                         size = max(1, size // 2)  # the server's size limit: send smaller batches
@@ -320,15 +341,44 @@ class _Run:
         cursor = int(self.store.sync_meta(key) or 0)
         # the next page is fetched (and parsed) in the worker while this thread stores the current
         # one; the cursor is still only saved together with the page it belongs to
-        with self.store.bulk(), ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync") as pool:
-            self.report.cursor = cursor
-            # the only reference to the next page's request, so a stored page is freed at once
-            self.next_page = pool.submit(self.fetch_page, cursor)
-            while self.next_page is not None:
-                wait([self.next_page])  # waiting for the network outside any transaction
-                with self.store.transaction(keep_on_error=True):
-                    self.store_pages(pool, key)
-                self.tick("pull", *self.pull_progress())
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fieldapp-sync")
+        stopped = True
+        try:
+            with self.store.bulk():
+                self.report.cursor = cursor
+                self.tick("pull", 0, 0)
+                # the only reference to the next page's request, so a stored page is freed at once
+                self.next_page = pool.submit(self.fetch_page, cursor, True)
+                while self.next_page is not None:
+                    self.result_of_page()  # waiting for the network outside any transaction
+                    with self.store.transaction(keep_on_error=True):
+                        self.store_pages(pool, key)
+                    self.tick("pull", *self.pull_progress())
+            stopped = False
+        finally:
+            # a cancelled or failed pull does not wait for a page still arriving: the worker
+            # stops at its next piece (or its timeout) and its answer is dropped
+            pool.shutdown(wait=not stopped, cancel_futures=True)
+            self.save_pull_state(finished=not stopped)
+
+    def result_of_page(self) -> None:
+        assert self.next_page is not None
+        self.result_of(self.next_page)
+
+    def save_pull_state(self, *, finished: bool) -> None:
+        """Keep what this pull brought and what was due, for the status shown until the next sync
+        ("1,674 of 5,299 received; the next sync continues")."""
+        if self.report.pull_due is None and not finished and not self.report.pulled:
+            return  # stopped before the server said anything: the last state still holds
+        state = {
+            "received": self.report.pulled,
+            "due": self.report.pull_due,
+            "finished": finished,
+            "at": now_iso(),
+            "server": self.http.base,
+        }
+        with self.store.transaction():
+            self.store.set_sync_meta(PULL_STATE_KEY, json.dumps(state))
 
     def store_pages(self, pool: ThreadPoolExecutor, key: str) -> None:
         """Store the page ``self.next_page`` brought and those after it that have already arrived,
@@ -340,7 +390,9 @@ class _Run:
         held = 0
         while True:
             assert self.next_page is not None
-            page = self.next_page.result()
+            page = self.result_of(self.next_page)
+            if page.remaining is not None and self.report.pull_due is None:
+                self.report.pull_due = page.remaining
             if page.next_cursor < self.report.cursor:
                 raise bad_answer(f"the pull cursor went back from {self.report.cursor} to {page.next_cursor}")
             self.stage("pull-answered")
@@ -354,11 +406,19 @@ class _Run:
                 self.progress("pull", *self.pull_progress())
 
     def pull_progress(self) -> tuple[int, int]:
-        """(records pulled, records expected so far) for the progress callback."""
-        return self.report.pulled, self.report.pulled + (self.page_size if self.next_page is not None else 0)
+        """(records received, records due) for the progress callback: the server says how many are
+        due on the first page; records changed during the pull can add a few. An older server
+        does not say: then (received, 0), an unknown total."""
+        due = self.report.pull_due
+        if due is None:
+            return self.report.pulled, 0
+        return self.report.pulled, max(due, self.report.pulled)
 
-    def fetch_page(self, cursor: int) -> P.PullPage:
-        raw = self.http.call("GET", P.Paths.PULL, params={"cursor": cursor, "limit": self.page_size})
+    def fetch_page(self, cursor: int, count: bool = False) -> P.PullPage:
+        params: dict[str, Any] = {"cursor": cursor, "limit": self.page_size}
+        if count:
+            params["count"] = "true"
+        raw = self.http.call("GET", P.Paths.PULL, params=params)
         try:
             return P.PullPage.from_json(raw)
         except P.ProtocolViolation as exc:
@@ -443,7 +503,7 @@ def sync(
     cancel: Cancel | None = None,
     batch_size: int = P.DEFAULT_PUSH_BATCH,
     page_size: int = P.DEFAULT_PULL_PAGE,
-    timeout: float = 60.0,
+    timeout: float = 30.0,
     retries: int = 2,
     session: requests.Session | None = None,
     clock: Callable[[], _dt.datetime] | None = None,
@@ -468,6 +528,10 @@ def sync(
 
     before_sync(store)
     report = SyncReport(server=server_url.rstrip("/"), user=user, started_at=now_iso())
+    def receiving(arrived: int, expected: int) -> None:
+        if progress is not None:
+            progress("receive", arrived, expected)
+
     http = Transport(
         server_url,
         user,
@@ -477,6 +541,8 @@ def sync(
         timeout=timeout,
         retries=retries,
         device_key=store.device_key,
+        cancel=cancel,
+        receiving=receiving,
     )
     run = _Run(
         store,
@@ -503,7 +569,7 @@ def sync(
         rights.finish_remote_erasures(store)
         run.push_audit()
         ok = True
-    except _Cancelled:
+    except (_Cancelled, TransferCancelled):
         report.cancelled = True
     finally:
         report.finished_at = now_iso()

@@ -507,14 +507,17 @@ class PullPage:
     items: list[PullItem]
     next_cursor: int
     has_more: bool
+    remaining: int | None = None  # asked with count=true: records due after the cursor, this page included
 
     @classmethod
     def from_json(cls, obj: Any) -> PullPage:
         o = _mapping(obj, "pull")
+        remaining = o.get("remaining")
         return cls(
             [PullItem.from_json(i) for i in _need(o, "items", list, "pull")],
             _need(o, "next_cursor", int, "pull"),
             bool(_need(o, "has_more", bool, "pull")),
+            remaining if isinstance(remaining, int) and not isinstance(remaining, bool) else None,
         )
 
 

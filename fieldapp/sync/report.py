@@ -20,6 +20,7 @@ class SyncReport:
     conflicts: list[dict[str, str]] = field(default_factory=list)
     rejected: list[dict[str, Any]] = field(default_factory=list)
     pulled: int = 0
+    pull_due: int | None = None  # records the server said were due at the start of the pull
     pulled_deleted: int = 0
     kept_local: int = 0  # pulled changes not applied because the laptop has unsynced edits
     attachments_up: int = 0

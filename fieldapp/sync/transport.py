@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -19,9 +21,33 @@ from fieldapp.errors import SyncError, SyncErrorKind
 from fieldapp.sync import protocol as P
 from fieldapp.sync.failures import sync_error
 
+READ_CHUNK = 64 * 1024  # an answer is read in pieces of this size; cancel is checked between them
+CONNECT_TIMEOUT = 10.0  # seconds to reach the server
+
+
+class TransferCancelled(Exception):
+    """``cancel()`` said stop while a request was under way (between two pieces of an answer)."""
+
+
+Receiving = Callable[[int, int], None]  # (bytes received, bytes expected or 0) while an answer arrives
+
+
+@dataclass
+class Answer:
+    """A non-JSON answer (an attachment): its bytes and headers."""
+
+    content: bytes
+    headers: Mapping[str, str]  # case-insensitive, as requests gives them
+
 
 class Transport:
-    """requests → SyncError, the protocol header, bearer token, re-login on expiry, retries."""
+    """requests → SyncError, the protocol header, bearer token, re-login on expiry, retries.
+
+    Answers are streamed: read in pieces of ``READ_CHUNK`` (gzip-decoded on the way), with
+    ``cancel()`` checked and ``receiving(bytes, expected)`` called after each piece, so a large
+    pull page on a slow link can be stopped within a second and its arrival shown. ``timeout`` is
+    the longest silence of the server while reading before the request counts as failed.
+    """
 
     def __init__(
         self,
@@ -34,6 +60,8 @@ class Transport:
         timeout: float,
         retries: int,
         device_key: str | None = None,
+        cancel: Callable[[], bool] | None = None,
+        receiving: Receiving | None = None,
     ) -> None:
         self.base = base_url.rstrip("/")
         self.user = user
@@ -45,6 +73,8 @@ class Transport:
         self.session.headers["User-Agent"] = f"fieldapp/{__version__}"
         self.timeout = timeout
         self.retries = retries
+        self.cancel = cancel
+        self.receiving = receiving
         self.token: str | None = None
 
     def login(self) -> None:
@@ -74,8 +104,30 @@ class Transport:
                 )
                 if not retriable or attempt >= self.retries:
                     raise
-                time.sleep(min(8.0, 0.5 * 2**attempt))
+                self._pause(min(8.0, 0.5 * 2**attempt))
                 attempt += 1
+
+    def _pause(self, seconds: float) -> None:
+        """Sleep before a retry, stopping early when cancelled."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            if self.cancel is not None and self.cancel():
+                raise TransferCancelled
+            time.sleep(min(0.1, left))
+
+    def _read(self, resp: requests.Response) -> bytes:
+        """The whole (decoded) body of a streamed answer, piece by piece."""
+        expected = int(resp.headers.get("content-length") or 0)
+        body = bytearray()
+        for piece in resp.iter_content(READ_CHUNK):
+            body += piece
+            if self.receiving is not None:
+                arrived = resp.raw.tell() if expected else len(body)  # bytes on the wire
+                self.receiving(arrived, expected)
+            if self.cancel is not None and self.cancel():
+                resp.close()
+                raise TransferCancelled
+        return bytes(body)
 
     def _once(self, method: str, path: str, *, auth: bool, raw: bool, **kwargs: Any) -> Any:
         headers = dict(kwargs.pop("headers", {}) or {})
@@ -83,7 +135,15 @@ class Transport:
             headers["Authorization"] = f"Bearer {self.token}"
         url = self.base + path
         try:
-            resp = self.session.request(method, url, headers=headers, timeout=self.timeout, **kwargs)
+            resp = self.session.request(
+                method,
+                url,
+                headers=headers,
+                timeout=(min(CONNECT_TIMEOUT, self.timeout), self.timeout),
+                stream=True,
+                **kwargs,
+            )
+            content = self._read(resp)
         except requests.exceptions.InvalidURL as exc:
             raise sync_error(
                 SyncErrorKind.NETWORK, "ที่อยู่เซิร์ฟเวอร์ไม่ถูกต้อง", f"invalid server address: {exc}", final=True
@@ -108,9 +168,9 @@ class Transport:
             ) from None
         ctype = resp.headers.get("content-type", "").split(";")[0].strip().lower()
         if resp.status_code >= 400:
-            raise self._error(resp, ctype, method, path)
+            raise self._error(content, resp.status_code, ctype, method, path)
         if raw:
-            return resp
+            return Answer(content, resp.headers)
         if ctype != "application/json":
             raise sync_error(
                 SyncErrorKind.NETWORK,
@@ -118,7 +178,7 @@ class Transport:
                 f"{method} {path}: expected JSON, got {ctype or 'no content type'} (captive portal?)",
             )
         try:
-            return orjson.loads(resp.content)  # a pull page is megabytes: parsed ~2x faster
+            return orjson.loads(content)  # a pull page is megabytes: parsed ~2x faster
         except ValueError:
             raise sync_error(
                 SyncErrorKind.NETWORK,
@@ -126,14 +186,13 @@ class Transport:
                 f"{method} {path}: the answer is not complete JSON",
             ) from None
 
-    def _error(self, resp: requests.Response, ctype: str, method: str, path: str) -> SyncError:
+    def _error(self, content: bytes, status: int, ctype: str, method: str, path: str) -> SyncError:
         info = None
         if ctype == "application/json":
             try:
-                info = P.parse_error(json.loads(resp.content))
+                info = P.parse_error(json.loads(content))
             except ValueError:
                 info = None
-        status = resp.status_code
         where = f"{method} {path}: HTTP {status}"
         if info is None:
             if status in (502, 503, 504):
