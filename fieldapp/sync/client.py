@@ -528,6 +528,7 @@ def sync(
 
     before_sync(store)
     report = SyncReport(server=server_url.rstrip("/"), user=user, started_at=now_iso())
+
     def receiving(arrived: int, expected: int) -> None:
         if progress is not None:
             progress("receive", arrived, expected)
