@@ -259,9 +259,13 @@ def bench_whole_program(db: Path) -> None:
     import os
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    took, peak, out = _run_measured([sys.executable, str(ROOT / "main.py"), "--db", str(db), "--quit-after-show"], env)
+    took, peak, out = _run_measured(
+        [sys.executable, str(ROOT / "main.py"), "--db", str(db), "--quit-after-show"], env
+    )
     shown = next((line for line in out.splitlines() if "shown in" in line), out.strip()[-200:])
-    print(f"desktop app start to a usable window: {took:.2f} s wall, peak {peak:.0f} MB ({shown}) — target < 2 s, < 400 MB")
+    print(
+        f"desktop app start to a usable window: {took:.2f} s wall, peak {peak:.0f} MB ({shown}) — target < 2 s, < 400 MB"
+    )
     took, peak, _ = _run_measured([sys.executable, "-m", "fieldapp", "--db", str(db), "stats"])
     print(f"fieldapp stats (new process): {took:.2f} s, peak {peak:.0f} MB — target < 1 s")
     with sqlite3.connect(db) as conn:
@@ -271,10 +275,24 @@ def bench_whole_program(db: Path) -> None:
         ).fetchone()
     with tempfile.TemporaryDirectory() as tmp:
         took, peak, out = _run_measured(
-            [sys.executable, "-m", "fieldapp", "--db", str(db), "report", "area", "--province", province, "-o", f"{tmp}/area.pdf"]
+            [
+                sys.executable,
+                "-m",
+                "fieldapp",
+                "--db",
+                str(db),
+                "report",
+                "area",
+                "--province",
+                province,
+                "-o",
+                f"{tmp}/area.pdf",
+            ]
         )
         ok = "ok" if Path(f"{tmp}/area.pdf").exists() else f"FAILED: {out.strip()[-300:]}"
-        print(f"area report of province {province} ({n:,} households): {took:.1f} s, peak {peak:.0f} MB ({ok})")
+        print(
+            f"area report of province {province} ({n:,} households): {took:.1f} s, peak {peak:.0f} MB ({ok})"
+        )
         for fmt in ("csv", "xlsx"):
             target = f"{tmp}/all.{fmt}"
             took, peak, out = _run_measured(
@@ -282,7 +300,9 @@ def bench_whole_program(db: Path) -> None:
             )
             size = Path(target).stat().st_size / 1e6 if Path(target).exists() else 0
             ok = "ok" if size else f"FAILED: {out.strip()[-300:]}"
-            print(f"export of every household to {fmt.upper()}: {took:.1f} s, peak {peak:.0f} MB, {size:.0f} MB ({ok})")
+            print(
+                f"export of every household to {fmt.upper()}: {took:.1f} s, peak {peak:.0f} MB, {size:.0f} MB ({ok})"
+            )
 
 
 def main() -> int:

@@ -119,6 +119,13 @@ def bind(app: FastAPI, settings: Settings, forms: FormSet | None = None) -> None
     app.state.service = SyncService(engine, settings, forms)
 
 
+def app_from_env() -> FastAPI:
+    """The app of one worker process of ``fieldapp-server run --workers N`` (settings from the
+    environment: DATABASE_URL and the FIELDAPP_* variables), also for gunicorn/uvicorn directly:
+    ``uvicorn --factory server.app:app_from_env --workers 4``."""
+    return create_app(Settings.from_env())
+
+
 def create_app(settings: Settings | None = None, forms: FormSet | None = None) -> FastAPI:
     app = FastAPI(
         title="fieldapp server",

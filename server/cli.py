@@ -48,6 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     s.add_argument("--port", type=int, default=8080, help="port (default 8080)")
     s.add_argument("--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"])
+    s.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        metavar="N",
+        help="server processes sharing the port (default 1); each is stateless, all share the database",
+    )
     s.set_defaults(handler=cmd_run)
 
     s = with_db(sub.add_parser("adduser", help="create an account"))
@@ -105,12 +112,36 @@ def cmd_run(args: argparse.Namespace) -> int:
     from .app import create_app
 
     settings = _settings(args)
-    app = create_app(settings)
+    if args.workers < 1:
+        print("fieldapp-server: --workers must be 1 or more", file=sys.stderr)
+        return 2
+    workers = f", {args.workers} worker processes" if args.workers > 1 else ""
     print(
-        f"fieldapp-server {__version__}: {_safe_url(settings.database_url)} on http://{args.host}:{args.port}",
+        f"fieldapp-server {__version__}: {_safe_url(settings.database_url)} on http://{args.host}:{args.port}"
+        f"{workers}",
         file=sys.stderr,
     )
-    uvicorn.run(app, host=args.host, port=args.port, log_level=args.log_level)
+    if args.workers == 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+        return 0
+    if settings.database_url.startswith("sqlite"):
+        print(
+            "fieldapp-server: several workers on SQLite take turns to write; use PostgreSQL for a large "
+            "deployment (docs/sync.md, Deployment)",
+            file=sys.stderr,
+        )
+    # the schema is brought up to date once, here, before the workers start; each worker process
+    # then builds its app from the environment (no state is kept between requests but the database)
+    db.migrate(db.make_engine(settings.database_url))
+    os.environ["DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "server.app:app_from_env",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level=args.log_level,
+    )
     return 0
 
 
