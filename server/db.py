@@ -108,6 +108,22 @@ records = Table(
     Column("complete", Boolean, nullable=False, default=True),
 )
 Index("records_form_area", records.c.form_id, records.c.area)
+# pull: a user's areas in revision order (area LIKE '32%' AND rev > cursor); for a small area this
+# beats walking every revision
+records_area_rev = Index(
+    "records_area_rev", records.c.area, records.c.rev, postgresql_ops={"area": "text_pattern_ops"}
+)
+# verify: the live ids of a form inside a user's areas (area LIKE '32%'), read from the index alone;
+# text_pattern_ops lets PostgreSQL use it for a prefix whatever the database's collation
+records_live_scope = Index(
+    "records_live_scope",
+    records.c.form_id,
+    records.c.area,
+    records.c.id,
+    postgresql_ops={"area": "text_pattern_ops"},
+    postgresql_where=records.c.deleted.is_(False),
+    sqlite_where=records.c.deleted.is_(False),
+)
 
 revisions = Table(
     "revisions",
@@ -243,9 +259,15 @@ def _m2_privacy(conn: Connection) -> None:
     device_audit.create(conn, checkfirst=True)
 
 
+def _m3_scale(conn: Connection) -> None:
+    records_area_rev.create(conn, checkfirst=True)
+    records_live_scope.create(conn, checkfirst=True)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _m1_initial),
     (2, "privacy", _m2_privacy),
+    (3, "scale", _m3_scale),
 ]
 
 
