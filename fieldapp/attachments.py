@@ -20,8 +20,9 @@ import shutil
 from pathlib import Path
 
 from fieldapp import crypto
+from fieldapp.clock import now_iso
 from fieldapp.errors import ValidationError
-from fieldapp.store import Store, now_iso
+from fieldapp.store import Store
 
 MAX_BYTES = 25 * 1024 * 1024
 

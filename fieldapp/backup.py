@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fieldapp.clock import utc_now
 from fieldapp.errors import FieldAppError, StoreError
+from fieldapp.files import fsync_dir, fsync_file
 
 if TYPE_CHECKING:
     from fieldapp.store import Store
@@ -63,10 +65,6 @@ class BackupInfo:
 
 def backup_dir(db_path: str | Path) -> Path:
     return Path(db_path).resolve().parent / FOLDER
-
-
-def _now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.UTC)
 
 
 def _reason(reason: str) -> str:
@@ -103,21 +101,6 @@ def integrity_problems(path: str | Path, *, key: bytes | None = None) -> list[st
     if not tables:
         return [f"{p.name}: empty database"]
     return []
-
-
-def _fsync_dir(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_file(path: Path) -> None:
-    with path.open("rb+") as fh:
-        os.fsync(fh.fileno())
 
 
 Progress = Callable[[int, int], None]  # bytes written so far, bytes expected
@@ -267,11 +250,11 @@ def _make(
                 "สำเนาสำรองที่ได้ไม่ผ่านการตรวจสอบความถูกต้อง จึงไม่ได้เก็บไว้",
                 f"the backup copy failed its integrity check: {'; '.join(problems[:3])}",
             )
-        _fsync_file(tmp)
-        stamp = _now().strftime("%Y%m%d-%H%M%S-%f")
+        fsync_file(tmp)
+        stamp = utc_now().strftime("%Y%m%d-%H%M%S-%f")
         final = folder / f"{db_path.stem}-{stamp}-{_reason(reason)}.db"
         os.replace(tmp, final)
-        _fsync_dir(folder)
+        fsync_dir(folder)
         if progress is not None:
             progress(expected, expected)
     finally:
@@ -372,7 +355,7 @@ def daily_due(store: Store, *, now: _dt.datetime | None = None) -> bool:
     if str(store.path) == ":memory:":
         return False
     latest = next(iter(list_backups(store.path)), None)
-    return latest is None or (now or _now()) - latest.created >= DAILY
+    return latest is None or (now or utc_now()) - latest.created >= DAILY
 
 
 def daily_if_due(
@@ -426,9 +409,9 @@ def restore(backup_path: str | Path, db_path: str | Path) -> Path | None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = dest.with_name(f".restore-{uuid.uuid4().hex}.db")
     shutil.copyfile(src, tmp)
-    _fsync_file(tmp)
+    fsync_file(tmp)
     aside: Path | None = None
-    stamp = _now().strftime("%Y%m%d-%H%M%S")
+    stamp = utc_now().strftime("%Y%m%d-%H%M%S")
     try:
         if dest.exists():
             aside = dest.with_name(f"{dest.name}.replaced-{stamp}")
@@ -446,7 +429,7 @@ def restore(backup_path: str | Path, db_path: str | Path) -> Path | None:
                 else:
                     side.unlink()
         os.replace(tmp, dest)
-        _fsync_dir(dest.parent)
+        fsync_dir(dest.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return aside

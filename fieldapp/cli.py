@@ -14,9 +14,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fieldapp import __version__, forms, geo, thai
+from fieldapp import __version__, config, forms, geo, thai
 from fieldapp.errors import AccessError, FieldAppError, StoreError, ValidationError
-from fieldapp.store import Store, default_db_path
+from fieldapp.store import Store
 
 if TYPE_CHECKING:
     from fieldapp.reports.data import ReportMeta
@@ -184,7 +184,7 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 def _open(args: argparse.Namespace) -> Store:
-    return Store(args.db or default_db_path(), user=args.user)
+    return Store(config.database_path(args.db), user=config.author(args.user))
 
 
 def _print_json(value: Any) -> None:
@@ -400,11 +400,10 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     import getpass
-    import os
 
     from fieldapp.sync.client import sync
 
-    password = os.environ.get("FIELDAPP_PASSWORD")
+    password = config.get(config.PASSWORD)
     if not password:
         if not sys.stdin.isatty():
             raise ValidationError("ไม่มีรหัสผ่าน", "no password: set FIELDAPP_PASSWORD or run in a terminal")
@@ -418,7 +417,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             last[0] = now
             print(f"\r  {stage} {done:,}/{total:,}   ", end="", file=sys.stderr, flush=True)
 
-    store = Store(args.db or default_db_path(), user=args.user or args.sync_user)
+    store = Store(config.database_path(args.db), user=config.author(args.user or args.sync_user))
     try:
         report = sync(store, args.server, args.sync_user, password, progress=progress)
     finally:
@@ -448,11 +447,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 
 def _report_meta(args: argparse.Namespace) -> ReportMeta:
-    import os
-
     from fieldapp.reports.build import default_meta
 
-    return default_meta(args.user or os.environ.get("FIELDAPP_USER") or "")
+    return default_meta(args.user or config.get(config.USER) or "")
 
 
 def _print_report(
@@ -631,7 +628,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 def cmd_backup(args: argparse.Namespace) -> int:
     from fieldapp import backup
 
-    path = args.db or default_db_path()
+    path = config.database_path(args.db)
     if args.list:
         infos = backup.list_backups(path)
         items = [{**b.as_dict(), "ok": not backup.integrity_problems(b.path)} for b in infos]
@@ -658,7 +655,7 @@ def cmd_backup(args: argparse.Namespace) -> int:
 def cmd_restore(args: argparse.Namespace) -> int:
     from fieldapp import backup
 
-    path = args.db or default_db_path()
+    path = config.database_path(args.db)
     chosen = args.file
     if args.latest:
         chosen = backup.latest_good(path)
@@ -705,7 +702,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, StoreError):  # a damaged database: point at the latest good backup
             from fieldapp.backup import restore_hint
 
-            hint = restore_hint(getattr(args, "db", None) or default_db_path())
+            hint = restore_hint(config.database_path(getattr(args, "db", None)))
             if hint:
                 print(hint, file=sys.stderr)
         return EXIT_ERROR

@@ -16,13 +16,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from fieldapp import crypto
+from fieldapp import config, crypto
 from fieldapp.errors import AccessError, ValidationError
-from fieldapp.store import Store, default_db_path
+from fieldapp.store import Store
 
-PASSPHRASE_ENV = "FIELDAPP_PASSPHRASE"
-NEW_PASSPHRASE_ENV = "FIELDAPP_NEW_PASSPHRASE"
-RECOVERY_ENV = "FIELDAPP_RECOVERY_KEY"
+PASSPHRASE_ENV = config.PASSPHRASE.name
+NEW_PASSPHRASE_ENV = config.NEW_PASSPHRASE.name
+RECOVERY_ENV = config.RECOVERY_KEY.name
 # commands that unlock the database themselves (or never open it)
 SELF_UNLOCKING = {"init", "encrypt", "passphrase", "recover", "forms", None}
 
@@ -115,7 +115,7 @@ def _usage(p: argparse.ArgumentParser) -> int:
 
 
 def _db(args: argparse.Namespace) -> Path:
-    return Path(args.db or default_db_path())
+    return config.database_path(args.db)
 
 
 def read_secret(env: str, prompt: str, *, confirm: bool = False) -> str:
@@ -173,7 +173,7 @@ def cmd_init_encrypted(args: argparse.Namespace) -> int:
     from fieldapp import encryption
 
     path = _db(args)
-    user = args.user or os.environ.get("FIELDAPP_USER") or getpass.getuser()
+    user = config.author(args.user)
     passphrase = read_secret(args.passphrase_env, f"new passphrase for {user}: ", confirm=True)
     code = encryption.create_encrypted(path, user, args.role, passphrase)
     print(f"database: {path} (encrypted)")
@@ -186,7 +186,7 @@ def cmd_encrypt(args: argparse.Namespace) -> int:
     from fieldapp import encryption
 
     path = _db(args)
-    user = args.user or os.environ.get("FIELDAPP_USER") or getpass.getuser()
+    user = config.author(args.user)
     resuming = crypto.looks_encrypted(path)
     prompt = "passphrase: " if resuming else f"new passphrase for {user}: "
     passphrase = read_secret(args.passphrase_env, prompt, confirm=not resuming)
@@ -221,7 +221,7 @@ def cmd_recover(args: argparse.Namespace) -> int:
     from fieldapp import encryption
 
     path = _db(args)
-    user = args.user or os.environ.get("FIELDAPP_USER") or getpass.getuser()
+    user = config.author(args.user)
     code = read_secret(RECOVERY_ENV, "recovery key: ")
     new = read_secret(NEW_PASSPHRASE_ENV, f"new passphrase for {user}: ", confirm=True)
     fresh = encryption.recover(path, code, user, new, role=args.role, new_recovery_key=args.new_recovery_key)
@@ -294,7 +294,7 @@ def cmd_users_recovery_key(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> Store:
-    return Store(_db(args), user=args.user)
+    return Store(_db(args), user=config.author(args.user))
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import datetime as _dt
 import hashlib
 import hmac
 import io
@@ -42,7 +41,9 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
+from fieldapp.clock import now_iso
 from fieldapp.errors import AccessError, DamagedError, StoreError, ValidationError
+from fieldapp.files import atomic_file, fsync_dir, write_atomic
 
 KEYS_SUFFIX = ".keys"
 PENDING_SUFFIX = ".keys.pending"
@@ -336,34 +337,6 @@ def is_encrypted(db_path: str | Path) -> bool:
     return keys_path(db_path).exists() or (_pending_path(db_path).exists() and looks_encrypted(db_path))
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
-
-
-def fsync_dir(folder: Path) -> None:
-    if os.name == "nt":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Write a small file so that a crash leaves either the old or the new content."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    try:
-        with open(tmp, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        fsync_dir(path.parent)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 class KeyFile:
     """The key file: slots that each wrap the same data key."""
 
@@ -477,7 +450,7 @@ class KeyFile:
             "role": role,
             "display_name": display_name,
             "kdf": {"name": "argon2id", **params.as_dict(), "salt": _b64(salt)},
-            "created_at": _now(),
+            "created_at": now_iso("seconds"),
             **self._wrap(argon2id(passphrase, salt, params), data_key, "passphrase", user, role),
         }
         self.data["slots"] = [
@@ -493,7 +466,7 @@ class KeyFile:
             "user": "",
             "role": "",
             "kdf": {"name": "hkdf-sha256", "salt": _b64(salt)},
-            "created_at": _now(),
+            "created_at": now_iso("seconds"),
             **self._wrap(_hkdf(secret, salt, b"fieldapp recovery"), data_key, "recovery", "", ""),
         }
         self.data["slots"] = [s for s in self.data["slots"] if s.get("kind") != "recovery"] + [slot]
@@ -557,7 +530,7 @@ def new_key_file(
             "version": FORMAT_VERSION,
             "key_id": key_id(data_key),
             "cipher": "sqlcipher4-raw-key",
-            "created_at": _now(),
+            "created_at": now_iso("seconds"),
             "slots": [],
         }
     )
@@ -724,16 +697,8 @@ def decrypt_bytes(data_key: bytes, blob: bytes) -> bytes:
 
 def write_encrypted_file(data_key: bytes, path: Path, src: IO[bytes]) -> int:
     """Encrypt ``src`` into ``path`` atomically (a temporary name, fsync, rename)."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-    try:
-        with open(tmp, "wb") as fh:
-            size = encrypt_stream(data_key, src, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return size
+    with atomic_file(path, suffix=".part", sync_dir=False) as fh:
+        return encrypt_stream(data_key, src, fh)
 
 
 def wipe_file(path: Path) -> None:

@@ -14,9 +14,10 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from fieldapp.clock import now_iso
 from fieldapp.errors import Problem
 from fieldapp.forms import Form
-from fieldapp.store import Store, now_iso
+from fieldapp.store import Store
 
 MISSING_CODES = {"required", "repeat.min"}
 _SCHEMA = (

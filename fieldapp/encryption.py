@@ -33,12 +33,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fieldapp import crypto
+from fieldapp import config, crypto, files
 from fieldapp.errors import AccessError, StoreError, ValidationError
 from fieldapp.forms import FormSet
 
 Progress = Callable[[str], None]
-CRASH_ENV = "FIELDAPP_TEST_KILL_AT"  # tests: kill this process at a named step
+CRASH_ENV = config.TEST_KILL_AT.name  # tests: kill this process at a named step
 
 
 @dataclass
@@ -54,7 +54,7 @@ class EncryptResult:
 def _step(name: str, progress: Progress | None) -> None:
     if progress:
         progress(name)
-    if os.environ.get(CRASH_ENV) == name:  # fault injection for the crash tests
+    if config.get(config.TEST_KILL_AT) == name:  # fault injection for the crash tests
         if hasattr(signal, "SIGKILL"):
             os.kill(os.getpid(), signal.SIGKILL)
         os._exit(137)
@@ -109,8 +109,7 @@ def _export(src: Path, dest: Path, key: bytes) -> None:
         conn.execute("DETACH DATABASE enc")
     finally:
         conn.close()
-    with open(dest, "rb+") as fh:
-        os.fsync(fh.fileno())
+    files.fsync_file(dest)
 
 
 def _verify(path: Path, key: bytes, expected: dict[str, tuple[int, str]]) -> None:
@@ -138,7 +137,7 @@ def _swap(plain: Path, encrypted: Path) -> None:
     except OSError:
         old = Path()
     os.replace(encrypted, plain)
-    crypto.fsync_dir(plain.parent)
+    files.fsync_dir(plain.parent)
 
 
 def _drop_old(plain: Path) -> None:

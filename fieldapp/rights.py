@@ -24,10 +24,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fieldapp import crypto
+from fieldapp import crypto, files
+from fieldapp.clock import now_iso
 from fieldapp.errors import AccessError, FieldAppError, NotFoundError, ValidationError
 from fieldapp.forms import Field, Form
-from fieldapp.store import Store, now_iso
+from fieldapp.store import Store
 
 MODES = ("erase", "anonymise")
 SCOPES = ("all", "sensitive")
@@ -169,7 +170,7 @@ def export_data(store: Store, record_id: str, *, form_id: str = "household") -> 
 def write_export(store: Store, record_id: str, out: Path, *, form_id: str = "household") -> Path:
     """Write ``export_data`` as JSON to ``out`` (the file the person asked for; written at once)."""
     data = export_data(store, record_id, form_id=form_id)
-    crypto.write_atomic(out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+    files.write_atomic(out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
     return out
 
 

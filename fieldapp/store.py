@@ -16,10 +16,7 @@
 from __future__ import annotations
 
 import builtins
-import datetime as _dt
-import getpass
 import json
-import os
 import re
 import secrets
 import sqlite3
@@ -34,6 +31,8 @@ import orjson
 import sqlite_utils
 
 from fieldapp import aggregates, codegen, collate, crypto, geo, migrations, thai
+from fieldapp.clock import now_iso
+from fieldapp.config import login_name
 from fieldapp.device import binding as device_binding
 from fieldapp.errors import AccessError, NotFoundError, Problem, StoreError, ValidationError
 from fieldapp.forms import Field, Form, FormSet, default_forms, uuid_or_none
@@ -45,22 +44,6 @@ INDEX_VERSION = 3  # raise when the indexes or triggers made by _ensure_form_tab
 
 ProgressCallback = Callable[[int, int], None]
 CancelCallback = Callable[[], bool]
-
-
-def now_iso() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
-
-
-def default_db_path() -> Path:
-    """``FIELDAPP_DB``, else ``fieldapp.db`` in the user's data folder."""
-    env = os.environ.get("FIELDAPP_DB")
-    if env:
-        return Path(env)
-    if os.name == "nt":
-        base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
-    else:
-        base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
-    return base / "fieldapp" / "fieldapp.db"
 
 
 @dataclass
@@ -163,7 +146,7 @@ class Store:
             raise StoreError(f"ไม่พบฐานข้อมูล {self.path}", f"database {self.path} does not exist")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.forms = forms or default_forms()
-        self.user = user or os.environ.get("FIELDAPP_USER") or _os_user()
+        self.user = user or login_name()  # the entry points pass --user / FIELDAPP_USER
         # encryption at rest (fieldapp.crypto): a plain database opens as before
         self.role: str | None = None
         self.data_key: bytes | None = None
@@ -1624,13 +1607,6 @@ def _record(form: Form, values: dict[str, Any], data: dict[str, Any]) -> Record:
         deleted=bool(values["deleted"]),
         conflict=json.loads(values["conflict"]) if values["conflict"] else None,
     )
-
-
-def _os_user() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):
-        return "user"
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

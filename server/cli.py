@@ -15,13 +15,13 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from fieldapp import config
 from fieldapp.sync.protocol import ROLES
 
 from . import __version__, auth, db
@@ -95,7 +95,7 @@ def _engine(args: argparse.Namespace) -> tuple[Settings, Any]:
 
 
 def _password(confirm: bool = True) -> str:
-    env = os.environ.get("FIELDAPP_PASSWORD")
+    env = config.get(config.PASSWORD)
     if env:
         return env
     if not sys.stdin.isatty():

@@ -8,7 +8,6 @@ pull cursor never skips a revision that commits late.
 
 from __future__ import annotations
 
-import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +34,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.pool import NullPool
+
+from fieldapp.clock import now_iso
 
 metadata = MetaData()
 
@@ -271,10 +272,6 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
 ]
 
 
-def _now() -> str:
-    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds")
-
-
 def migrate(engine: Engine) -> list[int]:
     """Create or upgrade the schema; returns the migration numbers applied now."""
     applied: list[int] = []
@@ -287,7 +284,7 @@ def migrate(engine: Engine) -> list[int]:
             if number in done:
                 continue
             fn(conn)
-            conn.execute(insert(schema_version).values(version=number, name=name, applied_at=_now()))
+            conn.execute(insert(schema_version).values(version=number, name=name, applied_at=now_iso()))
             applied.append(number)
     return applied
 

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import datetime as _dt
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
+
+from fieldapp import config
+from fieldapp.clock import utc_now
 
 DEFAULT_DB = "fieldapp-server.db"
 
 
 def default_database_url(db_path: str | None = None) -> str:
     """``DATABASE_URL`` when set (and no path given), else a SQLite file."""
-    if db_path is None and os.environ.get("DATABASE_URL"):
-        return normalise_url(os.environ["DATABASE_URL"])
+    url = config.get(config.DATABASE_URL)
+    if db_path is None and url:
+        return normalise_url(url)
     return f"sqlite:///{db_path or DEFAULT_DB}"
 
 
@@ -40,14 +43,16 @@ class Settings:
     argon2_memory_cost: int = 64 * 1024
     argon2_parallelism: int = 4
     # hooks for tests and operations
-    clock: Callable[[], _dt.datetime] = field(default=lambda: _dt.datetime.now(_dt.UTC))
+    clock: Callable[[], _dt.datetime] = utc_now
     fault_hook: Callable[[str, int], None] | None = None  # called as (stage, index) inside a push
 
     @classmethod
     def from_env(cls, database_url: str | None = None) -> Settings:
         s = cls(database_url=database_url or default_database_url())
-        if os.environ.get("FIELDAPP_TOKEN_TTL"):
-            s.token_ttl_seconds = int(os.environ["FIELDAPP_TOKEN_TTL"])
-        if os.environ.get("FIELDAPP_MAX_REQUEST_BYTES"):
-            s.max_request_bytes = int(os.environ["FIELDAPP_MAX_REQUEST_BYTES"])
+        ttl = config.get(config.TOKEN_TTL)
+        if ttl:
+            s.token_ttl_seconds = int(ttl)
+        largest = config.get(config.MAX_REQUEST_BYTES)
+        if largest:
+            s.max_request_bytes = int(largest)
         return s

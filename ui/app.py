@@ -13,9 +13,8 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QFont, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
-from fieldapp import resources
+from fieldapp import config, resources
 from fieldapp.errors import FieldAppError
-from fieldapp.store import default_db_path
 from ui import i18n, tasks
 from ui.db import Database, InstanceLock
 from ui.errors import message_for
@@ -289,7 +288,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     screenshot = args.screenshot is not None
     settings = Settings({} if screenshot or args.quit_after_show else QSettingsStorage())
     app = setup_application([sys.argv[0]], args.lang, settings)
-    db_path = args.db or default_db_path()
+    db_path = config.database_path(args.db)
     lock = InstanceLock(db_path)
     if not lock.acquire():
         QMessageBox.critical(None, tr("fieldapp is already open"), InstanceLock.refusal_message(db_path))

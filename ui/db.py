@@ -7,7 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QLockFile
 
-from fieldapp import drafts
+from fieldapp import config, drafts
 from fieldapp.store import Store
 from ui.i18n import tr
 
@@ -17,10 +17,10 @@ class Database:
 
     def __init__(self, path: str | Path, user: str | None = None) -> None:
         self.path = Path(path)
-        self.user = user
+        self.user = config.author(user)  # the signed-in user, else FIELDAPP_USER or the login name
         self._local = threading.local()
         self._main_thread = threading.get_ident()
-        self.main = Store(self.path, user=user)
+        self.main = Store(self.path, user=self.user)
         drafts.ensure(self.main)
         self._local.store = self.main
         self._lock = threading.Lock()

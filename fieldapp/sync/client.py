@@ -32,8 +32,9 @@ import requests
 from fieldapp import attachments as local_files
 from fieldapp import audit as audit_trail
 from fieldapp import rights
+from fieldapp.clock import now_iso
 from fieldapp.errors import SyncError, SyncErrorKind
-from fieldapp.store import Record, Store, now_iso
+from fieldapp.store import Record, Store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.apply import apply_pull_page, apply_push_results
 from fieldapp.sync.failures import bad_answer, sync_error

@@ -13,7 +13,6 @@ lists of rows that each carry a stable UUID ``id``.
 
 from __future__ import annotations
 
-import datetime as _dt
 import hashlib
 import json
 import re
@@ -21,6 +20,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+
+from fieldapp import clock
 
 if TYPE_CHECKING:  # only for annotations: the protocol imports nothing of the application
     from fieldapp.forms import Form
@@ -139,17 +140,10 @@ def change_id_for(
     return str(uuid.uuid5(_CHANGE_NS, key))
 
 
-def utc_now() -> _dt.datetime:
-    return _dt.datetime.now(_dt.UTC)
-
-
-def iso(ts: _dt.datetime) -> str:
-    return ts.astimezone(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
-def parse_iso(text: str) -> _dt.datetime:
-    ts = _dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return ts if ts.tzinfo else ts.replace(tzinfo=_dt.UTC)
+# times on the wire: UTC with milliseconds and "Z" (written and read by fieldapp.clock)
+utc_now = clock.utc_now
+iso = clock.iso_z
+parse_iso = clock.parse_iso
 
 
 def in_scope(area: str | None, areas: Iterable[str], *, everything: bool = False) -> bool:
