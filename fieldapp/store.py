@@ -40,6 +40,7 @@ from fieldapp.ids import new_id
 from fieldapp.schema import CHILD_META, META_COLUMNS
 
 BATCH_SIZE = 500
+BULK_BUSY_TIMEOUT_MS = 15 * 60 * 1000
 INDEX_VERSION = 3  # raise when the indexes or triggers made by _ensure_form_tables change
 
 ProgressCallback = Callable[[int, int], None]
@@ -287,14 +288,19 @@ class Store:
         before = (
             conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0],
             conn.execute("PRAGMA cache_size").fetchone()[0],
+            conn.execute("PRAGMA busy_timeout").fetchone()[0],
         )
         conn.execute("PRAGMA wal_autocheckpoint = 10000")
         conn.execute("PRAGMA cache_size = -65536")
+        # bulk writers (the demo's worker processes) take turns with transactions of thousands of
+        # records; on a slow or busy laptop one turn can outlast the usual 10 s wait
+        conn.execute(f"PRAGMA busy_timeout = {BULK_BUSY_TIMEOUT_MS}")
         try:
             yield
         finally:
             conn.execute(f"PRAGMA wal_autocheckpoint = {int(before[0])}")
             conn.execute(f"PRAGMA cache_size = {int(before[1])}")
+            conn.execute(f"PRAGMA busy_timeout = {int(before[2])}")
             if not conn.in_transaction:
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 

@@ -480,3 +480,42 @@ def test_conflicted_and_incomplete_filters_run_in_sql(tmp_path):
         drafts.set_status(s, "household", ids[2], 0)
         assert s.ids("household", filters={"incomplete": True}) == [ids[1], ids[7]]
         assert s.count("household", filters={"incomplete": True, "conflicted": True}) == 0
+
+
+def test_a_bulk_writer_waits_for_another_writers_long_turn(tmp_path, household):
+    import sqlite3
+    import threading
+    import time
+
+    from fieldapp import store as store_mod
+
+    path = tmp_path / "shared.db"
+    second = Store(path, user="b")
+    second.conn.execute("PRAGMA busy_timeout = 300")  # a short ordinary wait, to keep the test quick
+    held = threading.Event()
+
+    def long_turn() -> None:  # the other demo worker's transaction of thousands of records
+        conn = sqlite3.connect(path, isolation_level=None)
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES ('x', '1')")
+        held.set()
+        time.sleep(1.5)
+        conn.execute("COMMIT")
+        conn.close()
+
+    t = threading.Thread(target=long_turn)
+    t.start()
+    held.wait(5)
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        second.save("household", household)
+    t.join()
+    t = threading.Thread(target=long_turn)
+    held.clear()
+    t.start()
+    held.wait(5)
+    with second.bulk():
+        assert second.conn.execute("PRAGMA busy_timeout").fetchone()[0] == store_mod.BULK_BUSY_TIMEOUT_MS
+        second.save("household", household)  # waits for the turn to end instead of failing
+    t.join()
+    assert second.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 300
+    assert second.count("household") == 1
