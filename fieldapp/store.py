@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from fieldapp import aggregates, codegen, collate, crypto, geo, migrations, thai
+from fieldapp import aggregates, codegen, collate, crossrecord, crypto, geo, migrations, thai
 from fieldapp.clock import now_iso
 from fieldapp.config import login_name
 from fieldapp.device import binding as device_binding
@@ -103,6 +103,8 @@ class SaveResult:
     record: Record
     created: bool
     warnings: list[Duplicate] = field(default_factory=list)
+    soft_warnings: list[Problem] = field(default_factory=list)
+    """Answers that may be right but need a reason (shown beside the field; never refused)."""
 
 
 @dataclass
@@ -444,7 +446,9 @@ class Store:
         )
         if batch.errors:
             raise ValidationError.from_problems(batch.errors[0])
-        return batch.saved[0]
+        saved = batch.saved[0]
+        saved.soft_warnings = self.soft_warnings(form_id, saved.record.data)
+        return saved
 
     def save_many(
         self,
@@ -585,7 +589,42 @@ class Store:
                         seen[nid] = i
         if check_refs:
             problems += self._reference_problems(form, doc)
+            if form.id in ("referral", "business"):
+                known = {p.path for p in problems}
+                problems += [
+                    p
+                    for p in crossrecord.check(form.id, doc, self._household_facts)[0]
+                    if p.path not in known
+                ]
         return problems
+
+    def _household_facts(self, household_id: str) -> crossrecord.HouseholdFacts | None:
+        """What the cross-record rules need of a stored household (None when there is none)."""
+        if "household" not in self.forms.forms:
+            return None
+        row = self.conn.execute(
+            "SELECT subdistrict_code FROM household WHERE id = ? AND deleted = 0", [household_id]
+        ).fetchone()
+        if row is None:
+            return None
+        members: dict[str, int | None] = {}
+        names: dict[str, str] = {}
+        for mid, age, first, last in self.conn.execute(
+            "SELECT id, age, first_name, last_name FROM household__members WHERE parent_id = ?",
+            [household_id],
+        ):
+            members[mid] = int(age) if age is not None else None
+            names[mid] = f"{first or ''} {last or ''}".strip()
+        return crossrecord.HouseholdFacts(row[0], members, names)
+
+    def soft_warnings(self, form_id: str, doc: dict[str, Any]) -> builtins.list[Problem]:
+        """The soft warnings of a record: answers that may be right but need a reason (see
+        ``fieldapp.crossrecord``); never a reason to refuse the record."""
+        form = self.form(form_id)
+        out: list[Problem] = []
+        if form.id in ("referral", "business"):
+            out += crossrecord.check(form.id, doc, self._household_facts)[1]
+        return out
 
     def _reference_problems(self, form: Form, doc: dict[str, Any]) -> list[Problem]:
         problems: list[Problem] = []

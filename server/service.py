@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, delete, false, func, insert, or_, select, true, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from fieldapp import crossrecord
 from fieldapp.forms import Form, FormSet
 from fieldapp.sync import merge
 from fieldapp.sync import protocol as P
@@ -292,6 +293,15 @@ class SyncService:
                     ],
                 ), last
             mine, problems = self._validate(form, ch.doc)
+            if not problems and form.id in ("referral", "business"):
+                # the same cross-record rules as the laptop's Store.save
+                def lookup(hid: str) -> crossrecord.HouseholdFacts | None:
+                    cur_h = self._current(conn, batch, hid)
+                    if cur_h is None or cur_h.deleted or cur_h.form_id != "household":
+                        return None
+                    return crossrecord.facts_from_doc(cur_h.doc)
+
+                problems = [p.as_dict() for p in crossrecord.check(form.id, mine, lookup)[0]]
             if problems:
                 return self._reject(
                     ch, "invalid", "the record does not pass the form's rules", problems

@@ -100,3 +100,105 @@ def test_only_money_fields_may_be_signed(tmp_path):
         (tmp_path / f.name).write_text(text, encoding="utf-8")
     problems = forms.check_files([tmp_path / "household.yaml"])
     assert problems and "signed" in " ".join(problems)
+
+
+# ---------------------------------------------------------------------- across records
+
+
+def _referral(hid: str, mid: str | None, **extra: Any) -> dict[str, Any]:
+    doc = {
+        "household_id": hid,
+        "member_id": mid,
+        "subdistrict_code": "320101",
+        "need": "ซ่อมบ้าน",
+        "assistance_type": "housing",
+        "referred_on": "2025-06-02",
+        "status": "referred",
+    }
+    doc.update(extra)
+    return doc
+
+
+def _child_member(age: int) -> dict[str, Any]:
+    return {
+        "id_type": "none",
+        "prefix": "boy",
+        "first_name": "ต้น",
+        "last_name": "ใจดี",
+        "sex": "1",
+        "birth_date": f"{2025 - age}-01-01",
+        "relation": "child",
+        "resident": True,
+    }
+
+
+def _two_households(store, server, household):
+    """Two households saved on the laptop and pushed to the server with the same ids."""
+    a = store.save("household", household).record
+    other = copy.deepcopy(household)
+    other["house_no"] = "77"
+    other["members"][0]["national_id"] = None
+    other["members"][0]["id_type"] = "none"
+    other["members"][1]["national_id"] = None
+    other["members"][1]["id_type"] = "none"
+    b = store.save("household", other).record
+    for rec in (a, b):
+        doc = {k: v for k, v in rec.data.items() if k not in ("id",)}
+        assert server.push("household", doc, rid=rec.id)["status"] == "applied"
+    return a, b
+
+
+def test_a_referral_for_a_member_of_another_household_is_refused(store, household, server):
+    a, b = _two_households(store, server, household)
+    wrong = _referral(a.id, b.data["members"][0]["id"])
+    with pytest.raises(ValidationError) as err:
+        store.save("referral", wrong)
+    assert _problems(err.value).keys() == {"member_id"}
+    assert {p.code for p in err.value.problems} == {"cross_record.member"}
+    res = server.push("referral", wrong)
+    assert res["status"] == "rejected" and res["problems"][0]["path"] == "member_id"
+    right = _referral(a.id, a.data["members"][0]["id"])
+    store.save("referral", right)
+    assert server.push("referral", right)["status"] == "applied"
+
+
+def test_a_referral_in_another_subdistrict_than_its_household_is_refused(store, household, server):
+    a, _ = _two_households(store, server, household)
+    wrong = _referral(a.id, None, subdistrict_code="320102")
+    with pytest.raises(ValidationError) as err:
+        store.save("referral", wrong)
+    assert "subdistrict_code" in _problems(err.value)
+    res = server.push("referral", wrong)
+    assert res["status"] == "rejected" and res["problems"][0]["path"] == "subdistrict_code"
+
+
+def test_helped_needs_an_outcome(store, household, server):
+    a, _ = _two_households(store, server, household)
+    helped = _referral(a.id, None, status="helped", completed_on="2025-06-10")
+    with pytest.raises(ValidationError) as err:
+        store.save("referral", helped)
+    assert "outcome" in _problems(err.value)
+    assert server.push("referral", helped)["status"] == "rejected"
+    helped["outcome"] = "better"
+    store.save("referral", helped)
+    assert server.push("referral", helped)["status"] == "applied"
+
+
+def test_employing_a_child_is_a_soft_warning_and_another_households_member_an_error(store, household):
+    household["members"].append(_child_member(9))
+    hh = store.save("household", household).record
+    child = hh.data["members"][-1]["id"]
+    doc = {
+        "name": "กลุ่มทอผ้า",
+        "business_type": "community_enterprise",
+        "subdistrict_code": "320101",
+        "members_count": 12,
+        "employment": [{"household_id": hh.id, "member_id": child, "role": "daily"}],
+    }
+    res = store.save("business", doc)
+    assert [w.code for w in res.soft_warnings] == ["child_employment"]
+    assert res.soft_warnings[0].path == "employment[1].member_id"
+    assert "9" in res.soft_warnings[0].message
+    # an adult: no warning
+    doc["employment"][0]["member_id"] = hh.data["members"][0]["id"]
+    assert store.save("business", doc, record_id=res.record.id).soft_warnings == []
