@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -133,9 +134,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     # the schema is brought up to date once, here, before the workers start; each worker process
     # then builds its app from the environment (no state is kept between requests but the database)
     db.migrate(db.make_engine(settings.database_url))
-    os.environ["DATABASE_URL"] = settings.database_url
+    os.environ[config.DATABASE_URL.name] = settings.database_url
     uvicorn.run(
-        "server.app:app_from_env",
+        f"{__package__}.app:app_from_env",  # server.app, or fieldapp_server.app when installed
         factory=True,
         host=args.host,
         port=args.port,

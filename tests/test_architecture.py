@@ -75,9 +75,16 @@ def test_the_leaf_helpers_import_nothing_of_the_application_but_other_leaves() -
     assert found == {}
 
 
-# the only modules that read the environment: the declarations, the data folder of the platform,
-# a passphrase from a variable named on the command line, and Qt's platform for the self-test
-READS_ENVIRONMENT = {"fieldapp/config.py", "fieldapp/paths.py", "fieldapp/cli_privacy.py", "ui/selftest.py"}
+# the only modules that touch the environment: the declarations, the data folder of the platform,
+# a passphrase from a variable named on the command line, Qt's platform for the self-test, and the
+# server's command line handing its database to worker processes
+READS_ENVIRONMENT = {
+    "fieldapp/config.py",
+    "fieldapp/paths.py",
+    "fieldapp/cli_privacy.py",
+    "ui/selftest.py",
+    "server/cli.py",
+}
 
 
 def _reads_environment(path: Path) -> bool:
