@@ -175,7 +175,11 @@ def _report_options(p: argparse.ArgumentParser, *, unmask: bool) -> None:
         p.add_argument(
             "--unmask", action="store_true", help="print national IDs in full (recorded in the audit log)"
         )
-    p.add_argument("--thai-digits", action="store_true", help="print every number in Thai digits")
+    p.add_argument(
+        "--thai-digits",
+        action="store_true",
+        help="print quantities and dates in Thai digits (codes keep theirs)",
+    )
 
 
 def _usage(p: argparse.ArgumentParser) -> int:

@@ -6,7 +6,7 @@ broken between words, Buddhist-era dates and "หน้า X จาก Y" footer
 
 Each ``render_*`` function writes the PDF to ``out`` (a path or a binary
 file object) and returns the number of pages. National IDs are masked
-unless ``unmask=True``; ``thai_digits=True`` prints every number in Thai
+unless ``unmask=True``; ``thai_digits=True`` prints quantities and dates in Thai
 digits. Bad data raises :class:`ReportDataError` and writes nothing.
 """
 

@@ -25,9 +25,11 @@ from __future__ import annotations
 import abc
 import io
 import os
+import re
 import tempfile
 from collections.abc import Sequence
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
@@ -90,6 +92,59 @@ WARN = colors.HexColor("#a8201a")
 
 CELL_PADDING = 3.5
 """Left and right padding of table cells, in points."""
+
+RULE_CLEARANCE = 1.0
+"""Points of white left between the highest or lowest Thai mark and a table rule."""
+
+MIN_CELL_SIZE = 6.5
+"""The smallest font size a table cell is shrunk to so that its longest word fits."""
+
+_TALLEST = "ปั้ ฝั่ ฟื้ ผึ้ เอื้ ปิ๋ ฟิ์ ฎุ ฏู ฎู ฏุ ญู ฐุ ฤ ฦ Åg"
+"""Clusters that reach furthest up (consonant + upper vowel + tone mark) and down (ฎ ฏ + ุ ู)."""
+
+
+@cache
+def stack_extents(font: str) -> tuple[float, float]:
+    """How far Thai stacks reach above and below the baseline, in ems (up, down).
+
+    Measured from the font with HarfBuzz: the highest ink of consonant +
+    upper vowel + tone mark and the lowest of ฎ ฏ with a lower vowel.
+    """
+    register_fonts()
+    shaped = shape(_TALLEST, font, 1000)
+    face = pdfmetrics.getFont(font).face
+    hb_font = _hb_font(font)
+    up, down = 0.0, 0.0
+    for ch, sd in zip(shaped, shaped.__shapeData__, strict=True):  # type: ignore[attr-defined]
+        ext = hb_font.get_glyph_extents(face.charToGlyph[ord(ch)])
+        scale = 1000 / face.unitsPerEm
+        top = (sd.y_offset + ext.y_bearing * scale) / 1000
+        bottom = (sd.y_offset + (ext.y_bearing + ext.height) * scale) / 1000
+        up, down = max(up, top), max(down, -bottom)
+    return up, down
+
+
+@cache
+def _hb_font(font: str) -> Any:
+    import uharfbuzz
+
+    blob = uharfbuzz.Blob.from_file_path(str(resources.fonts_dir() / _FONT_FILES[font]))
+    return uharfbuzz.Font(uharfbuzz.Face(blob))
+
+
+def cell_padding(size: float, leading: float) -> tuple[float, float]:
+    """Top and bottom cell padding that keep the tallest and deepest Thai stacks off the rules.
+
+    reportlab puts a paragraph's first baseline one font size below its top
+    and its last line ends ``leading - size`` below the last baseline; the
+    marks reach :func:`stack_extents` beyond the baseline.
+    """
+    up = max(stack_extents(FONT)[0], stack_extents(FONT_BOLD)[0])
+    down = max(stack_extents(FONT)[1], stack_extents(FONT_BOLD)[1])
+    top = max(0.0, (up - 1.0) * size) + RULE_CLEARANCE
+    bottom = max(0.0, down * size - (leading - size)) + RULE_CLEARANCE
+    return round(top, 2), round(bottom, 2)
+
 
 NBSP = "\u00a0"
 
@@ -251,8 +306,11 @@ class ReportBase(abc.ABC):
     # ------------------------------------------------------------------ text
 
     def digits(self, text: str) -> str:
-        """``text`` with Thai digits when the report prints them."""
-        return to_thai_digits(text) if self.thai_digits else text
+        """``text`` with Thai digits for its quantities and dates when the report prints them.
+
+        Codes and identifiers keep their digits (:func:`thai_digits_for_reading`).
+        """
+        return thai_digits_for_reading(text) if self.thai_digits else text
 
     def markup(self, text: str | None) -> str:
         """Paragraph markup for plain ``text``: escaped, Thai word breaks marked."""
@@ -265,8 +323,14 @@ class ReportBase(abc.ABC):
         return Paragraph(self.markup(text) or DASH, self.styles[style])
 
     def name(self, text: str | None, style: str = "cell") -> Paragraph:
-        """A person's or place's name: it wraps only at its spaces, never inside a word."""
-        return Paragraph(plain_markup(self.digits(text)) if text else DASH, self.styles[style])
+        """A person's or place's name: it wraps at its spaces.
+
+        In a table cell too narrow for its longest part it also wraps between
+        Thai words, and only then is set smaller (:meth:`fit`).
+        """
+        p = Paragraph(plain_markup(self.digits(text)) if text else DASH, self.styles[style])
+        p._name_text = self.digits(text) if text else None
+        return p
 
     def para_markup(self, markup: str, style: str = "body") -> Paragraph:
         """A Paragraph of ready markup (build the pieces with :meth:`markup`)."""
@@ -367,6 +431,33 @@ class ReportBase(abc.ABC):
             st = ParagraphStyle(f"{st.name}_fit", parent=st, fontSize=size)
         return Paragraph(plain_markup(text), st)
 
+    def fit(self, cell: Flowable | str, width: float) -> Flowable | str:
+        """``cell`` made to fit ``width``: every line no wider than the cell.
+
+        Lines already break between words. A name (:meth:`name`) whose longest
+        part is wider than ``width`` may also break between Thai words; a word
+        still wider than ``width`` is set smaller (down to
+        :data:`MIN_CELL_SIZE`), never cut.
+        """
+        if not isinstance(cell, Paragraph):
+            return cell
+        if cell.minWidth() < width * 0.97:
+            return cell
+        source = getattr(cell, "_name_text", None)
+        if source:
+            cell = Paragraph(breakable_markup(source), cell.style)
+        for _ in range(4):
+            over = _overshoot(cell, width)
+            if over <= 0:
+                return cell
+            st = cell.style
+            if st.fontSize <= MIN_CELL_SIZE:
+                return cell
+            size = max(MIN_CELL_SIZE, st.fontSize * (width / (width + over)) - 0.05)
+            style = ParagraphStyle(f"{st.name}_{size:.2f}", parent=st, fontSize=size)
+            cell = Paragraph(cell.text, style)
+        return cell
+
     def cell(self, value: Cell, style: str = "cell") -> Flowable:
         if isinstance(value, Flowable):
             return value
@@ -412,13 +503,18 @@ class ReportBase(abc.ABC):
         if total is not None:
             bold = {"L": "cell_bold", "R": "cell_bold_right", "C": "cell_bold_center"}
             data.append([self.cell(v, bold[aligns[i]]) if v else "" for i, v in enumerate(total)])
+        data = [
+            [self.fit(v, w - 2 * CELL_PADDING) for v, w in zip(row, col_widths, strict=False)] for row in data
+        ]
+        cell_style = self.styles["cell"]
+        top, bottom = cell_padding(cell_style.fontSize, cell_style.leading)
         commands: list[tuple[Any, ...]] = [
             ("GRID", (0, 0), (-1, -1), 0.4, RULE),
             ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
-            ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+            ("TOPPADDING", (0, 0), (-1, -1), top),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), bottom),
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
             ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ]
@@ -427,9 +523,15 @@ class ReportBase(abc.ABC):
                 commands.append(("BACKGROUND", (0, r), (-1, r), ZEBRA_FILL))
         if total is not None:
             commands.append(("BACKGROUND", (0, -1), (-1, -1), HEAD_FILL))
-        t = Table(data, colWidths=col_widths, repeatRows=1, hAlign="LEFT")
+        t = Table(data, colWidths=col_widths, repeatRows=1, hAlign="LEFT", spaceAfter=self.rule_gap())
         t.setStyle(table_style(commands))
         return t
+
+    def rule_gap(self) -> float:
+        """Space after a ruled table, so the marks of the line below stay off its last rule."""
+        up = max(stack_extents(FONT)[0], stack_extents(FONT_BOLD)[0])
+        size = max(st.fontSize for st in self.styles.values() if st.name not in ("title", "subject"))
+        return round((up - 1.0) * size + RULE_CLEARANCE, 2)
 
     def fields(
         self,
@@ -450,14 +552,17 @@ class ReportBase(abc.ABC):
             rows.append(row)
         value_width = (1.0 - columns * label_width) / columns
         col_widths = _widths([label_width, value_width] * columns, width)
-        t = Table(rows, colWidths=col_widths, hAlign="LEFT")
+        rows = [[self.fit(v, w - 6) for v, w in zip(row, col_widths, strict=False)] for row in rows]
+        value_style = self.styles["value"]
+        top, bottom = cell_padding(value_style.fontSize, value_style.leading)
+        t = Table(rows, colWidths=col_widths, hAlign="LEFT", spaceAfter=self.rule_gap())
         t.setStyle(
             table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
                     ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d2df")),
-                    ("TOPPADDING", (0, 0), (-1, -1), 1.5),
-                    ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+                    ("TOPPADDING", (0, 0), (-1, -1), top),
+                    ("BOTTOMPADDING", (0, 0), (-1, -1), bottom),
                     ("LEFTPADDING", (0, 0), (-1, -1), 2),
                     ("RIGHTPADDING", (0, 0), (-1, -1), 4),
                 ]
@@ -477,7 +582,12 @@ class ReportBase(abc.ABC):
         self, left: Flowable | list[Flowable], right: Flowable | list[Flowable], split: float
     ) -> Table:
         """Two blocks next to each other; ``split`` is the left block's share of the width."""
-        t = Table([[left, right]], colWidths=_widths([split, 1.0 - split], self.width), hAlign="LEFT")
+        t = Table(
+            [[left, right]],
+            colWidths=_widths([split, 1.0 - split], self.width),
+            hAlign="LEFT",
+            spaceAfter=self.rule_gap(),  # either side may end in a ruled table
+        )
         t.setStyle(
             table_style(
                 [
@@ -628,8 +738,8 @@ class ReportBase(abc.ABC):
             author=self.meta.agency,
             subject=self.title,
             creator="fieldapp",
-            lang="th",
-            invariant=True,
+            lang="th-TH",
+            displayDocTitle=True,
             # Pages start in Sarabun, so the PDF names no base font it does not embed.
             initialFontName=FONT,
             initialFontSize=10,
@@ -651,7 +761,9 @@ class ReportBase(abc.ABC):
         """Signature lines never stand alone on a page: the end of the last section goes along.
 
         The flowables just before the signatures (up to a third of a page: a short last
-        section with its heading, or its last lines) are kept on the same page as them.
+        section with its heading, or its last lines) are kept on the same page as them,
+        and so are the credit lines after them. When the last section ends in a long
+        table, its last rows go with the signatures (:class:`_WithTableTail`).
         """
         for i, f in enumerate(story):
             if not getattr(f, "_signatures", False):
@@ -664,13 +776,16 @@ class ReportBase(abc.ABC):
                     break
                 used += height
                 start -= 1
-            if start == i:
-                return story
             # nested KeepTogethers report a huge height and would force a page break: flatten
             flat: list[Flowable] = []
-            for g in [*story[start:i], f]:
+            for g in [*story[start:i], f, *story[i + 1 :]]:
                 flat.extend(g._content if isinstance(g, KeepTogether) else [g])
-            return [*story[:start], KeepTogether(flat), *story[i + 1 :]]
+            before = story[start - 1] if start > 0 else None
+            if isinstance(before, Table) and before._nrows > before.repeatRows + 1:
+                return [*story[: start - 1], _WithTableTail(before, flat)]
+            if start == i:
+                return [*story[:i], KeepTogether(flat)]
+            return [*story[:start], KeepTogether(flat)]
         return story
 
     def _height(self, f: Flowable, canv: Canvas) -> float:
@@ -695,6 +810,98 @@ class ReportBase(abc.ABC):
         else:
             out.write(pdf)
         return None
+
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.,:]*")
+
+
+def _is_code(token: str) -> bool:
+    """A code or identifier: letters with digits (3D37766A, YST-0108-0042, 1-1037-xxxxx-xx-2),
+    or a long digit string (national ID, phone, house registration, village code)."""
+    if any(c.isascii() and c.isalpha() for c in token):
+        return True
+    digits = sum(c.isdigit() for c in token)
+    if digits >= 6 and set(token) <= set("0123456789-"):
+        return True
+    return False
+
+
+def thai_digits_for_reading(text: str) -> str:
+    """``text`` with Thai digits in its quantities and dates; codes and identifiers unchanged.
+
+    Household codes (3D37766A), national IDs, phone numbers and other
+    identifiers are copied into forms and systems as they are, so they keep
+    Arabic digits; amounts, counts, dates and page numbers are for reading.
+    """
+    return _TOKEN.sub(lambda m: m.group(0) if _is_code(m.group(0)) else to_thai_digits(m.group(0)), text)
+
+
+class _WithTableTail(Flowable):
+    """A long table and what must follow it on the same page (signatures, credits).
+
+    The table splits across pages as usual, but never so that the flowables
+    after it start a page alone: at least :attr:`keep_rows` of its last rows
+    (more when they fit) go to the page the tail is on.
+    """
+
+    keep_rows = 3
+
+    def __init__(self, table: Table, tail: list[Flowable]) -> None:
+        super().__init__()
+        self.table = table
+        self.tail = tail
+        self._sizes: list[tuple[float, float]] = []
+        self._table_height = 0.0
+
+    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
+        self.width = avail_width
+        _, self._table_height = self.table.wrapOn(self.canv, avail_width, avail_height)
+        self._sizes = [f.wrapOn(self.canv, avail_width, avail_height) for f in self.tail]
+        tail = sum(
+            h + f.getSpaceBefore() + f.getSpaceAfter()
+            for f, (_, h) in zip(self.tail, self._sizes, strict=True)
+        )
+        self.height = self._table_height + tail
+        return avail_width, self.height
+
+    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
+        self.wrap(avail_width, avail_height)
+        t = self.table
+        heights = list(t._rowHeights)
+        rows_here, used = 0, 0.0
+        for h in heights:
+            if used + h > avail_height + 1e-6:
+                break
+            used += h
+            rows_here += 1
+        keep = min(self.keep_rows, len(heights) - t.repeatRows - 1)
+        rows_here = min(rows_here, len(heights) - keep)
+        if rows_here <= t.repeatRows:
+            return []  # not even one body row fits: all of it goes to the next page
+        parts = t.split(avail_width, sum(heights[:rows_here]) + 1e-3)
+        if len(parts) != 2:
+            return []
+        return [parts[0], _WithTableTail(parts[1], self.tail)]
+
+    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
+        top = y + self.height
+        tw, _ = self.table.wrapOn(canvas, self.width, self._table_height)
+        top -= self._table_height
+        self.table.drawOn(canvas, x, top, _sW=self.width - tw)
+        for f, (w, h) in zip(self.tail, self._sizes, strict=True):
+            top -= f.getSpaceBefore() + h
+            f.drawOn(canvas, x, top, _sW=self.width - w)
+            top -= f.getSpaceAfter()
+
+
+def _overshoot(p: Paragraph, width: float) -> float:
+    """How many points the widest line of ``p`` laid out at ``width`` sticks out (0 when none)."""
+    p.wrap(width, 1e6)
+    over = 0.0
+    for line in p.blPara.lines:
+        extra = line.extraSpace if hasattr(line, "extraSpace") else line[0]
+        over = max(over, -float(extra))
+    return over
 
 
 def _widths(fractions: Sequence[float], total: float) -> list[float]:

@@ -64,6 +64,12 @@ class BusinessReportRenderer(ReportBase):
     def baht(self, value: float | None) -> str:
         return DASH if value is None else f"{self.money(value)} บาท"
 
+    def profit(self, value: float | None) -> str:
+        """Profit in baht; a loss is written out as ขาดทุน, never as a minus sign."""
+        if value is not None and value < 0:
+            return f"ขาดทุน {self.money(-value)} บาท"
+        return self.baht(value)
+
     def count(self, value: int | None, unit: str = "คน") -> str:
         return DASH if value is None else f"{self.number(value)} {unit}"
 
@@ -82,7 +88,7 @@ class BusinessReportRenderer(ReportBase):
             ("ผู้ประสานงาน", d.contact_name),
             ("โทรศัพท์", d.contact_phone),
             ("รายได้ต่อปี", self.baht(d.revenue_year)),
-            ("กำไรต่อปี", self.baht(d.profit_year)),
+            ("กำไรต่อปี", self.profit(d.profit_year)),
             ("วัตถุดิบในท้องถิ่น", local),
         ]
         out: list[Flowable]

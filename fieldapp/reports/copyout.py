@@ -61,6 +61,8 @@ from reportlab.platypus import paragraph as _paragraph
 BREAK_FONT = "Sarabun-Break"
 """Font name of the break-point spaces between Thai words: their space copies out as nothing."""
 
+NBSP = "\u00a0"
+
 _PSEUDO_FIRST = 0xF0000
 """Code points of glyph variants (glyph, text, width) start here (plane 15, private use)."""
 
@@ -209,6 +211,7 @@ def shape_frag_word(w: Any, *args: Any, **kwargs: Any) -> Any:
     for cluster, run in groupby(glyphs, key=lambda g: g[2]):
         run_glyphs = list(run)
         cluster_text = text[cluster : ends.get(cluster, cluster)] if cluster in ends else ""
+        cluster_text = cluster_text.replace(NBSP, " ")  # a no-break space copies as a space
         for (i, g, _), part in zip(run_glyphs, _pieces(cluster_text, len(run_glyphs)), strict=True):
             piece[(i, g)] = part
     for i in items:

@@ -478,16 +478,16 @@ class HouseholdReportRenderer(ReportBase):
             detail += "".join(muted(line) for line in lines if line)
             status = self.markup(a.status) or DASH
             if a.completed_on:
-                status += muted(self.markup("เสร็จ " + self.date(a.completed_on, "short")))
+                status += muted(self.markup("เสร็จ " + self.date(a.completed_on)))
             outcome = self.markup(a.outcome) or DASH
             if a.follow_up_on:
-                outcome += muted(self.markup("ติดตาม " + self.date(a.follow_up_on, "short")))
+                outcome += muted(self.markup("ติดตาม " + self.date(a.follow_up_on)))
             if a.value_baht:
                 total_value += a.value_baht
             rows.append(
                 [
                     self.digits(str(i)),
-                    self.date(a.referred_on, "short"),
+                    self.date(a.referred_on),
                     self.para_markup(detail, "cell"),
                     a.referred_to,
                     self.para_markup(status, "cell"),

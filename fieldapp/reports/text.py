@@ -15,6 +15,7 @@ marks sit on top of upper vowels.
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -145,13 +146,59 @@ def break_points(text: str) -> list[int]:
     return points
 
 
+NBSP = "\u00a0"
+
+_DIGIT = "0-9\u0e50-\u0e59"
+_NUMBER_THEN_WORD = re.compile(rf"(?<=[{_DIGIT}%)])[ ]+(?=[\u0e01-\u0e2e\u0e40-\u0e44(])")
+"""A space between a number and the Thai word after it (38,000 บาท, 1 คน, 15 % ของ …)."""
+
+NUMBER_LABELS = (
+    "ข้อ",
+    "ที่",
+    "หน้า",
+    "ร้อยละ",
+    "อันดับ",
+    "หมู่",
+    "ม.",
+    "รอบ",
+    "ปี",
+    "พ.ศ.",
+    "ค.ศ.",
+    "อายุ",
+    "จำนวน",
+    "รวม",
+    "เดือน",
+)
+"""Words that read as one with the number after them (ข้อ 15–17, หมู่ที่ 7, พ.ศ. 2568)."""
+
+_LABEL_THEN_NUMBER = re.compile(
+    "("
+    + "|".join(re.escape(w) for w in sorted(NUMBER_LABELS, key=len, reverse=True))
+    + rf")[ ]+(?=[{_DIGIT}])"
+)
+
+
+def keep_numbers_together(text: str) -> str:
+    """``text`` with no-break spaces that keep a number with its unit and its label.
+
+    A line never ends between "38,000" and "บาท", "1" and "คน", or "ข้อ" and
+    "15–17)". Only spaces are changed; no-break spaces print as spaces and
+    copy out as spaces.
+    """
+    if not any(ch.isdigit() for ch in text):
+        return text
+    text = _NUMBER_THEN_WORD.sub(NBSP, text)
+    return _LABEL_THEN_NUMBER.sub(lambda m: m.group(1) + NBSP, text)
+
+
 @lru_cache(maxsize=8192)
 def breakable_markup(text: str) -> str:
     """``text`` escaped for a reportlab Paragraph, with break points between Thai words.
 
-    Newlines become ``<br/>``.
+    Newlines become ``<br/>``. A number stays on one line with its unit and
+    its label (:func:`keep_numbers_together`).
     """
-    lines = text.split("\n")
+    lines = keep_numbers_together(text).split("\n")
     out: list[str] = []
     for line in lines:
         points = break_points(line)
@@ -166,8 +213,11 @@ def breakable_markup(text: str) -> str:
 
 
 def plain_markup(text: str) -> str:
-    """``text`` escaped for a Paragraph with no added break points (names, codes)."""
-    return "<br/>".join(escape(line) for line in text.split("\n"))
+    """``text`` escaped for a Paragraph with no added break points (names, codes).
+
+    A number still stays with its unit and label (:func:`keep_numbers_together`).
+    """
+    return "<br/>".join(escape(line) for line in keep_numbers_together(text).split("\n"))
 
 
 def shape(text: str, font_name: str, font_size: float) -> str:
