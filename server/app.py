@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from fieldapp.forms import FormSet, default_forms
 from fieldapp.sync import protocol as P
 
-from . import __version__, db
+from . import __version__, db, openapi
 from .auth import ApiError, User, login, user_for_token
 from .service import SyncService
 from .settings import Settings
@@ -301,6 +301,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         device, entries = P.parse_audit_batch(body_object(payload))
         return {"stored": state.service.store_device_audit(user, device, entries)}
 
+    openapi.install(app)
     return app
 
 
