@@ -21,7 +21,8 @@ from fieldapp import demo
 from fieldapp.errors import SyncError, SyncErrorKind
 from fieldapp.store import Store
 from fieldapp.sync import protocol as P
-from fieldapp.sync.client import PULL_STATE_KEY, sync
+from fieldapp.sync.client import sync
+from fieldapp.sync.outbox import PULL_STATE_KEY
 from server import auth
 
 PASSWORD = "correct horse"

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp import backup, drafts
 from fieldapp.errors import FieldAppError
+from fieldapp.sync.outbox import sync_status
 from ui import tasks
 from ui.db import Database
 from ui.dialogs import geometry
@@ -33,7 +34,7 @@ from ui.dialogs.import_wizard import ImportWizard, show_import
 from ui.dialogs.record_editor import RecordEditorDialog, show_record_editor
 from ui.dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_request, show_report
 from ui.dialogs.settings_dialog import show_settings
-from ui.dialogs.sync_dialog import SyncDialog, record_title, show_sync
+from ui.dialogs.sync_dialog import SyncDialog, record_title, show_sync, status_line
 from ui.errors import show_error
 from ui.i18n import tr
 from ui.listpage import ListPage
@@ -215,20 +216,20 @@ class MainWindow(QMainWindow):
     def update_sync_status(self) -> None:
         db = self.db
 
-        def work(_s: tasks.TaskState) -> tuple[int, int]:
-            store = db.store()
-            rows = [r for f in store.forms for r in store.dirty_rows(f.id)]
-            return len(rows), sum(1 for r in rows if r["has_conflict"])
+        def work(_s: tasks.TaskState) -> dict[str, Any]:
+            return sync_status(db.store())
 
-        def done(counts: tuple[int, int]) -> None:
-            waiting, conflicts = counts
+        def done(status: dict[str, Any]) -> None:
+            conflicts = sum(status["conflicts"].values())
             self.conflict_count = conflicts
-            text = tr("Not synced: {n}", n=f"{waiting:,}") if waiting else tr("Everything is synced")
-            if conflicts:
-                text += "  ⚠ " + tr("Conflicts: {n}", n=conflicts)
+            text, kind = status_line(status)
             self.sync_status.setText(text)
-            self.sync_status.setStyleSheet("color: #b3261e; font-weight: bold;" if conflicts else "")
+            self.sync_status.setStyleSheet({"bad": "color: #b3261e; font-weight: bold;",
+                                            "warn": "color: #9a5b00; font-weight: bold;"}.get(kind, ""))
             self.conflicts_action.setText(tr("Conflicts from sync ({n})...", n=conflicts))
+            for dlg in self.findChildren(SyncDialog):  # an open sync dialog shows the same
+                if dlg.task is None:
+                    dlg.load_outbox()
 
         if not self.db_closed:
             tasks.Task(work).on_success(done).on_failure(

@@ -45,6 +45,8 @@ def apply_push_results(
                 cleared.append(ch.record_id)
                 if res.missing_attachments:
                     report.incomplete_on_server += 1
+            if res.status in ("applied", "merged"):
+                report.count(ch.form, "sent")
             if res.status == "applied":
                 report.applied += 1
                 # marked synced (and its conflict cleared) together with the others, below
@@ -71,6 +73,7 @@ def _erased_elsewhere(store: Store, ch: P.Change, res: P.ChangeResult, report: S
         store, ch.form, ch.record_id, doc=res.doc, deleted=res.doc is None, server_rev=res.rev, user="server"
     )
     report.erased += 1
+    report.erased_edits.append({"form": ch.form, "record_id": ch.record_id})
 
 
 def _merged(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> bool:
@@ -120,6 +123,7 @@ class PullAction(enum.Enum):
     ERASE = "erase"  # an erasure newer than the laptop's copy: wins even over unsynced edits
     COUNT = "count"  # nothing to write (an erasure already here, a delete of a record never seen)
     KEEP_LOCAL = "keep_local"  # the laptop has unsynced edits: never overwritten
+    KEEP_CONFLICT = "keep_conflict"  # waiting for a person's choice: not overwritten, not "kept to send"
     SKIP = "skip"  # the laptop already has this version or a newer one
     DELETE = "delete"  # deleted on the server
     MARK_DELETED = "mark_deleted"  # deleted on both: only the server's revision is taken
@@ -132,7 +136,7 @@ def pull_action(item: P.PullItem, state: Mapping[str, Any] | None) -> PullAction
         newer = state is None or state["server_rev"] is None or state["server_rev"] < item.rev
         return PullAction.ERASE if newer else PullAction.COUNT
     if state is not None and state["dirty"]:
-        return PullAction.KEEP_LOCAL
+        return PullAction.KEEP_CONFLICT if state.get("conflict") else PullAction.KEEP_LOCAL
     if state is not None and state["server_rev"] is not None and state["server_rev"] >= item.rev:
         return PullAction.SKIP
     if item.deleted:
@@ -152,8 +156,11 @@ def apply_pull_page(
         versions = {f.id: f.version for f in store.forms}
         saves: dict[tuple[str, str, bool], list[P.PullItem]] = {}
         for item in page.items:
-            action = pull_action(item, states[item.form].get(item.record_id))
+            state = states[item.form].get(item.record_id)
+            action = pull_action(item, state)
             if action is not PullAction.SAVE:
+                if action is PullAction.ERASE and state is not None and state["dirty"]:
+                    report.erased_edits.append({"form": item.form, "record_id": item.record_id})
                 _apply_one(store, item, action, report)
                 continue
             # calculations made by the server with this same form version are kept
@@ -191,6 +198,8 @@ def _apply_one(store: Store, item: P.PullItem, action: PullAction, report: SyncR
     elif action is PullAction.KEEP_LOCAL:
         report.kept_local += 1
         return
+    elif action is PullAction.KEEP_CONFLICT:
+        return
     elif action is PullAction.SKIP:
         return
     elif action is PullAction.DELETE:
@@ -198,9 +207,11 @@ def _apply_one(store: Store, item: P.PullItem, action: PullAction, report: SyncR
             item.form, item.record_id, server_rev=item.rev, user=who, at=item.updated_at
         )
         report.pulled_deleted += 1
+        report.count(item.form, "deleted")
     elif action is PullAction.MARK_DELETED:
         store.mark_synced(item.form, item.record_id, server_rev=item.rev, base=None)
     report.pulled += 1
+    report.count(item.form, "received")
 
 
 def _save_pulled(
@@ -238,3 +249,4 @@ def _save_pulled(
             f"{first.path}: {first.message_en}",
         )
     report.pulled += len(items)
+    report.count(form_id, "received", len(items))

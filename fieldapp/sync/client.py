@@ -38,6 +38,7 @@ from fieldapp.store import Record, Store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.apply import apply_pull_page, apply_push_results
 from fieldapp.sync.failures import bad_answer, sync_error
+from fieldapp.sync.outbox import PULL_STATE_KEY
 from fieldapp.sync.report import SyncReport
 from fieldapp.sync.transport import TransferCancelled, Transport
 
@@ -56,7 +57,6 @@ class _Cancelled(Exception):
 
 PULL_GROUP = 2000  # pulled records stored per transaction
 CANCEL_POLL_S = 0.2  # how often cancel() is asked while waiting for the server
-PULL_STATE_KEY = "pull_state"  # the last pull: what was due, what arrived, whether it finished
 
 
 class _Run:
@@ -428,11 +428,15 @@ class _Run:
     def apply_page(self, page: P.PullPage, key: str) -> None:
         counts = ("pulled", "erased", "kept_local", "pulled_deleted")
         before = {name: getattr(self.report, name) for name in counts}
+        by_form = {f: dict(c) for f, c in self.report.by_form.items()}
+        erased_edits = len(self.report.erased_edits)
         try:
             apply_pull_page(self.store, page, key, self.report, self.server_scoring)
         except BaseException:
             for name, value in before.items():  # the page was rolled back: so are its counts
                 setattr(self.report, name, value)
+            self.report.by_form = by_form
+            del self.report.erased_edits[erased_edits:]
             raise
 
     # ------------------------------------------------------------------ verify

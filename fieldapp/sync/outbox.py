@@ -1,11 +1,13 @@
 """What waits to go up, and a person's choice for a conflicting record (no network).
 
-``pending_summary`` says what the next sync will send; ``resolve_conflict`` writes a person's
+``pending_summary`` says what the next sync will send and ``sync_status`` what the status line says
+(never synced, a pull that stopped early with what is missing, or synced); ``resolve_conflict`` writes a person's
 choice as a new unsynced edit whose base is the server's version.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -73,8 +75,64 @@ def resolve_conflict(
         )
 
 
+PULL_STATE_KEY = "pull_state"  # the last pull: what was due, what arrived, whether it finished
+
+
+def pull_state(store: Store) -> dict[str, Any] | None:
+    """The last pull as the client kept it: ``received``, ``due`` (None from an older server),
+    ``finished``, ``at``, ``server``; None before the first pull."""
+    raw = store.sync_meta(PULL_STATE_KEY)
+    if not raw:
+        return None
+    try:
+        state = json.loads(raw)
+    except ValueError:
+        return None
+    return state if isinstance(state, dict) else None
+
+
+def sync_status(store: Store) -> dict[str, Any]:
+    """The laptop's sync state for the status line, read cheaply (no documents).
+
+    ``waiting``: records per form that go up at the next sync; ``conflicts``: records per form that
+    wait for a person's choice (they are not sent until then); ``last_sync``: the last sync that
+    finished (None: never); ``pull``: the last pull (``pull_state``), which may have stopped early;
+    ``missing``: records the server said were due and did not arrive (0 when the last pull
+    finished or nobody knows); ``state``: ``never`` (no sync has brought or sent anything yet),
+    ``partial`` (the last pull stopped before everything arrived) or ``synced``.
+    """
+    waiting: dict[str, int] = {}
+    conflicts: dict[str, int] = {}
+    for form in store.forms:
+        rows = store.dirty_rows(form.id)
+        conflicts[form.id] = sum(1 for r in rows if r["has_conflict"])
+        waiting[form.id] = len(rows) - conflicts[form.id]
+    last = store.last_sync()
+    pull = pull_state(store)
+    missing = 0
+    if pull is not None and not pull.get("finished") and isinstance(pull.get("due"), int):
+        missing = max(0, int(pull["due"]) - int(pull.get("received") or 0))
+    if pull is not None and not pull.get("finished"):
+        state = "partial"
+    elif last is None and pull is None:
+        state = "never"
+    else:
+        state = "synced"
+    return {
+        "waiting": waiting,
+        "conflicts": conflicts,
+        "last_sync": last,
+        "pull": pull,
+        "missing": missing,
+        "state": state,
+    }
+
+
 def pending_summary(store: Store) -> dict[str, Any]:
-    """What waits to go up: records per form, attachments, conflicts, rejections, last good sync."""
+    """What waits to go up: records per form (conflicts included; ``waiting`` leaves them out),
+    attachments, conflicts (``conflicts_by_form`` per form), rejections, last good sync, and the
+    last pull with what it left missing (see ``sync_status``)."""
+    status = sync_status(store)
     forms: dict[str, int] = {}
     conflicts = 0
     refs: set[str] = set()
@@ -95,5 +153,10 @@ def pending_summary(store: Store) -> dict[str, Any]:
         "attachments": len(waiting),
         "conflicts": conflicts,
         "rejected": store.rejections(),
-        "last_sync": store.last_sync(),
+        "last_sync": status["last_sync"],
+        "waiting": status["waiting"],
+        "conflicts_by_form": status["conflicts"],
+        "pull": status["pull"],
+        "missing": status["missing"],
+        "state": status["state"],
     }

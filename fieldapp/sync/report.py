@@ -35,6 +35,17 @@ class SyncReport:
     audit_sent: int = 0  # audit-log rows sent to the server
     cursor: int = 0
     cancelled: bool = False
+    # per form: "sent" (taken by the server, merged included), "received" (pulled), "deleted"
+    by_form: dict[str, dict[str, int]] = field(default_factory=dict)
+    # records whose unsynced edit here was dropped because another laptop erased the household
+    # (a person's right to erasure wins over any edit)
+    erased_edits: list[dict[str, str]] = field(default_factory=list)
+
+    def count(self, form: str, what: str, n: int = 1) -> None:
+        """Add ``n`` to the per-form count ``what`` (``sent``, ``received``, ``deleted``)."""
+        counts = self.by_form.setdefault(form, {})
+        counts[what] = counts.get(what, 0) + n
+
     new_device: str | None = None  # the device id this database took (another copy of it syncs too)
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,6 +68,10 @@ class SyncReport:
             lines.append(f"เซิร์ฟเวอร์ไม่รับ {len(self.rejected)} รายการ ดูเหตุผลได้ในกล่องรอส่ง")
         if self.kept_local:
             lines.append(f"เก็บฉบับที่แก้ไขในเครื่องไว้ {self.kept_local} รายการ จะส่งในการซิงค์ครั้งต่อไป")
+        if self.erased_edits:
+            lines.append(
+                f"การแก้ไขในเครื่องนี้ {len(self.erased_edits)} รายการถูกยกเลิก เพราะครัวเรือนขอลบข้อมูลผ่านเครื่องอื่น"
+            )
         if self.attachments_missing:
             lines.append(f"ยังไม่ได้รับไฟล์แนบ {len(self.attachments_missing)} ไฟล์")
         if self.new_device:

@@ -3,10 +3,10 @@ with Cancel, and a plain summary of what went up and down (with rejections and c
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
@@ -36,6 +36,7 @@ from ui.tasks import Task, TaskState
 SERVER_KEY = "sync_server"
 USER_KEY = "sync_user"
 MAX_LISTED = 12
+STALL_SECONDS = 4  # the server silent this long is said on screen
 
 
 def stage_text(stage: str) -> str:
@@ -101,20 +102,70 @@ def reason_text(reason: str | None, message: str | None, problems: list[Any] | N
 class Outbox:
     """What waits to go up, for the top of the dialog and the main window."""
 
-    records: dict[str, int]
+    records: dict[str, int]  # waiting to be sent, per form (conflicts not included)
     attachments: int
     conflicts: int
     rejected: list[dict[str, Any]]
     last_sync: dict[str, Any] | None
     names: dict[str, str]
     titles: dict[str, str]
+    conflicts_by_form: dict[str, int] = field(default_factory=dict)
+    pull: dict[str, Any] | None = None  # the last pull (it may have stopped early)
+    missing: int = 0  # records the server said were due and did not arrive
+    state: str = "synced"  # never, partial or synced
+    conflicted: set[str] = field(default_factory=set)  # records still waiting for a choice
 
 
 def load_outbox(store: Store) -> Outbox:
     p = pending_summary(store)
     titles = {r["record_id"]: record_title(store, r["form"], r["record_id"]) for r in p["rejected"][:MAX_LISTED]}
     names = {f.id: form_name(store, f.id) for f in store.forms}
-    return Outbox(p["records"], p["attachments"], p["conflicts"], p["rejected"], p["last_sync"], names, titles)
+    conflicted = {rid for f in store.forms for rid in store.conflicted_ids(f.id)}
+    return Outbox(p["waiting"], p["attachments"], p["conflicts"], p["rejected"], p["last_sync"], names, titles,
+                  p["conflicts_by_form"], p["pull"], p["missing"], p["state"], conflicted)
+
+
+def per_form(counts: dict[str, int], names: dict[str, str]) -> str:
+    """"1,674 household surveys, 12 local businesses" (forms with none are left out)."""
+    return ", ".join(tr("{n} {form}", n=f"{n:,}", form=names.get(f, f)) for f, n in counts.items() if n)
+
+
+def pull_state_text(pull: dict[str, Any] | None, missing: int) -> str:
+    """What the last pull brought when it stopped early (empty when it finished)."""
+    if not pull or pull.get("finished"):
+        return ""
+    received = int(pull.get("received") or 0)
+    due = pull.get("due")
+    if isinstance(due, int) and due:
+        return tr("The last sync stopped before everything arrived: {received} of {due} records received, {missing} "
+                  "still missing. Sync again to continue where it stopped.", received=f"{received:,}", due=f"{due:,}",
+                  missing=f"{missing:,}")
+    return tr("The last sync stopped before everything arrived ({received} records received). Sync again to "
+              "continue where it stopped.", received=f"{received:,}")
+
+
+def status_line(status: dict[str, Any]) -> tuple[str, str]:
+    """(text, kind) for the main window's status bar from ``sync_status``: kind "", "warn" or "bad".
+    A laptop that never synced, a pull that stopped early and a complete sync never read the same."""
+    waiting = sum(status["waiting"].values())
+    conflicts = sum(status["conflicts"].values())
+    parts: list[str] = []
+    kind = ""
+    if status["state"] == "partial":
+        missing = int(status.get("missing") or 0)
+        parts.append(tr("Sync not finished: {n} records still to receive", n=f"{missing:,}") if missing
+                     else tr("Sync not finished"))
+        kind = "warn"
+    elif status["state"] == "never":
+        parts.append(tr("Never synced"))
+    if waiting:
+        parts.append(tr("Not synced: {n}", n=f"{waiting:,}"))
+    if conflicts:
+        parts.append("⚠ " + tr("Conflicts: {n}", n=conflicts))
+        kind = "bad"
+    if not parts:
+        parts.append(tr("Everything is synced"))
+    return "  ".join(parts), kind
 
 
 def when_text(iso: str | None) -> str:
@@ -131,15 +182,19 @@ def when_text(iso: str | None) -> str:
 
 
 def outbox_text(o: Outbox) -> str:
-    parts = [tr("{n} {form}", n=f"{n:,}", form=o.names.get(f, f)) for f, n in o.records.items() if n]
-    lines = [tr("Waiting to be sent: {what}", what=", ".join(parts)) if parts else tr("Nothing waits to be sent.")]
+    parts = per_form(o.records, o.names)
+    lines = [tr("Waiting to be sent: {what}", what=parts) if parts else tr("Nothing waits to be sent.")]
     if o.attachments:
         lines.append(tr("Photos waiting: {n}", n=o.attachments))
     if o.conflicts:
-        lines.append(tr("Conflicts waiting for a decision: {n}", n=o.conflicts))
+        lines.append(tr("Conflicts waiting for a decision (not sent until someone chooses): {what}",
+                        what=per_form(o.conflicts_by_form, o.names) or f"{o.conflicts:,}"))
+    partial = pull_state_text(o.pull, o.missing)
+    if partial:
+        lines.append(partial)
     if o.last_sync:
         lines.append(tr("Last successful sync: {when}", when=when_text(o.last_sync.get("finished_at"))))
-    else:
+    elif o.state == "never":
         lines.append(tr("This laptop has not synced yet."))
     return "\n".join(lines)
 
@@ -161,19 +216,51 @@ class SyncOutcome:
     report: SyncReport
     titles: dict[str, str]
     names: dict[str, str]
+    conflicted: set[str] | None = None  # records still in conflict now (None: as the sync left them)
+
+
+def _record_line(out: SyncOutcome, item: dict[str, Any]) -> str:
+    return (f"   • {out.names.get(item['form'], item['form'])} "
+            f"{out.titles.get(item['record_id'], ids.short_id(item['record_id']))}")
 
 
 def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
-    """(text, kind) lines of the end-of-sync summary; kind is "", "warn" or "bad"."""
+    """(text, kind) lines of the end-of-sync summary; kind is "", "warn" or "bad".
+
+    Every record counts once: what the server took is "sent", a conflict is not "kept to send" (it
+    waits for a choice), an edit lost to an erasure on another laptop is said, and counts are split
+    by form."""
     r = out.report
     lines: list[tuple[str, str]] = []
+    sent = {f: c.get("sent", 0) for f, c in r.by_form.items()}
+    received = {f: c.get("received", 0) for f, c in r.by_form.items()}
     if r.cancelled:
         lines.append((tr("The sync was cancelled. What was already sent or received is kept; sync again "
                          "to finish."), "warn"))
-    lines.append((tr("Sent to the server: {n} records", n=f"{r.applied + r.merged:,}"), ""))
+    if r.pushed:
+        answered = [tr("taken {n}", n=f"{r.applied + r.merged:,}")]
+        if r.conflicts:
+            answered.append(tr("in conflict {n}", n=f"{len(r.conflicts):,}"))
+        if r.rejected:
+            answered.append(tr("not accepted {n}", n=f"{len(r.rejected):,}"))
+        if r.erased_edits:
+            answered.append(tr("erased elsewhere {n}", n=f"{len(r.erased_edits):,}"))
+        lines.append((tr("Sent to the server: {n} records ({answers})", n=f"{r.pushed:,}",
+                         answers=", ".join(answered)), ""))
+        if per_form(sent, out.names):
+            lines.append(("   " + tr("Taken by the server: {what}", what=per_form(sent, out.names)), ""))
+    else:
+        lines.append((tr("Nothing was waiting to be sent."), ""))
     if r.merged:
         lines.append((tr("Merged with changes made by others: {n}", n=f"{r.merged:,}"), ""))
-    lines.append((tr("Received from the server: {n} records", n=f"{r.pulled:,}"), ""))
+    if r.pull_due is not None and r.pulled < r.pull_due and r.cancelled:
+        lines.append((tr("Received from the server: {n} of {due} records; {missing} still missing. Sync again to "
+                         "continue where it stopped.", n=f"{r.pulled:,}", due=f"{r.pull_due:,}",
+                         missing=f"{r.pull_due - r.pulled:,}"), "warn"))
+    else:
+        lines.append((tr("Received from the server: {n} records", n=f"{r.pulled:,}"), ""))
+    if per_form(received, out.names):
+        lines.append(("   " + per_form(received, out.names), ""))
     if r.pulled_deleted:
         lines.append((tr("Deleted on the server and here: {n}", n=f"{r.pulled_deleted:,}"), ""))
     if r.attachments_up or r.attachments_down:
@@ -181,18 +268,26 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
     if r.kept_local:
         lines.append((tr("Kept this laptop's newer version of {n} records; they go up at the next sync.",
                          n=r.kept_local), ""))
+    if r.erased_edits:
+        lines.append((tr("{n} records were erased at the household's request on another laptop; the changes made "
+                         "to them here were dropped:", n=len(r.erased_edits)), "warn"))
+        for e in r.erased_edits[:MAX_LISTED]:
+            lines.append((_record_line(out, e), "warn"))
     if r.conflicts:
-        lines.append((tr("Conflicts: {n} records were changed here and on the server. Choose which values "
-                         "to keep (Sync > Conflicts).", n=len(r.conflicts)), "warn"))
+        still = [c for c in r.conflicts if out.conflicted is None or c["record_id"] in out.conflicted]
+        done = len(r.conflicts) - len(still)
+        if still:
+            lines.append((tr("Conflicts: {n} records were changed here and on the server. They are not sent until "
+                             "someone chooses which values to keep (Resolve conflicts...).", n=len(still)), "warn"))
+        if done:
+            lines.append((tr("Conflicts resolved since: {n}; the choices go up at the next sync.", n=done), ""))
         for c in r.conflicts[:MAX_LISTED]:
-            lines.append((f"   • {out.names.get(c['form'], c['form'])} "
-                          f"{out.titles.get(c['record_id'], ids.short_id(c['record_id']))}", "warn"))
+            mark = "" if out.conflicted is None or c["record_id"] in out.conflicted else "  ✓ " + tr("resolved")
+            lines.append((_record_line(out, c) + mark, "warn" if not mark else ""))
     if r.rejected:
         lines.append((tr("Not accepted by the server: {n}", n=len(r.rejected)), "bad"))
         for x in r.rejected[:MAX_LISTED]:
-            lines.append((f"   • {out.names.get(x['form'], x['form'])} "
-                          f"{out.titles.get(x['record_id'], ids.short_id(x['record_id']))}: "
-                          f"{reason_text(x.get('reason'), x.get('message'))}", "bad"))
+            lines.append((f"{_record_line(out, x)}: {reason_text(x.get('reason'), x.get('message'))}", "bad"))
     if r.attachments_missing:
         lines.append((tr("Photos not found yet: {n}", n=len(r.attachments_missing)), "warn"))
     if r.clock_warning:
@@ -221,21 +316,54 @@ def summary_html(out: SyncOutcome) -> str:
     return "<br>".join(f'<span style="color:{colours[k]}">{html.escape(t)}</span>' for t, k in summary_lines(out))
 
 
+def progress_text(stage: str, done: int, total: int) -> str:
+    """The stage with its position: "Receiving changes... 1,674 of 5,299 records"."""
+    base = stage_text(stage)
+    if stage == "pull":
+        if total:
+            return base + " " + tr("{done} of {total} records", done=f"{done:,}", total=f"{total:,}")
+        return base + " " + tr("{done} records so far", done=f"{done:,}") if done else base
+    if stage == "push" and total:
+        return base + " " + tr("{done} of {total} records", done=f"{done:,}", total=f"{total:,}")
+    if stage in ("upload", "download") and total:
+        return base + f" {done:,}/{total:,}"
+    return base
+
+
+def megabytes(n: int) -> str:
+    return f"{n / 1_000_000:,.1f}"
+
+
 def run_sync(db: Database, server: str, user: str, password: str, state: TaskState) -> SyncOutcome:
     """The work of one sync (on the write thread)."""
     store = db.store()
-    current = [""]
+    current = {"stage": "login", "done": 0, "total": 0, "shown": 0.0}
+
+    def show(extra: str = "") -> None:
+        text = progress_text(current["stage"], current["done"], current["total"])  # type: ignore[arg-type]
+        state.stage(f"{text}  {extra}".rstrip())
 
     def progress(stage: str, done: int, total: int) -> None:
-        if stage != current[0]:
-            current[0] = stage
-            state.stage(stage_text(stage))
+        import time
+
+        if stage == "receive":  # bytes of the answer under way: shown beside the stage, throttled
+            now = time.monotonic()
+            if now - float(current["shown"]) >= 0.25:
+                current["shown"] = now
+                show(tr("(receiving {got} of {size} MB)", got=megabytes(done), size=megabytes(total)) if total
+                     else tr("(receiving {got} MB)", got=megabytes(done)))
+            return
+        changed = stage != current["stage"] or done != current["done"] or total != current["total"]
+        current.update(stage=stage, done=done, total=total)
+        if changed:
+            show()
         state.progress(done, total)
 
     state.stage(stage_text("login"))
     report = sync(store, server, user, password, progress=progress, cancel=lambda: state.cancelled)
     ids = [(c["form"], c["record_id"]) for c in report.conflicts[:MAX_LISTED]]
     ids += [(x["form"], x["record_id"]) for x in report.rejected[:MAX_LISTED]]
+    ids += [(x["form"], x["record_id"]) for x in report.erased_edits[:MAX_LISTED]]
     titles = {rid: record_title(store, f, rid) for f, rid in ids}
     return SyncOutcome(report, titles, {f.id: form_name(store, f.id) for f in store.forms})
 
@@ -282,12 +410,23 @@ class SyncDialog(QDialog):
         lay.addWidget(hint)
 
         self.stage_label = QLabel()
+        self.stage_label.setWordWrap(True)
+        self.stall_label = QLabel()  # the server has been silent for a while
+        self.stall_label.setObjectName("problem")
+        self.stall_label.setProperty("state", "warn")
+        self.stall_label.hide()
         self.progress = QProgressBar()
         self.progress.setTextVisible(False)
+        self._last_activity = 0.0
+        self._close_when_stopped = False
+        self.stall_timer = QTimer(self)
+        self.stall_timer.setInterval(1000)
+        self.stall_timer.timeout.connect(self._check_stall)
         self.stage_label.hide()
         self.progress.hide()
         lay.addWidget(self.stage_label)
         lay.addWidget(self.progress)
+        lay.addWidget(self.stall_label)
 
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
@@ -339,6 +478,9 @@ class SyncDialog(QDialog):
 
     def _show_outbox(self, o: Outbox) -> None:
         self.outbox_label.setText(outbox_text(o))
+        if self.outcome is not None and self.task is None:  # conflicts resolved since the sync
+            self.outcome.conflicted = o.conflicted
+            self.result_label.setText(summary_html(self.outcome))
         text = rejections_text(o)
         self.rejections_label.setText(text)
         self.rejections_label.setVisible(bool(text))
@@ -364,35 +506,73 @@ class SyncDialog(QDialog):
             return run_sync(db, server, user, password, state)
 
         self.task = (Task(work, write=True).on_success(self._done).on_failure(self._failed)
-                     .on_progress(self._progress).on_stage(self.stage_label.setText).start())
+                     .on_progress(self._progress).on_stage(self._stage).start())
 
     def _running(self, on: bool) -> None:
-        for w in (self.server_edit, self.user_edit, self.password_edit, self.sync_button, self.close_button):
+        for w in (self.server_edit, self.user_edit, self.password_edit, self.sync_button):
             w.setEnabled(not on)
+        self.close_button.setEnabled(True)  # during a sync: stops it, then closes
         self.cancel_button.setVisible(on)
         self.cancel_button.setEnabled(on)
         self.stage_label.setVisible(on)
         self.progress.setVisible(on)
+        self.stall_label.hide()
         if on:
+            import time
+
+            self._last_activity = time.monotonic()
+            self.stall_timer.start()
             self.progress.setRange(0, 0)
             self.stage_label.setText(stage_text("login"))
             self.result_scroll.hide()
+        else:
+            self.stall_timer.stop()
+
+    def _touch(self) -> None:
+        import time
+
+        self._last_activity = time.monotonic()
+        if self.stall_label.isVisible():
+            self.stall_label.hide()
+
+    def _stage(self, text: str) -> None:
+        self._touch()
+        if self.task is not None and self.task.state.cancelled:
+            return  # "Stopping..." stays until the sync has stopped
+        self.stage_label.setText(text)
+
+    def _check_stall(self) -> None:
+        """Say so when nothing has come from the server for a few seconds (a stalled server or link)."""
+        import time
+
+        silent = int(time.monotonic() - self._last_activity)
+        if self.task is not None and not self.task.finished and silent >= STALL_SECONDS:
+            self.stall_label.setText(tr("Nothing has come from the server for {n} seconds. Waiting; you can "
+                                        "cancel and sync again later.", n=silent))
+            self.stall_label.show()
 
     def _progress(self, done: int, total: int) -> None:
+        self._touch()
         if total > 0:
             self.progress.setRange(0, total)
             self.progress.setValue(min(done, total))
+        else:  # how much is due is not known (an older server): a moving bar, the count in words
+            self.progress.setRange(0, 0)
 
     def _cancel(self) -> None:
         if self.task is not None and not self.task.finished:
             self.task.cancel()
             self.cancel_button.setEnabled(False)
-            self.stage_label.setText(tr("Stopping after the current step..."))
+            self.stage_label.setText(tr("Stopping... what has arrived is kept."))
 
     def _done(self, out: SyncOutcome) -> None:
         self.task = None
         self.outcome = out
         self._running(False)
+        if self._close_when_stopped:
+            self.synced.emit()
+            super().reject()
+            return
         self.password_edit.clear()
         self.result_label.setText(summary_html(out))
         self.result_scroll.show()
@@ -404,6 +584,10 @@ class SyncDialog(QDialog):
         self.task = None
         self.error = exc
         self._running(False)
+        if self._close_when_stopped:
+            self.synced.emit()
+            super().reject()
+            return
         self._show_problem(message_for(exc))
         self.synced.emit()  # batches stored before the failure count too
         self.load_outbox()
@@ -426,7 +610,9 @@ class SyncDialog(QDialog):
 
     # ------------------------------------------------------------------ closing
     def reject(self) -> None:
+        """Close (or Esc): during a sync, stop it first and close as soon as it has stopped."""
         if self.task is not None and not self.task.finished:
+            self._close_when_stopped = True
             self._cancel()
             return
         super().reject()
