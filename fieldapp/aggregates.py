@@ -16,6 +16,7 @@ import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from fieldapp import schema, scoring
 from fieldapp.forms import Form
 
 TABLE = "record_counts"
@@ -29,6 +30,15 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("poverty_class", "''"),
     ("tpmap_target", "0"),
 )
+CLASS = "poverty_class"  # the column of the household class (whatever the rubric names its field)
+
+
+def _field_of(form: Form, column: str) -> str:
+    """The form's field counted in a group column: the village fields are ``fieldapp.schema``'s,
+    the class is the one the scoring rubric declares."""
+    if column == CLASS:
+        return scoring.class_field(form)
+    return {"village_no": schema.VILLAGE_NO, "village_name": schema.VILLAGE_NAME}.get(column, column)
 KEY = ("form_id", "kind", "area", "village_no", "village_name", "poverty_class", "tpmap_target")
 
 DDL = (
@@ -43,11 +53,13 @@ def _key_exprs(form: Form, row: str) -> list[str]:
     """SQL expressions of a record's group key, read from ``row`` (NEW, OLD or a table alias)."""
     area = f"COALESCE({row}.[{form.area_field}], '')" if form.area_field else "''"
     out = [area]
-    for name, missing in GROUPS:
-        if name == "poverty_class" and _has(form, name) and _has(form, "score_status"):
+    status = scoring.output_field(form, "status")
+    for column, missing in GROUPS:
+        name = _field_of(form, column)
+        if column == CLASS and _has(form, name) and _has(form, status):
             # households with too few answers for a class are counted apart, never as a class
             out.append(
-                f"COALESCE({row}.[poverty_class], CASE WHEN {row}.[score_status] = 'unassessable' "
+                f"COALESCE({row}.[{name}], CASE WHEN {row}.[{status}] = 'unassessable' "
                 f"THEN '{UNASSESSABLE}' END, {missing})"
             )
         elif _has(form, name):
@@ -64,9 +76,10 @@ def _has(form: Form, name: str) -> bool:
 
 def _group_columns(form: Form) -> list[str]:
     cols = [form.area_field] if form.area_field else []
-    cols += [n for n, _ in GROUPS if _has(form, n)]
-    if "poverty_class" in cols and _has(form, "score_status"):
-        cols.append("score_status")
+    cols += [_field_of(form, c) for c, _ in GROUPS if _has(form, _field_of(form, c))]
+    klass, status = scoring.class_field(form), scoring.output_field(form, "status")
+    if klass in cols and _has(form, status):
+        cols.append(status)
     return cols
 
 

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from fieldapp import aggregates, drafts
+from fieldapp import aggregates, drafts, scoring
 from fieldapp.forms import Field
 from fieldapp.store import Store
 
@@ -95,10 +95,15 @@ def businesses_employing(store: Store, household_id: str) -> list[dict[str, Any]
 
 
 def household_classes(store: Store, ids: list[str]) -> dict[str, str | None]:
-    """The livelihood class (``poverty_class``) of each household id given."""
+    """The livelihood class of each household id given (the field the scoring rubric declares)."""
+    form = store.form("household")
+    klass = scoring.class_field(form)
     out: dict[str, str | None] = {}
+    if klass not in form.fields:
+        return out
     for chunk in _chunks(list(dict.fromkeys(ids))):
-        q = f"SELECT id, poverty_class FROM household WHERE id IN ({','.join('?' * len(chunk))}) AND deleted = 0"
+        marks = ",".join("?" * len(chunk))
+        q = f"SELECT id, [{klass}] FROM [{form.table}] WHERE id IN ({marks}) AND deleted = 0"
         out.update({r[0]: r[1] for r in store.conn.execute(q, chunk)})
     return out
 

@@ -34,3 +34,9 @@ CHILD_META: list[tuple[str, str]] = [
 
 # a field id may be none of these, in a record or in a repeat's rows
 RESERVED_NAMES = frozenset(META_NAMES) | {name for name, _ in CHILD_META}
+
+# fields of the bundled forms that the program itself reads (the village in lists, the area tree,
+# counts and reports); a form without them still works, without villages. The household class is
+# not here: its name is the scoring rubric's (``fieldapp.scoring.class_field``).
+VILLAGE_NO = "village_no"
+VILLAGE_NAME = "village_name"

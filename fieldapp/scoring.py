@@ -681,6 +681,18 @@ def _is_question(form: Form, name: str) -> bool:
     return f.type not in ("calculated", "repeat", "note")
 
 
+def class_field(form: Form) -> str:
+    """The field holding the household class: the name the form's rubric declares for its
+    ``class`` output (``outputs.class`` in scoring.yaml), the default name for a form without one.
+    Everything that reads the class asks here; check ``in form.fields`` before reading it."""
+    return output_field(form, "class")
+
+
+def output_field(form: Form, output: str) -> str:
+    """The field of one rubric output (``mean``, ``class``, ``status``, …), as ``class_field``."""
+    return (form.rubric.outputs if form.rubric is not None else DEFAULT_OUTPUTS)[output]
+
+
 def capital_label(cap_id: str, lang: str = "th") -> str:
     return _CAP_LABELS[cap_id][lang]
 

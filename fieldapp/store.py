@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from fieldapp import aggregates, codegen, collate, crossrecord, crypto, geo, migrations, thai
+from fieldapp import aggregates, codegen, collate, crossrecord, crypto, geo, migrations, scoring, thai
 from fieldapp.clock import now_iso
 from fieldapp.config import login_name
 from fieldapp.device import binding as device_binding
@@ -1228,10 +1228,9 @@ class Store:
             entry: dict[str, Any] = {"records": n, "unsynced": unsynced}
             for rep in form.repeats():
                 entry[rep.id] = aggregates.total(self.conn, form.id, rep.id, area=area)
-            if "poverty_class" in form.fields:
+            if scoring.class_field(form) in form.fields:
                 entry["by_class"] = {
-                    (k or "none"): v
-                    for k, v in aggregates.by(self.conn, form.id, "poverty_class", area).items()
+                    (k or "none"): v for k, v in aggregates.by(self.conn, form.id, aggregates.CLASS, area).items()
                 }
             if "tpmap_target" in form.fields:
                 entry["tpmap_target"] = aggregates.by(self.conn, form.id, "tpmap_target", area).get(1, 0)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldapp import attachments, geo, ids, thai, thaidate
+from fieldapp import attachments, geo, ids, scoring, thai, thaidate
 from fieldapp.errors import FieldAppError, NotFoundError, ValidationError
 from fieldapp.expr import Expression
 from fieldapp.forms import Field, Form
@@ -297,6 +297,7 @@ def _class_band(bands: Sequence[tuple[str, float]], code: str | None) -> str:
 
 
 def _scores(doc: dict[str, Any], labels: _Labels) -> CapitalScores:
+    klass = scoring.class_field(labels.form)
     return CapitalScores(
         cap_human=_num(doc.get("cap_human")),
         cap_physical=_num(doc.get("cap_physical")),
@@ -304,7 +305,7 @@ def _scores(doc: dict[str, Any], labels: _Labels) -> CapitalScores:
         cap_natural=_num(doc.get("cap_natural")),
         cap_social=_num(doc.get("cap_social")),
         cap_mean=_num(doc.get("cap_mean")),
-        poverty_class=labels.one("poverty_class", doc.get("poverty_class")),
+        poverty_class=labels.one(klass, doc.get(klass)),
         coverage=_num(doc.get("score_coverage")),
         unassessable=doc.get("score_status") == "unassessable",
         missing=[q for q in str(doc.get("score_missing") or "").split(" / ") if q],
@@ -355,7 +356,7 @@ def household_report(store: Store, household_id: str, *, meta: ReportMeta | None
     rubric = form.rubric
     scores = _scores(doc, labels)
     if rubric is not None:
-        scores.class_band = _class_band(rubric.class_bands, doc.get("poverty_class"))
+        scores.class_band = _class_band(rubric.class_bands, doc.get(scoring.class_field(form)))
     official = _tpmap(_json_list(doc.get("tpmap_dimensions")))
     notes = [_text(doc.get("notes"))]
     if official:
@@ -912,9 +913,10 @@ def _linked(store: Store, business_id: str) -> list[LinkedHousehold]:
     figures, not listed."""
     hlabels = _Labels(store.form("household"))
     blabels = _Labels(store.form("business"))
+    klass_field = scoring.class_field(hlabels.form)
     cur = store.conn.execute(
         "SELECT e.household_id, e.role, e.start_date, e.end_date, e.income_month, h.household_code, "
-        "h.poverty_class, h.tpmap_target, h.village_no, h.village_name, m.prefix, m.prefix_other, "
+        f"h.[{klass_field}], h.tpmap_target, h.village_no, h.village_name, m.prefix, m.prefix_other, "
         "m.first_name, m.middle_name, m.last_name, m.national_id, h.subdistrict_code "
         "FROM business__employment e "
         "JOIN household h ON h.id = e.household_id AND h.deleted = 0 "
@@ -936,7 +938,7 @@ def _linked(store: Store, business_id: str) -> list[LinkedHousehold]:
             national_id=_text(row[15]),
             village=_village(_int(vno), _text(vname)),
             role=blabels.one("employment.role", role),
-            poverty_class=hlabels.one("poverty_class", klass),
+            poverty_class=hlabels.one(klass_field, klass),
             income_month=_num(income),
             start_date=_date(start),
             end_date=_date(end),
@@ -1187,6 +1189,7 @@ def area_report(
     area = _area(subdistricts, district, province, village)
     form = store.form("household")
     labels = _Labels(form)
+    klass_field = scoring.class_field(form)
     where, params = area.where()
     superseded = _earlier_rounds(store, where, params)
     completeness = _Completeness(store, form)
@@ -1207,7 +1210,7 @@ def area_report(
         "village_no",
         "village_name",
         "village_code",
-        "poverty_class",
+        klass_field,
         "tpmap_target",
         "tpmap_flags",
         "income_per_capita",
@@ -1242,7 +1245,7 @@ def area_report(
         members_total += members_per.get(hid, 0)
         surveyed += 1 if row["surveyed_on"] else 0
         targets += 1 if row["tpmap_target"] else 0
-        klass = row["poverty_class"] or ""
+        klass = row[klass_field] or ""
         cannot = row.get("score_status") == "unassessable"
         unassessable += 1 if cannot else 0
         cov = _num(row.get("score_coverage"))
@@ -1358,15 +1361,16 @@ def _class_counts(form: Form, labels: _Labels, classes: dict[str, int]) -> dict[
     """Households by class label, worst first, every class listed (a class with no household
     shows 0); households not yet scored come last."""
     out: dict[str, int] = {}
-    known = [c.code for c in form.field_at("poverty_class").choices]
+    klass_field = scoring.class_field(form)
+    known = [c.code for c in form.field_at(klass_field).choices]
     for code in known:
-        out[labels.one("poverty_class", code)] = classes.get(code, 0)
+        out[labels.one(klass_field, code)] = classes.get(code, 0)
     for code, n in classes.items():
         if code not in known and n:
             if code == "unassessable":
                 label = UNASSESSABLE
             else:
-                label = labels.one("poverty_class", code) if code else UNSCORED
+                label = labels.one(klass_field, code) if code else UNSCORED
             out[label] = out.get(label, 0) + n
     return out
 
@@ -1404,6 +1408,7 @@ def _village_stats(villages: dict[tuple[str, int | None, str], _VillageAcc]) -> 
 def _area_businesses(store: Store, area: _Area) -> list[AreaBusiness]:
     """Businesses located in the area and how many poor households (distinct) they employ."""
     labels = _Labels(store.form("business"))
+    klass_field = scoring.class_field(store.form("household"))
     where, params = area.where("b")
     poor = _placeholders(len(POOR_CLASSES))
     cur = store.conn.execute(
@@ -1411,7 +1416,7 @@ def _area_businesses(store: Store, area: _Area) -> list[AreaBusiness]:
         "b.employees_total, b.employees_local, b.otop_stars, "
         "(SELECT count(DISTINCT e.household_id) FROM business__employment e "
         " JOIN household h ON h.id = e.household_id AND h.deleted = 0 "
-        f" WHERE e.parent_id = b.id AND h.poverty_class IN ({poor})) "
+        f" WHERE e.parent_id = b.id AND h.[{klass_field}] IN ({poor})) "
         f"FROM business b WHERE {where} ORDER BY b.title_sort",
         [*POOR_CLASSES, *params],
     )
@@ -1455,6 +1460,7 @@ def _referral_counts(store: Store, area: _Area) -> dict[str, int]:
 
 def _needy(store: Store, items: list[_Needy], labels: _Labels, *, wide: bool) -> list[NeedyHousehold]:
     """The households most in need, worst first, with their open referrals."""
+    klass_field = scoring.class_field(labels.form)
     if not items:
         return []
     ids = [i.household_id for i in items]
@@ -1490,7 +1496,7 @@ def _needy(store: Store, items: list[_Needy], labels: _Labels, *, wide: bool) ->
                 household_code=_household_code(row, item.household_id),
                 head_name=heads.get(item.household_id) or _text(row["head_name"]),
                 village=village.strip(),
-                poverty_class=labels.one("poverty_class", row["poverty_class"]),
+                poverty_class=labels.one(klass_field, row[klass_field]),
                 cap_mean=_num(row["cap_mean"]),
                 income_per_capita=None if ipc is None else float(round(ipc)),
                 tpmap_dimensions=_tpmap(_json_list(row["tpmap_flags"])),
