@@ -9,12 +9,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from fieldapp import aggregates, drafts, scoring
-from fieldapp.forms import Field
+from fieldapp.forms import Field, Form
 from fieldapp.store import Store
 
 POOR_CLASSES = ("1", "2")  # อยู่ลำบาก, อยู่ยาก
@@ -106,6 +106,12 @@ def household_classes(store: Store, ids: list[str]) -> dict[str, str | None]:
         q = f"SELECT id, [{klass}] FROM [{form.table}] WHERE id IN ({marks}) AND deleted = 0"
         out.update({r[0]: r[1] for r in store.conn.execute(q, chunk)})
     return out
+
+
+def class_of(form: Form, data: Mapping[str, Any]) -> str | None:
+    """A household's livelihood class code, read from the field the scoring rubric declares."""
+    value = data.get(scoring.class_field(form))
+    return str(value) if value else None
 
 
 def is_poor(poverty_class: str | None) -> bool:

@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFont
 
-from fieldapp import browse
+from fieldapp import browse, schema, scoring
 from fieldapp.forms import Form
 from ui import fmt
 from ui.db import Database
@@ -48,7 +48,7 @@ def _choice(form: Form, name: str) -> Callable[[dict[str, Any]], str]:
 
 
 def _village(r: dict[str, Any]) -> str:
-    no, name = r.get("village_no"), r.get("village_name") or ""
+    no, name = r.get(schema.VILLAGE_NO), r.get(schema.VILLAGE_NAME) or ""
     if no:
         return tr("Moo {no} {name}", no=no, name=name).strip()
     return str(name)
@@ -71,9 +71,9 @@ def columns_for(form: Form) -> list[Column]:
         return [
             Column(tr("House no."), lambda r: str(r.get("house_no") or ""), "house_no", width=6),
             Column(tr("Head of household"), lambda r: str(r.get("head_name") or ""), "head_name", width=13),
-            Column(tr("Village"), _village, "village_no", width=12),
+            Column(tr("Village"), _village, schema.VILLAGE_NO, width=12),
             Column(tr("Members"), lambda r: fmt.number(r.get("member_count")), "member_count", True, width=5),
-            Column(tr("Class"), _choice(form, "poverty_class"), "poverty_class", width=7),
+            Column(tr("Class"), _choice(form, scoring.class_field(form)), scoring.class_field(form), width=7),
             Column(tr("Completeness"), _complete, width=7),
             Column(tr("Not synced"), _unsynced, width=5),
         ]
@@ -81,7 +81,7 @@ def columns_for(form: Form) -> list[Column]:
         return [
             Column(tr("Business"), lambda r: str(r.get("name") or ""), "name", width=22),
             Column(tr("Type"), _choice(form, "business_type"), "business_type", width=14),
-            Column(tr("Village"), _village, "village_name", width=12),
+            Column(tr("Village"), _village, schema.VILLAGE_NAME, width=12),
             Column(tr("OTOP stars"), lambda r: "★" * int(r.get("otop_stars") or 0), "otop_stars", width=7),
             Column(
                 tr("Employees"),
@@ -153,6 +153,7 @@ class RecordListModel(QAbstractTableModel):
         self.db = db
         self.form = db.main.form(form_id)
         self.columns = columns_for(self.form)
+        self.class_field = scoring.class_field(self.form)
         self.page_size = page_size
         self.query = ListQuery()
         self._count = 0
@@ -283,11 +284,11 @@ class RecordListModel(QAbstractTableModel):
                 return QBrush(QColor("#b3261e"))
             if col.text is _unsynced:
                 return QBrush(QColor("#b3261e" if r.get("_conflict") else "#c77700"))
-            if col.sort == "poverty_class" and r.get("poverty_class") in browse.POOR_CLASSES:
+            if col.sort == self.class_field and r.get(self.class_field) in browse.POOR_CLASSES:
                 return QBrush(QColor("#b3261e"))
-        if role == Qt.ItemDataRole.FontRole and col.sort == "poverty_class":
+        if role == Qt.ItemDataRole.FontRole and col.sort == self.class_field:
             r = self.record(index.row())
-            if r.get("poverty_class") in browse.POOR_CLASSES:
+            if r.get(self.class_field) in browse.POOR_CLASSES:
                 font = QFont()
                 font.setBold(True)
                 return font

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from fieldapp import browse, expr, scoring
+from fieldapp import browse, expr, schema, scoring
 from fieldapp.store import Record
 from ui import fmt
 from ui.db import Database
@@ -126,15 +126,17 @@ class HouseholdSummary(QWidget):
         f = self.form.fields
         self.set_enabled(True)
         head = data.get("head_name") or tr("(no head of household yet)")
-        village = " ".join(x for x in (tr("Moo {no}", no=data["village_no"]) if data.get("village_no") else "",
-                                       str(data.get("village_name") or "")) if x)
+        vno = data.get(schema.VILLAGE_NO)
+        village = " ".join(x for x in (tr("Moo {no}", no=vno) if vno else "",
+                                       str(data.get(schema.VILLAGE_NAME) or "")) if x)
         self.title.setText(f"{head} — {tr('House {no}', no=data.get('house_no') or '-')} {village}")
-        cls = data.get("poverty_class")
-        status = data.get("score_status")
+        klass, status_field = scoring.class_field(self.form), scoring.output_field(self.form, "status")
+        cls = data.get(klass)
+        status = data.get(status_field)
         if cls:
-            cls_text = f["poverty_class"].choice_label(cls, language())
-        elif status and "score_status" in f:  # too few answers: said so, never shown as a class
-            cls_text = f["score_status"].choice_label(status, language())
+            cls_text = f[klass].choice_label(cls, language())
+        elif status and status_field in f:  # too few answers: said so, never shown as a class
+            cls_text = f[status_field].choice_label(status, language())
         else:
             cls_text = tr("not assessed yet")
         ipc = data.get("income_per_capita")

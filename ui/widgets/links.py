@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import attachments, browse
+from fieldapp import attachments, browse, schema, scoring
 from fieldapp.errors import FieldAppError, NotFoundError
 from fieldapp.forms import Field
 from ui.i18n import language, tr
@@ -30,10 +30,10 @@ SEARCH_LIMIT = 40
 
 def household_text(row: dict[str, Any], class_label: str) -> str:
     parts = [tr("House {no}", no=row.get("house_no") or "-"), str(row.get("head_name") or "")]
-    if row.get("village_no"):
-        parts.append(tr("Moo {no}", no=row["village_no"]))
-    if row.get("village_name"):
-        parts.append(str(row["village_name"]))
+    if row.get(schema.VILLAGE_NO):
+        parts.append(tr("Moo {no}", no=row[schema.VILLAGE_NO]))
+    if row.get(schema.VILLAGE_NAME):
+        parts.append(str(row[schema.VILLAGE_NAME]))
     text = " ".join(p for p in parts if p)
     return f"{text} · {class_label}" if class_label else text
 
@@ -80,7 +80,7 @@ class ReferenceWidget(FieldWidget):
         text = self.search.text().strip()
         store = self.ctx.db.main
         if self.target == "household":
-            cols = ["house_no", "head_name", "village_no", "village_name", "poverty_class"]
+            cols = self._household_columns()
         else:
             cols = None
         rows = store.list(self.target, search=text or None, limit=SEARCH_LIMIT, columns=cols)
@@ -94,14 +94,15 @@ class ReferenceWidget(FieldWidget):
         self.combo.setCurrentIndex(i if i > 0 else 0)
         self.combo.blockSignals(False)
 
+    def _household_columns(self) -> list[str]:
+        klass = scoring.class_field(self.ctx.db.main.form("household"))
+        return ["house_no", "head_name", schema.VILLAGE_NO, schema.VILLAGE_NAME, klass]
+
     def _text(self, r: dict[str, Any]) -> str:
         form = self.ctx.db.main.form(self.target)
         if self.target == "household":
-            cls = (
-                form.fields["poverty_class"].choice_label(r.get("poverty_class"), language())
-                if r.get("poverty_class")
-                else ""
-            )
+            code = browse.class_of(form, r)
+            cls = form.fields[scoring.class_field(form)].choice_label(code, language()) if code else ""
             return household_text(r, cls)
         title = r.get(form.title_field) if form.title_field else None
         return str(title or r["id"])
@@ -117,9 +118,8 @@ class ReferenceWidget(FieldWidget):
         if self.target == "household" and not self.repeat and rid:
             found = browse.household_classes(self.ctx.db.main, [rid]).get(rid)
             if browse.is_poor(found):
-                label = (
-                    self.ctx.db.main.form("household").fields["poverty_class"].choice_label(found, language())
-                )
+                hform = self.ctx.db.main.form("household")
+                label = hform.fields[scoring.class_field(hform)].choice_label(found, language())
                 self.status.setText(tr("Poor household: {cls}", cls=label))
                 self.status.setProperty("state", "bad")
         self.status.style().unpolish(self.status)
@@ -167,9 +167,7 @@ class ReferenceWidget(FieldWidget):
                 self.ctx.db.main,
                 self.target,
                 [str(value)],
-                ["house_no", "head_name", "village_no", "village_name", "poverty_class"]
-                if self.target == "household"
-                else None,
+                self._household_columns() if self.target == "household" else None,
             )
             if rows:
                 self.combo.addItem(self._text(rows[0]), rows[0]["id"])

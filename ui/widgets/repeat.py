@@ -211,7 +211,7 @@ class RepeatWidget(FieldWidget):
             member = next((m for m in hh.data.get("members") or [] if m.get("id") == r.get("member_id")), None)
             name = " ".join(str(member.get(k) or "") for k in ("first_name", "last_name")) if member else tr(
                 "(choose a member)")
-            poor = browse.is_poor(hh.data.get("poverty_class"))
+            poor = browse.is_poor(browse.class_of(self.ctx.db.main.form("household"), hh.data))
             tag = " — " + tr("poor household") if poor else ""
             return n + f"{name} ({tr('House {no}', no=hh.data.get('house_no') or '-')}){tag}"
         for key in ("name", "need"):
@@ -234,7 +234,7 @@ class RepeatWidget(FieldWidget):
         if "member_id" in (self.rows[0] if self.rows else {}):
             hids = {r.get("household_id") for r in self.rows if r.get("household_id")}
             poor = sum(1 for h in hids if (hh := self._household(str(h))) is not None
-                       and browse.is_poor(hh.data.get("poverty_class")))
+                       and browse.is_poor(browse.class_of(self.ctx.db.main.form("household"), hh.data)))
             self.summary.setText(tr("Linked households: {n}, of which poor: {poor}", n=len(hids), poor=poor))
         else:
             self.summary.setText(tr("{n} rows", n=len(self.rows)) if self.rows else "")
