@@ -164,6 +164,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "items": {"type": "array", "items": _ref("PullItem")},
             "next_cursor": {"type": "integer"},
             "has_more": {"type": "boolean"},
+            "remaining": {
+                "type": "integer",
+                "description": "with count=true: records of the user's areas due after the cursor, this page included",
+            },
         },
     },
     "VerifyRequest": {
