@@ -214,3 +214,61 @@ def test_a_silent_server_is_said_and_close_stops_the_sync_then_closes(
     dlg.close_button.click()
     qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
     assert stop["asked"]
+
+
+def test_the_sync_conflict_and_sign_in_dialogs_fit_1366x768_at_18_pt(
+    qtbot: Any, ui_app: Any, ui_db_path: Path, tmp_path: Path
+) -> None:
+    from fieldapp import crypto, encryption
+    from ui.app import apply_font
+    from ui.dialogs.conflict_dialog import ConflictDialog
+    from ui.dialogs.signin import SignInDialog
+
+    apply_font(18)
+    try:
+        db = Database(ui_db_path)
+        hid = db.main.ids("household")[0]
+        doc = copy.deepcopy(db.main.get("household", hid).data)
+        db.main.mark_synced("household", hid, server_rev=3, base=doc)
+        theirs = {**doc, "house_no": "65/1"}
+        from fieldapp.sync import protocol as P
+
+        conflict = P.Conflict(
+            "fields",
+            "household",
+            hid,
+            4,
+            {**doc, "house_no": "65/9"},
+            theirs,
+            theirs,
+            [P.FieldConflict("house_no", doc.get("house_no"), "65/9", "65/1")],
+            "am",
+            None,
+            "lead",
+            None,
+        )
+        db.main.set_conflict("household", hid, conflict.to_json())
+        enc = tmp_path / "enc.db"
+        encryption.create_encrypted(
+            enc,
+            "am",
+            "area_manager",
+            "pass phrase 2569",
+            params=crypto.KdfParams(time_cost=1, memory_cost=8 * 1024, parallelism=1),
+        )
+        crypto.forget()
+        for dlg in (
+            SyncDialog(None, db, ui_app),
+            ConflictDialog(None, db, ui_app, "household", hid),
+            SignInDialog(None, enc, reason="ล็อกหลังไม่ได้ใช้งาน 10 นาที"),
+        ):
+            qtbot.addWidget(dlg)
+            dlg.show()
+            need = dlg.minimumSizeHint()
+            assert need.width() <= 1366 and need.height() <= 768 - 60, (type(dlg).__name__, need)
+            avail = dlg.screen().availableGeometry()
+            assert dlg.width() <= avail.width() and dlg.height() <= avail.height(), type(dlg).__name__
+        settle()
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+        crypto.forget()

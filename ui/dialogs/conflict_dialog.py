@@ -259,10 +259,11 @@ class ConflictDialog(QDialog):
         else:
             self._whole_record_row(grid)
             self._changes_rows(grid, db.main.get(form_id, record_id, include_deleted=True).base)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(2, 1)
+        grid.setColumnStretch(0, 2)
+        grid.setColumnStretch(1, 2)
+        grid.setColumnStretch(2, 2)
         if c.kind == "fields":
-            grid.setColumnStretch(3, 1)
+            grid.setColumnStretch(3, 3)
         grid.setRowStretch(grid.rowCount(), 1)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -293,7 +294,8 @@ class ConflictDialog(QDialog):
         lay.addLayout(buttons)
         self._update()
         if not geometry.restore(self, settings, "conflict"):
-            self.resize(900, 560)
+            avail = self.screen().availableGeometry()
+            self.resize(min(1200, avail.width() - 40), min(720, avail.height() - 60))
         self.finished.connect(lambda _r: geometry.remember(self, settings, "conflict"))
 
     def _intro(self) -> str:
@@ -430,6 +432,7 @@ class ConflictDialog(QDialog):
 
     def _update(self) -> None:
         self.problem_label.clear()
+        self.problem_label.hide()
         why = ""
         missing = self.missing()
         if missing:
@@ -448,9 +451,11 @@ class ConflictDialog(QDialog):
             choices = self.choices()
         except ValidationError as exc:
             self.problem_label.setText(exc.message)
+            self.problem_label.show()
             return
         if choices is None:
             self.problem_label.setText(tr("Please choose a value for every answer."))
+            self.problem_label.show()
             return
         db, form_id, record_id = self.db, self.form_id, self.record_id
         self.save_button.setEnabled(False)

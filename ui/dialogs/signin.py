@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLayout,
     QLineEdit,
     QVBoxLayout,
     QWidget,
@@ -55,6 +56,7 @@ class SignInDialog(QDialog):
         self.result_session: crypto.Unlocked | None = None
         self.setWindowTitle(tr("Sign in"))
         lay = QVBoxLayout(self)
+        lay.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)  # rows never squeezed together
         self.heading = QLabel(tr("Sign in to fieldapp"))
         self.heading.setObjectName("heading")
         lay.addWidget(self.heading)
@@ -104,6 +106,7 @@ class SignInDialog(QDialog):
     def _say(self, text: str) -> None:
         self.message.setText(text)
         self.message.setVisible(bool(text))
+        self.adjustSize()  # room for the message under the field, never over it
 
     def _hold(self, seconds: float) -> None:
         """No tries for ``seconds``: the field and the button are off, a countdown is shown."""

@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QDialog,
-    QFormLayout,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -394,20 +394,28 @@ class SyncDialog(QDialog):
         self.rejections_label.hide()
         lay.addWidget(self.rejections_label)
 
-        form = QFormLayout()
+        # address on one row, user and password side by side: the summary keeps the room at 18 pt
+        form = QGridLayout()
         self.server_edit = QLineEdit(str(settings.state(SERVER_KEY) or ""))
         self.server_edit.setPlaceholderText("https://...")
         self.user_edit = QLineEdit(str(settings.state(USER_KEY) or ""))
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        form.addRow(tr("Server address"), self.server_edit)
-        form.addRow(tr("User name"), self.user_edit)
-        form.addRow(tr("Password"), self.password_edit)
+        for row, col, text, edit in ((0, 0, tr("Server address"), self.server_edit),
+                                     (1, 0, tr("User name"), self.user_edit),
+                                     (1, 2, tr("Password"), self.password_edit)):
+            label = QLabel(text)
+            label.setBuddy(edit)
+            form.addWidget(label, row, col)
+            form.addWidget(edit, row, col + 1, 1, 3 if row == 0 else 1)
+        form.setColumnStretch(1, 1)
+        form.setColumnStretch(3, 1)
         lay.addLayout(form)
-        hint = QLabel(tr("The password is not kept; it is asked at every sync. A backup is made before each sync."))
-        hint.setObjectName("hint")
-        hint.setWordWrap(True)
-        lay.addWidget(hint)
+        self.hint = QLabel(tr("The password is not kept; it is asked at every sync. A backup is made before each "
+                              "sync."))
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        lay.addWidget(self.hint)
 
         self.stage_label = QLabel()
         self.stage_label.setWordWrap(True)
@@ -461,7 +469,8 @@ class SyncDialog(QDialog):
         buttons.addWidget(self.sync_button)
         lay.addLayout(buttons)
         if not geometry.restore(self, settings, "sync"):
-            self.resize(720, 620)
+            avail = self.screen().availableGeometry()
+            self.resize(min(780, avail.width() - 40), min(720, avail.height() - 60))
         self.finished.connect(lambda _r: geometry.remember(self, settings, "sync"))
         (self.password_edit if self.server_edit.text() and self.user_edit.text() else self.server_edit).setFocus()
         self.load_outbox()
@@ -576,6 +585,7 @@ class SyncDialog(QDialog):
         self.password_edit.clear()
         self.result_label.setText(summary_html(out))
         self.result_scroll.show()
+        self.hint.hide()  # said once; the summary needs the room
         self.sync_button.setText(tr("Sync again"))
         self.synced.emit()
         self.load_outbox()
