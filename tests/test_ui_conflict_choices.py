@@ -135,3 +135,23 @@ def test_disabled_buttons_look_disabled(qtbot: Any, ui_app: Any) -> None:
         off.setEnabled(False)
         a, b = _background(on), _background(off)
         assert sum(abs(x - y) for x, y in zip(a, b, strict=True)) > 40, (name, a, b)
+
+
+def test_people_are_shown_by_name_when_this_laptop_knows_them(tmp_path: Path) -> None:
+    from fieldapp import crypto, encryption
+    from ui.dialogs.conflict_dialog import people_names, person
+
+    db = tmp_path / "enc.db"
+    encryption.create_encrypted(
+        db,
+        "somchai",
+        "area_manager",
+        "pass phrase 2569",
+        display_name="สมชาย ใจดี",
+        params=crypto.KdfParams(time_cost=1, memory_cost=8 * 1024, parallelism=1),
+    )
+    crypto.forget()
+    names = people_names(db)
+    assert person("somchai", names) == "สมชาย ใจดี (somchai)"
+    assert person("lead32", names) == "lead32"  # a server user this laptop has no name for
+    assert person(None, names) == "-"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -30,7 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp.errors import ValidationError
+from fieldapp.errors import FieldAppError, ValidationError
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
 from fieldapp.sync import protocol as P
@@ -69,6 +70,24 @@ def list_conflicts(store: Store) -> list[ConflictItem]:
                                     str(c.get("theirs_by") or ""), str(c.get("theirs_at") or ""),
                                     len(c.get("fields") or [])))
     return out
+
+
+def people_names(db_path: Path) -> dict[str, str]:
+    """Login → name of the people who sign in on this laptop (an encrypted database keeps them)."""
+    from fieldapp import session
+
+    try:
+        return {u["user"]: u["display_name"] for u in session.users(db_path) if u.get("display_name")}
+    except FieldAppError:
+        return {}
+
+
+def person(login: str | None, names: dict[str, str]) -> str:
+    """A person by name when this laptop knows it ("สมชาย ใจดี (somchai)"), else the login."""
+    if not login:
+        return "-"
+    name = names.get(login)
+    return f"{name} ({login})" if name and name != login else login
 
 
 def kind_text(kind: str) -> str:
@@ -223,8 +242,9 @@ class ConflictDialog(QDialog):
         title.setWordWrap(True)
         lay.addWidget(title)
         c = self.conflict
-        mine_who = tr("This laptop: {who}, {when}", who=c.mine_by or "-", when=when_text(c.mine_at))
-        theirs_who = tr("Server: {who}, {when}", who=c.theirs_by or "-", when=when_text(c.theirs_at))
+        names = people_names(db.path)
+        mine_who = tr("This laptop: {who}, {when}", who=person(c.mine_by, names), when=when_text(c.mine_at))
+        theirs_who = tr("Server: {who}, {when}", who=person(c.theirs_by, names), when=when_text(c.theirs_at))
         intro = QLabel(self._intro())
         intro.setWordWrap(True)
         intro.setObjectName("banner")
@@ -484,6 +504,7 @@ class ConflictsDialog(QDialog):
         self.db = db
         self.settings = settings
         self.items: list[ConflictItem] = []
+        self.names = people_names(db.path)
         self.setWindowTitle(tr("Conflicts from sync"))
         lay = QVBoxLayout(self)
         intro = QLabel(tr("These records were changed on this laptop and on the server. They are not sent until "
@@ -530,7 +551,7 @@ class ConflictsDialog(QDialog):
         self.items = items
         self.table.setRowCount(len(items))
         for i, it in enumerate(items):
-            cells = [it.title, kind_text(it.kind), it.theirs_by, when_text(it.theirs_at)]
+            cells = [it.title, kind_text(it.kind), person(it.theirs_by, self.names), when_text(it.theirs_at)]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 item.setToolTip(f"{form_name(self.db.main, it.form_id)}: {it.title}")
