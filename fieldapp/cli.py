@@ -436,6 +436,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
             print(f"rejected {r['form']} {r['record_id']}: {r['reason']}: {r['message']}", file=sys.stderr)
         for c in report.conflicts:
             print(f"conflict {c['form']} {c['record_id']} ({c['kind']})", file=sys.stderr)
+        for x in report.set_aside:
+            print(f"set aside {x['form']} {x['record_id']} (rev {x['rev']}): {x['reason']}", file=sys.stderr)
     if report.clock_warning:
         print(
             f"warning: the laptop clock is {report.clock_skew_seconds:+.0f} s off the server's",

@@ -112,6 +112,7 @@ class SyncErrorKind(enum.Enum):
     SERVER = "server"
     CONFLICT = "conflict"
     PROTOCOL = "protocol"
+    LOCAL = "local"  # this laptop's database could not take what the sync brought
 
 
 class SyncError(FieldAppError):

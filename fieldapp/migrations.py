@@ -94,6 +94,16 @@ def m0005_sync_sent(db: Database) -> None:
     )
 
 
+@migrations(name="0006_sync_set_aside")
+def m0006_sync_set_aside(db: Database) -> None:
+    # pulled records this laptop could not store (a form it does not know, a row id another record
+    # holds …): kept whole with the reason, listed, tried again at every sync (fieldapp.sync)
+    db.execute(
+        "CREATE TABLE sync_set_aside (record_id TEXT PRIMARY KEY, form_id TEXT NOT NULL, rev INTEGER, "
+        "reason TEXT NOT NULL, item TEXT NOT NULL, at TEXT NOT NULL)"
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -394,6 +394,7 @@ def _apply(
             [json.dumps(store.get(form_id, record_id).data, ensure_ascii=False, sort_keys=True), record_id],
         )
     store.conn.execute("DELETE FROM sync_rejections WHERE record_id = ?", [record_id])
+    store.conn.execute("DELETE FROM sync_set_aside WHERE record_id = ?", [record_id])
     for table in ("draft", "record_status"):  # the editor's tables, made when it first opens
         if store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
             store.conn.execute(f"DELETE FROM [{table}] WHERE record_id = ?", [record_id])

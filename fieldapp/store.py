@@ -1434,6 +1434,35 @@ class Store:
         """The answers for these records are stored: their earlier pushes need no more remembering."""
         self.conn.executemany("DELETE FROM sync_sent WHERE record_id = ?", [(r,) for r in record_ids])
 
+    def set_aside(
+        self, form_id: str, record_id: str, rev: int | None, reason: str, item: dict[str, Any]
+    ) -> None:
+        """Keep a pulled record this laptop cannot store, with the reason (see ``set_aside_records``)."""
+        self.conn.execute(
+            "INSERT INTO sync_set_aside(record_id, form_id, rev, reason, item, at) VALUES (?,?,?,?,?,?) "
+            "ON CONFLICT(record_id) DO UPDATE SET form_id = excluded.form_id, rev = excluded.rev, "
+            "reason = excluded.reason, item = excluded.item, at = excluded.at",
+            [record_id, form_id, rev, reason, json.dumps(item, ensure_ascii=False), now_iso()],
+        )
+
+    def set_aside_records(self, *, with_items: bool = False) -> builtins.list[dict[str, Any]]:
+        """Pulled records set aside: form, record_id, rev, reason, at (and the record, on request)."""
+        out = []
+        for rid, form_id, rev, reason, item, at in self.conn.execute(
+            "SELECT record_id, form_id, rev, reason, item, at FROM sync_set_aside ORDER BY at, record_id"
+        ):
+            row = {"form": form_id, "record_id": rid, "rev": rev, "reason": reason, "at": at}
+            if with_items:
+                row["item"] = json.loads(item)
+            out.append(row)
+        return out
+
+    def drop_set_aside(self, record_ids: Iterable[str]) -> None:
+        """Forget set-aside copies of these records (stored now, or replaced by a newer version)."""
+        if self.conn.execute("SELECT 1 FROM sync_set_aside LIMIT 1").fetchone() is None:
+            return
+        self.conn.executemany("DELETE FROM sync_set_aside WHERE record_id = ?", [(r,) for r in record_ids])
+
     def clear_rejections(self, record_ids: Iterable[str]) -> None:
         """``set_rejection(…, None)`` for many records at once."""
         self.conn.executemany("DELETE FROM sync_rejections WHERE record_id = ?", [(r,) for r in record_ids])

@@ -247,6 +247,29 @@ device_audit = Table(
 Index("device_audit_record", device_audit.c.record_id)
 
 
+# which record holds each repeat row id: a laptop keeps every repeat's rows in one table whose key
+# is the row id, so a row id used by two records could never be stored there (the server refuses it)
+row_ids = Table(
+    "row_ids",
+    metadata,
+    Column("form_id", String(60), nullable=False),
+    Column("repeat_id", String(60), nullable=False),
+    Column("row_id", String(36), nullable=False),
+    Column("record_id", String(36), nullable=False),
+    PrimaryKeyConstraint("form_id", "repeat_id", "row_id"),
+)
+Index("row_ids_record", row_ids.c.record_id)
+
+
+def doc_rows(doc: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """(repeat id, row id) of every repeat row of a stored document."""
+    out: list[tuple[str, str]] = []
+    for key, value in (doc or {}).items():
+        if isinstance(value, list):
+            out += [(key, r["id"]) for r in value if isinstance(r, dict) and isinstance(r.get("id"), str)]
+    return out
+
+
 # ---------------------------------------------------------------------- migrations
 
 
@@ -265,10 +288,35 @@ def _m3_scale(conn: Connection) -> None:
     records_live_scope.create(conn, checkfirst=True)
 
 
+def _m4_row_ids(conn: Connection) -> None:
+    import json
+
+    row_ids.create(conn, checkfirst=True)
+    seen: set[tuple[str, str, str]] = set()
+    result = conn.execute(
+        select(records.c.id, records.c.form_id, records.c.doc)
+        .where(records.c.doc.is_not(None))
+        .order_by(records.c.rev)
+        .execution_options(yield_per=2000)
+    )
+    rows = []
+    for part in result.partitions():
+        for rid, form_id, raw in part:
+            for repeat_id, row_id in doc_rows(json.loads(raw)):
+                if (form_id, repeat_id, row_id) not in seen:  # a row id taken twice: the first keeps it
+                    seen.add((form_id, repeat_id, row_id))
+                    rows.append(
+                        {"form_id": form_id, "repeat_id": repeat_id, "row_id": row_id, "record_id": rid}
+                    )
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(row_ids), rows[start : start + 5000])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _m1_initial),
     (2, "privacy", _m2_privacy),
     (3, "scale", _m3_scale),
+    (4, "row ids", _m4_row_ids),
 ]
 
 

@@ -94,6 +94,9 @@ class _Batch:
     audit: list[dict[str, Any]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)  # record ids with waiting rows
     device_reused: bool = False  # two databases push with one device id (see SyncService._base)
+    # (form, repeat, row id) -> the record holding that repeat row, for every row id of the batch
+    row_owner: dict[tuple[str, str, str], str] = field(default_factory=dict)
+    row_ids: list[dict[str, Any]] = field(default_factory=list)
 
     def flush(self, conn: Connection) -> None:
         for table, rows in (
@@ -101,6 +104,7 @@ class _Batch:
             (db.revisions, self.revisions),
             (db.changes, self.changes),
             (db.audit_log, self.audit),
+            (db.row_ids, self.row_ids),
         ):
             if rows:
                 conn.execute(insert(table), rows)
@@ -210,7 +214,56 @@ class SyncService:
             for (rid,) in conn.execute(select(e.record_id).where(e.record_id.in_(part))):
                 # a marker counts only with its record (older servers kept markers of unknown ids)
                 (batch.erased if batch.current[rid] is not None else batch.stale).add(rid)
+        self._prefetch_rows(conn, batch, changes)
         return batch
+
+    def _prefetch_rows(self, conn: Connection, batch: _Batch, changes: list[P.Change]) -> None:
+        """Which records hold the repeat row ids these changes carry."""
+        wanted = {
+            row_id
+            for ch in changes
+            if ch.form in self.forms.forms and ch.doc
+            for _, row_id in db.doc_rows(ch.doc)
+        }
+        ri = db.row_ids.c
+        ids = sorted(wanted)
+        for start in range(0, len(ids), _CHUNK):
+            for row in conn.execute(
+                select(ri.form_id, ri.repeat_id, ri.row_id, ri.record_id).where(
+                    ri.row_id.in_(ids[start : start + _CHUNK])
+                )
+            ):
+                batch.row_owner[(row.form_id, row.repeat_id, row.row_id)] = row.record_id
+
+    def _taken_rows(self, batch: _Batch, form: Form, record_id: str, doc: dict[str, Any]) -> list[str]:
+        """Repeats of ``doc`` with a row id that another record already holds (a laptop could not
+        store both: every repeat's rows share one table keyed by row id)."""
+        taken: list[str] = []
+        for rep in form.repeats():
+            for row in doc.get(rep.id) or []:
+                owner = batch.row_owner.get((form.id, rep.id, str(row.get("id"))))
+                if owner is not None and owner != record_id:
+                    taken.append(rep.id)
+                    break
+        return taken
+
+    def _reject_taken(self, ch: P.Change, taken: list[str]) -> P.ChangeResult:
+        return self._reject(
+            ch,
+            "duplicate_row_id",
+            "a row id is already used by another record (in "
+            + ", ".join(taken)
+            + "); give each row its own id",
+            [
+                {
+                    "path": rep,
+                    "code": "duplicate_row_id",
+                    "message": "รหัสแถวซ้ำกับของระเบียนอื่น",
+                    "message_en": "a row id is already used by another record",
+                }
+                for rep in taken
+            ],
+        )
 
     def _reject(
         self, ch: P.Change, reason: str, message: str, problems: list[dict[str, Any]] | None = None
@@ -306,6 +359,9 @@ class SyncService:
                 return self._reject(
                     ch, "invalid", "the record does not pass the form's rules", problems
                 ), last
+            taken = self._taken_rows(batch, form, ch.record_id, mine)
+            if taken:
+                return self._reject_taken(ch, taken), last
             area = mine.get(form.area_field) if form.area_field else None
             if not area:
                 return self._reject(ch, "no_area", f"the record has no {form.area_field}"), last
@@ -373,6 +429,9 @@ class SyncService:
                 return self._reject(
                     ch, "invalid", "the anonymised record does not pass the form", problems
                 ), last
+            taken = self._taken_rows(batch, form, ch.record_id, doc)
+            if taken:
+                return self._reject_taken(ch, taken), last
             area = (doc.get(form.area_field) if form.area_field else None) or area
             if not area or not P.in_scope(area, user.areas, everything=user.everything):
                 return self._reject(ch, "area_forbidden", f"area {area} is outside your areas"), last
@@ -714,6 +773,8 @@ class SyncService:
             conn.execute(
                 insert(db.record_attachments), [{"record_id": ch.record_id, "sha256": s} for s in refs]
             )
+        if not deleted:  # a tombstone keeps its rows' ids: laptops may still hold the rows
+            self._hold_rows(conn, batch, form, ch.record_id, cur, doc)
         if ch.resolves:
             conn.execute(
                 update(db.conflicts)
@@ -722,6 +783,30 @@ class SyncService:
             )
             batch.audit.append(self._audit_row(user, "resolve", form.id, ch.record_id, _dumps({"rev": rev})))
         return missing
+
+    def _hold_rows(
+        self,
+        conn: Connection,
+        batch: _Batch,
+        form: Form,
+        record_id: str,
+        cur: _Current | None,
+        doc: dict[str, Any] | None,
+    ) -> None:
+        """Record which repeat row ids the record's new version holds (waiting in ``batch``)."""
+        if cur is not None:
+            conn.execute(delete(db.row_ids).where(db.row_ids.c.record_id == record_id))
+            for repeat_id, row_id in db.doc_rows(cur.doc):
+                if batch.row_owner.get((form.id, repeat_id, row_id)) == record_id:
+                    del batch.row_owner[(form.id, repeat_id, row_id)]
+        for rep in form.repeats():
+            for row in (doc or {}).get(rep.id) or []:
+                key = (form.id, rep.id, str(row["id"]))
+                if key not in batch.row_owner:
+                    batch.row_owner[key] = record_id
+                    batch.row_ids.append(
+                        {"form_id": form.id, "repeat_id": rep.id, "row_id": key[2], "record_id": record_id}
+                    )
 
     def _missing(self, conn: Connection, form: Form, doc: dict[str, Any] | None) -> list[str]:
         refs = P.photo_refs(form, doc)

@@ -10,14 +10,15 @@ all.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+import sqlite3
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from fieldapp import rights
-from fieldapp.errors import SyncErrorKind
+from fieldapp.errors import FieldAppError, SyncError
 from fieldapp.store import Store
 from fieldapp.sync import protocol as P
-from fieldapp.sync.failures import bad_answer, sync_error
+from fieldapp.sync.failures import bad_answer
 from fieldapp.sync.report import SyncReport
 
 # ---------------------------------------------------------------------- push results
@@ -152,32 +153,71 @@ def apply_pull_page(
     """Store a pulled page and its cursor in one transaction. ``server_scoring`` maps form id →
     the fingerprint of the server's rubric: the server's scores are kept when it is this laptop's."""
     with store.transaction():
-        states = _states(store, page)
-        versions = {f.id: f.version for f in store.forms}
-        saves: dict[tuple[str, str, bool], list[P.PullItem]] = {}
-        for item in page.items:
-            state = states[item.form].get(item.record_id)
-            action = pull_action(item, state)
-            if action is not PullAction.SAVE:
-                if action is PullAction.ERASE and state is not None and state["dirty"]:
-                    report.erased_edits.append({"form": item.form, "record_id": item.record_id})
-                _apply_one(store, item, action, report)
-                continue
-            # calculations made by the server with this same form version are kept
-            computed = item.form_version is not None and item.form_version == versions[item.form]
-            saves.setdefault((item.form, item.updated_by or "server", computed), []).append(item)
-        for (form_id, who, computed), items in saves.items():
-            _save_pulled(store, form_id, who, computed, items, report, server_scoring)
+        apply_pulled(store, page.items, report, server_scoring)
         store.set_sync_meta(cursor_key, str(page.next_cursor))
 
 
-def _states(store: Store, page: P.PullPage) -> dict[str, dict[str, Any]]:
-    """The laptop's sync state of every record of the page, read in one query per form (a record
-    is at most once in a page, so a state read up front stays right)."""
-    wanted: dict[str, list[str]] = {}
-    for item in page.items:
+def apply_pulled(
+    store: Store, items: list[P.PullItem], report: SyncReport, server_scoring: Mapping[str, str]
+) -> None:
+    """Store pulled records (caller's transaction). A record this laptop cannot store — a form it
+    does not know, a row id another record holds here, a document its form refuses — is set aside
+    with the reason (``Store.set_aside``) and the others are stored: one record never stops a sync."""
+    aside: set[str] = set()
+
+    def set_aside(item: P.PullItem, reason: str) -> None:
+        store.set_aside(item.form, item.record_id, item.rev, reason, item.to_json())
+        aside.add(item.record_id)
+        report.set_aside = [x for x in report.set_aside if x["record_id"] != item.record_id]
+        report.set_aside.append(
+            {"form": item.form, "record_id": item.record_id, "rev": item.rev, "reason": reason}
+        )
+
+    for item in items:
         if item.form not in store.forms.forms:
-            raise bad_answer(f"unknown form {item.form!r} in a pulled record")
+            set_aside(item, f"a form this laptop does not know ({item.form}); update the program")
+    known = [i for i in items if i.form in store.forms.forms]
+    states = _states(store, known)
+    versions = {f.id: f.version for f in store.forms}
+    saves: dict[tuple[str, str, bool], list[P.PullItem]] = {}
+    for item in known:
+        state = states[item.form].get(item.record_id)
+        action = pull_action(item, state)
+        if action is not PullAction.SAVE:
+            if action is PullAction.ERASE and state is not None and state["dirty"]:
+                report.erased_edits.append({"form": item.form, "record_id": item.record_id})
+            try:
+                with store.transaction():
+                    _apply_one(store, item, action, report)
+            except (sqlite3.IntegrityError, FieldAppError) as exc:
+                if isinstance(exc, SyncError):
+                    raise
+                set_aside(item, _why(exc))
+            continue
+        # calculations made by the server with this same form version are kept
+        computed = item.form_version is not None and item.form_version == versions[item.form]
+        saves.setdefault((item.form, item.updated_by or "server", computed), []).append(item)
+    for (form_id, who, computed), group in saves.items():
+        _save_pulled(store, form_id, who, computed, group, report, server_scoring, set_aside)
+    # stored now (or superseded by what is stored): an older set-aside copy is no longer needed
+    store.drop_set_aside(sorted({i.record_id for i in items} - aside))
+
+
+def _why(exc: BaseException) -> str:
+    """Why a pulled record could not be stored, in words (English: it goes to the sync log)."""
+    text = str(exc)
+    if isinstance(exc, sqlite3.IntegrityError) and "UNIQUE" in text and "__" in text:
+        return f"a row id is already used by another record on this laptop ({text.split(':')[-1].strip()})"
+    if isinstance(exc, FieldAppError):
+        return f"the record does not pass this laptop's form: {exc.message_en}"
+    return f"this laptop's database refused the record: {text}"
+
+
+def _states(store: Store, items: list[P.PullItem]) -> dict[str, dict[str, Any]]:
+    """The laptop's sync state of every pulled record, read in one query per form (a record is at
+    most once in a page, so a state read up front stays right)."""
+    wanted: dict[str, list[str]] = {}
+    for item in items:
         wanted.setdefault(item.form, []).append(item.record_id)
     return {f: store.sync_states(f, ids) for f, ids in wanted.items()}
 
@@ -222,31 +262,57 @@ def _save_pulled(
     items: list[P.PullItem],
     report: SyncReport,
     server_scoring: Mapping[str, str],
+    set_aside: Callable[[P.PullItem, str], None],
 ) -> None:
     """Save new and changed records of one form and author. With ``computed`` the server's
     calculations are kept, and its scores when its rubric is this laptop's (same fingerprint)."""
     form = store.form(form_id)
     same_rubric = form.rubric is None or server_scoring.get(form_id) == form.rubric.fingerprint
-    batch = store.save_many(
-        form_id,
-        [(i.record_id, i.doc or {}) for i in items],
-        user=who,
-        partial_ok=True,
-        check_refs=False,
-        audit_action="sync_pull",
-        synced={i.record_id: (i.rev, i.doc) for i in items},
-        computed=computed,
-        scored=computed and same_rubric,
-        warn=False,
-    )
-    if batch.errors:
-        idx, problems = next(iter(batch.errors.items()))
-        first = problems[0]
-        raise sync_error(
-            SyncErrorKind.PROTOCOL,
-            "ข้อมูลจากเซิร์ฟเวอร์ไม่ตรงกับแบบฟอร์มในเครื่อง กรุณาปรับปรุงโปรแกรม",
-            f"pulled {form_id} {items[idx].record_id} does not pass the local form: "
-            f"{first.path}: {first.message_en}",
+
+    def save(group: list[P.PullItem]) -> dict[int, Any]:
+        batch = store.save_many(
+            form_id,
+            [(i.record_id, i.doc or {}) for i in group],
+            user=who,
+            partial_ok=True,
+            check_refs=False,
+            audit_action="sync_pull",
+            synced={i.record_id: (i.rev, i.doc) for i in group},
+            computed=computed,
+            scored=computed and same_rubric,
+            warn=False,
         )
-    report.pulled += len(items)
-    report.count(form_id, "received", len(items))
+        return batch.errors
+
+    try:
+        with store.transaction():  # all at once, the usual case
+            if save(items):
+                raise _OneByOne
+        report.pulled += len(items)
+        report.count(form_id, "received", len(items))
+        return
+    except (_OneByOne, sqlite3.IntegrityError):
+        pass
+    for item in items:  # one record at a time: those that cannot be stored are set aside
+        try:
+            with store.transaction():
+                errors = save([item])
+                if errors:
+                    first = next(iter(errors.values()))[0]
+                    raise _Refused(
+                        f"the record does not pass this laptop's form: {first.path}: {first.message_en}"
+                    )
+            report.pulled += 1
+            report.count(form_id, "received")
+        except _Refused as exc:
+            set_aside(item, str(exc))
+        except sqlite3.IntegrityError as exc:
+            set_aside(item, _why(exc))
+
+
+class _OneByOne(Exception):
+    """A group of pulled records did not store as a whole: store them one at a time."""
+
+
+class _Refused(Exception):
+    """One pulled record this laptop cannot store (the message says why)."""

@@ -18,10 +18,12 @@ cursor only moves after a page is stored.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import hashlib
 import io
 import json
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from pathlib import Path
@@ -33,11 +35,11 @@ from fieldapp import attachments as local_files
 from fieldapp import audit as audit_trail
 from fieldapp import rights
 from fieldapp.clock import now_iso
-from fieldapp.errors import SyncError, SyncErrorKind
+from fieldapp.errors import FieldAppError, SyncError, SyncErrorKind
 from fieldapp.store import Record, Store
 from fieldapp.sync import protocol as P
-from fieldapp.sync.apply import apply_pull_page, apply_push_results
-from fieldapp.sync.failures import bad_answer, sync_error
+from fieldapp.sync.apply import apply_pull_page, apply_pulled, apply_push_results
+from fieldapp.sync.failures import bad_answer, local_failure, sync_error
 from fieldapp.sync.outbox import PULL_STATE_KEY
 from fieldapp.sync.report import SyncReport
 from fieldapp.sync.transport import TransferCancelled, Transport
@@ -337,7 +339,23 @@ class _Run:
 
     # ------------------------------------------------------------------ pull
 
+    def retry_set_aside(self) -> None:
+        """Try again to store the pulled records set aside before (the program or the server may
+        have changed since); those stored now leave the list."""
+        held = self.store.set_aside_records(with_items=True)
+        if not held:
+            return
+        items: list[P.PullItem] = []
+        for row in held:
+            try:
+                items.append(P.PullItem.from_json(row["item"]))
+            except P.ProtocolViolation:
+                continue
+        with self.store.transaction():
+            apply_pulled(self.store, items, self.report, self.server_scoring)
+
     def pull(self) -> None:
+        self.retry_set_aside()
         key = self.cursor_key()
         cursor = int(self.store.sync_meta(key) or 0)
         # the next page is fetched (and parsed) in the worker while this thread stores the current
@@ -442,7 +460,9 @@ class _Run:
     # ------------------------------------------------------------------ verify
 
     def verify(self) -> None:
-        exclude: list[str] = []
+        # set-aside records are left out on both sides: the report lists them on their own
+        aside = {r["record_id"] for r in self.store.set_aside_records()}
+        exclude: list[str] = sorted(aside)
         for form in self.store.forms:
             exclude += [r["id"] for r in self.store.dirty_rows(form.id)]
         raw = self.http.call("POST", P.Paths.VERIFY, json={"exclude": exclude})
@@ -456,6 +476,7 @@ class _Run:
                 ids: list[str] = []
             else:
                 ids = self.store.synced_live_ids(form.id, None if self.everything else self.areas)
+                ids = [i for i in ids if i not in aside]
             local = P.FormCount(len(ids), P.ids_checksum(ids))
             theirs = server.get(form.id, P.FormCount(0, P.ids_checksum([])))
             if local != theirs:
@@ -577,10 +598,18 @@ def sync(
         ok = True
     except (_Cancelled, TransferCancelled):
         report.cancelled = True
+    except (sqlite3.Error, FieldAppError) as exc:  # only SyncError leaves the sync
+        if isinstance(exc, SyncError):
+            raise
+        raise local_failure(exc) from exc
     finally:
         report.finished_at = now_iso()
         if store.conn.in_transaction:  # an exception inside a page already rolled back; be sure
             store.conn.execute("ROLLBACK")
+        with contextlib.suppress(sqlite3.Error):  # every record set aside, new or from before
+            report.set_aside = [
+                {k: r[k] for k in ("form", "record_id", "rev", "reason")} for r in store.set_aside_records()
+            ]
         with store.transaction():
             store.log_sync(report.started_at, report.server, user, ok, report.as_dict())
         if session is None:

@@ -17,3 +17,15 @@ def bad_answer(what: str) -> SyncError:
         "เซิร์ฟเวอร์ตอบกลับไม่ถูกรูปแบบ กรุณาปรับปรุงโปรแกรมหรือติดต่อผู้ดูแลระบบ",
         f"unexpected answer from the server: {what}",
     )
+
+
+def local_failure(exc: BaseException) -> SyncError:
+    """This laptop's database could not take what the sync brought (what was stored stays)."""
+    from fieldapp.errors import FieldAppError
+
+    detail = exc.message_en if isinstance(exc, FieldAppError) else f"{type(exc).__name__}: {exc}"
+    return sync_error(
+        SyncErrorKind.LOCAL,
+        "บันทึกข้อมูลจากการซิงค์ลงเครื่องนี้ไม่ได้ ข้อมูลที่บันทึกแล้วยังอยู่ครบ กรุณาซิงค์ใหม่ หากยังไม่ได้ให้ติดต่อผู้ดูแลระบบ",
+        f"this laptop could not store what the sync brought: {detail}",
+    )

@@ -159,4 +159,5 @@ def pending_summary(store: Store) -> dict[str, Any]:
         "pull": status["pull"],
         "missing": status["missing"],
         "state": status["state"],
+        "set_aside": store.set_aside_records(),
     }

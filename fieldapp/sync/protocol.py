@@ -477,6 +477,9 @@ class PullItem:
     erased: bool = False  # an erasure (see Change.erased): applied even over unsynced local edits
     form_version: str | None = None  # the form version the server validated the record with
 
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
     @classmethod
     def from_json(cls, obj: Any) -> PullItem:
         o = _mapping(obj, "pull item")

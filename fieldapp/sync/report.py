@@ -46,6 +46,8 @@ class SyncReport:
         counts = self.by_form.setdefault(form, {})
         counts[what] = counts.get(what, 0) + n
 
+    # pulled records this laptop cannot store, kept aside with the reason: form, record_id, rev, reason
+    set_aside: list[dict[str, Any]] = field(default_factory=list)
     new_device: str | None = None  # the device id this database took (another copy of it syncs too)
 
     def as_dict(self) -> dict[str, Any]:
@@ -74,6 +76,11 @@ class SyncReport:
             )
         if self.attachments_missing:
             lines.append(f"ยังไม่ได้รับไฟล์แนบ {len(self.attachments_missing)} ไฟล์")
+        if self.set_aside:
+            lines.append(
+                f"พักไว้ {len(self.set_aside)} รายการ: ข้อมูลจากเซิร์ฟเวอร์ที่เครื่องนี้ไม่สามารถบันทึกได้ "
+                "เก็บไว้พร้อมเหตุผลและจะลองบันทึกใหม่ทุกครั้งที่ซิงค์"
+            )
         if self.new_device:
             lines.append("ฐานข้อมูลนี้มีสำเนาอีกชุดหนึ่งที่ซิงค์อยู่ด้วย เครื่องนี้จึงได้รหัสเครื่องใหม่ ข้อมูลที่ขัดแย้งกันเก็บไว้ทั้งสองค่า")
         if self.clock_warning:

@@ -88,6 +88,7 @@ def reason_text(reason: str | None, message: str | None, problems: list[Any] | N
         "form_mismatch": tr("the record belongs to another form on the server"),
         "bad_base": tr("the record is out of step with the server; sync again"),
         "erased": tr("the household asked for its data to be erased"),
+        "duplicate_row_id": tr("a row of the record has an id another record on the server already uses"),
         "role_forbidden": tr(
             "only an Area Manager may erase a household or choose in a conflict; sync with an Area Manager's account"
         ),
