@@ -95,3 +95,19 @@ def test_qt_print_dialog_and_its_file_error_are_thai(qtbot: Any, ui_app: Any) ->
         "QPrintDialog", "File %1 is not writable.\nPlease choose a different file name."
     )
     assert "เลือกชื่อไฟล์อื่น" in err
+
+
+def test_the_report_preview_opens_within_the_screen_with_its_buttons_in_sight(
+    qtbot: Any, ui_app: Any, ui_db_path: Path
+) -> None:
+    db = Database(ui_db_path)
+    hid = db.main.ids("household")[0]
+    dlg = ReportPreviewDialog(None, db, ui_app, ReportRequest("household", hid, title="99/1"))
+    qtbot.addWidget(dlg)
+    dlg.show()
+    tasks.wait_all(60)
+    avail = dlg.screen().availableGeometry()
+    assert dlg.height() <= avail.height() and dlg.width() <= avail.width()
+    for button in (dlg.save_button, dlg.print_button):
+        bottom = button.mapTo(dlg, button.rect().bottomLeft()).y()
+        assert button.isVisible() and bottom <= dlg.height()

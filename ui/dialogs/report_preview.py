@@ -239,8 +239,9 @@ class ReportPreviewDialog(QDialog):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.print_button)
         lay.addLayout(buttons)
-        if not geometry.restore(self, settings, "report_preview"):
-            self.resize(980, 860)
+        if not geometry.restore(self, settings, "report_preview"):  # within the screen: the buttons stay in sight
+            avail = self.screen().availableGeometry()
+            self.resize(min(980, avail.width() - 40), min(860, avail.height() - 60))
         self.finished.connect(lambda _r: geometry.remember(self, settings, "report_preview"))
         self.rerender()
 
