@@ -316,8 +316,18 @@ def cmd_show(args: argparse.Namespace) -> int:
         if args.unmask:
             store.audit("view_unmasked", form.id, rec.id)
         doc = rec.data if args.unmask else _mask_doc(form, rec.data)
+        warnings = store.soft_warnings(form.id, rec.data)
         if args.json:
-            _print_json({**rec.as_dict(), "data": doc})
+            _print_json(
+                {
+                    **rec.as_dict(),
+                    "data": doc,
+                    "soft_warnings": [
+                        {"id": w.id, "path": w.path, "message": w.message, "reason": w.reason}
+                        for w in warnings
+                    ],
+                }
+            )
             return EXIT_OK
         print(f"{form.title_of()} {rec.id}")
         print(
@@ -327,7 +337,7 @@ def cmd_show(args: argparse.Namespace) -> int:
         for section in form.sections:
             lines: list[str] = []
             for f in section.fields:
-                if f.type == "note":
+                if f.type == "note" or f.appearance == "hidden":
                     continue
                 if f.type == "repeat":
                     for i, row in enumerate(rec.data.get(f.id) or []):
@@ -343,6 +353,11 @@ def cmd_show(args: argparse.Namespace) -> int:
             if lines:
                 print(f"\n[{section.label['th']}]")
                 print("\n".join(lines))
+        if warnings:
+            print("\n[คำเตือน: คำตอบที่ผิดปกติ]")
+            for w in warnings:
+                print(f"  {w.path}: {w.message}")
+                print(f"    เหตุผล: {w.reason or '(ยังไม่ได้ระบุเหตุผล)'}")
     return EXIT_OK
 
 

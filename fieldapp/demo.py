@@ -10,6 +10,7 @@ gives the same data.
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import multiprocessing
 import multiprocessing.util
 import os
@@ -344,6 +345,24 @@ class _Gen:
             "farmland_rented_rai": round(rng.uniform(0, 8) * (1 - wealth), 1) if rng.random() < 0.3 else 0,
             "tpmap_target": wealth < 0.3 and rng.random() < 0.7,
         }
+        # unusual answers (soft warnings, forms/household.yaml) kept with a reason, as the editor asks
+        reasons: dict[str, str] = {}
+        if rng.random() < 0.01:
+            doc["farmland_owned_rai"] = float(rng.randint(520, 900))
+            reasons["farmland_over_500_rai@farmland_owned_rai"] = "ที่ดินมรดกร่วมของเครือญาติ ยังไม่ได้แบ่งแยกโฉนด"
+        total = sum(
+            float(doc[k] or 0) for k in ("income_wage", "income_farm", "income_business", "income_transfer")
+        )
+        if earn > 0 and total > 0 and (earn > total * 1.5 or earn * 1.5 < total) and rng.random() < 0.7:
+            reasons["member_income_differs@income_wage"] = rng.choice(
+                [
+                    "สมาชิกแจ้งรายได้ก่อนหักต้นทุน ครัวเรือนแจ้งรายได้สุทธิ",
+                    "ลูกที่ทำงานต่างจังหวัดส่งเงินกลับบ้านเพียงบางส่วน",
+                    "รายได้จากการขายผลผลิตปีนี้ลดลงเพราะภัยแล้ง",
+                ]
+            )
+        if reasons:
+            doc["warning_reasons"] = json.dumps(reasons, ensure_ascii=False, sort_keys=True)
         if doc["has_savings"]:
             doc["savings_amount"] = round(rng.uniform(500, 80000) * wealth + 500, -2)
         if doc["debt_total"]:

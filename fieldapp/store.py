@@ -30,7 +30,18 @@ from typing import Any
 import orjson
 import sqlite_utils
 
-from fieldapp import aggregates, codegen, collate, crossrecord, crypto, geo, migrations, scoring, thai
+from fieldapp import (
+    aggregates,
+    codegen,
+    collate,
+    crossrecord,
+    crypto,
+    geo,
+    migrations,
+    scoring,
+    softwarn,
+    thai,
+)
 from fieldapp.clock import now_iso
 from fieldapp.config import login_name
 from fieldapp.device import binding as device_binding
@@ -103,7 +114,7 @@ class SaveResult:
     record: Record
     created: bool
     warnings: list[Duplicate] = field(default_factory=list)
-    soft_warnings: list[Problem] = field(default_factory=list)
+    soft_warnings: list[softwarn.SoftWarning] = field(default_factory=list)
     """Answers that may be right but need a reason (shown beside the field; never refused)."""
 
 
@@ -617,13 +628,13 @@ class Store:
             names[mid] = f"{first or ''} {last or ''}".strip()
         return crossrecord.HouseholdFacts(row[0], members, names)
 
-    def soft_warnings(self, form_id: str, doc: dict[str, Any]) -> builtins.list[Problem]:
-        """The soft warnings of a record: answers that may be right but need a reason (see
-        ``fieldapp.crossrecord``); never a reason to refuse the record."""
+    def soft_warnings(self, form_id: str, doc: dict[str, Any]) -> builtins.list[softwarn.SoftWarning]:
+        """The soft warnings of a record, each with the reason given for it (or None): the
+        form's plausible ranges and the cross-record ones; never a reason to refuse the record."""
         form = self.form(form_id)
-        out: list[Problem] = []
+        out = softwarn.evaluate(form, doc)
         if form.id in ("referral", "business"):
-            out += crossrecord.check(form.id, doc, self._household_facts)[1]
+            out += softwarn.from_problems(crossrecord.check(form.id, doc, self._household_facts)[1], doc)
         return out
 
     def _reference_problems(self, form: Form, doc: dict[str, Any]) -> list[Problem]:
@@ -1230,7 +1241,8 @@ class Store:
                 entry[rep.id] = aggregates.total(self.conn, form.id, rep.id, area=area)
             if scoring.class_field(form) in form.fields:
                 entry["by_class"] = {
-                    (k or "none"): v for k, v in aggregates.by(self.conn, form.id, aggregates.CLASS, area).items()
+                    (k or "none"): v
+                    for k, v in aggregates.by(self.conn, form.id, aggregates.CLASS, area).items()
                 }
             if "tpmap_target" in form.fields:
                 entry["tpmap_target"] = aggregates.by(self.conn, form.id, "tpmap_target", area).get(1, 0)

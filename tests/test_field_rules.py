@@ -196,9 +196,69 @@ def test_employing_a_child_is_a_soft_warning_and_another_households_member_an_er
         "employment": [{"household_id": hh.id, "member_id": child, "role": "daily"}],
     }
     res = store.save("business", doc)
-    assert [w.code for w in res.soft_warnings] == ["child_employment"]
+    assert [w.id for w in res.soft_warnings] == ["child_employment"]
     assert res.soft_warnings[0].path == "employment[1].member_id"
     assert "9" in res.soft_warnings[0].message
     # an adult: no warning
     doc["employment"][0]["member_id"] = hh.data["members"][0]["id"]
     assert store.save("business", doc, record_id=res.record.id).soft_warnings == []
+
+
+# ---------------------------------------------------------------------- soft warnings
+
+
+def test_plausible_ranges_are_soft_warnings_kept_with_their_reason_and_synced(store, household, server):
+    from sqlalchemy import select
+
+    from fieldapp import softwarn
+    from server import db
+
+    household["farmland_owned_rai"] = 650
+    res = store.save("household", household)  # never refused
+    [w] = res.soft_warnings
+    assert (w.id, w.path, w.reason) == ("farmland_over_500_rai", "farmland_owned_rai", None)
+    assert "500" in w.message
+    raw = softwarn.with_reason(household, res.soft_warnings, "ที่ดินมรดกร่วมของเครือญาติ")
+    rec = store.save("household", raw, record_id=res.record.id).record
+    [w] = store.soft_warnings("household", rec.data)
+    assert w.reason == "ที่ดินมรดกร่วมของเครือญาติ"
+    # the reason travels with the record: the server keeps it as part of the document
+    doc = {k: v for k, v in rec.data.items() if k != "id"}
+    assert server.push("household", doc, rid=rec.id)["status"] == "applied"
+    with server.app.state.engine.connect() as conn:
+        stored = conn.execute(select(db.records.c.doc).where(db.records.c.id == rec.id)).scalar_one()
+    assert "ที่ดินมรดกร่วมของเครือญาติ" in stored
+    # the answer corrected: the warning and its reason go
+    household["farmland_owned_rai"] = 6.5
+    again = softwarn.keep_reasons(household, store.soft_warnings("household", household))
+    assert again["warning_reasons"] is None
+
+
+def test_a_member_row_warning_follows_the_row_not_its_position(store, household):
+    household["members"][1]["birth_date"] = "1910-01-01"
+    res = store.save("household", household)
+    [w] = res.soft_warnings
+    assert w.id == "age_over_110" and w.path == "members[2].birth_date"
+    doc = softwarn_reason(res.record.data, res.soft_warnings)
+    doc["members"].reverse()
+    rec = store.save("household", doc, record_id=res.record.id).record
+    [w2] = store.soft_warnings("household", rec.data)
+    assert w2.path == "members[1].birth_date" and w2.reason == "ตรวจบัตรประชาชนแล้ว"
+
+
+def softwarn_reason(doc: dict[str, Any], warnings: list[Any]) -> dict[str, Any]:
+    from fieldapp import softwarn
+
+    return softwarn.with_reason(copy.deepcopy(doc), warnings, "ตรวจบัตรประชาชนแล้ว")
+
+
+def test_a_form_warning_needs_id_field_when_and_message(tmp_path):
+    from fieldapp import forms, resources
+
+    for f in resources.forms_dir().glob("*.yaml"):
+        text = f.read_text(encoding="utf-8")
+        if f.name == "household.yaml":
+            text = text.replace("    field: farmland_owned_rai\n", "    field: no_such_field\n", 1)
+        (tmp_path / f.name).write_text(text, encoding="utf-8")
+    problems = forms.check_files([tmp_path / "household.yaml"])
+    assert problems and "no_such_field" in " ".join(problems)

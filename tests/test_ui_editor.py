@@ -25,7 +25,9 @@ from ui.widgets.thaidate_edit import BuddhistDateEdit
 
 def type_thai(widget: QWidget, text: str) -> None:
     for ch in text:
-        QTest.sendKeyEvent(QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier)
+        QTest.sendKeyEvent(
+            QTest.KeyAction.Click, widget, Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier
+        )
 
 
 def nid(first12: str) -> str:
@@ -109,7 +111,9 @@ def db(ui_db_path: Path) -> Database:
     return Database(ui_db_path)
 
 
-def editor_dialog(qtbot: Any, db: Database, settings: Any, form_id: str = "household", **kw: Any) -> RecordEditorDialog:
+def editor_dialog(
+    qtbot: Any, db: Database, settings: Any, form_id: str = "household", **kw: Any
+) -> RecordEditorDialog:
     dlg = RecordEditorDialog(None, db, settings, form_id, **kw)
     qtbot.addWidget(dlg)
     dlg.show()
@@ -152,8 +156,9 @@ def test_a_wrong_national_id_shows_a_thai_message_and_blocks_saving(
     qtbot: Any, ui_app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     shown: list[str] = []
-    monkeypatch.setattr(RecordEditorDialog, "_show_problems",
-                        lambda self, problems: shown.extend(p.message for p in problems))
+    monkeypatch.setattr(
+        RecordEditorDialog, "_show_problems", lambda self, problems: shown.extend(p.message for p in problems)
+    )
     bad = MEMBERS[0][0][:12] + str((int(MEMBERS[0][0][12]) + 1) % 10)
     dlg = editor_dialog(qtbot, db, ui_app)
     fill_household(dlg, [(bad, *MEMBERS[0][1:])])
@@ -168,7 +173,9 @@ def test_a_wrong_national_id_shows_a_thai_message_and_blocks_saving(
     assert db.main.count("household") == before
 
 
-def test_national_id_widget_gives_check_digit_feedback_while_typing(qtbot: Any, ui_app: Any, db: Database) -> None:
+def test_national_id_widget_gives_check_digit_feedback_while_typing(
+    qtbot: Any, ui_app: Any, db: Database
+) -> None:
     f = db.main.form("household").field_at("members.national_id")
     w = NationalIdWidget(f, EditorContext(db=db, form=db.main.form("household")))
     qtbot.addWidget(w)
@@ -260,7 +267,9 @@ def test_saving_incomplete_marks_the_record_and_lists_filter_it(
     assert "ขาด" in page.model.data(page.model.index(0, 5))
 
 
-def test_a_draft_survives_closing_the_window_without_saving(qtbot: Any, ui_app: Any, ui_db_path: Path) -> None:
+def test_a_draft_survives_closing_the_window_without_saving(
+    qtbot: Any, ui_app: Any, ui_db_path: Path
+) -> None:
     db = Database(ui_db_path)
     window = MainWindow(db, ui_app)
     qtbot.addWidget(window)
@@ -276,8 +285,11 @@ def test_a_draft_survives_closing_the_window_without_saving(qtbot: Any, ui_app: 
     assert kept[0].data["house_no"] == "99/1" and kept[0].data["village_name"] == "บ้านหนองบัว"
     window2 = MainWindow(again, ui_app)
     qtbot.addWidget(window2)
-    back = window2._editor(record_editor.show_record_editor(window2, again, ui_app, kept[0].form_id,
-                                                            kept[0].record_id, kept[0].data, kept[0].key))
+    back = window2._editor(
+        record_editor.show_record_editor(
+            window2, again, ui_app, kept[0].form_id, kept[0].record_id, kept[0].data, kept[0].key
+        )
+    )
     assert back.editor.widget("village_name").value() == "บ้านหนองบัว"
 
 
@@ -330,11 +342,15 @@ def test_referral_editor_is_reachable_from_the_household(qtbot: Any, ui_app: Any
     dlg = window.editors[-1]
     assert dlg.form.id == "referral"
     assert dlg.editor.widget("household_id").value() == hid
-    assert dlg.editor.widget("subdistrict_code").value() == db.main.get("household", hid).data["subdistrict_code"]
+    assert (
+        dlg.editor.widget("subdistrict_code").value()
+        == db.main.get("household", hid).data["subdistrict_code"]
+    )
 
 
-def test_photo_is_copied_into_the_attachment_store_by_hash(qtbot: Any, ui_app: Any, db: Database,
-                                                           tmp_path: Path) -> None:
+def test_photo_is_copied_into_the_attachment_store_by_hash(
+    qtbot: Any, ui_app: Any, db: Database, tmp_path: Path
+) -> None:
     from PySide6.QtGui import QColor, QImage
 
     from fieldapp import attachments
@@ -351,3 +367,39 @@ def test_photo_is_copied_into_the_attachment_store_by_hash(qtbot: Any, ui_app: A
     assert sha == attachments.sha256_of(src)
     assert attachments.path_for(db.main, sha).exists()
     assert w.thumb.pixmap() is not None and not w.thumb.pixmap().isNull()
+
+
+def test_an_unusual_answer_is_shown_beside_the_field_and_saved_with_one_reason(
+    qtbot: Any, ui_app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    asked: list[str] = []
+
+    def reason(_parent: Any, text: str) -> str:
+        asked.append(text)
+        return "ทำนาในที่ดินของวัดหลายแปลง"
+
+    monkeypatch.setattr(record_editor, "_ask_reason", reason)
+    monkeypatch.setattr(record_editor, "_ask", lambda *a, **k: 0)
+    store = db.main
+    hid = next(
+        i
+        for i in store.ids("household")
+        if not store.soft_warnings("household", store.get("household", i).data)
+    )
+    dlg = editor_dialog(qtbot, db, ui_app, record_id=hid)
+    ed: FormEditor = dlg.editor
+    ed.widget("farmland_owned_rai").set_value(650)
+    ed.recheck()
+    assert "500 ไร่" in ed.row("farmland_owned_rai").message.text()
+    dlg.save()
+    settle()
+    assert len(asked) == 1 and "500 ไร่" in asked[0]
+    saved = store.get("household", hid).data
+    [w] = store.soft_warnings("household", saved)
+    assert w.id == "farmland_over_500_rai" and w.reason == "ทำนาในที่ดินของวัดหลายแปลง"
+    # saved again unchanged: the reason is kept and not asked for again
+    again = editor_dialog(qtbot, db, ui_app, record_id=hid)
+    again.save()
+    settle()
+    assert len(asked) == 1
+    assert store.soft_warnings("household", store.get("household", hid).data)[0].reason == w.reason

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import drafts, thai
+from fieldapp import drafts, softwarn, thai
 from fieldapp.errors import Problem
 from fieldapp.forms import Section
 from ui.i18n import label_of, tr
@@ -179,7 +179,11 @@ class FormEditor(QWidget):
             by_path.setdefault(p.path, p.message if self._thai() else p.message_en or p.message)
         self._raw = raw
         self._by_path = by_path
-        self._warnings = self._duplicate_warnings(doc)
+        self._warnings = dict(self._duplicate_warnings(doc))
+        # soft warnings (plausible ranges) beside their fields; never blocking
+        self._soft = {w.path: "⚠ " + w.text(self._thai()) for w in softwarn.evaluate(self.form, doc)}
+        for path, text in self._soft.items():
+            self._warnings.setdefault(path, text)
         for panel in self.built_panels():
             self._refresh_panel(panel)
         self._update_sections()
@@ -196,7 +200,7 @@ class FormEditor(QWidget):
                 frow.set_problem(by_path.get(fid) if self._show(fid) else None)
                 continue
             msg = by_path.get(fid) if self._show(fid) else None
-            frow.set_problem(msg or frow.widget.local_problem())
+            frow.set_problem(msg or frow.widget.local_problem() or getattr(self, "_soft", {}).get(fid))
 
     def _thai(self) -> bool:
         from ui.i18n import language
@@ -258,6 +262,11 @@ class FormEditor(QWidget):
             self.banner.show()
         else:
             self.banner.hide()
+
+    def soft_warnings(self, doc: dict[str, Any]) -> list[softwarn.SoftWarning]:
+        """The record's soft warnings with the reasons already given (the form's and, through
+        the store, the cross-record ones such as employing a child)."""
+        return self.ctx.db.main.soft_warnings(self.form.id, {**doc, softwarn.REASONS_FIELD: self.raw().get(softwarn.REASONS_FIELD)})
 
     def check_for_save(self) -> tuple[dict[str, Any], list[Problem], list[Problem]]:
         """(document, problems that block saving, required answers still missing)."""

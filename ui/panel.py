@@ -112,7 +112,8 @@ class FieldsPanel(QWidget):
         form = self.ctx.form
         for f in self.fields:
             row = self.rows[f.id]
-            visible = form.is_relevant(f, doc, doc_row)
+            # appearance "hidden": kept with the record, written by the app (e.g. warning reasons)
+            visible = f.appearance != "hidden" and form.is_relevant(f, doc, doc_row)
             if row.isHidden() == visible:
                 row.setVisible(visible)
             if f.type not in ("note", "calculated", "repeat"):

@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from fieldapp import browse, expr, schema, scoring
+from fieldapp import browse, expr, schema, scoring, softwarn
 from fieldapp.store import Record
 from ui import fmt
 from ui.db import Database
@@ -157,7 +157,7 @@ class HouseholdSummary(QWidget):
         self.radar.set_data([scoring.capital_label(c["id"], language()) for c in caps],
                             [c["score"] for c in caps])
         self.sections["members"].setText(self._members(data))
-        self.sections["why"].setText(self._why(d.explain))
+        self.sections["why"].setText(self._soft(data) + self._why(d.explain))
         self.sections["tpmap"].setText(self._tpmap(data, d.explain))
         self.sections["assistance"].setText(self._assistance(d.referrals))
         self.sections["businesses"].setText(self._businesses(data, d.businesses))
@@ -176,6 +176,17 @@ class HouseholdSummary(QWidget):
             rows.append(f"<li><b>{name}</b> — {_esc(', '.join(b for b in bits if b))}</li>")
         title = tr("Members ({n})", n=len(data.get("members") or []))
         return f"<h3>{_esc(title)}</h3><ul>{''.join(rows)}</ul>"
+
+    def _soft(self, data: dict[str, Any]) -> str:
+        """Unusual answers kept with a reason (soft warnings), for review."""
+        found = softwarn.evaluate(self.form, data)
+        if not found or softwarn.REASONS_FIELD not in self.form.fields:
+            return ""
+        title = label_of(self.form.fields[softwarn.REASONS_FIELD].label)
+        items = "".join(
+            f"<li>⚠ {_esc(w.text(language() == 'th'))}<br><i>{_esc(w.reason or '–')}</i></li>" for w in found
+        )
+        return f"<h3>{_esc(title)}</h3><ul>{items}</ul>"
 
     def _why(self, explain: dict[str, Any] | None) -> str:
         if not explain:

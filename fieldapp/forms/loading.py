@@ -18,7 +18,7 @@ from fieldapp import expr, resources
 from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationError
 from fieldapp.forms.coercion import coerce
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
-from fieldapp.forms.model import Choice, Field, Form, FormSet, Section
+from fieldapp.forms.model import Choice, Field, Form, FormSet, Section, SoftRule
 from fieldapp.forms.rules import normaliser
 from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES
 from fieldapp.schema import RESERVED_NAMES
@@ -56,6 +56,7 @@ FORM_KEYS = {
     "area_field",
     "search",
     "list_columns",
+    "warnings",
     "scoring",
     "choices",
     "sections",
@@ -176,6 +177,7 @@ class Builder:
             scoring=raw.get("scoring"),
             consent_field=raw.get("consent_field"),
         )
+        form._warnings_raw = raw.get("warnings") or []  # type: ignore[attr-defined]
         section_ids: set[str] = set()
         for i, s in enumerate(sections_raw):
             if not isinstance(s, dict) or not isinstance(s.get("id"), str):
@@ -196,6 +198,7 @@ class Builder:
                     fields.append(f)
             form.sections.append(Section(sid, labels(s.get("label"), self.source, f"sections.{sid}"), fields))
         self.link(form)
+        self.soft_rules(form)
         return form
 
     def field(self, fr: Any, parent: Field | None, section: str) -> list[Field]:
@@ -301,6 +304,40 @@ class Builder:
         return out
 
     # -- second pass: expressions need every field to exist first
+
+    def soft_rules(self, form: Form) -> None:
+        """The form's ``warnings:`` (plausible ranges): id, field, when, message."""
+        seen: set[str] = set()
+        for i, w in enumerate(getattr(form, "_warnings_raw", [])):
+            where = f"warnings[{i + 1}]"
+            if not isinstance(w, dict) or not {"id", "field", "when", "message"} <= set(w):
+                raise self.fail(where, "a warning needs id, field, when and message")
+            if set(w) - {"id", "field", "when", "message"}:
+                raise self.fail(
+                    where, f"unknown keys: {', '.join(sorted(set(w) - {'id', 'field', 'when', 'message'}))}"
+                )
+            wid = str(w["id"])
+            if wid in seen:
+                raise self.fail(where, f"duplicate warning id {wid!r}")
+            seen.add(wid)
+            try:
+                target = form.field_at(str(w["field"]))
+            except KeyError:
+                raise self.fail(where, f"no field {w['field']!r}") from None
+            repeat = target.parent
+            try:
+                when = expr.compile_expression(str(w["when"]), make_resolver(form, repeat))
+            except ExpressionError as exc:
+                raise self.fail(f"{where}.when", exc.message_en) from exc
+            form.soft_rules.append(
+                SoftRule(
+                    wid,
+                    str(w["field"]),
+                    when,
+                    labels(w["message"], self.source, f"{where}.message"),
+                    repeat.id if repeat is not None else None,
+                )
+            )
 
     def link(self, form: Form) -> None:
         for key in ("title_field", "area_field", "consent_field"):

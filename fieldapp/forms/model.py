@@ -137,6 +137,18 @@ class Section:
 
 
 @dataclass
+class SoftRule:
+    """A plausible range (``warnings:`` in a form): when ``when`` is true the answer may still be
+    right, so it is a soft warning shown beside ``field`` that needs a reason, never refused."""
+
+    id: str
+    field: str  # ``name`` or ``repeat.name``
+    when: expr.Expression
+    message: dict[str, str]
+    repeat: str | None = None  # evaluated once per row of this repeat
+
+
+@dataclass
 class Form:
     id: str
     version: str
@@ -150,6 +162,7 @@ class Form:
     scoring: str | None = None
     consent_field: str | None = None
     rubric: Rubric | None = None
+    soft_rules: list[SoftRule] = field(default_factory=list)
     fields: dict[str, Field] = field(default_factory=dict)  # top level, in order
     order: list[Field] = field(default_factory=list)
     calc_order: list[Field] = field(default_factory=list)

@@ -10,6 +10,7 @@ from PySide6.QtGui import QCloseEvent, QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QMessageBox,
     QPushButton,
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import drafts, ids
+from fieldapp import drafts, ids, softwarn
 from fieldapp.errors import FieldAppError, Problem
 from fieldapp.store import SaveResult
 from ui.db import Database
@@ -28,6 +29,18 @@ from ui.i18n import label_of, language, tr
 from ui.settings import Settings
 from ui.tasks import Task, TaskState
 from ui.widgets.registry import EditorContext
+
+
+def _ask_reason(parent: QWidget, text: str) -> str | None:
+    """One reason for the unusual answers (None when the person goes back to the answers)."""
+    box = QInputDialog(parent)
+    box.setWindowTitle(tr("Unusual answers"))
+    box.setLabelText(text)
+    box.setOkButtonText(tr("Save with this reason"))
+    box.setCancelButtonText(tr("Check the answers"))
+    if box.exec() != QDialog.DialogCode.Accepted:
+        return None
+    return box.textValue().strip() or None
 
 
 def _ask(parent: QWidget, title: str, text: str, buttons: list[tuple[str, QMessageBox.ButtonRole]]) -> int:
@@ -194,7 +207,22 @@ class RecordEditorDialog(QDialog):
                 self.editor.go_to_problem(missing[0].path)
                 return
             partial = True
-        self._run_save(self.editor.raw(), partial, len(missing))
+        raw = self.editor.raw()
+        # unusual answers (soft warnings) are kept with a reason, asked for once
+        warnings = self.editor.soft_warnings(_doc)
+        todo = softwarn.unexplained(warnings)
+        if todo:
+            lines = "\n".join("• " + w.text(language() == "th") for w in todo[:6])
+            reason = _ask_reason(
+                self, tr("These answers are unusual:\n{lines}\n\nWhy are they right?", lines=lines)
+            )
+            if reason is None:
+                self.editor.go_to_problem(todo[0].path)
+                return
+            raw = softwarn.with_reason(raw, warnings, reason)
+        elif raw.get(softwarn.REASONS_FIELD):
+            raw = softwarn.keep_reasons(raw, warnings)
+        self._run_save(raw, partial, len(missing))
 
     def _message(self, p: Problem) -> str:
         return p.message if language() == "th" else (p.message_en or p.message)
