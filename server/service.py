@@ -996,12 +996,15 @@ class SyncService:
                 )
             if offset + len(chunk) > size:
                 raise ApiError(400, "too_long", "more bytes than the declared size", "ข้อมูลยาวเกินขนาดที่แจ้งไว้")
-            if chunk:
+            whole = offset == 0 and len(chunk) == size  # a photo in one part is written once, not twice
+            if chunk and not whole:
                 conn.execute(insert(db.attachment_chunks).values(sha256=sha, offset=offset, data=chunk))
             received += len(chunk)
             complete = received == size
             bad = False
-            if complete:
+            if complete and whole:
+                data = chunk
+            elif complete:
                 parts = [
                     r[0]
                     for r in conn.execute(
@@ -1012,6 +1015,7 @@ class SyncService:
                 ]
                 data = b"".join(parts)
                 conn.execute(delete(db.attachment_chunks).where(db.attachment_chunks.c.sha256 == sha))
+            if complete:
                 if hashlib.sha256(data).hexdigest() != sha:
                     conn.execute(update(db.attachments).where(a.sha256 == sha).values(received=0))
                     bad = True
