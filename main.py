@@ -19,4 +19,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    import multiprocessing
+
+    # in the bundle, a worker process of a large demo or import (multiprocessing, spawn) starts
+    # this program again: freeze_support() runs the worker there instead of the app
+    multiprocessing.freeze_support()
     sys.exit(main())

@@ -3,7 +3,8 @@ in the desktop bundle).
 
 It checks, without a screen and without touching the user's database, that everything the laptop
 needs is there and works: the bundled files, the form definitions, the geography data, Thai dates,
-a temporary database with a few demo households, validating and saving a record, a Thai search,
+a temporary database with a few demo households, the demo and an import in worker processes
+(the path large demos and imports take), validating and saving a record, a Thai search,
 Thai word segmentation, HarfBuzz shaping and a household PDF with Sarabun embedded.
 
 Each step prints one line (``ok`` or ``FAILED`` with the reason); the run returns 0 when every step
@@ -141,6 +142,37 @@ def check_demo(ctx: Context) -> str:
     return f"{made['household']} households ({made['members']} members), {made['business']} business, " + (
         f"{made['referral']} referrals"
     )
+
+
+def check_parallel_demo(ctx: Context) -> str:
+    """The demo's worker processes (spawned as in a large demo): in the bundle they start only when
+    the program's entry point calls ``multiprocessing.freeze_support()``."""
+    from fieldapp import demo
+    from fieldapp.store import Store
+
+    path = ctx.folder / "self-test-parallel.db"
+    with Store(path, user="self-test") as store:
+        made = demo.generate(store, households=3, seed=5, businesses=1, referrals=1, workers=2)
+        counts = store.counts()
+    _require(counts.get("household") == 3, f"expected 3 households from the workers, found {counts}")
+    return f"{made['household']} households written by worker processes"
+
+
+def check_parallel_import(ctx: Context) -> str:
+    """An import through worker processes (as an import above the parallel threshold does)."""
+    from fieldapp.exchange import export, run_import
+    from fieldapp.store import Store
+
+    source = ctx.need_store()
+    listing = ctx.folder / "self-test-households.csv"
+    export(source, "household", "csv", listing, unmask=True, codes=True)
+    path = ctx.folder / "self-test-import.db"
+    with Store(path, user="self-test") as store:
+        report = run_import(store, listing, form_id="household", workers=2)
+        count = store.count("household")
+    _require(not report.problems, f"import problems: {report.problems[:2]}")
+    _require(count == source.count("household") > 0, f"expected {source.count('household')}, found {count}")
+    return f"{report.created} households imported by worker processes"
 
 
 def sample_household() -> dict[str, Any]:
@@ -293,6 +325,8 @@ CORE_STEPS: tuple[Step, ...] = (
     Step("Thai dates (babel)", check_dates),
     Step("temporary database", check_database),
     Step("demo households", check_demo),
+    Step("demo in worker processes", check_parallel_demo),
+    Step("import in worker processes", check_parallel_import),
     Step("validate and save a record", check_save),
     Step("Thai search", check_search),
     Step("Thai word segmentation (PyThaiNLP)", check_segmentation),
