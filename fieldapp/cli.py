@@ -95,6 +95,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--user", dest="sync_user", required=True, metavar="NAME", help="account on the server")
     s.add_argument("--json", action="store_true", help="print the sync report as JSON")
+    s.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="use a plain http:// server outside the local network (password and data travel unencrypted)",
+    )
     s.set_defaults(handler=cmd_sync)
 
     s = sub.add_parser("import", help="import records from an XLSX or CSV file (e.g. a TPMAP target list)")
@@ -421,7 +426,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
     import getpass
 
     from fieldapp.sync.client import sync
+    from fieldapp.sync.transport import PLAIN_HTTP_WARNING_EN, check_plain_http
 
+    if check_plain_http(args.server, args.allow_http):  # refused before the password is asked
+        print(f"warning: {PLAIN_HTTP_WARNING_EN}", file=sys.stderr)
     password = config.get(config.PASSWORD)
     if not password:
         if not sys.stdin.isatty():
@@ -438,7 +446,9 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     store = Store(config.database_path(args.db), user=config.author(args.user or args.sync_user))
     try:
-        report = sync(store, args.server, args.sync_user, password, progress=progress)
+        report = sync(
+            store, args.server, args.sync_user, password, progress=progress, allow_plain_http=args.allow_http
+        )
     finally:
         store.close()
         if tty:

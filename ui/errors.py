@@ -15,6 +15,10 @@ log = logging.getLogger("fieldapp.ui")
 
 def message_for(exc: BaseException) -> str:
     """What to tell the person in front of the screen."""
+    if isinstance(exc, SyncError) and exc.details.get("plain_http"):
+        return tr("The server address starts with http://, which is not encrypted, and the server is not on the "
+                  "local network: the password and the households' data could be read on the way. Use https:// "
+                  "(or, if you really must, allow http:// in the settings).")
     if isinstance(exc, SyncError):
         kind_text = {
             SyncErrorKind.AUTH: tr("Sign-in failed. Check your user name and password."),

@@ -32,6 +32,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("font_size", int, 14, "Text size (points)", 10, 28),
     Setting("show_national_ids", bool, False, "Show national ID numbers in full"),
     Setting("autosave_seconds", int, 2, "Autosave drafts every (seconds)", 1, 60),
+    Setting("allow_plain_http", bool, False, "Allow unencrypted http:// servers outside the local network"),
 )
 BY_KEY = {s.key: s for s in SETTINGS}
 

@@ -42,7 +42,7 @@ from fieldapp.sync.apply import apply_pull_page, apply_pulled, apply_push_result
 from fieldapp.sync.failures import bad_answer, local_failure, sync_error
 from fieldapp.sync.outbox import PULL_STATE_KEY
 from fieldapp.sync.report import SyncReport
-from fieldapp.sync.transport import TransferCancelled, Transport
+from fieldapp.sync.transport import TransferCancelled, Transport, check_plain_http
 
 __all__ = ["Cancel", "Progress", "StageHook", "SyncReport", "sync"]
 
@@ -534,13 +534,15 @@ def sync(
     session: requests.Session | None = None,
     clock: Callable[[], _dt.datetime] | None = None,
     stage_hook: StageHook | None = None,
+    allow_plain_http: bool = False,
 ) -> SyncReport:
     """Push local changes, pull the server's, exchange attachments and verify; see the module doc.
 
     ``progress(stage, done, total)`` is called as work proceeds; ``cancel()`` is checked between
     batches, pages and files and stops the sync cleanly (the report says ``cancelled``).
     ``clock`` is only used for the clock-skew warning. ``stage_hook(name)`` is for diagnostics and
-    tests. Raises SyncError.
+    tests. Raises SyncError. A plain ``http://`` server is refused unless it is on the local network
+    or ``allow_plain_http`` is given; when used, the report carries ``http_warning``.
     """
     if not server_url.lower().startswith(("http://", "https://")):
         raise sync_error(
@@ -548,12 +550,15 @@ def sync(
             "ที่อยู่เซิร์ฟเวอร์ต้องขึ้นต้นด้วย http:// หรือ https://",
             f"server address must start with http:// or https:// (got {server_url!r})",
         )
+    http_warning = check_plain_http(server_url, allow_plain_http)
     if not user or not password:
         raise sync_error(SyncErrorKind.AUTH, "กรุณาใส่ชื่อผู้ใช้และรหัสผ่าน", "user name and password are required")
     from fieldapp.backup import before_sync  # a checked backup of the database before every sync
 
     before_sync(store)
-    report = SyncReport(server=server_url.rstrip("/"), user=user, started_at=now_iso())
+    report = SyncReport(
+        server=server_url.rstrip("/"), user=user, started_at=now_iso(), http_warning=http_warning
+    )
 
     def receiving(arrived: int, expected: int) -> None:
         if progress is not None:

@@ -29,6 +29,7 @@ class SyncReport:
     incomplete_on_server: int = 0
     clock_skew_seconds: float = 0.0
     clock_warning: str | None = None
+    http_warning: str | None = None  # the server was reached over plain http:// (not encrypted)
     verified: bool | None = None
     mismatches: dict[str, dict[str, Any]] = field(default_factory=dict)
     erased: int = 0  # erasures (a household's right) applied on this laptop
@@ -85,6 +86,8 @@ class SyncReport:
             lines.append("ฐานข้อมูลนี้มีสำเนาอีกชุดหนึ่งที่ซิงค์อยู่ด้วย เครื่องนี้จึงได้รหัสเครื่องใหม่ ข้อมูลที่ขัดแย้งกันเก็บไว้ทั้งสองค่า")
         if self.clock_warning:
             lines.append(self.clock_warning)
+        if self.http_warning:
+            lines.append(self.http_warning)
         if self.verified is True:
             lines.append("ตรวจสอบแล้ว: จำนวนข้อมูลในเครื่องตรงกับเซิร์ฟเวอร์")
         elif self.verified is False:

@@ -7,11 +7,13 @@ of the server becomes a ``SyncError`` with its kind (AUTH, NETWORK, SERVER, CONF
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 import requests
@@ -20,6 +22,57 @@ from fieldapp import __version__
 from fieldapp.errors import SyncError, SyncErrorKind
 from fieldapp.sync import protocol as P
 from fieldapp.sync.failures import sync_error
+
+PLAIN_HTTP_WARNING = (
+    "เชื่อมต่อเซิร์ฟเวอร์ด้วย http:// ซึ่งไม่เข้ารหัส ผู้อื่นในเครือข่ายอาจเห็นรหัสผ่านและข้อมูลครัวเรือนได้ ควรใช้ https://"
+)
+PLAIN_HTTP_WARNING_EN = (
+    "the server address is http://: nothing is encrypted, so anyone on the way can read the password "
+    "and the households' data; use https://"
+)
+
+
+def is_plain_http(url: str) -> bool:
+    return url.strip().lower().startswith("http://")
+
+
+def on_local_network(url: str) -> bool:
+    """True when the server is this computer or on the local network: a loopback or private
+    address, a link-local one, ``localhost`` or a ``.local`` (mDNS) name. Names are not looked up."""
+    host = (urlsplit(url.strip()).hostname or "").rstrip(".").lower()
+    if host == "localhost" or host.endswith((".localhost", ".local")):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_link_local or any(ip in net for net in _LOCAL_NETWORKS)
+
+
+# private address ranges (RFC 1918 and IPv6 unique local addresses)
+_LOCAL_NETWORKS = tuple(
+    ipaddress.ip_network(n) for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def check_plain_http(url: str, allow: bool) -> str | None:
+    """The Thai warning for a plain-HTTP server (None for https://); SyncError when the server is
+    not on the local network and the user did not insist (``allow``)."""
+    if not is_plain_http(url):
+        return None
+    if not allow and not on_local_network(url):
+        raise sync_error(
+            SyncErrorKind.NETWORK,
+            "ที่อยู่เซิร์ฟเวอร์ขึ้นต้นด้วย http:// ซึ่งไม่เข้ารหัส และเซิร์ฟเวอร์ไม่ได้อยู่ในเครือข่ายภายใน "
+            "รหัสผ่านและข้อมูลครัวเรือนจะถูกส่งโดยผู้อื่นอ่านได้ กรุณาใช้ https:// "
+            "(หากจำเป็นจริง ๆ ให้เปิดตัวเลือกอนุญาต http:// ในการตั้งค่า)",
+            f"refusing plain http:// to a server outside the local network ({url}): the password and the "
+            "households' data would cross the network unencrypted; use https:// (or --allow-http to insist)",
+            plain_http=True,
+            final=True,
+        )
+    return PLAIN_HTTP_WARNING
+
 
 READ_CHUNK = 64 * 1024  # an answer is read in pieces of this size; cancel is checked between them
 CONNECT_TIMEOUT = 10.0  # seconds to reach the server

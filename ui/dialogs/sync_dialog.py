@@ -26,6 +26,7 @@ from fieldapp.store import Store
 from fieldapp.sync.client import sync
 from fieldapp.sync.outbox import pending_summary
 from fieldapp.sync.report import SyncReport
+from fieldapp.sync.transport import is_plain_http
 from ui.db import Database
 from ui.dialogs import geometry
 from ui.errors import message_for
@@ -300,6 +301,8 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
             text = tr("This laptop's clock is about {minutes} minutes ahead of the server. Please set the date "
                       "and time of the laptop.", minutes=minutes)
         lines.append((text, "warn"))
+    if r.http_warning:
+        lines.append((http_warning_text(), "warn"))
     if r.verified is True:
         lines.append((tr("Checked: the records on this laptop match the server."), ""))
     elif r.verified is False:
@@ -308,6 +311,11 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
         lines.append((tr("Warning: the records here do not match the server ({parts}). Please sync again.",
                          parts="; ".join(parts)), "bad"))
     return lines
+
+
+def http_warning_text() -> str:
+    return tr("http:// is not encrypted: others on the network can read the password and the households' data. "
+              "Use https://.")
 
 
 def summary_html(out: SyncOutcome) -> str:
@@ -335,7 +343,8 @@ def megabytes(n: int) -> str:
     return f"{n / 1_000_000:,.1f}"
 
 
-def run_sync(db: Database, server: str, user: str, password: str, state: TaskState) -> SyncOutcome:
+def run_sync(db: Database, server: str, user: str, password: str, state: TaskState, *,
+             allow_plain_http: bool = False) -> SyncOutcome:
     """The work of one sync (on the write thread)."""
     store = db.store()
     current = {"stage": "login", "done": 0, "total": 0, "shown": 0.0}
@@ -361,7 +370,8 @@ def run_sync(db: Database, server: str, user: str, password: str, state: TaskSta
         state.progress(done, total)
 
     state.stage(stage_text("login"))
-    report = sync(store, server, user, password, progress=progress, cancel=lambda: state.cancelled)
+    report = sync(store, server, user, password, progress=progress, cancel=lambda: state.cancelled,
+                  allow_plain_http=allow_plain_http)
     ids = [(c["form"], c["record_id"]) for c in report.conflicts[:MAX_LISTED]]
     ids += [(x["form"], x["record_id"]) for x in report.rejected[:MAX_LISTED]]
     ids += [(x["form"], x["record_id"]) for x in report.erased_edits[:MAX_LISTED]]
@@ -417,6 +427,12 @@ class SyncDialog(QDialog):
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         lay.addWidget(self.hint)
+        self.http_label = QLabel(http_warning_text())
+        self.http_label.setObjectName("note")
+        self.http_label.setWordWrap(True)
+        lay.addWidget(self.http_label)
+        self.server_edit.textChanged.connect(self._show_http_warning)
+        self._show_http_warning(self.server_edit.text())
 
         self.stage_label = QLabel()
         self.stage_label.setWordWrap(True)
@@ -496,6 +512,9 @@ class SyncDialog(QDialog):
         self.rejections_label.setVisible(bool(text))
         self.conflicts_button.setVisible(o.conflicts > 0)
 
+    def _show_http_warning(self, text: str) -> None:
+        self.http_label.setVisible(is_plain_http(text))
+
     # ------------------------------------------------------------------ sync
     def start_sync(self) -> None:
         server, user, password = (self.server_edit.text().strip(), self.user_edit.text().strip(),
@@ -512,8 +531,10 @@ class SyncDialog(QDialog):
         self._running(True)
         db = self.db
 
+        allow_http = bool(self.settings.get("allow_plain_http"))
+
         def work(state: TaskState) -> SyncOutcome:
-            return run_sync(db, server, user, password, state)
+            return run_sync(db, server, user, password, state, allow_plain_http=allow_http)
 
         self.task = (Task(work, write=True).on_success(self._done).on_failure(self._failed)
                      .on_progress(self._progress).on_stage(self._stage).start())
