@@ -18,7 +18,7 @@ from fieldapp.forms import FormSet, default_forms
 from fieldapp.sync import protocol as P
 
 from . import __version__, db, openapi
-from .auth import ApiError, User, login, user_for_token
+from .auth import ApiError, User, login, people_for, user_for_token
 from .service import SyncService
 from .settings import Settings
 
@@ -214,7 +214,10 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         P.Paths.HANDSHAKE, dependencies=[Proto], summary="Protocol version, server time, the user's scope"
     )
     def get_handshake(user: Auth) -> dict[str, Any]:
+        with state.engine.connect() as conn:
+            people = people_for(conn, user)
         return {
+            "people": people,
             "protocol": P.PROTOCOL_VERSION,
             "server_version": __version__,
             "server_time": P.iso(state.settings.clock()),

@@ -93,9 +93,16 @@ def check_password(password: str) -> None:
 
 
 def add_user(
-    conn: Connection, settings: Settings, name: str, role: str, areas: list[str], password: str
+    conn: Connection,
+    settings: Settings,
+    name: str,
+    role: str,
+    areas: list[str],
+    password: str,
+    display_name: str = "",
 ) -> User:
     name = name.strip()
+    display_name = check_display_name(display_name)
     if not name or len(name) > MAX_USER_NAME or any(ch.isspace() or not ch.isprintable() for ch in name):
         raise AdminError(f"user name must be 1-{MAX_USER_NAME} printable characters without spaces")
     if role not in ROLES:
@@ -113,6 +120,7 @@ def add_user(
             password_hash=hasher(settings).hash(password),
             created_at=_iso(settings.clock()),
             disabled=False,
+            display_name=display_name or None,
         )
     ).inserted_primary_key[0]  # type: ignore[index]
     for c in codes:
@@ -144,6 +152,36 @@ def set_areas(conn: Connection, settings: Settings, name: str, areas: list[str])
         conn.execute(insert(db.user_areas).values(user_id=uid, area=c))
     audit(conn, settings, None, "areas", detail=json.dumps({"user": name, "areas": codes}))
     return codes
+
+
+def check_display_name(display_name: str) -> str:
+    """A person's name as shown on laptops: one line of printable text, at most 100 characters."""
+    text = " ".join(display_name.split())
+    if len(text) > 100 or any(not ch.isprintable() for ch in text):
+        raise AdminError("display name must be one line of at most 100 printable characters")
+    return text
+
+
+def people_for(conn: Connection, user: User) -> dict[str, str]:
+    """Login → name of the accounts whose areas meet this user's (every account for an admin), for
+    laptops to show people by name. Accounts without a name are left out."""
+    rows = conn.execute(
+        select(db.users.c.id, db.users.c.name, db.users.c.display_name).where(
+            db.users.c.display_name.is_not(None)
+        )
+    ).all()
+    out: dict[str, str] = {}
+    for row in rows:
+        theirs = user_areas(conn, row.id)
+        meets = (
+            user.everything
+            or row.name == user.name
+            or not theirs
+            or any(a.startswith(b) or b.startswith(a) for a in user.areas for b in theirs)
+        )
+        if meets and row.display_name:
+            out[row.name] = row.display_name
+    return out
 
 
 def list_users(conn: Connection) -> list[User]:

@@ -1,7 +1,7 @@
 """``fieldapp-server``: run the server and manage accounts (documented in docs/api.md).
 
     fieldapp-server run [--db PATH] [--host 127.0.0.1] [--port 8080]
-    fieldapp-server adduser NAME --role ROLE --area CODE... [--db PATH]
+    fieldapp-server adduser NAME --role ROLE --area CODE... [--display-name NAME] [--db PATH]
     fieldapp-server passwd NAME [--db PATH]
     fieldapp-server areas NAME [CODE...] [--db PATH]
     fieldapp-server users [--db PATH]
@@ -68,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CODE",
         help="province (2 digits), district (4) or subdistrict (6) codes",
     )
+    s.add_argument("--display-name", default="", metavar="NAME", help="the person's name, shown on laptops")
     s.set_defaults(handler=cmd_adduser)
 
     s = with_db(sub.add_parser("passwd", help="set a user's password (logs out their devices)"))
@@ -156,7 +157,7 @@ def cmd_adduser(args: argparse.Namespace) -> int:
     settings, engine = _engine(args)
     password = _password()
     with engine.begin() as conn:
-        user = auth.add_user(conn, settings, args.name, args.role, args.area, password)
+        user = auth.add_user(conn, settings, args.name, args.role, args.area, password, args.display_name)
     print(f"added {user.name} ({user.role}) areas: {' '.join(user.areas) or 'all'}")
     return 0
 

@@ -56,6 +56,7 @@ users = Table(
     Column("password_hash", Text, nullable=False),
     Column("created_at", String(40), nullable=False),
     Column("disabled", Boolean, nullable=False, default=False),
+    Column("display_name", String(100)),  # the person's name, shown on laptops instead of the login
 )
 
 user_areas = Table(
@@ -312,11 +313,17 @@ def _m4_row_ids(conn: Connection) -> None:
         conn.execute(insert(row_ids), rows[start : start + 5000])
 
 
+def _m5_display_names(conn: Connection) -> None:
+    if "display_name" not in {c["name"] for c in inspect(conn).get_columns("users")}:
+        conn.execute(text("ALTER TABLE users ADD COLUMN display_name VARCHAR(100)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _m1_initial),
     (2, "privacy", _m2_privacy),
     (3, "scale", _m3_scale),
     (4, "row ids", _m4_row_ids),
+    (5, "display names", _m5_display_names),
 ]
 
 

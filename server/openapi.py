@@ -92,6 +92,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "everything": {"type": "boolean"},
             "forms": {"type": "object", "additionalProperties": {"type": "string"}},
             "scoring": {"type": "object", "additionalProperties": {"type": "string"}},
+            "people": {
+                "type": "object",
+                "description": "login → name of the accounts whose areas meet the user's",
+                "additionalProperties": {"type": "string"},
+            },
         },
     },
     "Change": {

@@ -240,3 +240,18 @@ def test_a_server_that_goes_silent_mid_page_is_a_network_error(slow_server: str,
         sync(store, slow_server, "am", PASSWORD, retries=0, timeout=0.5)
     assert caught.value.kind is SyncErrorKind.NETWORK
     store.close()
+
+
+def test_laptops_learn_the_names_of_the_people_behind_logins(server: Server, tmp_path: Path) -> None:
+    from fieldapp.sync.outbox import people_names
+    from ui.dialogs.conflict_dialog import person
+
+    with server.app.state.engine.begin() as conn:
+        auth.add_user(conn, server.settings, "lead32", "community_leader", ["320101"], PASSWORD, "สมศรี ใจงาม")
+        auth.add_user(conn, server.settings, "far", "community_leader", ["3301"], PASSWORD, "คนไกล")
+    laptop = Store(tmp_path / "laptop.db", user="am")
+    sync(laptop, server.url, "am", PASSWORD, retries=0)
+    names = people_names(laptop)
+    assert names == {"lead32": "สมศรี ใจงาม"}  # an account of another province is not told
+    assert person("lead32", names) == "สมศรี ใจงาม (lead32)"
+    laptop.close()

@@ -40,7 +40,7 @@ from fieldapp.store import Record, Store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.apply import apply_pull_page, apply_pulled, apply_push_results
 from fieldapp.sync.failures import bad_answer, local_failure, sync_error
-from fieldapp.sync.outbox import PULL_STATE_KEY
+from fieldapp.sync.outbox import PEOPLE_KEY, PULL_STATE_KEY, people_names
 from fieldapp.sync.report import SyncReport
 from fieldapp.sync.transport import TransferCancelled, Transport, check_plain_http
 
@@ -129,6 +129,13 @@ class _Run:
             )
         self.areas, self.everything = hs.areas, hs.everything
         self.server_scoring = hs.scoring
+        if hs.people:  # names of the people whose edits this laptop receives
+            known = people_names(self.store)
+            if any(known.get(k) != v for k, v in hs.people.items()):
+                with self.store.transaction():
+                    self.store.set_sync_meta(
+                        PEOPLE_KEY, json.dumps({**known, **hs.people}, ensure_ascii=False)
+                    )
         try:
             skew = (P.parse_iso(hs.server_time) - self.clock()).total_seconds()
         except ValueError:

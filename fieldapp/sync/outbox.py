@@ -76,6 +76,17 @@ def resolve_conflict(
 
 
 PULL_STATE_KEY = "pull_state"  # the last pull: what was due, what arrived, whether it finished
+PEOPLE_KEY = "people"  # login -> name of the server's accounts, from the last handshake
+
+
+def people_names(store: Store) -> dict[str, str]:
+    """Login → name of the people the server told this laptop about (empty before a sync)."""
+    raw = store.sync_meta(PEOPLE_KEY)
+    try:
+        found = json.loads(raw) if raw else {}
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in found.items()} if isinstance(found, dict) else {}
 
 
 def pull_state(store: Store) -> dict[str, Any] | None:

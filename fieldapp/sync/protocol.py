@@ -528,6 +528,7 @@ class Handshake:
     everything: bool = False
     server_version: str = ""
     scoring: dict[str, str] = field(default_factory=dict)  # form id -> the rubric's fingerprint
+    people: dict[str, str] = field(default_factory=dict)  # login -> name, for showing people by name
 
     @classmethod
     def from_json(cls, obj: Any) -> Handshake:
@@ -542,6 +543,9 @@ class Handshake:
             server_version=str(o.get("server_version", "")),
             scoring={str(k): str(v) for k, v in (o.get("scoring") or {}).items()}
             if isinstance(o.get("scoring"), dict)
+            else {},
+            people={str(k): str(v) for k, v in o["people"].items()}
+            if isinstance(o.get("people"), dict)
             else {},
         )
 

@@ -72,14 +72,18 @@ def list_conflicts(store: Store) -> list[ConflictItem]:
     return out
 
 
-def people_names(db_path: Path) -> dict[str, str]:
-    """Login → name of the people who sign in on this laptop (an encrypted database keeps them)."""
+def people_names(db_path: Path, store: Store | None = None) -> dict[str, str]:
+    """Login → name: the server's accounts as the last sync told them, and the people who sign in on
+    this laptop (an encrypted database keeps their names)."""
     from fieldapp import session
+    from fieldapp.sync.outbox import people_names as server_people
 
+    names = server_people(store) if store is not None else {}
     try:
-        return {u["user"]: u["display_name"] for u in session.users(db_path) if u.get("display_name")}
+        names.update({u["user"]: u["display_name"] for u in session.users(db_path) if u.get("display_name")})
     except FieldAppError:
-        return {}
+        pass
+    return names
 
 
 def person(login: str | None, names: dict[str, str]) -> str:
@@ -242,7 +246,7 @@ class ConflictDialog(QDialog):
         title.setWordWrap(True)
         lay.addWidget(title)
         c = self.conflict
-        names = people_names(db.path)
+        names = people_names(db.path, db.main)
         mine_who = tr("This laptop: {who}, {when}", who=person(c.mine_by, names), when=when_text(c.mine_at))
         theirs_who = tr("Server: {who}, {when}", who=person(c.theirs_by, names), when=when_text(c.theirs_at))
         intro = QLabel(self._intro())
@@ -504,7 +508,7 @@ class ConflictsDialog(QDialog):
         self.db = db
         self.settings = settings
         self.items: list[ConflictItem] = []
-        self.names = people_names(db.path)
+        self.names = people_names(db.path, db.main)
         self.setWindowTitle(tr("Conflicts from sync"))
         lay = QVBoxLayout(self)
         intro = QLabel(tr("These records were changed on this laptop and on the server. They are not sent until "
