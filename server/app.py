@@ -25,6 +25,10 @@ from .settings import Settings
 log = logging.getLogger("fieldapp.server")
 SHA_PATTERN = r"^[0-9a-f]{64}$"
 
+_STATUS_TH = {  # what a person reads for the errors the web framework answers itself
+    404: "ไม่พบสิ่งที่ขอในเซิร์ฟเวอร์",
+    405: "เซิร์ฟเวอร์ไม่รับคำขอแบบนี้",
+}
 _STATUS_CODES = {
     400: "bad_request",
     401: "unauthenticated",
@@ -44,12 +48,13 @@ def envelope_response(
     status: int,
     code: str,
     message: str,
-    message_th: str | None = None,
+    message_en: str | None = None,
     details: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
+    """The one error envelope: ``message`` in Thai for people, ``message_en`` in English for logs."""
     return JSONResponse(
-        P.error_envelope(code, message, message_th, details), status_code=status, headers=headers
+        P.error_envelope(code, message, message_en, details), status_code=status, headers=headers
     )
 
 
@@ -66,7 +71,7 @@ class SizeLimit:
             length = headers.get(b"content-length")
             if length is None and headers.get(b"transfer-encoding"):
                 resp = envelope_response(
-                    411, "length_required", "send a Content-Length header", "คำขอต้องระบุขนาดข้อมูล"
+                    411, "length_required", "คำขอต้องระบุขนาดข้อมูล", "send a Content-Length header"
                 )
                 await resp(scope, receive, send)
                 return
@@ -75,8 +80,8 @@ class SizeLimit:
                 resp = envelope_response(
                     413,
                     "too_large",
-                    f"request body over {limit} bytes; send smaller batches",
                     "ข้อมูลที่ส่งมีขนาดใหญ่เกินไป",
+                    f"request body over {limit} bytes; send smaller batches",
                     {"max_bytes": limit},
                 )
                 await resp(scope, receive, send)
@@ -89,8 +94,8 @@ def check_protocol(x_fieldapp_protocol: Annotated[str | None, Header()] = None) 
         raise ApiError(
             400,
             "protocol_mismatch",
-            f"client speaks protocol {x_fieldapp_protocol}, server {P.PROTOCOL_VERSION}; update fieldapp",
             "โปรแกรมรุ่นนี้ใช้กับเซิร์ฟเวอร์ไม่ได้ กรุณาปรับปรุงโปรแกรม",
+            f"client speaks protocol {x_fieldapp_protocol}, server {P.PROTOCOL_VERSION}; update fieldapp",
             {"server": P.PROTOCOL_VERSION, "client": x_fieldapp_protocol},
         )
 
@@ -143,17 +148,18 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
 
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
-        return envelope_response(exc.status, exc.code, exc.message, exc.message_th, exc.details, exc.headers)
+        return envelope_response(exc.status, exc.code, exc.message, exc.message_en, exc.details, exc.headers)
 
     @app.exception_handler(P.ProtocolViolation)
     async def _violation(_req: Request, exc: P.ProtocolViolation) -> JSONResponse:
-        return envelope_response(400, "bad_payload", str(exc), "ข้อมูลที่ส่งมาไม่ถูกรูปแบบ")
+        return envelope_response(400, "bad_payload", "ข้อมูลที่ส่งมาไม่ถูกรูปแบบ", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_req: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         message = exc.detail if isinstance(exc.detail, str) else code.replace("_", " ")
-        return envelope_response(exc.status_code, code, message, None, {}, dict(exc.headers or {}))
+        th = _STATUS_TH.get(exc.status_code, "คำขอไม่ถูกต้อง")
+        return envelope_response(exc.status_code, code, th, message, {}, dict(exc.headers or {}))
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_req: Request, exc: RequestValidationError) -> JSONResponse:
@@ -169,8 +175,8 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         return envelope_response(
             422,
             "invalid_request",
-            f"{'.'.join(first['loc'])}: {first['msg']}",
             "คำขอไม่ถูกต้อง",
+            f"{'.'.join(first['loc'])}: {first['msg']}",
             {"errors": errors},
         )
 
@@ -180,8 +186,8 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         return envelope_response(
             500,
             "server_error",
-            "internal server error; the request was not applied",
             "เซิร์ฟเวอร์ขัดข้อง ข้อมูลชุดนี้ยังไม่ถูกบันทึก กรุณาซิงค์ใหม่ภายหลัง",
+            "internal server error; the request was not applied",
         )
 
     # ------------------------------------------------------------------ dependencies

@@ -22,23 +22,22 @@ from .settings import Settings
 MIN_PASSWORD = 8
 
 
-class ApiError(Exception):
-    """An error answered to the client in the one JSON envelope."""
+class ApiError(FieldAppError):
+    """An error answered to the client in the one JSON envelope: like every error of the core,
+    ``message`` in Thai for people and ``message_en`` in English for logs and other programs."""
 
     def __init__(
         self,
         status: int,
         code: str,
         message: str,
-        message_th: str | None = None,
+        message_en: str | None = None,
         details: dict[str, object] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message)
+        super().__init__(message, message_en)
         self.status = status
         self.code = code
-        self.message = message
-        self.message_th = message_th or message
         self.details = details or {}
         self.headers = headers or {}
 
@@ -266,8 +265,8 @@ def _too_many(retry: int) -> ApiError:
     return ApiError(
         429,
         "too_many_attempts",
-        f"too many failed logins; try again in {retry} s",
         f"เข้าสู่ระบบผิดหลายครั้ง กรุณารออีก {retry} วินาทีแล้วลองใหม่",
+        f"too many failed logins; try again in {retry} s",
         {"retry_after": retry},
         {"Retry-After": str(retry)},
     )
@@ -354,7 +353,7 @@ def login(
     if not ok:
         with engine.begin() as conn:
             audit(conn, settings, name, "login_failed")
-        raise ApiError(401, "bad_credentials", "wrong user name or password", "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง")
+        raise ApiError(401, "bad_credentials", "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "wrong user name or password")
     assert row is not None
     ph = hasher(settings)
     new_hash = ph.hash(password) if ph.check_needs_rehash(row.password_hash) else None
@@ -401,7 +400,7 @@ def _issue_token(
 def user_for_token(conn: Connection, settings: Settings, token: str | None) -> User:
     if not token:
         raise ApiError(
-            401, "unauthenticated", "log in first (Authorization: Bearer TOKEN)", "กรุณาเข้าสู่ระบบก่อน"
+            401, "unauthenticated", "กรุณาเข้าสู่ระบบก่อน", "log in first (Authorization: Bearer TOKEN)"
         )
     row = conn.execute(
         select(db.tokens.c.expires_at, db.users.c.id, db.users.c.name, db.users.c.role, db.users.c.disabled)
@@ -409,9 +408,9 @@ def user_for_token(conn: Connection, settings: Settings, token: str | None) -> U
         .where(db.tokens.c.token_hash == _token_hash(token))
     ).first()
     if row is None or row.disabled:
-        raise ApiError(401, "unauthenticated", "unknown token; log in again", "กรุณาเข้าสู่ระบบใหม่")
+        raise ApiError(401, "unauthenticated", "กรุณาเข้าสู่ระบบใหม่", "unknown token; log in again")
     if _dt.datetime.fromisoformat(row.expires_at) <= settings.clock():
         raise ApiError(
-            401, "token_expired", "the login has expired; log in again", "การเข้าสู่ระบบหมดอายุ กรุณาเข้าสู่ระบบใหม่"
+            401, "token_expired", "การเข้าสู่ระบบหมดอายุ กรุณาเข้าสู่ระบบใหม่", "the login has expired; log in again"
         )
     return User(row.id, row.name, row.role, user_areas(conn, row.id))

@@ -42,11 +42,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
         "properties": {
             "error": {
                 "type": "object",
-                "required": ["code", "message", "message_th", "details"],
+                "required": ["code", "message", "message_en", "details"],
                 "properties": {
                     "code": {"type": "string"},
-                    "message": {"type": "string"},
-                    "message_th": {"type": "string"},
+                    "message": {"type": "string", "description": "Thai, for the person"},
+                    "message_en": {"type": "string", "description": "English, for logs and programs"},
                     "details": {"type": "object"},
                 },
             }

@@ -982,20 +982,20 @@ class SyncService:
                     raise ApiError(
                         409,
                         "size_mismatch",
-                        f"this upload was started with size {row.size}",
                         "ขนาดไฟล์ไม่ตรงกับที่เริ่มส่งไว้",
+                        f"this upload was started with size {row.size}",
                         {"size": row.size, "received": received},
                     )
             if offset != received:
                 raise ApiError(
                     409,
                     "offset_mismatch",
-                    f"the server has {received} bytes; continue from there",
                     "ส่งไฟล์ต่อจากตำแหน่งที่เซิร์ฟเวอร์ได้รับแล้ว",
+                    f"the server has {received} bytes; continue from there",
                     {"received": received},
                 )
             if offset + len(chunk) > size:
-                raise ApiError(400, "too_long", "more bytes than the declared size", "ข้อมูลยาวเกินขนาดที่แจ้งไว้")
+                raise ApiError(400, "too_long", "ข้อมูลยาวเกินขนาดที่แจ้งไว้", "more bytes than the declared size")
             whole = offset == 0 and len(chunk) == size  # a photo in one part is written once, not twice
             if chunk and not whole:
                 conn.execute(insert(db.attachment_chunks).values(sha256=sha, offset=offset, data=chunk))
@@ -1041,8 +1041,8 @@ class SyncService:
             raise ApiError(
                 422,
                 "hash_mismatch",
-                "the bytes do not match the SHA-256; upload again from the start",
                 "ไฟล์ที่ได้รับไม่ตรงกับรหัสตรวจสอบ กรุณาส่งใหม่",
+                "the bytes do not match the SHA-256; upload again from the start",
             )
         return {"sha256": sha, "size": size, "received": received, "complete": complete}
 
@@ -1075,5 +1075,5 @@ class SyncService:
                 is not None
             )
         if row is None or not row.complete or not visible:
-            raise ApiError(404, "not_found", "no such attachment in your areas", "ไม่พบไฟล์แนบ")
+            raise ApiError(404, "not_found", "ไม่พบไฟล์แนบ", "no such attachment in your areas")
         return bytes(row.data), row.mime

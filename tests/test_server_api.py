@@ -288,9 +288,10 @@ def test_every_error_answers_the_one_json_envelope(api: Api, status: int, code: 
     assert r.headers["content-type"].startswith("application/json")
     body = r.json()
     assert set(body) == {"error"}
-    assert set(body["error"]) == {"code", "message", "message_th", "details"}
+    assert set(body["error"]) == {"code", "message", "message_en", "details"}
     assert body["error"]["code"] == code
-    assert body["error"]["message"] and body["error"]["message_th"]
+    assert re.search("[\u0e00-\u0e7f]", body["error"]["message"]), "message is Thai, for the person"
+    assert body["error"]["message_en"].isascii() and body["error"]["message_en"]
     assert isinstance(body["error"]["details"], dict)
     assert P.parse_error(body) is not None
 
@@ -440,7 +441,13 @@ def test_docs_sync_md_names_only_tests_that_exist() -> None:
 
 
 def test_error_envelope_shape_is_shared_with_the_client() -> None:
-    env = P.error_envelope("x", "English", "ไทย", {"a": 1})
+    env = P.error_envelope("x", "ไทย", "English", {"a": 1})
     assert json.loads(json.dumps(env)) == {
-        "error": {"code": "x", "message": "English", "message_th": "ไทย", "details": {"a": 1}}
+        "error": {"code": "x", "message": "ไทย", "message_en": "English", "details": {"a": 1}}
     }
+    assert P.parse_error(env) == P.ErrorInfo("x", "ไทย", "English", {"a": 1})
+
+
+def test_the_client_reads_the_earlier_error_shape_and_ignores_unknown_keys() -> None:
+    earlier = {"error": {"code": "x", "message": "English", "message_th": "ไทย", "details": {}, "hint": 1}}
+    assert P.parse_error(earlier) == P.ErrorInfo("x", "ไทย", "English", {})

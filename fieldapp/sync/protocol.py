@@ -570,14 +570,17 @@ def parse_verify(obj: Any) -> dict[str, FormCount]:
 
 
 def error_envelope(
-    code: str, message: str, message_th: str | None = None, details: Mapping[str, Any] | None = None
+    code: str, message: str, message_en: str | None = None, details: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The one shape of every error the server answers: ``{"error": {...}}``."""
+    """The one shape of every error the server answers: ``{"error": {...}}``.
+
+    The convention of every error in fieldapp (``fieldapp.errors``): ``message`` is Thai, for the
+    person; ``message_en`` is English, for logs and other programs; ``code`` is for programs."""
     return {
         "error": {
             "code": code,
             "message": message,
-            "message_th": message_th or message,
+            "message_en": message_en or message,
             "details": dict(details or {}),
         }
     }
@@ -586,24 +589,23 @@ def error_envelope(
 @dataclass
 class ErrorInfo:
     code: str
-    message: str
-    message_th: str
+    message: str  # Thai
+    message_en: str
     details: dict[str, Any]
 
 
 def parse_error(obj: Any) -> ErrorInfo | None:
-    """The error inside an envelope, or None when ``obj`` is not one."""
+    """The error inside an envelope, or None when ``obj`` is not one. Servers before the one
+    convention sent ``message`` in English and ``message_th``: both shapes are read."""
     if not isinstance(obj, Mapping) or not isinstance(obj.get("error"), Mapping):
         return None
     e = obj["error"]
     if not isinstance(e.get("code"), str):
         return None
-    return ErrorInfo(
-        e["code"],
-        str(e.get("message", "")),
-        str(e.get("message_th") or e.get("message", "")),
-        dict(e.get("details") or {}),
-    )
+    message = str(e.get("message", ""))
+    if "message_th" in e and "message_en" not in e:  # the earlier shape
+        return ErrorInfo(e["code"], str(e.get("message_th") or message), message, dict(e.get("details") or {}))
+    return ErrorInfo(e["code"], message, str(e.get("message_en") or message), dict(e.get("details") or {}))
 
 
 MAX_AUDIT_BATCH = 1000

@@ -264,11 +264,11 @@ class Transport:
                 final=True,
             )
         details = {"status": status, "code": info.code, **info.details}
-        text = f"{where}: {info.code}: {info.message}"
+        text = f"{where}: {info.code}: {info.message_en}"
         if status in (401, 403, 429):
-            return SyncError(SyncErrorKind.AUTH, info.message_th, text, {**details, "final": True})
+            return SyncError(SyncErrorKind.AUTH, info.message, text, {**details, "final": True})
         if status >= 500:
-            return SyncError(SyncErrorKind.SERVER, info.message_th, text, details)
+            return SyncError(SyncErrorKind.SERVER, info.message, text, details)
         if status == 409:
-            return SyncError(SyncErrorKind.CONFLICT, info.message_th, text, {**details, "final": True})
-        return SyncError(SyncErrorKind.PROTOCOL, info.message_th, text, {**details, "final": True})
+            return SyncError(SyncErrorKind.CONFLICT, info.message, text, {**details, "final": True})
+        return SyncError(SyncErrorKind.PROTOCOL, info.message, text, {**details, "final": True})
