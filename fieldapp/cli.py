@@ -730,6 +730,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, AccessError):  # sign-in problems: the Thai message too
             print(f"fieldapp: {exc.message}", file=sys.stderr)
             return EXIT_ERROR
+        if isinstance(exc, StoreError) and exc.reason != "damaged":  # a folder, read-only, disk full
+            print(f"fieldapp: {exc.message}", file=sys.stderr)
+            return EXIT_ERROR
         if isinstance(exc, StoreError):  # a damaged database: point at the latest good backup
             from fieldapp.backup import restore_hint
 

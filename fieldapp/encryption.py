@@ -211,6 +211,16 @@ def create_encrypted(
     from fieldapp.store import Store
 
     db = Path(db_path)
+    if not db.parent.is_dir():
+        raise StoreError(
+            f"ไม่พบโฟลเดอร์ {db.parent} กรุณาสร้างโฟลเดอร์ก่อน หรือเลือกโฟลเดอร์อื่น",
+            f"folder {db.parent} does not exist: create it first or choose another folder",
+            reason="missing",
+        )
+    if db.is_dir():
+        from fieldapp.store import open_error
+
+        raise open_error(db, IsADirectoryError(db))
     if db.exists() or crypto.keys_path(db).exists():
         raise StoreError(
             f"มีฐานข้อมูล {db.name} อยู่แล้ว จะไม่สร้างใหม่ทับ (เข้ารหัสฐานข้อมูลเดิมด้วยคำสั่ง fieldapp encrypt)",

@@ -103,7 +103,16 @@ class NotFoundError(FieldAppError):
 
 
 class StoreError(FieldAppError):
-    """The local database cannot be opened or is damaged."""
+    """The local database cannot be opened or is damaged.
+
+    ``reason`` tells why: ``damaged`` (the file is not a readable database), ``read_only`` (the
+    file or its folder cannot be written), ``directory`` (a folder was given), ``disk_full``,
+    ``missing`` or ``other``. Only a damaged database calls for a backup.
+    """
+
+    def __init__(self, message: str, message_en: str | None = None, *, reason: str = "damaged") -> None:
+        super().__init__(message, message_en)
+        self.reason = reason
 
 
 class SyncErrorKind(enum.Enum):

@@ -16,9 +16,12 @@
 from __future__ import annotations
 
 import builtins
+import errno
 import json
+import os
 import re
 import secrets
+import shutil
 import sqlite3
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -142,6 +145,77 @@ class _Prepared:
     warn: bool  # look for national IDs already on other records
 
 
+_LOW_SPACE = 256 * 1024  # bytes free under which a failure to open is taken for a full disk
+
+
+def _existing(path: Path) -> Path:
+    for p in (path, *path.parents):
+        if p.exists():
+            return p
+    return path
+
+
+def disk_full(path: Path) -> bool:
+    """True when the disk that holds ``path`` (or would) has (almost) no space left."""
+    try:
+        return shutil.disk_usage(_existing(path.parent)).free < _LOW_SPACE
+    except OSError:
+        return False
+
+
+def _read_only(path: Path) -> bool:
+    folder = _existing(path.parent)
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except (OSError, AttributeError):  # no statvfs on Windows
+        pass
+    if path.exists() and not os.access(path, os.W_OK):
+        return True
+    return not os.access(folder, os.W_OK)
+
+
+def open_error(path: Path, exc: BaseException) -> StoreError:
+    """Why a database cannot be opened, told apart: a folder, a full disk, a read-only file or
+    place, or (only when none of these) a damaged file."""
+    text = str(exc).lower()
+    if path.is_dir():
+        return StoreError(
+            f"{path} เป็นโฟลเดอร์ ไม่ใช่ไฟล์ฐานข้อมูล กรุณาระบุชื่อไฟล์ เช่น {path / 'fieldapp.db'}",
+            f"{path} is a folder, not a database file: give a file name such as {path / 'fieldapp.db'}",
+            reason="directory",
+        )
+    if getattr(exc, "errno", None) == errno.ENOSPC or "full" in text or disk_full(path):
+        return StoreError(
+            f"ดิสก์เต็ม จึงเปิดฐานข้อมูล {path.name} ไม่ได้ ข้อมูลเดิมยังอยู่ครบ กรุณาลบไฟล์ที่ไม่ใช้แล้วลองใหม่",
+            f"the disk is full: cannot open {path} (nothing was changed); free some space and try again",
+            reason="disk_full",
+        )
+    if (
+        getattr(exc, "errno", None) in (errno.EROFS, errno.EACCES, errno.EPERM)
+        or "readonly" in text
+        or _read_only(path)
+    ):
+        return StoreError(
+            f"ฐานข้อมูล {path.name} อยู่ในที่ที่บันทึกไม่ได้ (อ่านได้อย่างเดียว) "
+            "กรุณาคัดลอกไปไว้ในโฟลเดอร์ที่บันทึกได้ หรือเปลี่ยนสิทธิ์ของไฟล์",
+            f"{path} is read-only (the file, its folder or the disk cannot be written): "
+            "copy it to a writable folder or change its permissions",
+            reason="read_only",
+        )
+    if isinstance(exc, OSError):
+        return StoreError(
+            f"เปิดฐานข้อมูล {path.name} ไม่ได้: {exc.strerror or exc}",
+            f"cannot open database {path}: {exc}",
+            reason="other",
+        )
+    return StoreError(
+        f"เปิดฐานข้อมูล {path.name} ไม่ได้: ไฟล์อาจเสียหายหรือไม่ใช่ฐานข้อมูลของโปรแกรม",
+        f"cannot open database {path}: {exc}",
+        reason="damaged",
+    )
+
+
 class Store:
     """The laptop's database. Open one per thread; close it when done."""
 
@@ -157,8 +231,15 @@ class Store:
     ) -> None:
         self.path = Path(path)
         if not create and not self.path.exists():
-            raise StoreError(f"ไม่พบฐานข้อมูล {self.path}", f"database {self.path} does not exist")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+            raise StoreError(
+                f"ไม่พบฐานข้อมูล {self.path}", f"database {self.path} does not exist", reason="missing"
+            )
+        if self.path.is_dir():
+            raise open_error(self.path, IsADirectoryError(self.path))
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise open_error(self.path, exc) from exc
         self.forms = forms or default_forms()
         self.user = user or login_name()  # the entry points pass --user / FIELDAPP_USER
         # encryption at rest (fieldapp.crypto): a plain database opens as before
@@ -175,12 +256,10 @@ class Store:
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA schema_version").fetchone()
         except sqlite3.DatabaseError as exc:
-            if key is not None:
+            error = open_error(self.path, exc)
+            if key is not None and error.reason == "damaged":
                 raise crypto.damaged_database(self.path, exc) from exc
-            raise StoreError(
-                f"เปิดฐานข้อมูล {self.path.name} ไม่ได้: ไฟล์อาจเสียหายหรือไม่ใช่ฐานข้อมูลของโปรแกรม",
-                f"cannot open database {self.path}: {exc}",
-            ) from exc
+            raise error from exc
         if mode.lower() != "wal" and str(self.path) != ":memory:":
             raise StoreError("ฐานข้อมูลไม่รองรับโหมด WAL", f"WAL journal not available ({mode})")
         self.conn = conn
@@ -194,8 +273,11 @@ class Store:
             )
             migrations.apply(self.db)
             self._ensure_form_tables()
-        except sqlite3.DatabaseError as exc:
+        except (sqlite3.DatabaseError, OSError) as exc:
             conn.close()
+            error = open_error(self.path, exc)
+            if error.reason != "damaged":
+                raise error from exc
             raise StoreError(
                 f"ปรับปรุงโครงสร้างฐานข้อมูล {self.path.name} ไม่ได้",
                 f"cannot migrate database {self.path}: {exc}",

@@ -466,12 +466,33 @@ class _Run:
 
     # ------------------------------------------------------------------ verify
 
+    def _verify_snapshot(self) -> tuple[list[str], dict[str, list[str]]]:
+        """What to leave out on the server's side and this laptop's ids to compare, read in one
+        read transaction: an edit made meanwhile (the app stays usable during a sync) falls on
+        both sides of the comparison or on neither, never on one only."""
+        conn = self.store.conn
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        try:
+            # set-aside records are left out on both sides: the report lists them on their own
+            aside = {r["record_id"] for r in self.store.set_aside_records()}
+            exclude: list[str] = sorted(aside)
+            local: dict[str, list[str]] = {}
+            for form in self.store.forms:
+                exclude += [r["id"] for r in self.store.dirty_rows(form.id)]
+                if not self.everything and not self.areas:
+                    local[form.id] = []
+                else:
+                    ids = self.store.synced_live_ids(form.id, None if self.everything else self.areas)
+                    local[form.id] = [i for i in ids if i not in aside]
+        finally:
+            if own:
+                conn.execute("COMMIT")
+        return exclude, local
+
     def verify(self) -> None:
-        # set-aside records are left out on both sides: the report lists them on their own
-        aside = {r["record_id"] for r in self.store.set_aside_records()}
-        exclude: list[str] = sorted(aside)
-        for form in self.store.forms:
-            exclude += [r["id"] for r in self.store.dirty_rows(form.id)]
+        exclude, local_ids = self._verify_snapshot()
         raw = self.http.call("POST", P.Paths.VERIFY, json={"exclude": exclude})
         try:
             server = P.parse_verify(raw)
@@ -479,11 +500,7 @@ class _Run:
             raise bad_answer(str(exc)) from None
         mismatches: dict[str, dict[str, Any]] = {}
         for form in self.store.forms:
-            if not self.everything and not self.areas:
-                ids: list[str] = []
-            else:
-                ids = self.store.synced_live_ids(form.id, None if self.everything else self.areas)
-                ids = [i for i in ids if i not in aside]
+            ids = local_ids[form.id]
             local = P.FormCount(len(ids), P.ids_checksum(ids))
             theirs = server.get(form.id, P.FormCount(0, P.ids_checksum([])))
             if local != theirs:
