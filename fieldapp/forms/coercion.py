@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp import ids
 from fieldapp.errors import Problem, ValidationError
+from fieldapp.forms.rules import normalise_result
 from fieldapp.forms.types import LARGEST_INT, TYPES, uuid_or_none
 
 if TYPE_CHECKING:
@@ -59,7 +60,8 @@ def coerce_level(
         ftype = f.type
         fid = f.id
         if ftype == "calculated":
-            out[fid] = None
+            # a once() calculation keeps the value it was first given; others are made again
+            out[fid] = normalise_result(f, get(fid)) if f.keeps_value else None
             continue
         if ftype == "note":
             continue

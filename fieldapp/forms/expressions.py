@@ -13,8 +13,18 @@ if TYPE_CHECKING:
     from fieldapp.forms.model import Field, Form
 
 
-def make_resolver(form: Form, repeat: Field | None, *, dot: bool = False) -> expr.Resolver:
-    """Resolve ``${name}`` for an expression of ``form`` living in ``repeat`` (or at form level)."""
+def make_resolver(
+    form: Form, repeat: Field | None, *, dot: bool = False, field: Field | None = None
+) -> expr.Resolver:
+    """Resolve ``${name}`` for an expression of ``form`` living in ``repeat`` (or at form level).
+
+    Values reach expressions as ODK has them (``types.FieldType.in_expressions``): dates as dates,
+    select_multiple answers as codes separated by spaces. A field of a repeat named from outside
+    it is the repeat's column (a node-set), as ``${repeat.field}`` is. ``dot``: ``.`` is the value
+    being checked (a constraint); ``field``: the field the expression belongs to (``once()``).
+    The resolver also carries what ``version()``, ``position(..)``, ``jr:choice-name()``,
+    ``instance()`` and ``pulldata()`` need from the form.
+    """
 
     def resolve(name: str) -> expr.Compiled:
         if name == ".":
@@ -22,50 +32,113 @@ def make_resolver(form: Form, repeat: Field | None, *, dot: bool = False) -> exp
                 raise ExpressionError(
                     "ใช้ . ได้เฉพาะในเงื่อนไข (constraint)", "'.' is only allowed in a constraint"
                 )
-            return _dot_getter
+            return _getter("row", ".", _converter(field))
+        if name == "#self":
+            if field is None:
+                return lambda data, row: None
+            if field.parent is not None:
+                return _getter("row", field.id, _converter(field))
+            return _getter("form", field.id, _converter(field))
         head, _, tail = name.partition(".")
         if repeat is not None and not tail and repeat.child(head) is not None:
-            return _row_getter(head)
+            return _getter("row", head, _converter(repeat.child(head)))
         f = form.fields.get(head)
+        if f is None and not tail:
+            owner = _repeat_of(form, head)
+            if owner is not None:  # a repeat's field named from outside: its column
+                return _getter("column", (owner.id, head), _converter(owner.child(head)))
         if f is None:
             raise ExpressionError(f"ไม่มีข้อคำถาม ${{{name}}}", f"unknown field ${{{name}}}")
         if tail:
             if f.type != "repeat" or f.child(tail) is None:
                 raise ExpressionError(f"ไม่มีข้อคำถาม ${{{name}}}", f"unknown field ${{{name}}}")
-            return _column_getter(head, tail)
-        return _form_getter(head)
+            return _getter("column", (head, tail), _converter(f.child(tail)))
+        return _getter("form", head, _converter(f))
 
+    resolve.version = form.version  # type: ignore[attr-defined]
+    resolve.choice_labels = lambda name: _choice_labels(form, name)  # type: ignore[attr-defined]
+    resolve.instance = lambda name: _instance(form, name)  # type: ignore[attr-defined]
+    resolve.pulldata = lambda name: _csv_rows(form, name)  # type: ignore[attr-defined]
+    if repeat is not None:
+        resolve.position = _position_getter(repeat.id)  # type: ignore[attr-defined]
     return resolve
 
 
-def _dot_getter(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
-    return row.get(".") if row is not None else None
+def _converter(f: Field | None) -> Any:
+    return None if f is None else f.kind.in_expressions
 
 
-_dot_getter.inline = ("row", ".")  # type: ignore[attr-defined]  # read inline by expr.generate
+def _repeat_of(form: Form, name: str) -> Field | None:
+    for rep in form.repeats():
+        if rep.child(name) is not None:
+            return rep
+    return None
 
 
-def _row_getter(name: str) -> expr.Compiled:
+def _choice_labels(form: Form, name: str) -> dict[str, str]:
+    try:
+        f = form.field_at(name) if "." in name else form.fields.get(name) or _child(form, name)
+    except KeyError:
+        f = None
+    if f is None or not f.choices:
+        raise ExpressionError(f"ไม่มีข้อคำถามแบบเลือก ${{{name}}}", f"no select field ${{{name}}}")
+    return {c.code: c.label(form.default_language) for c in f.choices}
+
+
+def _child(form: Form, name: str) -> Field | None:
+    rep = _repeat_of(form, name)
+    return rep.child(name) if rep is not None else None
+
+
+def _instance(form: Form, name: str) -> list[dict[str, Any]]:
+    """A choice list as ODK's secondary instance: items with name, label and extra columns."""
+    items = form.choice_lists.get(name)
+    if items is None:
+        raise ExpressionError(f"ไม่มีรายการตัวเลือก {name!r}", f"no choice list {name!r}")
+    return [c.item() for c in items]
+
+
+def _csv_rows(form: Form, name: str) -> list[dict[str, str]]:
+    rows = form.media_tables().get(name)
+    if rows is None:
+        raise ExpressionError(
+            f"ไม่มีไฟล์ {name}.csv ที่มากับแบบฟอร์ม", f"pulldata(): no file {name}.csv comes with the form"
+        )
+    return rows
+
+
+def _position_getter(repeat: str) -> expr.Compiled:
     def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
-        return row.get(name) if row is not None else None
+        for i, r in enumerate(data.get(repeat) or []):
+            if r is row:
+                return i + 1
+        return expr.NAN
 
-    get.inline = ("row", name)  # type: ignore[attr-defined]  # read inline by expr.generate
     return get
 
 
-def _form_getter(name: str) -> expr.Compiled:
-    def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
-        return data.get(name)
+def _getter(where: str, key: Any, conv: Any) -> expr.Compiled:
+    """A getter the expression generator reads inline (``inline``); called, it does the same."""
+    if where == "row":
 
-    get.inline = ("form", name)  # type: ignore[attr-defined]
-    return get
+        def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
+            v = row.get(key) if row is not None else None
+            return conv(v) if conv is not None else v
 
+    elif where == "form":
 
-def _column_getter(repeat: str, name: str) -> expr.Compiled:
-    def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
-        return [r.get(name) for r in data.get(repeat) or []]
+        def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
+            v = data.get(key)
+            return conv(v) if conv is not None else v
 
-    get.inline = ("column", (repeat, name))  # type: ignore[attr-defined]
+    else:
+        rep, col = key
+
+        def get(data: dict[str, Any], row: dict[str, Any] | None) -> Any:
+            vals = [r.get(col) for r in data.get(rep) or []]
+            return [conv(v) for v in vals] if conv is not None else vals
+
+    get.inline = (where, key, conv) if conv is not None else (where, key)  # type: ignore[attr-defined]
     return get
 
 

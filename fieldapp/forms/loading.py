@@ -119,7 +119,12 @@ def parse_choices(raw: Any, source: str) -> dict[str, list[Choice]]:
             th, en = item.get("th"), item.get("en")
             if not isinstance(th, str) or not th.strip() or not isinstance(en, str):
                 raise FormDefinitionError(source, w, "each choice needs Thai 'th' and English 'en' labels")
-            lst.append(Choice(code, th, en))
+            extra = {
+                str(k): "" if v is None else str(v)
+                for k, v in item.items()
+                if k not in ("code", "th", "en") and (v is None or isinstance(v, (str, int, float)))
+            }
+            lst.append(Choice(code, th, en, extra))
         out[name] = lst
     return out
 
@@ -135,10 +140,13 @@ def number_or_none(value: Any, source: str, where: str, key: str) -> float | Non
 class Builder:
     """Builds one Form from its YAML, checking everything it can on the way."""
 
-    def __init__(self, raw: dict[str, Any], source: str, choices: dict[str, list[Choice]]) -> None:
+    def __init__(
+        self, raw: dict[str, Any], source: str, choices: dict[str, list[Choice]], media: Path | None = None
+    ) -> None:
         self.raw = raw
         self.source = source
         self.choices = choices
+        self.media = media  # the folder of files that come with the form (pulldata CSVs)
 
     def fail(self, where: str, problem: str) -> FormDefinitionError:
         return FormDefinitionError(self.source, where, problem)
@@ -176,6 +184,8 @@ class Builder:
             list_columns=list(raw.get("list_columns") or []),
             scoring=raw.get("scoring"),
             consent_field=raw.get("consent_field"),
+            choice_lists=self.choices,
+            media=self.media,
         )
         form._warnings_raw = raw.get("warnings") or []  # type: ignore[attr-defined]
         section_ids: set[str] = set()
@@ -403,10 +413,12 @@ class Builder:
                 raise self.fail(f.path, "a constraint needs a constraint_message with a Thai text")
         if raw.get("calculation"):
             f.calculation = self.compile(form, f, str(raw["calculation"]), "calculation")
+            # once(): the value made the first time is kept, so the record carries it
+            f.keeps_value = "once" in expr.calls(f.calculation.tree)
 
     def compile(self, form: Form, f: Field, source: str, what: str, dot: bool = False) -> expr.Expression:
         try:
-            return expr.compile_expression(source, make_resolver(form, f.parent, dot=dot))
+            return expr.compile_expression(source, make_resolver(form, f.parent, dot=dot, field=f))
         except ExpressionError as exc:
             raise self.fail(f.path, f"{what}: {exc.message_en}") from exc
 
@@ -450,7 +462,8 @@ class Builder:
 
 
 def load_form(path: Path, choices: dict[str, list[Choice]]) -> Form:
-    return Builder(read_yaml(path), path.name, choices).build()
+    media = path.parent / f"{path.stem}-media"
+    return Builder(read_yaml(path), path.name, choices, media if media.is_dir() else None).build()
 
 
 def load_all(directory: Path | None = None) -> FormSet:

@@ -29,9 +29,15 @@ class Choice:
     code: str
     th: str
     en: str
+    # further columns of the choice list (used by choice filters and instance('list'))
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def label(self, lang: str = "th") -> str:
         return self.th if lang == "th" else self.en
+
+    def item(self) -> dict[str, Any]:
+        """The choice as an item of ODK's secondary instance (name, label, further columns)."""
+        return {"name": self.code, "label": self.th, "label::th": self.th, "label::en": self.en, **self.extra}
 
 
 @dataclass
@@ -62,6 +68,7 @@ class Field:
     default: Any = None
     appearance: str | None = None
     scored: bool = False
+    keeps_value: bool = False  # a calculation with once(): its first value is kept
     fields: list[Field] = field(default_factory=list)  # repeat children
     parent: Field | None = None  # the repeat this field lives in
     codes: frozenset[str] = frozenset()
@@ -163,6 +170,9 @@ class Form:
     consent_field: str | None = None
     rubric: Rubric | None = None
     soft_rules: list[SoftRule] = field(default_factory=list)
+    choice_lists: dict[str, list[Choice]] = field(default_factory=dict)  # every list it can use
+    media: Path | None = None  # the folder of files that come with the form (pulldata CSVs)
+    default_language: str = "th"
     fields: dict[str, Field] = field(default_factory=dict)  # top level, in order
     order: list[Field] = field(default_factory=list)
     calc_order: list[Field] = field(default_factory=list)
@@ -205,6 +215,20 @@ class Form:
 
     def columns(self) -> list[tuple[str, str]]:
         return [c for f in self.fields.values() for c in f.columns()]
+
+    def media_tables(self) -> dict[str, list[dict[str, str]]]:
+        """The CSV files that come with the form (``media/NAME.csv``), by name, read once."""
+        found: dict[str, list[dict[str, str]]] | None = self.__dict__.get("_media_tables")
+        if found is None:
+            found = {}
+            if self.media is not None and self.media.is_dir():
+                import csv
+
+                for p in sorted(self.media.glob("*.csv")):
+                    with p.open(encoding="utf-8-sig", newline="") as fh:
+                        found[p.stem] = [dict(r) for r in csv.DictReader(fh)]
+            self.__dict__["_media_tables"] = found
+        return found
 
     # ------------------------------------------------------------------ validation
 

@@ -6,6 +6,7 @@ generated validator (``fieldapp.formcode``) and the editor all call these.
 
 from __future__ import annotations
 
+import datetime as _dt
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -51,12 +52,18 @@ def normaliser(f: Field) -> Any:
 
 
 def normalise_result(f: Field, value: Any) -> Any:
+    """A calculation's value in the stored form of the field's ``result`` type (None when empty,
+    NaN or infinite: a record stores no such numbers)."""
+    t = f.value_type
+    if type(value) is list and t != "select_multiple":
+        if len(value) != 1:
+            return None
+        value = value[0]
     if expr.is_empty(value):
         return None
-    t = f.value_type
     if t == "integer":
         n = expr.to_number(value)
-        return None if n is None else int(n)
+        return None if n is None or not math.isfinite(n) else int(n)
     if t in ("decimal", "money"):
         n = expr.to_number(value)
         if n is None or not math.isfinite(n):
@@ -65,7 +72,17 @@ def normalise_result(f: Field, value: Any) -> Any:
     if t == "boolean":
         return expr.truthy(value)
     if t == "select_multiple":
-        return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+        if isinstance(value, list):
+            return [expr.to_text(v) for v in value if not expr.is_empty(v)] or None
+        return expr.to_text(value).split() or None
+    if t == "date":
+        try:
+            d = expr.to_date(value)
+        except ExpressionError:
+            return None
+        if isinstance(d, _dt.datetime):
+            d = d.date()
+        return d.isoformat() if isinstance(d, _dt.date) else None
     return expr.to_text(value)
 
 

@@ -314,6 +314,36 @@ def _plain_from_columns(values: Mapping[str, Any], fid: str) -> Any:
     return values.get(fid)
 
 
+# ---------------------------------------------------------------------- values in expressions
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _iso_date(value: str) -> Any:
+    try:
+        return _dt.date.fromisoformat(value)
+    except ValueError:
+        return value
+
+
+def date_value(value: Any) -> Any:
+    """A stored date (ISO text) as expressions see it: a date (a number of days in arithmetic)."""
+    return _iso_date(value) if type(value) is str and len(value) == 10 else value
+
+
+def multi_value(value: Any) -> Any:
+    """A stored select_multiple answer as expressions see it: the codes separated by spaces."""
+    if type(value) is list:
+        return " ".join(str(v) for v in value)
+    return value
+
+
+def point_value(value: Any) -> Any:
+    """A stored geopoint as expressions see it: "lat lon" (as ODK writes a geopoint)."""
+    if isinstance(value, dict) and "lat" in value:
+        return f"{expr.to_text(value['lat'])} {expr.to_text(value['lon'])}"
+    return value
+
+
 # ---------------------------------------------------------------------- the registry
 
 
@@ -339,6 +369,8 @@ class FieldType:
     numeric: bool = False  # min/max bound the value
     counted: bool = False  # min/max bound the number of answers
     widget: str = ""  # the desktop editor's widget key (the type's name when empty)
+    # stored value → the value expressions see (None: the value itself)
+    in_expressions: Callable[[Any], Any] | None = None
 
     @property
     def stores_value(self) -> bool:
@@ -407,7 +439,9 @@ TYPES: dict[str, FieldType] = {
             result=True,
             numeric=True,
         ),
-        FieldType("date", _date, stored_code=("type(v) is str", "_date(v)"), result=True),
+        FieldType(
+            "date", _date, stored_code=("type(v) is str", "_date(v)"), result=True, in_expressions=date_value
+        ),
         FieldType(
             "boolean",
             lambda f, v: coerce_bool(v),
@@ -436,6 +470,7 @@ TYPES: dict[str, FieldType] = {
             choices=True,
             result=True,
             counted=True,
+            in_expressions=multi_value,
         ),
         FieldType("national_id", _national_id, stored_code=("type(v) is str and _stored_nid(v)", "v")),
         FieldType("phone", _phone),
@@ -445,6 +480,7 @@ TYPES: dict[str, FieldType] = {
             sql=(("lat", "REAL"), ("lon", "REAL")),
             to_columns=_point_to_columns,
             from_columns=_point_from_columns,
+            in_expressions=point_value,
         ),
         FieldType("subdistrict", _subdistrict),
         FieldType("photo", _photo),
