@@ -147,6 +147,16 @@ def build_parser() -> argparse.ArgumentParser:
     fc = fsub.add_parser("check", help="load and check form definitions")
     fc.add_argument("files", nargs="*", type=Path, help="definition files (default: all bundled forms)")
     fc.set_defaults(handler=cmd_forms_check)
+    fi = fsub.add_parser("import", help="convert an XLSForm (ODK, Kobo) into a form definition")
+    fi.add_argument("file", type=Path, help="the XLSForm (.xlsx or .xls: survey, choices, settings sheets)")
+    fi.add_argument("-o", "--output", type=Path, help="write the definition here (default: print it)")
+    fi.add_argument("--json", action="store_true", help="print the report as JSON")
+    fi.add_argument("--strict", action="store_true", help="exit 1 if anything could not be carried")
+    fi.set_defaults(handler=cmd_forms_import)
+    fe = fsub.add_parser("export", help="write a form as an XLSForm")
+    fe.add_argument("form", help="a bundled form's id, or a form definition file (.yaml)")
+    fe.add_argument("-o", "--output", type=Path, required=True, help="the XLSForm to write (.xlsx)")
+    fe.set_defaults(handler=cmd_forms_export)
     s.set_defaults(handler=lambda a: _usage(s))
 
     rp = sub.add_parser("report", help="print a Thai PDF case report (household, business, area)")
@@ -419,6 +429,74 @@ def cmd_forms_check(args: argparse.Namespace) -> int:
     loaded = forms.load_all()
     for f in loaded:
         print(f"{f.id} {f.version}: {sum(1 for _ in forms.iter_fields(f))} fields ({f.source})")
+    return EXIT_OK
+
+
+def cmd_forms_import(args: argparse.Namespace) -> int:
+    import json
+    import shutil
+
+    from fieldapp import xlsform
+
+    report = xlsform.read_xlsform(args.file)
+    text = xlsform.to_yaml(report.form)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        # the CSV files pulldata() reads come with the form, in FORM-media/
+        tables = {str(n) for n in _pulldata_files(report.form)}
+        if tables:
+            media = args.output.parent / f"{args.output.stem}-media"
+            media.mkdir(exist_ok=True)
+            for name in sorted(tables):
+                src = args.file.parent / f"{name}.csv"
+                if src.exists():
+                    shutil.copyfile(src, media / src.name)
+    if args.json:
+        print(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        if not args.output:
+            print(text, end="")
+        out = sys.stderr if not args.output else sys.stdout
+        print(
+            f"{report.form['id']}: {report.rows} rows, {report.carried} carried, "
+            f"{len(report.partial)} partly, {len(report.dropped)} not carried",
+            file=out,
+        )
+        for kind, notes in (("partly", report.partial), ("not carried", report.dropped)):
+            for n in notes:
+                where = f"row {n.row}" if n.row is not None else "form"
+                print(f"  {where} {n.name}: {kind}: {n.reason}", file=out)
+    return EXIT_ERROR if args.strict and not report.complete else EXIT_OK
+
+
+def _pulldata_files(form: dict[str, Any]) -> list[str]:
+    import re
+
+    found: list[str] = []
+    text = str(form)
+    for m in re.finditer(r"pulldata\(\s*['\"]([^'\"]+)['\"]", text):
+        found.append(m.group(1))
+    return found
+
+
+def cmd_forms_export(args: argparse.Namespace) -> int:
+    from fieldapp import resources, xlsform
+
+    path = Path(args.form)
+    shared: dict[str, Any] = {}
+    if path.suffix not in (".yaml", ".yml"):
+        path = resources.forms_dir() / f"{args.form}.yaml"
+        if not path.exists():
+            known = ", ".join(f.id for f in forms.default_forms())
+            print(f"fieldapp: no form {args.form!r} (known: {known})", file=sys.stderr)
+            return EXIT_ERROR
+    choices_path = path.parent / "choices.yaml"
+    if choices_path.exists():
+        shared = (forms.read_yaml(choices_path) or {}).get("choices") or {}
+    raw = forms.read_yaml(path)
+    forms.Builder(raw, path.name, forms.parse_choices(shared, choices_path.name)).build()  # a form that loads
+    xlsform.write_xlsform(raw, shared, args.output)
+    print(f"{raw['id']} {raw.get('version')}: written to {args.output}")
     return EXIT_OK
 
 

@@ -338,7 +338,7 @@ def number(v: Value) -> float | int:
     v = unpack(v)
     t = type(v)
     if t is int or t is float:
-        return v  # type: ignore[no-any-return]
+        return v
     if t is bool:
         return 1 if v else 0
     if t is str:
@@ -415,7 +415,7 @@ def to_text(v: Value) -> str:
     v = unpack(v)
     t = type(v)
     if t is str:
-        return v  # type: ignore[no-any-return]
+        return v
     if t is bool:
         return "true" if v else "false"
     if t is int:
@@ -444,6 +444,9 @@ def _equal(a: Value, b: Value) -> bool:
     a, b = unpack(a), unpack(b)
     ta, tb = type(a), type(b)
     if ta is bool or tb is bool:
+        if a == "" or b == "":
+            # a yes/no answer (fieldapp's own type) against '' asks whether it is answered
+            return False
         return (a if ta is bool else truthy(a)) == (b if tb is bool else truthy(b))
     if ta in _NUM or tb in _NUM:
         x, y = number(a), number(b)

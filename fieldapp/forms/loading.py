@@ -62,7 +62,9 @@ FORM_KEYS = {
     "sections",
     "consent_field",
     "description",
+    "default_language",
 }
+LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
@@ -89,7 +91,10 @@ def labels(value: Any, source: str, where: str, what: str = "label", required: b
         raise FormDefinitionError(source, where, f"{what} needs a Thai text under 'th'")
     if required and not isinstance(value.get("en"), str):
         raise FormDefinitionError(source, where, f"{what} needs an English text under 'en'")
-    return {k: str(v) for k, v in value.items() if k in ("th", "en")}
+    # Thai and English, and any other language by its code (lo, km, my …)
+    return {
+        k: str(v) for k, v in value.items() if isinstance(k, str) and LANGUAGE_RE.match(k) and v is not None
+    }
 
 
 def parse_choices(raw: Any, source: str) -> dict[str, list[Choice]]:
@@ -184,6 +189,7 @@ class Builder:
             list_columns=list(raw.get("list_columns") or []),
             scoring=raw.get("scoring"),
             consent_field=raw.get("consent_field"),
+            default_language=str(raw.get("default_language") or "th"),
             choice_lists=self.choices,
             media=self.media,
         )

@@ -1,0 +1,267 @@
+"""XLSForms in and out: public example forms and a Thai household survey in three languages.
+
+Each form is imported, its records validated, exported and imported again (the same form).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from fieldapp import cli, forms, xlsform
+from fieldapp.forms.loading import Builder
+
+DATA = Path(__file__).parent / "data" / "xlsform"
+PUBLIC = sorted(p for p in DATA.iterdir() if p.suffix in (".xls", ".xlsx"))
+
+
+def build(form: dict) -> forms.Form:
+    return Builder(form, "test", {}, DATA).build()
+
+
+@pytest.mark.parametrize("path", PUBLIC, ids=lambda p: p.name)
+def test_public_xlsforms_import_export_and_import_again(path, tmp_path):
+    first = xlsform.read_xlsform(path)
+    build(first.form)
+    assert first.rows >= first.carried >= 0
+    out = tmp_path / f"again{path.suffix if path.suffix == '.xlsx' else '.xlsx'}"
+    xlsform.write_xlsform(first.form, {}, out)
+    shutil.copy(DATA / "fruits.csv", tmp_path / "fruits.csv")
+    second = xlsform.read_xlsform(out)
+    assert second.form == first.form
+    assert second.dropped == []
+
+
+def test_tutorial_household_with_members_validates_records():
+    report = xlsform.read_xlsform(DATA / "tutorial.xls")
+    assert report.complete and report.carried == report.rows
+    form = build(report.form)
+    assert form.fields["member"].type == "repeat"
+    member = {
+        "name": "Ann",
+        "relationship_to_household_head": "head",
+        "sex": "female",
+        "older_than_five": "yes",
+    }
+    member["resident"] = member["stayed_last_night"] = "yes"
+    _, problems = form.validate({"member": [member]})
+    assert problems == []
+    _, problems = form.validate({"member": [{**member, "sex": "unknown"}]})
+    assert [p.code for p in problems] == ["choice"]
+
+
+def test_what_does_not_come_is_reported_row_by_row():
+    report = xlsform.read_xlsform(DATA / "or_other.xlsx")
+    assert report.form["sections"][0]["fields"][0]["other"] == "other"  # or_other
+    assert [(n.row, n.name) for n in report.partial] == [(3, "fav_pastel")]
+    assert "choice_filter" in report.partial[0].reason
+    loop = xlsform.read_xlsform(DATA / "loop.xlsx")
+    assert [(n.row, n.name) for n in loop.dropped] == [(3, "loop_toilet_types")]
+
+
+def test_pulldata_reads_the_csv_that_comes_with_the_form():
+    report = xlsform.read_xlsform(DATA / "pull_data.xlsx")
+    form = build(report.form)
+    data, problems = form.validate({})
+    # the form looks 'mango' up in the column 'name', which holds 'Mango': nothing, as in Collect
+    assert problems == [] and data["fruit"] is None
+    from fieldapp import expr
+
+    look = expr.compile_expression(
+        "pulldata('fruits', 'name', 'name_key', 'papaya')", forms.make_resolver(form, None)
+    )
+    assert look({}, None) == "Papaya"
+
+
+def _thai_household(path: Path) -> None:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    cols = [
+        "type",
+        "name",
+        "label::ไทย (th)",
+        "label::English (en)",
+        "label::ລາວ (lo)",
+        "hint::ไทย (th)",
+        "required",
+        "relevant",
+        "constraint",
+        "constraint_message::ไทย (th)",
+        "constraint_message::English (en)",
+        "calculation",
+        "choice_filter",
+        "default",
+    ]
+    rows = [
+        ["start", "start"],
+        ["begin group", "Household", "ครัวเรือน", "Household", "ຄົວເຮືອນ"],
+        ["text", "HH_Head", "ชื่อหัวหน้าครัวเรือน", "Head of household", "ຫົວໜ້າຄົວເຮືອນ", "ชื่อ-สกุล", "yes"],
+        ["select_one province", "province", "จังหวัด", "Province", "ແຂວງ"],
+        [
+            "select_one district",
+            "district",
+            "อำเภอ",
+            "District",
+            "ເມືອງ",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "province=${province}",
+        ],
+        ["date", "visit_date", "วันที่สำรวจ", "Visit date", "ວັນທີ"],
+        ["end group"],
+        ["begin repeat", "members", "สมาชิก", "Members", "ສະມາຊິກ"],
+        ["text", "m_name", "ชื่อ", "Name", "ຊື່", None, "yes"],
+        [
+            "date",
+            "m_dob",
+            "วันเกิด",
+            "Born",
+            "ວັນເກີດ",
+            None,
+            None,
+            None,
+            ". <= today()",
+            "ต้องไม่เกินวันนี้",
+            "not after today",
+        ],
+        [
+            "calculate",
+            "m_age",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "int((${visit_date} - ${m_dob}) div 365.25)",
+        ],
+        [
+            "integer",
+            "m_income",
+            "รายได้ต่อเดือน",
+            "Monthly income",
+            "ລາຍໄດ້",
+            None,
+            None,
+            "${m_age} >= 15",
+            ". >= 0",
+            "ต้องไม่ติดลบ",
+            "not negative",
+        ],
+        ["end repeat"],
+        [
+            "calculate",
+            "elderly",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            "count(${m_age}[. >= 60])",
+        ],
+        ["note", "summary", "ผู้สูงอายุ ${elderly} คน", "${elderly} elderly", "${elderly}"],
+    ]
+    ws.append(cols)
+    for r in rows:
+        ws.append(r + [None] * (len(cols) - len(r)))
+    ch = wb.create_sheet("choices")
+    ch.append(["list_name", "name", "label::ไทย (th)", "label::English (en)", "label::ລາວ (lo)", "province"])
+    ch.append(["province", "cm", "เชียงใหม่", "Chiang Mai", "ຊຽງໃໝ່"])
+    ch.append(["province", "kk", "ขอนแก่น", "Khon Kaen", "ຂອນແກ່ນ"])
+    ch.append(["district", "mueang_cm", "เมืองเชียงใหม่", "Mueang Chiang Mai", "ເມືອງຊຽງໃໝ່", "cm"])
+    ch.append(["district", "mueang_kk", "เมืองขอนแก่น", "Mueang Khon Kaen", "ເມືອງຂອນແກ່ນ", "kk"])
+    st = wb.create_sheet("settings")
+    st.append(["form_id", "version", "form_title", "default_language"])
+    st.append(["thai_household", "2024050101", "แบบสำรวจครัวเรือน", "ไทย (th)"])
+    wb.save(path)
+
+
+def test_a_thai_household_survey_in_three_languages(tmp_path):
+    path = tmp_path / "household.xlsx"
+    _thai_household(path)
+    report = xlsform.read_xlsform(path)
+    form = build(report.form)
+    notes = {(n.name, n.reason.split(" ")[0]) for n in report.partial}
+    assert ("HH_Head", "the") in notes  # stored as hh_head
+    assert any(n.name == "district" and "choice_filter" in n.reason for n in report.partial)
+    assert [n.name for n in report.dropped] == ["start"]
+    head = form.fields["hh_head"]
+    assert head.label == {"th": "ชื่อหัวหน้าครัวเรือน", "en": "Head of household", "lo": "ຫົວໜ້າຄົວເຮືອນ"}
+    assert head.label_for("lo") == "ຫົວໜ້າຄົວເຮືອນ" and head.label_for("km") == "ชื่อหัวหน้าครัวเรือน"
+    assert form.sections[0].id == "household"
+    raw = {
+        "hh_head": "สมชาย ใจดี",
+        "province": "cm",
+        "district": "mueang_cm",
+        "visit_date": "2024-05-01",
+        "members": [
+            {"m_name": "สมชาย", "m_dob": "1950-03-02", "m_income": 3000},
+            {"m_name": "ด.ช. ดี", "m_dob": "2015-01-10", "m_income": 500},
+        ],
+    }
+    data, problems = form.validate(raw)
+    assert problems == []
+    assert [r["m_age"] for r in data["members"]] == ["74", "9"]
+    assert data["members"][1]["m_income"] is None  # not relevant under 15: cleared
+    assert data["elderly"] == "1"
+    _, problems = form.validate({**raw, "members": [{"m_name": "x", "m_dob": "2099-01-01"}]})
+    assert [p.message_en for p in problems] == ["Born: not after today"]
+    out = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, out)
+    assert xlsform.read_xlsform(out).form == report.form
+
+
+def test_the_shipped_forms_export_and_import_as_themselves(tmp_path):
+    shared = forms.read_yaml(forms.default_forms().directory / "choices.yaml")["choices"]
+    for form_id in ("household", "business", "referral"):
+        raw = forms.read_yaml(forms.default_forms().directory / f"{form_id}.yaml")
+        out = tmp_path / f"{form_id}.xlsx"
+        xlsform.write_xlsform(raw, shared, out)
+        first = xlsform.read_xlsform(out)
+        assert first.complete, first.as_dict()
+        imported = Builder(first.form, "x", {}).build()
+        original = forms.default_forms()[form_id]
+        assert [f.path for f in forms.iter_fields(imported)] == [f.path for f in forms.iter_fields(original)]
+        again = tmp_path / f"{form_id}-again.xlsx"
+        xlsform.write_xlsform(first.form, {}, again)
+        assert xlsform.read_xlsform(again).form == first.form
+
+
+def test_cli_import_json_strict_and_export(tmp_path, capsys):
+    code = cli.main(["forms", "import", str(DATA / "or_other.xlsx"), "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0
+    assert set(out) == {"form", "rows", "carried", "partial", "dropped"}
+    assert out["form"] == "or_other" and out["partial"][0]["row"] == 3
+    assert cli.main(["forms", "import", str(DATA / "or_other.xlsx"), "--strict", "--json"]) == 1
+    capsys.readouterr()
+    yaml_out = tmp_path / "tutorial.yaml"
+    assert cli.main(["forms", "import", str(DATA / "tutorial.xls"), "-o", str(yaml_out), "--strict"]) == 0
+    assert forms.load_form(yaml_out, {}).id == "tutorial"
+    capsys.readouterr()
+    pulled = tmp_path / "pull.yaml"
+    assert cli.main(["forms", "import", str(DATA / "pull_data.xlsx"), "-o", str(pulled)]) == 0
+    assert (tmp_path / "pull-media" / "fruits.csv").exists()
+    assert cli.main(["forms", "export", str(yaml_out), "-o", str(tmp_path / "t.xlsx")]) == 0
+    assert cli.main(["forms", "export", "household", "-o", str(tmp_path / "h.xlsx")]) == 0
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(b"not a workbook")
+    assert cli.main(["forms", "import", str(bad)]) == 1
+    assert cli.main(["forms", "export", "nosuchform", "-o", str(tmp_path / "x.xlsx")]) == 1
