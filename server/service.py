@@ -67,7 +67,7 @@ class _Current:
 
     @cached_property
     def doc(self) -> dict[str, Any] | None:
-        return _loads(self.raw)  # type: ignore[no-any-return]
+        return _loads(self.raw)
 
 
 _CHUNK = 500  # ids per IN (...) query
@@ -826,7 +826,7 @@ class SyncService:
 
     def pull(self, user: User, cursor: int, limit: int, *, count: bool = False) -> dict[str, Any]:
         """One page of records changed after ``cursor`` (see ``pull_body``), as a dict."""
-        return json.loads(self.pull_body(user, cursor, limit, count=count))  # type: ignore[no-any-return]
+        return json.loads(self.pull_body(user, cursor, limit, count=count))
 
     def pull_body(self, user: User, cursor: int, limit: int, *, count: bool = False) -> str:
         """One page of records changed after ``cursor``, as the JSON text of the answer.

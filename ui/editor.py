@@ -114,8 +114,9 @@ class FormEditor(QWidget):
         self.pages.blockSignals(True)
         current = self.pages.currentIndex()
         self.pages.insertWidget(index, page)
-        self.pages.removeWidget(old)
-        old.deleteLater()
+        if old is not None:
+            self.pages.removeWidget(old)
+            old.deleteLater()
         self.pages.setCurrentIndex(current)
         self.pages.blockSignals(False)
         self._refresh_panel(panel)

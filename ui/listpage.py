@@ -31,6 +31,7 @@ class ListPage(QWidget):
     current_changed = Signal(str, object)  # form id, record id or None
     report_requested = Signal(str, str)  # form id, record id
     conflict_requested = Signal(str, str)  # form id, record id
+    _search_timer: QTimer  # made further down in __init__, after the search box that starts it
 
     def __init__(self, db: Database, form_id: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)

@@ -122,7 +122,7 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(bar)
 
-        def act(text: str, slot: Any, shortcut: QKeySequence | str | None = None) -> QAction:
+        def act(text: str, slot: Any, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
             a = QAction(text, self)
             a.triggered.connect(slot)
             if shortcut is not None:

@@ -116,12 +116,12 @@ class HouseholdSummary(QWidget):
 
         def done(details: HouseholdDetails) -> None:
             if gen == self._generation:
-                self.render(details)
+                self.show_details(details)
 
         Task(work).on_success(done).start()
 
     # ------------------------------------------------------------------ rendering
-    def render(self, d: HouseholdDetails) -> None:
+    def show_details(self, d: HouseholdDetails) -> None:  # not "render": that is QWidget.render
         data = d.record.data
         f = self.form.fields
         self.set_enabled(True)

@@ -189,8 +189,8 @@ def _keys(*docs: dict[str, Any]) -> list[str]:
 def _row_changes(
     form: Form, key: str, before: list[Any], after: list[Any], conflict: P.Conflict
 ) -> list[tuple[str, str, str]]:
-    rows_b = {r.get("id"): r for r in before if isinstance(r, dict)}
-    rows_a = {r.get("id"): r for r in after if isinstance(r, dict)}
+    rows_b = {str(r.get("id")): r for r in before if isinstance(r, dict)}
+    rows_a = {str(r.get("id")): r for r in after if isinstance(r, dict)}
     out: list[tuple[str, str, str]] = []
     for rid in _keys(rows_b, rows_a):
         rb, ra = rows_b.get(rid), rows_a.get(rid)

@@ -120,7 +120,7 @@ class RecordEditorDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
         lay.addLayout(buttons)
-        QShortcut(QKeySequence.StandardKey.Save, self, activated=self.save)
+        QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self, self.save)
 
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)

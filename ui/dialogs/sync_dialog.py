@@ -358,7 +358,7 @@ def run_sync(db: Database, server: str, user: str, password: str, state: TaskSta
 
         if stage == "receive":  # bytes of the answer under way: shown beside the stage, throttled
             now = time.monotonic()
-            if now - float(current["shown"]) >= 0.25:
+            if now - float(str(current["shown"])) >= 0.25:
                 current["shown"] = now
                 show(tr("(receiving {got} of {size} MB)", got=megabytes(done), size=megabytes(total)) if total
                      else tr("(receiving {got} MB)", got=megabytes(done)))

@@ -202,13 +202,17 @@ class PhotoWidget(FieldWidget):
         self.pick = QPushButton(tr("Choose photo..."))
         self.pick.clicked.connect(self._choose)
         self.remove = QPushButton(tr("Remove photo"))
-        self.remove.clicked.connect(lambda: (self.set_value(None), self._emit()))
+        self.remove.clicked.connect(self._remove_photo)
         lay.addWidget(self.thumb)
         lay.addWidget(self.pick)
         lay.addWidget(self.remove)
         lay.addStretch(1)
         self._sha: str | None = None
         self.remove.setEnabled(False)
+
+    def _remove_photo(self) -> None:
+        self.set_value(None)
+        self._emit()
 
     def _choose(self) -> None:
         path, _ = QFileDialog.getOpenFileName(

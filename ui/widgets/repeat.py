@@ -83,16 +83,16 @@ class RepeatWidget(FieldWidget):
 
         self.panel = FieldsPanel(f.fields, ctx)
         self.panel.changed.connect(self._row_changed)
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setWidget(self.panel)
-        self.scroll.setMinimumHeight(380)
+        self.row_scroll = QScrollArea()  # not "scroll": that is QWidget.scroll
+        self.row_scroll.setWidgetResizable(True)
+        self.row_scroll.setWidget(self.panel)
+        self.row_scroll.setMinimumHeight(380)
         self.empty = QLabel(tr("No rows yet. Press \"Add\" to add one."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("hint")
         right = QVBoxLayout()
         right.addWidget(self.empty)
-        right.addWidget(self.scroll, 1)
+        right.addWidget(self.row_scroll, 1)
         outer.addLayout(right, 1)
         self._update_buttons()
 
@@ -169,7 +169,7 @@ class RepeatWidget(FieldWidget):
         self.down_button.setEnabled(has and self.current < len(self.rows) - 1)
         if self.head_button is not None:
             self.head_button.setEnabled(has)
-        self.scroll.setVisible(has)
+        self.row_scroll.setVisible(has)
         self.empty.setVisible(not has)
         limit = self.field.max
         self.add_button.setEnabled(limit is None or len(self.rows) < limit)

@@ -62,7 +62,7 @@ class BuddhistDateEdit(QDateEdit):
         d = parse_be(text)
         return QDateTime(d if d is not None else EMPTY, QTime(0, 0))
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         t = text.strip()
         if not t or t == self.specialValueText().strip():
             return QValidator.State.Acceptable, text, pos
