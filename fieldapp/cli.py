@@ -195,6 +195,18 @@ def _report_options(p: argparse.ArgumentParser, *, unmask: bool) -> None:
         action="store_true",
         help="print quantities and dates in Thai digits (codes keep theirs)",
     )
+    p.add_argument(
+        "--style",
+        choices=("official", "screen"),  # fieldapp.reports.REPORT_STYLES (not imported: a slow import)
+        default="official",
+        help="official: the layout of Thai government documents, for printing (default); screen: for reading on screen",
+    )
+    p.add_argument(
+        "--office", metavar="NAME", help="the issuing office in the page header (default: $FIELDAPP_OFFICE)"
+    )
+    p.add_argument(
+        "--office-province", metavar="NAME", help="the office's province (default: $FIELDAPP_PROVINCE)"
+    )
 
 
 def _usage(p: argparse.ArgumentParser) -> int:
@@ -558,7 +570,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
 def _report_meta(args: argparse.Namespace) -> ReportMeta:
     from fieldapp.reports.build import default_meta
 
-    return default_meta(args.user or config.get(config.USER) or "")
+    meta = default_meta(args.user or config.get(config.USER) or "")
+    meta.office = (getattr(args, "office", None) or config.get(config.OFFICE) or "").strip()
+    meta.province = (getattr(args, "office_province", None) or config.get(config.PROVINCE) or "").strip()
+    return meta
 
 
 def _print_report(
@@ -578,7 +593,7 @@ def _print_report(
         raise ValidationError(f"ไม่พบโฟลเดอร์ {out.parent}", f"no such folder: {out.parent}")
     unmask = bool(getattr(args, "unmask", False))
     try:
-        pages = render(data, out, unmask=unmask, thai_digits=args.thai_digits)
+        pages = render(data, out, unmask=unmask, thai_digits=args.thai_digits, style=args.style)
     except OSError as exc:
         raise FieldAppError(f"เขียนไฟล์ {out} ไม่ได้", f"cannot write {out}: {exc.strerror or exc}") from exc
     info = {**detail, "file": out.name, "pages": pages}

@@ -32,6 +32,14 @@ DB = Variable(
 USER = Variable(
     "FIELDAPP_USER", "the name recorded as the author of changes (default: the login name)", "laptop"
 )
+OFFICE = Variable(
+    "FIELDAPP_OFFICE",
+    "the issuing office printed in report headers (default for `report --office`)",
+    "laptop",
+)
+PROVINCE = Variable(
+    "FIELDAPP_PROVINCE", "the issuing office's province (default for `report --office-province`)", "laptop"
+)
 PASSWORD = Variable(
     "FIELDAPP_PASSWORD",
     "the password for `fieldapp sync`, or a new account's password for `fieldapp-server adduser`",
@@ -64,6 +72,8 @@ TEST_KILL_AT = Variable(
 VARIABLES: tuple[Variable, ...] = (
     DB,
     USER,
+    OFFICE,
+    PROVINCE,
     PASSWORD,
     PASSPHRASE,
     NEW_PASSPHRASE,

@@ -408,3 +408,72 @@ def test_pdf_metadata_is_real() -> None:
     assert created is not None and created.year >= 2025
     assert abs((created.astimezone(UTC) - before).total_seconds()) < 3600
     assert reader.trailer["/Root"]["/Lang"] == "th-TH"
+
+
+# ---------------------------------------------------------------------------- official and screen styles
+
+
+def _render(style: str, **meta: str) -> bytes:
+    d = samples.sample_household()
+    d = replace(d, meta=replace(d.meta, **meta))
+    buf = io.BytesIO()
+    render_household(d, buf, style=style)
+    return buf.getvalue()
+
+
+def _words_with_boxes(pdf: bytes, page: int) -> list[tuple[str, float, float, float, float]]:
+    doc = pdfium.PdfDocument(pdf)
+    try:
+        tp = doc[page].get_textpage()
+        out = []
+        for i in range(tp.count_rects()):
+            left, bottom, right, top = tp.get_rect(i)
+            out.append((tp.get_text_bounded(left, bottom, right, top), left, bottom, right, top))
+        return out
+    finally:
+        doc.close()
+
+
+def test_official_style_follows_thai_government_document_conventions() -> None:
+    office = "สำนักงานพัฒนาสังคมและความมั่นคงของมนุษย์"
+    pdf = _render("official", office=office, province="ยโสธร")
+    pages = _pages(pdf)
+    # the issuing office (office + province from the settings) heads every page and is the author
+    assert all(f"{office}จังหวัดยโสธร" in t.replace(" ", "") for t in pages)
+    assert pypdf.PdfReader(io.BytesIO(pdf)).metadata.author == f"{office} จังหวัดยโสธร"
+    # page numbers as in official letters: none on page 1, "- N -" at the top centre after
+    assert not re.search(r"^- 1 -", pages[0], re.M)
+    for n, text in enumerate(pages[1:], start=2):
+        assert text.startswith(f"- {n} -"), text[:40]
+    boxes = _words_with_boxes(pdf, 1)
+    number = next(b for b in boxes if b[0].strip() == "- 2 -")
+    assert abs((number[1] + number[3]) / 2 - 595.276 / 2) < 2
+    # 3 cm left and 2 cm right margins: nothing in the body outside them
+    mm = 72 / 25.4
+    for text, left, _bottom, right, _top in boxes:
+        assert left >= 30 * mm - 1 and right <= 595.276 - 20 * mm + 1, text
+    # body text in Sarabun 12 pt (≈ TH Sarabun New 16 pt), headings black
+    from fieldapp.reports.base import LOOKS, make_styles
+
+    styles = make_styles("official")
+    assert styles["body"].fontSize == 12
+    assert styles["h1"].textColor == LOOKS["official"].ink
+    assert LOOKS["official"].zebra_fill is None
+
+
+def test_screen_style_keeps_the_on_screen_look() -> None:
+    pdf = _render("screen")
+    pages = _pages(pdf)
+    assert all(not re.match(r"- \d+ -", t) for t in pages)
+    boxes = _words_with_boxes(pdf, 0)
+    mm = 72 / 25.4
+    assert min(b[1] for b in boxes) < 25 * mm  # 22 mm left margin
+
+
+def test_an_unknown_style_is_a_clear_error() -> None:
+    from fieldapp.reports import ReportDataError
+
+    with pytest.raises(ReportDataError) as err:
+        render_household(samples.sample_household(), io.BytesIO(), style="fancy")
+    assert err.value.code == "report.bad_style"
+    assert "fancy" in err.value.message

@@ -297,7 +297,8 @@ def test_area_report_prints_counts_rankings_and_households_in_need(
         "ครัวเรือนที่ต้องการความช่วยเหลือมากที่สุด",
         "YST-0108-0119",
     ]:
-        assert base(expected) in text, expected
+        # a name may wrap between its words in a narrow column: compare without line breaks
+        assert base(expected).replace(" ", "") in text.replace(" ", ""), expected
 
 
 def test_villages_are_ranked_by_share_of_poor_households(area: tuple[bytes, int]) -> None:
@@ -458,7 +459,7 @@ def render_tricky(*, shaped: bool) -> Image.Image:
     register_fonts()
     buf = io.BytesIO()
     canv = Canvas(buf, pagesize=(300, 150), invariant=True, initialFontName=FONT)
-    style = make_styles()["body"]
+    style = make_styles("screen")["body"]
     if not shaped:
         style.shaping = 0
     para = Paragraph(breakable_markup(TRICKY), style)

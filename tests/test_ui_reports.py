@@ -134,3 +134,36 @@ def test_the_area_report_is_reached_from_the_navigator(qtbot: Any, ui_app: Any, 
     texts = [a.text() for a in window.pages["household"].menu_for(0).actions()]
     assert "รายงานครัวเรือน" in texts
     assert window.summary.report_button.isEnabled()
+
+
+def test_the_preview_shows_the_official_pages_that_are_printed(
+    qtbot: Any, ui_app: Any, ui_db_path: Path
+) -> None:
+    """Official style by default, with the office and province from the settings; the pages shown
+    are rasterised from the very bytes that are saved and printed; the screen style is one click away."""
+    import pypdfium2 as pdfium
+
+    ui_app.set("report_office", "สำนักงานพัฒนาสังคมและความมั่นคงของมนุษย์")
+    ui_app.set("report_province", "ยโสธร")
+    db = Database(ui_db_path)
+    hid = db.main.ids("household")[0]
+    dlg = ReportPreviewDialog(None, db, ui_app, ReportRequest("household", hid))
+    qtbot.addWidget(dlg)
+    settle()
+    assert dlg.style_box.currentData() == "official"
+    assert dlg.rendered is not None
+    doc = pdfium.PdfDocument(dlg.rendered.pdf)
+    try:
+        texts = [page.get_textpage().get_text_range() for page in doc]
+        width = doc[0].get_width()
+    finally:
+        doc.close()
+    assert "สำนักงานพัฒนาสังคมและความมั่นคงของมนุษย์ จังหวัดยโสธร" in texts[0]
+    assert all(t.startswith(f"- {n} -") for n, t in enumerate(texts[1:], start=2))
+    assert len(pages_shown(dlg)) == len(texts) and abs(width - 595.28) < 0.5
+    official = dlg.rendered.pdf
+    dlg.style_box.setCurrentIndex(dlg.style_box.findData("screen"))
+    settle()
+    assert dlg.rendered is not None and dlg.rendered.pdf != official
+    ui_app.set("report_office", "")
+    ui_app.set("report_province", "")

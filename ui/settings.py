@@ -33,7 +33,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("show_national_ids", bool, False, "Show national ID numbers in full"),
     Setting("autosave_seconds", int, 2, "Autosave drafts every (seconds)", 1, 60),
     Setting("allow_plain_http", bool, False, "Allow unencrypted http:// servers outside the local network"),
+    Setting("report_style", str, "official", "Report style"),
+    Setting("report_office", str, "", "Report issuing office (page header)"),
+    Setting("report_province", str, "", "Report issuing office's province"),
 )
+REPORT_STYLE_TITLES = {"official": "Official (print and file)", "screen": "Screen (read on screen)"}
+"""The report styles offered (fieldapp.reports.REPORT_STYLES), official first."""
 BY_KEY = {s.key: s for s in SETTINGS}
 
 

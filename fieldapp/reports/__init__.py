@@ -7,18 +7,22 @@ broken between words, Buddhist-era dates and "หน้า X จาก Y" footer
 Each ``render_*`` function writes the PDF to ``out`` (a path or a binary
 file object) and returns the number of pages. National IDs are masked
 unless ``unmask=True``; ``thai_digits=True`` prints quantities and dates in Thai
-digits. Bad data raises :class:`ReportDataError` and writes nothing.
+digits. ``style`` is ``"official"`` (the default: the conventions of Thai
+government documents, for printing and filing) or ``"screen"`` (the lighter
+look for reading on a screen). Bad data raises :class:`ReportDataError` and
+writes nothing.
 """
 
 from __future__ import annotations
 
 from fieldapp.reports.area import AreaReportRenderer
-from fieldapp.reports.base import Output, ReportBase, ReportDataError
+from fieldapp.reports.base import REPORT_STYLES, Output, ReportBase, ReportDataError
 from fieldapp.reports.business import BusinessReportRenderer
 from fieldapp.reports.data import AreaReport, BusinessReport, HouseholdReport
 from fieldapp.reports.household import HouseholdReportRenderer
 
 __all__ = [
+    "REPORT_STYLES",
     "AreaReportRenderer",
     "BusinessReportRenderer",
     "HouseholdReportRenderer",
@@ -38,23 +42,40 @@ def _write(renderer: ReportBase, out: Output) -> int:
 
 
 def render_household(
-    data: HouseholdReport, out: Output, *, unmask: bool = False, thai_digits: bool = False
+    data: HouseholdReport,
+    out: Output,
+    *,
+    unmask: bool = False,
+    thai_digits: bool = False,
+    style: str = "official",
 ) -> int:
     """Write the household case report to ``out``; return its page count."""
-    return _write(HouseholdReportRenderer(data, unmask=unmask, thai_digits=thai_digits), out)
+    return _write(HouseholdReportRenderer(data, unmask=unmask, thai_digits=thai_digits, style=style), out)
 
 
 def render_business(
-    data: BusinessReport, out: Output, *, unmask: bool = False, thai_digits: bool = False
+    data: BusinessReport,
+    out: Output,
+    *,
+    unmask: bool = False,
+    thai_digits: bool = False,
+    style: str = "official",
 ) -> int:
     """Write the local-business report to ``out``; return its page count."""
-    return _write(BusinessReportRenderer(data, unmask=unmask, thai_digits=thai_digits), out)
+    return _write(BusinessReportRenderer(data, unmask=unmask, thai_digits=thai_digits, style=style), out)
 
 
-def render_area(data: AreaReport, out: Output, *, unmask: bool = False, thai_digits: bool = False) -> int:
+def render_area(
+    data: AreaReport,
+    out: Output,
+    *,
+    unmask: bool = False,
+    thai_digits: bool = False,
+    style: str = "official",
+) -> int:
     """Write the area case study to ``out``; return its page count.
 
     The area report prints no national IDs; ``unmask`` is accepted for a
     uniform call signature.
     """
-    return _write(AreaReportRenderer(data, unmask=unmask, thai_digits=thai_digits), out)
+    return _write(AreaReportRenderer(data, unmask=unmask, thai_digits=thai_digits, style=style), out)

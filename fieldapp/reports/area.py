@@ -33,7 +33,9 @@ class AreaReportRenderer(ReportBase):
     title = "รายงานกรณีศึกษาพื้นที่"
     footer_note = "เอกสารนี้มีข้อมูลส่วนบุคคล ใช้เพื่อการช่วยเหลือเท่านั้น"
 
-    def __init__(self, data: AreaReport, *, unmask: bool = False, thai_digits: bool = False) -> None:
+    def __init__(
+        self, data: AreaReport, *, unmask: bool = False, thai_digits: bool = False, style: str = "official"
+    ) -> None:
         if data.scope.level not in AREA_LEVELS:
             raise ReportDataError(
                 f"ไม่รู้จักระดับพื้นที่ “{data.scope.level}”",
@@ -49,7 +51,7 @@ class AreaReportRenderer(ReportBase):
                 path="households_total",
                 code="report.empty_area",
             )
-        super().__init__(data.meta, unmask=unmask, thai_digits=thai_digits)
+        super().__init__(data.meta, unmask=unmask, thai_digits=thai_digits, style=style)
         self.data = data
 
     @property

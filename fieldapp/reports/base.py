@@ -28,6 +28,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -43,12 +44,14 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
+    BaseDocTemplate,
     CondPageBreak,
     Flowable,
+    Frame,
     Image,
     KeepTogether,
+    PageTemplate,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
@@ -90,11 +93,91 @@ HEAD_FILL = colors.HexColor("#dde4ee")
 ZEBRA_FILL = colors.HexColor("#f4f6f9")
 WARN = colors.HexColor("#a8201a")
 
+
+@dataclass(frozen=True)
+class Look:
+    """How a report looks on the page: margins, type sizes, colours, page numbers.
+
+    Two looks: ``official`` (the default, for printing and filing) follows the
+    conventions of Thai government documents; ``screen`` is the lighter look
+    for reading on a screen. See docs/reports.md for the sources.
+    """
+
+    name: str
+    margins: tuple[float, float, float, float]
+    """Left, right, top and bottom margins in points."""
+    sizes: dict[str, float]
+    """Font size of each paragraph style."""
+    ink: colors.Color
+    heading: colors.Color
+    muted: colors.Color
+    rule: colors.Color
+    rule_width: float
+    field_rule: colors.Color
+    head_fill: colors.Color
+    zebra_fill: colors.Color | None
+    official_page_numbers: bool
+    """Page numbers as in official letters ("- 2 -", top centre, from page 2) instead of "หน้า X จาก Y"."""
+
+    @property
+    def width(self) -> float:
+        return PAGE_SIZE[0] - self.margins[0] - self.margins[1]
+
+    @property
+    def frame_height(self) -> float:
+        return PAGE_SIZE[1] - self.margins[2] - self.margins[3]
+
+
+_SCREEN_SIZES = {
+    "title": 17, "subject": 13.5, "subtitle": 11.5, "h1": 13, "h2": 11, "body": 10.5, "small": 9,
+    "note": 9, "label": 9.5, "value": 10.5, "cell": 9.5, "sign": 10.5, "credit": 8.5,
+}  # fmt: skip
+
+_OFFICIAL_SIZES = {
+    "title": 16, "subject": 14, "subtitle": 12, "h1": 13.5, "h2": 12, "body": 12, "small": 10.5,
+    "note": 10.5, "label": 11, "value": 12, "cell": 10.5, "sign": 12, "credit": 10,
+}  # fmt: skip
+"""Sarabun at 12 pt is about TH Sarabun New at 16 pt (the body size of official letters);
+table cells at 10.5 pt match TH Sarabun New 14 pt."""
+
+LOOKS: dict[str, Look] = {
+    "official": Look(
+        name="official",
+        margins=(30 * mm, 20 * mm, 27 * mm, 20 * mm),
+        sizes=_OFFICIAL_SIZES,
+        ink=colors.black,
+        heading=colors.black,
+        muted=colors.HexColor("#333333"),
+        rule=colors.HexColor("#707070"),
+        rule_width=0.5,
+        field_rule=colors.HexColor("#a0a0a0"),
+        head_fill=colors.HexColor("#e6e6e6"),
+        zebra_fill=None,
+        official_page_numbers=True,
+    ),
+    "screen": Look(
+        name="screen",
+        margins=(22 * mm, 18 * mm, 27 * mm, 22 * mm),
+        sizes=_SCREEN_SIZES,
+        ink=INK,
+        heading=ACCENT,
+        muted=MUTED,
+        rule=RULE,
+        rule_width=0.4,
+        field_rule=colors.HexColor("#c9d2df"),
+        head_fill=HEAD_FILL,
+        zebra_fill=ZEBRA_FILL,
+        official_page_numbers=False,
+    ),
+}
+REPORT_STYLES = tuple(LOOKS)
+"""The report styles: ``official`` (default) and ``screen``."""
+
 CELL_PADDING = 3.5
 """Left and right padding of table cells, in points."""
 
-RULE_CLEARANCE = 1.0
-"""Points of white left between the highest or lowest Thai mark and a table rule."""
+RULE_CLEARANCE = 1.5
+"""Points of white left between the highest or lowest Thai mark and the middle of a table rule."""
 
 MIN_CELL_SIZE = 6.5
 """The smallest font size a table cell is shrunk to so that its longest word fits."""
@@ -187,11 +270,11 @@ def register_fonts() -> None:
     _registered = True
 
 
-def _style(name: str, size: float, *, font: str = FONT, **kw: Any) -> ParagraphStyle:
+def _style(name: str, size: float, *, font: str = FONT, ink: colors.Color = INK, **kw: Any) -> ParagraphStyle:
     leading = kw.pop("leading", round(size * 1.55, 1))
     if leading < size * 1.5:
         raise ValueError(f"style {name}: Thai needs a leading of at least 1.5 × the font size")
-    kw.setdefault("textColor", INK)
+    kw.setdefault("textColor", ink)
     return ParagraphStyle(
         name,
         fontName=font,
@@ -205,30 +288,33 @@ def _style(name: str, size: float, *, font: str = FONT, **kw: Any) -> ParagraphS
     )
 
 
-def make_styles() -> dict[str, ParagraphStyle]:
-    """The named paragraph styles every report uses."""
+def make_styles(look: Look | str = "official") -> dict[str, ParagraphStyle]:
+    """The named paragraph styles every report uses, in ``look``'s sizes and colours."""
+    lk = LOOKS[look] if isinstance(look, str) else look
+    z, ink, muted, head = lk.sizes, lk.ink, lk.muted, lk.heading
+    cell = z["cell"]
     return {
-        "title": _style("title", 17, font=FONT_BOLD, alignment=TA_CENTER, textColor=ACCENT),
-        "subject": _style("subject", 13.5, font=FONT_BOLD, alignment=TA_CENTER),
-        "subtitle": _style("subtitle", 11.5, alignment=TA_CENTER, textColor=MUTED),
-        "h1": _style("h1", 13, font=FONT_BOLD, textColor=ACCENT, spaceBefore=9, spaceAfter=3),
-        "h2": _style("h2", 11, font=FONT_BOLD, spaceBefore=5, spaceAfter=2),
-        "body": _style("body", 10.5, alignment=TA_LEFT),
-        "body_bold": _style("body_bold", 10.5, font=FONT_BOLD),
-        "small": _style("small", 9, textColor=MUTED),
-        "note": _style("note", 9, font=FONT_ITALIC, textColor=MUTED),
-        "label": _style("label", 9.5, textColor=MUTED),
-        "value": _style("value", 10.5),
-        "cell": _style("cell", 9.5),
-        "cell_right": _style("cell_right", 9.5, alignment=TA_RIGHT),
-        "cell_center": _style("cell_center", 9.5, alignment=TA_CENTER),
-        "cell_bold": _style("cell_bold", 9.5, font=FONT_BOLD),
-        "cell_bold_right": _style("cell_bold_right", 9.5, font=FONT_BOLD, alignment=TA_RIGHT),
-        "cell_bold_center": _style("cell_bold_center", 9.5, font=FONT_BOLD, alignment=TA_CENTER),
-        "cell_head": _style("cell_head", 9.5, font=FONT_BOLD, alignment=TA_CENTER),
-        "cell_warn": _style("cell_warn", 9.5, font=FONT_BOLD, textColor=WARN),
-        "sign": _style("sign", 10.5, alignment=TA_CENTER),
-        "credit": _style("credit", 8.5, textColor=MUTED),
+        "title": _style("title", z["title"], font=FONT_BOLD, alignment=TA_CENTER, textColor=head),
+        "subject": _style("subject", z["subject"], font=FONT_BOLD, alignment=TA_CENTER, ink=ink),
+        "subtitle": _style("subtitle", z["subtitle"], alignment=TA_CENTER, textColor=muted),
+        "h1": _style("h1", z["h1"], font=FONT_BOLD, textColor=head, spaceBefore=9, spaceAfter=3),
+        "h2": _style("h2", z["h2"], font=FONT_BOLD, spaceBefore=5, spaceAfter=2, ink=ink),
+        "body": _style("body", z["body"], alignment=TA_LEFT, ink=ink),
+        "body_bold": _style("body_bold", z["body"], font=FONT_BOLD, ink=ink),
+        "small": _style("small", z["small"], textColor=muted),
+        "note": _style("note", z["note"], font=FONT_ITALIC, textColor=muted),
+        "label": _style("label", z["label"], textColor=muted),
+        "value": _style("value", z["value"], ink=ink),
+        "cell": _style("cell", cell, ink=ink),
+        "cell_right": _style("cell_right", cell, alignment=TA_RIGHT, ink=ink),
+        "cell_center": _style("cell_center", cell, alignment=TA_CENTER, ink=ink),
+        "cell_bold": _style("cell_bold", cell, font=FONT_BOLD, ink=ink),
+        "cell_bold_right": _style("cell_bold_right", cell, font=FONT_BOLD, alignment=TA_RIGHT, ink=ink),
+        "cell_bold_center": _style("cell_bold_center", cell, font=FONT_BOLD, alignment=TA_CENTER, ink=ink),
+        "cell_head": _style("cell_head", cell, font=FONT_BOLD, alignment=TA_CENTER, ink=ink),
+        "cell_warn": _style("cell_warn", cell, font=FONT_BOLD, textColor=WARN),
+        "sign": _style("sign", z["sign"], alignment=TA_CENTER, ink=ink),
+        "credit": _style("credit", z["credit"], textColor=muted),
     }
 
 
@@ -274,15 +360,23 @@ class ReportBase(abc.ABC):
         *,
         unmask: bool = False,
         thai_digits: bool = False,
+        style: str = "official",
     ) -> None:
         register_fonts()
+        if style not in LOOKS:
+            raise ReportDataError(
+                f"รูปแบบรายงานไม่ถูกต้อง: {style} (ใช้ได้: {', '.join(REPORT_STYLES)})",
+                message_en=f"unknown report style {style!r} (use {', '.join(REPORT_STYLES)})",
+                code="report.bad_style",
+            )
         self.meta = meta or ReportMeta()
         self.unmask = unmask
         self.thai_digits = thai_digits
+        self.look = LOOKS[style]
         self.printed_on: date = self.meta.printed_on or date.today()
-        self.styles = make_styles()
+        self.styles = make_styles(self.look)
         self.page_count = 0
-        self.width = CONTENT_WIDTH
+        self.width = self.look.width
 
     # ------------------------------------------------------------------ to implement
 
@@ -455,7 +549,7 @@ class ReportBase(abc.ABC):
                 return cell
             size = max(MIN_CELL_SIZE, st.fontSize * (width / (width + over)) - 0.05)
             style = ParagraphStyle(f"{st.name}_{size:.2f}", parent=st, fontSize=size)
-            cell = Paragraph(cell.text, style)
+            cell = Paragraph(_scale_sizes(cell.text, size / st.fontSize), style)
         return cell
 
     def cell(self, value: Cell, style: str = "cell") -> Flowable:
@@ -509,8 +603,8 @@ class ReportBase(abc.ABC):
         cell_style = self.styles["cell"]
         top, bottom = cell_padding(cell_style.fontSize, cell_style.leading)
         commands: list[tuple[Any, ...]] = [
-            ("GRID", (0, 0), (-1, -1), 0.4, RULE),
-            ("BACKGROUND", (0, 0), (-1, 0), HEAD_FILL),
+            ("GRID", (0, 0), (-1, -1), self.look.rule_width, self.look.rule),
+            ("BACKGROUND", (0, 0), (-1, 0), self.look.head_fill),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
             ("TOPPADDING", (0, 0), (-1, -1), top),
@@ -518,11 +612,11 @@ class ReportBase(abc.ABC):
             ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING),
             ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING),
         ]
-        if zebra:
+        if zebra and self.look.zebra_fill is not None:
             for r in range(2, len(rows) + 1, 2):
-                commands.append(("BACKGROUND", (0, r), (-1, r), ZEBRA_FILL))
+                commands.append(("BACKGROUND", (0, r), (-1, r), self.look.zebra_fill))
         if total is not None:
-            commands.append(("BACKGROUND", (0, -1), (-1, -1), HEAD_FILL))
+            commands.append(("BACKGROUND", (0, -1), (-1, -1), self.look.head_fill))
         t = Table(data, colWidths=col_widths, repeatRows=1, hAlign="LEFT", spaceAfter=self.rule_gap())
         t.setStyle(table_style(commands))
         return t
@@ -560,7 +654,7 @@ class ReportBase(abc.ABC):
             table_style(
                 [
                     ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.3, colors.HexColor("#c9d2df")),
+                    ("LINEBELOW", (0, 0), (-1, -1), 0.3, self.look.field_rule),
                     ("TOPPADDING", (0, 0), (-1, -1), top),
                     ("BOTTOMPADDING", (0, 0), (-1, -1), bottom),
                     ("LEFTPADDING", (0, 0), (-1, -1), 2),
@@ -681,43 +775,80 @@ class ReportBase(abc.ABC):
             color=color,
         )
 
+    @property
+    def office(self) -> str:
+        """The issuing office in the page header: office and province from the settings, else the agency."""
+        office, province = self.meta.office.strip(), self.meta.province.strip()
+        if not office:
+            return self.meta.agency
+        if province and province not in office:
+            office = f"{office} จังหวัด{province.removeprefix('จังหวัด')}"
+        return office
+
     def draw_header(self, canv: Canvas, doc: Any) -> None:
+        """Office and report title above a rule; official pages also carry "- N -" from page 2."""
+        lk = self.look
         pw, ph = PAGE_SIZE
-        left, right = MARGIN_LEFT, pw - MARGIN_RIGHT
-        y = ph - 14 * mm
+        left, right = lk.margins[0], pw - lk.margins[1]
+        y = ph - 18 * mm if lk.official_page_numbers else ph - 14 * mm
         canv.saveState()
-        title = self.header_title
+        page = canv.getPageNumber()
+        if lk.official_page_numbers and page > 1:
+            self.canvas_text(
+                canv,
+                pw / 2,
+                ph - 11 * mm,
+                f"- {page} -",
+                size=lk.sizes["body"],
+                anchor="middle",
+                color=lk.ink,
+            )
+        size = 9.5 if lk.official_page_numbers else 9
         tw = self.canvas_text(
             canv,
             right,
             y,
-            title,
+            self.header_title,
             font=FONT_BOLD,
-            size=9,
+            size=size,
             anchor="end",
-            max_width=self.width * 0.55,
-            color=ACCENT,
+            max_width=self.width * 0.5,
+            color=lk.heading,
         )
-        self.canvas_text(canv, left, y, self.meta.agency, size=8.5, max_width=self.width - tw - 12)
-        canv.setStrokeColor(RULE)
+        office_font = FONT_BOLD if lk.official_page_numbers else FONT
+        office_color = lk.ink if lk.official_page_numbers else lk.muted
+        self.canvas_text(
+            canv,
+            left,
+            y,
+            self.office,
+            font=office_font,
+            size=size - 0.5,
+            max_width=self.width - tw - 12,
+            color=office_color,
+        )
+        canv.setStrokeColor(lk.rule)
         canv.setLineWidth(0.6)
         canv.line(left, y - 3.2 * mm, right, y - 3.2 * mm)
         canv.restoreState()
 
     def draw_footer(self, canv: Canvas, page: int, total: int) -> None:
+        lk = self.look
         pw, _ = PAGE_SIZE
-        left, right = MARGIN_LEFT, pw - MARGIN_RIGHT
-        y = 11 * mm
+        left, right = lk.margins[0], pw - lk.margins[1]
+        y = 10 * mm if lk.official_page_numbers else 11 * mm
         canv.saveState()
-        canv.setStrokeColor(RULE)
+        canv.setStrokeColor(lk.rule)
         canv.setLineWidth(0.5)
         canv.line(left, y + 4.2 * mm, right, y + 4.2 * mm)
         printed = f"พิมพ์เมื่อ {format_date(self.printed_on, 'long')}"
-        self.canvas_text(canv, left, y, printed, size=8.5)
-        self.canvas_text(canv, pw / 2, y, f"หน้า {page} จาก {total}", size=9, anchor="middle", color=INK)
+        self.canvas_text(canv, left, y, printed, size=8.5, color=lk.muted)
+        # official pages are numbered at the top; the count here shows a filed copy is complete
+        self.canvas_text(canv, pw / 2, y, f"หน้า {page} จาก {total}", size=9, anchor="middle", color=lk.ink)
         if self.footer_note:
+            width = self.width * 0.36
             self.canvas_text(
-                canv, right, y, self.footer_note, size=8, anchor="end", max_width=self.width * 0.36
+                canv, right, y, self.footer_note, size=8, anchor="end", max_width=width, color=lk.muted
             )
         canv.restoreState()
 
@@ -727,15 +858,15 @@ class ReportBase(abc.ABC):
         """Lay out the report and return the PDF bytes; sets :attr:`page_count`."""
         story = self._signed(self.story())
         buf = io.BytesIO()
-        doc = SimpleDocTemplate(
+        doc = BaseDocTemplate(
             buf,
             pagesize=PAGE_SIZE,
-            leftMargin=MARGIN_LEFT,
-            rightMargin=MARGIN_RIGHT,
-            topMargin=MARGIN_TOP,
-            bottomMargin=MARGIN_BOTTOM,
+            leftMargin=self.look.margins[0],
+            rightMargin=self.look.margins[1],
+            topMargin=self.look.margins[2],
+            bottomMargin=self.look.margins[3],
             title=f"{self.title} {self.subject}".strip(),
-            author=self.meta.agency,
+            author=self.office,
             subject=self.title,
             creator="fieldapp",
             lang="th-TH",
@@ -746,15 +877,24 @@ class ReportBase(abc.ABC):
             initialLeading=15,
         )
 
+        # no frame padding: the text block starts and ends exactly at the margins
+        frame = Frame(
+            doc.leftMargin,
+            doc.bottomMargin,
+            doc.width,
+            doc.height,
+            leftPadding=0,
+            rightPadding=0,
+            topPadding=0,
+            bottomPadding=0,
+            id="body",
+        )
+        doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self.draw_header)])
+
         def make_canvas(*args: Any, **kwargs: Any) -> Canvas:
             return _NumberedCanvas(*args, report=self, **kwargs)
 
-        doc.build(
-            story,
-            onFirstPage=self.draw_header,
-            onLaterPages=self.draw_header,
-            canvasmaker=make_canvas,
-        )
+        doc.build(story, canvasmaker=make_canvas)
         return buf.getvalue()
 
     def _signed(self, story: list[Flowable]) -> list[Flowable]:
@@ -772,7 +912,7 @@ class ReportBase(abc.ABC):
             start, used = i, 0.0
             while start > 1:
                 height = self._height(story[start - 1], canv)
-                if used + height > FRAME_HEIGHT / 3:
+                if used + height > self.look.frame_height / 3:
                     break
                 used += height
                 start -= 1
@@ -792,7 +932,7 @@ class ReportBase(abc.ABC):
         """The height ``f`` takes on a page (KeepTogether reports a huge one to force a split)."""
         if isinstance(f, KeepTogether):
             return sum(self._height(c, canv) for c in f._content)
-        _, height = f.wrapOn(canv, self.width, FRAME_HEIGHT)
+        _, height = f.wrapOn(canv, self.width, self.look.frame_height)
         return float(height) + f.getSpaceBefore() + f.getSpaceAfter()
 
     def render(self, out: Output = None) -> bytes | None:
@@ -892,6 +1032,22 @@ class _WithTableTail(Flowable):
             top -= f.getSpaceBefore() + h
             f.drawOn(canvas, x, top, _sW=self.width - w)
             top -= f.getSpaceAfter()
+
+
+_SIZE = re.compile(r'size="([0-9.]+)"')
+
+
+def _scale_sizes(markup: str, factor: float) -> str:
+    """``markup`` with its explicit font sizes (second lines in a cell) scaled by ``factor``.
+
+    The break points' tiny size is left alone.
+    """
+
+    def scaled(m: re.Match[str]) -> str:
+        size = float(m.group(1))
+        return m.group(0) if size < 1 else f'size="{size * factor:.2f}"'
+
+    return _SIZE.sub(scaled, markup)
 
 
 def _overshoot(p: Paragraph, width: float) -> float:

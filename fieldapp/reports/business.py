@@ -17,7 +17,14 @@ class BusinessReportRenderer(ReportBase):
     title = "รายงานกรณีศึกษาธุรกิจในท้องถิ่น"
     footer_note = "เอกสารนี้มีข้อมูลส่วนบุคคล ใช้เพื่อการช่วยเหลือเท่านั้น"
 
-    def __init__(self, data: BusinessReport, *, unmask: bool = False, thai_digits: bool = False) -> None:
+    def __init__(
+        self,
+        data: BusinessReport,
+        *,
+        unmask: bool = False,
+        thai_digits: bool = False,
+        style: str = "official",
+    ) -> None:
         if not data.name.strip():
             raise ReportDataError(
                 "ไม่มีชื่อกิจการ จึงสร้างรายงานไม่ได้",
@@ -25,7 +32,7 @@ class BusinessReportRenderer(ReportBase):
                 path="name",
                 code="report.no_business",
             )
-        super().__init__(data.meta, unmask=unmask, thai_digits=thai_digits)
+        super().__init__(data.meta, unmask=unmask, thai_digits=thai_digits, style=style)
         self.data = data
 
     @property

@@ -50,7 +50,11 @@ class ReportMeta:
     """What every report prints around its content."""
 
     agency: str = "ระบบข้อมูลภาคสนามเพื่อการแก้ไขปัญหาความยากจนแบบเบ็ดเสร็จและแม่นยำ"
-    """The agency line in the page header."""
+    """The agency line in the page header when no office is given."""
+    office: str = ""
+    """The issuing office (from the settings), printed in the page header and as the PDF author."""
+    province: str = ""
+    """The office's province (from the settings), added to the office name when it lacks it."""
     printed_on: date | None = None
     """The print date in the footer; today when not given."""
     printed_by: str = ""

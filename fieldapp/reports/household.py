@@ -86,7 +86,14 @@ class HouseholdReportRenderer(ReportBase):
     title = "รายงานกรณีศึกษาครัวเรือน"
     footer_note = "เอกสารนี้มีข้อมูลส่วนบุคคล ใช้เพื่อการช่วยเหลือเท่านั้น"
 
-    def __init__(self, data: HouseholdReport, *, unmask: bool = False, thai_digits: bool = False) -> None:
+    def __init__(
+        self,
+        data: HouseholdReport,
+        *,
+        unmask: bool = False,
+        thai_digits: bool = False,
+        style: str = "official",
+    ) -> None:
         if not data.household_code.strip():
             raise ReportDataError(
                 "ไม่มีรหัสครัวเรือน จึงสร้างรายงานไม่ได้",
@@ -94,7 +101,7 @@ class HouseholdReportRenderer(ReportBase):
                 path="household_code",
                 code="report.no_household",
             )
-        super().__init__(data.meta, unmask=unmask, thai_digits=thai_digits)
+        super().__init__(data.meta, unmask=unmask, thai_digits=thai_digits, style=style)
         self.data = data
 
     @property

@@ -19,6 +19,7 @@ from PySide6.QtGui import QImage, QPainter, QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QFileDialog,
     QFrame,
@@ -37,8 +38,8 @@ from fieldapp.filenames import safe_file_name
 from ui.db import Database
 from ui.dialogs import geometry
 from ui.errors import message_for, show_error
-from ui.i18n import language, tr
-from ui.settings import Settings
+from ui.i18n import language, tr, tr_declared
+from ui.settings import REPORT_STYLE_TITLES, Settings
 from ui.tasks import Task, TaskState
 
 PREVIEW_DPI = 96
@@ -93,22 +94,27 @@ def area_request(code: str | None, village: int | None) -> ReportRequest | None:
 
 
 def render_pdf(db: Database, req: ReportRequest, *, unmask: bool, thai_digits: bool,
-               printed_by: str = "") -> tuple[bytes, int]:
-    """Build the report's data from the store and render it into memory: (PDF bytes, pages)."""
+               printed_by: str = "", style: str = "official", office: str = "",
+               province: str = "") -> tuple[bytes, int]:
+    """Build the report's data from the store and render it into memory: (PDF bytes, pages).
+
+    The same renderer as ``fieldapp report``: the preview shows the pages that are saved and printed.
+    """
     from fieldapp.reports import render_area, render_business, render_household
     from fieldapp.reports.build import area_report, business_report, default_meta, household_report
 
     store = db.store()
     meta = default_meta(printed_by or store.user)
+    meta.office, meta.province = office, province
     buf = io.BytesIO()
     if req.kind == "household":
         pages = render_household(household_report(store, req.record_id or "", meta=meta), buf, unmask=unmask,
-                                 thai_digits=thai_digits)
+                                 thai_digits=thai_digits, style=style)
     elif req.kind == "business":
         pages = render_business(business_report(store, req.record_id or "", meta=meta), buf, unmask=unmask,
-                                thai_digits=thai_digits)
+                                thai_digits=thai_digits, style=style)
     else:
-        pages = render_area(area_report(store, meta=meta, **req.area), buf, thai_digits=thai_digits)
+        pages = render_area(area_report(store, meta=meta, **req.area), buf, thai_digits=thai_digits, style=style)
     return buf.getvalue(), pages
 
 
@@ -203,6 +209,12 @@ class ReportPreviewDialog(QDialog):
         heading.setObjectName("heading")
         heading.setWordWrap(True)
         top.addWidget(heading, 1)
+        self.style_box = QComboBox()
+        for style, title in REPORT_STYLE_TITLES.items():
+            self.style_box.addItem(tr_declared(title), style)
+        self.style_box.setCurrentIndex(max(self.style_box.findData(settings.get("report_style")), 0))
+        self.style_box.currentIndexChanged.connect(lambda _i: self.rerender())
+        top.addWidget(self.style_box)
         self.thai_digits_box = QCheckBox(tr("Thai digits"))
         self.thai_digits_box.toggled.connect(lambda _on: self.rerender())
         top.addWidget(self.thai_digits_box)
@@ -263,10 +275,13 @@ class ReportPreviewDialog(QDialog):
         self.status_label.setText(tr("Preparing the report..."))
         db, req = self.db, self.request
         unmask, digits = self.unmask_box.isChecked(), self.thai_digits_box.isChecked()
+        style = str(self.style_box.currentData() or "official")
+        office, province = str(self.settings.get("report_office")), str(self.settings.get("report_province"))
         ratio = max(1.0, self.devicePixelRatioF())
 
         def work(_s: TaskState) -> Rendered:
-            pdf, pages = render_pdf(db, req, unmask=unmask, thai_digits=digits)
+            pdf, pages = render_pdf(db, req, unmask=unmask, thai_digits=digits, style=style, office=office,
+                                    province=province)
             return Rendered(pdf, pages, rasterise(pdf, PREVIEW_DPI * ratio, 0, MAX_PREVIEW_PAGES), unmask)
 
         def done(r: Rendered) -> None:

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFormLayout, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLineEdit,
+    QSpinBox,
+    QWidget,
+)
 
-from ui.i18n import tr
-from ui.settings import SETTINGS, Settings
+from ui.i18n import tr, tr_declared
+from ui.settings import REPORT_STYLE_TITLES, SETTINGS, Settings
 
 
 class SettingsDialog(QDialog):
@@ -26,6 +35,16 @@ class SettingsDialog(QDialog):
                 combo.addItem("English", "en")
                 combo.setCurrentIndex(max(combo.findData(value), 0))
                 w = combo
+            elif s.key == "report_style":
+                combo = QComboBox()
+                for style, title in REPORT_STYLE_TITLES.items():
+                    combo.addItem(tr_declared(title), style)
+                combo.setCurrentIndex(max(combo.findData(value), 0))
+                w = combo
+            elif s.type is str:
+                edit = QLineEdit(str(value))
+                edit.setMaxLength(200)
+                w = edit
             elif s.type is bool:
                 box = QCheckBox()
                 box.setChecked(bool(value))
@@ -51,6 +70,8 @@ class SettingsDialog(QDialog):
                 out[key] = w.isChecked()
             elif isinstance(w, QSpinBox):
                 out[key] = w.value()
+            elif isinstance(w, QLineEdit):
+                out[key] = " ".join(w.text().split())
         return out
 
 
