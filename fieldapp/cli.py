@@ -157,6 +157,15 @@ def build_parser() -> argparse.ArgumentParser:
     fe.add_argument("form", help="a bundled form's id, or a form definition file (.yaml)")
     fe.add_argument("-o", "--output", type=Path, required=True, help="the XLSForm to write (.xlsx)")
     fe.set_defaults(handler=cmd_forms_export)
+    fa = fsub.add_parser("add", help="install a form (XLSForm or .yaml) into the database")
+    fa.add_argument("file", type=Path, help="SURVEY.xlsx/.xls or FORM.yaml")
+    fa.set_defaults(handler=cmd_forms_add)
+    fl = fsub.add_parser("list", help="the forms of the database: bundled and installed, with versions")
+    fl.add_argument("--json", action="store_true", help="print as JSON")
+    fl.set_defaults(handler=cmd_forms_list)
+    fr = fsub.add_parser("remove", help="remove an installed form (refused while it has records)")
+    fr.add_argument("form", help="the installed form's id")
+    fr.set_defaults(handler=cmd_forms_remove)
     s.set_defaults(handler=lambda a: _usage(s))
 
     rp = sub.add_parser("report", help="print a Thai PDF case report (household, business, area)")
@@ -509,6 +518,63 @@ def cmd_forms_export(args: argparse.Namespace) -> int:
     forms.Builder(raw, path.name, forms.parse_choices(shared, choices_path.name)).build()  # a form that loads
     xlsform.write_xlsform(raw, shared, args.output)
     print(f"{raw['id']} {raw.get('version')}: written to {args.output}")
+    return EXIT_OK
+
+
+def cmd_forms_add(args: argparse.Namespace) -> int:
+    from fieldapp import installed
+
+    raw, notes = installed.read_definition(args.file)
+    with _open(args) as store:
+        form, new = installed.add(store, raw, args.file.name)
+    for note in notes:
+        print(f"  {note}", file=sys.stderr)
+    state = "installed" if new else "already installed"
+    print(f"{form.id} {form.version}: {state} ({sum(1 for _ in forms.iter_fields(form))} fields)")
+    return EXIT_OK
+
+
+def cmd_forms_list(args: argparse.Namespace) -> int:
+    from fieldapp import installed
+
+    with _open(args) as store:
+        found = installed.listing(store.conn)
+        counts = {
+            f.id: store.conn.execute(f"SELECT COUNT(*) FROM [{f.table}]").fetchone()[0] for f in store.forms
+        }
+        bundled = [f for f in store.forms if f.id in forms.default_forms().forms]
+    items = [
+        {"form": f.id, "version": f.version, "installed": False, "in_use": True, "records": counts[f.id]}
+        for f in bundled
+    ] + [
+        {
+            "form": i.form_id,
+            "version": i.version,
+            "installed": True,
+            "in_use": i.in_use,
+            "installed_at": i.installed_at,
+            "installed_by": i.installed_by,
+            "records": counts.get(i.form_id, 0) if i.in_use else None,
+        }
+        for i in found
+    ]
+    if args.json:
+        _print_json(items)
+        return EXIT_OK
+    for it in items:
+        where = f"installed {it['installed_at']} by {it['installed_by']}" if it["installed"] else "bundled"
+        use = "" if it["in_use"] else " (earlier version)"
+        records = f", {it['records']} records" if it["records"] is not None else ""
+        print(f"{it['form']} {it['version']}: {where}{use}{records}")
+    return EXIT_OK
+
+
+def cmd_forms_remove(args: argparse.Namespace) -> int:
+    from fieldapp import installed
+
+    with _open(args) as store:
+        n = installed.remove(store, args.form)
+    print(f"{args.form}: removed ({n} version{'s' if n != 1 else ''})")
     return EXIT_OK
 
 

@@ -104,6 +104,17 @@ def m0006_sync_set_aside(db: Database) -> None:
     )
 
 
+@migrations(name="0007_installed_forms")
+def m0007_installed_forms(db: Database) -> None:
+    # forms installed into this database (fieldapp.installed): every version, the newest in use;
+    # kept in the database so they travel with its backups
+    db.execute(
+        "CREATE TABLE installed_forms (form_id TEXT NOT NULL, version TEXT NOT NULL, "
+        "definition TEXT NOT NULL, source TEXT, installed_at TEXT NOT NULL, installed_by TEXT NOT NULL, "
+        "PRIMARY KEY (form_id, version))"
+    )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

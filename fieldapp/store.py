@@ -40,6 +40,7 @@ from fieldapp import (
     crossrecord,
     crypto,
     geo,
+    installed,
     migrations,
     scoring,
     softwarn,
@@ -272,6 +273,8 @@ class Store:
                 conn, self.path, bool(migrations.migrations.pending(self.db)), getattr(self, "data_key", None)
             )
             migrations.apply(self.db)
+            self._base_forms = self.forms
+            self.forms = installed.with_installed(conn, self.forms)  # forms installed in this database
             self._ensure_form_tables()
         except (sqlite3.DatabaseError, OSError) as exc:
             conn.close()
@@ -457,6 +460,11 @@ class Store:
             self.device_id = device
             self.audit("new_device", detail={"previous": old, "reason": reason})
         return device
+
+    def reload_forms(self) -> None:
+        """Take the forms installed in the database again (after ``forms add`` or ``remove``)."""
+        self.forms = installed.with_installed(self.conn, self._base_forms)
+        self._ensure_form_tables()
 
     def _ensure_form_tables(self) -> None:
         """Create or extend one table per form and one per repeat (columns are only added)."""

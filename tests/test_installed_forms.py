@@ -1,0 +1,83 @@
+"""Forms installed into a database: added from an XLSForm or a definition, versioned, used like
+the bundled forms, removed only while they have no records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from fieldapp import cli, installed, xlsform
+from fieldapp.errors import ValidationError
+from fieldapp.store import Store
+
+DATA = Path(__file__).parent / "data" / "xlsform"
+
+
+def run(capsys, *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_add_list_use_and_remove_an_xlsform(tmp_path, capsys):
+    db = str(tmp_path / "f.db")
+    code, out, _ = run(capsys, "--db", db, "forms", "add", str(DATA / "group.xlsx"))
+    assert code == 0 and out.startswith("group 1: installed")
+    code, out, _ = run(capsys, "--db", db, "forms", "add", str(DATA / "group.xlsx"))
+    assert code == 0 and "already installed" in out
+    (tmp_path / "people.csv").write_text("family_name,age\nSmith,30\nJones,41\n", encoding="utf-8")
+    code, out, _ = run(capsys, "--db", db, "import", "--form", "group", str(tmp_path / "people.csv"))
+    assert code == 0 and "2 new" in out
+    code, out, _ = run(capsys, "--db", db, "list", "group", "--json")
+    assert len(json.loads(out)) == 2
+    code, out, _ = run(capsys, "--db", db, "export", "group", "-o", str(tmp_path / "g.csv"))
+    assert code == 0 and "Smith" in (tmp_path / "g.csv").read_text(encoding="utf-8-sig")
+    code, out, _ = run(capsys, "--db", db, "forms", "list", "--json")
+    listed = {(i["form"], i["installed"]): i for i in json.loads(out)}
+    assert listed[("group", True)]["records"] == 2 and listed[("household", False)]["in_use"]
+    code, _, err = run(capsys, "--db", db, "forms", "remove", "group")
+    assert code == 1 and "2 record" in err
+    with Store(db) as store:  # the form is kept in the database: a new store opens with it
+        assert "group" in store.forms.forms and store.count("group") == 2
+
+
+def test_versions_are_kept_and_a_changed_definition_needs_a_new_version(tmp_path):
+    report = xlsform.read_xlsform(DATA / "tutorial.xls")
+    raw = report.form
+    with Store(tmp_path / "f.db") as store:
+        form, new = installed.add(store, raw, "tutorial.xls")
+        assert new and form.version == "1"
+        changed = json.loads(json.dumps(raw))
+        changed["sections"][0]["fields"][0]["label"]["en"] = "Member"
+        with pytest.raises(ValidationError):
+            installed.add(store, changed, "tutorial.xls")
+        changed["version"] = "2"
+        form, new = installed.add(store, changed, "tutorial.xls")
+        assert new and store.forms["tutorial"].version == "2"
+        listed = installed.listing(store.conn)
+        assert [(i.version, i.in_use) for i in listed] == [("1", False), ("2", True)]
+        saved = store.save("tutorial", {"member": [{"name": "Ann", "sex": "female"}]}, partial_ok=True)
+        assert store.get("tutorial", saved.record.id).data["member"][0]["name"] == "Ann"
+        with pytest.raises(ValidationError):
+            installed.remove(store, "tutorial")
+
+
+def test_an_empty_installed_form_is_removed_with_its_tables(tmp_path):
+    with Store(tmp_path / "f.db") as store:
+        installed.add(store, xlsform.read_xlsform(DATA / "or_other.xlsx").form, "or_other.xlsx")
+        assert store.conn.execute("SELECT COUNT(*) FROM [or_other]").fetchone()[0] == 0
+        assert installed.remove(store, "or_other") == 1
+        assert "or_other" not in store.forms.forms
+        assert store.conn.execute("SELECT name FROM sqlite_master WHERE name = 'or_other'").fetchone() is None
+    with Store(tmp_path / "f.db") as store:
+        assert "or_other" not in store.forms.forms
+
+
+def test_a_bundled_form_id_cannot_be_installed(tmp_path):
+    from fieldapp import forms
+
+    raw = forms.read_yaml(forms.default_forms().directory / "referral.yaml")
+    with Store(tmp_path / "f.db") as store, pytest.raises(ValidationError):
+        installed.add(store, raw, "referral.yaml")
