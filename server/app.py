@@ -212,8 +212,11 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         device = o.get("device_id") if isinstance(o.get("device_id"), str) else None
         if device is not None:
             P.check_text(device, "login: 'device_id'", P.MAX_DEVICE_ID)
+        key = o.get("device_key") if isinstance(o.get("device_key"), str) else None
+        if key is not None:
+            P.check_text(key, "login: 'device_key'", P.MAX_DEVICE_ID)
         source = request.client.host if request.client else None
-        token, expires = login(state.engine, state.settings, name, password, device, source)
+        token, expires = login(state.engine, state.settings, name, password, device, source, key)
         return {"token": token, "expires_at": expires, "token_type": "bearer"}
 
     @app.get(
@@ -282,7 +285,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
 
     @app.get(P.Paths.ATTACHMENT_STATUS, dependencies=[Proto], summary="How much of an attachment has arrived")
     def get_attachment_status(user: Auth, sha256: Annotated[str, _sha_param()]) -> dict[str, Any]:
-        return state.service.attachment_status(sha256)
+        return state.service.attachment_status(user, sha256)
 
     @app.put(P.Paths.ATTACHMENT, dependencies=[Proto], summary="Upload (part of) an attachment")
     async def put_attachment(

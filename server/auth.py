@@ -52,6 +52,7 @@ class User:
     name: str
     role: str
     areas: tuple[str, ...]
+    device: str | None = None  # the device id the login was made for (proved by its key)
 
     @property
     def everything(self) -> bool:
@@ -336,8 +337,11 @@ def login(
     password: str,
     device_id: str | None,
     source: str | None = None,
+    device_key: str | None = None,
 ) -> tuple[str, str]:
-    """(token, expires_at) or ApiError 401/429. Failures are counted per account and per source."""
+    """(token, expires_at) or ApiError 401/403/429. Failures are counted per account and per
+    source. A device id is registered with its key at the first login that names it; a later
+    login for that id needs the same key (``claim_device``)."""
     with engine.begin() as conn:
         row = conn.execute(
             select(db.users.c.id, db.users.c.password_hash, db.users.c.disabled).where(
@@ -358,7 +362,51 @@ def login(
     ph = hasher(settings)
     new_hash = ph.hash(password) if ph.check_needs_rehash(row.password_hash) else None
     with engine.begin() as conn:
+        if device_id is not None:
+            claim_device(conn, settings, name, device_id, device_key)
         return _issue_token(conn, settings, name, row.id, new_hash, device_id, source)
+
+
+def _key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def claim_device(conn: Connection, settings: Settings, name: str, device_id: str, key: str | None) -> None:
+    """Register ``device_id`` for the database holding ``key``, or check that this is that database.
+
+    A device registered with a key needs the same key. One registered without a key (an older
+    laptop, or a login without one) is held by the user who registered it; that user's first
+    login with a key binds it.
+    """
+    d = db.devices.c
+    row = conn.execute(select(d.key_hash, d.user_name).where(d.device_id == device_id)).first()
+    if row is None:
+        conn.execute(
+            insert(db.devices).values(
+                device_id=device_id,
+                key_hash=None if key is None else _key_hash(key),
+                user_name=name,
+                created_at=_iso(settings.clock()),
+            )
+        )
+        return
+    if row.key_hash is not None:
+        if key is not None and secrets.compare_digest(row.key_hash, _key_hash(key)):
+            return
+    elif row.user_name == name:
+        if key is not None:
+            conn.execute(update(db.devices).where(d.device_id == device_id).values(key_hash=_key_hash(key)))
+        return
+    raise device_forbidden()
+
+
+def device_forbidden() -> ApiError:
+    return ApiError(
+        403,
+        "device_forbidden",
+        "รหัสเครื่องนี้เป็นของเครื่องอื่น",
+        "this device id belongs to another database",
+    )
 
 
 def _issue_token(
@@ -403,7 +451,14 @@ def user_for_token(conn: Connection, settings: Settings, token: str | None) -> U
             401, "unauthenticated", "กรุณาเข้าสู่ระบบก่อน", "log in first (Authorization: Bearer TOKEN)"
         )
     row = conn.execute(
-        select(db.tokens.c.expires_at, db.users.c.id, db.users.c.name, db.users.c.role, db.users.c.disabled)
+        select(
+            db.tokens.c.expires_at,
+            db.tokens.c.device_id,
+            db.users.c.id,
+            db.users.c.name,
+            db.users.c.role,
+            db.users.c.disabled,
+        )
         .join(db.users, db.users.c.id == db.tokens.c.user_id)
         .where(db.tokens.c.token_hash == _token_hash(token))
     ).first()
@@ -413,4 +468,4 @@ def user_for_token(conn: Connection, settings: Settings, token: str | None) -> U
         raise ApiError(
             401, "token_expired", "การเข้าสู่ระบบหมดอายุ กรุณาเข้าสู่ระบบใหม่", "the login has expired; log in again"
         )
-    return User(row.id, row.name, row.role, user_areas(conn, row.id))
+    return User(row.id, row.name, row.role, user_areas(conn, row.id), row.device_id)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Connection,
@@ -203,6 +204,52 @@ record_attachments = Table(
 )
 Index("record_attachments_sha", record_attachments.c.sha256)
 
+# uploads in progress, one per file and user: nobody else can append to or reset someone's upload,
+# and a finished one proves that this user had the file (``complete``)
+uploads = Table(
+    "uploads",
+    metadata,
+    Column("sha256", String(64), nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("received", BigInteger, nullable=False, default=0),
+    Column("complete", Boolean, nullable=False, default=False),
+    Column("created_at", String(40), nullable=False),
+    PrimaryKeyConstraint("sha256", "user_name"),
+)
+
+upload_chunks = Table(
+    "upload_chunks",
+    metadata,
+    Column("sha256", String(64), nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    PrimaryKeyConstraint("sha256", "user_name", "offset"),
+)
+
+# which database (laptop) a device id belongs to: registered at the first login that names it, with
+# a digest of the secret key that database holds; audit rows and pushes under a device id are taken
+# only from a login made with that key (or, for a login without a device, from its first user)
+devices = Table(
+    "devices",
+    metadata,
+    Column("device_id", String(64), primary_key=True),
+    Column("key_hash", String(64)),
+    Column("user_name", String(100), nullable=False),
+    Column("created_at", String(40), nullable=False),
+)
+
+# the areas an attachment may be read in: granted when a user who has the file (uploaded it, or may
+# read it already) refers to it from a record of that area; a hash alone grants nothing
+attachment_areas = Table(
+    "attachment_areas",
+    metadata,
+    Column("sha256", String(64), nullable=False),
+    Column("area", String(6), nullable=False),
+    PrimaryKeyConstraint("sha256", "area"),
+)
+
 audit_log = Table(
     "audit_log",
     metadata,
@@ -318,12 +365,42 @@ def _m5_display_names(conn: Connection) -> None:
         conn.execute(text("ALTER TABLE users ADD COLUMN display_name VARCHAR(100)"))
 
 
+def _m6_attachment_access(conn: Connection) -> None:
+    for table in (uploads, upload_chunks, attachment_areas):
+        table.create(conn, checkfirst=True)
+    # what could be read before stays readable: the areas of the records that refer to each file
+    pairs = conn.execute(
+        select(record_attachments.c.sha256, records.c.area)
+        .join(records, records.c.id == record_attachments.c.record_id)
+        .join(attachments, attachments.c.sha256 == record_attachments.c.sha256)
+        .where(attachments.c.complete.is_(True), records.c.area.is_not(None))
+        .distinct()
+    ).all()
+    rows = [{"sha256": sha, "area": area} for sha, area in pairs]
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(attachment_areas), rows[start : start + 5000])
+    # and whoever finished an upload holds that file
+    held = conn.execute(
+        select(
+            attachments.c.sha256, attachments.c.created_by, attachments.c.size, attachments.c.created_at
+        ).where(attachments.c.complete.is_(True))
+    ).all()
+    rows = [
+        {"sha256": sha, "user_name": by, "size": size, "received": size, "complete": True, "created_at": at}
+        for sha, by, size, at in held
+    ]
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(uploads), rows[start : start + 5000])
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _m1_initial),
     (2, "privacy", _m2_privacy),
     (3, "scale", _m3_scale),
     (4, "row ids", _m4_row_ids),
     (5, "display names", _m5_display_names),
+    (6, "attachment access", _m6_attachment_access),
+    (7, "devices", lambda conn: devices.create(conn, checkfirst=True)),
 ]
 
 

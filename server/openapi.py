@@ -59,6 +59,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "user": _text(P.MAX_USER_NAME),
             "password": _text(P.MAX_PASSWORD),
             "device_id": _text(P.MAX_DEVICE_ID, nullable=True),
+            "device_key": _text(P.MAX_DEVICE_ID, nullable=True),
         },
     },
     "Token": {
@@ -114,6 +115,7 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "updated_by": _text(P.MAX_USER_NAME, nullable=True),
             "resolves": {"type": "boolean"},
             "erased": {"type": "boolean"},
+            "sent": {"type": "array", "maxItems": P.MAX_SENT, "items": UUID},
         },
     },
     "PushRequest": {
@@ -144,7 +146,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
     "PushAnswer": {
         "type": "object",
         "required": ["results"],
-        "properties": {"results": {"type": "array", "items": _ref("ChangeResult")}},
+        "properties": {
+            "results": {"type": "array", "items": _ref("ChangeResult")},
+            "device_reused": {"type": "boolean"},
+        },
     },
     "PullItem": {
         "type": "object",
@@ -263,7 +268,7 @@ _WHY = {
 
 # (body schema or media type, answer schema or media type, error statuses) per operation
 _OPERATIONS: dict[tuple[str, str], tuple[Any, Any, tuple[int, ...]]] = {
-    ("post", P.Paths.LOGIN): ("LoginRequest", "Token", (400, 411, 413, 422, 401, 429)),
+    ("post", P.Paths.LOGIN): ("LoginRequest", "Token", (400, 411, 413, 422, 401, 403, 429)),
     ("get", P.Paths.HANDSHAKE): (None, "Handshake", (400, 401)),
     ("post", P.Paths.PUSH): ("PushRequest", "PushAnswer", (400, 401, 403, 411, 413, 422)),
     ("get", P.Paths.PULL): (None, "PullPage", (400, 401, 422)),

@@ -23,7 +23,7 @@ from fieldapp.sync import merge
 from fieldapp.sync import protocol as P
 
 from . import db
-from .auth import ApiError, User, audit
+from .auth import ApiError, User, audit, device_forbidden
 from .settings import Settings
 
 
@@ -132,6 +132,8 @@ class SyncService:
 
     def push_answer(self, user: User, req: P.PushRequest) -> tuple[list[P.ChangeResult], bool]:
         """The results of a batch, and whether its device id is also used by another database."""
+        if user.device is not None and req.device_id != user.device:
+            raise device_forbidden()
         with self.engine.begin() as conn:
             last = db.take_rev_lock(conn)
             batch = self._prefetch(conn, req.changes)
@@ -475,8 +477,14 @@ class SyncService:
         ra = db.record_attachments.c
         for sha in sorted(old_refs - set(P.photo_refs(form, doc))):
             if conn.execute(select(ra.record_id).where(ra.sha256 == sha).limit(1)).first() is None:
-                conn.execute(delete(db.attachment_chunks).where(db.attachment_chunks.c.sha256 == sha))
-                conn.execute(delete(db.attachments).where(db.attachments.c.sha256 == sha))
+                for table in (
+                    db.attachment_chunks,
+                    db.attachments,
+                    db.upload_chunks,
+                    db.uploads,
+                    db.attachment_areas,
+                ):
+                    conn.execute(delete(table).where(table.c.sha256 == sha))
         conn.execute(delete(db.erasures).where(db.erasures.c.record_id == ch.record_id))  # a stale marker
         conn.execute(
             insert(db.erasures).values(
@@ -493,12 +501,33 @@ class SyncService:
         batch.erased.add(ch.record_id)
         return ok, last
 
+    def check_device(self, conn: Connection, user: User, device: str) -> None:
+        """Refuse a device id that is not the login's own (see ``server.auth.claim_device``)."""
+        if user.device is not None:
+            if device != user.device:
+                raise device_forbidden()
+            return
+        d = db.devices.c
+        owner = conn.execute(select(d.user_name).where(d.device_id == device)).scalar()
+        if owner is None:
+            conn.execute(
+                insert(db.devices).values(
+                    device_id=device, key_hash=None, user_name=user.name, created_at=self.now()
+                )
+            )
+        elif owner != user.name:
+            raise device_forbidden()
+
     def store_device_audit(self, user: User, device: str, entries: list[dict[str, Any]]) -> int:
-        """Keep a laptop's audit rows (a replayed batch stores nothing twice); returns rows added."""
-        if not entries:
-            return 0
+        """Keep a laptop's audit rows (a replayed batch stores nothing twice); returns rows added.
+
+        Only the database that owns ``device`` may send them: another user's rows can never take
+        the place of that laptop's real ones. ``received_by`` is the login that sent them."""
         a = db.device_audit.c
         with self.engine.begin() as conn:
+            self.check_device(conn, user, device)
+            if not entries:
+                return 0
             have = {
                 r[0]
                 for r in conn.execute(
@@ -773,6 +802,7 @@ class SyncService:
             conn.execute(
                 insert(db.record_attachments), [{"record_id": ch.record_id, "sha256": s} for s in refs]
             )
+            self._grant(conn, user, refs, area)
         if not deleted:  # a tombstone keeps its rows' ids: laptops may still hold the rows
             self._hold_rows(conn, batch, form, ch.record_id, cur, doc)
         if ch.resolves:
@@ -943,38 +973,89 @@ class SyncService:
 
     # ------------------------------------------------------------------ attachments
 
-    def attachment_status(self, sha: str) -> dict[str, Any]:
-        a = db.attachments.c
+    def attachment_status(self, user: User, sha: str) -> dict[str, Any]:
+        """How much of this file the server has *for this user*: complete when the user may read it
+        (or sent it whole), else their own upload's progress. Nothing about other users' files."""
+        up = db.uploads.c
         with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
-            row = conn.execute(select(a.size, a.received, a.complete).where(a.sha256 == sha)).first()
+            row = conn.execute(
+                select(up.size, up.received, up.complete).where(up.sha256 == sha, up.user_name == user.name)
+            ).first()
+            if (row is None or not row.complete) and self._readable(conn, user, sha):
+                size = conn.execute(
+                    select(db.attachments.c.size).where(db.attachments.c.sha256 == sha)
+                ).scalar()
+                return {"sha256": sha, "size": size, "received": size, "complete": True}
         if row is None:
             return {"sha256": sha, "size": None, "received": 0, "complete": False}
         return {"sha256": sha, "size": row.size, "received": row.received, "complete": bool(row.complete)}
 
+    def _readable(self, conn: Connection, user: User, sha: str) -> bool:
+        """The file is complete here and the user may read it: an admin, one who uploaded it, or a
+        user with an area it was granted to (``attachment_areas``)."""
+        a, up, aa = db.attachments.c, db.uploads.c, db.attachment_areas.c
+        if conn.execute(select(a.sha256).where(a.sha256 == sha, a.complete.is_(True))).first() is None:
+            return False
+        if user.everything:
+            return True
+        held = select(up.sha256).where(up.sha256 == sha, up.user_name == user.name, up.complete.is_(True))
+        if conn.execute(held).first() is not None:
+            return True
+        granted = select(aa.area).where(aa.sha256 == sha, _scope(aa.area, user)).limit(1)
+        return conn.execute(granted).first() is not None
+
+    def _grant(self, conn: Connection, user: User, refs: list[str], area: str | None) -> None:
+        """A record of ``area`` refers to these files: the area may read those the user has."""
+        if not refs or not area:
+            return
+        aa, up = db.attachment_areas.c, db.uploads.c
+        have = {r[0] for r in conn.execute(select(aa.sha256).where(aa.sha256.in_(refs), aa.area == area))}
+        todo = [s for s in refs if s not in have]
+        if not todo:
+            return
+        held = {
+            r[0]
+            for r in conn.execute(
+                select(up.sha256).where(up.sha256.in_(todo), up.user_name == user.name, up.complete.is_(True))
+            )
+        }
+        if not user.everything:
+            held |= {
+                r[0]
+                for r in conn.execute(select(aa.sha256).where(aa.sha256.in_(todo), _scope(aa.area, user)))
+            }
+        else:
+            held = set(todo)
+        rows = [{"sha256": s, "area": area} for s in todo if s in held]
+        if rows:
+            conn.execute(insert(db.attachment_areas), rows)
+
     def put_attachment(
         self, user: User, sha: str, offset: int, size: int, chunk: bytes, mime: str | None
     ) -> dict[str, Any]:
-        a = db.attachments.c
+        """Upload (part of) a file. Each user has their own upload of a file: nobody else can append
+        to it or reset it, and finishing it proves the user has the file."""
+        up, ch = db.uploads.c, db.upload_chunks.c
+        mine = (up.sha256 == sha) & (up.user_name == user.name)
         with self.engine.begin() as conn:
             db.take_rev_lock(conn)  # serialise with pushes (records' completeness)
-            row = conn.execute(select(a.size, a.received, a.complete).where(a.sha256 == sha)).first()
+            row = conn.execute(select(up.size, up.received, up.complete).where(mine)).first()
             if row is not None and row.complete:
                 return {"sha256": sha, "size": row.size, "received": row.size, "complete": True}
             if row is None or (row.received == 0 and row.size != size):
                 if row is None:
                     conn.execute(
-                        insert(db.attachments).values(
+                        insert(db.uploads).values(
                             sha256=sha,
+                            user_name=user.name,
                             size=size,
                             received=0,
                             complete=False,
-                            mime=mime,
                             created_at=self.now(),
-                            created_by=user.name,
                         )
                     )
                 else:
-                    conn.execute(update(db.attachments).where(a.sha256 == sha).values(size=size))
+                    conn.execute(update(db.uploads).where(mine).values(size=size))
                 received = 0
             else:
                 received = row.received
@@ -998,7 +1079,11 @@ class SyncService:
                 raise ApiError(400, "too_long", "ข้อมูลยาวเกินขนาดที่แจ้งไว้", "more bytes than the declared size")
             whole = offset == 0 and len(chunk) == size  # a photo in one part is written once, not twice
             if chunk and not whole:
-                conn.execute(insert(db.attachment_chunks).values(sha256=sha, offset=offset, data=chunk))
+                conn.execute(
+                    insert(db.upload_chunks).values(
+                        sha256=sha, user_name=user.name, offset=offset, data=chunk
+                    )
+                )
             received += len(chunk)
             complete = received == size
             bad = False
@@ -1008,35 +1093,20 @@ class SyncService:
                 parts = [
                     r[0]
                     for r in conn.execute(
-                        select(db.attachment_chunks.c.data)
-                        .where(db.attachment_chunks.c.sha256 == sha)
-                        .order_by(db.attachment_chunks.c.offset)
+                        select(ch.data).where(ch.sha256 == sha, ch.user_name == user.name).order_by(ch.offset)
                     )
                 ]
                 data = b"".join(parts)
-                conn.execute(delete(db.attachment_chunks).where(db.attachment_chunks.c.sha256 == sha))
+                conn.execute(delete(db.upload_chunks).where(ch.sha256 == sha, ch.user_name == user.name))
             if complete:
                 if hashlib.sha256(data).hexdigest() != sha:
-                    conn.execute(update(db.attachments).where(a.sha256 == sha).values(received=0))
+                    conn.execute(update(db.uploads).where(mine).values(received=0))
                     bad = True
                 else:
-                    conn.execute(
-                        update(db.attachments)
-                        .where(a.sha256 == sha)
-                        .values(received=received, complete=True, data=data)
-                    )
-                    self._complete_records(conn, sha)
-                    audit(
-                        conn,
-                        self.settings,
-                        user.name,
-                        "attachment",
-                        None,
-                        None,
-                        _dumps({"sha256": sha, "size": size}),
-                    )
+                    conn.execute(update(db.uploads).where(mine).values(received=received, complete=True))
+                    self._store_file(conn, user, sha, size, data, mime)
             else:
-                conn.execute(update(db.attachments).where(a.sha256 == sha).values(received=received))
+                conn.execute(update(db.uploads).where(mine).values(received=received))
         if bad:  # the reset above is committed: the next upload starts from byte 0
             raise ApiError(
                 422,
@@ -1045,6 +1115,46 @@ class SyncService:
                 "the bytes do not match the SHA-256; upload again from the start",
             )
         return {"sha256": sha, "size": size, "received": received, "complete": complete}
+
+    def _store_file(
+        self, conn: Connection, user: User, sha: str, size: int, data: bytes, mime: str | None
+    ) -> None:
+        """A user sent the whole file: keep it (once), complete the records waiting for it, and let
+        the areas of the user's records that refer to it read it."""
+        a = db.attachments.c
+        row = conn.execute(select(a.complete).where(a.sha256 == sha)).first()
+        if row is None:
+            conn.execute(
+                insert(db.attachments).values(
+                    sha256=sha,
+                    size=size,
+                    received=size,
+                    complete=True,
+                    mime=mime,
+                    data=data,
+                    created_at=self.now(),
+                    created_by=user.name,
+                )
+            )
+        elif not row.complete:  # begun by an older server
+            conn.execute(
+                update(db.attachments)
+                .where(a.sha256 == sha)
+                .values(size=size, received=size, complete=True, data=data)
+            )
+            conn.execute(delete(db.attachment_chunks).where(db.attachment_chunks.c.sha256 == sha))
+        else:
+            return  # kept already; this user now holds it too
+        self._complete_records(conn, sha)
+        ra, r = db.record_attachments.c, db.records.c
+        for (area,) in conn.execute(
+            select(r.area)
+            .join(db.record_attachments, ra.record_id == r.id)
+            .where(ra.sha256 == sha, _scope(r.area, user))
+            .distinct()
+        ).all():
+            self._grant(conn, user, [sha], area)
+        audit(conn, self.settings, user.name, "attachment", None, None, _dumps({"sha256": sha, "size": size}))
 
     def _complete_records(self, conn: Connection, sha: str) -> None:
         ra = db.record_attachments.c
@@ -1061,19 +1171,9 @@ class SyncService:
 
     def get_attachment(self, user: User, sha: str) -> tuple[bytes, str | None]:
         a = db.attachments.c
-        ra = db.record_attachments.c
         with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
-            row = conn.execute(select(a.data, a.mime, a.complete).where(a.sha256 == sha)).first()
-            visible = (
-                user.everything
-                or conn.execute(
-                    select(db.records.c.id)
-                    .join(db.record_attachments, ra.record_id == db.records.c.id)
-                    .where(ra.sha256 == sha, _scope(db.records.c.area, user))
-                    .limit(1)
-                ).first()
-                is not None
-            )
-        if row is None or not row.complete or not visible:
+            readable = self._readable(conn, user, sha)
+            row = conn.execute(select(a.data, a.mime).where(a.sha256 == sha)).first() if readable else None
+        if row is None:
             raise ApiError(404, "not_found", "ไม่พบไฟล์แนบ", "no such attachment in your areas")
         return bytes(row.data), row.mime

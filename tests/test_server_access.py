@@ -7,6 +7,7 @@ Runs on SQLite always and on PostgreSQL when it answers (see ``postgres_url`` in
 from __future__ import annotations
 
 import copy
+import hashlib
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -282,3 +283,130 @@ def test_a_signed_in_community_leader_is_told_at_once_that_erasing_and_resolving
         assert rights.erasure(s, hid) is not None
     finally:
         s.close()
+
+
+# ---------------------------------------------------------------------- attachments
+
+
+def put(api: Api, user: str, data: bytes, offset: int = 0, size: int | None = None) -> Any:
+    sha = hashlib.sha256(data).hexdigest()
+    return api.client.put(
+        P.Paths.attachment(sha),
+        params={"offset": offset, "size": len(data) if size is None else size},
+        content=data[offset:] if size is None else data,
+        headers={**api.auth(user), "Content-Type": "image/jpeg"},
+    )
+
+
+PHOTO = b"\xff\xd8 a photo of house 87/3 in Surin " * 50
+PHOTO_SHA = hashlib.sha256(PHOTO).hexdigest()
+
+
+def test_a_photo_of_another_area_cannot_be_read_by_pushing_its_hash(api: Api, hh: dict[str, Any]) -> None:
+    assert put(api, "am", PHOTO).json()["complete"]
+    [mine] = api.push("am", edit({**hh, "photo": PHOTO_SHA}, None))
+    assert mine["status"] == "applied"
+    assert api.client.get(P.Paths.attachment(PHOTO_SHA), headers=api.auth("leader")).content == PHOTO
+    # a user of another area refers to the same hash from a household of their own
+    theirs = {**hh, "subdistrict_code": "330101", "photo": PHOTO_SHA}
+    [res] = api.push("other", edit(theirs, None, rid=str(uuid.uuid4())))
+    assert res["status"] == "applied"
+    got = api.client.get(P.Paths.attachment(PHOTO_SHA), headers=api.auth("other"))
+    assert got.status_code == 404 and PHOTO not in got.content
+    status = api.client.get(P.Paths.attachment_status(PHOTO_SHA), headers=api.auth("other")).json()
+    assert status == {"sha256": PHOTO_SHA, "size": None, "received": 0, "complete": False}
+    # one who really has the file proves it by sending it, and may then read it
+    assert put(api, "other", PHOTO).json()["complete"]
+    assert api.client.get(P.Paths.attachment(PHOTO_SHA), headers=api.auth("other")).content == PHOTO
+
+
+def test_an_attachments_status_tells_nothing_outside_the_users_scope(api: Api, hh: dict[str, Any]) -> None:
+    half = len(PHOTO) // 2
+    r = api.client.put(
+        P.Paths.attachment(PHOTO_SHA),
+        params={"offset": 0, "size": len(PHOTO)},
+        content=PHOTO[:half],
+        headers=api.auth("am"),
+    )
+    assert r.json()["received"] == half
+    nothing = {"sha256": PHOTO_SHA, "size": None, "received": 0, "complete": False}
+    assert api.client.get(P.Paths.attachment_status(PHOTO_SHA), headers=api.auth("other")).json() == nothing
+    own = api.client.get(P.Paths.attachment_status(PHOTO_SHA), headers=api.auth("am")).json()
+    assert (own["size"], own["received"], own["complete"]) == (len(PHOTO), half, False)
+
+
+def test_nobody_else_can_append_to_or_reset_a_half_finished_upload(api: Api) -> None:
+    half = len(PHOTO) // 2
+    h = api.auth("am")
+    api.client.put(
+        P.Paths.attachment(PHOTO_SHA), params={"offset": 0, "size": len(PHOTO)}, content=PHOTO[:half], headers=h
+    )
+    # another user tries to continue it with bytes of their own, and to restart it with another size
+    append = api.client.put(
+        P.Paths.attachment(PHOTO_SHA),
+        params={"offset": half, "size": len(PHOTO)},
+        content=b"x" * (len(PHOTO) - half),
+        headers=api.auth("other"),
+    )
+    assert append.status_code == 409 and append.json()["error"]["details"]["received"] == 0
+    reset = api.client.put(
+        P.Paths.attachment(PHOTO_SHA), params={"offset": 0, "size": 3}, content=b"abc", headers=api.auth("other")
+    )
+    assert reset.status_code == 422  # their own upload, and not this file
+    done = api.client.put(
+        P.Paths.attachment(PHOTO_SHA),
+        params={"offset": half, "size": len(PHOTO)},
+        content=PHOTO[half:],
+        headers=h,
+    )
+    assert done.status_code == 200 and done.json()["complete"]
+
+
+# ---------------------------------------------------------------------- the laptops' audit trails
+
+
+def login_for(api: Api, user: str, device: str, key: str | None) -> Any:
+    body = {"user": user, "password": PASSWORD, "device_id": device}
+    if key is not None:
+        body["device_key"] = key
+    return api.client.post(P.Paths.LOGIN, json=body)
+
+
+def audit_rows(*ids: int, user: str = "somsri") -> list[dict[str, Any]]:
+    return [
+        {"id": i, "at": "2026-03-01T09:00:00Z", "user": user, "action": "view", "record_id": HID} for i in ids
+    ]
+
+
+def test_audit_rows_cannot_be_sent_under_another_laptops_device_id(api: Api) -> None:
+    dev = str(uuid.uuid4())
+    mine = login_for(api, "am", dev, "the laptop's own secret")
+    assert mine.status_code == 200
+    h = {"Authorization": f"Bearer {mine.json()['token']}"}
+    # another user tries the same device id: without its key, with a wrong key, or with a login
+    # made for no device at all
+    assert login_for(api, "other", dev, None).status_code == 403
+    wrong = login_for(api, "other", dev, "a guess")
+    assert (wrong.status_code, wrong.json()["error"]["code"]) == (403, "device_forbidden")
+    forged = api.client.post(
+        P.Paths.AUDIT, json={"device_id": dev, "entries": audit_rows(1, 2, user="am")}, headers=api.auth("other")
+    )
+    assert forged.status_code == 403
+    # the real rows with the same ids all arrive, stamped with the login that sent them
+    real = api.client.post(P.Paths.AUDIT, json={"device_id": dev, "entries": audit_rows(1, 2)}, headers=h)
+    assert real.json() == {"stored": 2}
+    rows = api.rows(select(db.device_audit.c.user_name, db.device_audit.c.received_by))
+    assert rows == [("somsri", "am"), ("somsri", "am")]
+    # a login made for this device cannot send rows or pushes for another one
+    other_dev = api.client.post(
+        P.Paths.AUDIT, json={"device_id": str(uuid.uuid4()), "entries": audit_rows(3)}, headers=h
+    )
+    assert other_dev.status_code == 403
+    push = api.client.post(P.Paths.PUSH, json={"device_id": "someone-else", "changes": []}, headers=h)
+    assert push.status_code == 403
+
+
+def test_a_shared_laptop_syncs_under_several_accounts_with_its_key(api: Api) -> None:
+    dev = str(uuid.uuid4())
+    assert login_for(api, "leader", dev, "k").status_code == 200
+    assert login_for(api, "am", dev, "k").status_code == 200
