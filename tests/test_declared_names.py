@@ -23,9 +23,10 @@ def renamed_forms(tmp_path: Path) -> forms.FormSet:
     shutil.copytree(resources.forms_dir(), folder)
     form = folder / "household.yaml"
     text = form.read_text(encoding="utf-8")
-    text = text.replace("- id: poverty_class", f"- id: {RENAMED}").replace(
-        "member_count, poverty_class]", f"member_count, {RENAMED}]"
-    )
+    text = text.replace("- id: poverty_class", f"- id: {RENAMED}")
+    head, sep, rest = text.partition("list_columns:")  # the list line, whatever columns follow
+    line, nl, tail = rest.partition("\n")
+    text = head + sep + line.replace("poverty_class", RENAMED) + nl + tail
     form.write_text(text, encoding="utf-8")
     rubric = folder / "scoring.yaml"
     text = rubric.read_text(encoding="utf-8")
