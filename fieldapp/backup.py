@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fieldapp import paths
 from fieldapp.clock import utc_now
 from fieldapp.errors import FieldAppError, StoreError
 from fieldapp.files import fsync_dir, fsync_file
@@ -41,7 +42,7 @@ if TYPE_CHECKING:
     from fieldapp.store import Store
 
 DEFAULT_KEEP = 10
-FOLDER = "backups"
+FOLDER = paths.BACKUPS_FOLDER
 DAILY = _dt.timedelta(days=1)
 _KEEP_KEY = "backup.keep"
 _NAME = re.compile(r"^(?P<stem>.+)-(?P<ts>\d{8}-\d{6}(?:-\d{6})?)-(?P<reason>[a-z0-9_]+)\.db$")
@@ -64,7 +65,7 @@ class BackupInfo:
 
 
 def backup_dir(db_path: str | Path) -> Path:
-    return Path(db_path).resolve().parent / FOLDER
+    return paths.backups_dir(db_path)
 
 
 def _reason(reason: str) -> str:
@@ -125,19 +126,18 @@ def backup(
     connection of its own, reading one snapshot while others go on writing; ``progress`` hears
     how far it got and ``cancelled`` returning True stops it (``BackupCancelled``), leaving no file.
     """
-    from fieldapp.store import Store
-
-    if isinstance(store_or_path, Store) and (progress or cancelled):
-        key = getattr(store_or_path, "data_key", None)
-        own = _connect(store_or_path.path, key)
+    store = _store_of(store_or_path)
+    if store is not None and (progress or cancelled):
+        key = getattr(store, "data_key", None)
+        own = _connect(store.path, key)
         try:
-            path = _make(own, store_or_path.path, reason, key, progress=progress, cancelled=cancelled)
+            path = _make(own, store.path, reason, key, progress=progress, cancelled=cancelled)
         finally:
             own.close()
-    elif isinstance(store_or_path, Store):
-        path = _make(store_or_path.conn, store_or_path.path, reason, getattr(store_or_path, "data_key", None))
+    elif store is not None:
+        path = _make(store.conn, store.path, reason, getattr(store, "data_key", None))
     else:
-        db_path = Path(store_or_path)
+        db_path = _db_of(store_or_path)
         if not db_path.is_file():
             raise StoreError(f"ไม่พบฐานข้อมูล {db_path.name}", f"database {db_path} does not exist")
         try:
@@ -153,10 +153,16 @@ def backup(
     return path
 
 
-def _db_of(store_or_path: Store | str | Path) -> Path:
-    from fieldapp.store import Store
+def _store_of(store_or_path: Store | str | Path) -> Store | None:
+    """The open store given (None for a path): the backup reads its connection. Told apart
+    without importing the store, which imports this module."""
+    return None if isinstance(store_or_path, (str, os.PathLike)) else store_or_path
 
-    return store_or_path.path if isinstance(store_or_path, Store) else Path(store_or_path)
+
+def _db_of(store_or_path: Store | str | Path) -> Path:
+    if isinstance(store_or_path, (str, os.PathLike)):
+        return Path(store_or_path)
+    return store_or_path.path
 
 
 def expected_size(conn: sqlite3.Connection) -> int:
@@ -292,13 +298,12 @@ def prune(db_path: str | Path, keep: int) -> list[Path]:
 
 def keep_setting(store_or_path: Store | str | Path) -> int:
     """How many backups to keep (the database's ``backup.keep`` setting, default 10)."""
-    from fieldapp.store import Store
-
     try:
-        if isinstance(store_or_path, Store):
-            row = store_or_path.conn.execute("SELECT value FROM meta WHERE key = ?", [_KEEP_KEY]).fetchone()
+        store = _store_of(store_or_path)
+        if store is not None:
+            row = store.conn.execute("SELECT value FROM meta WHERE key = ?", [_KEEP_KEY]).fetchone()
         else:
-            conn = _connect(Path(store_or_path))
+            conn = _connect(_db_of(store_or_path))
             try:
                 row = conn.execute("SELECT value FROM meta WHERE key = ?", [_KEEP_KEY]).fetchone()
             finally:

@@ -41,6 +41,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import IO, Any
 
+from fieldapp import paths
 from fieldapp.clock import now_iso
 from fieldapp.errors import AccessError, DamagedError, StoreError, ValidationError
 from fieldapp.files import atomic_file, fsync_dir, write_atomic
@@ -378,9 +379,7 @@ class KeyFile:
         raw = json.dumps(self.data, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
         write_atomic(target, raw)
         if not pending:
-            from fieldapp.backup import backup_dir
-
-            folder = backup_dir(db_path)
+            folder = paths.backups_dir(db_path)
             folder.mkdir(parents=True, exist_ok=True)
             write_atomic(folder / keys_path(db_path).name, raw)
         self.path = target

@@ -150,8 +150,8 @@ def ui_db_path(ui_demo_template: Path, tmp_path: Path) -> Path:
 @pytest.fixture
 def ui_app(qapp: Any) -> Iterator[Any]:
     """The QApplication set up as the app does it (Sarabun, Thai, translations), settings in a dict."""
-    from ui.app import setup_application
     from ui.settings import Settings
+    from ui.startup import setup_application
 
     settings = Settings({})
     setup_application([], "th", settings)

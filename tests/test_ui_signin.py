@@ -22,7 +22,7 @@ def _forget_keys() -> Any:
 
 
 def test_plain_database_needs_no_sign_in(ui_app: Any, ui_db_path: Path) -> None:
-    from ui.app import sign_in_if_encrypted
+    from ui.startup import sign_in_if_encrypted
 
     assert sign_in_if_encrypted(ui_db_path) == (True, None)
 
@@ -131,7 +131,7 @@ def test_a_wrong_passphrase_is_cleared_so_the_next_is_never_appended(
 def test_lock_now_and_sign_out_are_in_the_user_menu(
     qtbot: Any, ui_app: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from ui import app as uiapp
+    from ui import startup as uiapp
     from ui.dialogs import signin
 
     db_path = tmp_path / "enc.db"

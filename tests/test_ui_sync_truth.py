@@ -220,9 +220,9 @@ def test_the_sync_conflict_and_sign_in_dialogs_fit_1366x768_at_18_pt(
     qtbot: Any, ui_app: Any, ui_db_path: Path, tmp_path: Path
 ) -> None:
     from fieldapp import crypto, encryption
-    from ui.app import apply_font
     from ui.dialogs.conflict_dialog import ConflictDialog
     from ui.dialogs.signin import SignInDialog
+    from ui.theme import apply_font
 
     apply_font(18)
     try:

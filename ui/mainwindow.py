@@ -450,7 +450,7 @@ class MainWindow(QMainWindow):
         if not changed:
             return
         if "font_size" in changed:
-            from ui.app import apply_font
+            from ui.theme import apply_font
 
             apply_font(int(changed["font_size"]))
         if "language" in changed:

@@ -29,7 +29,7 @@ def _settings() -> Settings:
 
 
 def check_qt(ctx: Context) -> str:
-    from ui.app import setup_application
+    from ui.startup import setup_application
 
     app = setup_application([sys.argv[0] if sys.argv else "fieldapp"], "th", _settings())
     ctx.notes["app"] = app
@@ -44,7 +44,7 @@ def _need_app(ctx: Context) -> QApplication:
 
 
 def check_font(ctx: Context) -> str:
-    from ui.app import FONT_FAMILY
+    from ui.theme import FONT_FAMILY
 
     app = _need_app(ctx)
     families = QFontDatabase.families()
@@ -70,8 +70,8 @@ def check_translations(ctx: Context) -> str:
 
 
 def check_window(ctx: Context) -> str:
-    from ui.app import _settle, open_window
     from ui.mainwindow import MainWindow
+    from ui.startup import open_window, settle
 
     _need_app(ctx)
     store = ctx.need_store()
@@ -83,7 +83,7 @@ def check_window(ctx: Context) -> str:
         window.resize(1200, 800)
         window.show()
         window.start()
-        _settle()
+        settle()
         shown = time.perf_counter() - t0
         rows = window.pages["household"].model.rowCount()
         if rows != expected:
