@@ -272,3 +272,12 @@ def test_the_sync_conflict_and_sign_in_dialogs_fit_1366x768_at_18_pt(
     finally:
         apply_font(int(ui_app.get("font_size")))
         crypto.forget()
+
+
+def test_the_status_line_of_a_never_synced_laptop_with_records_says_both_once() -> None:
+    status = {"waiting": {"household": 150}, "conflicts": {"household": 0}, "state": "never", "missing": 0}
+    assert status_line(status) == ("ยังไม่เคยซิงค์: รอส่ง 150 รายการ", "")
+    synced = {**status, "state": "synced"}
+    assert status_line(synced)[0] == "ยังไม่ซิงค์ 150 รายการ"
+    done = {**synced, "waiting": {"household": 0}}
+    assert status_line(done)[0] == "ซิงค์ครบแล้ว"

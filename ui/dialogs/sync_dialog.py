@@ -159,7 +159,9 @@ def status_line(status: dict[str, Any]) -> tuple[str, str]:
                      else tr("Sync not finished"))
         kind = "warn"
     elif status["state"] == "never":
-        parts.append(tr("Never synced"))
+        parts.append(tr("Never synced: {n} records wait to be sent", n=f"{waiting:,}") if waiting
+                     else tr("Never synced"))
+        waiting = 0
     if waiting:
         parts.append(tr("Not synced: {n}", n=f"{waiting:,}"))
     if conflicts:
