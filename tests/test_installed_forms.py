@@ -81,3 +81,29 @@ def test_a_bundled_form_id_cannot_be_installed(tmp_path):
     raw = forms.read_yaml(forms.default_forms().directory / "referral.yaml")
     with Store(tmp_path / "f.db") as store, pytest.raises(ValidationError):
         installed.add(store, raw, "referral.yaml")
+
+
+def test_the_desktop_app_lists_an_installed_form_and_makes_its_records(tmp_path, qtbot, ui_app):
+    from ui import tasks
+    from ui.db import Database
+    from ui.mainwindow import MainWindow
+
+    path = tmp_path / "f.db"
+    with Store(path) as store:
+        installed.add(store, xlsform.read_xlsform(DATA / "group.xlsx").form, "group.xlsx")
+        store.save("group", {"family_name": "Smith", "age": 30}, partial_ok=True)
+    db = Database(path)
+    window = MainWindow(db, ui_app)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    tasks.wait_all(20)
+    page = window.pages["group"]
+    assert window.tabs.tabText(window.tabs.indexOf(page)) == "group"
+    assert page.model.rowCount() == 1
+    window.tabs.setCurrentWidget(page)
+    editor = window.new_record_of_current_form()
+    assert editor is not None and editor.form.id == "group"
+    editor.close()
+    window.close()
+    db.close()

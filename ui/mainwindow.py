@@ -58,13 +58,17 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(tr("fieldapp - household and local business data"))
 
         self.navigator = AreaNavigator(db)
-        self.pages: dict[str, ListPage] = {f: ListPage(db, f) for f in FORMS}
+        # the bundled forms, then any form installed into this database (fieldapp forms add)
+        form_ids = [*FORMS, *(f.id for f in db.main.forms if f.id not in FORMS)]
+        self.pages: dict[str, ListPage] = {f: ListPage(db, f) for f in form_ids}
         self.tabs = QTabWidget()
         titles = {
             "household": tr("Households"),
             "business": tr("Local businesses"),
             "referral": tr("Assistance and referrals"),
         }
+        for f in form_ids[len(FORMS) :]:
+            titles[f] = db.main.forms[f].title_of("th")
         for f, page in self.pages.items():
             self.tabs.addTab(page, titles[f])
             page.open_requested.connect(self.open_record)
@@ -137,6 +141,8 @@ class MainWindow(QMainWindow):
         self.new_referral_action = act(
             tr("+ Assistance / referral"), lambda: self.new_referral(self.pages["household"].current_id())
         )
+        if len(self.pages) > len(FORMS):  # installed forms: a new record of the form shown
+            self.new_installed_action = act(tr("+ New record of this form"), self.new_record_of_current_form)
         bar.addSeparator()
         self.open_action = act(tr("Open"), self._open_current, "Return")
         self.open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -421,6 +427,14 @@ class MainWindow(QMainWindow):
 
     def new_record(self, form_id: str, initial: dict[str, Any] | None = None) -> RecordEditorDialog:
         return self._editor(show_record_editor(self, self.db, self.settings, form_id, None, initial))
+
+    def new_record_of_current_form(self) -> RecordEditorDialog | None:
+        """A new record of the form whose list is shown (the way to start one of an installed form)."""
+        page = self.tabs.currentWidget()
+        for form_id, p in self.pages.items():
+            if p is page:
+                return self.new_record(form_id)
+        return None
 
     def new_referral(self, household_id: str | None) -> RecordEditorDialog:
         form = self.db.main.form("referral")
