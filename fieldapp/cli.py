@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -15,7 +16,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldapp import __version__, config, forms, geo, thai
-from fieldapp.errors import AccessError, FieldAppError, StoreError, ValidationError
+from fieldapp.errors import (
+    AccessError,
+    DiskFullError,
+    FieldAppError,
+    StoreError,
+    ValidationError,
+    disk_full,
+    is_disk_full,
+)
 from fieldapp.store import Store
 
 if TYPE_CHECKING:
@@ -886,7 +895,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if isinstance(exc, ValidationError) and len(exc.problems) > 1:
             detail = f" [{'; '.join(p.path + ': ' + (p.message_en or p.message) for p in exc.problems[:5])}]"
         print(f"fieldapp: error: {exc.message_en}{detail}", file=sys.stderr)
-        if isinstance(exc, AccessError):  # sign-in problems: the Thai message too
+        if isinstance(exc, (AccessError, DiskFullError)):  # the Thai message too
             print(f"fieldapp: {exc.message}", file=sys.stderr)
             return EXIT_ERROR
         if isinstance(exc, StoreError) and exc.reason != "damaged":  # a folder, read-only, disk full
@@ -898,6 +907,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             hint = restore_hint(config.database_path(getattr(args, "db", None)))
             if hint:
                 print(hint, file=sys.stderr)
+        return EXIT_ERROR
+    except (OSError, sqlite3.Error) as exc:
+        if not is_disk_full(exc):
+            raise
+        full = disk_full()
+        print(f"fieldapp: error: {full.message_en}", file=sys.stderr)
+        print(f"fieldapp: {full.message}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print("fieldapp: interrupted", file=sys.stderr)

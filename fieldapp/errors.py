@@ -161,3 +161,33 @@ class AccessError(FieldAppError):
 
 class DamagedError(StoreError):
     """The key was right but the file cannot be read: the database (or key file) is damaged."""
+
+
+class DiskFullError(FieldAppError):
+    """The disk is full: what was being written was not written (nothing half-written is kept)."""
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """True for an ``OSError`` ENOSPC (or a full quota) and SQLite's "database or disk is full"."""
+    import errno
+    import sqlite3
+
+    if isinstance(exc, DiskFullError):
+        return True
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        return True
+    return isinstance(exc, sqlite3.Error) and "disk is full" in str(exc).lower()
+
+
+def disk_full(what: str = "", what_en: str = "") -> DiskFullError:
+    """The one message for a full disk; ``what`` is the file that was not written (Thai, English)."""
+    if what:
+        return DiskFullError(
+            f"ดิสก์เต็ม {what}ไม่ได้ ไม่มีไฟล์ที่บันทึกไม่ครบค้างอยู่ กรุณาลบไฟล์ที่ไม่ใช้เพื่อให้มีที่ว่าง แล้วลองใหม่",
+            f"the disk is full: {what_en} was not written (nothing half-written is left); "
+            "free some space and try again",
+        )
+    return DiskFullError(
+        "ดิสก์เต็ม งานหยุดลง ข้อมูลที่บันทึกไปแล้วยังอยู่ครบ กรุณาลบไฟล์ที่ไม่ใช้เพื่อให้มีที่ว่าง แล้วลองใหม่",
+        "the disk is full: the work stopped; what was saved before stays. Free some space and try again",
+    )

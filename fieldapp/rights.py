@@ -26,7 +26,14 @@ from typing import Any
 
 from fieldapp import crypto, files
 from fieldapp.clock import now_iso
-from fieldapp.errors import AccessError, FieldAppError, NotFoundError, ValidationError
+from fieldapp.errors import (
+    AccessError,
+    FieldAppError,
+    NotFoundError,
+    ValidationError,
+    disk_full,
+    is_disk_full,
+)
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
 
@@ -170,7 +177,12 @@ def export_data(store: Store, record_id: str, *, form_id: str = "household") -> 
 def write_export(store: Store, record_id: str, out: Path, *, form_id: str = "household") -> Path:
     """Write ``export_data`` as JSON to ``out`` (the file the person asked for; written at once)."""
     data = export_data(store, record_id, form_id=form_id)
-    files.write_atomic(out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+    try:
+        files.write_atomic(out, json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8"))
+    except OSError as exc:
+        if is_disk_full(exc):
+            raise disk_full("บันทึกไฟล์ข้อมูลของครัวเรือน", f"{out.name}") from exc
+        raise
     return out
 
 

@@ -7,7 +7,15 @@ import sqlite3
 
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from fieldapp.errors import FieldAppError, StoreError, SyncError, SyncErrorKind, ValidationError
+from fieldapp.errors import (
+    FieldAppError,
+    StoreError,
+    SyncError,
+    SyncErrorKind,
+    ValidationError,
+    disk_full,
+    is_disk_full,
+)
 from ui.i18n import language, tr
 
 log = logging.getLogger("fieldapp.ui")
@@ -32,6 +40,9 @@ def message_for(exc: BaseException) -> str:
         return exc.message if language() == "th" else exc.message_en
     if isinstance(exc, FieldAppError):
         return exc.message if language() == "th" else exc.message_en
+    if isinstance(exc, sqlite3.Error) and is_disk_full(exc):
+        full = disk_full()
+        return full.message if language() == "th" else full.message_en
     if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc):
         return tr("The database is busy. Please try again in a moment.")
     if isinstance(exc, OSError):

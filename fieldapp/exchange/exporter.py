@@ -16,14 +16,16 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
+import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fieldapp import codegen, thai
-from fieldapp.errors import ValidationError
+from fieldapp import codegen, files, thai
+from fieldapp.errors import ValidationError, disk_full, is_disk_full
 from fieldapp.exchange.mapping import LINK_HEADER, geo_headers
 from fieldapp.exchange.xlsxwriter import Column, XlsxWriter
 from fieldapp.forms import Field, Form
@@ -232,36 +234,48 @@ def export(
     def rep_headers(rep: Field) -> list[str]:
         return ["id", link, *fmtr.headers(_stored(rep.fields))]
 
-    if fmt == "xlsx":
-        with XlsxWriter(path) as x:
-            columns, rows = main_rows()
-            result.records = x.sheet(
-                form.id if codes else form.title_of("th"), main_headers, rows, columns=columns
-            )
+    # every file is written under a temporary name beside it and renamed into place only when all
+    # are complete: a full disk, an error or a cancel leaves no half-written export behind
+    outputs = _Outputs()
+    try:
+        if fmt == "xlsx":
+            with XlsxWriter(outputs.temp(path)) as x:
+                columns, rows = main_rows()
+                result.records = x.sheet(
+                    form.id if codes else form.title_of("th"), main_headers, rows, columns=columns
+                )
+                for rep in reps:
+                    if result.cancelled:
+                        break
+                    columns, rows = rep_rows(rep)
+                    result.rows[rep.id] = x.sheet(
+                        rep.id if codes else rep.label_for("th"), rep_headers(rep), rows, columns=columns
+                    )
+            result.files.append(path)
+        elif fmt == "csv":
+            result.records = write_csv(outputs.temp(path), main_headers, rendered(main_rows()))
+            result.files.append(path)
             for rep in reps:
                 if result.cancelled:
                     break
-                columns, rows = rep_rows(rep)
-                result.rows[rep.id] = x.sheet(
-                    rep.id if codes else rep.label_for("th"), rep_headers(rep), rows, columns=columns
-                )
-        result.files.append(path)
-    elif fmt == "csv":
-        result.records = write_csv(path, main_headers, rendered(main_rows()))
-        result.files.append(path)
-        for rep in reps:
-            if result.cancelled:
-                break
-            rp = path.with_name(f"{path.stem}_{rep.id}{path.suffix or '.csv'}")
-            result.rows[rep.id] = write_csv(rp, rep_headers(rep), rendered(rep_rows(rep)))
-            result.files.append(rp)
-    else:
-        result.records = _write_geojson(path, form, fields, fmtr, store, where, params, tick, result)
-        result.files.append(path)
-    if result.cancelled:
-        for f in result.files:
-            f.unlink(missing_ok=True)
-        result.files = []
+                rp = path.with_name(f"{path.stem}_{rep.id}{path.suffix or '.csv'}")
+                result.rows[rep.id] = write_csv(outputs.temp(rp), rep_headers(rep), rendered(rep_rows(rep)))
+                result.files.append(rp)
+        else:
+            result.records = _write_geojson(
+                outputs.temp(path), form, fields, fmtr, store, where, params, tick, result
+            )
+            result.files.append(path)
+        if result.cancelled:
+            outputs.discard()
+            result.files = []
+        else:
+            outputs.commit()
+    except BaseException as exc:
+        outputs.discard()
+        if is_disk_full(exc):
+            raise disk_full("บันทึกไฟล์ส่งออก", f"the export {path.name}") from exc
+        raise
     with store.transaction():
         store.audit(
             "export",
@@ -279,6 +293,32 @@ def export(
             },
         )
     return result
+
+
+class _Outputs:
+    """Files being written under temporary names, renamed into place together."""
+
+    def __init__(self) -> None:
+        self.pending: list[tuple[Path, Path]] = []
+
+    def temp(self, final: Path) -> Path:
+        tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.part")
+        self.pending.append((tmp, final))
+        return tmp
+
+    def commit(self) -> None:
+        for tmp, _final in self.pending:
+            files.fsync_file(tmp)
+        for tmp, final in self.pending:
+            os.replace(tmp, final)
+        for folder in {final.parent for _tmp, final in self.pending}:
+            files.fsync_dir(folder)
+        self.pending = []
+
+    def discard(self) -> None:
+        for tmp, _final in self.pending:
+            tmp.unlink(missing_ok=True)
+        self.pending = []
 
 
 class _Ticker:
@@ -388,9 +428,17 @@ def write_csv(path: Path, headers: list[str], rows: Iterable[Sequence[Any]]) -> 
 
 def write_table(path: Path, name: str, headers: list[str], rows: Iterable[list[Any]]) -> Path:
     """One table as XLSX (by the file's suffix) or CSV."""
-    if path.suffix.lower() == ".xlsx":
-        with XlsxWriter(path) as x:
-            x.sheet(name, headers, rows)
-    else:
-        write_csv(path, headers, rows)
+    outputs = _Outputs()
+    try:
+        if path.suffix.lower() == ".xlsx":
+            with XlsxWriter(outputs.temp(path)) as x:
+                x.sheet(name, headers, rows)
+        else:
+            write_csv(outputs.temp(path), headers, rows)
+        outputs.commit()
+    except BaseException as exc:
+        outputs.discard()
+        if is_disk_full(exc):
+            raise disk_full("บันทึกไฟล์", f"{path.name}") from exc
+        raise
     return path

@@ -7,6 +7,7 @@ into the zip file. Values: ``None`` (empty), ``bool``, ``int``, ``float`` and te
 
 from __future__ import annotations
 
+import contextlib
 import queue
 import re
 import threading
@@ -234,8 +235,16 @@ class XlsxWriter:
     def __enter__(self) -> XlsxWriter:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, exc_type: object, *exc: object) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abandon()
+
+    def abandon(self) -> None:
+        """Stop without finishing the file (after an error, e.g. a full disk; the caller removes it)."""
+        with contextlib.suppress(OSError, ValueError):
+            self._zip.close()  # marks the zip closed even when this last write fails too
 
     def sheet(
         self,
@@ -286,6 +295,13 @@ class XlsxWriter:
         return count
 
     def close(self) -> None:
+        try:
+            self._finish()
+        except BaseException:
+            self.abandon()
+            raise
+
+    def _finish(self) -> None:
         if not self._names:
             self.sheet("Sheet", [], [])
         z = self._zip

@@ -15,6 +15,10 @@ writes nothing.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
+from fieldapp.errors import disk_full, is_disk_full
 from fieldapp.reports.area import AreaReportRenderer
 from fieldapp.reports.base import REPORT_STYLES, Output, ReportBase, ReportDataError
 from fieldapp.reports.business import BusinessReportRenderer
@@ -37,7 +41,13 @@ __all__ = [
 def _write(renderer: ReportBase, out: Output) -> int:
     if out is None:
         raise TypeError("out must be a file path or a binary file object")
-    renderer.render(out)
+    try:  # a path is written through a temporary file (ReportBase.render)
+        renderer.render(out)
+    except OSError as exc:
+        if is_disk_full(exc):
+            name = Path(out).name if isinstance(out, (str, os.PathLike)) else "PDF"
+            raise disk_full("บันทึกรายงาน", f"the report {name}") from exc
+        raise
     return renderer.page_count
 
 

@@ -35,7 +35,7 @@ from fieldapp import attachments as local_files
 from fieldapp import audit as audit_trail
 from fieldapp import rights
 from fieldapp.clock import now_iso
-from fieldapp.errors import FieldAppError, SyncError, SyncErrorKind
+from fieldapp.errors import FieldAppError, SyncError, SyncErrorKind, is_disk_full
 from fieldapp.store import Record, Store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.apply import apply_pull_page, apply_pulled, apply_push_results
@@ -631,6 +631,10 @@ def sync(
         if isinstance(exc, SyncError):
             raise
         raise local_failure(exc) from exc
+    except OSError as exc:  # a full disk while storing photos
+        if not is_disk_full(exc):
+            raise
+        raise local_failure(exc) from exc
     finally:
         report.finished_at = now_iso()
         if store.conn.in_transaction:  # an exception inside a page already rolled back; be sure
@@ -639,8 +643,14 @@ def sync(
             report.set_aside = [
                 {k: r[k] for k in ("form", "record_id", "rev", "reason")} for r in store.set_aside_records()
             ]
-        with store.transaction():
-            store.log_sync(report.started_at, report.server, user, ok, report.as_dict())
+        try:
+            with store.transaction():
+                store.log_sync(report.started_at, report.server, user, ok, report.as_dict())
+        except sqlite3.Error as exc:  # a full disk: the failure already raised is the one to tell
+            if not is_disk_full(exc):
+                raise
+            if ok:
+                raise local_failure(exc) from exc
         if session is None:
             http.session.close()
     return report

@@ -21,8 +21,16 @@ def bad_answer(what: str) -> SyncError:
 
 def local_failure(exc: BaseException) -> SyncError:
     """This laptop's database could not take what the sync brought (what was stored stays)."""
-    from fieldapp.errors import FieldAppError
+    from fieldapp.errors import FieldAppError, is_disk_full
 
+    if is_disk_full(exc):
+        return sync_error(
+            SyncErrorKind.LOCAL,
+            "ดิสก์เต็ม บันทึกข้อมูลจากการซิงค์ลงเครื่องนี้ไม่ได้ ข้อมูลที่บันทึกแล้วยังอยู่ครบ กรุณาลบไฟล์ที่ไม่ใช้เพื่อให้มีที่ว่าง แล้วซิงค์ใหม่",
+            "the disk is full: this laptop could not store what the sync brought (what was stored stays); "
+            "free some space and sync again",
+            disk_full=True,
+        )
     detail = exc.message_en if isinstance(exc, FieldAppError) else f"{type(exc).__name__}: {exc}"
     return sync_error(
         SyncErrorKind.LOCAL,
