@@ -66,12 +66,11 @@ class TextWidget(FieldWidget):
         return text if text.strip() else None
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        if isinstance(self.edit, QPlainTextEdit):
-            self.edit.setPlainText(_text(value))
-        else:
-            self.edit.setText(_text(value))
-        self._loading = False
+        with self.loading():
+            if isinstance(self.edit, QPlainTextEdit):
+                self.edit.setPlainText(_text(value))
+            else:
+                self.edit.setText(_text(value))
 
     def set_read_only(self, read_only: bool) -> None:
         self.edit.setReadOnly(read_only)
@@ -101,16 +100,15 @@ class _NumberWidget(FieldWidget):
         return text or None
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        if value is None or value == "":
-            self.edit.setText("")
-        elif isinstance(value, float) and not value.is_integer():
-            self.edit.setText(f"{value:.{self.decimals}f}")
-        elif isinstance(value, (int, float)):
-            self.edit.setText(str(int(value)))
-        else:
-            self.edit.setText(str(value))
-        self._loading = False
+        with self.loading():
+            if value is None or value == "":
+                self.edit.setText("")
+            elif isinstance(value, float) and not value.is_integer():
+                self.edit.setText(f"{value:.{self.decimals}f}")
+            elif isinstance(value, (int, float)):
+                self.edit.setText(str(int(value)))
+            else:
+                self.edit.setText(str(value))
 
     def local_problem(self) -> str | None:
         text = thai.normalize_digits(self.edit.text()).replace(",", "").strip()
@@ -168,10 +166,9 @@ class DateWidget(FieldWidget):
         return self.edit.iso()
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        self.edit.set_iso(value)
-        self.shown.setText(fmt.date(self.edit.iso(), "long"))
-        self._loading = False
+        with self.loading():
+            self.edit.set_iso(value)
+            self.shown.setText(fmt.date(self.edit.iso(), "long"))
 
     def set_read_only(self, read_only: bool) -> None:
         self.edit.setReadOnly(read_only)
@@ -203,12 +200,11 @@ class BooleanWidget(FieldWidget):
         return None
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        self.group.setExclusive(False)
-        self.yes.setChecked(value is True or value == 1)
-        self.no.setChecked(value is False or (value == 0 and value is not None and not isinstance(value, str)))
-        self.group.setExclusive(True)
-        self._loading = False
+        with self.loading():
+            self.group.setExclusive(False)
+            self.yes.setChecked(value is True or value == 1)
+            self.no.setChecked(value is False or (value == 0 and value is not None and not isinstance(value, str)))
+            self.group.setExclusive(True)
 
     def set_read_only(self, read_only: bool) -> None:
         self.yes.setEnabled(not read_only)
@@ -261,16 +257,15 @@ class SelectOneWidget(FieldWidget):
         return None
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        if self.combo is not None:
-            i = self.combo.findData(value) if value is not None else 0
-            self.combo.setCurrentIndex(max(i, 0))
-        else:
-            self.group.setExclusive(False)
-            for code, rb in self.radios.items():
-                rb.setChecked(code == value)
-            self.group.setExclusive(True)
-        self._loading = False
+        with self.loading():
+            if self.combo is not None:
+                i = self.combo.findData(value) if value is not None else 0
+                self.combo.setCurrentIndex(max(i, 0))
+            else:
+                self.group.setExclusive(False)
+                for code, rb in self.radios.items():
+                    rb.setChecked(code == value)
+                self.group.setExclusive(True)
 
     def set_read_only(self, read_only: bool) -> None:
         if self.combo is not None:
@@ -306,11 +301,10 @@ class SelectMultipleWidget(FieldWidget):
         return codes or None
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        chosen = set(value or [])
-        for code, cb in self.boxes.items():
-            cb.setChecked(code in chosen)
-        self._loading = False
+        with self.loading():
+            chosen = set(value or [])
+            for code, cb in self.boxes.items():
+                cb.setChecked(code in chosen)
 
     def set_read_only(self, read_only: bool) -> None:
         for cb in self.boxes.values():
@@ -406,14 +400,13 @@ class NationalIdWidget(FieldWidget):
         return self._digits if len(self._digits) == 13 else self._typed_text
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        self._digits = "".join(ch for ch in str(value or "") if ch.isdigit())
-        self._typed_text = thai.format_national_id(self._digits) if len(self._digits) == 13 else str(value or "")
-        self.edit.setText(self._typed_text)
-        self._show_feedback()
-        if not self.edit.hasFocus():
-            self.show_masked()
-        self._loading = False
+        with self.loading():
+            self._digits = "".join(ch for ch in str(value or "") if ch.isdigit())
+            self._typed_text = thai.format_national_id(self._digits) if len(self._digits) == 13 else str(value or "")
+            self.edit.setText(self._typed_text)
+            self._show_feedback()
+            if not self.edit.hasFocus():
+                self.show_masked()
 
     def local_problem(self) -> str | None:
         msg, ok = national_id_feedback(self._typed_text)
@@ -449,9 +442,8 @@ class PhoneWidget(FieldWidget):
         return self.edit.text().strip() or None
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        self.edit.setText(fmt.phone(value))
-        self._loading = False
+        with self.loading():
+            self.edit.setText(fmt.phone(value))
 
     def set_read_only(self, read_only: bool) -> None:
         self.edit.setReadOnly(read_only)
@@ -494,14 +486,13 @@ class GeopointWidget(FieldWidget):
         return f"{la} {lo}".strip() if not (la and lo) else {"lat": la, "lon": lo}
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        if isinstance(value, dict):
-            self.lat.setText(_text(value.get("lat")))
-            self.lon.setText(_text(value.get("lon")))
-        else:
-            self.lat.setText("")
-            self.lon.setText("")
-        self._loading = False
+        with self.loading():
+            if isinstance(value, dict):
+                self.lat.setText(_text(value.get("lat")))
+                self.lon.setText(_text(value.get("lon")))
+            else:
+                self.lat.setText("")
+                self.lon.setText("")
 
     def local_problem(self) -> str | None:
         la, lo = self._numbers()
@@ -581,27 +572,26 @@ class SubdistrictWidget(FieldWidget):
         return self.subdistrict.currentData()
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        for combo in (self.province, self.district, self.subdistrict):
-            combo.blockSignals(True)
-        try:
-            chain = geo.parents(str(value)) if value else []
-        except NotFoundError:
-            chain = []
-        if len(chain) == 3:
-            p, d, s = chain
-            self.province.setCurrentIndex(max(self.province.findData(p.code), 0))
-            self._fill(self.district, geo.districts(p.code))
-            self.district.setCurrentIndex(max(self.district.findData(d.code), 0))
-            self._fill(self.subdistrict, geo.subdistricts(d.code))
-            self.subdistrict.setCurrentIndex(max(self.subdistrict.findData(s.code), 0))
-        else:
-            self.province.setCurrentIndex(0)
-            self._fill(self.district, [])
-            self._fill(self.subdistrict, [])
-        for combo in (self.province, self.district, self.subdistrict):
-            combo.blockSignals(False)
-        self._loading = False
+        with self.loading():
+            for combo in (self.province, self.district, self.subdistrict):
+                combo.blockSignals(True)
+            try:
+                chain = geo.parents(str(value)) if value else []
+            except NotFoundError:
+                chain = []
+            if len(chain) == 3:
+                p, d, s = chain
+                self.province.setCurrentIndex(max(self.province.findData(p.code), 0))
+                self._fill(self.district, geo.districts(p.code))
+                self.district.setCurrentIndex(max(self.district.findData(d.code), 0))
+                self._fill(self.subdistrict, geo.subdistricts(d.code))
+                self.subdistrict.setCurrentIndex(max(self.subdistrict.findData(s.code), 0))
+            else:
+                self.province.setCurrentIndex(0)
+                self._fill(self.district, [])
+                self._fill(self.subdistrict, [])
+            for combo in (self.province, self.district, self.subdistrict):
+                combo.blockSignals(False)
 
     def set_read_only(self, read_only: bool) -> None:
         for combo in (self.province, self.district, self.subdistrict):

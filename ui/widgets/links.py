@@ -161,21 +161,20 @@ class ReferenceWidget(FieldWidget):
         return self.combo.currentData()
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        if value and self.combo.findData(value) < 0 and not self.repeat:
-            rows = browse.rows(
-                self.ctx.db.main,
-                self.target,
-                [str(value)],
-                self._household_columns() if self.target == "household" else None,
-            )
-            if rows:
-                self.combo.addItem(self._text(rows[0]), rows[0]["id"])
-        if value and self.combo.findData(value) < 0 and self.repeat:
-            self.combo.addItem(str(value), value)
-        self.combo.setCurrentIndex(max(self.combo.findData(value), 0) if value else 0)
-        self._show_status()
-        self._loading = False
+        with self.loading():
+            if value and self.combo.findData(value) < 0 and not self.repeat:
+                rows = browse.rows(
+                    self.ctx.db.main,
+                    self.target,
+                    [str(value)],
+                    self._household_columns() if self.target == "household" else None,
+                )
+                if rows:
+                    self.combo.addItem(self._text(rows[0]), rows[0]["id"])
+            if value and self.combo.findData(value) < 0 and self.repeat:
+                self.combo.addItem(str(value), value)
+            self.combo.setCurrentIndex(max(self.combo.findData(value), 0) if value else 0)
+            self._show_status()
 
     def set_read_only(self, read_only: bool) -> None:
         self.search.setEnabled(not read_only)

@@ -8,7 +8,8 @@ depend on other answers. A new question type is one class, one ``@register`` and
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -62,6 +63,17 @@ class FieldWidget(QWidget):
         return self
 
     # -- helpers
+    @contextmanager
+    def loading(self) -> Iterator[None]:
+        """Show a stored value without announcing it as the person's edit (``value_changed`` stays
+        quiet inside the block), and speak again afterwards even when setting the value failed."""
+        was = self._loading
+        self._loading = True
+        try:
+            yield
+        finally:
+            self._loading = was
+
     def _emit(self) -> None:
         if not self._loading:
             self.value_changed.emit()
