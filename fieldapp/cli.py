@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fieldapp import __version__, config, forms, geo, thai
+from fieldapp import __version__, config, forms, geo, scoring, thai
 from fieldapp.errors import (
     AccessError,
     DiskFullError,
@@ -413,10 +413,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
             _print_json({"database": str(store.path), **stats})
             return EXIT_OK
         print(f"database: {store.path}")
-        classes = {c.code: c.th for c in store.forms.choices.get("poverty_class", [])}
-        classes["unassessable"] = "ยังประเมินไม่ได้"
         for form in store.forms:
             s = stats["forms"][form.id]
+            klass = scoring.class_field(form)
+            classes = {c.code: c.th for c in form.fields[klass].choices} if klass in form.fields else {}
+            classes["unassessable"] = "ยังประเมินไม่ได้"
             extra = "".join(
                 f", {k} {v:,}"
                 for k, v in s.items()
