@@ -248,3 +248,94 @@ KNOWN_CYCLES: list[list[str]] = [
     # the widget registry imports the widgets so that their @register runs; they import it
     ["ui.panel", "ui.widgets.fields", "ui.widgets.links", "ui.widgets.registry", "ui.widgets.repeat"],
 ]
+
+
+# ---------------------------------------------------------------------- layers (docs/architecture.md)
+
+# the parts of the core, bottom up: a module imports its own layer and those below, never above
+LAYERS: list[tuple[str, set[str]]] = [
+    (
+        "leaves",
+        {
+            "fieldapp",
+            "fieldapp.clock",
+            "fieldapp.files",
+            "fieldapp.paths",
+            "fieldapp.config",
+            "fieldapp.schema",
+            "fieldapp.errors",
+            "fieldapp.sync",
+            "fieldapp.sync.protocol",
+            "fieldapp.sync.merge",
+        },
+    ),
+    (
+        "text and places",
+        {
+            "fieldapp.thai",
+            "fieldapp.thaidate",
+            "fieldapp.geo",
+            "fieldapp.expr",
+            "fieldapp.collate",
+            "fieldapp.ids",
+            "fieldapp.codegen",
+            "fieldapp.resources",
+            "fieldapp.filenames",
+        },
+    ),
+    (
+        "form engine",
+        {
+            "fieldapp.formcode",
+            "fieldapp.scoring",
+            "fieldapp.xlsform",
+            "fieldapp.softwarn",
+            "fieldapp.crossrecord",
+        },
+    ),
+    ("report renderers", set()),  # fieldapp.reports.* except build
+    ("storage", set()),  # every other fieldapp module not named in a layer
+    ("operations", {"fieldapp.rights", "fieldapp.reports.build"}),  # and fieldapp.exchange.*, fieldapp.sync.*
+    (
+        "entry points",
+        {"fieldapp.cli", "fieldapp.cli_privacy", "fieldapp.selftest", "fieldapp.demo", "fieldapp.__main__"},
+    ),
+]
+
+
+def _layer(module: str) -> int:
+    for i, (_, members) in enumerate(LAYERS):
+        if module in members:
+            return i
+    names = [name for name, _ in LAYERS]
+    if module.startswith("fieldapp.forms"):
+        return names.index("form engine")
+    if module.startswith(("fieldapp.exchange", "fieldapp.sync")):
+        return names.index("operations")
+    if module.startswith("fieldapp.reports"):
+        return names.index("report renderers")
+    return names.index("storage")
+
+
+def test_the_core_imports_only_its_own_layer_and_those_below() -> None:
+    upward = sorted(
+        f"{m} -> {t}"
+        for m, targets in _import_graph().items()
+        if m.startswith("fieldapp")
+        for t in targets
+        if _layer(t) > _layer(m)
+    )
+    assert upward == []
+
+
+def test_the_server_uses_only_the_protocol_the_form_engine_and_the_leaves_of_the_core() -> None:
+    allowed = {"leaves", "text and places", "form engine"}
+    names = [name for name, _ in LAYERS]
+    found = sorted(
+        f"{m} -> {t}"
+        for m, targets in _import_graph().items()
+        if m.startswith("server")
+        for t in targets
+        if t.startswith("fieldapp") and names[_layer(t)] not in allowed
+    )
+    assert found == []
