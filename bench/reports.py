@@ -38,8 +38,8 @@ def without_thai_typography() -> Iterator[None]:
     """Render as reportlab does by default: no shaping, no Thai word breaks (wrong Thai, for the ratio)."""
     saved_markup, saved_shape, saved_styles = base.breakable_markup, base.shape, base.make_styles
 
-    def unshaped_styles() -> Any:
-        styles = saved_styles()
+    def unshaped_styles(*args: Any, **kwargs: Any) -> Any:
+        styles = saved_styles(*args, **kwargs)
         for st in styles.values():
             st.shaping = 0
         return styles

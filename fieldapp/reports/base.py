@@ -4,16 +4,21 @@ Each report is a subclass of :class:`ReportBase` that only builds its story
 (a list of flowables) from plain data; the base owns everything a printed
 page has in common:
 
-* A4 portrait, margins, the bundled Sarabun family (regular, bold, italic,
-  bold italic) embedded in the PDF;
+* A4 portrait in one of two looks (:data:`LOOKS`): ``official`` (Thai
+  government document conventions, the default) or ``screen``; the bundled
+  Sarabun family (regular, bold, italic, bold italic) embedded in the PDF,
+  as fonts whose text copies out as printed (:mod:`fieldapp.reports.copyout`);
 * named paragraph styles, all with HarfBuzz shaping and a leading of at
   least 1.5 × the font size (Thai marks above and tails below need it);
-* a header with the agency line and the report title, a footer with
-  "หน้า X จาก Y" and the print date in พ.ศ. (pages are counted when the
-  document is saved, so X and Y are always right);
+* a header with the issuing office and the report title (and "- N -" from
+  page 2 in the official look), a footer with "หน้า X จาก Y" and the print
+  date in พ.ศ. (pages are counted when the document is saved);
 * :meth:`ReportBase.para`, which escapes text and marks the Thai word
-  boundaries so lines break between words, never inside one;
-* optional Thai digits (๐–๙) for every number the report prints;
+  boundaries so lines break between words, never inside one, and keeps a
+  number with its unit;
+* tables whose padding keeps the tallest and deepest Thai stacks off the
+  rules and whose cells fit their text (:meth:`ReportBase.fit`);
+* optional Thai digits (๐–๙) for quantities and dates (never codes);
 * national IDs masked unless the caller asks for them in full.
 
 Canvas text (header and footer) is shaped with HarfBuzz before it is drawn,
@@ -78,12 +83,6 @@ _FONT_FILES = {
 }
 
 PAGE_SIZE = A4
-MARGIN_LEFT = 22 * mm
-MARGIN_RIGHT = 18 * mm
-MARGIN_TOP = 27 * mm
-MARGIN_BOTTOM = 22 * mm
-CONTENT_WIDTH = PAGE_SIZE[0] - MARGIN_LEFT - MARGIN_RIGHT
-FRAME_HEIGHT = PAGE_SIZE[1] - MARGIN_TOP - MARGIN_BOTTOM
 
 INK = colors.HexColor("#1a1a1a")
 ACCENT = colors.HexColor("#1f3864")
