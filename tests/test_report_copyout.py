@@ -192,3 +192,22 @@ def test_shaping_itself_is_unchanged() -> None:
         ]
         got = [(round(d.x_offset), round(d.y_offset), round(d.x_advance)) for d in shaped.__shapeData__]
         assert got == expected_pos, s
+
+
+def test_remembered_shaping_gives_the_same_pages() -> None:
+    """Words are shaped once and remembered; a second rendering is the same, text and ink."""
+    from fieldapp.reports import copyout
+
+    copyout._SHAPED.clear()
+    first = _household()
+    assert copyout._SHAPED, "nothing was remembered"
+    second = _household()
+    assert pdfium_text(first) == pdfium_text(second)
+    images = []
+    for pdf in (first, second):
+        doc = pdfium.PdfDocument(pdf)
+        try:
+            images.append([page.render(scale=1).to_pil().tobytes() for page in doc])
+        finally:
+            doc.close()
+    assert images[0] == images[1]

@@ -188,12 +188,49 @@ def _pieces(text: str, glyphs: int) -> list[str]:
     return [text] + [""] * (glyphs - 1)
 
 
+_SHAPED: dict[tuple[Any, ...], Any] = {}
+"""Shaped words by (font, size, text) of their fragments: a paragraph is laid out several times
+(fitting, table rows, page splits) and shapes the same words each time."""
+
+_SHAPED_MAX = 50_000
+
+
 def shape_frag_word(w: Any, *args: Any, **kwargs: Any) -> Any:
     """reportlab's ``shapeFragWord``, with glyphs that copy out as their clusters' text.
 
     Words in fonts other than :class:`CopyOutTTFont` are left as reportlab
-    shapes them.
+    shapes them. Results are remembered per word (fonts, sizes and text; the
+    fragments' other attributes do not change the shaping).
     """
+    if args or kwargs or isinstance(w, ShapedFragWord) or any(hasattr(f, "cbDefn") for f, _ in w[1:]):
+        return _shape_frag_word(w, *args, **kwargs)
+    key = (type(w), *((f.fontName, f.fontSize, s) for f, s in w[1:]))
+    hit = _SHAPED.get(key)
+    if hit is None:
+        new = _shape_frag_word(w)
+        if new is w:
+            hit = False
+        else:
+            frags = [f for f, _ in w[1:]]
+            index = {id(f): n for n, f in enumerate(frags)}
+            if not all(id(item[0]) in index for item in new[1:]):
+                return new
+            hit = (
+                new.__class__,
+                new[0],
+                [(index[id(f)], s, type(item)) for item in new[1:] for f, s in [item]],
+            )
+        if len(_SHAPED) >= _SHAPED_MAX:
+            _SHAPED.clear()
+        _SHAPED[key] = hit
+        return new
+    if hit is False:
+        return w
+    cls, width, items = hit
+    return cls([width, *(kind((w[1 + n][0], s)) for n, s, kind in items)])
+
+
+def _shape_frag_word(w: Any, *args: Any, **kwargs: Any) -> Any:
     new = _reportlab_shape(w, *args, **kwargs)
     if new is w or not isinstance(new, ShapedFragWord):
         return new
