@@ -107,3 +107,33 @@ def test_the_desktop_app_lists_an_installed_form_and_makes_its_records(tmp_path,
     editor.close()
     window.close()
     db.close()
+
+
+def test_a_form_preview_fills_and_checks_without_saving(tmp_path, qtbot, ui_app):
+    from ui import tasks
+    from ui.db import Database
+    from ui.mainwindow import MainWindow
+
+    path = tmp_path / "f.db"
+    Store(path).close()
+    db = Database(path)
+    window = MainWindow(db, ui_app)
+    qtbot.addWidget(window)
+    from tests.test_xlsform import _thai_household
+
+    _thai_household(tmp_path / "survey.xlsx")
+    dlg = window.preview_form(tmp_path / "survey.xlsx")
+    assert dlg is not None and dlg.form.id == "thai_household"
+    assert "ชื่อหัวหน้าครัวเรือน" in " ".join(dlg.check())  # required and not answered yet
+    dlg.close()
+    tasks.wait_all(20)
+    with Store(path) as store:  # nothing was written: no form, no record, no draft, no audit entry
+        assert "thai_household" not in store.forms.forms
+        assert (
+            store.conn.execute("SELECT COUNT(*) FROM audit_log WHERE form_id = 'thai_household'").fetchone()[
+                0
+            ]
+            == 0
+        )
+    window.close()
+    db.close()

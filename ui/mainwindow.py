@@ -181,6 +181,9 @@ class MainWindow(QMainWindow):
         data.addAction(self.new_household_action)
         data.addAction(self.new_business_action)
         data.addAction(self.drafts_action)
+        self.preview_action = QAction(tr("Preview a form..."), self)
+        self.preview_action.triggered.connect(self.preview_form)
+        data.addAction(self.preview_action)
         data.addSeparator()
         data.addAction(self.import_action)
         data.addAction(self.export_action)
@@ -427,6 +430,27 @@ class MainWindow(QMainWindow):
 
     def new_record(self, form_id: str, initial: dict[str, Any] | None = None) -> RecordEditorDialog:
         return self._editor(show_record_editor(self, self.db, self.settings, form_id, None, initial))
+
+    def preview_form(self, path: Path | None = None) -> Any:
+        """Fill in a form from an XLSForm or definition file without saving (a preview)."""
+        from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+        from fieldapp.errors import FieldAppError
+        from ui.dialogs.form_preview import form_from_file, show_form_preview
+
+        if path is None:
+            chosen, _ = QFileDialog.getOpenFileName(
+                self, tr("Preview a form..."), "", tr("Forms (*.xlsx *.xls *.yaml *.yml)")
+            )
+            if not chosen:
+                return None
+            path = Path(chosen)
+        try:
+            form, notes = form_from_file(path)
+        except FieldAppError as exc:
+            QMessageBox.warning(self, tr("Preview a form..."), exc.message)
+            return None
+        return show_form_preview(self, self.db, form, notes)
 
     def new_record_of_current_form(self) -> RecordEditorDialog | None:
         """A new record of the form whose list is shown (the way to start one of an installed form)."""

@@ -1,0 +1,90 @@
+"""A form preview: fill in a form as the editor shows it, without saving anything.
+
+Opened from Data → Preview a form… with an XLSForm or a form definition file (not installed, not
+in the database), or with any form the database knows. The answers go through the very same
+checks as a record (``Form.validate``): "Check answers" lists what is wrong or missing, and
+closing throws the answers away. Nothing is written: no record, no draft, no audit entry.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from fieldapp import ids
+from fieldapp.forms import Form
+from ui.db import Database
+from ui.editor import FormEditor
+from ui.i18n import label_of, language, tr
+from ui.widgets.registry import EditorContext
+
+
+def form_from_file(path: Path) -> tuple[Form, list[str]]:
+    """A form to preview from an XLSForm or a definition file, and what could not be carried."""
+    from fieldapp import installed
+
+    raw, notes = installed.read_definition(path)
+    return installed.build(raw, path.name), notes
+
+
+class FormPreviewDialog(QDialog):
+    def __init__(
+        self, parent: QWidget | None, db: Database, form: Form, notes: list[str] | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.form = form
+        self.setWindowTitle(tr("Preview: {title}", title=label_of(form.title, form.id)))
+        self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
+        ctx = EditorContext(db=db, form=form, record_id=ids.new_id())
+        self.editor = FormEditor(ctx, None)
+        lay = QVBoxLayout(self)
+        self.banner = QLabel(tr("Preview - nothing is saved"))
+        self.banner.setObjectName("heading")
+        lay.addWidget(self.banner)
+        if notes:
+            self.notes = QLabel(tr("{n} parts of the file could not be carried", n=len(notes)))
+            self.notes.setToolTip("\n".join(notes[:30]))
+            self.notes.setObjectName("hint")
+            lay.addWidget(self.notes)
+        lay.addWidget(self.editor, 1)
+        self.outcome = QLabel()
+        self.outcome.setWordWrap(True)
+        lay.addWidget(self.outcome)
+        buttons = QHBoxLayout()
+        self.check_button = QPushButton(tr("Check answers"))
+        self.check_button.setObjectName("primary")
+        self.check_button.setAutoDefault(False)
+        self.check_button.clicked.connect(self.check)
+        self.close_button = QPushButton(tr("Close"))
+        self.close_button.setAutoDefault(False)
+        self.close_button.clicked.connect(self.close)
+        buttons.addStretch(1)
+        buttons.addWidget(self.close_button)
+        buttons.addWidget(self.check_button)
+        lay.addLayout(buttons)
+        self.resize(1100, 780)
+
+    def check(self) -> list[str]:
+        """Run the form's checks on the answers so far; show and return the problems."""
+        _doc, blocking, missing = self.editor.check_for_save()
+        problems = [*blocking, *missing]
+        lines = [p.message if language() == "th" else (p.message_en or p.message) for p in problems]
+        if problems:
+            self.editor.go_to_problem(problems[0].path)
+            shown = "\n".join("• " + line for line in lines[:8])
+            more = tr("\n...and {n} more", n=len(lines) - 8) if len(lines) > 8 else ""
+            self.outcome.setText(shown + more)
+        else:
+            self.outcome.setText(tr("The answers pass every check of the form"))
+        return lines
+
+
+def show_form_preview(
+    parent: QWidget | None, db: Database, form: Form, notes: list[str] | None = None
+) -> FormPreviewDialog:
+    dlg = FormPreviewDialog(parent, db, form, notes)
+    dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    dlg.show()
+    return dlg
