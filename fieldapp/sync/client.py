@@ -428,6 +428,8 @@ class _Run:
             held += max(1, len(page.items))
             if self.next_page is None or held >= PULL_GROUP or not self.next_page.done():
                 return
+            if self.cancel and self.cancel():  # stop after this stored page, not after the group
+                return
             if self.progress:
                 self.progress("pull", *self.pull_progress())
 
