@@ -281,3 +281,49 @@ def test_the_status_line_of_a_never_synced_laptop_with_records_says_both_once() 
     assert status_line(synced)[0] == "ยังไม่ซิงค์ 150 รายการ"
     done = {**synced, "waiting": {"household": 0}}
     assert status_line(done)[0] == "ซิงค์ครบแล้ว"
+
+
+def test_an_open_sync_dialog_follows_a_resolution_made_from_the_main_window(
+    qtbot: Any, ui_app: Any, ui_db_path: Path
+) -> None:
+    from fieldapp.sync import protocol as P
+    from ui.mainwindow import MainWindow
+
+    db = Database(ui_db_path)
+    hid = db.main.ids("household")[0]
+    doc = copy.deepcopy(db.main.get("household", hid).data)
+    db.main.mark_synced("household", hid, server_rev=3, base=doc)
+    mine = {**doc, "house_no": "65/9"}
+    db.main.save("household", mine, record_id=hid, partial_ok=True, check_refs=False)
+    theirs = {**doc, "house_no": "65/1"}
+    conflict = P.Conflict(
+        "fields",
+        "household",
+        hid,
+        4,
+        mine,
+        theirs,
+        theirs,
+        [P.FieldConflict("house_no", doc.get("house_no"), "65/9", "65/1")],
+        "am",
+        None,
+        "lead",
+        None,
+    )
+    db.main.set_conflict("household", hid, conflict.to_json())
+    window = MainWindow(db, ui_app)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    settle()
+    sdlg = window.open_sync()
+    settle()
+    assert "ข้อมูลขัดแย้งรอการตัดสินใจ" in sdlg.outbox_label.text()
+    cdlg = window.open_conflict("household", hid)
+    cdlg.choose("house_no", "mine")
+    cdlg.save_button.click()
+    settle()
+    settle()
+    assert db.main.get("household", hid).conflict is None
+    assert "ข้อมูลขัดแย้งรอการตัดสินใจ" not in sdlg.outbox_label.text()
+    assert "ข้อมูลขัดแย้ง" not in window.sync_status.text()
