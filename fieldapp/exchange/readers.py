@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.errors import FieldAppError
+from fieldapp.exchange import xlsxreader
 
 #: Encodings a user may choose; "auto" detects UTF-8 (BOM or not), UTF-16 (BOM) and TIS-620.
 ENCODINGS: dict[str, str] = {
@@ -30,7 +31,11 @@ ENCODINGS: dict[str, str] = {
     "cp874": "cp874",
     "windows-874": "cp874",
 }
-MAX_CELL = 32 * 1024 * 1024  # a cell larger than this is not a list of households
+# limits checked while reading (see xlsxreader): a file over them is refused with one message
+MAX_CELL = xlsxreader.MAX_CELL_CHARS  # characters in one cell (Excel's own limit); longer is cut
+MAX_CSV_FIELD = 4 * 1024 * 1024  # characters of one CSV field: more is not a list of households
+MAX_ROWS = xlsxreader.MAX_ROWS  # rows in one sheet or CSV file
+MAX_CSV_BYTES = 512 * 1024 * 1024
 _SNIFF_BYTES = 64 * 1024
 
 
@@ -144,7 +149,34 @@ def decode(data: bytes, encoding: str | None, name: str = "") -> tuple[str, str]
     return text, codec
 
 
+def too_large(name: str, exc: xlsxreader.TooLarge) -> ImportFileError:
+    """The one message for a file over a limit (see ``xlsxreader.TooLarge``)."""
+    where_th = f" (แถวที่ {exc.row:,})" if exc.row else ""
+    where_en = f" (row {exc.row:,})" if exc.row else ""
+    if exc.kind == "rows":
+        return ImportFileError(
+            f"ไฟล์ {name} มีข้อมูลเกิน {exc.limit:,} แถว กรุณาแบ่งเป็นหลายไฟล์แล้วนำเข้าทีละไฟล์",
+            f"{name} has more than {exc.limit:,} rows: split it into several files",
+        )
+    if exc.kind == "columns":
+        return ImportFileError(
+            f"ไฟล์ {name} มีคอลัมน์เกิน {exc.limit:,} คอลัมน์{where_th}",
+            f"{name} has more than {exc.limit:,} columns{where_en}",
+        )
+    if exc.kind == "cell":
+        return ImportFileError(
+            f"ไฟล์ {name} มีช่องข้อมูลที่ยาวเกิน {exc.limit:,} ตัวอักษร{where_th} ไม่ใช่รายชื่อครัวเรือน",
+            f"{name} has a cell longer than {exc.limit:,} characters{where_en}: not a list of households",
+        )
+    return ImportFileError(
+        f"ไฟล์ {name} เมื่อแตกออกมีขนาดเกิน {exc.limit // (1024 * 1024):,} MB ไม่ใช่รายชื่อครัวเรือน",
+        f"{name} unpacks to more than {exc.limit // (1024 * 1024):,} MB: not a list of households",
+    )
+
+
 def _read_csv(p: Path, encoding: str | None, name: str) -> Table:
+    if p.stat().st_size > MAX_CSV_BYTES:
+        raise too_large(p.name, xlsxreader.TooLarge("size", MAX_CSV_BYTES))
     data = p.read_bytes()
     sample = data[:_SNIFF_BYTES]
     if not (sample.startswith((b"\xff\xfe", b"\xfe\xff"))) and b"\x00" in sample:
@@ -159,7 +191,7 @@ def _read_csv(p: Path, encoding: str | None, name: str) -> Table:
         )
     except csv.Error:
         delimiter = ","
-    csv.field_size_limit(MAX_CELL)
+    csv.field_size_limit(MAX_CSV_FIELD)
     # only the delimiter is guessed from the header line: quoting is the usual one (a quote inside a
     # quoted cell is doubled), which a header without quotes cannot show
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter)
@@ -167,21 +199,25 @@ def _read_csv(p: Path, encoding: str | None, name: str) -> Table:
     rows: list[tuple[int, list[Any]]] = []
     try:
         for n, raw in enumerate(reader, start=1):
-            cells = [_csv_cell(c) for c in raw]
+            cells = [_csv_cell(xlsxreader.cut(c)) for c in raw]
             if not any(c is not None for c in cells):
                 continue
             if headers is None:
                 headers = [c or "" for c in cells]
                 continue
+            if len(rows) >= MAX_ROWS:
+                raise too_large(p.name, xlsxreader.TooLarge("rows", MAX_ROWS))
             rows.append((n, cells))
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise too_large(p.name, xlsxreader.TooLarge("cell", MAX_CELL, reader.line_num)) from None
         raise ImportFileError(
             f"ไฟล์ {p.name} มีรูปแบบ CSV ไม่ถูกต้อง (แถวที่ {reader.line_num})",
             f"{p.name}: malformed CSV at line {reader.line_num}: {exc}",
         ) from exc
     if headers is None:
         raise ImportFileError(f"ไฟล์ {p.name} ไม่มีข้อมูล", f"{p.name} is empty")
-    table = Table(codec, _clean_headers(headers), rows)
+    table = Table(codec, _clean_headers(headers, p.name), rows)
     return table
 
 
@@ -219,8 +255,6 @@ def _read_xlsx(p: Path) -> Workbook:
     import zipfile
     from xml.etree.ElementTree import ParseError
 
-    from fieldapp.exchange import xlsxreader
-
     tables: list[Table] = []
     try:
         for name, rows_iter in xlsxreader.sheets(p):
@@ -235,7 +269,9 @@ def _read_xlsx(p: Path) -> Workbook:
                     continue
                 rows.append((n, cells))
             if headers is not None:
-                tables.append(Table(name, _clean_headers(headers), rows))
+                tables.append(Table(name, _clean_headers(headers, p.name), rows))
+    except xlsxreader.TooLarge as exc:
+        raise too_large(p.name, exc) from None
     except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, ParseError, EOFError) as exc:
         raise _not_a_spreadsheet(p) from exc
     if not tables:
@@ -243,7 +279,9 @@ def _read_xlsx(p: Path) -> Workbook:
     return Workbook(p, "xlsx", None, tables)
 
 
-def _clean_headers(headers: list[str]) -> list[str]:
+def _clean_headers(headers: list[str], name: str = "") -> list[str]:
+    if any(len(str(h)) > MAX_CELL for h in headers):  # a heading, not a cell of data: refuse the file
+        raise too_large(name, xlsxreader.TooLarge("cell", MAX_CELL, 1))
     out: list[str] = []
     for i, h in enumerate(headers):
         h = " ".join(str(h).replace("\ufeff", "").split())

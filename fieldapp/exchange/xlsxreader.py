@@ -23,6 +23,57 @@ _DATE_CODE = re.compile(r"[dmyhs]", re.I)
 _REF = re.compile(r"([A-Z]+)(\d+)")
 _EPOCH = _dt.datetime(1899, 12, 30)
 
+# Limits checked while reading (a small XLSX can unpack to gigabytes: a "zip bomb"). A sheet holds
+# at most MAX_ROWS rows and MAX_COLUMNS columns; an XML part at most MAX_PART_BYTES once unpacked; the
+# bytes read for one row (or one shared string) are bounded by MAX_PIECE_BYTES, so a single huge cell
+# is refused long before it is built in memory. A cell longer than Excel's own limit but under that
+# bound is cut to MAX_CELL_CHARS + 1 characters: still too long for any field, so the import reports
+# it as a problem of its row and the other rows go on.
+MAX_CELL_CHARS = 32_767  # Excel's own limit for a cell
+MAX_ROWS = 250_000
+MAX_COLUMNS = 16_384  # Excel's own limit (column XFD)
+MAX_PART_BYTES = 1024 * 1024 * 1024
+MAX_PIECE_BYTES = 16 * 1024 * 1024
+
+
+def cut(text: str) -> str:
+    """``text``, or its first MAX_CELL_CHARS + 1 characters when it is longer than a cell can be."""
+    return text if len(text) <= MAX_CELL_CHARS else text[: MAX_CELL_CHARS + 1]
+
+
+class TooLarge(Exception):
+    """The workbook is over one of the limits; ``what`` says which (kind, number, row)."""
+
+    def __init__(self, kind: str, limit: int, row: int | None = None) -> None:
+        super().__init__(f"{kind} over {limit}" + (f" (row {row})" if row else ""))
+        self.kind = kind  # "rows", "cell", "size"
+        self.limit = limit
+        self.row = row
+
+
+class _Metered:
+    """A part of the zip read through a meter: at most ``total`` bytes in all, and at most
+    ``piece`` bytes between two calls of ``mark()`` (one row, one shared string)."""
+
+    def __init__(self, fh: IO[bytes], total: int, piece: int, kind: str) -> None:
+        self.fh, self.total, self.piece, self.kind = fh, total, piece, kind
+        self.read_total = 0
+        self.since_mark = 0
+        self.row: int | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.fh.read(min(size, 65536) if size and size > 0 else 65536)
+        self.read_total += len(data)
+        self.since_mark += len(data)
+        if self.read_total > self.total:
+            raise TooLarge("size", self.total)
+        if self.since_mark > self.piece:
+            raise TooLarge(self.kind, MAX_CELL_CHARS, self.row)
+        return data
+
+    def mark(self) -> None:
+        self.since_mark = 0
+
 
 def _col(letters: str) -> int:
     n = 0
@@ -39,11 +90,13 @@ def _shared_strings(z: zipfile.ZipFile, path: str | None) -> list[str]:
     if not path or path not in z.namelist():
         return []
     out: list[str] = []
-    with z.open(path) as fh:
+    with z.open(path) as raw:
+        fh = _Metered(raw, MAX_PART_BYTES, MAX_PIECE_BYTES, "cell")
         for _ev, el in iterparse(fh):
             if el.tag == f"{NS}si":
-                out.append("".join(t.text or "" for t in el.iter(f"{NS}t")))
+                out.append(cut("".join(t.text or "" for t in el.iter(f"{NS}t"))))
                 el.clear()
+                fh.mark()
     return out
 
 
@@ -111,20 +164,26 @@ def sheets(path: Any) -> Iterator[tuple[str, Iterator[tuple[int, list[Any]]]]]:
     try:
         for name, target in order:
             with z.open(target) as fh:
-                yield name, _rows(fh, strings, dates)
+                yield name, _rows(_Metered(fh, MAX_PART_BYTES, MAX_PIECE_BYTES, "cell"), strings, dates)
     finally:
         z.close()
 
 
-def _rows(fh: IO[bytes], strings: list[str], dates: set[int]) -> Iterator[tuple[int, list[Any]]]:
+def _rows(fh: _Metered, strings: list[str], dates: set[int]) -> Iterator[tuple[int, list[Any]]]:
     row_tag, c_tag, v_tag, is_tag, t_tag = f"{NS}row", f"{NS}c", f"{NS}v", f"{NS}is", f"{NS}t"
     columns: dict[str, int] = {}  # "AB" -> 27, worked out once per letter combination
     rowno = 0
+    rows = 0
     for _ev, el in iterparse(fh):
         if el.tag != row_tag:
             continue
+        fh.mark()
+        rows += 1
         r = el.get("r")
-        rowno = int(r) if r else rowno + 1
+        rowno = int(r) if r and r.isdigit() else rowno + 1
+        fh.row = rowno + 1
+        if rows > MAX_ROWS:
+            raise TooLarge("rows", MAX_ROWS)
         cells: list[Any] = []
         col = -1
         for c in el.iter(c_tag):
@@ -167,6 +226,10 @@ def _rows(fh: IO[bytes], strings: list[str], dates: set[int]) -> Iterator[tuple[
                             )
             if value is None:
                 continue
+            if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+                value = cut(value)
+            if col >= MAX_COLUMNS:
+                raise TooLarge("columns", MAX_COLUMNS, rowno)
             if col >= len(cells):
                 cells.extend([None] * (col - len(cells) + 1))
             cells[col] = value
