@@ -157,3 +157,27 @@ def test_lock_now_and_sign_out_are_in_the_user_menu(
     assert window.sign_out_action.text()
     control.window.close()
     db.close_all()
+
+
+def test_with_several_users_and_none_known_focus_starts_on_the_user_list(
+    qtbot: Any, ui_app: Any, tmp_path: Path
+) -> None:
+    from ui.dialogs.signin import SignInDialog
+
+    db = tmp_path / "enc.db"
+    encryption.create_encrypted(db, "am", "area_manager", PASS, params=FAST)
+    key = crypto.unlock(db, PASS, "am").key
+    encryption.add_user(db, key, "lead", "community_leader", "ผู้นำชุมชน 2569 ยาวพอ")
+    crypto.forget()
+    dlg = SignInDialog(None, db)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    assert dlg.users.currentIndex() == -1 and dlg.focusWidget() is dlg.users
+    dlg.passphrase.setText(PASS)
+    dlg.try_sign_in()
+    assert dlg.result_session is None and "เลือกชื่อ" in dlg.message.text()
+    assert dlg.passphrase.text() == PASS  # nothing was tried: the typed passphrase stays
+    dlg.users.setCurrentIndex(dlg.users.findData("am"))
+    dlg.try_sign_in()
+    assert dlg.result_session is not None and dlg.result_session.user == "am"
