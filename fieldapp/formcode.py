@@ -285,8 +285,8 @@ def validator(form: F.Form, *, trusted: bool = False, scored: bool = False) -> V
     """
     if any(c.type == "repeat" for rep in form.repeats() for c in rep.fields):
         return None  # rows within rows: the general path only
-    if any(f.keeps_value for f in form.order):
-        return None  # once() calculations keep their first value: the general path only
+    if any(f.keeps_value or f.choice_filter is not None for f in form.order):
+        return None  # once() values and choice filters: the general path only
     w = _Writer(form, trusted)
     known = w.bind(form.level[1], "_known")
     w.emit(0, "def _validate(raw, partial_ok):")

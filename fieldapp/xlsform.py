@@ -476,7 +476,7 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
     if _truth(bind.get("readonly")) and ftype not in ("calculated", "note"):
         reader.partial(name, "read_only is not carried: the question can be answered")
     if c.get("choice_filter"):
-        reader.partial(name, "choice_filter is not carried: every choice of the list is offered")
+        q["choice_filter"] = _rewrite(c["choice_filter"], reader, reader.current_repeat)
     if c.get("trigger"):
         reader.partial(name, "trigger is not carried: the calculation runs whenever its inputs change")
     media = [k for k in c if k in ("media", "image", "audio", "video")]
@@ -647,7 +647,7 @@ def _check(report: ImportReport, reader: _Reader, source: str, media: Path | Non
             raise XLSFormError("แปลงแบบฟอร์มไม่ได้", f"the form cannot be built: {where}: {problem}")
         original = next((n for n, fid in reader.names.items() if fid == target["id"]), target["id"])
         key = problem.split(":", 1)[0].strip()
-        if key in ("relevant", "constraint", "required") and key in target:
+        if key in ("relevant", "constraint", "required", "choice_filter") and key in target:
             del target[key]
             if key == "constraint":
                 target.pop("constraint_message", None)
@@ -744,6 +744,7 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
         "constraint",
         *lang_cols("constraint_message"),
         "calculation",
+        "choice_filter",
         "default",
         "appearance",
         "fieldapp_type",
@@ -817,7 +818,7 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
             row["required"] = "yes"
         elif isinstance(req, str):
             row["required"] = odk(req, rep)
-        for key in ("relevant", "constraint", "calculation"):
+        for key in ("relevant", "constraint", "calculation", "choice_filter"):
             if f.get(key) not in (None, ""):
                 row[key] = odk(f[key], rep)
         if f.get("appearance"):

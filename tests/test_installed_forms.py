@@ -137,3 +137,27 @@ def test_a_form_preview_fills_and_checks_without_saving(tmp_path, qtbot, ui_app)
         )
     window.close()
     db.close()
+
+
+def test_a_cascading_question_offers_the_choices_of_the_answer_above(tmp_path, qtbot, ui_app):
+    from tests.test_xlsform import _thai_household
+    from ui.db import Database
+    from ui.widgets.registry import EditorContext, widget_for
+
+    _thai_household(tmp_path / "survey.xlsx")
+    form = installed.build(xlsform.read_xlsform(tmp_path / "survey.xlsx").form, "survey.xlsx")
+    path = tmp_path / "f.db"
+    Store(path).close()
+    db = Database(path)
+    widget = widget_for(form.fields["district"], EditorContext(db=db, form=form))
+    qtbot.addWidget(widget)
+    widget.update_context({"province": "kk"}, None)
+    if widget.combo is not None:
+        shown = [widget.combo.itemData(i) for i in range(widget.combo.count())]
+        assert shown == [None, "mueang_kk"]
+    else:
+        assert [c for c, rb in widget.radios.items() if not rb.isHidden()] == ["mueang_kk"]
+    widget.update_context({"province": "cm"}, None)
+    if widget.combo is None:
+        assert [c for c, rb in widget.radios.items() if not rb.isHidden()] == ["mueang_cm"]
+    db.close()

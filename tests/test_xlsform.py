@@ -54,11 +54,24 @@ def test_tutorial_household_with_members_validates_records():
     assert [p.code for p in problems] == ["choice"]
 
 
+def test_a_cascade_offers_and_accepts_only_the_choices_of_the_answer_above():
+    report = xlsform.read_xlsform(DATA / "choice_filter_test.xlsx")
+    assert report.complete
+    form = build(report.form)
+    county = form.fields["county"]
+    assert form.allowed_codes(county, {"state": "washington"}) == {"king", "pierce"}
+    assert form.allowed_codes(county, {"state": "texas"}) == {"cameron"}
+    _, problems = form.validate({"state": "texas", "county": "king"})
+    assert [p.code for p in problems] == ["choice"]
+    _, problems = form.validate({"state": "washington", "county": "king"})
+    assert problems == []
+
+
 def test_what_does_not_come_is_reported_row_by_row():
     report = xlsform.read_xlsform(DATA / "or_other.xlsx")
     assert report.form["sections"][0]["fields"][0]["other"] == "other"  # or_other
-    assert [(n.row, n.name) for n in report.partial] == [(3, "fav_pastel")]
-    assert "choice_filter" in report.partial[0].reason
+    assert report.complete
+    assert report.form["sections"][0]["fields"][1]["choice_filter"] == "pastel=yes"
     loop = xlsform.read_xlsform(DATA / "loop.xlsx")
     assert [(n.row, n.name) for n in loop.dropped] == [(3, "loop_toilet_types")]
 
@@ -200,7 +213,7 @@ def test_a_thai_household_survey_in_three_languages(tmp_path):
     form = build(report.form)
     notes = {(n.name, n.reason.split(" ")[0]) for n in report.partial}
     assert ("HH_Head", "the") in notes  # stored as hh_head
-    assert any(n.name == "district" and "choice_filter" in n.reason for n in report.partial)
+    assert form.fields["district"].choice_filter is not None  # the cascade is carried
     assert [n.name for n in report.dropped] == ["start"]
     head = form.fields["hh_head"]
     assert head.label == {"th": "ชื่อหัวหน้าครัวเรือน", "en": "Head of household", "lo": "ຫົວໜ້າຄົວເຮືອນ"}
@@ -221,6 +234,9 @@ def test_a_thai_household_survey_in_three_languages(tmp_path):
     assert [r["m_age"] for r in data["members"]] == ["74", "9"]
     assert data["members"][1]["m_income"] is None  # not relevant under 15: cleared
     assert data["elderly"] == "1"
+    _, problems = form.validate({**raw, "district": "mueang_kk"})  # not a district of Chiang Mai
+    assert [(p.path, p.code) for p in problems] == [("district", "choice")]
+    assert form.allowed_codes(form.fields["district"], {"province": "kk"}) == {"mueang_kk"}
     _, problems = form.validate({**raw, "members": [{"m_name": "x", "m_dob": "2099-01-01"}]})
     assert [p.message_en for p in problems] == ["Born: not after today"]
     out = tmp_path / "again.xlsx"
@@ -245,12 +261,16 @@ def test_the_shipped_forms_export_and_import_as_themselves(tmp_path):
 
 
 def test_cli_import_json_strict_and_export(tmp_path, capsys):
-    code = cli.main(["forms", "import", str(DATA / "or_other.xlsx"), "--json"])
+    code = cli.main(["forms", "import", str(DATA / "loop.xlsx"), "--json"])
     out = json.loads(capsys.readouterr().out)
     assert code == 0
     assert set(out) == {"form", "rows", "carried", "partial", "dropped"}
-    assert out["form"] == "or_other" and out["partial"][0]["row"] == 3
-    assert cli.main(["forms", "import", str(DATA / "or_other.xlsx"), "--strict", "--json"]) == 1
+    assert out["form"] == "loop" and out["dropped"][0] == {
+        "row": 3,
+        "name": "loop_toilet_types",
+        "reason": "the question type 'loop' is not supported",
+    }
+    assert cli.main(["forms", "import", str(DATA / "loop.xlsx"), "--strict", "--json"]) == 1
     capsys.readouterr()
     yaml_out = tmp_path / "tutorial.yaml"
     assert cli.main(["forms", "import", str(DATA / "tutorial.xls"), "-o", str(yaml_out), "--strict"]) == 0

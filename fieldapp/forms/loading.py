@@ -25,6 +25,7 @@ from fieldapp.schema import RESERVED_NAMES
 
 FIELD_KEYS = {
     "id",
+    "choice_filter",
     "type",
     "label",
     "hint",
@@ -417,6 +418,13 @@ class Builder:
             )
             if not f.constraint_message:
                 raise self.fail(f.path, "a constraint needs a constraint_message with a Thai text")
+        if raw.get("choice_filter"):
+            if f.type not in ("select_one", "select_multiple") or not f.choices_name:
+                raise self.fail(f.path, "choice_filter only goes with select fields")
+            # XLSForm's filter: bare names are the choice's columns (name, label, others)
+            source = f"instance('{f.choices_name}')/root/item[{raw['choice_filter']}]/name"
+            f.choice_filter = self.compile(form, f, source, "choice_filter")
+            f.choice_filter.source = str(raw["choice_filter"])
         if raw.get("calculation"):
             f.calculation = self.compile(form, f, str(raw["calculation"]), "calculation")
             # once(): the value made the first time is kept, so the record carries it

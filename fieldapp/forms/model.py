@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from fieldapp import expr, ids
 from fieldapp.errors import ExpressionError, Problem, ValidationError
 from fieldapp.forms.coercion import coerce_level
-from fieldapp.forms.rules import apply_relevance, calc_value
+from fieldapp.forms.rules import allowed_codes, apply_relevance, calc_value
 from fieldapp.forms.types import TYPES, FieldType
 from fieldapp.forms.validation import check_level, checked_fields
 
@@ -53,6 +53,7 @@ class Field:
     constraint: expr.Expression | None = None
     constraint_message: dict[str, str] = field(default_factory=dict)
     calculation: expr.Expression | None = None
+    choice_filter: expr.Expression | None = None  # which choices are offered (gives their codes)
     result: str | None = None
     choices_name: str | None = None
     choices: list[Choice] = field(default_factory=list)
@@ -333,6 +334,12 @@ class Form:
             return expr.truthy(f.relevant.fn(data, row))
         except (ExpressionError, TypeError, ValueError, OverflowError):
             return False
+
+    def allowed_codes(
+        self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None
+    ) -> set[str] | None:
+        """The codes ``f``'s choice_filter offers for these answers (None: no filter, or it failed)."""
+        return allowed_codes(f, data, row)
 
     def is_required(self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None) -> bool:
         if isinstance(f.required, bool):

@@ -143,3 +143,14 @@ def constraint_ok(f: Field, value: Any, data: dict[str, Any], row: dict[str, Any
     finally:
         if row is not None:
             del row["."]
+
+
+def allowed_codes(f: Field, data: dict[str, Any], row: dict[str, Any] | None) -> set[str] | None:
+    """The codes ``f``'s choice_filter offers for these answers (None: no filter, or it failed)."""
+    if f.choice_filter is None:
+        return None
+    try:
+        found = f.choice_filter.fn(data, row)
+    except expr.CALCULATION_ERRORS:
+        return None
+    return {str(c) for c in (found if isinstance(found, list) else [found])}

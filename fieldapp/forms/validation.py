@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.errors import Problem
-from fieldapp.forms.rules import constraint_ok, relevant, required
+from fieldapp.forms.rules import allowed_codes, constraint_ok, relevant, required
 from fieldapp.forms.types import TYPES
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ def checked_fields(fields: Iterable[Field]) -> list[Field]:
             or f.constraint is not None
             or f.min is not None
             or f.max is not None
+            or f.choice_filter is not None
         )
     ]
 
@@ -67,6 +68,18 @@ def check_level(
                         )
                     )
                 continue
+            if f.choice_filter is not None:
+                allowed = allowed_codes(f, data, row)
+                chosen = value if isinstance(value, list) else [value]
+                if allowed is not None and any(str(c) not in allowed for c in chosen):
+                    problems.append(
+                        Problem(
+                            f"{prefix}{f.id}",
+                            f"{f.label_for('th')}: ตัวเลือกนี้ไม่อยู่ในรายการสำหรับคำตอบข้ออื่น",
+                            f"{f.label_for('en')}: this choice is not offered for the other answers",
+                            "choice",
+                        )
+                    )
             if f.min is None and f.max is None and f.constraint is None:
                 continue
         path = f"{prefix}{f.id}"

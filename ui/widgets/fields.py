@@ -278,6 +278,26 @@ class SelectOneWidget(FieldWidget):
             return self.combo
         return next(iter(self.radios.values()), self)
 
+    def update_context(self, data: dict[str, Any], row: dict[str, Any] | None) -> None:
+        """Offer only the choices the question's choice_filter allows for the answers so far."""
+        if self.field.choice_filter is None:
+            return
+        allowed = self.ctx.form.allowed_codes(self.field, data, row)
+        for code, rb in self.radios.items():
+            rb.setVisible(allowed is None or code in allowed)
+        if self.combo is not None:
+            current = self.combo.currentData()
+            shown = [c for c in self.field.choices if allowed is None or c.code in allowed]
+            if [self.combo.itemData(i) for i in range(1, self.combo.count())] == [c.code for c in shown]:
+                return
+            with self.loading():
+                self.combo.clear()
+                self.combo.addItem("", None)
+                for c in shown:
+                    self.combo.addItem(c.label(language()), c.code)
+                i = self.combo.findData(current) if current is not None else 0
+                self.combo.setCurrentIndex(max(i, 0))
+
 
 @register("select_multiple")
 class SelectMultipleWidget(FieldWidget):
@@ -312,6 +332,14 @@ class SelectMultipleWidget(FieldWidget):
 
     def focus_target(self) -> QWidget:
         return next(iter(self.boxes.values()), self)
+
+    def update_context(self, data: dict[str, Any], row: dict[str, Any] | None) -> None:
+        """Offer only the choices the question's choice_filter allows for the answers so far."""
+        if self.field.choice_filter is None:
+            return
+        allowed = self.ctx.form.allowed_codes(self.field, data, row)
+        for code, cb in self.boxes.items():
+            cb.setVisible(allowed is None or code in allowed)
 
 
 class _FocusWatcher(QObject):
