@@ -245,8 +245,6 @@ KNOWN_CYCLES: list[list[str]] = [
         "fieldapp.forms.model",
         "fieldapp.scoring",
     ],
-    # the widget registry imports the widgets so that their @register runs; they import it
-    ["ui.panel", "ui.widgets.fields", "ui.widgets.links", "ui.widgets.registry", "ui.widgets.repeat"],
 ]
 
 

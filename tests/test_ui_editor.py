@@ -18,8 +18,9 @@ from ui.dialogs.record_editor import RecordEditorDialog
 from ui.editor import FormEditor
 from ui.mainwindow import MainWindow
 from ui.widgets.fields import NationalIdWidget, national_id_feedback
-from ui.widgets.registry import EditorContext, registered_types
+from ui.widgets.registry import EditorContext
 from ui.widgets.repeat import RepeatWidget
+from ui.widgets.table import registered_types
 from ui.widgets.thaidate_edit import BuddhistDateEdit
 
 

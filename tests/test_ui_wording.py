@@ -16,6 +16,7 @@ from ui.db import Database
 from ui.widgets.fields import NationalIdWidget
 from ui.widgets.registry import EditorContext
 from ui.widgets.repeat import RepeatWidget
+from ui.widgets.table import panel_for
 
 ROOT = resources.path(".")
 
@@ -51,7 +52,7 @@ def test_the_member_list_in_english_shows_mrs_and_master_with_a_space(
 ) -> None:
     db = Database(ui_db_path)
     form = db.main.form("household")
-    w = RepeatWidget(form.fields["members"], EditorContext(db=db, form=form))
+    w = RepeatWidget(form.fields["members"], EditorContext(db=db, form=form), make_panel=panel_for)
     qtbot.addWidget(w)
     w.set_value(
         [

@@ -27,6 +27,7 @@ from ui.i18n import label_of, tr
 from ui.panel import FieldsPanel
 from ui.widgets.registry import EditorContext
 from ui.widgets.repeat import RepeatWidget
+from ui.widgets.table import panel_for
 
 CHECK_DELAY_MS = 120
 
@@ -99,7 +100,7 @@ class FormEditor(QWidget):
         if found is not None:
             return found
         section = self.form.sections[index]
-        panel = FieldsPanel(section.fields, self.ctx)
+        panel = panel_for(section.fields, self.ctx)
         panel.load(self._values)
         panel.changed.connect(self._changed)
         self.panels[index] = panel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -9,7 +10,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from fieldapp.forms import Field
 from ui.i18n import label_of, tr
-from ui.widgets.registry import EditorContext, FieldWidget, widget_for
+from ui.widgets.registry import EditorContext, FieldWidget
 
 
 class FieldRow(QWidget):
@@ -72,7 +73,15 @@ class FieldsPanel(QWidget):
 
     changed = Signal(str)  # field id
 
-    def __init__(self, fields: list[Field], ctx: EditorContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        fields: list[Field],
+        ctx: EditorContext,
+        make_widget: Callable[[Field, EditorContext], FieldWidget],
+        parent: QWidget | None = None,
+    ) -> None:
+        """``make_widget`` is ``ui.widgets.table.widget_for`` (handed in: the table holds the
+        repeat widget, whose rows are panels)."""
         super().__init__(parent)
         self.ctx = ctx
         self.fields = fields
@@ -81,7 +90,7 @@ class FieldsPanel(QWidget):
         lay.setContentsMargins(8, 4, 8, 4)
         lay.setSpacing(4)
         for f in fields:
-            w = widget_for(f, ctx)
+            w = make_widget(f, ctx)
             row = FieldRow(f, w)
             w.value_changed.connect(lambda fid=f.id: self.changed.emit(fid))
             self.rows[f.id] = row

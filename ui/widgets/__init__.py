@@ -1,1 +1,2 @@
-"""Question widgets made from the form definition through one registry (``registry.widget_for``)."""
+"""Question widgets made from the form definition: the contract (``registry``) and the table of
+which widget shows which question type (``table.widget_for``)."""

@@ -26,7 +26,7 @@ from fieldapp.forms import Field
 from ui import fmt
 from ui.errors import message_for
 from ui.i18n import label_of, language, tr
-from ui.widgets.registry import EditorContext, FieldWidget, register
+from ui.widgets.registry import EditorContext, FieldWidget
 from ui.widgets.thaidate_edit import BuddhistDateEdit
 
 RADIO_LIMIT = 4
@@ -43,7 +43,6 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-@register("text")
 class TextWidget(FieldWidget):
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
@@ -127,24 +126,20 @@ class _NumberWidget(FieldWidget):
         return self.edit
 
 
-@register("integer")
 class IntegerWidget(_NumberWidget):
     decimals = 0
 
 
-@register("decimal")
 class DecimalWidget(_NumberWidget):
     pass
 
 
-@register("money")
 class MoneyWidget(_NumberWidget):
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         self.suffix = tr("baht")
         super().__init__(f, ctx, parent)
 
 
-@register("date")
 class DateWidget(FieldWidget):
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
@@ -177,7 +172,6 @@ class DateWidget(FieldWidget):
         return self.edit
 
 
-@register("boolean")
 class BooleanWidget(FieldWidget):
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
@@ -214,7 +208,6 @@ class BooleanWidget(FieldWidget):
         return self.yes
 
 
-@register("select_one")
 class SelectOneWidget(FieldWidget):
     """Radio buttons for a few choices, otherwise a drop-down list that finds as you type."""
 
@@ -299,7 +292,6 @@ class SelectOneWidget(FieldWidget):
                 self.combo.setCurrentIndex(max(i, 0))
 
 
-@register("select_multiple")
 class SelectMultipleWidget(FieldWidget):
     COLUMNS = 2
 
@@ -375,7 +367,6 @@ def national_id_feedback(text: str) -> tuple[str, bool | None]:
     return tr("Check digit correct"), True
 
 
-@register("national_id")
 class NationalIdWidget(FieldWidget):
     """13 digits, shown as 1-2345-67890-12-3 while editing and masked otherwise."""
 
@@ -447,7 +438,6 @@ class NationalIdWidget(FieldWidget):
         return self.edit
 
 
-@register("phone")
 class PhoneWidget(FieldWidget):
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
@@ -480,7 +470,6 @@ class PhoneWidget(FieldWidget):
         return self.edit
 
 
-@register("geopoint")
 class GeopointWidget(FieldWidget):
     """Latitude and longitude typed in; Thailand's range is checked while typing."""
 
@@ -553,7 +542,6 @@ def _searchable(combo: QComboBox) -> None:
         completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
 
 
-@register("subdistrict")
 class SubdistrictWidget(FieldWidget):
     """Province → district → subdistrict, each list searchable by typing part of a name."""
 
@@ -629,7 +617,6 @@ class SubdistrictWidget(FieldWidget):
         return self.province
 
 
-@register("note")
 class NoteWidget(FieldWidget):
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
@@ -647,7 +634,6 @@ class NoteWidget(FieldWidget):
         return None
 
 
-@register("calculated")
 class CalculatedWidget(FieldWidget):
     """Read-only; the editor puts the live result in with ``set_value``."""
 

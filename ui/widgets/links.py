@@ -23,7 +23,7 @@ from fieldapp.errors import FieldAppError, NotFoundError
 from fieldapp.forms import Field
 from ui.i18n import language, tr
 from ui.tasks import Task, TaskState
-from ui.widgets.registry import EditorContext, FieldWidget, register
+from ui.widgets.registry import EditorContext, FieldWidget
 
 SEARCH_LIMIT = 40
 
@@ -43,7 +43,6 @@ def member_text(m: dict[str, Any], relation_label: str) -> str:
     return f"{name} ({relation_label})" if relation_label else name or tr("(no name)")
 
 
-@register("reference")
 class ReferenceWidget(FieldWidget):
     """A household, business or household member, picked by searching."""
 
@@ -184,7 +183,6 @@ class ReferenceWidget(FieldWidget):
         return self.combo if self.repeat else self.search
 
 
-@register("photo")
 class PhotoWidget(FieldWidget):
     """A photo copied into the attachment store by content hash, with a thumbnail."""
 

@@ -1,17 +1,18 @@
-"""The widget registry: ``(question type, appearance) → widget class``, and the one contract.
+"""The one contract of every question widget, and what a widget may know (``EditorContext``).
 
 Every question widget has ``value()`` (raw input for ``Form.validate``), ``set_value(stored)``,
 ``clear()``, ``set_read_only(flag)``, a ``value_changed`` signal, ``local_problem()`` (what is
 wrong while typing, before the form checks it) and ``update_context(data, row)`` for widgets that
-depend on other answers. A new question type is one class, one ``@register`` and one test.
+depend on other answers. Which class shows which question type is the table in
+``ui.widgets.table``: a new question type is one class, one line there and one test.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
@@ -77,31 +78,3 @@ class FieldWidget(QWidget):
     def _emit(self) -> None:
         if not self._loading:
             self.value_changed.emit()
-
-
-W = TypeVar("W", bound=type[FieldWidget])
-_REGISTRY: dict[tuple[str, str | None], type[FieldWidget]] = {}
-
-
-def register(type_name: str, appearance: str | None = None) -> Callable[[W], W]:
-    def deco(cls: W) -> W:
-        _REGISTRY[(type_name, appearance)] = cls
-        return cls
-
-    return deco
-
-
-def _load() -> None:
-    from ui.widgets import fields, links, repeat  # noqa: F401  (each module registers its classes)
-
-
-def widget_for(f: Field, ctx: EditorContext, parent: QWidget | None = None) -> FieldWidget:
-    _load()
-    key = f.widget_key  # the question type's widget key (fieldapp.forms.types)
-    cls = _REGISTRY.get((key, f.appearance)) or _REGISTRY[(key, None)]
-    return cls(f, ctx, parent)
-
-
-def registered_types() -> set[str]:
-    _load()
-    return {t for t, _ in _REGISTRY}

@@ -5,7 +5,8 @@ and see duplicate national IDs at once."""
 from __future__ import annotations
 
 import copy
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor
@@ -24,15 +25,23 @@ from fieldapp import browse, thai
 from fieldapp.errors import FieldAppError
 from fieldapp.forms import Field
 from ui.i18n import label_of, language, tr
-from ui.widgets.registry import EditorContext, FieldWidget, register
+from ui.widgets.registry import EditorContext, FieldWidget
+
+if TYPE_CHECKING:
+    from ui.panel import FieldsPanel
 
 
-@register("repeat")
 class RepeatWidget(FieldWidget):
-    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        f: Field,
+        ctx: EditorContext,
+        parent: QWidget | None = None,
+        *,
+        make_panel: Callable[[list[Field], EditorContext], FieldsPanel],
+    ) -> None:
+        """``make_panel`` makes the panel of one row (``ui.widgets.table.panel_for``)."""
         super().__init__(f, ctx, parent)
-        from ui.panel import FieldsPanel
-
         self.rows: list[dict[str, Any]] = []
         self.current = -1
         self.row_problems: dict[int, dict[str, str]] = {}
@@ -81,7 +90,7 @@ class RepeatWidget(FieldWidget):
         self.down_button.clicked.connect(lambda: self.move_row(1))
         outer.addLayout(left)
 
-        self.panel = FieldsPanel(f.fields, ctx)
+        self.panel = make_panel(f.fields, ctx)
         self.panel.changed.connect(self._row_changed)
         self.row_scroll = QScrollArea()  # not "scroll": that is QWidget.scroll
         self.row_scroll.setWidgetResizable(True)
@@ -244,13 +253,12 @@ class RepeatWidget(FieldWidget):
         return copy.deepcopy(self.rows)
 
     def set_value(self, value: Any) -> None:
-        self._loading = True
-        self.rows = copy.deepcopy(list(value or []))
-        self.current = -1
-        self._rebuild_list()
-        if self.rows:
-            self.list.setCurrentRow(0)
-        self._loading = False
+        with self.loading():
+            self.rows = copy.deepcopy(list(value or []))
+            self.current = -1
+            self._rebuild_list()
+            if self.rows:
+                self.list.setCurrentRow(0)
 
     def set_read_only(self, read_only: bool) -> None:
         for b in (self.add_button, self.remove_button, self.up_button, self.down_button, self.head_button):
