@@ -142,7 +142,8 @@ def test_a_form_preview_fills_and_checks_without_saving(tmp_path, qtbot, ui_app)
 def test_a_cascading_question_offers_the_choices_of_the_answer_above(tmp_path, qtbot, ui_app):
     from tests.test_xlsform import _thai_household
     from ui.db import Database
-    from ui.widgets.registry import EditorContext, widget_for
+    from ui.widgets.registry import EditorContext
+    from ui.widgets.table import widget_for
 
     _thai_household(tmp_path / "survey.xlsx")
     form = installed.build(xlsform.read_xlsform(tmp_path / "survey.xlsx").form, "survey.xlsx")
