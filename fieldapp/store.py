@@ -285,7 +285,11 @@ class Store:
                 f"ปรับปรุงโครงสร้างฐานข้อมูล {self.path.name} ไม่ได้",
                 f"cannot migrate database {self.path}: {exc}",
             ) from exc
-        self.device_id = self._device()
+        try:
+            self.device_id = self._device()
+        except sqlite3.DatabaseError as exc:  # a read-only or full place: said as when opening
+            conn.close()
+            raise open_error(self.path, exc) from exc
         from fieldapp import audit as _audit
 
         _audit.protect(conn)

@@ -229,3 +229,11 @@ def test_a_pulled_record_of_a_form_the_laptop_does_not_know_is_set_aside(
     rep = env.sync(fresh)
     assert [x["form"] for x in rep.set_aside] == ["water_survey"]
     assert a["record_id"] in fresh.ids("household")
+
+
+def test_the_sync_summary_lists_set_aside_records_in_thai() -> None:
+    from fieldapp.sync.report import SyncReport
+
+    rep = SyncReport(server="s", user="u")
+    rep.set_aside = [{"form": "household", "record_id": str(uuid.uuid4()), "rev": 3, "reason": "a row id is …"}]
+    assert "พักไว้ 1 รายการ" in rep.summary_th()

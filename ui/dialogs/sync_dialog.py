@@ -292,6 +292,15 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
         lines.append((tr("Not accepted by the server: {n}", n=len(r.rejected)), "bad"))
         for x in r.rejected[:MAX_LISTED]:
             lines.append((f"{_record_line(out, x)}: {reason_text(x.get('reason'), x.get('message'))}", "bad"))
+    if r.set_aside:
+        lines.append((tr("Set aside: {n} records from the server could not be stored on this laptop; they are "
+                         "kept with the reason and tried again at every sync:", n=len(r.set_aside)), "warn"))
+        for x in r.set_aside[:MAX_LISTED]:
+            lines.append((f"   • {out.names.get(x['form'], x['form'])} {ids.short_id(x['record_id'])}: "
+                          f"{set_aside_text(str(x.get('reason') or ''))}", "warn"))
+    if r.new_device:
+        lines.append((tr("Another copy of this database syncs too: this laptop now has a device id of its own. "
+                         "Clashing edits are kept as conflicts."), "warn"))
     if r.attachments_missing:
         lines.append((tr("Photos not found yet: {n}", n=len(r.attachments_missing)), "warn"))
     if r.clock_warning:
@@ -313,6 +322,17 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
         lines.append((tr("Warning: the records here do not match the server ({parts}). Please sync again.",
                          parts="; ".join(parts)), "bad"))
     return lines
+
+
+def set_aside_text(reason: str) -> str:
+    """Why a pulled record was set aside, in words for people (the sync log keeps the detail)."""
+    if reason.startswith("a form this laptop does not know"):
+        return tr("a form this laptop does not know; update the program")
+    if reason.startswith("a row id"):
+        return tr("a row id is already used by another record on this laptop")
+    if reason.startswith("the record does not pass"):
+        return tr("the record does not pass this laptop's form")
+    return tr("this laptop's database refused the record")
 
 
 def http_warning_text() -> str:
