@@ -116,7 +116,7 @@ _RESERVED = {
     "conflict",
 }
 # fieldapp field keys written in fieldapp_* columns (XLSForm has no column of its own for them)
-_OWN_KEYS = ("min", "max", "max_length", "multiline", "sensitive", "ref", "scored", "result", "other")
+_OWN_KEYS = ("min", "max", "max_length", "multiline", "signed", "sensitive", "ref", "scored", "result", "other")
 _FORM_OWN_KEYS = (
     "title_field",
     "area_field",
@@ -125,7 +125,28 @@ _FORM_OWN_KEYS = (
     "scoring",
     "consent_field",
     "description",
+    "warnings",
 )
+# the keys of a field and of a form that XLSForm's own columns carry
+NATIVE_FIELD_KEYS = (
+    "id",
+    "type",
+    "label",
+    "hint",
+    "required",
+    "relevant",
+    "constraint",
+    "constraint_message",
+    "calculation",
+    "choices",
+    "default",
+    "appearance",
+    "fields",
+    "choice_filter",
+    "required_message",
+    "read_only",
+)
+NATIVE_FORM_KEYS = ("id", "version", "title", "choices", "sections", "default_language")
 
 
 @dataclass
@@ -443,8 +464,8 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
         truth = _truth(req)
         if truth is not False:
             q["required"] = truth if truth is not None else _rewrite(req, reader, reader.current_repeat)
-    if bind.get("jr:requiredMsg") or c.get("required_message"):
-        reader.partial(name, "required_message is not carried: the app says the answer is required")
+    if bind.get("jr:requiredMsg"):
+        q["required_message"] = _labels(bind.get("jr:requiredMsg"), "")
     rel = _and(
         relevant, _rewrite(bind["relevant"], reader, reader.current_repeat) if bind.get("relevant") else None
     )
@@ -474,7 +495,7 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
     if appearance:
         q["appearance"] = str(appearance)
     if _truth(bind.get("readonly")) and ftype not in ("calculated", "note"):
-        reader.partial(name, "read_only is not carried: the question can be answered")
+        q["read_only"] = True
     if c.get("choice_filter"):
         q["choice_filter"] = _rewrite(c["choice_filter"], reader, reader.current_repeat)
     if c.get("trigger"):
@@ -743,6 +764,8 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
         "relevant",
         "constraint",
         *lang_cols("constraint_message"),
+        *lang_cols("required_message"),
+        "read_only",
         "calculation",
         "choice_filter",
         "default",
@@ -824,6 +847,9 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
         if f.get("appearance"):
             row["appearance"] = str(f["appearance"])
         texts(row, "constraint_message", f.get("constraint_message"))
+        texts(row, "required_message", f.get("required_message"))
+        if f.get("read_only"):
+            row["read_only"] = "yes"
         if f.get("default") is not None:
             row["default"] = (
                 f["default"] if not isinstance(f["default"], bool) else ("true" if f["default"] else "false")
@@ -895,7 +921,8 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
             form["id"],
             str(form.get("version", "1")),
             title.get("th") if isinstance(title, dict) else str(title),
-            json.dumps(own, ensure_ascii=False),
+            # ${…} written \u007b: pyxform checks every ${} in the workbook names a question
+            json.dumps(own, ensure_ascii=False).replace("${", "$\\u007b"),
             *([_LANG_LABEL.get(lang, f"{lang} ({lang})")] if lang else []),
         ]
     )

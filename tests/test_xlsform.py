@@ -255,6 +255,8 @@ def test_the_shipped_forms_export_and_import_as_themselves(tmp_path):
         imported = Builder(first.form, "x", {}).build()
         original = forms.default_forms()[form_id]
         assert [f.path for f in forms.iter_fields(imported)] == [f.path for f in forms.iter_fields(original)]
+        assert [f.signed for f in forms.iter_fields(imported)] == [f.signed for f in forms.iter_fields(original)]
+        assert len(imported.soft_rules) == len(original.soft_rules)
         again = tmp_path / f"{form_id}-again.xlsx"
         xlsform.write_xlsform(first.form, {}, again)
         assert xlsform.read_xlsform(again).form == first.form
@@ -285,3 +287,45 @@ def test_cli_import_json_strict_and_export(tmp_path, capsys):
     bad.write_bytes(b"not a workbook")
     assert cli.main(["forms", "import", str(bad)]) == 1
     assert cli.main(["forms", "export", "nosuchform", "-o", str(tmp_path / "x.xlsx")]) == 1
+
+
+def test_required_message_per_language_and_read_only(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(
+        [
+            "type",
+            "name",
+            "label::ไทย (th)",
+            "label::English (en)",
+            "required",
+            "required_message::ไทย (th)",
+            "required_message::English (en)",
+            "read_only",
+            "default",
+        ]
+    )
+    ws.append(["text", "village", "หมู่บ้าน", "Village", "yes", "ต้องระบุหมู่บ้าน", "Say the village", None, None])
+    ws.append(["integer", "round_no", "รอบ", "Round", None, None, None, "yes", "2"])
+    wb.create_sheet("settings").append(["form_id"])
+    wb["settings"].append(["messages"])
+    path = tmp_path / "messages.xlsx"
+    wb.save(path)
+    report = xlsform.read_xlsform(path)
+    assert report.complete, report.as_dict()
+    form = build(report.form)
+    assert form.fields["round_no"].read_only and form.blank()["round_no"] == 2
+    _, problems = form.validate({})
+    assert [(p.message, p.message_en) for p in problems] == [("ต้องระบุหมู่บ้าน", "Say the village")]
+    again = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, again)
+    assert xlsform.read_xlsform(again).form == report.form
+
+
+def test_every_key_of_the_format_travels_in_an_xlsform():
+    """A key added to the form format without a way into XLSForm would be lost on export."""
+    from fieldapp.forms.loading import FIELD_KEYS, FORM_KEYS
+
+    assert set(FIELD_KEYS) <= {*xlsform.NATIVE_FIELD_KEYS, *xlsform._OWN_KEYS}
+    assert set(FORM_KEYS) <= {*xlsform.NATIVE_FORM_KEYS, *xlsform._FORM_OWN_KEYS}

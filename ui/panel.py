@@ -131,6 +131,8 @@ class FieldsPanel(QWidget):
                 source = doc_row if doc_row is not None else doc
                 row.widget.set_value(source.get(f.id))
             row.widget.update_context(raw, raw_row)
+            if f.read_only:  # shown, not typed (XLSForm read_only): its value is its default
+                row.widget.set_read_only(True)
 
     def visible_ids(self) -> list[str]:
         return [fid for fid, row in self.rows.items() if not row.isHidden()]

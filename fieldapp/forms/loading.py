@@ -26,6 +26,8 @@ from fieldapp.schema import RESERVED_NAMES
 FIELD_KEYS = {
     "id",
     "choice_filter",
+    "required_message",
+    "read_only",
     "type",
     "label",
     "hint",
@@ -411,6 +413,11 @@ class Builder:
             raise self.fail(f.path, "required must be true, false or an expression")
         if raw.get("relevant"):
             f.relevant = self.compile(form, f, str(raw["relevant"]), "relevant")
+        if raw.get("required_message") is not None:
+            f.required_message = labels(
+                raw.get("required_message"), self.source, f.path, "required_message", required=False
+            )
+        f.read_only = bool(raw.get("read_only", False))
         if raw.get("constraint"):
             f.constraint = self.compile(form, f, str(raw["constraint"]), "constraint", dot=True)
             f.constraint_message = labels(

@@ -54,6 +54,8 @@ class Field:
     constraint_message: dict[str, str] = field(default_factory=dict)
     calculation: expr.Expression | None = None
     choice_filter: expr.Expression | None = None  # which choices are offered (gives their codes)
+    required_message: dict[str, str] = field(default_factory=dict)  # said when a required answer is missing
+    read_only: bool = False  # shown, not typed: its value comes from its default
     result: str | None = None
     choices_name: str | None = None
     choices: list[Choice] = field(default_factory=list)

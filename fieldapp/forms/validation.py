@@ -62,8 +62,8 @@ def check_level(
                     problems.append(
                         Problem(
                             f"{prefix}{f.id}",
-                            f"กรุณากรอก {f.label_for('th')}",
-                            f"{f.label_for('en')} is required",
+                            f.required_message.get("th") or f"กรุณากรอก {f.label_for('th')}",
+                            f.required_message.get("en") or f"{f.label_for('en')} is required",
                             "required",
                         )
                     )
