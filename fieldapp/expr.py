@@ -861,6 +861,18 @@ def _normalize_space(s: Value) -> str:
 _REGEX_CACHE: dict[str, re.Pattern[str]] = {}
 
 
+def _checksum13(s: Value) -> bool:
+    """13 digits whose last is the national ID's mod-11 check digit (national IDs, juristic
+    person numbers)."""
+    if is_empty(s):
+        return False
+    text = to_text(s)
+    if not re.fullmatch(r"[0-9]{13}", text):
+        return False
+    total = sum(int(d) * (13 - i) for i, d in enumerate(text[:12]))
+    return (11 - total % 11) % 10 == int(text[12])
+
+
 def _regex(s: Value, pattern: Value) -> bool:
     """Java's ``Pattern.matches``: the whole text must match."""
     p = to_text(pattern)
@@ -1055,6 +1067,7 @@ FUNCTIONS: dict[str, tuple[Callable[..., Value], int, int]] = {
     "string-length": (_string_length, 1, 1),
     "normalize-space": (_normalize_space, 1, 1),
     "regex": (_regex, 2, 2),
+    "checksum13": (_checksum13, 1, 1),
     "checklist": (_checklist, 2, -1),
     "weighted-checklist": (_weighted_checklist, 2, -1),
     "today": (_today, 0, 0),

@@ -124,7 +124,7 @@ class _Writer:
         """(test, value) for a value already in ``f``'s stored form — the type's ``stored_code``
         in the registry (``forms.types``), the same test ``forms.already_stored`` makes."""
         code = F.TYPES[f.type].stored_code
-        if code is None:
+        if code is None or f.digits:  # a code typed as printed is always normalised
             return None
         test, value = code
         if "{codes}" in test:

@@ -71,6 +71,15 @@ BIDI_CONTROLS = frozenset(
 _STRIP_BIDI = str.maketrans(dict.fromkeys(BIDI_CONTROLS))
 
 
+def format_house_code(code: str | None) -> str:
+    """A house registration code as printed, ``xxxx-xxxxxx-x`` (11 digits; other text as is).
+
+    The first 4 digits are the registration office that issued it — not a district code."""
+    if not code:
+        return ""
+    return f"{code[:4]}-{code[4:10]}-{code[10]}" if len(code) == 11 and code.isdigit() else code
+
+
 def normalize_digits(text: str) -> str:
     """Return ``text`` with Thai and full-width digits replaced by ASCII digits."""
     return text.translate(_TO_ASCII_DIGITS)

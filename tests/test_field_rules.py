@@ -96,7 +96,7 @@ def test_only_money_fields_may_be_signed(tmp_path):
     for f in resources.forms_dir().glob("*.yaml"):
         text = f.read_text(encoding="utf-8")
         if f.name == "household.yaml":
-            text = text.replace("        max_length: 8\n", "        max_length: 8\n        signed: true\n", 1)
+            text = text.replace("        max_length: 40\n", "        max_length: 40\n        signed: true\n", 1)
         (tmp_path / f.name).write_text(text, encoding="utf-8")
     problems = forms.check_files([tmp_path / "household.yaml"])
     assert problems and "signed" in " ".join(problems)
@@ -185,7 +185,7 @@ def test_helped_needs_an_outcome(store, household, server):
 
 
 def test_employing_a_child_is_a_soft_warning_and_another_households_member_an_error(store, household):
-    household["members"].append(_child_member(9))
+    household["members"].append({**_child_member(9), "studying": False})
     hh = store.save("household", household).record
     child = hh.data["members"][-1]["id"]
     doc = {
@@ -262,3 +262,123 @@ def test_a_form_warning_needs_id_field_when_and_message(tmp_path):
         (tmp_path / f.name).write_text(text, encoding="utf-8")
     problems = forms.check_files([tmp_path / "household.yaml"])
     assert problems and "no_such_field" in " ".join(problems)
+
+
+# ---------------------------------------------------------------------- age and impossible dates
+
+
+def test_age_in_years_or_birth_year_in_be_stands_in_for_a_missing_birth_date(store, household, server):
+    household["members"][0]["birth_date"] = None
+    household["members"][0]["age_years"] = 55
+    household["members"][1]["birth_date"] = None
+    household["members"][1]["birth_year_be"] = 2515
+    rec = store.save("household", household).record
+    assert [m["age"] for m in rec.data["members"]] == [55, 53]
+    # age-based indicators work again: both are of working age, the labour indicator is scored
+    assert rec.data["score_status"] == "assessed"
+    assert (
+        server.push("household", {**copy.deepcopy(household), "subdistrict_code": "320101"})["status"]
+        == "applied"
+    )
+
+
+def test_questions_are_asked_by_age(store, household):
+    form = store.form("household")
+    baby = {**_child_member(1), "studying": True, "occupation": "student", "income_year": 0}
+    teen = _child_member(12)
+    household["members"] += [baby, teen]
+    doc, problems = form.validate(copy.deepcopy(household))
+    b = doc["members"][2]
+    assert (
+        b["studying"] is None and b["occupation"] is None and b["income_year"] is None
+    )  # not asked of infants
+    # a 12-year-old must say whether he is in school (the schooling indicator needs it)
+    assert "members[4].studying" in {p.path for p in problems}
+    household["members"][3]["studying"] = True
+    household["members"][0]["occupation"] = None  # 15+: the occupation is needed (จปฐ. 20–21)
+    _, problems = form.validate(copy.deepcopy(household))
+    assert {p.path for p in problems} == {"members[1].occupation"}
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        (lambda d: d["members"][0].update(birth_date="1900-01-01"), "members[1].birth_date"),
+        (lambda d: d["members"][0].update(birth_date=None, birth_year_be=2400), "members[1].birth_year_be"),
+        (lambda d: d["members"][0].update(birth_date=None, age_years=130), "members[1].age_years"),
+        (lambda d: d.update(consent_date="2025-06-20"), "consent_date"),  # after the survey (1 June)
+    ],
+    ids=["born 1900", "born 2400 BE", "age 130", "consent after survey"],
+)
+def test_impossible_dates_are_refused_here_and_on_the_server(store, household, server, change, path):
+    change(household)
+    with pytest.raises(ValidationError) as err:
+        store.save("household", household)
+    assert path in _problems(err.value)
+    res = server.push("household", {**household, "subdistrict_code": "320101"})
+    assert res["status"] == "rejected" and path in {p["path"] for p in res["problems"]}
+
+
+# ---------------------------------------------------------------------- codes typed as printed
+
+
+@pytest.mark.parametrize("typed", ["3201-012345-6", "3201 012345 6", "๓๒๐๑-๐๑๒๓๔๕-๖", "32010123456"])
+def test_a_house_registration_code_is_kept_as_11_digits_however_it_is_typed(store, household, typed):
+    household["house_registry_code"] = typed
+    rec = store.save("household", household).record
+    assert rec.data["house_registry_code"] == "32010123456"
+    from fieldapp import thai
+    from fieldapp.reports import build
+
+    assert thai.format_house_code(rec.data["house_registry_code"]) == "3201-012345-6"
+    assert build.household_report(store, rec.id).house_registry_code == "3201-012345-6"
+
+
+def test_a_village_code_must_be_the_subdistrict_and_moo(store, household, server):
+    household["village_code"] = "32010104"  # subdistrict 320101, moo 4
+    store.save("household", household)
+    for wrong in ("32010204", "32010105"):
+        household["village_code"] = wrong
+        with pytest.raises(ValidationError) as err:
+            store.save("household", household)
+        assert "village_code" in _problems(err.value)
+        assert server.push("household", {**household})["status"] == "rejected"
+
+
+def test_thai_id_card_numbers_do_not_start_with_0_6_or_7(store, household):
+    from fieldapp.thai import national_id_check_digit
+
+    for first in "067":
+        body = first + "100501234" + "56"
+        household["members"][1]["national_id"] = body + str(national_id_check_digit(body))
+        household["members"][1]["id_type"] = "thai_id"
+        with pytest.raises(ValidationError) as err:
+            store.save("household", household)
+        assert "members[2].national_id" in _problems(err.value)
+        household["members"][1]["id_type"] = "no_status"
+        store.save("household", household)
+
+
+def _business(**extra: Any) -> dict[str, Any]:
+    doc = {"name": "บริษัท ผ้าไหมสุรินทร์ จำกัด", "business_type": "sme_juristic", "subdistrict_code": "320101"}
+    doc.update(extra)
+    return doc
+
+
+def test_a_juristic_person_number_starts_with_0_and_has_a_check_digit(store, server):
+    from fieldapp.thai import national_id_check_digit
+
+    body = "010555601234"
+    good = body + str(national_id_check_digit(body))
+    rec = store.save(
+        "business",
+        _business(juristic=True, juristic_id=f"{good[0]}-{good[1:5]}-{good[5:10]}-{good[10:12]}-{good[12]}"),
+    ).record
+    assert rec.data["juristic_id"] == good
+    bad_digit = body + str((national_id_check_digit(body) + 1) % 10)
+    not_zero = "1" + good[1:]
+    for wrong in (bad_digit, not_zero):
+        with pytest.raises(ValidationError) as err:
+            store.save("business", _business(juristic=True, juristic_id=wrong))
+        assert "juristic_id" in _problems(err.value)
+        assert server.push("business", _business(juristic=True, juristic_id=wrong))["status"] == "rejected"

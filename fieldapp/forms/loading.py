@@ -44,6 +44,7 @@ FIELD_KEYS = {
     "max_length",
     "multiline",
     "signed",
+    "digits",
     "sensitive",
     "ref",
     "default",
@@ -251,6 +252,7 @@ class Builder:
             max_length=fr.get("max_length"),
             multiline=bool(fr.get("multiline", False)),
             signed=bool(fr.get("signed", False)),
+            digits=bool(fr.get("digits", False)),
             sensitive=bool(fr.get("sensitive", False)),
             ref=fr.get("ref"),
             default=fr.get("default"),
@@ -259,6 +261,8 @@ class Builder:
             parent=parent,
         )
         f._raw = fr  # type: ignore[attr-defined]
+        if f.digits and ftype != "text":
+            raise self.fail(path, "digits is for text fields (codes typed as printed)")
         if f.signed and ftype != "money":
             raise self.fail(path, "signed is for money fields (an amount that may be a loss)")
         if f.max_length is not None and (not isinstance(f.max_length, int) or f.max_length < 1):

@@ -66,6 +66,8 @@ class Field:
     multiline: bool = False
     signed: bool = False
     """money only: the amount may be negative (a loss, e.g. net farm income or business profit)"""
+    digits: bool = False
+    """text only: a code typed as printed — Thai digits become ASCII, spaces, dashes and dots go"""
     sensitive: bool = False
     ref: str | None = None
     default: Any = None

@@ -190,6 +190,10 @@ def coerce_date_text(value: str) -> str | None:
 # ---------------------------------------------------------------------- each type's coercion
 
 
+_CODE_SEPARATORS = re.compile(r"[\s\-.\u200b]+")
+"""What people type between the digits of a code (spaces, dashes, dots, zero-width spaces)."""
+
+
 def _text(f: Field, value: Any) -> str | None:
     if isinstance(value, bool):
         raise _err("ต้องเป็นข้อความ", "must be text")
@@ -197,6 +201,8 @@ def _text(f: Field, value: Any) -> str | None:
         value = expr.to_text(value)
     if not isinstance(value, str):
         raise _err("ต้องเป็นข้อความ", "must be text")
+    if f.digits:  # a code typed as printed: 1234-567890-1, ๑๒๓๔ ๕๖๗๘๙๐ ๑
+        value = _CODE_SEPARATORS.sub("", thai.normalize_digits(value))
     limit = f.max_length or (5000 if f.multiline else 500)
     text = thai.check_text_cached(value, f.multiline, limit)
     return text or None

@@ -365,7 +365,7 @@ def household_report(store: Store, household_id: str, *, meta: ReportMeta | None
     return HouseholdReport(
         household_code=_household_code(doc, rec.id),
         address=_address(doc, labels),
-        house_registry_code=_text(doc.get("house_registry_code")),
+        house_registry_code=thai.format_house_code(_text(doc.get("house_registry_code"))),
         phone=_phone(doc.get("phone")),
         informant_name=_text(doc.get("informant")),
         members=members,
