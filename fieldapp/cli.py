@@ -624,7 +624,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     else:
         print(report.summary_th())
         for r in report.rejected:
-            print(f"rejected {r['form']} {r['record_id']}: {r['reason']}: {r['message']}", file=sys.stderr)
+            print(f"rejected {r['form']} {r['record_id']}: {r['reason']}: {r['message_en']}", file=sys.stderr)
         for c in report.conflicts:
             print(f"conflict {c['form']} {c['record_id']} ({c['kind']})", file=sys.stderr)
         for x in report.set_aside:

@@ -268,15 +268,18 @@ class SyncService:
         )
 
     def _reject(
-        self, ch: P.Change, reason: str, message: str, problems: list[dict[str, Any]] | None = None
+        self, ch: P.Change, reason: str, message_en: str, problems: list[dict[str, Any]] | None = None
     ) -> P.ChangeResult:
+        """A refused change: ``message`` in Thai for the person (by reason), ``message_en`` with the
+        details in English."""
         return P.ChangeResult(
             ch.change_id,
             ch.record_id,
             ch.form,
             "rejected",
             reason=reason,
-            message=message,
+            message=P.REJECTION_MESSAGES[reason],
+            message_en=message_en,
             problems=problems or [],
         )
 
@@ -470,7 +473,13 @@ class SyncService:
             res = json.loads(raw)
             res["doc"] = None
             if res.get("status") == "conflict":
-                res.update(status="rejected", reason="erased", conflict=None)
+                res.update(
+                    status="rejected",
+                    reason="erased",
+                    conflict=None,
+                    message=P.REJECTION_MESSAGES["erased"],
+                    message_en="the record was erased at the data subject's request",
+                )
             conn.execute(update(db.changes).where(db.changes.c.change_id == cid).values(result=_dumps(res)))
             if cid in batch.stored:  # a replay later in this batch answers as the database now says
                 batch.stored[cid] = _dumps(res)

@@ -132,7 +132,8 @@ def test_a_community_leader_cannot_erase_or_anonymise_and_the_record_is_kept(
     change = edit(None if mode == "erase" else anonymised(hh), made["rev"], erased=True)
     [res] = api.push("leader", change)
     assert (res["status"], res["reason"]) == ("rejected", "role_forbidden")
-    assert "area manager" in res["message"] and "community_leader" in res["message"]
+    assert "area manager" in res["message_en"] and "community_leader" in res["message_en"]
+    assert res["message"] == P.REJECTION_MESSAGES["role_forbidden"]  # Thai, for the person
     after = api.record()
     assert (after.rev, after.doc, after.deleted) == (before.rev, before.doc, False)
     assert api.rows(select(db.erasures)) == []

@@ -116,7 +116,7 @@ def test_a_record_reusing_another_records_row_ids_is_refused(env: Env, hh: dict[
     assert first["status"] == "applied"
     [second] = env.push(new(copy.deepcopy(hh)))  # the same member row ids in another household
     assert (second["status"], second["reason"]) == ("rejected", "duplicate_row_id")
-    assert "members" in second["message"] and second["problems"][0]["path"] == "members"
+    assert "members" in second["message_en"] and second["problems"][0]["path"] == "members"
     with env.engine.connect() as conn:
         assert conn.execute(select(db.records.c.id)).all() == [(first["record_id"],)]
     [ok] = env.push(new(fresh_rows(hh)))

@@ -143,3 +143,12 @@ def test_the_server_reads_the_protocol_and_merge_without_the_sync_client() -> No
     loaded = _modules_loaded_by("import server.app")
     heavy = ("requests", "fieldapp.store", "fieldapp.crypto", "fieldapp.rights", "fieldapp.sync.client")
     assert [m for m in loaded if m.startswith(heavy)] == []
+
+
+def test_a_refused_change_says_why_in_thai_and_in_english_and_the_earlier_shape_still_reads() -> None:
+    now = P.ChangeResult(R1, R2, "f", "rejected", reason="no_area", message="ไทย", message_en="English")
+    assert P.ChangeResult.from_json(now.to_json()) == now
+    earlier = {"change_id": R1, "record_id": R2, "form": "f", "status": "rejected", "message": "English"}
+    res = P.ChangeResult.from_json(earlier)
+    assert (res.message, res.message_en) == (None, "English")
+    assert set(P.REJECTION_MESSAGES) >= {"invalid", "area_forbidden", "erased", "role_forbidden"}

@@ -106,7 +106,13 @@ def _in_conflict(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncRe
 def _rejected(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport) -> None:
     store.set_rejection(ch.form, ch.record_id, res.reason or "rejected", res.message, res.problems)
     report.rejected.append(
-        {"form": ch.form, "record_id": ch.record_id, "reason": res.reason, "message": res.message}
+        {
+            "form": ch.form,
+            "record_id": ch.record_id,
+            "reason": res.reason,
+            "message": res.message or "",
+            "message_en": res.message_en or "",
+        }
     )
 
 

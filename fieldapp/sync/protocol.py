@@ -421,9 +421,10 @@ class ChangeResult:
     doc: dict[str, Any] | None = None
     conflict: Conflict | None = None
     reason: str | None = None
-    message: str | None = None
+    message: str | None = None  # Thai, for the person (the one convention of fieldapp.errors)
     problems: list[dict[str, Any]] = field(default_factory=list)
     missing_attachments: list[str] = field(default_factory=list)
+    message_en: str | None = None  # English, for logs and programs
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -436,6 +437,7 @@ class ChangeResult:
             "conflict": self.conflict.to_json() if self.conflict else None,
             "reason": self.reason,
             "message": self.message,
+            "message_en": self.message_en,
             "problems": list(self.problems),
             "missing_attachments": list(self.missing_attachments),
         }
@@ -458,10 +460,27 @@ class ChangeResult:
             doc=o.get("doc"),
             conflict=conflict,
             reason=o.get("reason"),
-            message=o.get("message"),
+            # servers before the one convention sent only "message", in English
+            message=o.get("message") if "message_en" in o else None,
+            message_en=o.get("message_en") if "message_en" in o else o.get("message"),
             problems=list(o.get("problems") or []),
             missing_attachments=list(o.get("missing_attachments") or []),
         )
+
+
+# why the server refused a change, in Thai: a rejected result's ``message`` (docs/api.md)
+REJECTION_MESSAGES: dict[str, str] = {
+    "invalid": "คำตอบไม่ผ่านเงื่อนไขของแบบสำรวจ",
+    "area_forbidden": "ข้อมูลอยู่นอกพื้นที่ที่บัญชีของท่านรับผิดชอบ",
+    "no_area": "ข้อมูลยังไม่ได้ระบุตำบล",
+    "server_owned_field": "ข้อมูลมีค่าที่เซิร์ฟเวอร์เท่านั้นกำหนดได้",
+    "unknown_form": "เซิร์ฟเวอร์ไม่รู้จักแบบสำรวจนี้ (กรุณาปรับปรุงโปรแกรม)",
+    "form_mismatch": "ข้อมูลนี้เป็นของแบบสำรวจอื่นบนเซิร์ฟเวอร์",
+    "bad_base": "ข้อมูลไม่ตรงลำดับกับเซิร์ฟเวอร์ กรุณาซิงค์อีกครั้ง",
+    "erased": "ครัวเรือนขอให้ลบข้อมูลของตน",
+    "duplicate_row_id": "แถวข้อมูลในระเบียนนี้มีรหัสซ้ำกับของระเบียนอื่นบนเซิร์ฟเวอร์",
+    "role_forbidden": "เฉพาะผู้จัดการพื้นที่ลบข้อมูลครัวเรือนหรือเลือกค่าที่ขัดแย้งได้ กรุณาซิงค์ด้วยบัญชีของผู้จัดการพื้นที่",
+}
 
 
 @dataclass
