@@ -278,7 +278,7 @@ class SyncService:
             ch.form,
             "rejected",
             reason=reason,
-            message=P.REJECTION_MESSAGES[reason],
+            message=P.REJECTION_MESSAGES.get(reason, P.REJECTION_MESSAGES["invalid"]),
             message_en=message_en,
             problems=problems or [],
         )
