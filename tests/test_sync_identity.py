@@ -230,3 +230,16 @@ def test_resolving_the_clash_of_two_copies_keeps_the_chosen_value_everywhere(env
     assert not env.sync(b).conflicts
     env.sync(a)
     assert env.server_doc(hid)["house_no"] == "2/2" == a.get("household", hid).data["house_no"]
+
+
+def test_a_laptop_whose_device_id_the_server_gives_to_another_database_takes_a_new_one(env: Env) -> None:
+    a, hid = synced_laptop(env)
+    before = a.device_id
+    # the server holds this id for another laptop's key (say a laptop that synced before keys existed
+    # under another account, or a copy that got there first)
+    with env.engine.begin() as conn:
+        conn.execute(db.devices.update().where(db.devices.c.device_id == before).values(key_hash="0" * 64))
+    edit(a, hid, house_no="4/4")
+    rep = env.sync(a)
+    assert rep.new_device == a.device_id != before
+    assert rep.verified and env.server_doc(hid)["house_no"] == "4/4"

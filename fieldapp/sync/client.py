@@ -115,7 +115,17 @@ class _Run:
     # ------------------------------------------------------------------ handshake
 
     def handshake(self) -> None:
-        self.http.login()
+        try:
+            self.http.login()
+        except SyncError as exc:
+            if exc.details.get("code") != "device_forbidden":
+                raise
+            # the server knows this device id from another database: this one takes its own
+            self.report.new_device = self.store.renew_device(
+                "the server knows this device id from another database"
+            )
+            self.http.device_id, self.http.device_key = self.store.device_id, self.store.device_key
+            self.http.login()
         raw = self.http.call("GET", P.Paths.HANDSHAKE)
         try:
             hs = P.Handshake.from_json(raw)
