@@ -79,7 +79,9 @@ NEEDS = (
 )
 
 Progress = Callable[[int, int], None]
-HARMS = frozenset({"affected_by_pollution"})  # yes/no questions where "yes" is the bad answer
+HARMS = frozenset(
+    {"affected_by_pollution", "newborn_low_weight"}
+)  # yes/no questions where "yes" is the bad answer
 DEMO_EPOCH_MS = 1_767_225_600_000  # 2026-01-01 UTC: the time part of demo ids (see _Gen.uuid)
 
 
@@ -246,6 +248,7 @@ class _Gen:
             else (edu not in ("none", "pre_primary") and rng.random() > 0.5 * (1 - wealth) ** 2),
             "occupation": occ,
             "income_year": income,
+            "self_care": None if age < 15 else not (health == "bedridden" or occ == "unable_to_work"),
             "health_status": health,
             "welfare": welfare or ["none"],
             "health_scheme": rng.choices(["uc", "social_security", "civil_servant"], weights=[85, 10, 5])[0],

@@ -666,7 +666,7 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
 _CAP_LABELS = {
     "human": {"th": "ทุนมนุษย์", "en": "Human capital"},
     "physical": {"th": "ทุนกายภาพ", "en": "Physical capital"},
-    "financial": {"th": "ทุนการเงิน", "en": "Financial capital"},
+    "financial": {"th": "ทุนเศรษฐกิจ", "en": "Economic capital"},
     "natural": {"th": "ทุนธรรมชาติ", "en": "Natural capital"},
     "social": {"th": "ทุนทางสังคม", "en": "Social capital"},
 }

@@ -137,6 +137,7 @@ def households(draw: st.DrawFn, form: forms.Form) -> dict[str, Any]:
                 "literate": draw(BOOLS),
                 "occupation": draw(_choice(form, "members.occupation")),
                 "income_year": draw(st.sampled_from([0, 12000, 60000])),
+                "self_care": draw(BOOLS),
                 "health_status": draw(_choice(form, "members.health_status")),
                 "has_caregiver": draw(BOOLS),
                 "disability_card": draw(BOOLS),

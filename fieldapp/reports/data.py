@@ -24,7 +24,7 @@ CAPITAL_KEYS: tuple[str, ...] = ("human", "physical", "financial", "natural", "s
 CAPITAL_LABELS: dict[str, str] = {
     "human": "ทุนมนุษย์",
     "physical": "ทุนกายภาพ",
-    "financial": "ทุนการเงิน",
+    "financial": "ทุนเศรษฐกิจ",
     "natural": "ทุนธรรมชาติ",
     "social": "ทุนทางสังคม",
 }
