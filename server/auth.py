@@ -154,6 +154,22 @@ def set_areas(conn: Connection, settings: Settings, name: str, areas: list[str])
     return codes
 
 
+def set_display_name(conn: Connection, settings: Settings, name: str, display_name: str) -> str:
+    """Set (or, with "", remove) the name laptops show for an account; returns it."""
+    shown = check_display_name(display_name)
+    res = conn.execute(update(db.users).where(db.users.c.name == name).values(display_name=shown or None))
+    if res.rowcount == 0:
+        raise AdminError(f"no user {name!r}")
+    audit(
+        conn,
+        settings,
+        None,
+        "name",
+        detail=json.dumps({"user": name, "display_name": shown}, ensure_ascii=False),
+    )
+    return shown
+
+
 def check_display_name(display_name: str) -> str:
     """A person's name as shown on laptops: one line of printable text, at most 100 characters."""
     text = " ".join(display_name.split())

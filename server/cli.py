@@ -2,6 +2,7 @@
 
     fieldapp-server run [--db PATH] [--host 127.0.0.1] [--port 8080]
     fieldapp-server adduser NAME --role ROLE --area CODE... [--display-name NAME] [--db PATH]
+    fieldapp-server name NAME DISPLAY_NAME [--db PATH]
     fieldapp-server passwd NAME [--db PATH]
     fieldapp-server areas NAME [CODE...] [--db PATH]
     fieldapp-server users [--db PATH]
@@ -70,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     s.add_argument("--display-name", default="", metavar="NAME", help="the person's name, shown on laptops")
     s.set_defaults(handler=cmd_adduser)
+
+    s = with_db(sub.add_parser("name", help="set the person's name shown on laptops ('' removes it)"))
+    s.add_argument("name")
+    s.add_argument("display_name", metavar="DISPLAY_NAME")
+    s.set_defaults(handler=cmd_name)
 
     s = with_db(sub.add_parser("passwd", help="set a user's password (logs out their devices)"))
     s.add_argument("name")
@@ -159,6 +165,14 @@ def cmd_adduser(args: argparse.Namespace) -> int:
     with engine.begin() as conn:
         user = auth.add_user(conn, settings, args.name, args.role, args.area, password, args.display_name)
     print(f"added {user.name} ({user.role}) areas: {' '.join(user.areas) or 'all'}")
+    return 0
+
+
+def cmd_name(args: argparse.Namespace) -> int:
+    settings, engine = _engine(args)
+    with engine.begin() as conn:
+        shown = auth.set_display_name(conn, settings, args.name, args.display_name)
+    print(f"{args.name} is shown as {shown!r}" if shown else f"{args.name} is shown by login")
     return 0
 
 

@@ -42,6 +42,7 @@ def test_adduser_passwd_areas_and_users(dbfile: str, capsys: pytest.CaptureFixtu
         (["adduser", "x", "--role", "area_manager"], "at least one --area"),
         (["adduser", "two words", "--role", "admin"], "without spaces"),
         (["passwd", "nobody"], "no user 'nobody'"),
+        (["name", "nobody", "สมชาย"], "no user 'nobody'"),
         (["areas", "nobody"], "no user 'nobody'"),
     ],
 )
@@ -68,3 +69,38 @@ def test_an_unknown_role_is_a_usage_error(dbfile: str) -> None:
     with pytest.raises(SystemExit) as exc:
         cli.main(["adduser", "x", "--role", "king", "--area", "32", "--db", dbfile])
     assert exc.value.code == 2
+
+
+def test_a_display_name_is_set_changed_and_removed(dbfile: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert (
+        cli.main(
+            [
+                "adduser",
+                "lead32",
+                "--role",
+                "community_leader",
+                "--area",
+                "3201",
+                "--display-name",
+                "สมศรี  ใจงาม",
+                "--db",
+                dbfile,
+            ]
+        )
+        == 0
+    )
+    engine = db.make_engine(f"sqlite:///{dbfile}")
+
+    def shown() -> str | None:
+        with engine.connect() as conn:
+            return conn.execute(select(db.users.c.display_name).where(db.users.c.name == "lead32")).scalar()
+
+    assert shown() == "สมศรี ใจงาม"
+    assert cli.main(["name", "lead32", "สมศรี ใจดี", "--db", dbfile]) == 0
+    assert shown() == "สมศรี ใจดี"
+    assert cli.main(["name", "lead32", "", "--db", dbfile]) == 0
+    assert shown() is None
+    assert cli.main(["name", "lead32", "a\nb", "--db", dbfile]) == 0
+    assert shown() == "a b"  # one line
+    assert cli.main(["name", "lead32", "x" * 101, "--db", dbfile]) == 1
+    assert "at most 100" in capsys.readouterr().err
