@@ -242,12 +242,13 @@ class _Gen:
             "resident": rng.random() < 0.92 or rel == "head",
             "marital": None if age < 15 else marital,
             "education": edu,
-            "studying": 4 <= age <= 18 and rng.random() < 0.9,
+            # only what the form asks at this age (an answer it would clear costs a second pass)
+            "studying": None if age < 3 else 4 <= age <= 18 and rng.random() < 0.9,
             "literate": None
             if age < 7
             else (edu not in ("none", "pre_primary") and rng.random() > 0.5 * (1 - wealth) ** 2),
-            "occupation": occ,
-            "income_year": income,
+            "occupation": occ if age >= 15 else None,
+            "income_year": income if age >= 15 else None,
             "self_care": None if age < 15 else not (health == "bedridden" or occ == "unable_to_work"),
             "health_status": health,
             "welfare": welfare or ["none"],
