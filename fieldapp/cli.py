@@ -7,6 +7,7 @@ input prints one clear line and exits non-zero; nothing is written.
 from __future__ import annotations
 
 import argparse
+import datetime as _dt
 import json
 import sqlite3
 import sys
@@ -94,6 +95,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--area", metavar="CODE", help="only this province/district/subdistrict")
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_stats)
+
+    s = sub.add_parser("visits", help="visits due per village: follow-ups this week and overdue")
+    s.add_argument("--area", metavar="CODE", help="only this province/district/subdistrict")
+    s.add_argument("--on", metavar="YYYY-MM-DD", help="count from this day instead of today")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=cmd_visits)
 
     s = sub.add_parser("check", help="check the database's integrity")
     s.set_defaults(handler=cmd_check)
@@ -403,6 +410,55 @@ def cmd_show(args: argparse.Namespace) -> int:
             for w in warnings:
                 print(f"  {w.path}: {w.message}")
                 print(f"    เหตุผล: {w.reason or '(ยังไม่ได้ระบุเหตุผล)'}")
+    return EXIT_OK
+
+
+def cmd_visits(args: argparse.Namespace) -> int:
+    from fieldapp import thaidate, visits
+
+    try:
+        day = _dt.date.fromisoformat(args.on) if args.on else None
+    except ValueError:
+        raise ValidationError("วันที่ต้องเป็น ปปปป-ดด-วว", f"--on must be YYYY-MM-DD, not {args.on!r}") from None
+    with _open(args) as store:
+        groups = visits.visits_due(store, area=args.area, today=day)
+    if args.json:
+        _print_json(
+            [
+                {
+                    "subdistrict_code": g.subdistrict_code,
+                    "village_no": g.village_no,
+                    "village_name": g.village_name,
+                    "visits": [
+                        {
+                            "referral": v.referral_id,
+                            "household": v.household_id,
+                            "house_no": v.house_no,
+                            "head_name": v.head_name,
+                            "need": v.need,
+                            "due": v.due.isoformat(),
+                            "overdue": v.overdue,
+                        }
+                        for v in g.visits
+                    ],
+                }
+                for g in groups
+            ]
+        )
+        return EXIT_OK
+    if not groups:
+        print("ไม่มีการติดตามที่ถึงกำหนดในสัปดาห์นี้")
+        return EXIT_OK
+    for g in groups:
+        place = " ".join(x for x in (f"หมู่ {g.village_no}" if g.village_no else "", g.village_name) if x)
+        print(
+            f"\n{place or g.subdistrict_code} ({g.subdistrict_code}): {len(g.visits)} ราย, เกินกำหนด {g.overdue} ราย"
+        )
+        for v in g.visits:
+            flag = "เกินกำหนด" if v.overdue else "สัปดาห์นี้"
+            print(
+                f"  [{flag}] {thaidate.format_date(v.due, 'short')}  บ้านเลขที่ {v.house_no}  {v.head_name}  — {v.need}"
+            )
     return EXIT_OK
 
 

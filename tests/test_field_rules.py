@@ -96,7 +96,9 @@ def test_only_money_fields_may_be_signed(tmp_path):
     for f in resources.forms_dir().glob("*.yaml"):
         text = f.read_text(encoding="utf-8")
         if f.name == "household.yaml":
-            text = text.replace("        max_length: 40\n", "        max_length: 40\n        signed: true\n", 1)
+            text = text.replace(
+                "        max_length: 40\n", "        max_length: 40\n        signed: true\n", 1
+            )
         (tmp_path / f.name).write_text(text, encoding="utf-8")
     problems = forms.check_files([tmp_path / "household.yaml"])
     assert problems and "signed" in " ".join(problems)
@@ -382,3 +384,51 @@ def test_a_juristic_person_number_starts_with_0_and_has_a_check_digit(store, ser
             store.save("business", _business(juristic=True, juristic_id=wrong))
         assert "juristic_id" in _problems(err.value)
         assert server.push("business", _business(juristic=True, juristic_id=wrong))["status"] == "rejected"
+
+
+# ---------------------------------------------------------------------- visits due
+
+
+def test_visits_due_lists_open_follow_ups_per_village_overdue_first(store, household, capsys, tmp_path):
+    import datetime as dt
+    import json
+
+    from fieldapp import cli, visits
+
+    hh = store.save("household", household).record
+    base = {
+        "household_id": hh.id,
+        "subdistrict_code": "320101",
+        "need": "ซ่อมบ้าน",
+        "assistance_type": "housing",
+        "referred_on": "2025-06-02",
+    }
+    store.save("referral", {**base, "status": "in_progress", "follow_up_on": "2025-06-20"})  # overdue
+    store.save("referral", {**base, "need": "ฝึกอาชีพ", "status": "referred", "follow_up_on": "2025-07-03"})
+    store.save("referral", {**base, "status": "referred", "follow_up_on": "2025-08-01"})  # later
+    store.save(
+        "referral",
+        {
+            **base,
+            "status": "helped",
+            "outcome": "better",
+            "completed_on": "2025-06-25",
+            "follow_up_on": "2025-06-28",
+        },
+    )  # closed
+    [village] = visits.visits_due(store, today=dt.date(2025, 7, 1))
+    assert (village.village_no, village.village_name) == (4, "บ้านหนองบัว")
+    assert [(v.due.isoformat(), v.overdue) for v in village.visits] == [
+        ("2025-06-20", True),
+        ("2025-07-03", False),
+    ]
+    assert village.overdue == 1
+    assert visits.visits_due(store, area="33", today=dt.date(2025, 7, 1)) == []
+    path = store.path
+    store.close()
+    assert cli.main(["--db", str(path), "visits", "--on", "2025-07-01"]) == 0
+    out = capsys.readouterr().out
+    assert "เกินกำหนด" in out and "ฝึกอาชีพ" in out and "หมู่ 4 บ้านหนองบัว" in out
+    assert cli.main(["--db", str(path), "visits", "--on", "2025-07-01", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [v["overdue"] for v in data[0]["visits"]] == [True, False]
