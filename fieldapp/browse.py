@@ -34,7 +34,7 @@ def rows(
 ) -> list[dict[str, Any]]:
     """Rows shaped like ``Store.list`` (plus ``_missing``: required answers still missing)."""
     form = store.form(form_id)
-    fields = [form.field_at(n) for n in (columns or form.list_columns)]
+    fields = [form.field_at(n) for n in (columns or form.shown_columns())]
     cols = [c for f in fields if f.parent is None for c, _ in f.columns()]
     found: dict[str, dict[str, Any]] = {}
     for chunk in _chunks(ids):

@@ -352,7 +352,7 @@ def cmd_list(args: argparse.Namespace) -> int:
         if args.json:
             _print_json({"total": total, "rows": [_mask_doc(form, r) for r in rows]})
             return EXIT_OK
-        cols = [form.field_at(c) for c in form.list_columns]
+        cols = [form.field_at(c) for c in form.shown_columns()]
         print("\t".join(["id", *[c.label_for("th") for c in cols]]))
         for r in rows:
             print("\t".join([r["id"], *[_display(c, r.get(c.id), False) for c in cols]]))

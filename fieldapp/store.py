@@ -1078,7 +1078,7 @@ class Store:
         where, params = self._where(
             form, search=search, area=area, filters=filters, include_deleted=include_deleted
         )
-        wanted = columns or form.list_columns
+        wanted = columns or form.shown_columns()
         col_sql = []
         for name in wanted:
             f = form.field_at(name)

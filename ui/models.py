@@ -111,14 +111,7 @@ def columns_for(form: Form) -> list[Column]:
             Column(tr("Not synced"), _unsynced, width=5),
         ]
     # any other form (one installed into the database): its list_columns, else its first answers
-    names = (
-        list(form.list_columns)
-        or [
-            f.id
-            for f in form.fields.values()
-            if f.stores_value and f.type not in ("geopoint", "photo") and f.kind.to_columns is None
-        ][:5]
-    )
+    names = form.shown_columns()
     return [
         *(
             Column(label_of(form.field_at(n).label, n), lambda r, n=n: str(r.get(n) or ""), n)  # type: ignore[misc]

@@ -221,6 +221,17 @@ class Form:
     def columns(self) -> list[tuple[str, str]]:
         return [c for f in self.fields.values() for c in f.columns()]
 
+    def shown_columns(self) -> list[str]:
+        """The answers a list of records shows: ``list_columns``, else the form's first five
+        one-column answers (a form installed from an XLSForm names none)."""
+        if self.list_columns:
+            return list(self.list_columns)
+        return [
+            f.id
+            for f in self.fields.values()
+            if f.stores_value and len(f.columns()) == 1 and f.type != "photo"
+        ][:5]
+
     def media_tables(self) -> dict[str, list[dict[str, str]]]:
         """The CSV files that come with the form (``media/NAME.csv``), by name, read once."""
         found: dict[str, list[dict[str, str]]] | None = self.__dict__.get("_media_tables")
