@@ -116,7 +116,19 @@ _RESERVED = {
     "conflict",
 }
 # fieldapp field keys written in fieldapp_* columns (XLSForm has no column of its own for them)
-_OWN_KEYS = ("min", "max", "max_length", "multiline", "signed", "sensitive", "ref", "scored", "result", "other")
+_OWN_KEYS = (
+    "min",
+    "max",
+    "max_length",
+    "multiline",
+    "digits",
+    "signed",
+    "sensitive",
+    "ref",
+    "scored",
+    "result",
+    "other",
+)
 _FORM_OWN_KEYS = (
     "title_field",
     "area_field",
