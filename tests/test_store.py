@@ -519,3 +519,28 @@ def test_a_bulk_writer_waits_for_another_writers_long_turn(tmp_path, household):
     t.join()
     assert second.conn.execute("PRAGMA busy_timeout").fetchone()[0] == 300
     assert second.count("household") == 1
+
+
+@pytest.mark.parametrize("query", ["ส", "สม", "บ้าน", "ม", "ใจ", "นา", "zz"])
+def test_a_search_gives_the_same_page_and_count_whichever_way_it_is_run(tmp_path, monkeypatch, query):
+    from fieldapp import store as store_mod
+
+    with Store(tmp_path / "d.db") as s:
+        demo.generate(s, households=80, seed=6)
+        s.delete("household", s.ids("household")[0])  # a tombstone is never counted or listed
+        gathered = s.ids("household", search=query, limit=20)
+        rows = [r["id"] for r in s.list("household", search=query, limit=20)]
+        scanned = s.conn.execute(
+            "SELECT count(*) FROM household WHERE deleted = 0 AND id IN "
+            "(SELECT record_id FROM search_doc WHERE form_id = 'household')"
+        ).fetchone()[0]
+        assert scanned == s.count("household")
+        counted = s.count("household", search=query)
+        # every query now counts as "dense": each page is found by walking the list in order
+        monkeypatch.setattr(store_mod.Store, "_search_is_dense", lambda self, form, text: True)
+        assert s.ids("household", search=query, limit=20) == gathered
+        assert [r["id"] for r in s.list("household", search=query, limit=20)] == rows
+        assert s.count("household", search=query) == counted == len(s.ids("household", search=query))
+        assert s.count("household", search=query, area="32") == len(
+            s.ids("household", search=query, area="32")
+        )
