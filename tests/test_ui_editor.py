@@ -97,6 +97,12 @@ def fill_household(dlg: RecordEditorDialog, members: list[tuple[str, ...]] = MEM
         type_into(ed, "birth_date", m[5], panel)
         panel.widget("birth_date").edit.interpretText()
         choose(ed, "relation", m[6], panel)
+        # what the form asks at each age: occupation and literacy of adults, schooling of children
+        if m[1] in ("mr", "mrs", "miss"):
+            choose(ed, "occupation", "agriculture", panel)
+            panel.widget("literate").yes.click()
+        else:
+            panel.widget("studying").yes.click()
     choose(ed, "tenure", "own")
     choose(ed, "house_condition", "permanent")
     for f in ("income_wage", "income_farm", "income_business", "income_transfer", "income_other"):
