@@ -47,9 +47,14 @@ def _erased_by_doc(f: Field) -> bool:
     return f.type in PERSONAL_TYPES
 
 
-def _year_only(value: Any) -> Any:
+def _year_only(value: Any, on: Any = None) -> Any:
+    """Only the year of a date. With the survey date ``on``, the day chosen in that year keeps
+    the age on the survey date exactly (1 January when the birthday had passed, else 31
+    December), so age-based answers stay valid; without it, the middle of the year."""
     if isinstance(value, str) and len(value) >= 4 and value[:4].isdigit():
-        return f"{value[:4]}-07-01"  # the middle of the year keeps ages right within a year
+        if isinstance(on, str) and len(on) >= 10 and len(value) >= 10:
+            return f"{value[:4]}-01-01" if value[5:10] <= on[5:10] else f"{value[:4]}-12-31"
+        return f"{value[:4]}-07-01"
     return None
 
 
@@ -68,7 +73,7 @@ def anonymise_doc(form: Form, doc: dict[str, Any]) -> dict[str, Any]:
                     if _erased_by_doc(c):
                         row[c.id] = None
                     elif c.type == "date" and row.get(c.id):
-                        row[c.id] = _year_only(row[c.id])
+                        row[c.id] = _year_only(row[c.id], doc.get("surveyed_on"))
                 rows.append(row)
             out[f.id] = rows
         elif _erased_by_doc(f) and f.id != form.area_field:

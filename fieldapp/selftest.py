@@ -214,6 +214,7 @@ def sample_household() -> dict[str, Any]:
                 "resident": True,
                 "education": "primary",
                 "occupation": "agriculture",
+                "literate": True,
                 "income_year": 36000,
             },
             {
@@ -228,6 +229,7 @@ def sample_household() -> dict[str, Any]:
                 "resident": True,
                 "education": "lower_secondary",
                 "occupation": "general_labour",
+                "literate": True,
                 "income_year": 20000,
             },
         ],

@@ -159,7 +159,7 @@ def test_anonymise_purges_personal_fields_and_keeps_statistics(tmp_path: Path) -
         assert after["photo"] is None and after["location"] is None and after["house_no"] is None
         for m in after["members"]:
             assert m["first_name"] is None and m["national_id"] is None
-            assert m["birth_date"] is None or m["birth_date"].endswith("-07-01")
+            assert m["birth_date"] is None or m["birth_date"][4:] in ("-01-01", "-12-31", "-07-01")
         assert not attachments.exists(s, sha)
         assert s.search(values[-1]) == []  # gone from the search index
         with pytest.raises(ValidationError) as exc:  # it never comes back, not even from a copy
