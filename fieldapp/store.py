@@ -57,7 +57,7 @@ from fieldapp.schema import CHILD_META, META_COLUMNS
 BATCH_SIZE = 500
 BULK_BUSY_TIMEOUT_MS = 15 * 60 * 1000
 WALK_LIMIT = 5_000  # list pages up to this far may be found by walking the list in order
-INDEX_VERSION = 3  # raise when the indexes or triggers made by _ensure_form_tables change
+INDEX_VERSION = 4  # raise when the indexes or triggers made by _ensure_form_tables change
 
 ProgressCallback = Callable[[int, int], None]
 CancelCallback = Callable[[], bool]
@@ -495,6 +495,10 @@ class Store:
                 self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_title] ON [{t}](title_sort, id)")
                 self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_updated] ON [{t}](updated_at)")
                 self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_dirty] ON [{t}](dirty) WHERE dirty = 1")
+                # open conflicts are few: the status line counts them without reading the records
+                self.conn.execute(
+                    f"CREATE INDEX IF NOT EXISTS [{t}_conflict] ON [{t}](dirty) WHERE conflict IS NOT NULL"
+                )
                 if area:
                     self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{t}_area] ON [{t}]([{area}])")
                 for f in form.fields.values():
@@ -1490,6 +1494,36 @@ class Store:
             self.conn.execute("DELETE FROM meta WHERE key = ?", [f"sync.{key}"])
         else:
             self._meta_set(f"sync.{key}", value)
+
+    def dirty_counts(self, form_id: str) -> tuple[int, int]:
+        """(records with unsynced changes, of which in conflict), counted through the dirty index."""
+        form = self.form(form_id)
+        t = form.table
+        dirty = self.conn.execute(f"SELECT count(*) FROM [{t}] WHERE dirty = 1").fetchone()[0]
+        conflicted = self.conn.execute(
+            f"SELECT count(*) FROM [{t}] INDEXED BY [{t}_conflict] WHERE conflict IS NOT NULL AND dirty = 1"
+        ).fetchone()[0]
+        return int(dirty), int(conflicted)
+
+    def dirty_photo_refs(self, form_id: str) -> set[str]:
+        """The photos (SHA-256) that live records with unsynced changes refer to, read from their
+        photo columns without loading the records."""
+        form = self.form(form_id)
+        t = form.table
+        refs: set[str] = set()
+        for f in form.fields.values():
+            if f.type == "photo" and f.parent is None:
+                q = f"SELECT DISTINCT [{f.id}] FROM [{t}] WHERE dirty = 1 AND deleted = 0 AND [{f.id}] IS NOT NULL"
+                refs.update(str(r[0]) for r in self.conn.execute(q) if r[0])
+        for rep in form.repeats():
+            for c in rep.fields:
+                if c.type == "photo":
+                    q = (
+                        f"SELECT DISTINCT c.[{c.id}] FROM [{form.child_table(rep)}] c JOIN [{t}] p ON p.id = c.parent_id "
+                        f"WHERE p.dirty = 1 AND p.deleted = 0 AND c.[{c.id}] IS NOT NULL"
+                    )
+                    refs.update(str(r[0]) for r in self.conn.execute(q) if r[0])
+        return refs
 
     def dirty_rows(self, form_id: str) -> builtins.list[dict[str, Any]]:
         """Records with unsynced changes: id, server_rev, deleted, updated_at/by, has_conflict."""

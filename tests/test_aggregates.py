@@ -135,3 +135,39 @@ def test_an_existing_database_is_recounted_once_when_the_triggers_arrive(tmp_pat
     store.close()
     again = Store(path, user="tester")
     assert again.stats() == expected
+
+
+def test_the_outbox_counts_and_photos_come_from_sql_and_agree_with_the_documents(tmp_path) -> None:
+    """What waits to go up, at province scale, without loading a million documents: the counts
+    and the photos of unsynced records equal what the documents themselves say."""
+    import hashlib
+
+    from fieldapp.sync import protocol as P
+    from fieldapp.sync.outbox import pending_summary
+
+    store = Store(tmp_path / "o.db", user="tester")
+    demo.generate(store, households=30, seed=8)
+    ids = store.ids("household")
+    shas = []
+    for i, rid in enumerate(ids[:6]):
+        doc = store.get("household", rid).data
+        sha = hashlib.sha256(f"photo {i}".encode()).hexdigest()
+        doc["photo"] = sha
+        store.save("household", doc, record_id=rid, partial_ok=True, check_refs=False)
+        shas.append(sha)
+    store.set_conflict("household", ids[1], {"fields": {}})
+    store.delete("household", ids[2])  # a tombstone's photo is not sent
+    with store.transaction():  # two records synced: their photos are not waiting either
+        store.conn.execute("UPDATE household SET dirty = 0 WHERE id IN (?, ?)", [ids[3], ids[4]])
+    summary = pending_summary(store)
+    expected: set[str] = set()
+    for form in store.forms:
+        rows = store.dirty_rows(form.id)
+        assert summary["records"][form.id] == len(rows)
+        assert summary["conflicts_by_form"][form.id] == sum(1 for r in rows if r["has_conflict"])
+        for r in rows:
+            if not r["deleted"]:
+                expected.update(P.photo_refs(form, store.get(form.id, r["id"]).data))
+    assert expected == {shas[0], shas[1], shas[5]}
+    assert summary["attachments"] == len(expected)
+    assert summary["conflicts"] == 1

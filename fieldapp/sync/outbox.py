@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from fieldapp.errors import FieldAppError, ValidationError
+from fieldapp.errors import ValidationError
 from fieldapp.store import Store
 from fieldapp.sync import merge
 from fieldapp.sync import protocol as P
@@ -115,9 +115,9 @@ def sync_status(store: Store) -> dict[str, Any]:
     waiting: dict[str, int] = {}
     conflicts: dict[str, int] = {}
     for form in store.forms:
-        rows = store.dirty_rows(form.id)
-        conflicts[form.id] = sum(1 for r in rows if r["has_conflict"])
-        waiting[form.id] = len(rows) - conflicts[form.id]
+        dirty, conflicted = store.dirty_counts(form.id)
+        conflicts[form.id] = conflicted
+        waiting[form.id] = dirty - conflicted
     last = store.last_sync()
     pull = pull_state(store)
     missing = 0
@@ -148,16 +148,9 @@ def pending_summary(store: Store) -> dict[str, Any]:
     conflicts = 0
     refs: set[str] = set()
     for form in store.forms:
-        rows = store.dirty_rows(form.id)
-        forms[form.id] = len(rows)
-        conflicts += sum(1 for r in rows if r["has_conflict"])
-        for r in rows:
-            if r["deleted"]:
-                continue
-            try:
-                refs.update(P.photo_refs(form, store.get(form.id, r["id"]).data))
-            except FieldAppError:
-                continue
+        forms[form.id] = status["waiting"][form.id] + status["conflicts"][form.id]
+        conflicts += status["conflicts"][form.id]
+        refs |= store.dirty_photo_refs(form.id)
     waiting = sorted(s for s in refs if not store.attachment_uploaded(s))
     return {
         "records": forms,
