@@ -11,7 +11,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
-from ui import i18n, tasks
+from ui import guards, i18n, tasks
 from ui.db import Database
 from ui.i18n import tr
 from ui.settings import Settings
@@ -26,6 +26,7 @@ def setup_application(argv: Sequence[str], lang: str | None, settings: Settings)
     QCoreApplication.setOrganizationName("fieldapp")
     QCoreApplication.setApplicationName("fieldapp")
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
+    guards.install(app)
     load_fonts()
     i18n.set_language(lang or str(settings.get("language")))
     for old in getattr(app, "_fieldapp_translators", []):
