@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from fieldapp.forms import Field
 from ui.i18n import label_of, tr
+from ui.marklabel import MarkSafeLabel
 from ui.widgets.registry import EditorContext, FieldWidget
 
 
@@ -23,10 +24,8 @@ class FieldRow(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 6, 0, 6)
         lay.setSpacing(3)
-        self.label = QLabel()
+        self.label = MarkSafeLabel()
         self.label.setObjectName("question")
-        self.label.setWordWrap(True)
-        self.label.setTextFormat(Qt.TextFormat.RichText)
         self.hint = QLabel(label_of(f.hint))
         self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
@@ -50,7 +49,7 @@ class FieldRow(QWidget):
         text = label_of(self.field.label, self.field.id).replace("&", "&amp;").replace("<", "&lt;")
         if required:
             text += f' <span style="color:#b3261e" title="{tr("Required")}">*</span>'
-        self.label.setText(text)
+        self.label.set_html(text)
 
     def set_problem(self, message: str | None, warning: bool = False) -> None:
         if message:
