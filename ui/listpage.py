@@ -99,7 +99,8 @@ class ListPage(QWidget):
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
         self._set_widths()
-        self.table.doubleClicked.connect(self._open)
+        # ``activated`` comes with a double click and with Enter; connecting ``doubleClicked`` as
+        # well opened two editors of the same record.
         self.table.activated.connect(self._open)
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)

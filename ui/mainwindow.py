@@ -116,8 +116,7 @@ class MainWindow(QMainWindow):
         self.backup_task: tasks.Task[Path | None] | None = None
         self.db_closed = False
         self.statusBar().showMessage(tr("Database: {path}", path=str(db.path)))
-        if not geometry.restore(self, settings, "main"):
-            self.resize(1480, 900)
+        geometry.open_sized(self, settings, "main", 1480, 900, maximise_on_small=True)
 
     def _actions(self) -> None:
         bar = QToolBar(tr("Main tools"))
@@ -425,7 +424,21 @@ class MainWindow(QMainWindow):
         dlg.destroyed.connect(lambda _o=None, d=dlg: self.editors.remove(d) if d in self.editors else None)
         return dlg
 
+    def editor_of(self, form_id: str, record_id: str) -> RecordEditorDialog | None:
+        """The editor already open on this record, if any."""
+        for dlg in self.editors:
+            if dlg.form.id == form_id and dlg.record_id == record_id:
+                return dlg
+        return None
+
     def open_record(self, form_id: str, record_id: str) -> RecordEditorDialog:
+        """One editor per record: a second request brings the open one to the front."""
+        open_already = self.editor_of(form_id, record_id)
+        if open_already is not None:
+            open_already.showNormal() if open_already.isMinimized() else open_already.show()
+            open_already.raise_()
+            open_already.activateWindow()
+            return open_already
         return self._editor(show_record_editor(self, self.db, self.settings, form_id, record_id))
 
     def new_record(self, form_id: str, initial: dict[str, Any] | None = None) -> RecordEditorDialog:

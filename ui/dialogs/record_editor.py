@@ -18,8 +18,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import drafts, ids, softwarn
-from fieldapp.errors import FieldAppError, Problem
+from fieldapp import drafts, ids, softwarn, staleness
+from fieldapp.errors import FieldAppError, NotFoundError, Problem
 from fieldapp.store import SaveResult
 from ui.db import Database
 from ui.dialogs import geometry
@@ -82,8 +82,15 @@ class RecordEditorDialog(QDialog):
 
         data = copy.deepcopy(initial) if initial is not None else None
         unmask = bool(settings.get("show_national_ids"))
+        # the record as stored when this editor opened: a save checks nobody saved it since
+        self.opened_data: dict[str, Any] | None = None
+        if record_id is not None:
+            try:
+                self.opened_data = copy.deepcopy(db.main.get(form_id, record_id).data)
+            except NotFoundError:
+                self.opened_data = None
         if data is None and record_id is not None:
-            data = db.main.get(form_id, record_id).data
+            data = copy.deepcopy(self.opened_data) if self.opened_data is not None else None
             # who opened which record (PDPA): the audit trail records views, unmasked ones apart
             db.main.audit("view_unmasked" if unmask else "view", form_id, record_id)
         ctx = EditorContext(db=db, form=self.form, record_id=self.record_id, unmask=unmask)
@@ -130,8 +137,7 @@ class RecordEditorDialog(QDialog):
         if initial is not None and draft_key is not None:
             self.dirty = True
             self.status.setText(tr("Draft brought back - not saved yet"))
-        if not geometry.restore(self, settings, "record_editor"):
-            self.resize(1180, 820)
+        geometry.open_sized(self, settings, "record_editor", 1180, 820, maximise_on_small=True)
 
     # ------------------------------------------------------------------ state
     def _update_heading(self) -> None:
@@ -246,17 +252,26 @@ class RecordEditorDialog(QDialog):
         self.saving = True
         self.save_button.setEnabled(False)
         db, form_id, record_id, key = self.db, self.form.id, self.record_id, self.draft_key
+        opened = self.opened_data
+        mine = self._normalised(raw)
 
-        def work(_s: TaskState) -> SaveResult:
+        def work(_s: TaskState) -> SaveResult | staleness.Stale:
             store = db.store()
+            if opened is not None:
+                stale = staleness.check(store, self.form, record_id, opened, mine)
+                if stale is not None:
+                    return stale
             result = store.save(form_id, raw, record_id=record_id, partial_ok=partial)
             drafts.set_status(store, form_id, result.record.id, missing)
             drafts.delete_draft(store, key)
             return result
 
-        def done(result: SaveResult) -> None:
+        def done(result: SaveResult | staleness.Stale) -> None:
             self.saving = False
             self.save_button.setEnabled(True)
+            if isinstance(result, staleness.Stale):
+                self._changed_elsewhere(result, raw, partial, missing)
+                return
             self.dirty = False
             self.is_new = False
             self._autosave.stop()
@@ -291,6 +306,25 @@ class RecordEditorDialog(QDialog):
             tr("Saving..."), self
         ).start()
 
+    def _normalised(self, raw: dict[str, Any]) -> dict[str, Any]:
+        doc, _problems = self.form.validate(copy.deepcopy(raw), partial_ok=True)
+        return doc
+
+    def _changed_elsewhere(self, stale: staleness.Stale, raw: dict[str, Any], partial: bool, missing: int) -> None:
+        """The record was saved elsewhere (another window, an import, a sync) after this editor
+        opened: show what differs and save only what the person chooses."""
+        from ui.dialogs.stale_dialog import ask_about_changes
+
+        choice = ask_about_changes(self, self.form, stale, bool(self.settings.get("show_national_ids")))
+        if choice is None:
+            self.status.setText(tr("Not saved: the record was changed elsewhere"))
+            return
+        merged = staleness.merge(stale, raw, keep_mine=choice)
+        self.opened_data = copy.deepcopy(stale.current) if stale.current is not None else None
+        if stale.current is None:
+            self.is_new = True  # erased elsewhere: saving brings it back as the person asked
+        self._run_save(merged, partial, missing)
+
     def accept_and_close(self) -> None:
         geometry.remember(self, self.settings, "record_editor")
         self.done(QDialog.DialogCode.Accepted)
@@ -319,14 +353,18 @@ class RecordEditorDialog(QDialog):
             if answer == 1:
                 self.save_draft(wait=True)
             elif answer == 2:
+                self._autosave.stop()
                 drafts.delete_draft(self.db.main, self.draft_key)
             else:
                 event.ignore()
                 return
         geometry.remember(self, self.settings, "record_editor")
-        super().closeEvent(event)
+        self._autosave.stop()
+        # QDialog.closeEvent would call reject(), which comes back here: finish the dialog directly
+        QDialog.done(self, QDialog.DialogCode.Rejected)
+        event.accept()
 
-    def reject(self) -> None:  # Esc goes through closeEvent's question
+    def reject(self) -> None:  # Esc and the window's close button go through closeEvent's question
         self.close()
 
     def keep_draft_now(self) -> None:
