@@ -128,6 +128,9 @@ def demo_db(tmp_path_factory) -> str:
 
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+if os.environ["QT_QPA_PLATFORM"] == "offscreen":
+    # the desktop-app tests run on the screen of a typical village laptop: 1366×768
+    os.environ["QT_QPA_PLATFORM"] = "offscreen:configfile=" + str(Path(__file__).with_name("screen-1366x768.json"))
 
 
 @pytest.fixture(scope="session")

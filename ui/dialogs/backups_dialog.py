@@ -111,8 +111,7 @@ class BackupsDialog(QDialog):
         buttons.addWidget(self.backup_button)
         lay.addLayout(buttons)
         self.keep_spin.editingFinished.connect(self.save_keep)
-        if not geometry.restore(self, settings, "backups"):
-            self.resize(720, 520)
+        geometry.open_sized(self, settings, "backups", 720, 520)
         self.finished.connect(lambda _r: self.save_keep())
         self.finished.connect(lambda _r: geometry.remember(self, settings, "backups"))
         self.reload()

@@ -317,9 +317,7 @@ class ConflictDialog(QDialog):
         buttons.addWidget(self.save_button)
         lay.addLayout(buttons)
         self._update()
-        if not geometry.restore(self, settings, "conflict"):
-            avail = self.screen().availableGeometry()
-            self.resize(min(1200, avail.width() - 40), min(720, avail.height() - 60))
+        geometry.open_sized(self, settings, "conflict", 1200, 720)
         self.finished.connect(lambda _r: geometry.remember(self, settings, "conflict"))
 
     def _intro(self) -> str:
@@ -538,8 +536,7 @@ class ConflictsDialog(QDialog):
         buttons.addWidget(close)
         buttons.addWidget(self.open_button)
         lay.addLayout(buttons)
-        if not geometry.restore(self, settings, "conflicts"):
-            self.resize(960, 420)
+        geometry.open_sized(self, settings, "conflicts", 960, 420)
         self.finished.connect(lambda _r: geometry.remember(self, settings, "conflicts"))
         self.reload()
 

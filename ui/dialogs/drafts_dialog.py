@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
 from fieldapp import drafts
 from ui import fmt
 from ui.db import Database
+from ui.dialogs import geometry
 from ui.i18n import label_of, tr
 
 
@@ -45,7 +46,7 @@ class DraftsDialog(QDialog):
         buttons.addWidget(self.open_button)
         lay.addLayout(buttons)
         self.list.itemDoubleClicked.connect(lambda _i: self._open())
-        self.resize(720, 420)
+        geometry.fit_to_screen(self, 720, 420)
         self.reload()
 
     def reload(self) -> None:

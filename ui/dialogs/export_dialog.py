@@ -95,9 +95,8 @@ class ExportDialog(QDialog):
         buttons.addWidget(close)
         buttons.addWidget(self.export_button)
         lay.addLayout(buttons)
-        if not geometry.restore(self, settings, "export"):
-            hint = self.sizeHint()
-            self.resize(max(680, hint.width()), max(480, hint.height()))
+        hint = self.sizeHint()
+        geometry.open_sized(self, settings, "export", max(680, hint.width()), max(480, hint.height()))
         self.finished.connect(lambda _r: geometry.remember(self, settings, "export"))
 
     def _unmask_clicked(self, checked: bool) -> None:

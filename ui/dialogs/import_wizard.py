@@ -475,8 +475,7 @@ class ImportWizard(QWizard):
         self.run_page = RunPage(self)
         for p in (self.file_page, self.mapping_page, self.check_page, self.run_page):
             self.addPage(p)
-        if not geometry.restore(self, settings, "import"):
-            self.resize(960, 680)
+        geometry.open_sized(self, settings, "import", 960, 680, maximise_on_small=True)
         self.finished.connect(lambda _r: geometry.remember(self, settings, "import"))
 
     def form(self) -> Form:

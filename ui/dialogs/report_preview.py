@@ -251,9 +251,7 @@ class ReportPreviewDialog(QDialog):
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.print_button)
         lay.addLayout(buttons)
-        if not geometry.restore(self, settings, "report_preview"):  # within the screen: the buttons stay in sight
-            avail = self.screen().availableGeometry()
-            self.resize(min(980, avail.width() - 40), min(860, avail.height() - 60))
+        geometry.open_sized(self, settings, "report_preview", 980, 860, maximise_on_small=True)
         self.finished.connect(lambda _r: geometry.remember(self, settings, "report_preview"))
         self.rerender()
 

@@ -507,9 +507,7 @@ class SyncDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.sync_button)
         lay.addLayout(buttons)
-        if not geometry.restore(self, settings, "sync"):
-            avail = self.screen().availableGeometry()
-            self.resize(min(780, avail.width() - 40), min(720, avail.height() - 60))
+        geometry.open_sized(self, settings, "sync", 780, 720)
         self.finished.connect(lambda _r: geometry.remember(self, settings, "sync"))
         (self.password_edit if self.server_edit.text() and self.user_edit.text() else self.server_edit).setFocus()
         self.load_outbox()

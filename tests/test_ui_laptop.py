@@ -1,0 +1,340 @@
+"""The desktop app on a village laptop (1366×768): the mouse wheel never changes an answer by
+accident, bold question labels keep their stacked Thai marks, one editor per record, and an editor
+opened before another save never overwrites it silently."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QTextDocument, QWheelEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLineEdit,
+    QScrollArea,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp import drafts
+from ui import tasks
+from ui.app import apply_font
+from ui.db import Database
+from ui.dialogs import record_editor
+from ui.dialogs.record_editor import RecordEditorDialog
+from ui.mainwindow import MainWindow
+from ui.marklabel import MarkSafeLabel, ink_rect
+from ui.widgets.thaidate_edit import BuddhistDateEdit
+
+
+def settle() -> None:
+    tasks.wait_all(20)
+    QApplication.processEvents()
+
+
+def wheel(widget: QWidget, notches: int = -3) -> None:
+    """A real wheel event over the middle of ``widget`` (negative notches scroll down)."""
+    centre = QPointF(widget.width() / 2, widget.height() / 2)
+    glob = QPointF(widget.mapToGlobal(centre.toPoint()))
+    event = QWheelEvent(
+        centre,
+        glob,
+        QPoint(),
+        QPoint(0, 120 * notches),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(widget, event)
+
+
+@pytest.fixture
+def db(ui_db_path: Path) -> Database:
+    return Database(ui_db_path)
+
+
+@pytest.fixture(autouse=True)
+def never_block_on_a_question(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An editor closed at the end of a test with unsaved changes discards them without asking."""
+    monkeypatch.setattr(record_editor, "_ask", lambda *_a: 2)
+
+
+def open_window(qtbot: Any, db: Database, settings: Any) -> MainWindow:
+    window = MainWindow(db, settings)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    settle()
+    return window
+
+
+# ---------------------------------------------------------------- the mouse wheel
+def test_wheel_over_unfocused_answers_scrolls_the_page_and_changes_nothing(qtbot: Any, ui_app: Any) -> None:
+    page = QWidget()
+    lay = QVBoxLayout(page)
+    typing = QLineEdit()
+    combo = QComboBox()
+    combo.addItems(["เมืองศรีสะเกษ", "ศรีรัตนะ", "กันทรลักษ์"])
+    spin = QSpinBox()
+    spin.setValue(5)
+    date = BuddhistDateEdit()
+    date.set_iso("2025-06-01")
+    slider = QSlider(Qt.Orientation.Horizontal)
+    slider.setValue(50)
+    for w in (typing, combo, spin, date, slider):
+        lay.addWidget(w)
+        lay.addSpacing(400)
+    scroll = QScrollArea()
+    scroll.setWidgetResizable(True)
+    scroll.setWidget(page)
+    scroll.resize(400, 300)
+    qtbot.addWidget(scroll)
+    scroll.show()
+    typing.setFocus()
+    settle()
+    bar = scroll.verticalScrollBar()
+    assert bar.maximum() > 0
+    for w in (combo, spin, date, slider):
+        before = bar.value()
+        wheel(w, -1)
+        assert bar.value() > before, type(w).__name__  # the page scrolled instead
+        assert w.focusPolicy() != Qt.FocusPolicy.WheelFocus
+    assert combo.currentIndex() == 0
+    assert spin.value() == 5
+    assert date.iso() == "2025-06-01"
+    assert slider.value() == 50
+    # with the focus (clicked or tabbed into), the wheel works as usual
+    combo.setFocus()
+    wheel(combo, -1)
+    assert combo.currentIndex() == 1
+
+
+def test_wheel_over_the_area_picker_in_the_editor_keeps_district_and_subdistrict(
+    qtbot: Any, ui_app: Any, db: Database
+) -> None:
+    dlg = RecordEditorDialog(None, db, ui_app, "household")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    ed = dlg.editor
+    sub = ed.widget("subdistrict_code")
+    sub.set_value("330101")
+    ed.go_to(ed.section_of["subdistrict_code"])
+    settle()
+    ed.widget("house_no").focus_target().setFocus()
+    for combo in (sub.province, sub.district, sub.subdistrict):
+        wheel(combo, -2)
+        wheel(combo, 2)
+    assert sub.value() == "330101"
+    assert sub.district.currentData() == "3301"
+
+
+# ---------------------------------------------------------------- stacked Thai marks
+def ink_overflow(label: MarkSafeLabel) -> float:
+    """How far (px) the ink of the label's text reaches outside the box QLabel paints rich text in:
+    each line's ink placed on its baseline, against the text box and the label's contents rect.
+    0 or less: nothing is clipped. The ink is the shaped outline's bounding rect: for stacked Thai
+    marks QFontMetrics.tightBoundingRect is too small (ชื่อ: 10 px above the baseline, ink 18)."""
+    label.ensurePolished()
+    font = label.font()
+    fm = QFontMetrics(font)
+    assert -ink_rect(font, "ชื่อ").top() > -fm.tightBoundingRect("ชื่อ").top()
+    doc = QTextDocument()
+    doc.setDefaultFont(font)
+    doc.setDocumentMargin(0)
+    doc.setHtml(label.text())
+    doc.setTextWidth(label.contentsRect().width())
+    height = doc.size().height()
+    worst = height - label.contentsRect().height()
+    block = doc.begin()
+    while block.isValid():
+        top = doc.documentLayout().blockBoundingRect(block).top()
+        layout = block.layout()
+        for i in range(layout.lineCount()):
+            line = layout.lineAt(i)
+            text = block.text()[line.textStart() : line.textStart() + line.textLength()].strip()
+            if not text:
+                continue
+            ink = ink_rect(font, text)
+            baseline = top + line.y() + line.ascent()
+            worst = max(worst, -(baseline + ink.top()), baseline + ink.bottom() + 1 - height)
+        block = block.next()
+    return worst
+
+
+def ink_height(image: QImage) -> int:
+    """Rows from the highest to the lowest inked pixel (a clipped mark makes it shorter)."""
+    inked = [
+        y
+        for y in range(image.height())
+        if any(
+            QColor(image.pixel(x, y)).lightness() < 150 and QColor(image.pixel(x, y)).alpha() > 0
+            for x in range(0, image.width(), 1)
+        )
+    ]
+    return inked[-1] - inked[0] + 1 if inked else 0
+
+
+@pytest.mark.parametrize("size", [11, 18])
+def test_bold_question_labels_keep_stacked_thai_marks(
+    qtbot: Any, ui_app: Any, db: Database, size: int
+) -> None:
+    apply_font(size)
+    try:
+        for form_id in ("household", "business", "referral"):
+            dlg = RecordEditorDialog(None, db, ui_app, form_id)
+            qtbot.addWidget(dlg)
+            dlg.show()
+            labels = []
+            for i in range(len(dlg.form.sections)):
+                dlg.editor.go_to(i)
+                settle()
+                panel = dlg.editor.panel(i)
+                labels += [row.label for row in panel.rows.values() if row.label.isVisible()]
+                for rep in dlg.editor.repeat_widgets():
+                    if not rep.rows:
+                        rep.add_row()
+                    labels += [row.label for row in rep.panel.rows.values() if row.label.isVisible()]
+            assert labels
+            for label in labels:
+                assert label.font().bold(), label.fragment()
+                assert ink_overflow(label) <= 0, (form_id, label.fragment(), ink_overflow(label))
+            dlg.dirty = False
+            dlg.close()
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
+@pytest.mark.parametrize("size", [11, 18])
+def test_a_label_paints_every_pixel_of_its_marks(qtbot: Any, ui_app: Any, size: int) -> None:
+    """The painted label against the same text painted with room around it: as high in ink."""
+    apply_font(size)
+    try:
+        text = "ผู้ให้ข้อมูล (ชื่อ-นามสกุล) พื้นที่ หมู่ที่ ฎุ ฏู"
+        label = MarkSafeLabel()
+        label.setObjectName("question")
+        label.set_html(text)
+        host = QWidget()
+        lay = QVBoxLayout(host)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(0)
+        lay.addWidget(label)
+        lay.addStretch(1)
+        qtbot.addWidget(host)
+        host.resize(900, 200)
+        host.show()
+        settle()
+        painted = label.grab().toImage()
+        ref = QImage(900, label.height() * 4, QImage.Format.Format_RGB32)
+        ref.fill(QColor("white"))
+        doc = QTextDocument()
+        doc.setDefaultFont(label.font())
+        doc.setDocumentMargin(0)
+        doc.setPlainText(text)
+        p = QPainter(ref)
+        p.translate(0, label.height() * 1.5)
+        doc.drawContents(p)
+        p.end()
+        assert ink_height(painted) >= ink_height(ref)
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
+# ---------------------------------------------------------------- one editor per record
+def test_double_click_opens_one_editor_and_asking_again_raises_it(
+    qtbot: Any, ui_app: Any, db: Database
+) -> None:
+    window = open_window(qtbot, db, ui_app)
+    page = window.pages["household"]
+    page.table.selectRow(0)
+    index = page.model.index(0, 1)
+    rect = page.table.visualRect(index)
+    qtbot.mousePress(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseRelease(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(page.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    settle()
+    assert len(window.editors) == 1
+    first = window.editors[0]
+    again = window.open_record("household", first.record_id)
+    assert again is first and len(window.editors) == 1
+    first.close()
+
+
+def test_a_stale_editor_never_overwrites_a_newer_save_without_showing_it(
+    qtbot: Any, ui_app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rid = db.main.list("household", limit=1)[0]["id"]
+    first = RecordEditorDialog(None, db, ui_app, "household", rid)
+    second = RecordEditorDialog(None, db, ui_app, "household", rid)
+    for d in (first, second):
+        qtbot.addWidget(d)
+        d.show()
+    first.editor.widget("house_no").set_value("119/5")
+    first.editor.widget("house_no").value_changed.emit()
+    first.save()
+    settle()
+    assert db.main.get("household", rid).data["house_no"] == "119/5"
+
+    shown: list[Any] = []
+
+    def answer(_parent: Any, _form: Any, stale: Any, _unmask: bool) -> bool | None:
+        shown.append(stale)
+        return None  # back to editing
+
+    from ui.dialogs import stale_dialog
+
+    monkeypatch.setattr(stale_dialog, "ask_about_changes", answer)
+    second.editor.widget("village_name").set_value("บ้านใหม่")
+    second.editor.widget("village_name").value_changed.emit()
+    second.save()
+    settle()
+    assert shown and "house_no" in shown[0].elsewhere and shown[0].elsewhere["house_no"][1] == "119/5"
+    assert "village_name" in shown[0].mine and not shown[0].both
+    assert db.main.get("household", rid).data["house_no"] == "119/5"  # nothing written
+    assert second.isVisible()
+
+    # saving with both kept: the newer house number stays, the village name is added
+    monkeypatch.setattr(stale_dialog, "ask_about_changes", lambda *_a: True)
+    second.save()
+    settle()
+    data = db.main.get("household", rid).data
+    assert data["house_no"] == "119/5" and data["village_name"] == "บ้านใหม่"
+
+
+# ---------------------------------------------------------------- closing the editor
+@pytest.mark.parametrize("answer", [1, 2])
+def test_close_with_unsaved_changes_then_draft_or_discard_closes_the_editor(
+    qtbot: Any, ui_app: Any, db: Database, monkeypatch: pytest.MonkeyPatch, answer: int
+) -> None:
+    dlg = RecordEditorDialog(None, db, ui_app, "household")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    dlg.editor.widget("house_no").set_value("55")
+    dlg.editor.widget("house_no").value_changed.emit()
+    assert dlg.dirty
+    monkeypatch.setattr(record_editor, "_ask", lambda *_a: answer)
+    dlg.close_button.click()
+    settle()
+    assert not dlg.isVisible()
+    kept = [d.key for d in drafts.list_drafts(db.main)]
+    assert (dlg.draft_key in kept) == (answer == 1)
+
+
+def test_escape_asks_and_closes_the_editor(
+    qtbot: Any, ui_app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dlg = RecordEditorDialog(None, db, ui_app, "household")
+    qtbot.addWidget(dlg)
+    dlg.show()
+    asked: list[str] = []
+    monkeypatch.setattr(record_editor, "_ask", lambda *a: asked.append(a[1]) or 2)
+    dlg.editor.widget("house_no").set_value("55")
+    dlg.editor.widget("house_no").value_changed.emit()
+    qtbot.keyClick(dlg, Qt.Key.Key_Escape)
+    settle()
+    assert asked and not dlg.isVisible()
