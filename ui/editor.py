@@ -8,6 +8,10 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSpinBox,
+    QApplication,
+    QComboBox,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -68,10 +72,12 @@ class FormEditor(QWidget):
         nav = QHBoxLayout()
         self.prev_button = QPushButton("◀ " + tr("Previous page"))
         self.next_button = QPushButton(tr("Next page") + " ▶")
+        self.prev_button.setToolTip(tr("Previous page (Ctrl+Page Up)"))
+        self.next_button.setToolTip(tr("Next page (Ctrl+Page Down)"))
         for b in (self.prev_button, self.next_button):
             b.setAutoDefault(False)
-        self.prev_button.clicked.connect(lambda: self.go_to(self.pages.currentIndex() - 1))
-        self.next_button.clicked.connect(lambda: self.go_to(self.pages.currentIndex() + 1))
+        self.prev_button.clicked.connect(self.go_previous)
+        self.next_button.clicked.connect(self.go_next)
         nav.addWidget(self.prev_button)
         nav.addStretch(1)
         nav.addWidget(self.next_button)
@@ -104,13 +110,13 @@ class FormEditor(QWidget):
         panel.load(self._values)
         panel.changed.connect(self._changed)
         self.panels[index] = panel
-        if any(f.type == "repeat" for f in section.fields):
-            page: QWidget = panel
-        else:
-            scroll = QScrollArea()
-            scroll.setWidgetResizable(True)
-            scroll.setWidget(panel)
-            page = scroll
+        # every page scrolls inside the window (a page with members too): the window's footer with
+        # Save and the page buttons never moves off the screen
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(panel)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        page: QWidget = scroll
         old = self.pages.widget(index)
         self.pages.blockSignals(True)
         current = self.pages.currentIndex()
@@ -314,7 +320,27 @@ class FormEditor(QWidget):
                 QTimer.singleShot(0, first, first.setFocus)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) and isinstance(self.focusWidget(), QLineEdit):
-            self.focusNextChild()
-            return
+        """Enter goes on to the next question (from a text box, a drop-down, a date, a choice); on a
+        button it presses the button. A box of several lines keeps Enter for a new line."""
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            focused = QApplication.focusWidget()
+            if isinstance(focused, QPushButton):
+                focused.click()
+                return
+            if isinstance(focused, (QLineEdit, QComboBox, QAbstractSpinBox, QAbstractButton)):
+                self.focusNextChild()
+                return
         super().keyPressEvent(event)
+
+    def current_repeat(self) -> RepeatWidget | None:
+        """The repeat (members) on the page shown, if any."""
+        panel = self.panels[self.pages.currentIndex()] if 0 <= self.pages.currentIndex() < len(self.panels) else None
+        if panel is None:
+            return None
+        return next((r.widget for r in panel.rows.values() if isinstance(r.widget, RepeatWidget)), None)
+
+    def go_next(self) -> None:
+        self.go_to(self.pages.currentIndex() + 1)
+
+    def go_previous(self) -> None:
+        self.go_to(self.pages.currentIndex() - 1)

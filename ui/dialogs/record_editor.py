@@ -107,10 +107,16 @@ class RecordEditorDialog(QDialog):
         head.addWidget(self.status)
         lay.addLayout(head)
         lay.addWidget(self.editor, 1)
+        # the footer: page buttons, report, Close and Save; it never scrolls away (the pages scroll)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.editor.prev_button)
+        buttons.addWidget(self.editor.next_button)
+        buttons.addSpacing(12)
         self.save_button = QPushButton(tr("Save"))
         self.save_button.setObjectName("primary")
+        self.save_button.setToolTip(tr("Save (Ctrl+S)"))
         self.close_button = QPushButton(tr("Close"))
+        self.close_button.setToolTip(tr("Close (Esc)"))
         for b in (self.save_button, self.close_button):
             b.setAutoDefault(False)
         self.save_button.clicked.connect(self.save)
@@ -124,10 +130,16 @@ class RecordEditorDialog(QDialog):
             )
             buttons.addWidget(self.report_button)
         buttons.addStretch(1)
+        self.shortcut_hint = QLabel(tr("Enter: next question · Ctrl+S: save · Esc: close"))
+        self.shortcut_hint.setObjectName("hint")
+        buttons.addWidget(self.shortcut_hint)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
         lay.addLayout(buttons)
         QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self, self.save)
+        QShortcut(QKeySequence("Ctrl+PgDown"), self, self.editor.go_next)
+        QShortcut(QKeySequence("Ctrl+PgUp"), self, self.editor.go_previous)
+        QShortcut(QKeySequence("Ctrl+M"), self, self.add_row)
 
         self._autosave = QTimer(self)
         self._autosave.setSingleShot(True)
@@ -366,6 +378,18 @@ class RecordEditorDialog(QDialog):
 
     def reject(self) -> None:  # Esc and the window's close button go through closeEvent's question
         self.close()
+
+    def add_row(self) -> None:
+        """Ctrl+M: a new row (member) on the page with rows, going to that page first."""
+        rep = self.editor.current_repeat()
+        if rep is None:
+            for i, section in enumerate(self.form.sections):
+                if any(f.type == "repeat" for f in section.fields):
+                    self.editor.go_to(i)
+                    rep = self.editor.current_repeat()
+                    break
+        if rep is not None and rep.add_button.isEnabled():
+            rep.add_row()
 
     def keep_draft_now(self) -> None:
         """Used when the whole program closes: keep the draft without asking."""

@@ -50,22 +50,21 @@ class RepeatWidget(FieldWidget):
         self._raw: dict[str, Any] = {}
         self._households: dict[str, Any] = {}
 
-        outer = QHBoxLayout(self)
+        # the roster (an overview of every row) on top, the chosen row's questions full width below,
+        # and after its last question: add another row, or go on
+        outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
-        left = QVBoxLayout()
+        roster = QHBoxLayout()
         self.list = QListWidget()
-        self.list.setMinimumWidth(300)
-        self.list.setMaximumWidth(420)
         self.list.setWordWrap(True)
         self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.currentRowChanged.connect(self._select)
-        left.addWidget(self.list, 1)
-        self.summary = QLabel()
-        self.summary.setObjectName("hint")
-        self.summary.setWordWrap(True)
-        left.addWidget(self.summary)
-        buttons = QHBoxLayout()
-        self.add_button = QPushButton(tr("Add"))
+        rows_shown = 4
+        self.list.setFixedHeight(self.list.fontMetrics().height() * rows_shown + 8 * rows_shown + 6)
+        roster.addWidget(self.list, 1)
+        side = QVBoxLayout()
+        self.add_button = QPushButton("+ " + tr("Add"))
+        self.add_button.setToolTip(tr("Add a row (Ctrl+M)"))
         self.remove_button = QPushButton(tr("Remove"))
         self.up_button = QPushButton("▲")
         self.down_button = QPushButton("▼")
@@ -73,36 +72,55 @@ class RepeatWidget(FieldWidget):
         self.down_button.setToolTip(tr("Move down"))
         self.up_button.setAccessibleName(tr("Move up"))
         self.down_button.setAccessibleName(tr("Move down"))
+        moves = QHBoxLayout()
+        moves.addWidget(self.up_button)
+        moves.addWidget(self.down_button)
         for b in (self.add_button, self.remove_button, self.up_button, self.down_button):
             b.setAutoDefault(False)
-            buttons.addWidget(b)
-        left.addLayout(buttons)
+        side.addWidget(self.add_button)
+        side.addWidget(self.remove_button)
+        side.addLayout(moves)
         self.head_button: QPushButton | None = None
         relation = f.child("relation")
         if relation is not None and any(c.code == "head" for c in relation.choices):
             self.head_button = QPushButton(tr("Make head of household"))
             self.head_button.setAutoDefault(False)
             self.head_button.clicked.connect(self.make_head)
-            left.addWidget(self.head_button)
+            side.addWidget(self.head_button)
+        side.addStretch(1)
+        roster.addLayout(side)
+        outer.addLayout(roster)
+        self.summary = QLabel()
+        self.summary.setObjectName("hint")
+        self.summary.setWordWrap(True)
+        outer.addWidget(self.summary)
         self.add_button.clicked.connect(lambda: self.add_row())
         self.remove_button.clicked.connect(self.remove_row)
         self.up_button.clicked.connect(lambda: self.move_row(-1))
         self.down_button.clicked.connect(lambda: self.move_row(1))
-        outer.addLayout(left)
 
+        self.row_heading = QLabel()
+        self.row_heading.setObjectName("rowheading")
+        outer.addWidget(self.row_heading)
         self.panel = make_panel(f.fields, ctx)
         self.panel.changed.connect(self._row_changed)
-        self.row_scroll = QScrollArea()  # not "scroll": that is QWidget.scroll
-        self.row_scroll.setWidgetResizable(True)
-        self.row_scroll.setWidget(self.panel)
-        self.row_scroll.setMinimumHeight(380)
+        outer.addWidget(self.panel)
+        self.after = QWidget()
+        after = QHBoxLayout(self.after)
+        after.setContentsMargins(8, 4, 8, 8)
+        self.another_button = QPushButton("+ " + tr("Add another ({what})", what=label_of(f.label)))
+        self.another_button.setToolTip(tr("Add a row (Ctrl+M)"))
+        self.another_button.setAutoDefault(False)
+        self.another_button.clicked.connect(lambda: self.add_row())
+        after.addWidget(QLabel(tr("Is there another?")))
+        after.addWidget(self.another_button)
+        after.addStretch(1)
+        outer.addWidget(self.after)
         self.empty = QLabel(tr("No rows yet. Press \"Add\" to add one."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("hint")
-        right = QVBoxLayout()
-        right.addWidget(self.empty)
-        right.addWidget(self.row_scroll, 1)
-        outer.addLayout(right, 1)
+        outer.addWidget(self.empty)
+        outer.addStretch(1)
         self._update_buttons()
 
     # ------------------------------------------------------------ rows
@@ -114,10 +132,22 @@ class RepeatWidget(FieldWidget):
         self._rebuild_list()
         self.list.setCurrentRow(len(self.rows) - 1)
         self._emit()
-        target = self.panel.rows[self.panel.visible_ids()[0]].widget.focus_target() if self.panel.visible_ids() else None
-        if target is not None:
-            target.setFocus()
+        self.focus_first_question()
         return len(self.rows) - 1
+
+    def focus_first_question(self) -> None:
+        """The chosen row's first question gets the focus, and its heading is scrolled into view."""
+        ids = [i for i in self.panel.visible_ids() if self.panel.rows[i].field.type not in ("note", "calculated")]
+        if not ids:
+            return
+        target = self.panel.rows[ids[0]].widget.focus_target()
+        target.setFocus()
+        from ui.guards import scroll_area_of
+
+        area = scroll_area_of(self)
+        if isinstance(area, QScrollArea):
+            area.ensureWidgetVisible(self.row_heading, 0, 0)
+            area.ensureWidgetVisible(target, 40, 40)
 
     def remove_row(self) -> None:
         i = self.current
@@ -169,6 +199,7 @@ class RepeatWidget(FieldWidget):
             item = self.list.item(self.current)
             if item is not None:
                 item.setText(self._title(self.current))
+            self.row_heading.setText(self._title(self.current))
         self._emit()
 
     def _update_buttons(self) -> None:
@@ -178,10 +209,15 @@ class RepeatWidget(FieldWidget):
         self.down_button.setEnabled(has and self.current < len(self.rows) - 1)
         if self.head_button is not None:
             self.head_button.setEnabled(has)
-        self.row_scroll.setVisible(has)
+        self.panel.setVisible(has)
+        self.after.setVisible(has)
+        self.row_heading.setVisible(has)
+        if has:
+            self.row_heading.setText(self._title(self.current))
         self.empty.setVisible(not has)
         limit = self.field.max
         self.add_button.setEnabled(limit is None or len(self.rows) < limit)
+        self.another_button.setEnabled(self.add_button.isEnabled())
 
     def _rebuild_list(self) -> None:
         self.list.blockSignals(True)
