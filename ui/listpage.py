@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -20,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ui.db import Database
+from ui.flow import FlowLayout
 from ui.i18n import label_of, language, tr
 from ui.models import RecordListModel
 
@@ -40,10 +40,12 @@ class ListPage(QWidget):
         self.model = RecordListModel(db, form_id)
         self.area: str | None = None
         self.village: int | None = None
+        self._select_after_load: str | None = None
+        self._last_current: str | None = None
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        bar = QHBoxLayout()
+        bar = FlowLayout()  # the filters wrap at a large text size
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(self._placeholder())
@@ -79,7 +81,6 @@ class ListPage(QWidget):
         for box in (self.incomplete_box, self.unsynced_box, self.conflicts_box):
             box.toggled.connect(lambda _on: self.apply_filters())
             bar.addWidget(box)
-        bar.addStretch(1)
         lay.addLayout(bar)
 
         self.table = QTableView()
@@ -95,6 +96,8 @@ class ListPage(QWidget):
         self.table.verticalHeader().hide()
         self.table.setWordWrap(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        # Tab leaves the table (arrows move between rows); it cycled through the cells before
+        self.table.setTabKeyNavigation(False)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setStretchLastSection(True)
@@ -160,6 +163,17 @@ class ListPage(QWidget):
     def _loaded(self, n: int, seconds: float) -> None:
         noun = label_of(self.form.title)
         self.count_label.setText(tr("{n} records found ({noun})", n=f"{n:,}", noun=noun))
+        # after a save or a reload the record chosen before (or the one just saved) stays chosen
+        target, self._select_after_load = self._select_after_load or self._last_current, None
+        if target and self.model.row_of(target) >= 0:
+            self.select_id(target)
+
+    def select_when_loaded(self, record_id: str) -> None:
+        """Select ``record_id`` once the list has loaded again (after a save)."""
+        self._select_after_load = record_id
+        if not self.model.busy:
+            self._select_after_load = None
+            self.select_id(record_id)
 
     # ------------------------------------------------------------------ selection
     def current_id(self) -> str | None:
@@ -173,6 +187,8 @@ class ListPage(QWidget):
             self.table.scrollTo(self.model.index(row, 0))
 
     def _row_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        if current.isValid():
+            self._last_current = self.model.id_at(current.row())
         self.current_changed.emit(self.form.id, self.model.id_at(current.row()) if current.isValid() else None)
 
     def _open(self, index: QModelIndex) -> None:

@@ -89,6 +89,9 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setStretchFactor(2, 0)
+        self.splitter.setChildrenCollapsible(False)  # the area tree never collapses to nothing
+        self.navigator.setMinimumWidth(self.fontMetrics().horizontalAdvance("ก" * 9))
+        self.summary.setMinimumWidth(self.fontMetrics().horizontalAdvance("ก" * 14))
         self.splitter.setSizes([230, 820, 430])
         self.setCentralWidget(self.splitter)
         self._actions()
@@ -130,6 +133,8 @@ class MainWindow(QMainWindow):
             a.triggered.connect(slot)
             if shortcut is not None:
                 a.setShortcut(shortcut)
+                keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                a.setToolTip(f"{text.lstrip('+ ')} ({keys})")
             bar.addAction(a)
             return a
 
@@ -147,8 +152,16 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
         self.drafts_action = act(tr("Drafts"), self.offer_drafts)
         bar.addSeparator()
-        self.sync_action = act(tr("Sync"), self.open_sync)
-        self.report_action = act(tr("Report"), self.report_current)
+        self.sync_action = act(tr("Sync"), self.open_sync, "Ctrl+Shift+S")
+        self.report_action = act(tr("Report"), self.report_current, "Ctrl+P")
+        self.zoom_actions = []
+        for keys, step in (("Ctrl+=", 1), ("Ctrl++", 1), ("Ctrl+-", -1), ("Ctrl+0", 0)):
+            z = QAction(self)
+            z.setShortcut(keys)
+            z.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+            z.triggered.connect(lambda _c=False, st=step: self.zoom(st))
+            self.addAction(z)
+            self.zoom_actions.append(z)
         self.settings_action = act(tr("Settings"), self.open_settings)
         self.find_action = QAction(tr("Search"), self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
@@ -218,6 +231,8 @@ class MainWindow(QMainWindow):
                 page.model.refresh()
         if form_id == "household" and record_id:
             self.summary.show_household(record_id)
+        elif self.summary.household_id:  # a referral or a business may change what it lists
+            self.summary.show_household(self.summary.household_id)
         self.update_sync_status()
 
     # ------------------------------------------------------------------ sync
@@ -416,9 +431,25 @@ class MainWindow(QMainWindow):
             self.open_record(page.form.id, page.current_id() or "")
 
     # ------------------------------------------------------------------ editors
+    def zoom(self, step: int) -> None:
+        from ui.app import zoom
+
+        size = zoom(self.settings, step)
+        self.statusBar().showMessage(tr("Text size: {n} pt", n=size), 4000)
+
+    def record_saved(self, form_id: str, record_id: str) -> None:
+        """After a save: a confirmation, the record shown in its list (selected) and the summary."""
+        self.refresh(form_id, record_id)
+        page = self.pages.get(form_id)
+        if page is not None and form_id != "referral":  # a referral is saved from its household: stay
+            self.tabs.setCurrentWidget(page)
+            page.select_when_loaded(record_id)
+        title = record_title(self.db.main, form_id, record_id)
+        self.statusBar().showMessage(tr("Saved: {title}", title=title), 15000)
+
     def _editor(self, dlg: RecordEditorDialog) -> RecordEditorDialog:
         self.editors.append(dlg)
-        dlg.saved.connect(self.refresh)
+        dlg.saved.connect(self.record_saved)
         dlg.report_requested.connect(self.open_report)
         dlg.finished.connect(lambda _r, d=dlg: self.editors.remove(d) if d in self.editors else None)
         dlg.destroyed.connect(lambda _o=None, d=dlg: self.editors.remove(d) if d in self.editors else None)

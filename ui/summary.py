@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from fieldapp import browse, expr, schema, scoring, softwarn
 from fieldapp.store import Record
 from ui import fmt
 from ui.db import Database
+from ui.flow import FlowLayout
 from ui.i18n import label_of, language, tr
 from ui.radar import RadarChart
 from ui.tasks import Task, TaskState
@@ -59,7 +60,7 @@ class HouseholdSummary(QWidget):
         self.title.setObjectName("heading")
         self.title.setWordWrap(True)
         outer.addWidget(self.title)
-        buttons = QHBoxLayout()
+        buttons = FlowLayout()  # wraps at a large text size
         self.edit_button = QPushButton(tr("Open / edit"))
         self.referral_button = QPushButton(tr("Add assistance / referral"))
         self.edit_button.clicked.connect(lambda: self.household_id and self.edit_requested.emit(self.household_id))
@@ -70,7 +71,6 @@ class HouseholdSummary(QWidget):
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.referral_button)
         buttons.addWidget(self.report_button)
-        buttons.addStretch(1)
         outer.addLayout(buttons)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -108,6 +108,11 @@ class HouseholdSummary(QWidget):
         if not household_id:
             self.title.setText(tr("Choose a household in the list"))
             self.set_enabled(False)
+            # the body never shows another household under this heading
+            self.class_label.setText("")
+            self.radar.set_data([], [])
+            for lab in self.sections.values():
+                lab.setText("")
             return
         db = self.db
 
@@ -201,14 +206,31 @@ class HouseholdSummary(QWidget):
             for ind in cap["indicators"]:
                 if ind.get("state") == scoring.NOT_APPLICABLE:
                     continue
-                pts = "?" if ind.get("state") == scoring.UNKNOWN else "–" if ind["points"] is None else str(ind["points"])
                 value = ind["value"]
-                shown = "" if expr.is_empty(value) else (fmt.yes_no(value) if isinstance(value, bool) else
-                                                         fmt.number(value) if isinstance(value, (int, float))
-                                                         else str(value))
+                if expr.is_empty(value) and ind["points"] is None:
+                    items.append(f"{_esc(label_of(ind['label']))}: <i>{_esc(tr('no answer yet'))}</i>")
+                    continue
+                pts = "?" if ind.get("state") == scoring.UNKNOWN else "–" if ind["points"] is None else str(ind["points"])
+                shown = "–" if expr.is_empty(value) else self._value_text(value, ind.get("answers") or {})
                 items.append(f"{_esc(label_of(ind['label']))}: {_esc(shown)} → {pts}")
             parts.append("<br>".join(items) + "</p>")
         return "".join(parts)
+
+    def _value_text(self, value: Any, answers: dict[str, Any]) -> str:
+        """An indicator's value for people: choice codes (no_own_house, public_land) as their labels."""
+        if isinstance(value, bool):
+            return fmt.yes_no(value)
+        if isinstance(value, (int, float)):
+            return fmt.number(value)
+        if isinstance(value, list):
+            return ", ".join(self._value_text(v, answers) for v in value)
+        code = str(value)
+        fields = self.form.fields
+        candidates = [fields[v] for v in answers if v in fields] + list(fields.values())
+        for f in candidates:
+            if f.choices and any(c.code == code for c in f.choices):
+                return f.choice_label(code, language())
+        return code
 
     def _tpmap(self, data: dict[str, Any], explain: dict[str, Any] | None) -> str:
         f = self.form.fields
