@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QTextDocument, QWheelEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp import drafts
 from ui import tasks
-from ui.app import apply_font
+from ui.theme import apply_font
 from ui.db import Database
 from ui.dialogs import record_editor
 from ui.dialogs.record_editor import RecordEditorDialog
@@ -199,6 +199,7 @@ def test_bold_question_labels_keep_stacked_thai_marks(
                 for rep in dlg.editor.repeat_widgets():
                     if not rep.rows:
                         rep.add_row()
+                        settle()
                     labels += [row.label for row in rep.panel.rows.values() if row.label.isVisible()]
             assert labels
             for label in labels:
@@ -338,3 +339,82 @@ def test_escape_asks_and_closes_the_editor(
     qtbot.keyClick(dlg, Qt.Key.Key_Escape)
     settle()
     assert asked and not dlg.isVisible()
+
+
+# ---------------------------------------------------------------- fitting 1366×768
+LAPTOP = QRect(0, 0, 1366, 740)  # what a 1366×768 screen leaves with a panel
+
+
+@pytest.fixture
+def laptop_screen() -> QRect:
+    """The tests' screen is 1366×768 (tests/screen-1366x768.json)."""
+    area = QApplication.primaryScreen().availableGeometry()
+    assert (area.width(), area.height()) == (1366, 768)
+    return area
+
+
+def inside(widget: QWidget, area: QRect) -> bool:
+    """The window is on the screen's available area, and could shrink to fit beside a panel."""
+    frame = widget.frameGeometry()
+    return (
+        area.contains(frame)
+        and widget.minimumSizeHint().width() <= LAPTOP.width()
+        and widget.minimumSizeHint().height() <= LAPTOP.height()
+    )
+
+
+def on_screen(widget: QWidget, window: QWidget) -> bool:
+    """The widget is shown and lies wholly inside its window."""
+    top_left = widget.mapTo(window, QPoint(0, 0))
+    return widget.isVisible() and QRect(top_left, widget.size()).intersected(window.rect()) == QRect(
+        top_left, widget.size()
+    )
+
+
+@pytest.mark.parametrize("size", [0, 18])
+def test_main_window_and_editor_fit_a_laptop_screen_and_save_stays_visible(
+    qtbot: Any, ui_app: Any, db: Database, laptop_screen: QRect, size: int
+) -> None:
+    apply_font(size)
+    try:
+        window = open_window(qtbot, db, ui_app)
+        assert inside(window, laptop_screen), (window.size(), window.minimumSizeHint())
+        assert window.navigator.width() > 0 and not window.splitter.sizes()[0] == 0
+        dlg = window.new_record("household")
+        settle()
+        assert inside(dlg, laptop_screen), (dlg.size(), dlg.minimumSizeHint())
+        dlg.add_row()
+        dlg.add_row()
+        dlg.add_row()
+        settle()
+        assert len(dlg.editor.current_repeat().rows) == 3
+        assert inside(dlg, laptop_screen), (dlg.size(), dlg.minimumSizeHint())
+        for button in (dlg.save_button, dlg.close_button, dlg.editor.next_button):
+            assert on_screen(button, dlg)
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
+def test_every_dialog_opens_inside_a_laptop_screen(
+    qtbot: Any, ui_app: Any, db: Database, laptop_screen: QRect
+) -> None:
+    window = open_window(qtbot, db, ui_app)
+    rid = window.pages["household"].model.id_at(0)
+    area = window.db.main.get("household", rid).data["subdistrict_code"]
+    opened = [
+        window.open_sync(),
+        window.open_conflicts(),
+        window.open_report("household", rid),
+        window.open_area_report(area, None),
+        window.open_import(),
+        window.open_export(),
+        window.open_backups(),
+        window.open_record("household", rid),
+        window.new_record("business"),
+        window.new_referral(rid),
+    ]
+    for dlg in opened:
+        settle()
+        assert dlg is not None
+        assert inside(dlg, laptop_screen), (type(dlg).__name__, dlg.size(), dlg.minimumSizeHint())
+        dlg.close()

@@ -432,7 +432,7 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------ editors
     def zoom(self, step: int) -> None:
-        from ui.app import zoom
+        from ui.theme import zoom
 
         size = zoom(self.settings, step)
         self.statusBar().showMessage(tr("Text size: {n} pt", n=size), 4000)

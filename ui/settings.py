@@ -29,7 +29,7 @@ class Setting:
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("language", str, "th", "Language (after restart)"),
-    Setting("font_size", int, 14, "Text size (points)", 10, 28),
+    Setting("font_size", int, 0, "Text size (points; 0 = as set on this computer)", 0, 28),
     Setting("show_national_ids", bool, False, "Show national ID numbers in full"),
     Setting("autosave_seconds", int, 2, "Autosave drafts every (seconds)", 1, 60),
     Setting("allow_plain_http", bool, False, "Allow unencrypted http:// servers outside the local network"),

@@ -15,7 +15,7 @@ from ui import guards, i18n, tasks
 from ui.db import Database
 from ui.i18n import tr
 from ui.settings import Settings
-from ui.theme import apply_font, load_fonts
+from ui.theme import apply_font, load_fonts, system_point_size
 
 
 def setup_application(argv: Sequence[str], lang: str | None, settings: Settings) -> QApplication:
@@ -26,6 +26,7 @@ def setup_application(argv: Sequence[str], lang: str | None, settings: Settings)
     QCoreApplication.setOrganizationName("fieldapp")
     QCoreApplication.setApplicationName("fieldapp")
     app = existing if isinstance(existing, QApplication) else QApplication(list(argv))
+    system_point_size()  # remembered before the app's own font replaces the desktop's
     guards.install(app)
     load_fonts()
     i18n.set_language(lang or str(settings.get("language")))

@@ -6,6 +6,7 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 from fieldapp import resources
+from ui.settings import Settings
 
 FONT_FAMILY = "Sarabun"
 
@@ -58,10 +59,41 @@ def load_fonts() -> list[str]:
     return sorted(set(families))
 
 
+MIN_POINTS, MAX_POINTS = 10, 28
+
+
+def system_point_size() -> int:
+    """The desktop's text size (read once, before the app sets its own font), never below 10 pt."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return 12
+    found = getattr(app, "_fieldapp_system_points", None)
+    if found is None:
+        found = app.font().pointSize()
+        app._fieldapp_system_points = found  # type: ignore[attr-defined]
+    return max(MIN_POINTS, int(found) if int(found) > 0 else 12)
+
+
+def effective_font_size(setting: int) -> int:
+    """The size used for a ``font_size`` setting: 0 follows the desktop's setting."""
+    return system_point_size() if setting <= 0 else max(MIN_POINTS, min(MAX_POINTS, setting))
+
+
+def zoom(settings: Settings, step: int) -> int:
+    """Ctrl+= / Ctrl+- (step +1 / -1) change the text size, Ctrl+0 (step 0) follows the desktop again;
+    the choice is kept. Returns the size now used."""
+    current = effective_font_size(int(settings.get("font_size")))
+    chosen = 0 if step == 0 else max(MIN_POINTS, min(MAX_POINTS, current + step))
+    settings.set("font_size", chosen)
+    apply_font(chosen)
+    return effective_font_size(chosen)
+
+
 def apply_font(size: int) -> None:
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         return
+    size = effective_font_size(size)
     font = QFont(FONT_FAMILY)
     font.setPointSize(size)
     font.setHintingPreference(QFont.HintingPreference.PreferNoHinting)
