@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import QPoint, QPointF, QRect, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QTextDocument, QWheelEvent
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
@@ -23,12 +24,12 @@ from PySide6.QtWidgets import (
 
 from fieldapp import drafts
 from ui import tasks
-from ui.theme import apply_font
 from ui.db import Database
 from ui.dialogs import record_editor
 from ui.dialogs.record_editor import RecordEditorDialog
 from ui.mainwindow import MainWindow
 from ui.marklabel import MarkSafeLabel, ink_rect
+from ui.theme import apply_font
 from ui.widgets.thaidate_edit import BuddhistDateEdit
 
 
@@ -418,3 +419,113 @@ def test_every_dialog_opens_inside_a_laptop_screen(
         assert dlg is not None
         assert inside(dlg, laptop_screen), (type(dlg).__name__, dlg.size(), dlg.minimumSizeHint())
         dlg.close()
+
+
+# ---------------------------------------------------------------- keyboard only
+class Keyboard:
+    """Keys go to whatever has the focus, as on a real laptop; every key is counted."""
+
+    def __init__(self) -> None:
+        self.keys = 0
+
+    def press(self, key: Qt.Key, modifiers: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+        target = QApplication.focusWidget() or QApplication.activeWindow()
+        assert target is not None
+        QTest.keyClick(target, key, modifiers)
+        self.keys += 1
+        settle()
+
+    def type(self, text: str) -> None:
+        for ch in text:
+            QTest.sendKeyEvent(
+                QTest.KeyAction.Click,
+                QApplication.focusWidget(),
+                Qt.Key.Key_unknown,
+                ch,
+                Qt.KeyboardModifier.NoModifier,
+            )
+            self.keys += 1
+        settle()
+
+    def run(self, steps: list[str]) -> None:
+        named = {
+            "Enter": (Qt.Key.Key_Return, Qt.KeyboardModifier.NoModifier),
+            "Space": (Qt.Key.Key_Space, Qt.KeyboardModifier.NoModifier),
+            "Down": (Qt.Key.Key_Down, Qt.KeyboardModifier.NoModifier),
+            "Right": (Qt.Key.Key_Right, Qt.KeyboardModifier.NoModifier),
+            "Ctrl+M": (Qt.Key.Key_M, Qt.KeyboardModifier.ControlModifier),
+            "Ctrl+PgDn": (Qt.Key.Key_PageDown, Qt.KeyboardModifier.ControlModifier),
+            "Ctrl+S": (Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier),
+        }
+        for step in steps:
+            if step in named:
+                self.press(*named[step])
+            else:
+                self.type(step)
+
+
+def member_steps(
+    national_id: str,
+    first: str,
+    last: str,
+    birth: str,
+    prefix_downs: int,
+    relation_downs: int,
+    sex_rights: int,
+) -> list[str]:
+    """From the member's first question (the kind of ID card, already Thai ID) to the relation."""
+    return (
+        ["Enter", national_id, "Enter"]
+        + ["Down"] * prefix_downs
+        + ["Enter", first, "Enter", "Enter", last, "Enter"]
+        + ["Right"] * sex_rights
+        + ["Space", "Enter", birth, "Enter"]
+        + ["Down"] * relation_downs
+    )
+
+
+def test_keyboard_only_a_household_with_three_members_is_recorded_and_saved(
+    qtbot: Any, ui_app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldapp import thai
+
+    def nid(first12: str) -> str:
+        return first12 + str(thai.national_id_check_digit(first12))
+
+    window = open_window(qtbot, db, ui_app)
+    window.activateWindow()
+    settle()
+    keyboard = Keyboard()
+    QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)  # + New household
+    keyboard.keys += 1
+    settle()
+    dlg = window.editors[-1]
+    record_id = dlg.record_id
+    dlg.activateWindow()
+    settle()
+    count_before = db.main.count("household")
+    keyboard.run(
+        # consent: yes, yes, who; the date is today already
+        ["Space", "Enter", "Space", "Enter", "สมชาย ใจดี", "Enter", "Enter", "Enter"]  # noqa: RUF005
+        # address: the subdistrict and village come from the last household recorded
+        + ["Enter", "Enter", "12/3"]
+        # members: the first from "+ Add", the others with Ctrl+M
+        + ["Ctrl+PgDn", "Enter"]
+        + member_steps(nid("310140012345"), "สมชาย", "ใจดี", "01/01/2520", 1, 0, 0)
+        + ["Ctrl+M"]
+        + member_steps(nid("310140012346"), "สมหญิง", "ใจดี", "15/06/2523", 2, 2, 1)
+        + ["Ctrl+M"]
+        + member_steps(nid("110140012347"), "น้ำฝน", "ใจดี", "02/02/2560", 5, 3, 1)
+        # housing: tenure and condition; income: five amounts
+        + ["Ctrl+PgDn", "Down", "Enter", "Space", "Ctrl+PgDn", "Ctrl+PgDn"]
+        + ["12000", "Enter", "0", "Enter", "0", "Enter", "0", "Enter", "0", "Enter", "Ctrl+S"]
+    )
+    settle()
+    assert db.main.count("household") == count_before + 1
+    rec = db.main.get("household", record_id)
+    assert [m["first_name"] for m in rec.data["members"]] == ["สมชาย", "สมหญิง", "น้ำฝน"]
+    assert [m["relation"] for m in rec.data["members"]][:2] == ["head", "spouse"]
+    assert rec.data["house_no"] == "12/3" and rec.data["subdistrict_code"]
+    assert rec.data["consent_by"] == "สมชาย ใจดี"
+    assert not window.editors  # saved and closed
+    assert keyboard.keys < 200

@@ -29,6 +29,7 @@ from fieldapp.errors import Problem
 from fieldapp.forms import Section
 from ui.i18n import label_of, tr
 from ui.panel import FieldsPanel
+from ui.review import ReviewPage
 from ui.widgets.registry import EditorContext
 from ui.widgets.repeat import RepeatWidget
 from ui.widgets.table import panel_for
@@ -91,6 +92,12 @@ class FormEditor(QWidget):
                 self.section_of[f.id] = i
             self.pages.addWidget(QWidget())  # built when first shown (opening stays fast)
             self.sections.addItem(QListWidgetItem(self._section_title(i, section)))
+        # the last page: every answer, what is wrong or missing, a way back to each question
+        self.review = ReviewPage(self.form, ctx.unmask)
+        self.review.jump_requested.connect(self.go_to_problem)
+        self.review_index = len(self.form.sections)
+        self.pages.addWidget(self.review)
+        self.sections.addItem(QListWidgetItem(f"{self.review_index + 1}. " + tr("Review and save")))
         self.sections.currentRowChanged.connect(self._show_page)
         self.pages.currentChanged.connect(self._page_changed)
         self._timer = QTimer(self)
@@ -109,6 +116,9 @@ class FormEditor(QWidget):
         panel = panel_for(section.fields, self.ctx)
         panel.load(self._values)
         panel.changed.connect(self._changed)
+        for frow in panel.rows.values():
+            if isinstance(frow.widget, RepeatWidget):
+                frow.widget.done_requested.connect(self.go_next)
         self.panels[index] = panel
         # every page scrolls inside the window (a page with members too): the window's footer with
         # Save and the page buttons never moves off the screen
@@ -134,6 +144,23 @@ class FormEditor(QWidget):
             self.panel(index)
             self.pages.setCurrentIndex(index)
             self._page_changed(index)
+        elif index == self.review_index:
+            self.show_review()
+            self.pages.setCurrentIndex(index)
+            self._page_changed(index)
+
+    def show_review(self) -> None:
+        """Fill the review page with every answer and every problem (missing answers too)."""
+        self.recheck()
+        raw = self.raw()
+        doc, problems = self.form.validate(copy.deepcopy(raw), partial_ok=False)
+        for panel in self.built_panels():
+            for fid, frow in panel.rows.items():
+                local = frow.widget.local_problem()
+                if local and not frow.isHidden():
+                    problems.append(Problem(fid, f"{label_of(frow.field.label)}: {local}", local, "local"))
+        self.review.show_record(doc, problems, dict(self._warnings),
+                                lambda p: p.message if self._thai() else p.message_en or p.message)
 
     def built_panels(self) -> list[FieldsPanel]:
         return [p for p in self.panels if p is not None]
@@ -305,6 +332,11 @@ class FormEditor(QWidget):
                 idx = path.split("[")[1].split("]")[0]
                 if idx.isdigit():
                     w.list.setCurrentRow(int(idx) - 1)
+                child = path.partition("].")[2].split(".")[0]
+                if child in w.panel.rows:
+                    w.panel.widget(child).focus_target().setFocus()
+                else:
+                    w.focus_first_question()
                 return
             w.focus_target().setFocus()
 
@@ -313,6 +345,8 @@ class FormEditor(QWidget):
         self.next_button.setEnabled(index < self.pages.count() - 1)
         self._update_banner()
         panel = self.panels[index] if 0 <= index < len(self.panels) else None
+        if index == self.review_index:
+            QTimer.singleShot(0, self.review.tree, self.review.tree.setFocus)
         if panel is not None:
             ids = [i for i in panel.visible_ids() if panel.rows[i].field.type not in ("note", "calculated")]
             if ids:
@@ -328,7 +362,13 @@ class FormEditor(QWidget):
                 focused.click()
                 return
             if isinstance(focused, (QLineEdit, QComboBox, QAbstractSpinBox, QAbstractButton)):
+                if self._timer.isActive():
+                    self.recheck()  # questions shown by the last answer are next, even when typing fast
                 self.focusNextChild()
+                page = self.pages.currentWidget()
+                now = QApplication.focusWidget()
+                if page is not None and now is not None and not page.isAncestorOf(now):
+                    self.go_next()  # after the page's last question: the next page, not the buttons below
                 return
         super().keyPressEvent(event)
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import backup, drafts
+from fieldapp import backup, drafts, schema
 from fieldapp.errors import FieldAppError
 from fieldapp.sync.outbox import sync_status
 from ui import tasks
@@ -473,6 +473,8 @@ class MainWindow(QMainWindow):
         return self._editor(show_record_editor(self, self.db, self.settings, form_id, record_id))
 
     def new_record(self, form_id: str, initial: dict[str, Any] | None = None) -> RecordEditorDialog:
+        if initial is None:
+            initial = self.starting_values(form_id)
         return self._editor(show_record_editor(self, self.db, self.settings, form_id, None, initial))
 
     def preview_form(self, path: Path | None = None) -> Any:
@@ -503,6 +505,27 @@ class MainWindow(QMainWindow):
             if p is page:
                 return self.new_record(form_id)
         return None
+
+    def starting_values(self, form_id: str) -> dict[str, Any]:
+        """A new record starts in the subdistrict chosen on the left, else in that of the last record
+        saved (with its village); dates declared ``default: today`` are today."""
+        form = self.db.main.form(form_id)
+        data = form.blank()
+        field = form.area_field
+        if field is None:
+            return data
+        area, village = self.navigator.current_area()
+        if area and len(area) == 6:
+            data[field] = area
+            if village is not None and schema.VILLAGE_NO in form.fields:
+                data[schema.VILLAGE_NO] = village
+            return data
+        cols = [c for c in (field, schema.VILLAGE_NO, schema.VILLAGE_NAME) if c in form.fields]
+        last = self.db.main.list(form_id, columns=cols, order_by="updated_at", descending=True, limit=1)
+        if last and last[0].get(field) and (not area or str(last[0][field]).startswith(area)):
+            for c in cols:
+                data[c] = last[0].get(c)
+        return data
 
     def new_referral(self, household_id: str | None) -> RecordEditorDialog:
         form = self.db.main.form("referral")

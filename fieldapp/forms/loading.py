@@ -72,6 +72,8 @@ LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
+TODAY = "today"  # a date field's default: the day the record is started
+
 
 YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -304,7 +306,9 @@ class Builder:
                     f.fields.append(c)
         elif fr.get("fields"):
             raise self.fail(path, "only repeats have 'fields'")
-        if f.default is not None and ftype not in ("repeat", "calculated", "note"):
+        if f.default == TODAY and ftype == "date":
+            pass  # filled with the day a new record is started (Form.blank)
+        elif f.default is not None and ftype not in ("repeat", "calculated", "note"):
             try:
                 f.default = coerce(f, f.default)
             except ValidationError as exc:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fieldapp import expr, ids
+from fieldapp import expr, ids, thaidate
 from fieldapp.errors import ExpressionError, Problem, ValidationError
 from fieldapp.forms.coercion import coerce_level
 from fieldapp.forms.rules import allowed_codes, apply_relevance, calc_value
@@ -329,6 +329,8 @@ class Form:
         for f in self.fields.values():
             if f.type == "repeat":
                 data[f.id] = []
+            elif f.type == "date" and f.default == "today":
+                data[f.id] = thaidate.today().isoformat()
             elif f.stores_value:
                 data[f.id] = f.default
         self.compute(data)

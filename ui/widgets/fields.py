@@ -478,8 +478,10 @@ class GeopointWidget(FieldWidget):
         lay = _row(self)
         self.lat = QLineEdit()
         self.lon = QLineEdit()
-        for label, edit, hint in ((tr("Latitude"), self.lat, "14.8818"), (tr("Longitude"), self.lon, "103.4936")):
-            edit.setMaximumWidth(150)
+        # the placeholders say what to type; numbers there looked like coordinates already recorded
+        for label, edit, hint in ((tr("Latitude"), self.lat, tr("e.g. 14.88 (5 to 21)")),
+                                  (tr("Longitude"), self.lon, tr("e.g. 103.49 (97 to 106)"))):
+            edit.setMaximumWidth(230)
             edit.setPlaceholderText(hint)
             edit.textEdited.connect(self._emit)
             lay.addWidget(QLabel(label))
@@ -533,6 +535,23 @@ class GeopointWidget(FieldWidget):
         return self.lat
 
 
+_ALL_SUBDISTRICTS: dict[str, list[tuple[str, str]]] = {}
+
+
+def all_subdistricts(lang: str) -> list[tuple[str, str]]:
+    """(``subdistrict · district · province``, code) for every subdistrict, sorted by name."""
+    found = _ALL_SUBDISTRICTS.get(lang)
+    if found is None:
+        found = []
+        for p in geo.provinces():
+            for d in geo.districts(p.code):
+                for sd in geo.subdistricts(d.code):
+                    found.append((f"{sd.label(lang)} · {d.label(lang)} · {p.label(lang)}", sd.code))
+        found.sort()
+        _ALL_SUBDISTRICTS[lang] = found
+    return found
+
+
 def _searchable(combo: QComboBox) -> None:
     combo.setEditable(True)
     combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
@@ -562,7 +581,9 @@ class SubdistrictWidget(FieldWidget):
             self.province.addItem(p.label(language()), p.code)
         self.province.currentIndexChanged.connect(self._province_changed)
         self.district.currentIndexChanged.connect(self._district_changed)
-        self.subdistrict.currentIndexChanged.connect(lambda _i: self._emit())
+        self.subdistrict.currentIndexChanged.connect(self._subdistrict_changed)
+        self.subdistrict.setToolTip(tr("Type part of the subdistrict's name: district and province are filled in"))
+        self._fill_subdistricts(None, None)
 
     def _fill(self, combo: QComboBox, areas: list[geo.Area]) -> None:
         combo.blockSignals(True)
@@ -573,15 +594,39 @@ class SubdistrictWidget(FieldWidget):
         combo.setCurrentIndex(0)
         combo.blockSignals(False)
 
+    def _fill_subdistricts(self, province: str | None, district: str | None) -> None:
+        """The district's subdistricts; before a district is chosen, every subdistrict (of the chosen
+        province, or of the country) with its district and province, so that one can start there."""
+        if district:
+            self._fill(self.subdistrict, geo.subdistricts(district))
+            return
+        combo = self.subdistrict
+        combo.blockSignals(True)
+        combo.clear()
+        combo.addItem("", None)
+        for text, code in all_subdistricts(language()):
+            if province is None or code.startswith(province):
+                combo.addItem(text, code)
+        combo.setCurrentIndex(0)
+        combo.blockSignals(False)
+
     def _province_changed(self) -> None:
         code = self.province.currentData()
         self._fill(self.district, geo.districts(code) if code else [])
-        self._fill(self.subdistrict, [])
+        self._fill_subdistricts(code, None)
         self._emit()
 
     def _district_changed(self) -> None:
         code = self.district.currentData()
-        self._fill(self.subdistrict, geo.subdistricts(code) if code else [])
+        self._fill_subdistricts(self.province.currentData(), code)
+        self._emit()
+
+    def _subdistrict_changed(self) -> None:
+        code = self.subdistrict.currentData()
+        if code and self.district.currentData() != code[:4]:
+            # chosen from the whole list: fill in the district and the province
+            self.set_value(code)
+            self.subdistrict.setFocus()
         self._emit()
 
     def value(self) -> Any:
@@ -605,7 +650,7 @@ class SubdistrictWidget(FieldWidget):
             else:
                 self.province.setCurrentIndex(0)
                 self._fill(self.district, [])
-                self._fill(self.subdistrict, [])
+                self._fill_subdistricts(None, None)
             for combo in (self.province, self.district, self.subdistrict):
                 combo.blockSignals(False)
 

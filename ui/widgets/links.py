@@ -38,9 +38,22 @@ def household_text(row: dict[str, Any], class_label: str) -> str:
     return f"{text} · {class_label}" if class_label else text
 
 
+WORKING_AGE = 15  # the youngest age a member can be linked as a worker without a warning
+
+
 def member_text(m: dict[str, Any], relation_label: str) -> str:
-    name = " ".join(str(m.get(k) or "") for k in ("first_name", "last_name")).strip()
-    return f"{name} ({relation_label})" if relation_label else name or tr("(no name)")
+    name = " ".join(str(m.get(k) or "") for k in ("first_name", "last_name")).strip() or tr("(no name)")
+    bits = [b for b in (relation_label, tr("{age} yrs", age=m["age"]) if m.get("age") is not None else "") if b]
+    return f"{name} ({', '.join(bits)})" if bits else name
+
+
+def age_warning(m: dict[str, Any] | None) -> str:
+    """A warning for a member under working age (a 9-year-old offered as a worker)."""
+    age = (m or {}).get("age")
+    if isinstance(age, (int, float)) and age < WORKING_AGE:
+        return tr("This member is {age} years old: under working age ({limit}). Please check.",
+                  age=int(age), limit=WORKING_AGE)
+    return ""
 
 
 class ReferenceWidget(FieldWidget):
@@ -70,11 +83,20 @@ class ReferenceWidget(FieldWidget):
         self._timer.setInterval(250)
         self._timer.timeout.connect(self._run_search)
         self.search.textEdited.connect(lambda _t: self._timer.start())
+        self.search.returnPressed.connect(self._search_now)
         self.combo.currentIndexChanged.connect(self._picked)
         self._parent_id: str | None = None
+        self._members: dict[str, dict[str, Any]] = {}
         self.combo.addItem(tr("(none)"), None)
 
     # ------------------------------------------------------------ search
+    def _search_now(self) -> None:
+        """Enter in the search box: search at once and take the first household found."""
+        self._timer.stop()
+        self._run_search()
+        if self.combo.currentIndex() == 0 and self.combo.count() > 1:
+            self.combo.setCurrentIndex(1)
+
     def _run_search(self) -> None:
         text = self.search.text().strip()
         store = self.ctx.db.main
@@ -92,6 +114,8 @@ class ReferenceWidget(FieldWidget):
         i = self.combo.findData(current)
         self.combo.setCurrentIndex(i if i > 0 else 0)
         self.combo.blockSignals(False)
+        if len(rows) == 1 and self.combo.currentIndex() != 1:
+            self.combo.setCurrentIndex(1)  # one household found: chosen at once
 
     def _household_columns(self) -> list[str]:
         klass = scoring.class_field(self.ctx.db.main.form("household"))
@@ -114,6 +138,11 @@ class ReferenceWidget(FieldWidget):
         rid = self.combo.currentData()
         self.status.setText("")
         self.status.setProperty("state", "")
+        if self.repeat and rid:
+            warning = age_warning(self._members.get(rid))
+            if warning:
+                self.status.setText("⚠ " + warning)
+                self.status.setProperty("state", "bad")
         if self.target == "household" and not self.repeat and rid:
             found = browse.household_classes(self.ctx.db.main, [rid]).get(rid)
             if browse.is_poor(found):
@@ -144,6 +173,7 @@ class ReferenceWidget(FieldWidget):
                 rec = None
             if rec is not None:
                 rel = self.ctx.db.main.form(self.target).field_at(f"{self.repeat}.relation")
+                self._members = {m["id"]: m for m in rec.data.get(self.repeat) or []}
                 for m in rec.data.get(self.repeat) or []:
                     self.combo.addItem(
                         member_text(
@@ -154,6 +184,7 @@ class ReferenceWidget(FieldWidget):
         i = self.combo.findData(current)
         self.combo.setCurrentIndex(max(i, 0))
         self.combo.blockSignals(False)
+        self._show_status()
 
     # ------------------------------------------------------------ contract
     def value(self) -> Any:

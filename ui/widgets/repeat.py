@@ -8,7 +8,7 @@ import copy
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 
 class RepeatWidget(FieldWidget):
+    done_requested = Signal()  # "no more rows": the editor goes on to the next page
+
     def __init__(
         self,
         f: Field,
@@ -112,8 +114,12 @@ class RepeatWidget(FieldWidget):
         self.another_button.setToolTip(tr("Add a row (Ctrl+M)"))
         self.another_button.setAutoDefault(False)
         self.another_button.clicked.connect(lambda: self.add_row())
+        self.done_button = QPushButton(tr("No more: go on") + " ▶")
+        self.done_button.setAutoDefault(False)
+        self.done_button.clicked.connect(self.done_requested.emit)
         after.addWidget(QLabel(tr("Is there another?")))
         after.addWidget(self.another_button)
+        after.addWidget(self.done_button)
         after.addStretch(1)
         outer.addWidget(self.after)
         self.empty = QLabel(tr("No rows yet. Press \"Add\" to add one."))

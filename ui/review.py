@@ -1,0 +1,114 @@
+"""The last page of the editor: every answer by section, then what is wrong or missing and what
+to check, each line a way back to its question (Enter or a double click)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+
+from fieldapp import expr
+from fieldapp.errors import Problem
+from fieldapp.forms import Field, Form
+from ui import fmt
+from ui.i18n import label_of, tr
+
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def answer_text(f: Field, value: Any, unmask: bool) -> str:
+    if expr.is_empty(value):
+        return "–"
+    return fmt.field_value(f, value, unmask) or str(value)
+
+
+class ReviewPage(QWidget):
+    jump_requested = Signal(str)  # a field path, e.g. "members[2].first_name"
+
+    def __init__(self, form: Form, unmask: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.form = form
+        self.unmask = unmask
+        lay = QVBoxLayout(self)
+        self.intro = QLabel(
+            tr("Check every answer before saving. Press Enter or double-click a line to go to its question.")
+        )
+        self.intro.setWordWrap(True)
+        self.intro.setObjectName("hint")
+        lay.addWidget(self.intro)
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels([tr("Question"), tr("Answer")])
+        self.tree.header().setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
+        self.tree.header().setStretchLastSection(True)
+        self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.itemActivated.connect(self._activated)
+        lay.addWidget(self.tree, 1)
+
+    def _activated(self, item: QTreeWidgetItem, _column: int) -> None:
+        path = item.data(0, PATH_ROLE)
+        if path:
+            self.jump_requested.emit(str(path))
+
+    def show_record(
+        self, doc: dict[str, Any], problems: list[Problem], warnings: dict[str, str], message: Any
+    ) -> None:
+        """``message(problem)`` gives a problem's text in the current language."""
+        self.tree.clear()
+        self.tree.setColumnWidth(0, max(260, self.width() // 2))
+        bad = QBrush(QColor("#b3261e"))
+        warn = QBrush(QColor("#9a5b00"))
+        if problems or warnings:
+            head = QTreeWidgetItem(
+                [tr("To correct or complete ({n})", n=len(problems)) if problems else tr("To check"), ""]
+            )
+            head.setForeground(0, bad if problems else warn)
+            for p in problems:
+                item = QTreeWidgetItem(["✗ " + message(p), ""])
+                item.setForeground(0, bad)
+                item.setData(0, PATH_ROLE, p.path)
+                head.addChild(item)
+            for path, text in warnings.items():
+                item = QTreeWidgetItem(["⚠ " + text, ""])
+                item.setForeground(0, warn)
+                item.setData(0, PATH_ROLE, path)
+                head.addChild(item)
+            self.tree.addTopLevelItem(head)
+            head.setExpanded(True)
+        else:
+            self.tree.addTopLevelItem(QTreeWidgetItem(["✓ " + tr("Nothing is missing or wrong"), ""]))
+        for i, section in enumerate(self.form.sections):
+            sec = QTreeWidgetItem([f"{i + 1}. {label_of(section.label, section.id)}", ""])
+            for f in section.fields:
+                if f.type == "note" or not self.form.is_relevant(f, doc):
+                    continue
+                if f.type == "repeat":
+                    self._rows(sec, f, doc)
+                    continue
+                item = QTreeWidgetItem([label_of(f.label, f.id), answer_text(f, doc.get(f.id), self.unmask)])
+                item.setData(0, PATH_ROLE, f.id)
+                sec.addChild(item)
+            self.tree.addTopLevelItem(sec)
+            sec.setExpanded(True)
+
+    def _rows(self, parent: QTreeWidgetItem, rep: Field, doc: dict[str, Any]) -> None:
+        rows = doc.get(rep.id) or []
+        group = QTreeWidgetItem([label_of(rep.label, rep.id), tr("{n} rows", n=len(rows))])
+        group.setData(0, PATH_ROLE, rep.id)
+        parent.addChild(group)
+        for n, row in enumerate(rows, start=1):
+            name = " ".join(str(row.get(k) or "") for k in ("first_name", "last_name")).strip()
+            item = QTreeWidgetItem([f"{n}. {name or label_of(rep.label)}", ""])
+            item.setData(0, PATH_ROLE, f"{rep.id}[{n}]")
+            for c in rep.fields:
+                if c.type in ("note", "calculated") or not self.form.is_relevant(c, doc, row):
+                    continue
+                child = QTreeWidgetItem([label_of(c.label, c.id), answer_text(c, row.get(c.id), self.unmask)])
+                child.setData(0, PATH_ROLE, f"{rep.id}[{n}].{c.id}")
+                item.addChild(child)
+            group.addChild(item)
+            item.setExpanded(True)
+        group.setExpanded(True)
