@@ -128,7 +128,9 @@ class MainWindow(QMainWindow):
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(bar)
 
-        def act(text: str, slot: Any, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None) -> QAction:
+        def act(
+            text: str, slot: Any, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
+        ) -> QAction:
             a = QAction(text, self)
             a.triggered.connect(slot)
             if shortcut is not None:
@@ -247,8 +249,12 @@ class MainWindow(QMainWindow):
             self.conflict_count = conflicts
             text, kind = status_line(status)
             self.sync_status.setText(text)
-            self.sync_status.setStyleSheet({"bad": "color: #b3261e; font-weight: bold;",
-                                            "warn": "color: #9a5b00; font-weight: bold;"}.get(kind, ""))
+            self.sync_status.setStyleSheet(
+                {
+                    "bad": "color: #b3261e; font-weight: bold;",
+                    "warn": "color: #9a5b00; font-weight: bold;",
+                }.get(kind, "")
+            )
             self.conflicts_action.setText(tr("Conflicts from sync ({n})...", n=conflicts))
             for dlg in self.findChildren(SyncDialog):  # an open sync dialog shows the same
                 if dlg.task is None:

@@ -197,7 +197,9 @@ class BooleanWidget(FieldWidget):
         with self.loading():
             self.group.setExclusive(False)
             self.yes.setChecked(value is True or value == 1)
-            self.no.setChecked(value is False or (value == 0 and value is not None and not isinstance(value, str)))
+            self.no.setChecked(
+                value is False or (value == 0 and value is not None and not isinstance(value, str))
+            )
             self.group.setExclusive(True)
 
     def set_read_only(self, read_only: bool) -> None:
@@ -421,7 +423,9 @@ class NationalIdWidget(FieldWidget):
     def set_value(self, value: Any) -> None:
         with self.loading():
             self._digits = "".join(ch for ch in str(value or "") if ch.isdigit())
-            self._typed_text = thai.format_national_id(self._digits) if len(self._digits) == 13 else str(value or "")
+            self._typed_text = (
+                thai.format_national_id(self._digits) if len(self._digits) == 13 else str(value or "")
+            )
             self.edit.setText(self._typed_text)
             self._show_feedback()
             if not self.edit.hasFocus():
@@ -479,8 +483,10 @@ class GeopointWidget(FieldWidget):
         self.lat = QLineEdit()
         self.lon = QLineEdit()
         # the placeholders say what to type; numbers there looked like coordinates already recorded
-        for label, edit, hint in ((tr("Latitude"), self.lat, tr("e.g. 14.88 (5 to 21)")),
-                                  (tr("Longitude"), self.lon, tr("e.g. 103.49 (97 to 106)"))):
+        for label, edit, hint in (
+            (tr("Latitude"), self.lat, tr("e.g. 14.88 (5 to 21)")),
+            (tr("Longitude"), self.lon, tr("e.g. 103.49 (97 to 106)")),
+        ):
             edit.setMaximumWidth(230)
             edit.setPlaceholderText(hint)
             edit.textEdited.connect(self._emit)
@@ -570,8 +576,11 @@ class SubdistrictWidget(FieldWidget):
         self.province = QComboBox()
         self.district = QComboBox()
         self.subdistrict = QComboBox()
-        for label, combo in ((tr("Province"), self.province), (tr("District"), self.district),
-                             (tr("Subdistrict"), self.subdistrict)):
+        for label, combo in (
+            (tr("Province"), self.province),
+            (tr("District"), self.district),
+            (tr("Subdistrict"), self.subdistrict),
+        ):
             _searchable(combo)
             combo.setMinimumWidth(180)
             lay.addWidget(QLabel(label))
@@ -582,7 +591,9 @@ class SubdistrictWidget(FieldWidget):
         self.province.currentIndexChanged.connect(self._province_changed)
         self.district.currentIndexChanged.connect(self._district_changed)
         self.subdistrict.currentIndexChanged.connect(self._subdistrict_changed)
-        self.subdistrict.setToolTip(tr("Type part of the subdistrict's name: district and province are filled in"))
+        self.subdistrict.setToolTip(
+            tr("Type part of the subdistrict's name: district and province are filled in")
+        )
         self._fill_subdistricts(None, None)
 
     def _fill(self, combo: QComboBox, areas: list[geo.Area]) -> None:
