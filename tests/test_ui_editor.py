@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QComboBox, QWidget
+from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 
 from fieldapp import drafts, thai
 from ui import tasks
@@ -58,6 +58,10 @@ def type_into(editor: Any, field_id: str, text: str, panel: Any = None) -> None:
     w = panel.widget(field_id) if panel is not None else editor.widget(field_id)
     target = w.focus_target()
     target.setFocus()
+    if isinstance(target, BuddhistDateEdit):
+        target.set_iso(None)  # a date that starts as today is typed over
+    elif isinstance(target, QLineEdit):
+        target.selectAll()  # an answer carried over from the last household is typed over
     type_thai(target, text)
 
 

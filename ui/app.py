@@ -28,7 +28,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     p.add_argument("--lang", choices=i18n.LANGUAGES, default=None, help="language: th (default) or en")
     p.add_argument("--screenshot", type=Path, default=None, help="render a view to this PNG and exit")
     p.add_argument("--view", choices=VIEWS, default="households", help="the view for --screenshot")
-    p.add_argument("--size", default="1480x900", help="window size for --screenshot (WxH)")
+    p.add_argument("--size", default="1366x768", help="window size for --screenshot (WxH)")
     p.add_argument(
         "--quit-after-show",
         action="store_true",
