@@ -23,8 +23,9 @@ from fieldapp import crypto
 from fieldapp.clock import now_iso
 from fieldapp.errors import ValidationError
 from fieldapp.store import Store
+from fieldapp.sync import protocol as P
 
-MAX_BYTES = 25 * 1024 * 1024
+MAX_BYTES = P.MAX_ATTACHMENT_BYTES
 
 
 def root_for(store: Store) -> Path:

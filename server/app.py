@@ -292,8 +292,8 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         request: Request,
         user: Auth,
         sha256: Annotated[str, _sha_param()],
-        size: Annotated[int, Query(ge=0, le=P.MAX_INT)],
-        offset: Annotated[int, Query(ge=0, le=P.MAX_INT)] = 0,
+        size: Annotated[int, Query(ge=0, le=P.MAX_ATTACHMENT_BYTES)],
+        offset: Annotated[int, Query(ge=0, le=P.MAX_ATTACHMENT_BYTES)] = 0,
     ) -> dict[str, Any]:
         chunk = await request.body()
         mime = request.headers.get("content-type")

@@ -216,3 +216,22 @@ def test_a_short_disk_drops_the_oldest_backups_then_refuses(store: Store, househ
     with pytest.raises(StoreError, match="พื้นที่ดิสก์ไม่พอ"):
         backup.backup(store, reason="manual", keep=5)
     assert [b.path for b in backup.list_backups(store.path)] == [newest]  # the newest is never dropped
+
+
+def test_a_sync_whose_backup_cannot_be_made_ends_in_a_sync_error_and_sends_nothing(
+    store: Store, household, monkeypatch
+) -> None:
+    import collections
+    import shutil as _shutil
+
+    from fieldapp.errors import SyncErrorKind
+    from fieldapp.sync.client import sync
+
+    store.save("household", household)
+    Usage = collections.namedtuple("Usage", "total used free")
+    monkeypatch.setattr(_shutil, "disk_usage", lambda _p: Usage(0, 0, 1000))  # no room for the backup
+    with pytest.raises(SyncError) as caught:  # before any connection: the address is never reached
+        sync(store, "http://127.0.0.1:9", "am", "secret password")
+    assert caught.value.kind is SyncErrorKind.LOCAL
+    assert "สำรองข้อมูลก่อนซิงค์ไม่ได้" in caught.value.message
+    assert store.count("household", filters={"dirty": True}) == 1

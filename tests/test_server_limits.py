@@ -105,6 +105,7 @@ CASES: list[tuple[str, Callable[[Api], Any]]] = [
     ("pull cursor 2^31", pull(2**31)),
     ("pull cursor 2^63", pull(2**63)),
     ("pull cursor 2^64", pull(2**64)),
+    ("attachment larger than the laptop allows (25 MB)", upload(P.MAX_ATTACHMENT_BYTES + 1)),
     ("attachment size 2^31", upload(2**31)),
     ("attachment size 2^63", upload(2**63)),
     ("attachment offset 2^63", upload(5, 2**63)),

@@ -35,7 +35,7 @@ from fieldapp import attachments as local_files
 from fieldapp import audit as audit_trail
 from fieldapp import rights
 from fieldapp.clock import now_iso
-from fieldapp.errors import FieldAppError, SyncError, SyncErrorKind, is_disk_full
+from fieldapp.errors import FieldAppError, StoreError, SyncError, SyncErrorKind, is_disk_full
 from fieldapp.store import Record, Store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.apply import apply_pull_page, apply_pulled, apply_push_results
@@ -591,7 +591,15 @@ def sync(
         raise sync_error(SyncErrorKind.AUTH, "กรุณาใส่ชื่อผู้ใช้และรหัสผ่าน", "user name and password are required")
     from fieldapp.backup import before_sync  # a checked backup of the database before every sync
 
-    before_sync(store)
+    try:
+        before_sync(store)
+    except StoreError as exc:  # e.g. no room on the disk for the backup: nothing was sent or changed
+        raise sync_error(
+            SyncErrorKind.LOCAL,
+            f"สำรองข้อมูลก่อนซิงค์ไม่ได้ จึงยังไม่ได้ซิงค์: {exc.message}",
+            f"the backup before the sync failed, so nothing was synced: {exc.message_en}",
+            final=True,
+        ) from exc
     report = SyncReport(
         server=server_url.rstrip("/"), user=user, started_at=now_iso(), http_warning=http_warning
     )

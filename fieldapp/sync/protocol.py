@@ -34,6 +34,7 @@ MAX_PUSH_BATCH = 1000
 DEFAULT_PULL_PAGE = 1000
 MAX_PULL_PAGE = 2000
 ATTACHMENT_CHUNK = 512 * 1024
+MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024  # a photo or file of a record, on the laptop and the server
 MAX_SENT = 50  # change ids a change may list in ``sent``
 ROLES = ("community_leader", "area_manager", "admin")
 
