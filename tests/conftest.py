@@ -130,7 +130,9 @@ def demo_db(tmp_path_factory) -> str:
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 if os.environ["QT_QPA_PLATFORM"] == "offscreen":
     # the desktop-app tests run on the screen of a typical village laptop: 1366×768
-    os.environ["QT_QPA_PLATFORM"] = "offscreen:configfile=" + str(Path(__file__).with_name("screen-1366x768.json"))
+    os.environ["QT_QPA_PLATFORM"] = "offscreen:configfile=" + str(
+        Path(__file__).with_name("screen-1366x768.json")
+    )
 
 
 @pytest.fixture(scope="session")
@@ -162,3 +164,19 @@ def ui_app(qapp: Any) -> Iterator[Any]:
     from ui import tasks
 
     tasks.wait_all(10)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh server database for one test: a SQLite file, and again a PostgreSQL schema when one
+    answers (FIELDAPP_TEST_DATABASE_URL or 127.0.0.1:5432/test); test files may define their own."""
+    from live_server import postgres_schema, postgres_url
+
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'server.db'}"
+        return
+    url, why = postgres_url()
+    if url is None:
+        pytest.skip(why)
+    with postgres_schema(url) as scoped:
+        yield scoped

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import fast_settings, postgres_schema, postgres_url, shared_app
+from live_server import fast_settings, shared_app
 from sqlalchemy import select
 
 from fieldapp.sync import protocol as P
@@ -27,18 +27,6 @@ with warnings.catch_warnings():
 
 PASSWORD = "correct horse"
 HID = "3b241101-e2bb-4255-8caf-4136c566a962"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    url, why = postgres_url()
-    if url is None:
-        pytest.skip(why)
-    with postgres_schema(url) as scoped:
-        yield scoped
 
 
 class Api:
@@ -340,7 +328,10 @@ def test_nobody_else_can_append_to_or_reset_a_half_finished_upload(api: Api) -> 
     half = len(PHOTO) // 2
     h = api.auth("am")
     api.client.put(
-        P.Paths.attachment(PHOTO_SHA), params={"offset": 0, "size": len(PHOTO)}, content=PHOTO[:half], headers=h
+        P.Paths.attachment(PHOTO_SHA),
+        params={"offset": 0, "size": len(PHOTO)},
+        content=PHOTO[:half],
+        headers=h,
     )
     # another user tries to continue it with bytes of their own, and to restart it with another size
     append = api.client.put(
@@ -351,7 +342,10 @@ def test_nobody_else_can_append_to_or_reset_a_half_finished_upload(api: Api) -> 
     )
     assert append.status_code == 409 and append.json()["error"]["details"]["received"] == 0
     reset = api.client.put(
-        P.Paths.attachment(PHOTO_SHA), params={"offset": 0, "size": 3}, content=b"abc", headers=api.auth("other")
+        P.Paths.attachment(PHOTO_SHA),
+        params={"offset": 0, "size": 3},
+        content=b"abc",
+        headers=api.auth("other"),
     )
     assert reset.status_code == 422  # their own upload, and not this file
     done = api.client.put(
@@ -390,7 +384,9 @@ def test_audit_rows_cannot_be_sent_under_another_laptops_device_id(api: Api) -> 
     wrong = login_for(api, "other", dev, "a guess")
     assert (wrong.status_code, wrong.json()["error"]["code"]) == (403, "device_forbidden")
     forged = api.client.post(
-        P.Paths.AUDIT, json={"device_id": dev, "entries": audit_rows(1, 2, user="am")}, headers=api.auth("other")
+        P.Paths.AUDIT,
+        json={"device_id": dev, "entries": audit_rows(1, 2, user="am")},
+        headers=api.auth("other"),
     )
     assert forged.status_code == 403
     # the real rows with the same ids all arrive, stamped with the login that sent them

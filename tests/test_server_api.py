@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import fast_settings, postgres_schema, postgres_url, shared_app
+from live_server import fast_settings, shared_app
 from sqlalchemy import select
 
 from fieldapp.sync import protocol as P
@@ -38,18 +38,6 @@ class Clock:
 
     def __call__(self) -> _dt.datetime:
         return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    url, why = postgres_url()
-    if url is None:
-        pytest.skip(why)
-    with postgres_schema(url) as scoped:
-        yield scoped
 
 
 class Api:

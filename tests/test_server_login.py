@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 from argon2 import PasswordHasher
-from live_server import LiveServer, fast_settings, postgres_schema, postgres_url, shared_app
+from live_server import LiveServer, fast_settings, shared_app
 from sqlalchemy import func, select
 
 from fieldapp.sync import protocol as P
@@ -31,18 +31,6 @@ class Clock:
 
     def __call__(self) -> _dt.datetime:
         return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    url, why = postgres_url()
-    if url is None:
-        pytest.skip(why)
-    with postgres_schema(url) as scoped:
-        yield scoped
 
 
 class Live:

@@ -13,13 +13,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
-from live_server import FaultProxy, fast_settings, free_port, postgres_schema, postgres_url
+from live_server import FaultProxy, fast_settings, free_port
 from sqlalchemy import func, select
 
 from fieldapp import demo
@@ -32,18 +31,6 @@ from server import auth, db
 ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct horse"
 AREA = "3201"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    url, why = postgres_url()
-    if url is None:
-        pytest.skip(why)
-    with postgres_schema(url) as scoped:
-        yield scoped
 
 
 class ServerProcess:

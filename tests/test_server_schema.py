@@ -9,15 +9,13 @@ PostgreSQL when one answers (``FIELDAPP_TEST_DATABASE_URL``).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
-from live_server import LiveServer, fast_settings, postgres_schema, postgres_url, shared_app
+from live_server import LiveServer, fast_settings, shared_app
 from sqlalchemy import delete, update
 
 from fieldapp.sync import protocol as P
@@ -38,18 +36,6 @@ PASSWORD = "correct horse"
 EXAMPLES = 10  # per operation and per mode (valid, invalid): about 200 requests a database
 STATEFUL_EXAMPLES = 12  # sequences of up to 6 calls
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    url, why = postgres_url()
-    if url is None:
-        pytest.skip(why)
-    with postgres_schema(url) as scoped:
-        yield scoped
 
 
 def test_generated_requests_never_make_the_server_fail(db_url: str) -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 import requests
-from live_server import FaultProxy, fast_settings, postgres_schema, postgres_url, shared_app, shared_server
+from live_server import FaultProxy, fast_settings, shared_app, shared_server
 from sqlalchemy import func, select, update
 
 from fieldapp import attachments, demo
@@ -32,18 +32,6 @@ from server import auth, db
 PASSWORD = "correct horse"
 AREA = "3201"  # Mueang Surin
 OTHER_AREA = "3301"  # Mueang Si Sa Ket
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    url, why = postgres_url()
-    if url is None:
-        pytest.skip(why)
-    with postgres_schema(url) as scoped:
-        yield scoped
 
 
 class Env:

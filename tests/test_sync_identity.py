@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import fast_settings, postgres_schema, postgres_url, shared_app, shared_server
+from live_server import fast_settings, shared_app, shared_server
 from sqlalchemy import select
 
 from fieldapp import backup, demo
@@ -26,18 +26,6 @@ from server import auth, db
 
 PASSWORD = "correct horse"
 AREA = "3201"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    url, why = postgres_url()
-    if url is None:
-        pytest.skip(why)
-    with postgres_schema(url) as scoped:
-        yield scoped
 
 
 class Env:

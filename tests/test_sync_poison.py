@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live_server import fast_settings, postgres_schema, postgres_url, shared_app, shared_server
+from live_server import fast_settings, shared_app, shared_server
 from sqlalchemy import delete, insert, select, update
 
 from fieldapp import demo
@@ -31,18 +31,6 @@ with warnings.catch_warnings():
 
 PASSWORD = "correct horse"
 AREA = "3201"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'server.db'}"
-        return
-    url, why = postgres_url()
-    if url is None:
-        pytest.skip(why)
-    with postgres_schema(url) as scoped:
-        yield scoped
 
 
 class Env:
@@ -235,5 +223,7 @@ def test_the_sync_summary_lists_set_aside_records_in_thai() -> None:
     from fieldapp.sync.report import SyncReport
 
     rep = SyncReport(server="s", user="u")
-    rep.set_aside = [{"form": "household", "record_id": str(uuid.uuid4()), "rev": 3, "reason": "a row id is …"}]
+    rep.set_aside = [
+        {"form": "household", "record_id": str(uuid.uuid4()), "rev": 3, "reason": "a row id is …"}
+    ]
     assert "พักไว้ 1 รายการ" in rep.summary_th()
