@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fieldapp import geo, ids, thai
+from fieldapp import geo, ids, thai, thaidate
 from fieldapp.errors import ValidationError
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
@@ -466,10 +466,11 @@ class _Gen:
             "activity": "production" if btype != "cbt_group" else "service",
             "otop_type": otop,
             "otop_stars": rng.choice([0, 0, 1, 2, 3, 3, 4, 5]),
-            "otop_year": rng.randint(2016, self.today.year),
+            "otop_year": rng.randint(2016, self.today.year) + thaidate.BE_OFFSET,
             "standards": rng.sample(["fda", "tcps", "gmp", "halal", "organic_thailand"], k=rng.randint(0, 2))
             or None,
             "cbt_certified": btype == "cbt_group" and rng.random() < 0.4,
+            "cbt_year": start.year + thaidate.BE_OFFSET,  # kept only when certified (relevance)
             "house_no": str(rng.randint(1, 200)),
             "village_no": vno,
             "village_name": vname,

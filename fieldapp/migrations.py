@@ -115,6 +115,43 @@ def m0007_installed_forms(db: Database) -> None:
     )
 
 
+# years the business form once stored in the Christian era and now keeps in the Buddhist era
+BE_YEAR_FIELDS = {"business": ("otop_year", "cbt_year")}
+CE_BELOW = 2400  # a stored year below this is a Christian-era one (no B.E. year is this small)
+
+
+@migrations(name="0008_be_years")
+def m0008_be_years(db: Database) -> None:
+    # OTOP and CBT years are typed in พ.ศ. like every other year: stored values, the server's copy
+    # kept for merging (base) and unsaved drafts move to the Buddhist era; the server converts its
+    # own copies (server/db.py), so nothing is marked for sending
+    for table, fields in BE_YEAR_FIELDS.items():
+        if not db[table].exists():
+            continue
+        columns = {c.name for c in db[table].columns}
+        for f in fields:
+            if f in columns:
+                db.execute(
+                    f"UPDATE [{table}] SET [{f}] = [{f}] + 543 WHERE typeof([{f}]) = 'integer' AND [{f}] < ?",
+                    [CE_BELOW],
+                )
+            if "base" in columns:
+                db.execute(
+                    f"UPDATE [{table}] SET base = json_set(base, '$.{f}', json_extract(base, '$.{f}') + 543) "
+                    f"WHERE json_valid(base) AND json_type(base, '$.{f}') = 'integer' "
+                    f"AND json_extract(base, '$.{f}') < ?",
+                    [CE_BELOW],
+                )
+        if db["draft"].exists():
+            for f in fields:
+                db.execute(
+                    f"UPDATE draft SET data = json_set(data, '$.{f}', json_extract(data, '$.{f}') + 543) "
+                    f"WHERE form_id = ? AND json_valid(data) AND json_type(data, '$.{f}') = 'integer' "
+                    f"AND json_extract(data, '$.{f}') < ?",
+                    [table, CE_BELOW],
+                )
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -123,6 +123,8 @@ _OWN_KEYS = (
     "multiline",
     "digits",
     "signed",
+    "year_be",
+    "ask_again",
     "sensitive",
     "ref",
     "scored",

@@ -393,6 +393,44 @@ def _m6_attachment_access(conn: Connection) -> None:
         conn.execute(insert(uploads), rows[start : start + 5000])
 
 
+# years the business form once stored in the Christian era and now keeps in the Buddhist era
+BE_YEAR_FIELDS = {"business": ("otop_year", "cbt_year")}
+
+
+def be_years(doc: Any, fields: tuple[str, ...]) -> bool:
+    """Move a document's Christian-era years (below 2400) to the Buddhist era; True if it changed."""
+    changed = False
+    if isinstance(doc, dict):
+        for f in fields:
+            v = doc.get(f)
+            if isinstance(v, int) and not isinstance(v, bool) and v < 2400:
+                doc[f] = v + 543
+                changed = True
+    return changed
+
+
+def _m8_be_years(conn: Connection) -> None:
+    import json
+
+    # stored records and every revision (a revision is the base of a later three-way merge)
+    for form_id, fields in BE_YEAR_FIELDS.items():
+        for table, key, cols in (
+            (records, records.c.id, ("doc",)),
+            (revisions, revisions.c.rev, ("doc", "pushed_doc")),
+        ):
+            rows = conn.execute(
+                select(key, *(table.c[c] for c in cols)).where(table.c.form_id == form_id)
+            ).all()
+            for row in rows:
+                values: dict[str, str] = {}
+                for c, raw in zip(cols, row[1:], strict=True):
+                    doc = json.loads(raw) if raw else None
+                    if be_years(doc, fields):
+                        values[c] = json.dumps(doc, ensure_ascii=False, separators=(",", ":"))
+                if values:
+                    conn.execute(update(table).where(key == row[0]).values(**values))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _m1_initial),
     (2, "privacy", _m2_privacy),
@@ -401,6 +439,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "display names", _m5_display_names),
     (6, "attachment access", _m6_attachment_access),
     (7, "devices", lambda conn: devices.create(conn, checkfirst=True)),
+    (8, "business years in the Buddhist era", _m8_be_years),
 ]
 
 

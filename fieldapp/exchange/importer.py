@@ -33,7 +33,7 @@ from typing import Any
 
 import geothai
 
-from fieldapp import thai
+from fieldapp import thai, thaidate
 from fieldapp.errors import Problem, ValidationError
 from fieldapp.exchange.mapping import LINK_HEADER, Mapping, auto_mapping, match_key
 from fieldapp.exchange.readers import Table, Workbook, read
@@ -219,6 +219,8 @@ class _Converter:
             return str(value)
         if t == "date" and isinstance(value, _dt.datetime):
             return value.date()
+        if f.year_be:
+            return _year_be(value)
         return value
 
     def subdistrict(self, sub: str, district: str, province: str) -> list[str]:
@@ -231,6 +233,16 @@ class _Converter:
             ]
             self._areas[key] = found
         return found
+
+
+def _year_be(value: Any) -> Any:
+    """A year for a Buddhist-era field: a Christian-era year (as older exports and many lists give
+    it, 1900–2399) becomes B.E.; anything else goes to the form's checks as it is."""
+    text = thai.normalize_digits(str(value)).strip() if isinstance(value, (str, int, float)) else ""
+    if isinstance(value, bool) or not re.fullmatch(r"\d{4}(\.0+)?", text):
+        return value
+    year = int(float(text))
+    return year + thaidate.BE_OFFSET if 1900 <= year < 2400 else year
 
 
 def _is_masked(value: Any) -> bool:
@@ -645,7 +657,9 @@ def _defaults(form: Form) -> dict[str, Any]:
     known = _DEFAULTS.get(id(form))
     if known is not None and known[0]() is form:
         return known[1]
-    got = {k: v for k, v in form.blank().items() if v not in (None, []) and form.fields[k].type != "calculated"}
+    got = {
+        k: v for k, v in form.blank().items() if v not in (None, []) and form.fields[k].type != "calculated"
+    }
     key = id(form)
 
     def forget(_ref: weakref.ref[Form]) -> None:  # the form is gone: so is its entry

@@ -45,6 +45,8 @@ FIELD_KEYS = {
     "multiline",
     "signed",
     "digits",
+    "year_be",
+    "ask_again",
     "sensitive",
     "ref",
     "default",
@@ -255,6 +257,8 @@ class Builder:
             multiline=bool(fr.get("multiline", False)),
             signed=bool(fr.get("signed", False)),
             digits=bool(fr.get("digits", False)),
+            year_be=bool(fr.get("year_be", False)),
+            ask_again=bool(fr.get("ask_again", False)),
             sensitive=bool(fr.get("sensitive", False)),
             ref=fr.get("ref"),
             default=fr.get("default"),
@@ -267,6 +271,12 @@ class Builder:
             raise self.fail(path, "digits is for text fields (codes typed as printed)")
         if f.signed and ftype != "money":
             raise self.fail(path, "signed is for money fields (an amount that may be a loss)")
+        if f.year_be and ftype != "integer":
+            raise self.fail(path, "year_be is for integer fields (a year in the Buddhist era)")
+        if f.ask_again and (ftype in ("calculated", "note") or (ftype == "repeat")):
+            raise self.fail(
+                path, "ask_again is for questions that are typed (not calculated, notes or repeats)"
+            )
         if f.max_length is not None and (not isinstance(f.max_length, int) or f.max_length < 1):
             raise self.fail(path, "max_length must be a positive whole number")
         if ftype in ("select_one", "select_multiple") or (

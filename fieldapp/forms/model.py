@@ -68,6 +68,10 @@ class Field:
     """money only: the amount may be negative (a loss, e.g. net farm income or business profit)"""
     digits: bool = False
     """text only: a code typed as printed — Thai digits become ASCII, spaces, dashes and dots go"""
+    year_be: bool = False
+    """integer only: a year in the Buddhist era (พ.ศ.); imports turn a Christian-era year into it"""
+    ask_again: bool = False
+    """asked again in every survey round: cleared when the next round is started (fieldapp.rounds)"""
     sensitive: bool = False
     ref: str | None = None
     default: Any = None

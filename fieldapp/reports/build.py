@@ -857,8 +857,6 @@ def business_report(store: Store, business_id: str, *, meta: ReportMeta | None =
     form = store.form("business")
     labels = _Labels(form)
     doc = rec.data
-    otop_year = _int(doc.get("otop_year"))
-    cbt_year = _int(doc.get("cbt_year"))
     products = [
         Product(
             name=_text(p.get("name")),
@@ -890,11 +888,10 @@ def business_report(store: Store, business_id: str, *, meta: ReportMeta | None =
         local_material_pct=_num(doc.get("local_material_pct")),
         otop_type=labels.one("otop_type", doc.get("otop_type"), doc),
         otop_stars=_int(doc.get("otop_stars")) or 0,
-        # the form stores Gregorian years; the report prints the Buddhist era
-        otop_year=otop_year + thaidate.BE_OFFSET if otop_year else None,
+        otop_year=_int(doc.get("otop_year")),  # typed and stored in the Buddhist era
         standards=labels.many("standards", doc.get("standards"), doc),
         cbt_certified=doc.get("cbt_certified"),
-        cbt_year=cbt_year + thaidate.BE_OFFSET if cbt_year else None,
+        cbt_year=_int(doc.get("cbt_year")),
         products=products,
         linked_households=_linked(store, rec.id),
         income_distribution=labels.many("income_distribution", doc.get("income_distribution"), doc),
