@@ -468,11 +468,11 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
     control = c.get("control") or {}
     q: dict[str, Any] = {"id": reader.field_id(name), "type": ftype, "label": _labels(c.get("label"), name)}
     reader.rows_of[id(q)] = reader.row(name)
-    label_texts = _texts(c.get("label"))
-    if any("${" in v for v in label_texts.values()) or any("${" in v for v in _texts(c.get("hint")).values()):
-        reader.partial(name, "a label or hint with ${…} is shown as written (no values filled in)")
     if c.get("hint"):
         q["hint"] = _labels(c.get("hint"), "")
+    for key in ("label", "hint"):  # ${name} in a text shows that answer: the names fieldapp stores
+        if key in q:
+            q[key] = {k: _rewrite(v, reader, reader.current_repeat) for k, v in q[key].items()}
     req = bind.get("required")
     if req not in (None, ""):
         truth = _truth(req)
@@ -648,8 +648,8 @@ def read_xlsform(path: Path) -> ImportReport:
     form["sections"] = sections
     report = ImportReport(form)
     report.partial, report.dropped = reader.report_partial, reader.report_dropped
-    _check(report, reader, path.name, path.parent)
     _unlink_texts(report.form)
+    _check(report, reader, path.name, path.parent)
     report.rows = reader.row_count
     noted = {n.row for n in report.partial} | {n.row for n in report.dropped}
     report.carried = sum(1 for rows in reader.rows_by_name.values() for r in rows if r not in noted)
@@ -690,6 +690,8 @@ def _check(report: ImportReport, reader: _Reader, source: str, media: Path | Non
         elif key == "calculation" and "calculation" in target:
             _remove(form, target)
             reader.drop(original, f"the calculation cannot be evaluated: {problem.split(':', 1)[1].strip()}")
+        elif key == "label" and _unlink_texts(form):
+            reader.partial(original, f"a label or hint names a question that did not come: {problem}")
         elif problem.startswith("bad default") and "default" in target:
             del target["default"]
             reader.partial(original, f"the default is not carried ({problem})")
@@ -699,23 +701,28 @@ def _check(report: ImportReport, reader: _Reader, source: str, media: Path | Non
     raise XLSFormError("แปลงแบบฟอร์มไม่ได้", "the form cannot be built")
 
 
-def _unlink_texts(form: dict[str, Any]) -> None:
+def _unlink_texts(form: dict[str, Any]) -> bool:
     """``${name}`` in a label or hint that names no question of the form (one not carried) is
-    written ``[name]``: texts are shown as written, and an XLSForm may not name a missing one."""
+    written ``[name]``: an XLSForm may not name a missing one. True when a text changed."""
     ids = {str(f["id"]) for f in _all_fields(form)}
+    changed = False
 
     def fix(texts: Any) -> Any:
+        nonlocal changed
         if not isinstance(texts, dict):
             return texts
-        return {
+        out = {
             k: _VAR.sub(lambda m: m.group(0) if m.group(1) in ids else f"[{m.group(1)}]", v)
             for k, v in texts.items()
         }
+        changed = changed or out != texts
+        return out
 
     for f in _all_fields(form):
         for key in ("label", "hint", "constraint_message"):
             if key in f:
                 f[key] = fix(f[key])
+    return changed
 
 
 def _path(form: dict[str, Any], f: dict[str, Any]) -> str:
@@ -824,10 +831,11 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
 
         return _VAR.sub(sub, str(expression))
 
-    def texts(row: dict[str, Any], key: str, value: Any) -> None:
+    def texts(row: dict[str, Any], key: str, value: Any, rep: str | None = None) -> None:
         for lg in langs:
             if isinstance(value, dict) and value.get(lg):
-                row[f"{key}::{_LANG_LABEL.get(lg, f'{lg} ({lg})')}"] = value[lg]
+                text = odk(value[lg], rep) if key in ("label", "hint") else value[lg]
+                row[f"{key}::{_LANG_LABEL.get(lg, f'{lg} ({lg})')}"] = text
 
     def question(f: dict[str, Any], rep: str | None = None) -> None:
         t = f["type"]
@@ -848,8 +856,8 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
         else:  # fieldapp's own types travel as text with their type alongside
             row["type"] = "text"
             row["fieldapp_type"] = t
-        texts(row, "label", f.get("label"))
-        texts(row, "hint", f.get("hint"))
+        texts(row, "label", f.get("label"), rep)
+        texts(row, "hint", f.get("hint"), rep)
         req = f.get("required")
         if req is True:
             row["required"] = "yes"

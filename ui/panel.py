@@ -42,11 +42,26 @@ class FieldRow(QWidget):
         else:
             self.hint.hide()
         lay.addWidget(self.message)
+        self._label = f.label
+        self._required = False
         self.set_required(False)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
+    def set_texts(self, label: dict[str, str], hint: dict[str, str]) -> None:
+        """The label and hint with the answers they name (``${name}``) filled in."""
+        if label != self._label:
+            self._label = label
+            self.set_required(self._required)
+            setter = getattr(self.widget, "set_text", None)
+            if setter is not None:  # a note shows its label as its text
+                setter(label_of(label, self.field.id))
+        text = label_of(hint)
+        if text != self.hint.text():
+            self.hint.setText(text)
+
     def set_required(self, required: bool) -> None:
-        text = label_of(self.field.label, self.field.id).replace("&", "&amp;").replace("<", "&lt;")
+        self._required = required
+        text = label_of(self._label, self.field.id).replace("&", "&amp;").replace("<", "&lt;")
         if required:
             text += f' <span style="color:#b3261e" title="{tr("Required")}">*</span>'
         self.label.set_html(text)
@@ -126,6 +141,8 @@ class FieldsPanel(QWidget):
                 row.setVisible(visible)
             if f.type not in ("note", "calculated", "repeat"):
                 row.set_required(visible and form.is_required(f, doc, doc_row))
+            if f.pipes and visible:
+                row.set_texts(form.label_texts(f, doc, doc_row), form.hint_texts(f, doc, doc_row))
             if f.type == "calculated":
                 source = doc_row if doc_row is not None else doc
                 row.widget.set_value(source.get(f.id))

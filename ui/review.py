@@ -88,7 +88,8 @@ class ReviewPage(QWidget):
                 if f.type == "repeat":
                     self._rows(sec, f, doc)
                     continue
-                item = QTreeWidgetItem([label_of(f.label, f.id), answer_text(f, doc.get(f.id), self.unmask)])
+                label = label_of(self.form.label_texts(f, doc), f.id)
+                item = QTreeWidgetItem([label, answer_text(f, doc.get(f.id), self.unmask)])
                 item.setData(0, PATH_ROLE, f.id)
                 sec.addChild(item)
             self.tree.addTopLevelItem(sec)
@@ -106,7 +107,8 @@ class ReviewPage(QWidget):
             for c in rep.fields:
                 if c.type in ("note", "calculated") or not self.form.is_relevant(c, doc, row):
                     continue
-                child = QTreeWidgetItem([label_of(c.label, c.id), answer_text(c, row.get(c.id), self.unmask)])
+                label = label_of(self.form.label_texts(c, doc, row), c.id)
+                child = QTreeWidgetItem([label, answer_text(c, row.get(c.id), self.unmask)])
                 child.setData(0, PATH_ROLE, f"{rep.id}[{n}].{c.id}")
                 item.addChild(child)
             group.addChild(item)

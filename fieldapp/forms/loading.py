@@ -16,6 +16,7 @@ import yaml
 
 from fieldapp import expr, resources
 from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationError
+from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
 from fieldapp.forms.model import Choice, Field, Form, FormSet, Section, SoftRule
@@ -454,6 +455,9 @@ class Builder:
             f.calculation = self.compile(form, f, str(raw["calculation"]), "calculation")
             # once(): the value made the first time is kept, so the record carries it
             f.keeps_value = "once" in expr.calls(f.calculation.tree)
+        for name in piping.references(f.label, f.hint):
+            # ${name} in the label or hint: the answer it shows, in the question's scope
+            f.pipes[name] = self.compile(form, f, "${" + name + "}", "label")
 
     def compile(self, form: Form, f: Field, source: str, what: str, dot: bool = False) -> expr.Expression:
         try:

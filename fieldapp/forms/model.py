@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp import expr, ids, thaidate
 from fieldapp.errors import ExpressionError, Problem, ValidationError
+from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce_level
 from fieldapp.forms.rules import allowed_codes, apply_relevance, calc_value
 from fieldapp.forms.types import TYPES, FieldType
@@ -78,6 +79,7 @@ class Field:
     appearance: str | None = None
     scored: bool = False
     keeps_value: bool = False  # a calculation with once(): its first value is kept
+    pipes: dict[str, expr.Expression] = field(default_factory=dict)  # ${name} in label and hint
     fields: list[Field] = field(default_factory=list)  # repeat children
     parent: Field | None = None  # the repeat this field lives in
     codes: frozenset[str] = frozenset()
@@ -369,6 +371,14 @@ class Form:
             return expr.truthy(f.required(data, row))
         except ExpressionError:
             return False
+
+    def label_texts(self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None) -> dict[str, str]:
+        """``f``'s label in every language, with each ``${name}`` showing its current answer."""
+        return piping.fill(f, f.label, data, row)
+
+    def hint_texts(self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None) -> dict[str, str]:
+        """``f``'s hint in every language, with each ``${name}`` showing its current answer."""
+        return piping.fill(f, f.hint, data, row)
 
 
 @dataclass

@@ -677,11 +677,15 @@ class NoteWidget(FieldWidget):
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
         lay = _row(self)
-        text = QLabel(label_of(f.label, f.id))
-        text.setWordWrap(True)
-        text.setObjectName("note")
-        text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        lay.addWidget(text)
+        self.text = QLabel(label_of(f.label, f.id))
+        self.text.setWordWrap(True)
+        self.text.setObjectName("note")
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.text)
+
+    def set_text(self, text: str) -> None:
+        """The note's text with the answers it names filled in."""
+        self.text.setText(text)
 
     def value(self) -> Any:
         return None

@@ -1,0 +1,177 @@
+"""XLSForm features beyond flat questions: answers in labels and hints (``${name}``),
+``repeat_count``, acknowledgements and media questions, each through import, the form engine,
+the Store and the editor."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+
+from fieldapp import installed, xlsform
+from fieldapp.forms.loading import Builder
+from fieldapp.store import Store
+
+SURVEY_COLS = [
+    "type",
+    "name",
+    "label::ไทย (th)",
+    "label::English (en)",
+    "hint::ไทย (th)",
+    "hint::English (en)",
+    "required",
+    "relevant",
+    "calculation",
+    "repeat_count",
+]
+
+
+def write_xlsform(
+    path: Path, rows: list[list[Any]], choices: list[list[Any]] = (), form_id: str = "roster"
+) -> Path:
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(SURVEY_COLS)
+    for r in rows:
+        ws.append(list(r) + [None] * (len(SURVEY_COLS) - len(r)))
+    ch = wb.create_sheet("choices")
+    ch.append(["list_name", "name", "label::ไทย (th)", "label::English (en)"])
+    for c in choices:
+        ch.append(list(c))
+    st = wb.create_sheet("settings")
+    st.append(["form_id", "version", "form_title"])
+    st.append([form_id, "1", "ทะเบียนสมาชิก"])
+    wb.save(path)
+    return path
+
+
+def piped_survey(path: Path) -> Path:
+    """A household roster whose questions name earlier answers, as real surveys write them."""
+    return write_xlsform(
+        path,
+        [
+            ["text", "head", "ชื่อหัวหน้าครัวเรือน", "Head of household", None, None, "yes"],
+            ["date", "visit", "วันที่เยี่ยม", "Visit date"],
+            ["select_one tenure", "tenure", "การถือครองบ้าน", "Tenure"],
+            [
+                "note",
+                "welcome",
+                "บ้านของ ${head} เยี่ยมเมื่อ ${visit}",
+                "The home of ${head}, visited ${visit}",
+                "ถือครองแบบ ${tenure}",
+                "tenure: ${tenure}",
+            ],
+            ["begin repeat", "member", "สมาชิก", "Member"],
+            ["text", "name", "ชื่อ", "Name", None, None, "yes"],
+            ["integer", "age", "${name} อายุเท่าไร", "How old is ${name}?", "หัวหน้าคือ ${head}", "head: ${head}"],
+            ["calculate", "older", None, None, None, None, None, None, "${age} + 1"],
+            ["note", "next_year", "ปีหน้า ${name} อายุ ${older} ปี", "Next year ${name} is ${older}"],
+            ["end repeat"],
+        ],
+        [["tenure", "own", "เป็นเจ้าของ", "Owner"], ["tenure", "rent", "เช่า", "Renting"]],
+    )
+
+
+def test_labels_and_hints_show_the_answers_they_name(tmp_path):
+    report = xlsform.read_xlsform(piped_survey(tmp_path / "roster.xlsx"))
+    assert report.complete, report.as_dict()  # ${} in texts is carried, not reported
+    form = Builder(report.form, "roster.xlsx", {}).build()
+    raw = {
+        "head": "สมชาย",
+        "visit": "2024-05-01",
+        "tenure": "own",
+        "member": [{"name": "สมหญิง", "age": 41}, {"name": "ดวงใจ"}],
+    }
+    doc, problems = form.validate(raw)
+    assert problems == []
+    welcome, age, nxt = form.fields["welcome"], form.field_at("member.age"), form.field_at("member.next_year")
+    # a date in the Buddhist era, a choice by its code (as ODK Collect shows it)
+    assert form.label_texts(welcome, doc) == {
+        "th": "บ้านของ สมชาย เยี่ยมเมื่อ 1 พ.ค. 2567",
+        "en": "The home of สมชาย, visited 1 May 2567 BE",
+    }
+    assert form.hint_texts(welcome, doc)["en"] == "tenure: own"
+    first, second = doc["member"]
+    assert form.label_texts(age, doc, first)["en"] == "How old is สมหญิง?"  # the same row's answer
+    assert form.label_texts(age, doc, second)["th"] == "ดวงใจ อายุเท่าไร"
+    assert form.hint_texts(age, doc, second)["th"] == "หัวหน้าคือ สมชาย"  # an answer outside the row
+    assert form.label_texts(nxt, doc, first)["en"] == "Next year สมหญิง is 42"
+    assert form.label_texts(nxt, doc, second)["en"] == "Next year ดวงใจ is "  # not answered: nothing
+    # export writes the XLSForm names back; import gives the same form
+    out = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, out)
+    assert xlsform.read_xlsform(out).form == report.form
+    # the record goes through the Store like any other, and the label follows the stored answers
+    with Store(tmp_path / "f.db") as store:
+        installed.add(store, report.form, "roster.xlsx")
+        saved = store.save("roster", raw)
+        stored = store.get("roster", saved.record.id).data
+        assert store.forms["roster"].label_texts(age, stored, stored["member"][0])["th"] == "สมหญิง อายุเท่าไร"
+
+
+def test_a_label_naming_a_question_that_does_not_exist_is_refused_or_reported(tmp_path):
+    import pytest
+
+    from fieldapp.errors import FormDefinitionError
+
+    raw = {
+        "id": "t",
+        "version": "1",
+        "title": {"th": "t", "en": "t"},
+        "sections": [
+            {
+                "id": "s",
+                "label": {"th": "s", "en": "s"},
+                "fields": [{"id": "a", "type": "text", "label": {"th": "ชื่อ ${nobody}", "en": "x"}}],
+            }
+        ],
+    }
+    with pytest.raises(FormDefinitionError, match=r"label: unknown field \$\{nobody\}"):
+        Builder(raw, "t.yaml", {}).build()
+    # an XLSForm whose label names a question that is not carried (a metadata row) keeps its
+    # text, with the name in brackets, and says so
+    path = write_xlsform(
+        tmp_path / "m.xlsx",
+        [["deviceid", "device"], ["text", "q", "เครื่อง ${device}", "device ${device}"]],
+        form_id="m",
+    )
+    report = xlsform.read_xlsform(path)
+    assert report.form["sections"][0]["fields"][0]["label"]["en"] == "device [device]"
+    Builder(report.form, "m.xlsx", {}).build()
+
+
+def test_the_editor_and_its_review_show_labels_with_the_answers(tmp_path, qtbot, ui_app):
+    from ui.db import Database
+    from ui.editor import FormEditor
+    from ui.widgets.registry import EditorContext
+
+    report = xlsform.read_xlsform(piped_survey(tmp_path / "roster.xlsx"))
+    form = installed.build(report.form, "roster.xlsx")
+    Store(tmp_path / "f.db").close()
+    db = Database(tmp_path / "f.db")
+    editor = FormEditor(
+        EditorContext(db=db, form=form),
+        {"head": "สมชาย", "visit": "2024-05-01", "member": [{"id": None, "name": "สมหญิง", "age": 41}]},
+    )
+    qtbot.addWidget(editor)
+    editor.recheck()
+    note = editor.row("welcome")
+    assert note.widget.text.text() == "บ้านของ สมชาย เยี่ยมเมื่อ 1 พ.ค. 2567"
+    editor.widget("head").set_value("สมศักดิ์")
+    editor.recheck()
+    assert note.widget.text.text().startswith("บ้านของ สมศักดิ์")
+    age_row = editor.widget("member").panel.rows["age"]  # the first member is shown
+    assert "สมหญิง อายุเท่าไร" in age_row.label.fragment() and age_row.hint.text() == "หัวหน้าคือ สมศักดิ์"
+    editor.show_review()
+    texts = []
+    root = editor.review.tree.invisibleRootItem()
+    stack = [root.child(i) for i in range(root.childCount())]
+    while stack:
+        item = stack.pop()
+        texts.append(item.text(0))
+        stack.extend(item.child(i) for i in range(item.childCount()))
+    assert "สมหญิง อายุเท่าไร" in texts
+    editor.close()
+    db.close()
