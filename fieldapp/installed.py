@@ -10,6 +10,7 @@ An installed form is self-contained: it carries its own choice lists.
 from __future__ import annotations
 
 import datetime as _dt
+import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
@@ -48,11 +49,15 @@ def build(raw: dict[str, Any], source: str) -> Form:
     return Builder(raw, source, {}).build()
 
 
-def with_installed(conn: sqlite3.Connection, base: FormSet) -> FormSet:
-    """``base`` and the newest version of each form installed in the database."""
-    newest: dict[str, str] = {}
-    for form_id, _version, definition, _source, _at, _by in _rows(conn):
-        newest[form_id] = definition
+def definition_text(raw: dict[str, Any]) -> str:
+    """The stored text of a definition: one spelling for one definition, so versions compare."""
+    return json.dumps(raw, ensure_ascii=False, sort_keys=True)
+
+
+def combine(base: FormSet, newest: dict[str, str]) -> FormSet:
+    """``base`` and the given installed definitions (form id -> stored text, the newest of each).
+
+    Used by the laptop (definitions from its database) and the server (from its own)."""
     if not newest:
         return base
     found = dict(base.forms)
@@ -62,6 +67,27 @@ def with_installed(conn: sqlite3.Connection, base: FormSet) -> FormSet:
         found[form_id] = build(json.loads(definition), f"{form_id} (installed)")
     check_references(found)
     return FormSet(found, base.choices, base.rubrics, base.directory)
+
+
+def with_installed(conn: sqlite3.Connection, base: FormSet) -> FormSet:
+    """``base`` and the newest version of each form installed in the database."""
+    newest: dict[str, str] = {}
+    for form_id, _version, definition, _source, _at, _by in _rows(conn):
+        newest[form_id] = definition
+    return combine(base, newest)
+
+
+def fingerprint(text: str) -> str:
+    """A short digest of a stored definition, to tell two definitions under one version apart."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def versions(conn: sqlite3.Connection) -> dict[str, dict[str, str]]:
+    """The versions of each installed form this database holds, with their fingerprints."""
+    out: dict[str, dict[str, str]] = {}
+    for form_id, version, definition, *_ in _rows(conn):
+        out.setdefault(form_id, {})[version] = fingerprint(definition)
+    return out
 
 
 def listing(conn: sqlite3.Connection) -> list[Installed]:
@@ -103,7 +129,7 @@ def add(store: Store, raw: dict[str, Any], source: str) -> tuple[Form, bool]:
             f"แบบฟอร์ม {form_id} มีอยู่ในโปรแกรมแล้ว", f"{form_id!r} is a bundled form: choose another form id"
         )
     form = build(raw, source)
-    text = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    text = definition_text(raw)
     found = store.conn.execute(
         "SELECT definition FROM installed_forms WHERE form_id = ? AND version = ?", (form.id, form.version)
     ).fetchone()

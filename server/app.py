@@ -7,7 +7,7 @@ import logging
 import re
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Header, Query, Request
+from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -18,6 +18,7 @@ from fieldapp.forms import FormSet, default_forms
 from fieldapp.sync import protocol as P
 
 from . import __version__, db, openapi
+from . import forms as server_forms
 from .auth import ApiError, User, login, people_for, user_for_token
 from .service import SyncService
 from .settings import Settings
@@ -225,6 +226,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
     def get_handshake(user: Auth) -> dict[str, Any]:
         with state.engine.connect() as conn:
             people = people_for(conn, user)
+        forms = state.service.forms
         return {
             "people": people,
             "protocol": P.PROTOCOL_VERSION,
@@ -234,9 +236,27 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
             "role": user.role,
             "areas": list(user.areas),
             "everything": user.everything,
-            "forms": {f.id: f.version for f in state.forms},
-            "scoring": {f.id: f.rubric.fingerprint for f in state.forms if f.rubric is not None},
+            "forms": {f.id: f.version for f in forms},
+            "installed_forms": state.service.registry.installed_versions(),
+            "installed_fingerprints": state.service.registry.installed_fingerprints(),
+            "scoring": {f.id: f.rubric.fingerprint for f in forms if f.rubric is not None},
         }
+
+    @app.get(
+        P.Paths.FORM,
+        dependencies=[Proto],
+        summary="The newest definition of a form installed on the server",
+    )
+    def get_form(user: Auth, form_id: Annotated[str, Path(max_length=P.MAX_FORM_ID)]) -> dict[str, Any]:
+        found = server_forms.definition(state.engine, form_id)
+        if found is None:
+            raise ApiError(
+                404,
+                "not_found",
+                f"ไม่มีแบบฟอร์ม {form_id} ที่ติดตั้งไว้บนเซิร์ฟเวอร์",
+                f"no installed form {form_id!r} on this server",
+            )
+        return found
 
     # push and pull answers are large: encoded once here, not through FastAPI's generic
     # response validation and encoding (which walks every value of every document)

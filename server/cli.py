@@ -6,6 +6,8 @@
     fieldapp-server passwd NAME [--db PATH]
     fieldapp-server areas NAME [CODE...] [--db PATH]
     fieldapp-server users [--db PATH]
+    fieldapp-server forms add FILE [--by NAME] [--db PATH]
+    fieldapp-server forms list [--db PATH]
 
 The database is a SQLite file (``--db``, default ``fieldapp-server.db``) or, when ``--db`` is not
 given and ``DATABASE_URL`` is set, that database (PostgreSQL). Passwords come from a prompt or
@@ -19,14 +21,18 @@ import getpass
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from fieldapp import config
+from fieldapp import config, installed
+from fieldapp.errors import FieldAppError
+from fieldapp.forms import default_forms
 from fieldapp.sync.protocol import ROLES
 
 from . import __version__, auth, db
+from . import forms as server_forms
 from .settings import Settings, default_database_url
 
 
@@ -88,6 +94,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = with_db(sub.add_parser("users", help="list accounts with their roles and areas"))
     s.set_defaults(handler=cmd_users)
+
+    forms = sub.add_parser("forms", help="forms installed on the server, sent to laptops at sync")
+    fsub = forms.add_subparsers(dest="forms_command", metavar="ACTION", parser_class=_Parser, required=True)
+    s = with_db(fsub.add_parser("add", help="install a form (XLSForm .xlsx or .yaml) or a new version of it"))
+    s.add_argument("file", metavar="FILE")
+    s.add_argument("--by", default="admin", metavar="NAME", help="who installs it (kept with the version)")
+    s.set_defaults(handler=cmd_forms_add)
+    s = with_db(fsub.add_parser("list", help="installed forms, every version"))
+    s.set_defaults(handler=cmd_forms_list)
     return p
 
 
@@ -207,6 +222,30 @@ def cmd_users(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_forms_add(args: argparse.Namespace) -> int:
+    _, engine = _engine(args)
+    path = Path(args.file)
+    if not path.is_file():
+        raise auth.AdminError(f"no file {args.file!r}")
+    raw, notes = installed.read_definition(path)
+    form, new = server_forms.install(engine, default_forms(), raw, path.name, args.by)
+    for note in notes:
+        print(f"note: {note}")
+    if new:
+        print(f"installed {form.id} version {form.version}: laptops receive it at their next sync")
+    else:
+        print(f"{form.id} version {form.version} is already installed (same definition)")
+    return 0
+
+
+def cmd_forms_list(args: argparse.Namespace) -> int:
+    _, engine = _engine(args)
+    for f in server_forms.listing(engine):
+        mark = "in use" if f.in_use else "older"
+        print(f"{f.form_id}\t{f.version}\t{mark}\t{f.installed_at}\t{f.installed_by}\t{f.source or ''}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -218,6 +257,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(handler(args))
     except auth.AdminError as exc:
         print(f"fieldapp-server: error: {exc}", file=sys.stderr)
+        return 1
+    except FieldAppError as exc:  # a form definition that cannot be installed
+        print(f"fieldapp-server: error: {exc.message_en}", file=sys.stderr)
         return 1
     except SQLAlchemyError as exc:
         print(

@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     create_engine,
     event,
     insert,
@@ -295,6 +296,22 @@ device_audit = Table(
 Index("device_audit_record", device_audit.c.record_id)
 
 
+# forms installed on the server besides the bundled ones (``fieldapp-server forms add``): every
+# version, newest by id; laptops receive them at sync and the server checks records against them
+installed_forms = Table(
+    "installed_forms",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("form_id", String(60), nullable=False),
+    Column("version", String(60), nullable=False),
+    Column("definition", Text, nullable=False),
+    Column("source", String(255)),
+    Column("installed_at", String(40), nullable=False),
+    Column("installed_by", String(100), nullable=False),
+    UniqueConstraint("form_id", "version"),
+)
+
+
 # which record holds each repeat row id: a laptop keeps every repeat's rows in one table whose key
 # is the row id, so a row id used by two records could never be stored there (the server refuses it)
 row_ids = Table(
@@ -440,6 +457,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (6, "attachment access", _m6_attachment_access),
     (7, "devices", lambda conn: devices.create(conn, checkfirst=True)),
     (8, "business years in the Buddhist era", _m8_be_years),
+    (9, "installed forms", lambda conn: installed_forms.create(conn, checkfirst=True)),
 ]
 
 

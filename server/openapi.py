@@ -98,6 +98,27 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "description": "login → name of the accounts whose areas meet the user's",
                 "additionalProperties": {"type": "string"},
             },
+            "installed_forms": {
+                "type": "object",
+                "description": "form id → version of the forms installed on the server (not bundled); "
+                "a laptop fetches a definition it lacks from the forms endpoint",
+                "additionalProperties": {"type": "string"},
+            },
+            "installed_fingerprints": {
+                "type": "object",
+                "description": "form id → digest of the installed definition in use "
+                "(a laptop with another definition under the same version says so)",
+                "additionalProperties": {"type": "string"},
+            },
+        },
+    },
+    "FormDefinition": {
+        "type": "object",
+        "required": ["id", "version", "definition"],
+        "properties": {
+            "id": {"type": "string"},
+            "version": {"type": "string"},
+            "definition": {"type": "object", "description": "the form as fieldapp's form format (docs/forms.md)"},
         },
     },
     "Change": {
@@ -282,6 +303,7 @@ _OPERATIONS: dict[tuple[str, str], tuple[Any, Any, tuple[int, ...]]] = {
     ),
     ("get", P.Paths.ATTACHMENT): (None, "application/octet-stream", (400, 401, 403, 404, 422)),
     ("post", P.Paths.AUDIT): ("AuditBatch", "AuditStored", (400, 401, 403, 411, 413, 422)),
+    ("get", P.Paths.FORM): (None, "FormDefinition", (400, 401, 404, 422)),
 }
 
 

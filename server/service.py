@@ -24,6 +24,7 @@ from fieldapp.sync import protocol as P
 
 from . import db
 from .auth import ApiError, User, audit, device_forbidden
+from .forms import ServerForms
 from .settings import Settings
 
 
@@ -120,7 +121,12 @@ class SyncService:
     def __init__(self, engine: Engine, settings: Settings, forms: FormSet) -> None:
         self.engine = engine
         self.settings = settings
-        self.forms = forms
+        self.registry = ServerForms(engine, forms)
+
+    @property
+    def forms(self) -> FormSet:
+        """Bundled and installed forms as the database has them (re-read when one is added)."""
+        return self.registry.current()
 
     def now(self) -> str:
         return P.iso(self.settings.clock())

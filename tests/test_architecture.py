@@ -289,6 +289,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "fieldapp.xlsform",
             "fieldapp.softwarn",
             "fieldapp.crossrecord",
+            "fieldapp.installed",  # form definitions kept in a database (the server keeps them too)
         },
     ),
     ("report renderers", set()),  # fieldapp.reports.* except build

@@ -164,3 +164,39 @@ def test_a_cascading_question_offers_the_choices_of_the_answer_above(tmp_path, q
     if widget.combo is None:
         assert [c for c, rb in widget.radios.items() if not rb.isHidden()] == ["mueang_cm"]
     db.close()
+
+
+def test_a_form_installed_while_the_window_is_open_gets_its_tab(tmp_path, qtbot, ui_app):
+    """A sync installs the server's forms on a worker thread's store; the window then shows them."""
+    from ui import tasks
+    from ui.db import Database
+    from ui.mainwindow import MainWindow
+
+    path = tmp_path / "f.db"
+    Store(path).close()
+    db = Database(path)
+    window = MainWindow(db, ui_app)
+    qtbot.addWidget(window)
+    window.show()
+    window.start()
+    tasks.wait_all(20)
+    assert "group" not in window.pages and not window.new_installed_action.isVisible()
+
+    def install(_state: object) -> None:  # as the sync does, on a worker's own connection
+        store = db.store()
+        installed.add(store, xlsform.read_xlsform(DATA / "group.xlsx").form, "server (sync)")
+        store.save("group", {"family_name": "Smith", "age": 30}, partial_ok=True)
+
+    failures: list[Exception] = []
+    tasks.Task(install, write=True).on_failure(failures.append).start()
+    tasks.wait_all(20)
+    assert not failures
+    assert window.take_new_forms() == ["group"]
+    window.refresh()  # what the end of a sync does next
+    page = window.pages["group"]
+    tasks.wait_all(20)
+    assert window.tabs.indexOf(page) >= 0 and page.model.rowCount() == 1
+    assert window.new_installed_action.isVisible()
+    assert window.take_new_forms() == []  # nothing new the second time
+    window.close()
+    db.close()

@@ -38,6 +38,15 @@ class Database:
                 self._workers[threading.get_ident()] = found
         return found
 
+    def reload_forms(self) -> None:
+        """Take forms installed since opening (by a sync on a worker thread, say): the main store
+        reads them again, and worker stores share its forms (an attribute, not a connection)."""
+        self.main.reload_forms()
+        with self._lock:
+            workers = list(self._workers.values())
+        for w in workers:
+            w.forms = self.main.forms
+
     def close(self) -> None:
         self.main.close()
 

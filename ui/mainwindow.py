@@ -70,11 +70,7 @@ class MainWindow(QMainWindow):
         for f in form_ids[len(FORMS) :]:
             titles[f] = db.main.forms[f].title_of("th")
         for f, page in self.pages.items():
-            self.tabs.addTab(page, titles[f])
-            page.open_requested.connect(self.open_record)
-            page.current_changed.connect(self._current_changed)
-            page.report_requested.connect(self.open_report)
-            page.conflict_requested.connect(self.open_conflict)
+            self._add_page(page, titles[f])
         self.summary = HouseholdSummary(db)
         self.summary.edit_requested.connect(lambda hid: self.open_record("household", hid))
         self.summary.referral_requested.connect(self.new_referral)
@@ -121,6 +117,28 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(tr("Database: {path}", path=str(db.path)))
         geometry.open_sized(self, settings, "main", 1480, 900, maximise_on_small=True)
 
+    def _add_page(self, page: ListPage, title: str) -> None:
+        self.tabs.addTab(page, title)
+        page.open_requested.connect(self.open_record)
+        page.current_changed.connect(self._current_changed)
+        page.report_requested.connect(self.open_report)
+        page.conflict_requested.connect(self.open_conflict)
+
+    def _synced(self) -> None:
+        self.take_new_forms()
+        self.refresh()
+
+    def take_new_forms(self) -> list[str]:
+        """Show the forms installed since the window opened (a sync installs the server's forms):
+        a tab each, and the action for a new record of the form shown. Returns their ids."""
+        self.db.reload_forms()
+        added = [f.id for f in self.db.main.forms if f.id not in self.pages]
+        for form_id in added:
+            page = self.pages[form_id] = ListPage(self.db, form_id)
+            self._add_page(page, self.db.main.forms[form_id].title_of("th"))
+        self.new_installed_action.setVisible(len(self.pages) > len(FORMS))
+        return added
+
     def _actions(self) -> None:
         bar = QToolBar(tr("Main tools"))
         bar.setObjectName("main_tools")
@@ -147,8 +165,9 @@ class MainWindow(QMainWindow):
         self.new_referral_action = act(
             tr("+ Assistance / referral"), lambda: self.new_referral(self.pages["household"].current_id())
         )
-        if len(self.pages) > len(FORMS):  # installed forms: a new record of the form shown
-            self.new_installed_action = act(tr("+ New record of this form"), self.new_record_of_current_form)
+        # installed forms: a new record of the form shown (hidden while there is none)
+        self.new_installed_action = act(tr("+ New record of this form"), self.new_record_of_current_form)
+        self.new_installed_action.setVisible(len(self.pages) > len(FORMS))
         bar.addSeparator()
         self.open_action = act(tr("Open"), self._open_current, "Return")
         self.open_action.setShortcutContext(Qt.ShortcutContext.WidgetShortcut)
@@ -273,7 +292,7 @@ class MainWindow(QMainWindow):
 
     def open_sync(self) -> SyncDialog:
         dlg = show_sync(self, self.db, self.settings)
-        dlg.synced.connect(lambda: self.refresh())
+        dlg.synced.connect(self._synced)
         dlg.conflicts_requested.connect(self.open_conflicts)
         return dlg
 

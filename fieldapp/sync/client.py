@@ -33,7 +33,7 @@ import requests
 
 from fieldapp import attachments as local_files
 from fieldapp import audit as audit_trail
-from fieldapp import rights
+from fieldapp import installed, rights
 from fieldapp.clock import now_iso
 from fieldapp.errors import FieldAppError, StoreError, SyncError, SyncErrorKind, is_disk_full
 from fieldapp.store import Record, Store
@@ -139,6 +139,7 @@ class _Run:
             )
         self.areas, self.everything = hs.areas, hs.everything
         self.server_scoring = hs.scoring
+        self.install_forms(hs.installed_forms, hs.installed_fingerprints)
         if hs.people:  # names of the people whose edits this laptop receives
             known = people_names(self.store)
             if any(known.get(k) != v for k, v in hs.people.items()):
@@ -157,6 +158,29 @@ class _Run:
             self.report.clock_warning = (
                 f"นาฬิกาของเครื่องนี้{side}เซิร์ฟเวอร์ประมาณ {minutes} นาที กรุณาตั้งวันและเวลาของเครื่องให้ถูกต้อง"
             )
+
+    def install_forms(self, wanted: dict[str, str], fingerprints: dict[str, str]) -> None:
+        """Install the server's forms this laptop lacks (before the pull, so their records can be
+        stored). A form that cannot be installed here — its id is bundled with this program, or
+        this laptop holds a different definition under the same version — is reported, and its
+        records are set aside as records of an unknown form until it can."""
+        have = installed.versions(self.store.conn)
+        for form_id, version in sorted(wanted.items()):
+            mine = have.get(form_id, {}).get(version)
+            if mine is not None and mine == fingerprints.get(form_id, mine):
+                continue
+            self.check_cancel()
+            raw = self.http.call("GET", P.Paths.form(form_id))
+            definition = raw.get("definition") if isinstance(raw, dict) else None
+            if not isinstance(definition, dict) or definition.get("id") != form_id:
+                raise bad_answer(f"form {form_id}: not a form definition")
+            try:
+                form, new = installed.add(self.store, definition, f"{self.http.base} (sync)")
+            except FieldAppError as exc:
+                self.report.forms_refused.append({"form": form_id, "reason": exc.message})
+                continue
+            if new:
+                self.report.forms_installed.append(f"{form.id} {form.version}")
 
     def cursor_key(self) -> str:
         scope = "*" if self.everything else ",".join(sorted(self.areas))

@@ -20,6 +20,7 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import quote
 
 from fieldapp import clock
 
@@ -95,6 +96,7 @@ class Paths:
     ATTACHMENT = "/api/v1/attachments/{sha256}"
     ATTACHMENT_STATUS = "/api/v1/attachments/{sha256}/status"
     AUDIT = "/api/v1/audit"  # the laptop's audit trail, sent after each sync
+    FORM = "/api/v1/forms/{form_id}"  # a form installed on the server, fetched by laptops that lack it
 
     @staticmethod
     def attachment(sha256: str) -> str:
@@ -103,6 +105,10 @@ class Paths:
     @staticmethod
     def attachment_status(sha256: str) -> str:
         return Paths.ATTACHMENT_STATUS.format(sha256=sha256)
+
+    @staticmethod
+    def form(form_id: str) -> str:
+        return Paths.FORM.format(form_id=quote(form_id, safe=""))
 
 
 Status = Literal["applied", "merged", "conflict", "rejected"]
@@ -549,6 +555,8 @@ class Handshake:
     server_version: str = ""
     scoring: dict[str, str] = field(default_factory=dict)  # form id -> the rubric's fingerprint
     people: dict[str, str] = field(default_factory=dict)  # login -> name, for showing people by name
+    installed_forms: dict[str, str] = field(default_factory=dict)  # form id -> version, not bundled
+    installed_fingerprints: dict[str, str] = field(default_factory=dict)  # form id -> definition digest
 
     @classmethod
     def from_json(cls, obj: Any) -> Handshake:
@@ -566,6 +574,12 @@ class Handshake:
             else {},
             people={str(k): str(v) for k, v in o["people"].items()}
             if isinstance(o.get("people"), dict)
+            else {},
+            installed_forms={str(k): str(v) for k, v in o["installed_forms"].items()}
+            if isinstance(o.get("installed_forms"), dict)
+            else {},
+            installed_fingerprints={str(k): str(v) for k, v in o["installed_fingerprints"].items()}
+            if isinstance(o.get("installed_fingerprints"), dict)
             else {},
         )
 

@@ -50,6 +50,10 @@ class SyncReport:
     # pulled records this laptop cannot store, kept aside with the reason: form, record_id, rev, reason
     set_aside: list[dict[str, Any]] = field(default_factory=list)
     new_device: str | None = None  # the device id this database took (another copy of it syncs too)
+    # forms the server has installed that this laptop installed now ("id version"), and those it
+    # could not install with the reason (records of such a form are set aside until it can)
+    forms_installed: list[str] = field(default_factory=list)
+    forms_refused: list[dict[str, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +86,10 @@ class SyncReport:
                 f"พักไว้ {len(self.set_aside)} รายการ: ข้อมูลจากเซิร์ฟเวอร์ที่เครื่องนี้ไม่สามารถบันทึกได้ "
                 "เก็บไว้พร้อมเหตุผลและจะลองบันทึกใหม่ทุกครั้งที่ซิงค์"
             )
+        if self.forms_installed:
+            lines.append(f"ติดตั้งแบบฟอร์มจากเซิร์ฟเวอร์: {', '.join(self.forms_installed)}")
+        for x in self.forms_refused:
+            lines.append(f"ติดตั้งแบบฟอร์ม {x['form']} จากเซิร์ฟเวอร์ไม่ได้: {x['reason']}")
         if self.new_device:
             lines.append("ฐานข้อมูลนี้มีสำเนาอีกชุดหนึ่งที่ซิงค์อยู่ด้วย เครื่องนี้จึงได้รหัสเครื่องใหม่ ข้อมูลที่ขัดแย้งกันเก็บไว้ทั้งสองค่า")
         if self.clock_warning:

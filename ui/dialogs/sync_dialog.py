@@ -298,6 +298,11 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
         for x in r.set_aside[:MAX_LISTED]:
             lines.append((f"   • {out.names.get(x['form'], x['form'])} {ids.short_id(x['record_id'])}: "
                           f"{set_aside_text(str(x.get('reason') or ''))}", "warn"))
+    if r.forms_installed:
+        lines.append((tr("Forms installed from the server: {forms}", forms=", ".join(r.forms_installed)), ""))
+    for x in r.forms_refused:
+        lines.append((tr("The form {form} from the server could not be installed: {reason}",
+                         form=x["form"], reason=x["reason"]), "warn"))
     if r.new_device:
         lines.append((tr("Another copy of this database syncs too: this laptop now has a device id of its own. "
                          "Clashing edits are kept as conflicts."), "warn"))
