@@ -28,7 +28,7 @@ from fieldapp import drafts, softwarn, thai
 from fieldapp.errors import Problem
 from fieldapp.forms import Section
 from ui.i18n import label_of, tr
-from ui.panel import FieldsPanel
+from ui.panel import FieldRow, FieldsPanel
 from ui.review import ReviewPage
 from ui.widgets.registry import EditorContext
 from ui.widgets.repeat import RepeatWidget
@@ -42,7 +42,9 @@ class FormEditor(QWidget):
 
     changed = Signal()
 
-    def __init__(self, ctx: EditorContext, data: dict[str, Any] | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: EditorContext, data: dict[str, Any] | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.form = ctx.form
@@ -159,8 +161,12 @@ class FormEditor(QWidget):
                 local = frow.widget.local_problem()
                 if local and not frow.isHidden():
                     problems.append(Problem(fid, f"{label_of(frow.field.label)}: {local}", local, "local"))
-        self.review.show_record(doc, problems, dict(self._warnings),
-                                lambda p: p.message if self._thai() else p.message_en or p.message)
+        self.review.show_record(
+            doc,
+            problems,
+            dict(self._warnings),
+            lambda p: p.message if self._thai() else p.message_en or p.message,
+        )
 
     def built_panels(self) -> list[FieldsPanel]:
         return [p for p in self.panels if p is not None]
@@ -171,7 +177,8 @@ class FormEditor(QWidget):
 
     def load(self, data: dict[str, Any]) -> None:
         self._values = {
-            f.id: copy.deepcopy(data.get(f.id)) for f in self.form.fields.values()
+            f.id: copy.deepcopy(data.get(f.id))
+            for f in self.form.fields.values()
             if f.type == "repeat" or (f.stores_value and f.type != "calculated")
         }
         for panel in self.built_panels():
@@ -186,7 +193,9 @@ class FormEditor(QWidget):
 
     def repeat_widgets(self) -> list[RepeatWidget]:
         return [
-            w for panel in self.built_panels() for row in panel.rows.values()
+            w
+            for panel in self.built_panels()
+            for row in panel.rows.values()
             if isinstance(w := row.widget, RepeatWidget)
         ]
 
@@ -251,15 +260,20 @@ class FormEditor(QWidget):
         if not reps:
             return {}
         key = tuple(
-            str(row.get(c.id) or "") for r in reps for row in doc.get(r.id) or [] for c in r.fields
+            str(row.get(c.id) or "")
+            for r in reps
+            for row in doc.get(r.id) or []
+            for c in r.fields
             if c.type == "national_id"
         )
         if key != self._dup_key:
             self._dup_key = key
             found = self.ctx.db.main.duplicates_for(self.form, self.ctx.record_id or "", doc)
             self._dup_warnings = {
-                d.path: tr("This ID is also recorded in another household: {title}",
-                           title=d.other_title or d.other_record)
+                d.path: tr(
+                    "This ID is also recorded in another household: {title}",
+                    title=d.other_title or d.other_record,
+                )
                 for d in found
             }
             seen: dict[str, int] = {}
@@ -270,8 +284,10 @@ class FormEditor(QWidget):
                         if c.type == "national_id" and nid:
                             if nid in seen:
                                 self._dup_warnings[f"{r.id}[{i + 1}].{c.id}"] = tr(
-                                    "The same ID as member {n} ({masked})", n=seen[nid] + 1,
-                                    masked=thai.mask_national_id(nid))
+                                    "The same ID as member {n} ({masked})",
+                                    n=seen[nid] + 1,
+                                    masked=thai.mask_national_id(nid),
+                                )
                             else:
                                 seen[nid] = i
         return self._dup_warnings
@@ -292,8 +308,12 @@ class FormEditor(QWidget):
         section = self.form.sections[page]
         has_sensitive = any(f.sensitive or any(c.sensitive for c in f.fields) for f in section.fields)
         if has_sensitive and self.doc.get(consent) is not True:
-            self.banner.setText(tr("Health and disability questions stay hidden until the household gives "
-                                   "explicit consent (page 1, Consent)."))
+            self.banner.setText(
+                tr(
+                    "Health and disability questions stay hidden until the household gives "
+                    "explicit consent (page 1, Consent)."
+                )
+            )
             self.banner.show()
         else:
             self.banner.hide()
@@ -301,7 +321,9 @@ class FormEditor(QWidget):
     def soft_warnings(self, doc: dict[str, Any]) -> list[softwarn.SoftWarning]:
         """The record's soft warnings with the reasons already given (the form's and, through
         the store, the cross-record ones such as employing a child)."""
-        return self.ctx.db.main.soft_warnings(self.form.id, {**doc, softwarn.REASONS_FIELD: self.raw().get(softwarn.REASONS_FIELD)})
+        return self.ctx.db.main.soft_warnings(
+            self.form.id, {**doc, softwarn.REASONS_FIELD: self.raw().get(softwarn.REASONS_FIELD)}
+        )
 
     def check_for_save(self) -> tuple[dict[str, Any], list[Problem], list[Problem]]:
         """(document, problems that block saving, required answers still missing)."""
@@ -369,12 +391,18 @@ class FormEditor(QWidget):
                 now = QApplication.focusWidget()
                 if page is not None and now is not None and not page.isAncestorOf(now):
                     self.go_next()  # after the page's last question: the next page, not the buttons below
+                elif now is not None:
+                    bring_into_view(now)
                 return
         super().keyPressEvent(event)
 
     def current_repeat(self) -> RepeatWidget | None:
         """The repeat (members) on the page shown, if any."""
-        panel = self.panels[self.pages.currentIndex()] if 0 <= self.pages.currentIndex() < len(self.panels) else None
+        panel = (
+            self.panels[self.pages.currentIndex()]
+            if 0 <= self.pages.currentIndex() < len(self.panels)
+            else None
+        )
         if panel is None:
             return None
         return next((r.widget for r in panel.rows.values() if isinstance(r.widget, RepeatWidget)), None)
@@ -384,3 +412,21 @@ class FormEditor(QWidget):
 
     def go_previous(self) -> None:
         self.go_to(self.pages.currentIndex() - 1)
+
+
+def bring_into_view(widget: QWidget) -> None:
+    """Scroll the page so that the question ``widget`` belongs to (its label too) is on screen.
+
+    Focus moved by the program (Enter) does not pass through the scroll area the way Tab does, so
+    the page would not follow it by itself."""
+    row: QWidget | None = widget
+    while row is not None and not isinstance(row, FieldRow):
+        row = row.parentWidget()
+    area = widget.parentWidget()
+    while area is not None and not isinstance(area, QScrollArea):
+        area = area.parentWidget()
+    if not isinstance(area, QScrollArea):
+        return
+    if row is not None and row.height() < area.viewport().height():
+        area.ensureWidgetVisible(row, 0, 24)
+    area.ensureWidgetVisible(widget, 0, 24)
