@@ -152,6 +152,19 @@ def m0008_be_years(db: Database) -> None:
                 )
 
 
+@migrations(name="0009_record_history")
+def m0009_record_history(db: Database) -> None:
+    # a record's edit history, field by field (fieldapp.history): old values are personal data, so
+    # not in the audit log; one entry per save, sent = 0 until the server has it
+    db.execute(
+        "CREATE TABLE record_history (id TEXT PRIMARY KEY, record_id TEXT NOT NULL, form_id TEXT NOT NULL, "
+        "at TEXT NOT NULL, user TEXT NOT NULL, device_id TEXT, action TEXT NOT NULL, changes TEXT NOT NULL, "
+        "sent INTEGER NOT NULL DEFAULT 0)"
+    )
+    db.execute("CREATE INDEX record_history_record ON record_history(record_id, at)")
+    db.execute("CREATE INDEX record_history_unsent ON record_history(record_id) WHERE sent = 0")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -1,14 +1,16 @@
 """A household's rights under the PDPA: a copy of its data, consent withdrawal, erasure.
 
 * ``export_data`` — everything the laptop holds about one household (the record with its members,
-  its referrals, the businesses that employ its members, consent events, the audit trail of the
-  record and its attachments' list) as one JSON document; ``export_pdf`` adds the readable case
+  its edit history — every change, old → new, who and when — its referrals with theirs, the
+  businesses that employ its members, consent events, the audit trail of the record and its
+  attachments' list) as one JSON document; ``export_pdf`` adds the readable case
   report. Both are recorded in the audit log (``export_data``).
 * ``withdraw_consent`` — records the withdrawal (``consent_events``); withdrawing only the explicit
   consent for health and disability questions also clears those answers (a normal edit that syncs).
 * ``erase`` — ``mode="anonymise"`` purges the personal fields (names, ID numbers, phones, free
   text, photos, house numbers, GPS; birth dates cut to the year) and keeps the rest for statistics;
-  ``mode="erase"`` removes everything and leaves a tombstone. The household's referrals go the same
+  ``mode="erase"`` removes everything and leaves a tombstone. Either way the record's edit history
+  (``fieldapp.history``, which holds old values) is deleted. The household's referrals go the same
   way. The record is marked in ``erasures``: it can never be edited or restored on this laptop, and
   the marker goes up with the next sync as an *erasure change* that wins over any other edit on the
   server and on every other laptop (``fieldapp.sync``). Old content is overwritten in the database
@@ -24,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from fieldapp import crypto, files
+from fieldapp import crypto, files, history
 from fieldapp.clock import now_iso
 from fieldapp.errors import (
     AccessError,
@@ -135,7 +137,7 @@ def export_data(store: Store, record_id: str, *, form_id: str = "household") -> 
     linked = []
     for other, rid in linked_ids(store, form_id, record_id):
         o = store.get(other, rid, include_deleted=True)
-        linked.append({"form": other, **o.as_dict()})
+        linked.append({"form": other, **o.as_dict(), "history": history.entries(store, rid)})
     employment: list[dict[str, Any]] = []
     if form_id == "household" and "business" in store.forms.forms:
         bform = store.form("business")
@@ -167,6 +169,7 @@ def export_data(store: Store, record_id: str, *, form_id: str = "household") -> 
         "exported_at": now_iso(),
         "exported_by": store.user,
         "record": {"form": form_id, **rec.as_dict()},
+        "history": history.entries(store, record_id),
         "linked": linked,
         "employment": employment,
         "consent_events": consent,
@@ -412,6 +415,7 @@ def _apply(
         )
     store.conn.execute("DELETE FROM sync_rejections WHERE record_id = ?", [record_id])
     store.conn.execute("DELETE FROM sync_set_aside WHERE record_id = ?", [record_id])
+    history.forget(store.conn, record_id)  # old values: an erasure that kept them would be none
     for table in ("draft", "record_status"):  # the editor's tables, made when it first opens
         if store.conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
             store.conn.execute(f"DELETE FROM [{table}] WHERE record_id = ?", [record_id])

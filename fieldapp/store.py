@@ -40,6 +40,7 @@ from fieldapp import (
     crossrecord,
     crypto,
     geo,
+    history,
     installed,
     migrations,
     scoring,
@@ -855,6 +856,15 @@ class Store:
             q = f"SELECT id, created_at, created_by, deleted FROM [{t}] WHERE id IN ({','.join('?' * len(chunk))})"
             for row in self.conn.execute(q, chunk):
                 existing[row[0]] = (row[1], row[2], row[3])
+        history.record(  # old → new of every updated record, before it is overwritten
+            self.conn,
+            form,
+            [(rid, doc) for rid, doc in zip(prep.ids, prep.docs, strict=True) if rid in existing],
+            at=ts,
+            user=user,
+            device_id=self.device_id,
+            audit_action=prep.audit_action,
+        )
         results: list[SaveResult] = []
         audit: list[list[Any]] = []
         for record_id, doc, row in zip(prep.ids, prep.docs, prep.rows, strict=True):

@@ -290,6 +290,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "fieldapp.softwarn",
             "fieldapp.crossrecord",
             "fieldapp.installed",  # form definitions kept in a database (the server keeps them too)
+            "fieldapp.fieldchanges",
         },
     ),
     ("report renderers", set()),  # fieldapp.reports.* except build
