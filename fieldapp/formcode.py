@@ -186,6 +186,13 @@ class _Writer:
             if f.min is not None:
                 self.emit(indent, f"if not partial_ok and len(rows) < {self.bind(f.min)}:")
                 self.emit(indent + 1, "return False")
+            if f.repeat_count is not None:
+                self.emit(
+                    indent,
+                    f"if not partial_ok and {self.bind(F.row_count, '_n')}({self.bind(f)}, data) "
+                    "not in (None, len(rows)):",
+                )
+                self.emit(indent + 1, "return False")
             limit = f.max if f.max is not None else F.MAX_ROWS_DEFAULT
             self.emit(indent, f"if len(rows) > {self.bind(limit)}:")
             self.emit(indent + 1, "return False")

@@ -159,6 +159,7 @@ NATIVE_FIELD_KEYS = (
     "choice_filter",
     "required_message",
     "read_only",
+    "repeat_count",
 )
 NATIVE_FORM_KEYS = ("id", "version", "title", "choices", "sections", "default_language")
 
@@ -396,13 +397,18 @@ def _convert_children(
             continue
         if t == "repeat":
             if in_repeat:
-                reader.drop(
-                    name, "a repeat inside a repeat is not supported yet: its questions are not carried"
+                # rows within rows have no table to live in: refused, never flattened
+                row = reader.row(name)
+                raise XLSFormError(
+                    f"แบบฟอร์มนี้มีกลุ่มคำถามซ้ำซ้อนอยู่ในกลุ่มคำถามซ้ำ ({name} แถว {row}) ซึ่งโปรแกรมยังเก็บไม่ได้ "
+                    "จึงไม่นำเข้าแบบฟอร์มนี้",
+                    f"row {row}: the repeat {name!r} is inside another repeat; fieldapp cannot store "
+                    "a repeat inside a repeat yet, so the form is refused (not flattened)",
                 )
-                continue
             rep = _question(c, reader, "repeat", relevant)
-            if (c.get("control") or {}).get("jr:count"):
-                reader.partial(name, "repeat_count is not carried: people add rows themselves")
+            count = (c.get("control") or {}).get("jr:count")
+            if count not in (None, ""):
+                rep["repeat_count"] = _rewrite(count, reader, None)
             kids: list[dict[str, Any]] = []
             reader.current_repeat = rep["id"]
             _convert_children(c.get("children") or [], reader, None, True, None, kids)
@@ -788,6 +794,7 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
         *lang_cols("required_message"),
         "read_only",
         "calculation",
+        "repeat_count",
         "choice_filter",
         "default",
         "appearance",
@@ -896,6 +903,8 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
                 texts(rep, "hint", f.get("hint"))
                 if f.get("relevant"):
                     rep["relevant"] = odk(f["relevant"])
+                if f.get("repeat_count") not in (None, ""):
+                    rep["repeat_count"] = odk(f["repeat_count"])
                 for key in _OWN_KEYS:
                     if f.get(key) is not None:
                         rep[f"fieldapp_{key}"] = json.dumps(f[key], ensure_ascii=False)

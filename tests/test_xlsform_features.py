@@ -175,3 +175,110 @@ def test_the_editor_and_its_review_show_labels_with_the_answers(tmp_path, qtbot,
     assert "สมหญิง อายุเท่าไร" in texts
     editor.close()
     db.close()
+
+
+def counted_survey(path: Path) -> Path:
+    """A roster whose number of rows is the number of members given first (ODK's repeat_count)."""
+    return write_xlsform(
+        path,
+        [
+            ["integer", "n_members", "จำนวนสมาชิก", "Number of members", None, None, "yes"],
+            ["begin repeat", "member", "สมาชิก", "Member", None, None, None, None, None, "${n_members}"],
+            ["text", "name", "ชื่อ", "Name", None, None, "yes"],
+            ["integer", "age", "อายุ", "Age"],
+            ["integer", "school_years", "เรียนกี่ปี", "Years at school", None, None, None, "${age} >= 6"],
+            ["calculate", "pos", None, None, None, None, None, None, "position(..)"],
+            ["end repeat"],
+            ["calculate", "adults", None, None, None, None, None, None, "count(${age}[. >= 18])"],
+        ],
+    )
+
+
+def test_a_repeat_count_sets_the_number_of_rows(tmp_path):
+    import pytest
+
+    from fieldapp.errors import ValidationError
+
+    report = xlsform.read_xlsform(counted_survey(tmp_path / "roster.xlsx"))
+    assert report.complete, report.as_dict()
+    assert report.form["sections"][0]["fields"][1]["repeat_count"] == "${n_members}"
+    form = Builder(report.form, "roster.xlsx", {}).build()
+    member = form.fields["member"]
+    rows = [{"name": "ก", "age": 40, "school_years": 6}, {"name": "ข", "age": 4, "school_years": 1}]
+    assert form.row_count(member, {"n_members": 2}) == 2
+    assert form.row_count(member, {"n_members": None}) is None  # no number yet: no rule
+    doc, problems = form.validate({"n_members": 2, "member": rows})
+    assert problems == []
+    assert [r["pos"] for r in doc["member"]] == ["1", "2"] and doc["adults"] == "1"
+    assert doc["member"][1]["school_years"] is None  # relevance inside the rows
+    for validate in (form.validate, form._validate_general):  # the generated path and the general one
+        _, problems = validate({"n_members": 3, "member": rows}, partial_ok=False)
+        assert [(p.path, p.code) for p in problems] == [("member", "repeat.count")]
+        assert "3 row(s) needed" in problems[0].message_en and "ต้องมี 3 รายการ" in problems[0].message
+        _, problems = validate({"n_members": 3, "member": rows}, partial_ok=True)  # a draft may be short
+        assert problems == []
+    # export and import again: the same form
+    out = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, out)
+    assert xlsform.read_xlsform(out).form == report.form
+    # through the Store: refused while the rows do not follow the count, kept once they do
+    with Store(tmp_path / "f.db") as store:
+        installed.add(store, report.form, "roster.xlsx")
+        with pytest.raises(ValidationError) as err:
+            store.save("roster", {"n_members": 1, "member": rows})
+        assert [p.code for p in err.value.problems] == ["repeat.count"]
+        saved = store.save("roster", {"n_members": 2, "member": rows})
+        again = store.get("roster", saved.record.id).data
+        assert [r["name"] for r in again["member"]] == ["ก", "ข"]
+        assert store.forms["roster"].validate(again)[1] == []
+
+
+def test_a_repeat_inside_a_repeat_is_refused_not_flattened(tmp_path, capsys):
+    import pytest
+
+    from fieldapp import cli
+
+    path = write_xlsform(
+        tmp_path / "nested.xlsx",
+        [
+            ["begin repeat", "plot", "แปลง", "Plot"],
+            ["decimal", "rai", "ไร่", "Rai"],
+            ["begin repeat", "crop", "พืช", "Crop"],
+            ["text", "crop_name", "พืช", "Crop"],
+            ["end repeat"],
+            ["end repeat"],
+        ],
+        form_id="nested",
+    )
+    with pytest.raises(xlsform.XLSFormError) as err:
+        xlsform.read_xlsform(path)
+    assert "row 4: the repeat 'crop' is inside another repeat" in err.value.message_en
+    assert "ซ้ำ" in err.value.message  # the app says it in Thai
+    assert cli.main(["forms", "import", str(path)]) == 1
+    assert "inside another repeat" in capsys.readouterr().err
+
+
+def test_the_editor_keeps_as_many_rows_as_the_count_asks(tmp_path, qtbot, ui_app):
+    from ui.db import Database
+    from ui.editor import FormEditor
+    from ui.widgets.registry import EditorContext
+
+    form = installed.build(xlsform.read_xlsform(counted_survey(tmp_path / "r.xlsx")).form, "r.xlsx")
+    Store(tmp_path / "f.db").close()
+    db = Database(tmp_path / "f.db")
+    editor = FormEditor(EditorContext(db=db, form=form), None)
+    qtbot.addWidget(editor)
+    members = editor.widget("member")
+    assert members.rows == [] and members.add_button.isHidden()
+    editor.widget("n_members").set_value(3)
+    editor.recheck()
+    assert len(members.rows) == 3
+    members.list.setCurrentRow(0)
+    members.panel.widget("name").set_value("สมศรี")
+    members.panel.changed.emit("name")
+    editor.widget("n_members").set_value(0)
+    editor.recheck()
+    assert [r.get("name") for r in members.rows] == ["สมศรี"]  # the answered row stays
+    assert [p.code for p in editor.form.validate(editor.raw())[1]] == ["repeat.count"]
+    editor.close()
+    db.close()

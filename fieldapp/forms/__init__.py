@@ -45,6 +45,7 @@ from fieldapp.forms.rules import (
     normaliser,
     relevant,
     required,
+    row_count,
 )
 from fieldapp.forms.types import (
     CANONICAL_UUID,
@@ -107,5 +108,6 @@ __all__ = [
     "read_yaml",
     "relevant",
     "required",
+    "row_count",
     "uuid_or_none",
 ]

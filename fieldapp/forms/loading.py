@@ -54,6 +54,7 @@ FIELD_KEYS = {
     "appearance",
     "scored",
     "fields",
+    "repeat_count",
 }
 FORM_KEYS = {
     "id",
@@ -451,6 +452,10 @@ class Builder:
             source = f"instance('{f.choices_name}')/root/item[{raw['choice_filter']}]/name"
             f.choice_filter = self.compile(form, f, source, "choice_filter")
             f.choice_filter.source = str(raw["choice_filter"])
+        if raw.get("repeat_count") not in (None, ""):
+            if f.type != "repeat":
+                raise self.fail(f.path, "repeat_count only goes with repeats")
+            f.repeat_count = self.compile(form, f, str(raw["repeat_count"]), "repeat_count")
         if raw.get("calculation"):
             f.calculation = self.compile(form, f, str(raw["calculation"]), "calculation")
             # once(): the value made the first time is kept, so the record carries it

@@ -17,7 +17,7 @@ from fieldapp import expr, ids, thaidate
 from fieldapp.errors import ExpressionError, Problem, ValidationError
 from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce_level
-from fieldapp.forms.rules import allowed_codes, apply_relevance, calc_value
+from fieldapp.forms.rules import allowed_codes, apply_relevance, calc_value, row_count
 from fieldapp.forms.types import TYPES, FieldType
 from fieldapp.forms.validation import check_level, checked_fields
 
@@ -80,6 +80,7 @@ class Field:
     scored: bool = False
     keeps_value: bool = False  # a calculation with once(): its first value is kept
     pipes: dict[str, expr.Expression] = field(default_factory=dict)  # ${name} in label and hint
+    repeat_count: expr.Expression | None = None  # a repeat whose number of rows follows an answer
     fields: list[Field] = field(default_factory=list)  # repeat children
     parent: Field | None = None  # the repeat this field lives in
     codes: frozenset[str] = frozenset()
@@ -372,7 +373,14 @@ class Form:
         except ExpressionError:
             return False
 
-    def label_texts(self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None) -> dict[str, str]:
+    def row_count(self, rep: Field, data: dict[str, Any]) -> int | None:
+        """How many rows ``rep``'s ``repeat_count`` asks for with these answers (None: the repeat
+        has none, or it gives no number yet)."""
+        return row_count(rep, data)
+
+    def label_texts(
+        self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None
+    ) -> dict[str, str]:
         """``f``'s label in every language, with each ``${name}`` showing its current answer."""
         return piping.fill(f, f.label, data, row)
 

@@ -145,6 +145,23 @@ def constraint_ok(f: Field, value: Any, data: dict[str, Any], row: dict[str, Any
             del row["."]
 
 
+def row_count(f: Field, data: dict[str, Any]) -> int | None:
+    """The number of rows a repeat's ``repeat_count`` asks for (None: none, or no number yet).
+
+    As in ODK Collect, the count is the whole part of the number; a negative one is 0.
+    """
+    if f.repeat_count is None:
+        return None
+    try:
+        value = f.repeat_count.fn(data, None)
+    except expr.CALCULATION_ERRORS:
+        return None
+    n = None if expr.is_empty(value) else expr.to_number(value)
+    if n is None or not math.isfinite(n):
+        return None
+    return max(0, int(n))
+
+
 def allowed_codes(f: Field, data: dict[str, Any], row: dict[str, Any] | None) -> set[str] | None:
     """The codes ``f``'s choice_filter offers for these answers (None: no filter, or it failed)."""
     if f.choice_filter is None:

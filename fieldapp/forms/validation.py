@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.errors import Problem
-from fieldapp.forms.rules import allowed_codes, constraint_ok, relevant, required
+from fieldapp.forms.rules import allowed_codes, constraint_ok, relevant, required, row_count
 from fieldapp.forms.types import TYPES
 
 if TYPE_CHECKING:
@@ -92,6 +92,17 @@ def check_level(
                         f"{f.label_for('th')}: ต้องมีอย่างน้อย {fmt_num(f.min)} รายการ",
                         f"{f.label_for('en')}: at least {fmt_num(f.min)} row(s) needed",
                         "repeat.min",
+                    )
+                )
+            wanted = row_count(f, data) if not partial_ok else None
+            if wanted is not None and len(rows) != wanted:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: ต้องมี {fmt_num(wanted)} รายการตามคำตอบข้อก่อน (มี {len(rows)})",
+                        f"{f.label_for('en')}: {fmt_num(wanted)} row(s) needed by the answer above "
+                        f"(there are {len(rows)})",
+                        "repeat.count",
                     )
                 )
             limit = f.max if f.max is not None else MAX_ROWS_DEFAULT

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp import browse, thai
 from fieldapp.errors import FieldAppError
-from fieldapp.forms import Field
+from fieldapp.forms import MAX_ROWS_DEFAULT, Field
 from ui.i18n import label_of, language, tr
 from ui.widgets.registry import EditorContext, FieldWidget
 
@@ -123,6 +123,8 @@ class RepeatWidget(FieldWidget):
         after.addStretch(1)
         outer.addWidget(self.after)
         self.empty = QLabel(tr("No rows yet. Press \"Add\" to add one."))
+        if f.repeat_count is not None:  # the rows follow an earlier answer: none to add by hand
+            self.empty.setText(tr("No rows: their number follows an earlier answer"))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("hint")
         outer.addWidget(self.empty)
@@ -190,6 +192,31 @@ class RepeatWidget(FieldWidget):
         self.list.setCurrentRow(i)
         self._emit()
 
+    def _follow_count(self, doc: dict[str, Any]) -> None:
+        """A repeat with ``repeat_count`` has as many rows as the answer asks for: blank rows are
+        added, and rows at the end are taken away only while nothing is typed in them (a row
+        with answers stays, and the check says there is one too many)."""
+        wanted = self.ctx.form.row_count(self.field, doc)
+        if wanted is None:
+            return
+        wanted = min(wanted, int(self.field.max) if self.field.max is not None else MAX_ROWS_DEFAULT)
+        before = len(self.rows)
+        while len(self.rows) < wanted:
+            self.rows.append(self.ctx.form.blank_row(self.field.id))
+        while len(self.rows) > wanted and self._untouched(self.rows[-1]):
+            self.rows.pop()
+        if len(self.rows) == before:
+            return
+        keep = self.current
+        self.current = -1
+        self._rebuild_list()
+        if self.rows:
+            self.list.setCurrentRow(max(0, min(keep, len(self.rows) - 1)))
+        self._emit()
+
+    def _untouched(self, row: dict[str, Any]) -> bool:
+        return all(row.get(c.id) in (None, "", [], c.default) for c in self.field.fields if c.stores_value)
+
     def _select(self, i: int) -> None:
         if i == self.current:
             return
@@ -224,6 +251,9 @@ class RepeatWidget(FieldWidget):
         limit = self.field.max
         self.add_button.setEnabled(limit is None or len(self.rows) < limit)
         self.another_button.setEnabled(self.add_button.isEnabled())
+        counted = self.field.repeat_count is not None
+        self.add_button.setVisible(not counted)
+        self.another_button.setVisible(not counted)
 
     def _rebuild_list(self) -> None:
         self.list.blockSignals(True)
@@ -289,6 +319,10 @@ class RepeatWidget(FieldWidget):
             self.summary.setText(tr("Linked households: {n}, of which poor: {poor}", n=len(hids), poor=poor))
         else:
             self.summary.setText(tr("{n} rows", n=len(self.rows)) if self.rows else "")
+            if self.field.repeat_count is not None:
+                self.summary.setText(
+                    tr("{n} rows: their number follows an earlier answer", n=len(self.rows))
+                )
 
     # ------------------------------------------------------------ contract
     def value(self) -> Any:
@@ -315,6 +349,7 @@ class RepeatWidget(FieldWidget):
     def refresh(self, doc: dict[str, Any], problems: dict[str, str], warnings: dict[str, str]) -> None:
         """Called by the editor after each check: live results, relevance and messages per row."""
         self._doc = doc
+        self._follow_count(doc)
         prefix = self.field.id + "["
         self.row_problems = {}
         self.row_warnings = {}
