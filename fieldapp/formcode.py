@@ -186,11 +186,10 @@ class _Writer:
             if f.min is not None:
                 self.emit(indent, f"if not partial_ok and len(rows) < {self.bind(f.min)}:")
                 self.emit(indent + 1, "return False")
-            if f.repeat_count is not None:
+            if f.repeat_count is not None:  # more rows than the count: never; fewer: in a draft
+                self.emit(indent, f"n = {self.bind(F.row_count, '_n')}({self.bind(f)}, data)")
                 self.emit(
-                    indent,
-                    f"if not partial_ok and {self.bind(F.row_count, '_n')}({self.bind(f)}, data) "
-                    "not in (None, len(rows)):",
+                    indent, "if n is not None and (len(rows) > n or (len(rows) < n and not partial_ok)):"
                 )
                 self.emit(indent + 1, "return False")
             limit = f.max if f.max is not None else F.MAX_ROWS_DEFAULT

@@ -215,8 +215,10 @@ def test_a_repeat_count_sets_the_number_of_rows(tmp_path):
         _, problems = validate({"n_members": 3, "member": rows}, partial_ok=False)
         assert [(p.path, p.code) for p in problems] == [("member", "repeat.count")]
         assert "3 row(s) needed" in problems[0].message_en and "ต้องมี 3 รายการ" in problems[0].message
-        _, problems = validate({"n_members": 3, "member": rows}, partial_ok=True)  # a draft may be short
+        _, problems = validate({"n_members": 3, "member": rows}, partial_ok=True)  # unfinished: may be short
         assert problems == []
+        _, problems = validate({"n_members": 1, "member": rows}, partial_ok=True)  # never more rows
+        assert [(p.path, p.code) for p in problems] == [("member", "repeat.count")]
     # export and import again: the same form
     out = tmp_path / "again.xlsx"
     xlsform.write_xlsform(report.form, {}, out)
@@ -282,3 +284,42 @@ def test_the_editor_keeps_as_many_rows_as_the_count_asks(tmp_path, qtbot, ui_app
     assert [p.code for p in editor.form.validate(editor.raw())[1]] == ["repeat.count"]
     editor.close()
     db.close()
+
+
+def test_the_server_checks_the_row_count_of_an_installed_xlsform(db_url, tmp_path):
+    import uuid
+
+    import requests
+    from test_sync_forms import PASSWORD, Env
+
+    from fieldapp.forms import default_forms
+    from fieldapp.sync import protocol as P
+    from server import forms as server_forms
+
+    raw = xlsform.read_xlsform(counted_survey(tmp_path / "roster.xlsx")).form
+    raw["area_field"] = "subdistrict_code"  # records of an area, as the server keeps them
+    raw["sections"][0]["fields"].insert(
+        0, {"id": "subdistrict_code", "type": "subdistrict", "label": {"th": "ตำบล", "en": "Subdistrict"}}
+    )
+    env = Env(db_url, tmp_path)
+    try:
+        server_forms.install(env.engine, default_forms(), raw, "roster.xlsx", "admin")
+        env.app.state.service.registry.invalidate()
+        s = requests.Session()
+        head = {P.PROTOCOL_HEADER: str(P.PROTOCOL_VERSION)}
+        token = s.post(env.url + P.Paths.LOGIN, json={"user": "am", "password": PASSWORD}, headers=head)
+        headers = {"Authorization": f"Bearer {token.json()['token']}", **head}
+        rows = [{"name": "ก", "age": 40}, {"name": "ข", "age": 30}]
+
+        def push(n: int) -> dict[str, Any]:
+            data = {"subdistrict_code": "320101", "n_members": n, "member": rows}
+            change = P.Change(str(uuid.uuid4()), "roster", str(uuid.uuid4()), None, data)
+            body = {"device_id": "dev-1", "changes": [change.to_json()]}
+            return s.post(env.url + P.Paths.PUSH, json=body, headers=headers).json()["results"][0]
+
+        refused = push(1)  # more rows than the count
+        assert refused["status"] == "rejected" and "repeat.count" in str(refused)
+        assert push(2)["status"] == "applied"
+        assert push(3)["status"] == "applied"  # fewer: an unfinished record, as the laptop keeps it
+    finally:
+        env.engine.dispose()

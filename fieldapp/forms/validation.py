@@ -94,8 +94,9 @@ def check_level(
                         "repeat.min",
                     )
                 )
-            wanted = row_count(f, data) if not partial_ok else None
-            if wanted is not None and len(rows) != wanted:
+            # an unfinished record may have fewer rows than its count asks for, never more
+            wanted = row_count(f, data) if f.repeat_count is not None else None
+            if wanted is not None and (len(rows) > wanted or (len(rows) < wanted and not partial_ok)):
                 problems.append(
                     Problem(
                         path,
