@@ -10,6 +10,9 @@ name a household and a member. The rules:
 - a member employed by a business who is under 15 on the day the work started (or today) is a
   soft warning (``child_employment``): it may be right (family help, a supplier's child), so it
   is shown and needs a reason, never refused.
+- a household's next survey round (``fieldapp.rounds``) links to the record of the round before:
+  that record must be a live household of the same subdistrict, not the record itself, and no
+  other live household may already be its next round (``check_round``).
 
 The household is read through a ``lookup`` the caller supplies (the laptop reads its tables, the
 server its stored documents), so neither side depends on the other's storage.
@@ -38,6 +41,8 @@ class HouseholdFacts:
 
 
 Lookup = Callable[[str], HouseholdFacts | None]
+Successors = Callable[[str, str], list[str]]
+"""(previous round's id, this record's id) -> the other live records that follow that round"""
 
 
 def facts_from_doc(doc: dict[str, Any] | None) -> HouseholdFacts | None:
@@ -120,3 +125,58 @@ def _not_member(path: str) -> Problem:
         "the member does not belong to the household named beside it",
         "cross_record.member",
     )
+
+
+def check_round(
+    record_id: str | None, doc: dict[str, Any], previous_field: str, lookup: Lookup, successors: Successors
+) -> list[Problem]:
+    """Errors of a household's link to its previous round (none when it has no link)."""
+    pid = doc.get(previous_field)
+    if not pid:
+        return []
+    pid = str(pid)
+    if record_id is not None and pid == str(record_id):
+        return [
+            _round_problem(
+                previous_field,
+                "รอบก่อนหน้าต้องเป็นระเบียนอื่น ไม่ใช่ระเบียนนี้เอง",
+                "a record cannot be its own previous round",
+                "cross_record.round_self",
+            )
+        ]
+    facts = lookup(pid)
+    if facts is None:
+        return [
+            _round_problem(
+                previous_field,
+                "ไม่พบการสำรวจรอบก่อนหน้าของครัวเรือนนี้ (อาจถูกลบ หรือยังไม่ได้ซิงก์ขึ้นเซิร์ฟเวอร์)",
+                "the previous round is not a live household here (deleted, or not synced yet)",
+                "cross_record.round_missing",
+            )
+        ]
+    sub = doc.get("subdistrict_code")
+    if sub and facts.subdistrict_code and sub != facts.subdistrict_code:
+        return [
+            _round_problem(
+                "subdistrict_code",
+                f"รอบถัดไปต้องอยู่ในตำบลเดียวกับรอบก่อนหน้า (รอบก่อนหน้าอยู่ในตำบลรหัส {facts.subdistrict_code})"
+                " ถ้าครัวเรือนย้ายไปตำบลอื่น ให้บันทึกเป็นครัวเรือนใหม่",
+                f"the next round's subdistrict {sub} is not its previous round's ({facts.subdistrict_code})",
+                "cross_record.round_area",
+            )
+        ]
+    others = [o for o in successors(pid, str(record_id or "")) if o != record_id]
+    if others:
+        return [
+            _round_problem(
+                previous_field,
+                "การสำรวจรอบก่อนหน้านี้มีรอบถัดไปแล้ว (อาจเริ่มจากเครื่องอื่น) กรุณาเปิดรอบที่มีอยู่แล้วแทน หรือลบรอบที่ซ้ำ",
+                f"the previous round already has a next round ({others[0]})",
+                "cross_record.round_taken",
+            )
+        ]
+    return []
+
+
+def _round_problem(path: str, th: str, en: str, code: str) -> Problem:
+    return Problem(path, th, en, code)

@@ -43,9 +43,11 @@ from fieldapp import (
     history,
     installed,
     migrations,
+    rounds,
     scoring,
     softwarn,
     thai,
+    thaidate,
 )
 from fieldapp.clock import now_iso
 from fieldapp.config import login_name
@@ -707,7 +709,25 @@ class Store:
                     for p in crossrecord.check(form.id, doc, self._household_facts)[0]
                     if p.path not in known
                 ]
+            if form.rounds:
+                known = {p.path for p in problems}
+                rid = uuid_or_none(str(record_id)) if record_id is not None else None
+                problems += [p for p in self._round_problems(form, rid, doc) if p.path not in known]
         return problems
+
+    def _round_problems(self, form: Form, record_id: str | None, doc: dict[str, Any]) -> list[Problem]:
+        """The link of a record to its previous round (``fieldapp.crossrecord.check_round``)."""
+        assert form.rounds is not None
+        area = form.area_field
+
+        def lookup(rid: str) -> crossrecord.HouseholdFacts | None:
+            sql = f"SELECT {f'[{area}]' if area else 'NULL'} FROM [{form.table}] WHERE id = ? AND deleted = 0"
+            row = self.conn.execute(sql, [rid]).fetchone()
+            return None if row is None else crossrecord.HouseholdFacts(row[0])
+
+        return crossrecord.check_round(
+            record_id, doc, form.rounds["previous"], lookup, lambda pid, _me: self.next_rounds(form.id, pid)
+        )
 
     def _household_facts(self, household_id: str) -> crossrecord.HouseholdFacts | None:
         """What the cross-record rules need of a stored household (None when there is none)."""
@@ -1360,21 +1380,24 @@ class Store:
             for c in rep.fields:
                 if c.type != "national_id":
                     continue
-                wanted: dict[str, builtins.list[tuple[str, str]]] = {}
+                # the same person in another survey round of the household is no duplicate
+                person = _person_column(form, rep)
+                wanted: dict[str, builtins.list[tuple[str, str, str]]] = {}
                 for record_id, doc in docs:
                     for i, row in enumerate(doc.get(rep.id) or []):
                         nid = row.get(c.id)
                         if nid:
-                            wanted.setdefault(nid, []).append((record_id, f"{rep.id}[{i + 1}].{c.id}"))
+                            key = rounds.person_key(form, row) if person else ""
+                            wanted.setdefault(nid, []).append((record_id, f"{rep.id}[{i + 1}].{c.id}", key))
                 for chunk in _chunks(builtins.list(wanted), 500):
                     q = (
-                        f"SELECT c.[{c.id}], p.id, {title_col} FROM [{form.child_table(rep)}] c "
+                        f"SELECT c.[{c.id}], p.id, {title_col}, {person or 'NULL'} FROM [{form.child_table(rep)}] c "
                         f"JOIN [{form.table}] p ON p.id = c.parent_id "
                         f"WHERE c.[{c.id}] IN ({','.join('?' * len(chunk))}) AND p.deleted = 0"
                     )
-                    for nid, other_id, title in self.conn.execute(q, chunk):
-                        for record_id, path in wanted[nid]:
-                            if other_id != record_id:
+                    for nid, other_id, title, other_key in self.conn.execute(q, chunk):
+                        for record_id, path, key in wanted[nid]:
+                            if other_id != record_id and not (person and key == other_key):
                                 found.setdefault(record_id, []).append(
                                     Duplicate(path, nid, form.id, other_id, title or "")
                                 )
@@ -1388,14 +1411,88 @@ class Store:
                 for c in rep.fields:
                     if c.type != "national_id":
                         continue
+                    # one person in several survey rounds of a household is one person
+                    person = _person_column(form, rep) or "p.id"
                     q = (
                         f"SELECT c.[{c.id}], group_concat(DISTINCT p.id) FROM [{form.child_table(rep)}] c "
                         f"JOIN [{form.table}] p ON p.id = c.parent_id WHERE p.deleted = 0 AND c.[{c.id}] IS NOT NULL "
-                        f"GROUP BY c.[{c.id}] HAVING count(DISTINCT p.id) > 1"
+                        f"GROUP BY c.[{c.id}] HAVING count(DISTINCT {person}) > 1"
                     )
                     for nid, ids in self.conn.execute(q):
                         out.append({"form": form.id, "national_id": nid, "records": ids.split(",")})
         return out
+
+    # ------------------------------------------------------------------ survey rounds
+
+    def next_rounds(self, form_id: str, record_id: str) -> builtins.list[str]:
+        """The live records that follow round ``record_id`` (one, unless two laptops each started it)."""
+        form = self.form(form_id)
+        if not form.rounds:
+            return []
+        prev = form.rounds["previous"]
+        q = f"SELECT id FROM [{form.table}] WHERE [{prev}] = ? AND deleted = 0 ORDER BY created_at, id"
+        return [r[0] for r in self.conn.execute(q, [record_id])]
+
+    def start_next_round(self, form_id: str, record_id: str) -> rounds.NextRound:
+        """The next survey round of a record, pre-filled from it, for the editor to fill and save.
+
+        Nothing is written: saving the returned ``doc`` (``save``) makes the new record. Raises
+        ValidationError when the round already has a next round here (open that one instead)."""
+        form = self.form(form_id)
+        rec = self.get(form_id, record_id)
+        assert form.rounds is not None, f"form {form_id!r} has no rounds"
+        taken = self.next_rounds(form_id, rec.id)
+        if taken:
+            raise ValidationError.from_problems(
+                [
+                    Problem(
+                        form.rounds["previous"],
+                        "ครัวเรือนนี้เริ่มการสำรวจรอบถัดไปไว้แล้ว กรุณาเปิดรอบนั้นแทน",
+                        f"this round already has a next round ({taken[0]})",
+                        "cross_record.round_taken",
+                    )
+                ]
+            )
+        return rounds.next_round(form, rec.id, rec.data, thaidate.today())
+
+    def round_chain(self, form_id: str, record_id: str) -> builtins.list[rounds.Round]:
+        """Every round of the household of ``record_id``, oldest first, along the stored links
+        (back through each previous round, forward through the first live next round)."""
+        form = self.form(form_id)
+        if not form.rounds:
+            return []
+        r = form.rounds
+        cols = [r["previous"], r["number"], r.get("label"), r.get("date"), form.title_field]
+        sel = ", ".join(f"[{c}]" if c else "NULL" for c in cols)
+
+        def one(rid: str) -> tuple[Any, ...] | None:
+            q = f"SELECT id, {sel} FROM [{form.table}] WHERE id = ? AND deleted = 0"
+            row = self.conn.execute(q, [rid]).fetchone()
+            return tuple(row) if row else None
+
+        def as_round(row: tuple[Any, ...]) -> rounds.Round:
+            number = row[2] if isinstance(row[2], int) else 1
+            return rounds.Round(row[0], number, str(row[3] or ""), str(row[4] or ""), str(row[5] or ""))
+
+        start = one(record_id)
+        if start is None:
+            return []
+        chain = [start]
+        seen = {start[0]}
+        while chain[0][1] and chain[0][1] not in seen:
+            prev = one(chain[0][1])
+            if prev is None:
+                break
+            seen.add(prev[0])
+            chain.insert(0, prev)
+        while True:
+            nxt = [n for n in self.next_rounds(form_id, chain[-1][0]) if n not in seen]
+            row = one(nxt[0]) if nxt else None
+            if row is None:
+                break
+            seen.add(row[0])
+            chain.append(row)
+        return [as_round(row) for row in chain]
 
     # ------------------------------------------------------------------ summaries
 
@@ -1900,6 +1997,12 @@ def _record(form: Form, values: dict[str, Any], data: dict[str, Any]) -> Record:
         deleted=bool(values["deleted"]),
         conflict=json.loads(values["conflict"]) if values["conflict"] else None,
     )
+
+
+def _person_column(form: Form, rep: Field) -> str:
+    """SQL for the person a row of ``rep`` stands for across survey rounds ('' when not followed)."""
+    rep_id, _, name = ((form.rounds or {}).get("person") or "").partition(".")
+    return f"coalesce(c.[{name}], c.id)" if rep_id == rep.id and name else ""
 
 
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:

@@ -138,6 +138,7 @@ _FORM_OWN_KEYS = (
     "list_columns",
     "scoring",
     "consent_field",
+    "rounds",
     "description",
     "warnings",
 )

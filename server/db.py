@@ -326,6 +326,18 @@ row_ids = Table(
 Index("row_ids_record", row_ids.c.record_id)
 
 
+# survey rounds (fieldapp.rounds): which live record follows which round, for the check that a
+# round has one next round (a record's link is its document's previous-round field)
+round_links = Table(
+    "round_links",
+    metadata,
+    Column("record_id", String(36), primary_key=True),
+    Column("form_id", String(60), nullable=False),
+    Column("previous_id", String(36), nullable=False),
+)
+Index("round_links_previous", round_links.c.previous_id)
+
+
 def doc_rows(doc: dict[str, Any] | None) -> list[tuple[str, str]]:
     """(repeat id, row id) of every repeat row of a stored document."""
     out: list[tuple[str, str]] = []
@@ -448,6 +460,30 @@ def _m8_be_years(conn: Connection) -> None:
                     conn.execute(update(table).where(key == row[0]).values(**values))
 
 
+def _m10_round_links(conn: Connection) -> None:
+    import json
+
+    from fieldapp.forms import default_forms
+
+    round_links.create(conn, checkfirst=True)
+    for form in default_forms():
+        if not form.rounds:
+            continue
+        prev = form.rounds["previous"]
+        rows = conn.execute(
+            select(records.c.id, records.c.doc).where(
+                records.c.form_id == form.id, records.c.deleted.is_(False), records.c.doc.is_not(None)
+            )
+        ).all()
+        links = [
+            {"record_id": rid, "form_id": form.id, "previous_id": str(doc[prev])}
+            for rid, raw in rows
+            if (doc := json.loads(raw)) and doc.get(prev)
+        ]
+        if links:
+            conn.execute(insert(round_links), links)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "initial", _m1_initial),
     (2, "privacy", _m2_privacy),
@@ -458,6 +494,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (7, "devices", lambda conn: devices.create(conn, checkfirst=True)),
     (8, "business years in the Buddhist era", _m8_be_years),
     (9, "installed forms", lambda conn: installed_forms.create(conn, checkfirst=True)),
+    (10, "round links", _m10_round_links),
 ]
 
 

@@ -366,6 +366,8 @@ class SyncService:
                     return crossrecord.facts_from_doc(cur_h.doc)
 
                 problems = [p.as_dict() for p in crossrecord.check(form.id, mine, lookup)[0]]
+            if not problems and form.rounds:
+                problems = [p.as_dict() for p in self._round_problems(conn, batch, form, ch.record_id, mine)]
             if problems:
                 return self._reject(
                     ch, "invalid", "the record does not pass the form's rules", problems
@@ -407,6 +409,39 @@ class SyncService:
             return ok, last
         batch.flush_for(conn, ch.record_id)  # the base is read from revisions
         return self._stale(conn, batch, form, user, device, ch, cur, mine, area, last)
+
+    def _round_problems(
+        self, conn: Connection, batch: _Batch, form: Form, record_id: str, doc: dict[str, Any]
+    ) -> list[Any]:
+        """The laptop's check of a link to the previous survey round (``crossrecord.check_round``),
+        against the server's records: a live record of the form, in the same area, with no other
+        live record already following it (two laptops that each started the next round: the first
+        to sync keeps it, the second is refused and stays in its outbox)."""
+        assert form.rounds is not None
+
+        def lookup(rid: str) -> crossrecord.HouseholdFacts | None:
+            cur = self._current(conn, batch, rid)
+            if cur is None or cur.deleted or cur.form_id != form.id:
+                return None
+            return crossrecord.HouseholdFacts(cur.area)
+
+        def successors(pid: str, me: str) -> list[str]:
+            rl = db.round_links.c
+            q = select(rl.record_id).where(rl.previous_id == pid, rl.record_id != me)
+            return [r[0] for r in conn.execute(q)]
+
+        return crossrecord.check_round(record_id, doc, form.rounds["previous"], lookup, successors)
+
+    def _link_round(self, conn: Connection, form: Form, record_id: str, doc: dict[str, Any] | None) -> None:
+        """Keep ``round_links`` in step with the record's new version (a deleted one frees its round)."""
+        if not form.rounds:
+            return
+        conn.execute(delete(db.round_links).where(db.round_links.c.record_id == record_id))
+        prev = (doc or {}).get(form.rounds["previous"])
+        if prev:
+            conn.execute(
+                insert(db.round_links).values(record_id=record_id, form_id=form.id, previous_id=str(prev))
+            )
 
     # ------------------------------------------------------------------ erasure
 
@@ -820,6 +855,7 @@ class SyncService:
             self._grant(conn, user, refs, area)
         if not deleted:  # a tombstone keeps its rows' ids: laptops may still hold the rows
             self._hold_rows(conn, batch, form, ch.record_id, cur, doc)
+        self._link_round(conn, form, ch.record_id, None if deleted else doc)
         if ch.resolves:
             conn.execute(
                 update(db.conflicts)

@@ -291,6 +291,7 @@ LAYERS: list[tuple[str, set[str]]] = [
             "fieldapp.crossrecord",
             "fieldapp.installed",  # form definitions kept in a database (the server keeps them too)
             "fieldapp.fieldchanges",
+            "fieldapp.rounds",
         },
     ),
     ("report renderers", set()),  # fieldapp.reports.* except build

@@ -62,6 +62,7 @@ FORM_KEYS = {
     "title",
     "title_field",
     "area_field",
+    "rounds",
     "search",
     "list_columns",
     "warnings",
@@ -199,6 +200,7 @@ class Builder:
             list_columns=list(raw.get("list_columns") or []),
             scoring=raw.get("scoring"),
             consent_field=raw.get("consent_field"),
+            rounds=dict(raw["rounds"]) if isinstance(raw.get("rounds"), dict) else None,
             default_language=str(raw.get("default_language") or "th"),
             choice_lists=self.choices,
             media=self.media,
@@ -378,6 +380,28 @@ class Builder:
                 )
             )
 
+    def check_rounds(self, form: Form) -> None:
+        """``rounds:`` names the fields that follow a household round after round (docs/forms.md)."""
+        if "rounds" in self.raw and form.rounds is None:
+            raise self.fail("rounds", "rounds is a mapping of field names")
+        if form.rounds is None:
+            return
+        wanted = {"previous": "reference", "number": "integer", "label": "text", "date": "date", "person": "text"}
+        unknown = set(form.rounds) - set(wanted)
+        if unknown or not {"previous", "number"} <= set(form.rounds):
+            raise self.fail("rounds", f"needs previous and number; may have {', '.join(wanted)}")
+        for key, name in form.rounds.items():
+            try:
+                f = form.field_at(str(name))
+            except KeyError:
+                raise self.fail(f"rounds.{key}", f"no field {name!r}") from None
+            if f.type != wanted[key]:
+                raise self.fail(f"rounds.{key}", f"{name!r} must be a {wanted[key]} field")
+            if (key == "person") != (f.parent is not None):
+                raise self.fail(f"rounds.{key}", "only person is a field of a repeat")
+        if form.field_at(str(form.rounds["previous"])).ref != form.id:
+            raise self.fail("rounds.previous", f"the link must refer to {form.id!r} itself")
+
     def link(self, form: Form) -> None:
         for key in ("title_field", "area_field", "consent_field"):
             name = getattr(form, key)
@@ -385,6 +409,7 @@ class Builder:
                 raise self.fail(key, f"no field {name!r}")
         if form.consent_field and form.fields[form.consent_field].type != "boolean":
             raise self.fail("consent_field", "the consent field must be a boolean")
+        self.check_rounds(form)
         for key in ("search", "list_columns"):
             for name in getattr(form, key):
                 try:

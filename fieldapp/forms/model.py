@@ -180,6 +180,8 @@ class Form:
     list_columns: list[str] = field(default_factory=list)
     scoring: str | None = None
     consent_field: str | None = None
+    rounds: dict[str, str] | None = None
+    """survey rounds (fieldapp.rounds): previous, number, label, date and person field names"""
     rubric: Rubric | None = None
     soft_rules: list[SoftRule] = field(default_factory=list)
     choice_lists: dict[str, list[Choice]] = field(default_factory=dict)  # every list it can use

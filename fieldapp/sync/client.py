@@ -192,6 +192,8 @@ class _Run:
         out: list[tuple[str, dict[str, Any]]] = []
         for form in self.store.forms:
             rows = self.store.dirty_rows(form.id)
+            if form.rounds:  # a survey round goes up before its next round (ids are in order of creation)
+                rows.sort(key=lambda r: str(r["id"]))
             sent = self.store.sent_changes(r["id"] for r in rows if r["deleted"] and r["server_rev"] is None)
             for row in rows:
                 if row["has_conflict"]:
