@@ -77,6 +77,12 @@ def add(store: Store, source: str | Path) -> str:
     return digest
 
 
+def describe(store: Store, sha256: str) -> tuple[str | None, int | None]:
+    """(original file name, size in bytes) of an attachment, as far as this laptop knows them."""
+    row = store.conn.execute("SELECT name, size FROM attachments WHERE sha256 = ?", [sha256]).fetchone()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 def exists(store: Store, sha256: str) -> bool:
     return path_for(store, sha256).exists()
 

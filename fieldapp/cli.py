@@ -298,30 +298,17 @@ def _display(f: forms.Field, value: Any, unmask: bool) -> str:
     if value is None or value == [] or value == "":
         return ""
     t = f.value_type
-    if t in ("select_one",):
-        return f.choice_label(value)
-    if t == "select_multiple":
-        return ", ".join(f.choice_label(v) for v in value)
-    if t == "boolean":
-        return "ใช่" if value else "ไม่ใช่"
     if t == "national_id":
         return thai.format_national_id(value) if unmask else thai.mask_national_id(value)
     if t == "phone":
         return thai.format_phone(value)
-    if t == "date":
-        from fieldapp import thaidate
-
-        return thaidate.format_date(value, "medium")
-    if t == "geopoint":
-        return f"{value['lat']}, {value['lon']}"
     if t == "subdistrict":
         try:
             return f"{value} {geo.full_name(value)}"
         except FieldAppError:
             return str(value)
-    if t == "money":
-        return f"{value:,.2f}"
-    return str(value)
+    # choices by their labels, dates in the Buddhist era, yes/no, money, files: the type registry
+    return forms.shown(f, value, "th")
 
 
 def _mask_doc(form: forms.Form, doc: dict[str, Any]) -> dict[str, Any]:

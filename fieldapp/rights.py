@@ -36,12 +36,12 @@ from fieldapp.errors import (
     disk_full,
     is_disk_full,
 )
-from fieldapp.forms import Field, Form
+from fieldapp.forms import ATTACHMENT_TYPES, Field, Form
 from fieldapp.store import Store
 
 MODES = ("erase", "anonymise")
 SCOPES = ("all", "sensitive")
-PERSONAL_TYPES = frozenset({"text", "national_id", "phone", "photo", "geopoint"})
+PERSONAL_TYPES = frozenset({"text", "national_id", "phone", "geopoint", *ATTACHMENT_TYPES})
 LINKED = {"household": [("referral", "household_id")]}  # records that follow the household
 
 

@@ -1619,12 +1619,12 @@ class Store:
         t = form.table
         refs: set[str] = set()
         for f in form.fields.values():
-            if f.type == "photo" and f.parent is None:
+            if f.kind.attachment and f.parent is None:
                 q = f"SELECT DISTINCT [{f.id}] FROM [{t}] WHERE dirty = 1 AND deleted = 0 AND [{f.id}] IS NOT NULL"
                 refs.update(str(r[0]) for r in self.conn.execute(q) if r[0])
         for rep in form.repeats():
             for c in rep.fields:
-                if c.type == "photo":
+                if c.kind.attachment:
                     q = (
                         f"SELECT DISTINCT c.[{c.id}] FROM [{form.child_table(rep)}] c JOIN [{t}] p ON p.id = c.parent_id "
                         f"WHERE p.dirty = 1 AND p.deleted = 0 AND c.[{c.id}] IS NOT NULL"
@@ -1834,7 +1834,7 @@ class Store:
         out: set[str] = set()
         for form in self.forms:
             for f in form.fields.values():
-                if f.type == "photo":
+                if f.kind.attachment:
                     out.update(
                         r[0]
                         for r in self.conn.execute(
@@ -1842,7 +1842,7 @@ class Store:
                         )
                     )
                 for c in f.fields:
-                    if c.type == "photo":
+                    if c.kind.attachment:
                         out.update(
                             r[0]
                             for r in self.conn.execute(

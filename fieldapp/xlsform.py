@@ -34,10 +34,14 @@ _TYPES = {
     "select one": "select_one",
     "select all that apply": "select_multiple",
     "calculate": "calculated",
-    "acknowledge": "boolean",
+    "acknowledge": "acknowledge",
+    "trigger": "acknowledge",  # XLSForm's older name of acknowledge
     "geopoint": "geopoint",
     "image": "photo",
     "photo": "photo",
+    "audio": "audio",
+    "video": "video",
+    "file": "file",
     "phone number": "phone",
 }
 # carried as another type, with what is lost
@@ -761,7 +765,9 @@ def to_yaml(form: dict[str, Any]) -> str:
 
 # ---------------------------------------------------------------------- writing
 
-_XLS_TYPE = {v: k for k, v in _TYPES.items() if k not in ("int", "select one", "select all that apply")}
+_XLS_TYPE = {
+    v: k for k, v in _TYPES.items() if k not in ("int", "select one", "select all that apply", "trigger")
+}
 
 
 def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Path) -> None:

@@ -323,3 +323,106 @@ def test_the_server_checks_the_row_count_of_an_installed_xlsform(db_url, tmp_pat
         assert push(3)["status"] == "applied"  # fewer: an unfinished record, as the laptop keeps it
     finally:
         env.engine.dispose()
+
+
+def media_survey(path: Path) -> Path:
+    """Consent acknowledged first (written both ways XLSForm allows), then recordings and files."""
+    return write_xlsform(
+        path,
+        [
+            ["acknowledge", "consent", "ยินยอมให้สัมภาษณ์", "Consent to the interview", None, None, "yes"],
+            ["trigger", "read_out", "อ่านข้อความให้ฟังแล้ว", "Statement read out"],
+            ["audio", "interview", "บันทึกเสียง", "Recording", None, None, None, "${consent} = 'OK'"],
+            ["video", "walk", "วิดีโอรอบบ้าน", "Video of the house", None, None, None, "${consent} != ''"],
+            ["file", "evidence", "เอกสาร", "Document"],
+            ["begin repeat", "visit", "การเยี่ยม", "Visit"],
+            ["audio", "note_audio", "เสียงบันทึก", "Voice note"],
+            ["end repeat"],
+        ],
+        form_id="media",
+    )
+
+
+def test_acknowledgements_and_media_questions(tmp_path):
+    import pytest
+
+    from fieldapp import attachments, forms
+    from fieldapp.errors import ValidationError
+    from fieldapp.sync import protocol as P
+
+    report = xlsform.read_xlsform(media_survey(tmp_path / "media.xlsx"))
+    assert report.complete, report.as_dict()
+    form = Builder(report.form, "media.xlsx", {}).build()
+    assert [form.fields[n].type for n in ("consent", "read_out", "interview", "walk", "evidence")] == [
+        "acknowledge",
+        "acknowledge",
+        "audio",
+        "video",
+        "file",
+    ]
+    out = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, out)
+    assert xlsform.read_xlsform(out).form == report.form
+    _, problems = form.validate({})
+    assert [(p.path, p.code) for p in problems] == [("consent", "required")]  # not ticked: not given
+    _, problems = form.validate({"consent": False})
+    assert [p.code for p in problems] == ["required"]  # "no" is no acknowledgement
+    sound = tmp_path / "interview.m4a"
+    sound.write_bytes(b"\x00\x00\x00\x1cftypM4A " + bytes(range(256)) * 40)
+    with Store(tmp_path / "f.db") as store:
+        installed.add(store, report.form, "media.xlsx")
+        sha = attachments.add(store, sound)
+        assert attachments.describe(store, sha) == ("interview.m4a", sound.stat().st_size)
+        saved = store.save(
+            "media",
+            {"consent": "OK", "interview": sha, "walk": None, "visit": [{"note_audio": sha.upper()}]},
+        )
+        doc = store.get("media", saved.record.id).data
+        assert doc["consent"] is True and doc["interview"] == sha and doc["visit"][0]["note_audio"] == sha
+        assert sha in store.attachment_refs()  # sync uploads it like a photo
+        assert P.photo_refs(store.forms["media"], doc) == [sha]
+        assert forms.shown(form.fields["interview"], sha, "en") == f"sound recording {sha[:8]}"
+        assert forms.shown(form.fields["consent"], True) == "รับทราบแล้ว"
+        # without consent the recording is not relevant: cleared before saving
+        saved = store.save("media", {"consent": None, "interview": sha}, partial_ok=True)
+        assert store.get("media", saved.record.id).data["interview"] is None
+        with pytest.raises(ValidationError) as err:
+            store.save("media", {"consent": True, "evidence": "not-a-file"})
+        assert [p.code for p in err.value.problems] == ["attachment"]
+        # the same size limit as photos (the server's MAX_ATTACHMENT_BYTES)
+        big = tmp_path / "long.mp4"
+        with big.open("wb") as fh:
+            fh.truncate(P.MAX_ATTACHMENT_BYTES + 1)
+        with pytest.raises(ValidationError) as err:
+            attachments.add(store, big)
+        assert err.value.code == "attachment.size"
+
+
+def test_the_editor_has_a_box_to_acknowledge_and_a_file_picker(tmp_path, qtbot, ui_app):
+    from fieldapp import attachments
+    from ui.db import Database
+    from ui.widgets.fields import AcknowledgeWidget
+    from ui.widgets.links import AttachmentWidget
+    from ui.widgets.registry import EditorContext
+    from ui.widgets.table import widget_for
+
+    form = installed.build(xlsform.read_xlsform(media_survey(tmp_path / "m.xlsx")).form, "m.xlsx")
+    Store(tmp_path / "f.db").close()
+    db = Database(tmp_path / "f.db")
+    ctx = EditorContext(db=db, form=form)
+    ack = widget_for(form.fields["consent"], ctx)
+    qtbot.addWidget(ack)
+    assert isinstance(ack, AcknowledgeWidget) and ack.value() is None
+    ack.box.setChecked(True)
+    assert ack.value() is True
+    audio = widget_for(form.fields["interview"], ctx)
+    qtbot.addWidget(audio)
+    assert isinstance(audio, AttachmentWidget)
+    sound = tmp_path / "voice.ogg"
+    sound.write_bytes(b"OggS" + b"\x01" * 2000)
+    sha = attachments.add(db.main, sound)
+    audio.set_value(sha)
+    assert audio.value() == sha and audio.name.text().startswith("voice.ogg")
+    audio.set_value(None)
+    assert audio.value() is None and not audio.remove.isEnabled()
+    db.close()

@@ -6,7 +6,7 @@ from typing import Any
 
 from fieldapp import thai, thaidate
 from fieldapp.errors import FieldAppError
-from fieldapp.forms import Field
+from fieldapp.forms import Field, shown
 from ui.i18n import label_of, language, tr
 
 
@@ -62,10 +62,8 @@ def field_value(f: Field, value: Any, unmask: bool = False) -> str:
     if value is None or value == "" or value == []:
         return ""
     t = f.value_type
-    if t in ("select_one",):
-        return f.choice_label(value, language())
-    if t == "select_multiple":
-        return ", ".join(f.choice_label(v, language()) for v in value)
+    if f.kind.choices:  # a choice, or several: their labels (the type registry says how)
+        return shown(f, value, language())
     if t == "boolean":
         return yes_no(value)
     if t == "date":
@@ -87,7 +85,7 @@ def field_value(f: Field, value: Any, unmask: bool = False) -> str:
             return geo.full_name(str(value), language())
         except FieldAppError:
             return str(value)
-    return str(value)
+    return shown(f, value, language())  # acknowledgements, files …: as the type registry says
 
 
 def field_label(f: Field) -> str:

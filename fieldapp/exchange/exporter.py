@@ -69,7 +69,7 @@ class _Formatter:
                 out += [Column(at[f"{f.id}_lat"], number=True), Column(at[f"{f.id}_lon"], number=True)]
                 continue
             # answers from a short list are shown as text from a short list: share them
-            shared = t in ("select_one", "select_multiple", "date") or (t == "boolean" and not self.codes)
+            shared = f.kind.choices or t == "date" or (t == "boolean" and not self.codes)
             number = t in ("integer", "decimal", "money")
             # masked IDs and formatted phone numbers are digits, x and dashes
             safe = t in ("national_id", "phone") and not shared
@@ -84,7 +84,7 @@ class _Formatter:
                 return None
             labels = {c.code: c.th for c in f.choices}
             return lambda v: labels.get(v) or f.choice_label(v)
-        if t == "select_multiple":
+        if f.kind.multiple:
             seen: dict[str, Any] = {}  # the same few combinations come back again and again
 
             def multi(v: Any) -> Any:

@@ -203,7 +203,7 @@ class _Converter:
             value = value.strip()
         if t == "select_one":
             return self.choice_code(f, value) if isinstance(value, (str, int)) else value
-        if t == "select_multiple":
+        if f.kind.multiple:
             if isinstance(value, str) and not value.startswith("["):
                 parts = [p for p in re.split(r"\s*[;\n]\s*", value) if p]
                 if len(parts) == 1 and match_key(value) not in {match_key(c.th) for c in f.choices}:

@@ -8,7 +8,8 @@ The format is documented in ``docs/forms.md``. The parts, each a module of this 
 - ``coercion``: raw answers into their stored form (``coerce``, ``coerce_level``);
 - ``rules``: relevance, ``required``, constraints and calculations at work;
 - ``validation``: the checks of a cleaned record (``check_level``);
-- ``expressions``: how a form's expressions find their values (``make_resolver``).
+- ``expressions``: how a form's expressions find their values (``make_resolver``);
+- ``piping``: answers shown inside labels and hints (``${name}``).
 
 ``Form.validate(raw)`` is the first step of the one write path: it turns raw input (from the app,
 an import or a sync) into a clean record document, or returns every problem it found. Callers
@@ -48,6 +49,7 @@ from fieldapp.forms.rules import (
     row_count,
 )
 from fieldapp.forms.types import (
+    ATTACHMENT_TYPES,
     CANONICAL_UUID,
     FIELD_TYPES,
     LARGEST_INT,
@@ -56,12 +58,14 @@ from fieldapp.forms.types import (
     TYPES,
     FieldType,
     coerce_date_text,
+    shown,
     uuid_or_none,
 )
 from fieldapp.forms.validation import MAX_ROWS_DEFAULT, check_level, checked_fields
 from fieldapp.schema import RESERVED_NAMES
 
 __all__ = [
+    "ATTACHMENT_TYPES",
     "CANONICAL_UUID",
     "CODE_RE",
     "FIELD_KEYS",
@@ -109,5 +113,6 @@ __all__ = [
     "relevant",
     "required",
     "row_count",
+    "shown",
     "uuid_or_none",
 ]

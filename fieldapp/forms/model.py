@@ -238,7 +238,7 @@ class Form:
         return [
             f.id
             for f in self.fields.values()
-            if f.stores_value and len(f.columns()) == 1 and f.type != "photo"
+            if f.stores_value and len(f.columns()) == 1 and not f.kind.attachment
         ][:5]
 
     def media_tables(self) -> dict[str, list[dict[str, str]]]:

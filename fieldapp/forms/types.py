@@ -251,6 +251,27 @@ def _photo(f: Field, value: Any) -> str:
     return text
 
 
+def _attachment(f: Field, value: Any) -> str:
+    """A sound, a video or any file: the SHA-256 of the file in the attachment store."""
+    text = str(value).strip().lower()
+    if not SHA256_RE.fullmatch(text):
+        raise _err("ไฟล์แนบไม่ถูกต้อง", "an attachment must be a SHA-256 reference", "attachment")
+    return text
+
+
+ACKNOWLEDGED = "OK"
+"""An acknowledged question's value in expressions, as ODK Collect gives it."""
+
+
+def _acknowledge(f: Field, value: Any) -> bool | None:
+    """An acknowledgement is given (True) or not there (None): there is no "no"."""
+    if isinstance(value, str) and value.strip().upper() == ACKNOWLEDGED:
+        return True
+    if isinstance(value, str) and value.strip() == "":
+        return None
+    return True if coerce_bool(value) else None
+
+
 def _reference(f: Field, value: Any) -> str:
     ref = uuid_or_none(value.strip() if isinstance(value, str) else value)
     if ref is None:
@@ -316,6 +337,10 @@ def _point_from_columns(values: Mapping[str, Any], fid: str) -> Any:
     return {"lat": lat, "lon": lon} if lat is not None and lon is not None else None
 
 
+def _ack_from_columns(values: Mapping[str, Any], fid: str) -> Any:
+    return True if values.get(fid) else None
+
+
 def _plain_from_columns(values: Mapping[str, Any], fid: str) -> Any:
     return values.get(fid)
 
@@ -343,11 +368,69 @@ def multi_value(value: Any) -> Any:
     return value
 
 
+def ack_value(value: Any) -> Any:
+    """An acknowledgement as expressions see it: 'OK' when given, else empty (as in ODK)."""
+    return ACKNOWLEDGED if value is True else ""
+
+
 def point_value(value: Any) -> Any:
     """A stored geopoint as expressions see it: "lat lon" (as ODK writes a geopoint)."""
     if isinstance(value, dict) and "lat" in value:
         return f"{expr.to_text(value['lat'])} {expr.to_text(value['lon'])}"
     return value
+
+
+# ---------------------------------------------------------------------- values as text for people
+
+
+def _choice_text(f: Field, value: Any, lang: str) -> str:
+    return f.choice_label(value, lang)
+
+
+def _multi_text(f: Field, value: Any, lang: str) -> str:
+    return ", ".join(f.choice_label(v, lang) for v in value or [])
+
+
+def _bool_text(f: Field, value: Any, lang: str) -> str:
+    if lang == "en":
+        return "Yes" if value else "No"
+    return "ใช่" if value else "ไม่ใช่"
+
+
+def _ack_text(f: Field, value: Any, lang: str) -> str:
+    return ("Acknowledged" if lang == "en" else "รับทราบแล้ว") if value else ""
+
+
+def _date_text(f: Field, value: Any, lang: str) -> str:
+    return thaidate.format_date(value, "medium", lang="en" if lang == "en" else "th")
+
+
+def _money_text(f: Field, value: Any, lang: str) -> str:
+    return f"{value:,.2f}"
+
+
+def _point_text(f: Field, value: Any, lang: str) -> str:
+    return f"{value['lat']}, {value['lon']}" if isinstance(value, dict) else str(value)
+
+
+def _attachment_text(f: Field, value: Any, lang: str) -> str:
+    kind = {
+        "photo": ("รูปภาพ", "photo"),
+        "audio": ("ไฟล์เสียง", "sound recording"),
+        "video": ("วิดีโอ", "video"),
+    }.get(f.type, ("ไฟล์แนบ", "file"))
+    return f"{kind[1] if lang == 'en' else kind[0]} {str(value)[:8]}"
+
+
+def shown(f: Field, value: Any, lang: str = "th") -> str:
+    """A stored value of ``f`` as text for people (printed reports, the command line, the app):
+    choices by their labels, dates in the Buddhist era, yes/no in words. Empty: ''."""
+    if value is None or value == "" or value == []:
+        return ""
+    text = f.kind.text
+    if text is not None:
+        return text(f, value, lang)
+    return expr.to_text(value) if isinstance(value, (int, float)) else str(value)
 
 
 # ---------------------------------------------------------------------- the registry
@@ -377,6 +460,11 @@ class FieldType:
     widget: str = ""  # the desktop editor's widget key (the type's name when empty)
     # stored value → the value expressions see (None: the value itself)
     in_expressions: Callable[[Any], Any] | None = None
+    attachment: bool = False  # the value names a file in the attachment store (its SHA-256)
+    # stored value → text for people in a language ("th", "en"); None: see ``shown``
+    text: Callable[[Field, Any, str], str] | None = None
+    # answers are a list of choice codes (select_multiple): tables, exports and imports join them
+    multiple: bool = False
 
     @property
     def stores_value(self) -> bool:
@@ -444,9 +532,15 @@ TYPES: dict[str, FieldType] = {
             sql=(("", "REAL"),),
             result=True,
             numeric=True,
+            text=_money_text,
         ),
         FieldType(
-            "date", _date, stored_code=("type(v) is str", "_date(v)"), result=True, in_expressions=date_value
+            "date",
+            _date,
+            stored_code=("type(v) is str", "_date(v)"),
+            result=True,
+            in_expressions=date_value,
+            text=_date_text,
         ),
         FieldType(
             "boolean",
@@ -457,6 +551,7 @@ TYPES: dict[str, FieldType] = {
             to_columns=_bool_to_columns,
             from_columns=_bool_from_columns,
             result=True,
+            text=_bool_text,
         ),
         FieldType(
             "select_one",
@@ -465,6 +560,7 @@ TYPES: dict[str, FieldType] = {
             ("type(v) is str and v in {codes}", "v"),
             choices=True,
             result=True,
+            text=_choice_text,
         ),
         FieldType(
             "select_multiple",
@@ -477,6 +573,8 @@ TYPES: dict[str, FieldType] = {
             result=True,
             counted=True,
             in_expressions=multi_value,
+            multiple=True,
+            text=_multi_text,
         ),
         FieldType("national_id", _national_id, stored_code=("type(v) is str and _stored_nid(v)", "v")),
         FieldType("phone", _phone),
@@ -487,9 +585,23 @@ TYPES: dict[str, FieldType] = {
             to_columns=_point_to_columns,
             from_columns=_point_from_columns,
             in_expressions=point_value,
+            text=_point_text,
         ),
         FieldType("subdistrict", _subdistrict),
-        FieldType("photo", _photo),
+        FieldType("photo", _photo, attachment=True, text=_attachment_text),
+        FieldType("audio", _attachment, attachment=True, widget="attachment", text=_attachment_text),
+        FieldType("video", _attachment, attachment=True, widget="attachment", text=_attachment_text),
+        FieldType("file", _attachment, attachment=True, widget="attachment", text=_attachment_text),
+        FieldType(
+            "acknowledge",
+            _acknowledge,
+            stored_code=("v is True", "v"),
+            sql=(("", "INTEGER"),),
+            to_columns=_bool_to_columns,
+            from_columns=_ack_from_columns,
+            in_expressions=ack_value,
+            text=_ack_text,
+        ),
         FieldType("reference", _reference),
         FieldType("note", None, sql=()),
         FieldType("calculated", None),
@@ -500,3 +612,5 @@ TYPES: dict[str, FieldType] = {
 FIELD_TYPES = frozenset(TYPES)
 RESULT_TYPES = frozenset(t.name for t in TYPES.values() if t.result)
 SQL_TYPES = {t.name: t.sql[0][1] for t in TYPES.values() if len(t.sql) == 1 and t.coerce is not None}
+
+ATTACHMENT_TYPES = frozenset(t.name for t in TYPES.values() if t.attachment)

@@ -670,7 +670,7 @@ def _generic_answer(answers: dict[str, Any], labels: _Labels) -> str:
             continue
         elif t == "select_one":
             text = labels.one(name, value)
-        elif t == "select_multiple":
+        elif f.kind.multiple:
             text = ", ".join(labels.many(name, value))
         elif t == "money":
             text = f"{_fmt(_num(value))} บาท"
@@ -1151,7 +1151,7 @@ class _Completeness:
             if f.value_type == "geopoint":
                 lat = row.get(f"{f.id}_lat")
                 data[f.id] = {"lat": lat, "lon": row.get(f"{f.id}_lon")} if lat is not None else None
-            elif f.value_type == "select_multiple":
+            elif f.kind.multiple:
                 data[f.id] = _json_list(row.get(f.id)) or None
             elif f.value_type == "boolean":
                 raw = row.get(f.id)

@@ -174,10 +174,10 @@ def photo_refs(form: Form, doc: Mapping[str, Any] | None) -> list[str]:
         return []
     out: list[str] = []
     for f in form.fields.values():
-        if f.type == "photo" and doc.get(f.id):
+        if f.kind.attachment and doc.get(f.id):
             out.append(str(doc[f.id]))
         for c in f.fields:
-            if c.type == "photo":
+            if c.kind.attachment:
                 out += [str(r[c.id]) for r in doc.get(f.id) or [] if r.get(c.id)]
     return sorted(set(out))
 

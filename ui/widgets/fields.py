@@ -210,6 +210,31 @@ class BooleanWidget(FieldWidget):
         return self.yes
 
 
+class AcknowledgeWidget(FieldWidget):
+    """One box to tick ("OK"): an acknowledgement is given or not there, never "no"."""
+
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        lay = _row(self)
+        self.box = QCheckBox(tr("OK, acknowledged"))
+        self.box.toggled.connect(lambda _on: self._emit())
+        lay.addWidget(self.box)
+        lay.addStretch(1)
+
+    def value(self) -> Any:
+        return True if self.box.isChecked() else None
+
+    def set_value(self, value: Any) -> None:
+        with self.loading():
+            self.box.setChecked(value is True)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.box.setEnabled(not read_only)
+
+    def focus_target(self) -> QWidget:
+        return self.box
+
+
 class SelectOneWidget(FieldWidget):
     """Radio buttons for a few choices, otherwise a drop-down list that finds as you type."""
 

@@ -294,3 +294,75 @@ class PhotoWidget(FieldWidget):
 
     def focus_target(self) -> QWidget:
         return self.pick
+
+
+class AttachmentWidget(FieldWidget):
+    """A sound recording, a video or any file, copied into the attachment store by content hash
+    (the same store and size limit as photos); shows the file's name and size."""
+
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        lay = QHBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.name = QLabel(tr("No file"))
+        self.name.setObjectName("hint")
+        self.pick = QPushButton(tr("Choose file..."))
+        self.pick.clicked.connect(self._choose)
+        self.remove = QPushButton(tr("Remove file"))
+        self.remove.clicked.connect(self._remove_file)
+        lay.addWidget(self.name, 1)
+        lay.addWidget(self.pick)
+        lay.addWidget(self.remove)
+        self._sha: str | None = None
+        self.remove.setEnabled(False)
+
+    def _remove_file(self) -> None:
+        self.set_value(None)
+        self._emit()
+
+    def _choose(self) -> None:
+        kinds = {
+            "audio": tr("Sound recordings (*.mp3 *.m4a *.wav *.ogg *.aac *.amr *.3gp *.opus)"),
+            "video": tr("Videos (*.mp4 *.mov *.3gp *.mkv *.webm *.avi)"),
+        }.get(self.field.type)
+        filters = f"{kinds};;{tr('All files (*)')}" if kinds else tr("All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, tr("Choose file..."), str(Path.home()), filters)
+        if path:
+            self.attach(path)
+
+    def attach(self, path: str | Path) -> None:
+        """Copy the file into the attachment store (off the GUI thread) and show its name."""
+        db = self.ctx.db
+
+        def work(_s: TaskState) -> str:
+            return attachments.add(db.store(), path)
+
+        def done(sha: str) -> None:
+            self.set_value(sha)
+            self._emit()
+
+        Task(work, write=True).on_success(done).with_progress(tr("Copying file..."), self).start()
+
+    def value(self) -> Any:
+        return self._sha
+
+    def set_value(self, value: Any) -> None:
+        self._sha = str(value) if value else None
+        self.remove.setEnabled(self._sha is not None)
+        if not self._sha:
+            self.name.setText(tr("No file"))
+            return
+        name, size = attachments.describe(self.ctx.db.main, self._sha)
+        if not attachments.exists(self.ctx.db.main, self._sha):
+            self.name.setText(tr("File not on this laptop"))
+        elif size is None:
+            self.name.setText(name or self._sha[:12])
+        else:
+            self.name.setText(f"{name or self._sha[:12]} ({size / 1_000_000:.1f} MB)")
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.pick.setEnabled(not read_only)
+        self.remove.setEnabled(not read_only and self._sha is not None)
+
+    def focus_target(self) -> QWidget:
+        return self.pick

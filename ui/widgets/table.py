@@ -47,6 +47,8 @@ WIDGETS: dict[tuple[str, str | None], WidgetMaker] = {
     ("calculated", None): fields.CalculatedWidget,
     ("reference", None): links.ReferenceWidget,
     ("photo", None): links.PhotoWidget,
+    ("attachment", None): links.AttachmentWidget,
+    ("acknowledge", None): fields.AcknowledgeWidget,
     ("repeat", None): _repeat,
 }
 
