@@ -260,6 +260,30 @@ def test_area_report_counts_add_up(ro: Store) -> None:
     assert_no_codes(data)
 
 
+def test_an_area_with_many_businesses_lists_the_first_and_counts_them_all(ro: Store, tmp_path: Path) -> None:
+    """A province holds thousands of businesses: the report lists those employing the most poor
+    households and counts every one, so its length and memory do not grow with the data."""
+    whole = area_report(ro, district=DISTRICT)
+    assert whole.business_totals is None and whole.businesses_count == ro.count("business")
+    data = area_report(ro, district=DISTRICT, business_limit=2)
+    assert len(data.businesses) == 2 and data.businesses_count == len(whole.businesses) == 6
+    totals = data.business_totals
+    assert totals is not None and totals.businesses == 6
+    assert totals.employees_total == sum(b.employees_total or 0 for b in whole.businesses)
+    assert totals.poor_households_employed == sum(b.poor_households_employed for b in whole.businesses)
+    best = sorted(whole.businesses, key=lambda b: -b.poor_households_employed)
+    assert [b.poor_households_employed for b in data.businesses] == [
+        b.poor_households_employed for b in best[:2]
+    ]
+    pdf = tmp_path / "area.pdf"
+    from fieldapp.reports import render_area
+
+    with pdf.open("wb") as out:
+        render_area(data, out)
+    text = re.sub(r"\s+", "", "".join(page.get_textpage().get_text_range() for page in pdfium.PdfDocument(pdf)))
+    assert "รวมทุกกิจการ(6แห่ง)" in text and "จากทั้งหมด6แห่ง" in text
+
+
 def test_area_scopes(ro: Store) -> None:
     district = area_report(ro, district=DISTRICT)
     assert district.scope.title == "อำเภอเมืองยโสธร จังหวัดยโสธร"

@@ -123,7 +123,7 @@ class AreaReportRenderer(ReportBase):
             ),
             ("กลุ่มเป้าหมาย TPMAP", self.with_share(d.tpmap_target_households)),
             ("จำนวนหมู่บ้าน", f"{self.number(len(d.villages))} หมู่บ้าน" if d.villages else DASH),
-            ("ธุรกิจในท้องถิ่น", f"{self.number(len(d.businesses))} แห่ง"),
+            ("ธุรกิจในท้องถิ่น", f"{self.number(d.businesses_count)} แห่ง"),
             ("การส่งต่อความช่วยเหลือ", f"{self.number(referrals)} รายการ"),
             ("ผู้จัดการพื้นที่", d.area_manager_name),
         ]
@@ -324,7 +324,18 @@ class AreaReportRenderer(ReportBase):
                 ]
             )
         total: list[Cell] | None = None
-        if rows:
+        every = self.data.business_totals
+        if every is not None:  # a long list: the first of it shown, the sums over every business
+            total = [
+                "",
+                f"รวมทุกกิจการ ({self.number(every.businesses)} แห่ง)",
+                "",
+                "",
+                self.number(every.employees_total),
+                self.number(every.employees_local),
+                self.number(every.poor_households_employed),
+            ]
+        elif rows:
             total = [
                 "",
                 "รวม",
@@ -334,6 +345,15 @@ class AreaReportRenderer(ReportBase):
                 self.number(sum(b.employees_local or 0 for b in items)),
                 self.number(sum(b.poor_households_employed for b in items)),
             ]
+        note: list[Flowable] = []
+        if every is not None:
+            note.append(
+                self.para(
+                    f"แสดง {self.number(len(items))} กิจการที่จ้างครัวเรือนยากจนมากที่สุด"
+                    f" จากทั้งหมด {self.number(every.businesses)} แห่ง แถวรวมนับทุกกิจการ",
+                    "note",
+                )
+            )
         return [
             self.table(
                 [
@@ -350,7 +370,8 @@ class AreaReportRenderer(ReportBase):
                 align="CLLLRRR",
                 total=total,
                 empty="ไม่มีข้อมูลธุรกิจในท้องถิ่น",
-            )
+            ),
+            *note,
         ]
 
     def referrals(self) -> list[Flowable]:

@@ -35,6 +35,7 @@ from fieldapp.reports.data import (
     TPMAP_DIMENSIONS,
     Address,
     AreaBusiness,
+    AreaBusinessTotals,
     AreaReport,
     AreaScope,
     Assistance,
@@ -90,6 +91,7 @@ DRIVER_MAX_POINTS = 2
 """An answer pulls a capital down when it scored this many points (of 4) or fewer."""
 
 NEEDY_LIMIT = 20
+BUSINESS_LIMIT = 60  # businesses listed in an area report (the rest counted): a province has thousands
 """How many households the area report lists as most in need."""
 
 MAX_ROUNDS = 12
@@ -1173,6 +1175,7 @@ def area_report(
     village: tuple[str, int] | None = None,
     meta: ReportMeta | None = None,
     needy_limit: int = NEEDY_LIMIT,
+    business_limit: int = BUSINESS_LIMIT,
 ) -> AreaReport:
     """The area case study of one village, subdistrict, district, province or a set of subdistricts.
 
@@ -1311,6 +1314,7 @@ def area_report(
     avg = {k: round(cap_sums[k] / cap_counts[k], 2) if cap_counts[k] else None for k in CAPITAL_KEYS}
     averages = CapitalScores(avg["human"], avg["physical"], avg["financial"], avg["natural"], avg["social"])
     by_name = {TPMAP_LABELS.get(c, c): n for c, n in tpmap_counts.items()}
+    listed_businesses, business_totals = _area_businesses(store, area, business_limit)
     return AreaReport(
         scope=scope,
         households_total=total,
@@ -1323,7 +1327,8 @@ def area_report(
         capital_averages=averages,
         tpmap_counts={name: by_name[name] for name in _tpmap(tpmap_counts)},
         villages=_village_stats(villages),
-        businesses=_area_businesses(store, area),
+        businesses=listed_businesses,
+        business_totals=business_totals,
         referral_counts=_referral_counts(store, area),
         households_in_need=_needy(store, sorted(needy, reverse=True), labels, wide=area.codes_wide),
         # the households' own Area Manager and university, when the whole area has one
@@ -1402,22 +1407,41 @@ def _village_stats(villages: dict[tuple[str, int | None, str], _VillageAcc]) -> 
     return out
 
 
-def _area_businesses(store: Store, area: _Area) -> list[AreaBusiness]:
-    """Businesses located in the area and how many poor households (distinct) they employ."""
+def _area_businesses(
+    store: Store, area: _Area, limit: int = BUSINESS_LIMIT
+) -> tuple[list[AreaBusiness], AreaBusinessTotals | None]:
+    """The businesses located in the area that employ the most poor households (distinct), at most
+    ``limit`` of them, and — when there are more — counts over all of them. Rows are read one at a
+    time and only the first ``limit`` are kept, so a province's thousands never sit in memory."""
     labels = _Labels(store.form("business"))
     klass_field = scoring.class_field(store.form("household"))
     where, params = area.where("b")
     poor = _placeholders(len(POOR_CLASSES))
     cur = store.conn.execute(
-        "SELECT b.name, b.business_type, b.business_type_other, b.village_no, b.village_name, "
+        "SELECT b.title_sort, b.name, b.business_type, b.business_type_other, b.village_no, b.village_name, "
         "b.employees_total, b.employees_local, b.otop_stars, "
         "(SELECT count(DISTINCT e.household_id) FROM business__employment e "
         " JOIN household h ON h.id = e.household_id AND h.deleted = 0 "
         f" WHERE e.parent_id = b.id AND h.[{klass_field}] IN ({poor})) "
-        f"FROM business b WHERE {where} ORDER BY b.title_sort",
+        f"FROM business b WHERE {where}",
         [*POOR_CLASSES, *params],
     )
-    return [
+    totals = AreaBusinessTotals()
+    kept: list[tuple[tuple[int, tuple[int, ...]], int, tuple[Any, ...]]] = []  # the best, worst on top
+    for seq, row in enumerate(cur):
+        n = int(row[-1] or 0)
+        totals.businesses += 1
+        totals.employees_total += _int(row[6]) or 0
+        totals.employees_local += _int(row[7]) or 0
+        totals.poor_households_employed += n
+        # most poor households employed first, then by name; the heap's top is the one to drop
+        key = (n, _neg_text(_text(row[0])))
+        if len(kept) < limit:
+            heapq.heappush(kept, (key, -seq, row))
+        elif key > kept[0][0]:
+            heapq.heapreplace(kept, (key, -seq, row))
+    kept.sort(reverse=True)
+    listed = [
         AreaBusiness(
             name=_text(name),
             business_type=labels.one("business_type", btype, {"business_type_other": other}),
@@ -1427,8 +1451,14 @@ def _area_businesses(store: Store, area: _Area) -> list[AreaBusiness]:
             poor_households_employed=int(n or 0),
             otop_stars=_int(stars) or 0,
         )
-        for name, btype, other, vno, vname, total, local, stars, n in cur
+        for _key, _seq, (_sort, name, btype, other, vno, vname, total, local, stars, n) in kept
     ]
+    return listed, (totals if totals.businesses > len(listed) else None)
+
+
+def _neg_text(text: str) -> tuple[int, ...]:
+    """A key that orders texts backwards (so a max-heap on it keeps the alphabetically first)."""
+    return (*(-ord(c) for c in text), 0)
 
 
 def _referral_counts(store: Store, area: _Area) -> dict[str, int]:

@@ -504,6 +504,16 @@ class AreaBusiness:
 
 
 @dataclass
+class AreaBusinessTotals:
+    """Every business of the area, counted (the list shows only the first of them)."""
+
+    businesses: int = 0
+    employees_total: int = 0
+    employees_local: int = 0
+    poor_households_employed: int = 0
+
+
+@dataclass
 class NeedyHousehold:
     """A household on the "most in need" list."""
 
@@ -542,6 +552,9 @@ class AreaReport:
     """Households failing each TPMAP dimension."""
     villages: list[VillageStat] = field(default_factory=list)
     businesses: list[AreaBusiness] = field(default_factory=list)
+    """The businesses listed: those employing the most poor households, at most a page or two."""
+    business_totals: AreaBusinessTotals | None = None
+    """Counts over every business of the area; None when :attr:`businesses` lists them all."""
     referral_counts: dict[str, int] = field(default_factory=dict)
     """Referrals by status label."""
     households_in_need: list[NeedyHousehold] = field(default_factory=list)
@@ -552,6 +565,11 @@ class AreaReport:
     ranking_limit: int = 30
     """How many villages each ranking lists; the rest are counted in a note."""
     meta: ReportMeta = field(default_factory=ReportMeta)
+
+    @property
+    def businesses_count(self) -> int:
+        """Every business of the area, listed or not."""
+        return self.business_totals.businesses if self.business_totals else len(self.businesses)
 
     @property
     def poor_households(self) -> int:
