@@ -401,7 +401,10 @@ class _Gen:
             generic = self._generic[form.id] = [
                 f
                 for f in form.fields.values()
-                if f.type not in ("calculated", "note", "repeat") and f.parent is None
+                if f.type not in ("calculated", "note", "repeat")
+                and f.parent is None
+                and not f.read_only  # shown, not typed (the round number)
+                and f.appearance != "hidden"  # written by the app
             ]
         for f in generic:
             if f.id in doc:
@@ -628,11 +631,14 @@ def _write_part(
     form = store.form("household")
     members = 0
 
+    made: list[tuple[str, str]] = []  # (record id, survey date) of this part's households
+
     def households() -> Iterator[tuple[str | None, dict[str, Any]]]:
         nonlocal members
         for _ in range(count):
             hid, doc = gen.household(form)
             members += len(doc["members"])
+            made.append((hid, str(doc.get("surveyed_on") or "")))
             yield hid, doc
 
     def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int, n: int) -> int:
@@ -658,7 +664,57 @@ def _write_part(
         made_bus = run("business", (gen.business(bform) for _ in range(n_bus)), count, n_bus)
         referrals = (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(())
         made_ref = run("referral", referrals, count + n_bus, n_ref)
-    return _Part(saved, members, made_bus, made_ref)
+        # second rounds; one whose members' answers no longer fit (a child now 15 needs a new
+        # title and an occupation) is left for a real interviewer
+        nexts = list(_next_rounds(store, random.Random(f"{seed}:rounds:{index}"), made))
+        again = store.save_many(
+            "household",
+            nexts,
+            all_or_nothing=False,
+            audit_action="demo",
+            warn=False,
+            batch_size=max(1, len(nexts)),
+        )
+    return _Part(saved + len(again.saved), members, made_bus, made_ref)
+
+
+ROUND_SHARE = 0.04
+"""The share of demo households surveyed a second time (those first surveyed over half a year ago)."""
+
+
+def _next_rounds(
+    store: Store, rng: random.Random, made: list[tuple[str, str]]
+) -> Iterator[tuple[str | None, dict[str, Any]]]:
+    """Second survey rounds of a few households: the questions asked again answered as before,
+    with income, debt and savings moved (most households a little better off)."""
+    cutoff = (_dt.date.today() - _dt.timedelta(days=180)).isoformat()
+    for hid, surveyed in made:
+        if not surveyed or surveyed > cutoff or rng.random() >= ROUND_SHARE:
+            continue
+        nxt = store.start_next_round("household", hid)
+        prev = store.get("household", hid).data
+        doc = nxt.doc
+        for path in nxt.ask_again:
+            head, _, child = path.partition(".")
+            if child:
+                for row, old in zip(doc.get(head) or [], prev.get(head) or [], strict=False):
+                    if old.get(child) is not None:
+                        row[child] = old[child]
+            elif prev.get(head) is not None and head != "warning_reasons":
+                doc[head] = prev[head]
+        better = rng.random() < 0.7
+        for name in ("income_wage", "income_farm", "income_business"):
+            if isinstance(doc.get(name), (int, float)) and doc[name] > 0:
+                doc[name] = round(
+                    doc[name] * rng.uniform(1.05, 1.6) if better else doc[name] * rng.uniform(0.7, 1.0), -2
+                )
+        if isinstance(doc.get("debt_total"), (int, float)):
+            doc["debt_total"] = round(
+                doc["debt_total"] * (rng.uniform(0.4, 0.9) if better else rng.uniform(1.0, 1.3)), -2
+            )
+        if better and doc.get("has_savings") is False and rng.random() < 0.4:
+            doc["has_savings"] = True
+        yield None, doc
 
 
 _WORKER: dict[str, Any] = {}  # in a worker process: its open store and subdistricts

@@ -1433,6 +1433,19 @@ class Store:
         q = f"SELECT id FROM [{form.table}] WHERE [{prev}] = ? AND deleted = 0 ORDER BY created_at, id"
         return [r[0] for r in self.conn.execute(q, [record_id])]
 
+    def dirty_round_links(self, form_id: str) -> dict[str, str]:
+        """Record -> its previous round, among records with unsynced changes whose previous round
+        has unsynced changes too (sync sends a round before the round that follows it)."""
+        form = self.form(form_id)
+        if not form.rounds:
+            return {}
+        t, prev = form.table, form.rounds["previous"]
+        q = (
+            f"SELECT n.id, n.[{prev}] FROM [{t}] n JOIN [{t}] p ON p.id = n.[{prev}] "
+            "WHERE n.dirty = 1 AND p.dirty = 1"
+        )
+        return {str(a): str(b) for a, b in self.conn.execute(q)}
+
     def start_next_round(self, form_id: str, record_id: str) -> rounds.NextRound:
         """The next survey round of a record, pre-filled from it, for the editor to fill and save.
 

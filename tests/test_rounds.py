@@ -166,3 +166,54 @@ def test_the_form_names_its_round_fields(formset: Any, tmp_path: Path) -> None:
         load_form_text(base + fields + "rounds: {previous: n, number: n}\n", choices={})
     with pytest.raises(FormDefinitionError):
         load_form_text(base + fields + "rounds: {previous: prev}\n", choices={})
+
+
+def test_the_case_report_follows_linked_rounds_and_their_members(
+    store: Store, household: dict[str, Any], tmp_path: Path
+) -> None:
+    import subprocess
+
+    from fieldapp.reports import render_household
+    from fieldapp.reports.build import area_report, household_report
+
+    household["household_code"] = "HH-1"
+    rid = first_round(store, household)
+    nxt = store.start_next_round("household", rid)
+    old = store.get("household", rid).data
+    doc = nxt.doc
+    for path in nxt.ask_again:  # answered again: the same, with more wages
+        head, _, child = path.partition(".")
+        if child:
+            for row, before in zip(doc[head], old[head], strict=True):
+                if child in before:
+                    row[child] = before[child]
+        elif head in old:
+            doc[head] = old[head]
+    doc["income_wage"] = old["income_wage"] + 60000
+    doc["household_code"] = "typed differently"  # the stored link decides, not the typed code
+    doc["members"].append(
+        {
+            **doc["members"][-1],
+            "id": str(uuid.uuid4()),
+            "person_id": None,
+            "first_name": "น้องใหม่",
+            "national_id": None,
+            "id_type": "none",
+        }
+    )
+    second = store.save("household", doc).record.id
+    data = household_report(store, second)
+    assert [r.survey_round for r in data.rounds] == ["2568-1", "2568-2"]
+    first, last = data.rounds
+    assert list(first.members) == [m["id"] for m in old["members"]]
+    assert set(first.members) < set(last.members)  # the same people, followed, and one more
+    assert last.income_per_capita and first.income_per_capita
+    assert last.income_per_capita > first.income_per_capita
+    # the first round's report stops at the first round
+    assert [r.survey_round for r in household_report(store, rid).rounds] == ["2568-1"]
+    # the area counts the household once, at its latest round
+    assert area_report(store, subdistricts=["320101"]).households_total == 1
+    pdf = tmp_path / "r.pdf"
+    render_household(data, str(pdf))
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "สมาชิกในแต่ละรอบ" in text and "น้องใหม่" in text and "สมาชิกใหม่" in text

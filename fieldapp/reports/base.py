@@ -1014,12 +1014,15 @@ class _WithTableTail(Flowable):
             used += h
             rows_here += 1
         keep = min(self.keep_rows, len(heights) - t.repeatRows - 1)
+        fits = rows_here
         rows_here = min(rows_here, len(heights) - keep)
         if rows_here <= t.repeatRows:
             return []  # not even one body row fits: all of it goes to the next page
         parts = t.split(avail_width, sum(heights[:rows_here]) + 1e-3)
         if len(parts) != 2:
             return []
+        if rows_here < fits:  # rows held back for the tail go to the next page, not below
+            return [parts[0], CondPageBreak(avail_height), _WithTableTail(parts[1], self.tail)]
         return [parts[0], _WithTableTail(parts[1], self.tail)]
 
     def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldapp import attachments, geo, ids, scoring, thai, thaidate
+from fieldapp import attachments, geo, ids, rounds, scoring, thai, thaidate
 from fieldapp.errors import FieldAppError, NotFoundError, ValidationError
 from fieldapp.expr import Expression
 from fieldapp.forms import Field, Form
@@ -52,6 +52,7 @@ from fieldapp.reports.data import (
     NeedyHousehold,
     Product,
     ReportMeta,
+    RoundMember,
     SurveyRound,
     VillageStat,
 )
@@ -546,9 +547,19 @@ def _employment(store: Store, household_id: str, members: dict[str, str]) -> lis
     return out
 
 
-def _round(doc: dict[str, Any], labels: _Labels) -> SurveyRound:
+def _round(doc: dict[str, Any], labels: _Labels, members: bool = False) -> SurveyRound:
     surveyed = _date(doc.get("surveyed_on"))
     name = _text(doc.get("survey_round")) or (thaidate.format_date(surveyed, "medium") if surveyed else "-")
+    people: dict[str, RoundMember] = {}
+    if members:
+        for row in doc.get("members") or []:
+            name_of = " ".join(_text(row.get(k)) for k in ("first_name", "last_name")).strip()
+            people[rounds.person_key(labels.form, row)] = RoundMember(
+                name=name_of,
+                age=_int(row.get("age")),
+                occupation=labels.one("members.occupation", row.get("occupation"), row),
+                income_year=_num(row.get("income_year")),
+            )
     return SurveyRound(
         survey_round=name,
         surveyed_on=surveyed,
@@ -557,16 +568,25 @@ def _round(doc: dict[str, Any], labels: _Labels) -> SurveyRound:
         income_per_capita=_num(doc.get("income_per_capita")),
         debt_total=_num(doc.get("debt_total")),
         tpmap_dimensions=_tpmap(_json_list(doc.get("tpmap_flags"))),
+        members=people,
     )
 
 
 def _rounds(store: Store, rec: Record, labels: _Labels) -> list[SurveyRound]:
-    """The household's survey rounds, oldest first; the current record is always one of them.
+    """The household's survey rounds up to this record, oldest first (this record is the last).
 
-    Earlier rounds are what the data really holds: other records with the same household code
-    (the form asks surveyors to reuse the code of an earlier survey), and the last synced
-    version of this record when it was a different survey (another round or survey date).
+    Rounds are linked by the link each next round stores to the round before
+    (``Store.round_chain``), and their members matched by person (a member's row id in the first
+    round). Records from before rounds were linked fall back on what the data held then: other
+    records with the same household code (the form asked surveyors to reuse the code of an
+    earlier survey), and the last synced version of this record when it was a different survey.
     """
+    chain = [r.record_id for r in store.round_chain("household", rec.id)]
+    if rec.id in chain and chain.index(rec.id) >= 1:  # linked rounds: this one and those before it
+        linked = chain[: chain.index(rec.id) + 1][-MAX_ROUNDS:]
+        return [
+            _round(store.get("household", i).data if i != rec.id else rec.data, labels, True) for i in linked
+        ]
     docs: list[dict[str, Any]] = [rec.data]
     code = _text(rec.data.get("household_code"))
     if code:
@@ -584,9 +604,9 @@ def _rounds(store: Store, rec: Record, labels: _Labels) -> list[SurveyRound]:
         key = (base.get("survey_round"), base.get("surveyed_on"))
         if all(key != (d.get("survey_round"), d.get("surveyed_on")) for d in docs):
             docs.append(base)
-    rounds = [_round(d, labels) for d in docs]
-    rounds.sort(key=lambda r: (r.surveyed_on or _dt.date.min, r.survey_round))
-    return rounds
+    found = [_round(d, labels) for d in docs]
+    found.sort(key=lambda r: (r.surveyed_on or _dt.date.min, r.survey_round))
+    return found
 
 
 # ---------------------------------------------------------------------------- drivers
@@ -1182,8 +1202,8 @@ def area_report(
     Give exactly one of ``subdistricts`` (one code: a subdistrict report; several: a chosen set),
     ``district``, ``province`` or ``village=(subdistrict_code, village_no)``. Unknown codes raise
     :class:`ValidationError`; an area without households raises :class:`ReportDataError`
-    (``report.empty_area``). Each household is counted once: of several survey rounds with the
-    same household code only the latest is counted. Rows are aggregated as they are read, so
+    (``report.empty_area``). Each household is counted once: of its survey rounds only the latest
+    is counted (see ``_earlier_rounds``). Rows are aggregated as they are read, so
     memory stays bounded for a district or a province.
     """
     area = _area(subdistricts, district, province, village)
@@ -1339,8 +1359,15 @@ def area_report(
 
 
 def _earlier_rounds(store: Store, where: str, params: list[Any]) -> set[str]:
-    """Ids of households superseded by a later survey round with the same household code."""
-    superseded: set[str] = set()
+    """Ids of households superseded by a later survey round: one that links to them (a round
+    and its next round are in the same subdistrict), or, for records from before rounds were
+    linked, a later survey with the same household code."""
+    superseded: set[str] = {
+        str(r[0])
+        for r in store.conn.execute(
+            f"SELECT previous_round_id FROM household WHERE {where} AND previous_round_id IS NOT NULL", params
+        )
+    }
     latest: dict[str, tuple[str, str, str]] = {}
     for rid, code, surveyed, updated in store.conn.execute(
         "SELECT id, household_code, surveyed_on, updated_at FROM household "

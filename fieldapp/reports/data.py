@@ -269,6 +269,16 @@ class Employment:
 
 
 @dataclass
+class RoundMember:
+    """One person in one survey round, for following members across rounds."""
+
+    name: str
+    age: int | None = None
+    occupation: str = ""
+    income_year: float | None = None
+
+
+@dataclass
 class SurveyRound:
     """One survey of the household, for the before/after comparison."""
 
@@ -279,6 +289,9 @@ class SurveyRound:
     income_per_capita: float | None = None
     debt_total: float | None = None
     tpmap_dimensions: list[str] = field(default_factory=list)
+    members: dict[str, RoundMember] = field(default_factory=dict)
+    """person (the member's row id in the first round recorded) -> the member in this round;
+    empty for rounds linked only by a typed household code (their members cannot be matched)"""
 
 
 @dataclass

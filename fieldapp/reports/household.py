@@ -628,7 +628,38 @@ class HouseholdReportRenderer(ReportBase):
                     "note",
                 )
             )
+        out += self.members_across(shown)
         return out
+
+    def members_across(self, shown: list[SurveyRound]) -> list[Flowable]:
+        """Each person round by round (matched by person, the row id of the first round)."""
+        if sum(1 for r in shown if r.members) < 2:
+            return []
+        people: list[str] = []
+        for r in reversed(shown):  # the latest round's order first, then those who left
+            people += [p for p in r.members if p not in people]
+        header = ["สมาชิก", *[f"รอบ {r.survey_round}" for r in shown], "การเปลี่ยนแปลง"]
+        rows: list[list[Cell]] = []
+        for p in people:
+            seen = [r.members.get(p) for r in shown]
+            name = next(m.name for m in reversed(seen) if m is not None)
+            cells: list[Cell] = []
+            for m in seen:
+                if m is None:
+                    cells.append(DASH)
+                    continue
+                parts = [f"{self.number(m.age)} ปี" if m.age is not None else "", m.occupation]
+                if m.income_year is not None:
+                    parts.append(f"{self.money(m.income_year)} บาท/ปี")
+                cells.append("\n".join(x for x in parts if x) or DASH)
+            change = "ย้ายออก / ไม่อยู่ในรอบล่าสุด" if seen[-1] is None else "สมาชิกใหม่" if seen[0] is None else ""
+            rows.append([name, *cells, change])
+        n = len(shown)
+        return [
+            Spacer(1, 3 * mm),
+            self.para("สมาชิกในแต่ละรอบ (ติดตามรายบุคคลข้ามรอบ)", "note"),
+            self.table(header, rows, [0.24] + [0.58 / n] * n + [0.18], align="L" * (n + 2)),
+        ]
 
     def change(
         self, before: float | None, after: float | None, *, money: bool = False, count: bool = False

@@ -192,8 +192,9 @@ class _Run:
         out: list[tuple[str, dict[str, Any]]] = []
         for form in self.store.forms:
             rows = self.store.dirty_rows(form.id)
-            if form.rounds:  # a survey round goes up before its next round (ids are in order of creation)
-                rows.sort(key=lambda r: str(r["id"]))
+            if form.rounds:  # a survey round goes up before its next round (the server checks the link)
+                depth = _round_depths(self.store.dirty_round_links(form.id))
+                rows.sort(key=lambda r: depth.get(str(r["id"]), 0))
             sent = self.store.sent_changes(r["id"] for r in rows if r["deleted"] and r["server_rev"] is None)
             for row in rows:
                 if row["has_conflict"]:
@@ -700,3 +701,14 @@ def sync(
         if session is None:
             http.session.close()
     return report
+
+
+def _round_depths(links: dict[str, str]) -> dict[str, int]:
+    """How many unsynced rounds come before each record (record -> previous round, both unsynced)."""
+    out: dict[str, int] = {}
+    for rid in links:
+        n, cur = 0, rid
+        while cur in links and n <= len(links):  # a loop of links cannot hold it up
+            cur, n = links[cur], n + 1
+        out[rid] = n
+    return out
