@@ -184,7 +184,7 @@ def build_parser() -> argparse.ArgumentParser:
     fr.set_defaults(handler=cmd_forms_remove)
     s.set_defaults(handler=lambda a: _usage(s))
 
-    rp = sub.add_parser("report", help="print a Thai PDF case report (household, business, area)")
+    rp = sub.add_parser("report", help="print a Thai PDF report (household, business, any record, area)")
     rsub = rp.add_subparsers(dest="report_command", metavar="REPORT", parser_class=_Parser)
     rh = rsub.add_parser("household", help="household case report (รายงานกรณีศึกษาครัวเรือน)")
     rh.add_argument("id", help="household record id (or its household code)")
@@ -194,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     rb.add_argument("id", help="business record id")
     _report_options(rb, unmask=True)
     rb.set_defaults(handler=cmd_report_business)
+    rr = rsub.add_parser("record", help="any form's record: its answers by section, repeats as tables")
+    rr.add_argument("form", help="the form id (a bundled or an installed form)")
+    rr.add_argument("id", help="the record id")
+    _report_options(rr, unmask=True)
+    rr.set_defaults(handler=cmd_report_record)
     ra = rsub.add_parser("area", help="area case study (รายงานกรณีศึกษาพื้นที่)")
     where = ra.add_mutually_exclusive_group(required=True)
     where.add_argument("--subdistrict", nargs="+", metavar="CODE", help="one subdistrict, or a chosen set")
@@ -744,6 +749,15 @@ def cmd_report_business(args: argparse.Namespace) -> int:
         return _print_report(
             args, store, render_business, data, "business", args.id.strip(), {"report": "business"}
         )
+
+
+def cmd_report_record(args: argparse.Namespace) -> int:
+    from fieldapp.reports import render_record
+    from fieldapp.reports.build import record_report_of
+
+    with _open(args) as store:
+        data = record_report_of(store, args.form, args.id, meta=_report_meta(args))
+        return _print_report(args, store, render_record, data, args.form, data.record_id, {"report": "record"})
 
 
 def cmd_report_area(args: argparse.Namespace) -> int:

@@ -309,7 +309,11 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ reports
     def open_report(self, form_id: str, record_id: str) -> ReportPreviewDialog:
         title = record_title(self.db.main, form_id, record_id)
-        return show_report(self, self.db, self.settings, ReportRequest(form_id, record_id, title=title))
+        if form_id in ("household", "business"):
+            req = ReportRequest(form_id, record_id, title=title)
+        else:  # any other form (referrals, installed forms): its answers by section
+            req = ReportRequest("record", record_id, title=title, form=form_id)
+        return show_report(self, self.db, self.settings, req)
 
     def open_area_report(self, area: str | None, village: int | None) -> ReportPreviewDialog | None:
         req = area_request(area, village)
@@ -331,7 +335,7 @@ class MainWindow(QMainWindow):
 
     def report_current(self) -> ReportPreviewDialog | None:
         page = self.tabs.currentWidget()
-        if isinstance(page, ListPage) and page.form.id in ("household", "business") and page.current_id():
+        if isinstance(page, ListPage) and page.current_id():
             return self.open_report(page.form.id, page.current_id() or "")
         area, village = self.navigator.current_area()
         if area:
@@ -339,7 +343,7 @@ class MainWindow(QMainWindow):
         QMessageBox.information(
             self,
             tr("Report"),
-            tr("Choose a household or a business in the list, or an area on the left, then press Report."),
+            tr("Choose a record in a list, or an area on the left, then press Report."),
         )
         return None
 

@@ -1,4 +1,5 @@
-"""Thai PDF case reports: household, local business and area case study.
+"""Thai PDF case reports: household, local business and area case study, and the record report
+of any form (``record``: an installed XLSForm's records too).
 
 Renderers take plain data (:mod:`fieldapp.reports.data`), never a database
 handle, and write an A4 PDF in Sarabun with HarfBuzz-shaped Thai, lines
@@ -24,17 +25,20 @@ from fieldapp.reports.base import REPORT_STYLES, Output, ReportBase, ReportDataE
 from fieldapp.reports.business import BusinessReportRenderer
 from fieldapp.reports.data import AreaReport, BusinessReport, HouseholdReport
 from fieldapp.reports.household import HouseholdReportRenderer
+from fieldapp.reports.record import RecordReport, RecordReportRenderer
 
 __all__ = [
     "REPORT_STYLES",
     "AreaReportRenderer",
     "BusinessReportRenderer",
     "HouseholdReportRenderer",
+    "RecordReportRenderer",
     "ReportBase",
     "ReportDataError",
     "render_area",
     "render_business",
     "render_household",
+    "render_record",
 ]
 
 
@@ -89,3 +93,15 @@ def render_area(
     uniform call signature.
     """
     return _write(AreaReportRenderer(data, unmask=unmask, thai_digits=thai_digits, style=style), out)
+
+
+def render_record(
+    data: RecordReport,
+    out: Output,
+    *,
+    unmask: bool = False,
+    thai_digits: bool = False,
+    style: str = "official",
+) -> int:
+    """Write the record report of any form's record to ``out``; return its page count."""
+    return _write(RecordReportRenderer(data, unmask=unmask, thai_digits=thai_digits, style=style), out)

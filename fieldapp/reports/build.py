@@ -56,6 +56,7 @@ from fieldapp.reports.data import (
     SurveyRound,
     VillageStat,
 )
+from fieldapp.reports.record import RecordReport
 from fieldapp.store import Record, Store
 
 __all__ = [
@@ -1559,3 +1560,31 @@ def _needy(store: Store, items: list[_Needy], labels: _Labels, *, wide: bool) ->
             )
         )
     return out
+
+
+def record_report_of(store: Store, form_id: str, record_id: str, *, meta: ReportMeta | None = None) -> RecordReport:
+    """The record report of any form's record (``fieldapp.reports.record``), references named."""
+    from fieldapp.reports.record import record_report
+
+    rec = store.get(form_id, record_id.strip())
+
+    def refer(f: Field, value: str) -> str:
+        target, _, rep = (f.ref or "").partition(".")
+        try:
+            other = store.get(target, value) if not rep else None
+        except (FieldAppError, KeyError):
+            other = None
+        form = store.form(target) if other is not None else None
+        if form is not None and other is not None and form.title_field:
+            return str(other.data.get(form.title_field) or ids.short_id(value))
+        return ids.short_id(value)
+
+    return record_report(
+        store.form(form_id),
+        rec.data,
+        record_id=rec.id,
+        updated_at=rec.updated_at,
+        surveyor=rec.created_by,
+        meta=meta,
+        refer=refer,
+    )

@@ -38,7 +38,7 @@ from fieldapp.filenames import safe_file_name
 from ui.db import Database
 from ui.dialogs import geometry
 from ui.errors import message_for, show_error
-from ui.i18n import language, tr, tr_declared
+from ui.i18n import label_of, language, tr, tr_declared
 from ui.settings import REPORT_STYLE_TITLES, Settings
 from ui.tasks import Task, TaskState
 
@@ -50,16 +50,20 @@ _pdfium = threading.Lock()  # pdfium is not thread-safe: one document operation 
 
 @dataclass
 class ReportRequest:
-    """Which report: ``household``/``business`` with ``record_id``, or ``area`` with ``area`` arguments
-    for ``area_report`` (``subdistricts``, ``district``, ``province`` or ``village``)."""
+    """Which report: ``household``/``business`` with ``record_id``, ``record`` (any form's record)
+    with ``form`` and ``record_id``, or ``area`` with ``area`` arguments for ``area_report``
+    (``subdistricts``, ``district``, ``province`` or ``village``)."""
 
     kind: str
     record_id: str | None = None
     area: dict[str, Any] = field(default_factory=dict)
     title: str = ""
+    form: str = ""  # the form of a ``record`` report
 
     @property
     def form_id(self) -> str | None:
+        if self.kind == "record":
+            return self.form
         return self.kind if self.kind in ("household", "business") else None
 
     def audit_detail(self) -> dict[str, Any]:
@@ -69,7 +73,8 @@ class ReportRequest:
         return detail
 
     def file_name(self) -> str:
-        base = {"household": "household-report", "business": "business-report", "area": "area-report"}[self.kind]
+        base = {"household": "household-report", "business": "business-report", "area": "area-report",
+                "record": f"{self.form}-report"}[self.kind]
         tail = ids.short_id(self.record_id or "") if self.kind != "area" else "-".join(
             str(v if not isinstance(v, list | tuple) else "-".join(map(str, v))) for v in self.area.values())
         return f"{base}-{tail}.pdf" if tail else f"{base}.pdf"
@@ -100,8 +105,14 @@ def render_pdf(db: Database, req: ReportRequest, *, unmask: bool, thai_digits: b
 
     The same renderer as ``fieldapp report``: the preview shows the pages that are saved and printed.
     """
-    from fieldapp.reports import render_area, render_business, render_household
-    from fieldapp.reports.build import area_report, business_report, default_meta, household_report
+    from fieldapp.reports import render_area, render_business, render_household, render_record
+    from fieldapp.reports.build import (
+        area_report,
+        business_report,
+        default_meta,
+        household_report,
+        record_report_of,
+    )
 
     store = db.store()
     meta = default_meta(printed_by or store.user)
@@ -113,6 +124,9 @@ def render_pdf(db: Database, req: ReportRequest, *, unmask: bool, thai_digits: b
     elif req.kind == "business":
         pages = render_business(business_report(store, req.record_id or "", meta=meta), buf, unmask=unmask,
                                 thai_digits=thai_digits, style=style)
+    elif req.kind == "record":
+        data = record_report_of(store, req.form, req.record_id or "", meta=meta)
+        pages = render_record(data, buf, unmask=unmask, thai_digits=thai_digits, style=style)
     else:
         pages = render_area(area_report(store, meta=meta, **req.area), buf, thai_digits=thai_digits, style=style)
     return buf.getvalue(), pages
@@ -256,8 +270,15 @@ class ReportPreviewDialog(QDialog):
         self.rerender()
 
     def _title(self) -> str:
-        name = {"household": tr("Household case report"), "business": tr("Local business report"),
-                "area": tr("Area case study")}[self.request.kind]
+        if self.request.kind == "record":  # any other form's record: named by its form
+            try:
+                form = label_of(self.db.main.form(self.request.form).title, self.request.form)
+            except (FieldAppError, KeyError):
+                form = self.request.form
+            name = tr("Report: {form}", form=form)
+        else:
+            name = {"household": tr("Household case report"), "business": tr("Local business report"),
+                    "area": tr("Area case study")}[self.request.kind]
         return f"{name}: {self.request.title}" if self.request.title else name
 
     def default_file_name(self) -> str:
