@@ -426,3 +426,23 @@ def test_the_editor_has_a_box_to_acknowledge_and_a_file_picker(tmp_path, qtbot, 
     audio.set_value(None)
     assert audio.value() is None and not audio.remove.isEnabled()
     db.close()
+
+
+def test_acknowledgements_and_files_export_and_import_again(tmp_path, capsys):
+    from fieldapp import attachments, cli
+
+    report = xlsform.read_xlsform(media_survey(tmp_path / "media.xlsx"))
+    sound = tmp_path / "a.m4a"
+    sound.write_bytes(b"m4a" * 300)
+    db = tmp_path / "f.db"
+    with Store(db) as store:
+        installed.add(store, report.form, "media.xlsx")
+        sha = attachments.add(store, sound)
+        store.save("media", {"consent": "OK", "interview": sha})
+    out = tmp_path / "media.csv"
+    assert cli.main(["--db", str(db), "export", "media", "-o", str(out)]) == 0
+    text = out.read_text(encoding="utf-8-sig")
+    assert "รับทราบแล้ว" in text and sha in text  # in words; the file by its SHA-256, to come back
+    capsys.readouterr()
+    assert cli.main(["--db", str(db), "import", "--form", "media", str(out)]) == 0
+    assert "1 unchanged, 0 with problems" in capsys.readouterr().out

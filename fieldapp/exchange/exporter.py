@@ -28,7 +28,7 @@ from fieldapp import codegen, files, thai
 from fieldapp.errors import ValidationError, disk_full, is_disk_full
 from fieldapp.exchange.mapping import LINK_HEADER, geo_headers
 from fieldapp.exchange.xlsxwriter import Column, XlsxWriter
-from fieldapp.forms import Field, Form
+from fieldapp.forms import Field, Form, shown
 from fieldapp.store import Store
 
 FORMATS = ("csv", "xlsx", "geojson")
@@ -107,6 +107,10 @@ class _Formatter:
             return None if codes else _phone
         if t == "date":
             return None if codes else (lambda v: f"{v[8:10]}/{v[5:7]}/{int(v[:4]) + 543}")
+        if not codes and f.kind.text is not None and not f.kind.attachment and len(f.columns()) == 1:
+            # other types the registry writes in words (an acknowledgement: รับทราบแล้ว); files keep
+            # their SHA-256 so that the export can be imported again
+            return lambda v: shown(f, f.from_columns({f.id: v}), "th") or None
         return None
 
 

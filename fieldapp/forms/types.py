@@ -265,7 +265,7 @@ ACKNOWLEDGED = "OK"
 
 def _acknowledge(f: Field, value: Any) -> bool | None:
     """An acknowledgement is given (True) or not there (None): there is no "no"."""
-    if isinstance(value, str) and value.strip().upper() == ACKNOWLEDGED:
+    if isinstance(value, str) and value.strip().lower() in ("ok", "acknowledged", "รับทราบ", "รับทราบแล้ว"):
         return True
     if isinstance(value, str) and value.strip() == "":
         return None
