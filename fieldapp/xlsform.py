@@ -390,7 +390,9 @@ def _convert_children(
                         {
                             "id": str(c.get("fieldapp_section") or "")
                             or (reader.list_id(name) if name else f"section_{len(sections) + 1}"),
-                            "label": _labels(c.get("label"), name),
+                            "label": {
+                                k: _rewrite(v, reader, None) for k, v in _labels(c.get("label"), name).items()
+                            },
                             "fields": fields,
                         }
                     )
@@ -733,6 +735,9 @@ def _unlink_texts(form: dict[str, Any]) -> bool:
         for key in ("label", "hint", "constraint_message"):
             if key in f:
                 f[key] = fix(f[key])
+    for s in form.get("sections") or []:
+        if "label" in s:
+            s["label"] = fix(s["label"])
     return changed
 
 

@@ -446,3 +446,35 @@ def test_acknowledgements_and_files_export_and_import_again(tmp_path, capsys):
     capsys.readouterr()
     assert cli.main(["--db", str(db), "import", "--form", "media", str(out)]) == 0
     assert "1 unchanged, 0 with problems" in capsys.readouterr().out
+
+
+def test_a_group_label_shows_the_answer_it_names(tmp_path, qtbot, ui_app):
+    from ui.db import Database
+    from ui.editor import FormEditor
+    from ui.widgets.registry import EditorContext
+
+    path = write_xlsform(
+        tmp_path / "g.xlsx",
+        [
+            ["text", "HH_Head", "ชื่อหัวหน้า", "Head"],
+            ["begin group", "house", "บ้านของ ${HH_Head}", "The home of ${HH_Head}"],
+            ["integer", "rooms", "จำนวนห้อง", "Rooms"],
+            ["end group"],
+        ],
+        form_id="grouped",
+    )
+    report = xlsform.read_xlsform(path)
+    assert report.form["sections"][1]["label"]["en"] == "The home of ${hh_head}"  # the name as stored
+    out = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, out)
+    assert xlsform.read_xlsform(out).form == report.form
+    form = installed.build(report.form, "g.xlsx")
+    assert form.section_texts(form.sections[1], {"hh_head": "สมชาย"})["th"] == "บ้านของ สมชาย"
+    Store(tmp_path / "f.db").close()
+    db = Database(tmp_path / "f.db")
+    editor = FormEditor(EditorContext(db=db, form=form), {"hh_head": "สมชาย"})
+    qtbot.addWidget(editor)
+    editor.recheck()
+    assert editor.sections.item(1).text() == "2. บ้านของ สมชาย"
+    editor.close()
+    db.close()

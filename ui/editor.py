@@ -173,7 +173,7 @@ class FormEditor(QWidget):
 
     # ------------------------------------------------------------------ values
     def _section_title(self, i: int, section: Section) -> str:
-        return f"{i + 1}. {label_of(section.label, section.id)}"
+        return f"{i + 1}. {label_of(self.form.section_texts(section, self.doc), section.id)}"
 
     def load(self, data: dict[str, Any]) -> None:
         self._values = {

@@ -81,7 +81,7 @@ class ReviewPage(QWidget):
         else:
             self.tree.addTopLevelItem(QTreeWidgetItem(["✓ " + tr("Nothing is missing or wrong"), ""]))
         for i, section in enumerate(self.form.sections):
-            sec = QTreeWidgetItem([f"{i + 1}. {label_of(section.label, section.id)}", ""])
+            sec = QTreeWidgetItem([f"{i + 1}. {label_of(self.form.section_texts(section, doc), section.id)}", ""])
             for f in section.fields:
                 if f.type == "note" or not self.form.is_relevant(f, doc):
                     continue

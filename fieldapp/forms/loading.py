@@ -421,6 +421,12 @@ class Builder:
             order.append(f)
             order.extend(f.fields)
         form.order = order
+        for section in form.sections:  # ${name} in a section's label: form-level answers
+            for name in piping.references(section.label):
+                try:
+                    section.pipes[name] = expr.compile_expression("${" + name + "}", make_resolver(form, None))
+                except ExpressionError as exc:
+                    raise self.fail(f"sections.{section.id}", f"label: {exc.message_en}") from exc
         for f in order:
             raw = getattr(f, "_raw", {})
             self.compile_rules(form, f, raw)

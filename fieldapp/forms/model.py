@@ -153,6 +153,7 @@ class Section:
     id: str
     label: dict[str, str]
     fields: list[Field]
+    pipes: dict[str, expr.Expression] = field(default_factory=dict)  # ${name} in the label
 
 
 @dataclass
@@ -384,11 +385,15 @@ class Form:
         self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None
     ) -> dict[str, str]:
         """``f``'s label in every language, with each ``${name}`` showing its current answer."""
-        return piping.fill(f, f.label, data, row)
+        return piping.fill(f.pipes, f.label, data, row)
+
+    def section_texts(self, section: Section, data: dict[str, Any]) -> dict[str, str]:
+        """A section's label in every language, with the answers it names (a group's ``${name}``)."""
+        return piping.fill(section.pipes, section.label, data, None)
 
     def hint_texts(self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None) -> dict[str, str]:
         """``f``'s hint in every language, with each ``${name}`` showing its current answer."""
-        return piping.fill(f, f.hint, data, row)
+        return piping.fill(f.pipes, f.hint, data, row)
 
 
 @dataclass

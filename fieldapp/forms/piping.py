@@ -13,13 +13,10 @@ from __future__ import annotations
 
 import datetime as _dt
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fieldapp import expr, thaidate
 from fieldapp.errors import ExpressionError
-
-if TYPE_CHECKING:
-    from fieldapp.forms.model import Field
 
 REFERENCE = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
 
@@ -57,12 +54,15 @@ def _date_lang(lang: str) -> str:
     return "en" if lang == "en" else "th"
 
 
-def fill(f: Field, texts: dict[str, str], data: dict[str, Any], row: dict[str, Any] | None) -> dict[str, str]:
-    """``texts`` (a label or hint in every language) with each ``${name}`` replaced by its answer."""
-    if not f.pipes or not texts:
+def fill(
+    pipes: dict[str, expr.Expression], texts: dict[str, str], data: dict[str, Any], row: dict[str, Any] | None
+) -> dict[str, str]:
+    """``texts`` (a label or hint in every language) with each ``${name}`` replaced by its answer;
+    ``pipes`` are the compiled references of the question or section the texts belong to."""
+    if not pipes or not texts:
         return texts
     values: dict[str, Any] = {}
-    for name, compiled in f.pipes.items():
+    for name, compiled in pipes.items():
         try:
             values[name] = compiled.fn(data, row)
         except (*expr.CALCULATION_ERRORS, ExpressionError):

@@ -589,9 +589,9 @@ TYPES: dict[str, FieldType] = {
         ),
         FieldType("subdistrict", _subdistrict),
         FieldType("photo", _photo, attachment=True, text=_attachment_text),
-        FieldType("audio", _attachment, attachment=True, widget="attachment", text=_attachment_text),
-        FieldType("video", _attachment, attachment=True, widget="attachment", text=_attachment_text),
-        FieldType("file", _attachment, attachment=True, widget="attachment", text=_attachment_text),
+        FieldType("audio", _attachment, attachment=True, text=_attachment_text),
+        FieldType("video", _attachment, attachment=True, text=_attachment_text),
+        FieldType("file", _attachment, attachment=True, text=_attachment_text),
         FieldType(
             "acknowledge",
             _acknowledge,

@@ -152,7 +152,7 @@ def record_report(
     """The report's data from a record's document (as ``Store.get`` gives it)."""
     sections: list[RecordSection] = []
     for section in form.sections:
-        out = RecordSection(section.label.get("th") or section.id)
+        out = RecordSection(form.section_texts(section, doc).get("th") or section.id)
         for f in section.fields:
             if not _printed(f) or not form.is_relevant(f, doc):
                 continue

@@ -47,7 +47,9 @@ WIDGETS: dict[tuple[str, str | None], WidgetMaker] = {
     ("calculated", None): fields.CalculatedWidget,
     ("reference", None): links.ReferenceWidget,
     ("photo", None): links.PhotoWidget,
-    ("attachment", None): links.AttachmentWidget,
+    ("audio", None): links.AttachmentWidget,
+    ("video", None): links.AttachmentWidget,
+    ("file", None): links.AttachmentWidget,
     ("acknowledge", None): fields.AcknowledgeWidget,
     ("repeat", None): _repeat,
 }
