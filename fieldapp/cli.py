@@ -96,6 +96,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_stats)
 
+    s = sub.add_parser("rounds", help="a household's survey rounds; --start begins the next one")
+    s.add_argument("id", help="household record id")
+    s.add_argument("--start", action="store_true", help="save the next round, unfinished, and print its id")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=cmd_rounds)
+
     s = sub.add_parser("visits", help="visits due per village: follow-ups this week and overdue")
     s.add_argument("--area", metavar="CODE", help="only this province/district/subdistrict")
     s.add_argument("--on", metavar="YYYY-MM-DD", help="count from this day instead of today")
@@ -293,7 +299,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
         print(file=sys.stderr)
     took = time.perf_counter() - started
     print(
-        f"added {made['household']:,} households ({made['members']:,} members), "
+        f"added {made['household']:,} households ({made['members']:,} members) "
+        f"and {made['rounds']:,} second survey rounds, "
         f"{made['business']:,} businesses, {made['referral']:,} referrals in {took:.1f} s"
     )
     return EXIT_OK
@@ -402,6 +409,26 @@ def cmd_show(args: argparse.Namespace) -> int:
             for w in warnings:
                 print(f"  {w.path}: {w.message}")
                 print(f"    เหตุผล: {w.reason or '(ยังไม่ได้ระบุเหตุผล)'}")
+    return EXIT_OK
+
+
+def cmd_rounds(args: argparse.Namespace) -> int:
+    from fieldapp import drafts
+
+    with _open(args) as store:
+        if args.start:  # pre-filled, the questions asked again left empty: saved as unfinished
+            nxt = store.start_next_round("household", args.id)
+            rec = store.save("household", nxt.doc, partial_ok=True).record
+            missing = drafts.missing_answers(store.form("household"), nxt.doc)
+            drafts.set_status(store, "household", rec.id, len(missing))
+            args.id = rec.id
+        chain = store.round_chain("household", args.id)
+    if args.json:
+        _print_json([{"id": r.record_id, "round": r.number, "name": r.label, "surveyed_on": r.date} for r in chain])
+        return EXIT_OK
+    for r in chain:
+        mark = " ←" if r.record_id == args.id else ""
+        print(f"รอบที่ {r.number}  {r.label or '-'}  {r.date or '-'}  {r.record_id}{mark}")
     return EXIT_OK
 
 

@@ -602,6 +602,7 @@ class _Part:
     members: int
     businesses: int
     referrals: int
+    rounds: int = 0  # second survey rounds of its households (extra household records)
 
 
 def _share(total: int, start: int, end: int, households: int) -> int:
@@ -675,7 +676,7 @@ def _write_part(
             warn=False,
             batch_size=max(1, len(nexts)),
         )
-    return _Part(saved + len(again.saved), members, made_bus, made_ref)
+    return _Part(saved, members, made_bus, made_ref, len(again.saved))
 
 
 ROUND_SHARE = 0.04
@@ -804,4 +805,5 @@ def generate(
         "members": sum(r.members for r in results),
         "business": sum(r.businesses for r in results),
         "referral": sum(r.referrals for r in results),
+        "rounds": sum(r.rounds for r in results),
     }

@@ -39,14 +39,15 @@ def test_export_then_import_gives_the_same_records(
 ) -> None:
     out = tmp_path / f"out.{fmt}"
     result = export(demo_copy, "household", fmt, out, unmask=True, codes=codes)
-    assert result.records == demo_copy.count("household") == 120
+    total = demo_copy.count("household")  # 120 households and their second survey rounds
+    assert result.records == total > 120
     fresh = Store(tmp_path / "fresh.db", user="tester")
     report = run_import(fresh, out, form_id="household")
-    assert report.problems == [] and report.created == 120
+    assert report.problems == [] and report.created == total
     assert all_docs(fresh) == all_docs(demo_copy)
     # and back into the database it came from: nothing changes
     again = run_import(demo_copy, out, form_id="household")
-    assert (again.created, again.updated, again.unchanged) == (0, 0, 120)
+    assert (again.created, again.updated, again.unchanged) == (0, 0, total)
     fresh.close()
 
 
@@ -55,7 +56,7 @@ def test_masked_export_reimported_keeps_every_stored_id(demo_copy: Store, tmp_pa
     out = tmp_path / "masked.xlsx"
     export(demo_copy, "household", "xlsx", out)
     report = run_import(demo_copy, out, form_id="household")
-    assert report.unchanged == 120 and report.masked_ids > 0
+    assert report.unchanged == demo_copy.count("household") and report.masked_ids > 0
     assert all_docs(demo_copy) == before
 
 
@@ -145,7 +146,7 @@ def test_area_filter_and_the_audit_log(demo_copy: Store, tmp_path: Path) -> None
 def test_cli_export_and_bad_format(demo_copy: Store, tmp_path: Path, capsys: Any) -> None:
     db = str(demo_copy.path)
     assert cli.main(["--db", db, "export", "household", "-o", str(tmp_path / "x.xlsx")]) == 0
-    assert "exported 120 records" in capsys.readouterr().out
+    assert f"exported {demo_copy.count('household')} records" in capsys.readouterr().out
     assert cli.main(["--db", db, "export", "household", "-o", str(tmp_path / "x.txt")]) == 1
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("fieldapp: error:")

@@ -217,3 +217,25 @@ def test_the_case_report_follows_linked_rounds_and_their_members(
     render_household(data, str(pdf))
     text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     assert "สมาชิกในแต่ละรอบ" in text and "น้องใหม่" in text and "สมาชิกใหม่" in text
+
+
+def test_the_rounds_command_lists_and_starts_rounds(
+    tmp_path: Path, household: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from fieldapp import cli, drafts
+
+    db = tmp_path / "c.db"
+    with Store(db, user="tester") as s:
+        rid = first_round(s, household)
+    assert cli.main(["--db", str(db), "rounds", rid, "--start", "--json"]) == 0
+    chain = json.loads(capsys.readouterr().out)
+    assert [(c["round"], c["name"]) for c in chain] == [(1, "2568-1"), (2, "2568-2")]
+    assert chain[0]["id"] == rid
+    with Store(db, user="tester") as s:
+        assert s.next_rounds("household", rid) == [chain[1]["id"]]
+        assert chain[1]["id"] in drafts.incomplete_ids(s, "household")  # to be completed in the editor
+    assert cli.main(["--db", str(db), "rounds", rid, "--start"]) == 1  # one next round per round
+    assert cli.main(["--db", str(db), "rounds", rid]) == 0
+    assert "รอบที่ 2  2568-2" in capsys.readouterr().out

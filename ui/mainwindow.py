@@ -75,6 +75,8 @@ class MainWindow(QMainWindow):
         self.summary.edit_requested.connect(lambda hid: self.open_record("household", hid))
         self.summary.referral_requested.connect(self.new_referral)
         self.summary.report_requested.connect(lambda hid: self.open_report("household", hid))
+        self.summary.next_round_requested.connect(self.start_next_round)
+        self.summary.round_requested.connect(self.show_round)
         self.navigator.area_selected.connect(self._area)
         self.navigator.report_requested.connect(self.open_area_report)
 
@@ -555,6 +557,25 @@ class MainWindow(QMainWindow):
             for c in cols:
                 data[c] = last[0].get(c)
         return data
+
+    def start_next_round(self, household_id: str) -> RecordEditorDialog | None:
+        """The next survey round of a household in the editor, filled in from this round; the
+        questions asked again are empty and marked. Nothing is stored until it is saved."""
+        try:
+            nxt = self.db.main.start_next_round("household", household_id)
+        except FieldAppError as exc:  # already started: said, and the summary offers to open it
+            show_error(self, exc)
+            self.summary.show_household(household_id)
+            return None
+        return self.new_record("household", nxt.doc)
+
+    def show_round(self, household_id: str) -> None:
+        """Another survey round of the household shown: selected in the list, in the summary."""
+        page = self.pages.get("household")
+        if page is not None:
+            self.tabs.setCurrentWidget(page)
+            page.select_when_loaded(household_id)
+        self.summary.show_household(household_id)
 
     def new_referral(self, household_id: str | None) -> RecordEditorDialog:
         form = self.db.main.form("referral")

@@ -44,6 +44,7 @@ class FieldRow(QWidget):
         lay.addWidget(self.message)
         self._label = f.label
         self._required = False
+        self.ask_again = False  # marked: a question asked again in this survey round
         self.set_required(False)
         self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
 
@@ -64,7 +65,14 @@ class FieldRow(QWidget):
         text = label_of(self._label, self.field.id).replace("&", "&amp;").replace("<", "&lt;")
         if required:
             text += f' <span style="color:#b3261e" title="{tr("Required")}">*</span>'
+        if self.ask_again:
+            text += f' <span style="color:#7a4f00">↻ {tr("ask again this round")}</span>'
         self.label.set_html(text)
+
+    def set_ask_again(self, on: bool) -> None:
+        if on != self.ask_again:
+            self.ask_again = on
+            self.set_required(self._required)
 
     def set_problem(self, message: str | None, warning: bool = False) -> None:
         if message:
@@ -133,8 +141,14 @@ class FieldsPanel(QWidget):
     ) -> None:
         """Show or hide questions by relevance, mark the required ones, update live results."""
         form = self.ctx.form
+        # a next survey round (it links to the round before): the questions the form asks again
+        # are marked while they are still unanswered
+        again = bool(form.rounds and doc.get(form.rounds["previous"]))
         for f in self.fields:
             row = self.rows[f.id]
+            if f.ask_again:
+                source = doc_row if doc_row is not None else doc
+                row.set_ask_again(again and source.get(f.id) in (None, "", []))
             # appearance "hidden": kept with the record, written by the app (e.g. warning reasons)
             visible = f.appearance != "hidden" and form.is_relevant(f, doc, doc_row)
             if row.isHidden() == visible:

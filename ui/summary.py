@@ -4,13 +4,14 @@ businesses employing its members."""
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from fieldapp import browse, expr, schema, scoring, softwarn
+from fieldapp.rounds import Round
 from fieldapp.store import Record
 from ui import fmt
 from ui.db import Database
@@ -26,6 +27,16 @@ class HouseholdDetails:
     explain: dict[str, Any] | None
     referrals: list[dict[str, Any]]
     businesses: list[dict[str, Any]]
+    rounds: list[Round] = field(default_factory=list)
+    """the household's survey rounds along their links, oldest first (this record among them)"""
+
+    def neighbour(self, step: int) -> str | None:
+        """The record of the round before (-1) or after (+1) this one, if there is one."""
+        ids = [r.record_id for r in self.rounds]
+        if self.record.id not in ids:
+            return None
+        i = ids.index(self.record.id) + step
+        return ids[i] if 0 <= i < len(ids) else None
 
 
 def load_household(db: Database, household_id: str) -> HouseholdDetails:
@@ -36,7 +47,9 @@ def load_household(db: Database, household_id: str) -> HouseholdDetails:
     explain = form.rubric.explain(rec.data) if form.rubric is not None else None
     refs = store.list("referral", filters={"household_id": household_id}, order_by="referred_on",
                       descending=True, limit=50)
-    return HouseholdDetails(rec, explain, refs, browse.businesses_employing(store, household_id))
+    return HouseholdDetails(
+        rec, explain, refs, browse.businesses_employing(store, household_id), store.round_chain("household", rec.id)
+    )
 
 
 def _esc(text: Any) -> str:
@@ -47,6 +60,8 @@ class HouseholdSummary(QWidget):
     edit_requested = Signal(str)
     referral_requested = Signal(str)
     report_requested = Signal(str)
+    next_round_requested = Signal(str)  # start the next survey round of this household
+    round_requested = Signal(str)  # open another round of this household (record id)
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -68,9 +83,21 @@ class HouseholdSummary(QWidget):
             lambda: self.household_id and self.referral_requested.emit(self.household_id))
         self.report_button = QPushButton(tr("Report..."))
         self.report_button.clicked.connect(lambda: self.household_id and self.report_requested.emit(self.household_id))
+        # survey rounds: start the next one (or open it when it is started), open the one before
+        self.next_round_button = QPushButton(tr("Start the next round"))
+        self.next_round_button.setToolTip(
+            tr("A new survey of this household, filled in from this one; what changes is asked again")
+        )
+        self.next_round_button.clicked.connect(self._next_round)
+        self.previous_round_button = QPushButton(tr("Previous round"))
+        self.previous_round_button.clicked.connect(self._previous_round)
+        self._previous: str | None = None
+        self._next: str | None = None
         buttons.addWidget(self.edit_button)
         buttons.addWidget(self.referral_button)
         buttons.addWidget(self.report_button)
+        buttons.addWidget(self.next_round_button)
+        buttons.addWidget(self.previous_round_button)
         outer.addLayout(buttons)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -100,6 +127,24 @@ class HouseholdSummary(QWidget):
         self.edit_button.setEnabled(on)
         self.referral_button.setEnabled(on)
         self.report_button.setEnabled(on)
+        self.next_round_button.setEnabled(on)
+        self.previous_round_button.setEnabled(on and self._previous is not None)
+
+    def _previous_round(self) -> None:
+        if self._previous:
+            self.round_requested.emit(self._previous)
+
+    def _next_round(self) -> None:
+        if self._next:  # already started (here or on another laptop): open it
+            self.round_requested.emit(self._next)
+        elif self.household_id:
+            self.next_round_requested.emit(self.household_id)
+
+    def _set_rounds(self, d: HouseholdDetails | None) -> None:
+        self._previous = d.neighbour(-1) if d else None
+        self._next = d.neighbour(+1) if d else None
+        self.next_round_button.setText(tr("Open the next round") if self._next else tr("Start the next round"))
+        self.previous_round_button.setEnabled(self._previous is not None)
 
     def show_household(self, household_id: str | None) -> None:
         self.household_id = household_id
@@ -107,6 +152,7 @@ class HouseholdSummary(QWidget):
         gen = self._generation
         if not household_id:
             self.title.setText(tr("Choose a household in the list"))
+            self._set_rounds(None)
             self.set_enabled(False)
             # the body never shows another household under this heading
             self.class_label.setText("")
@@ -129,12 +175,18 @@ class HouseholdSummary(QWidget):
     def show_details(self, d: HouseholdDetails) -> None:  # not "render": that is QWidget.render
         data = d.record.data
         f = self.form.fields
+        self._set_rounds(d)
         self.set_enabled(True)
         head = data.get("head_name") or tr("(no head of household yet)")
         vno = data.get(schema.VILLAGE_NO)
         village = " ".join(x for x in (tr("Moo {no}", no=vno) if vno else "",
                                        str(data.get(schema.VILLAGE_NAME) or "")) if x)
-        self.title.setText(f"{head} — {tr('House {no}', no=data.get('house_no') or '-')} {village}")
+        title = f"{head} — {tr('House {no}', no=data.get('house_no') or '-')} {village}"
+        if len(d.rounds) > 1:  # which survey round this is, of how many
+            here = next((r for r in d.rounds if r.record_id == d.record.id), None)
+            if here is not None:
+                title += " · " + tr("round {no} of {n}", no=here.number, n=len(d.rounds))
+        self.title.setText(title)
         klass, status_field = scoring.class_field(self.form), scoring.output_field(self.form, "status")
         cls = data.get(klass)
         status = data.get(status_field)

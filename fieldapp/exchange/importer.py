@@ -33,7 +33,7 @@ from typing import Any
 
 import geothai
 
-from fieldapp import thai, thaidate
+from fieldapp import rounds, thai, thaidate
 from fieldapp.errors import Problem, ValidationError
 from fieldapp.exchange.mapping import LINK_HEADER, Mapping, auto_mapping, match_key
 from fieldapp.exchange.readers import Table, Workbook, read
@@ -233,6 +233,41 @@ class _Converter:
             ]
             self._areas[key] = found
         return found
+
+
+def _round_waves(form: Form, jobs: list[Job]) -> list[list[Job]]:
+    """The jobs in waves: first those whose previous survey round is not in this import, then
+    those that follow a round of the first wave, and so on (one wave when there are no rounds)."""
+    if not form.rounds:
+        return [jobs]
+    prev = form.rounds["previous"]
+    mine = {j.record_id: j for j in jobs if j.record_id}
+    depth: dict[int, int] = {}
+    for j in jobs:
+        n, cur = 0, j
+        while (p := cur.values.get(prev)) and p in mine and n <= len(jobs):
+            cur, n = mine[p], n + 1
+        depth[j.index] = n
+    return [[j for j in jobs if depth[j.index] == d] for d in range(max(depth.values(), default=0) + 1)]
+
+
+def _first_rounds(store: Store, form: Form) -> dict[str, str]:
+    """Each later survey round of the form's records -> the household's first round."""
+    if not form.rounds:
+        return {}
+    prev = form.rounds["previous"]
+    links = dict(
+        store.conn.execute(
+            f"SELECT id, [{prev}] FROM [{form.table}] WHERE deleted = 0 AND [{prev}] IS NOT NULL"
+        )
+    )
+    out: dict[str, str] = {}
+    for rid in links:
+        cur, steps = rid, 0
+        while cur in links and steps <= len(links):
+            cur, steps = links[cur], steps + 1
+        out[rid] = cur
+    return out
 
 
 def _year_be(value: Any) -> Any:
@@ -495,19 +530,28 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
     match_rep, _, match_child = mapping.match_by.partition(".")
     owners: dict[str, str] = {}
     titles: dict[str, str] = {}
+    # survey rounds: a household is found at its latest round, and its other rounds are no clash
+    first_round = _first_rounds(store, form)
+    latest = (
+        f" AND p.id NOT IN (SELECT [{form.rounds['previous']}] FROM [{form.table}] "
+        f"WHERE deleted = 0 AND [{form.rounds['previous']}] IS NOT NULL)"
+        if form.rounds
+        else ""
+    )
     if match_child:
         rep = form.fields[match_rep]
         ct = form.child_table(rep)
         title = f", p.[{form.title_field}]" if form.title_field else ", NULL"
         for nid, pid, t in store.conn.execute(
             f"SELECT c.[{match_child}], c.parent_id{title} FROM [{ct}] c JOIN [{form.table}] p ON p.id = c.parent_id "
-            f"WHERE p.deleted = 0 AND c.[{match_child}] IS NOT NULL"
+            f"WHERE p.deleted = 0 AND c.[{match_child}] IS NOT NULL" + latest
         ):
             owners[str(nid)] = pid
             titles[pid] = t or ""
     elif mapping.match_by in form.fields:
         for value, rid in store.conn.execute(
-            f"SELECT [{mapping.match_by}], id FROM [{form.table}] WHERE deleted = 0 AND [{mapping.match_by}] IS NOT NULL"
+            f"SELECT [{mapping.match_by}], id FROM [{form.table}] p WHERE deleted = 0 AND [{mapping.match_by}] IS NOT NULL"
+            + latest
         ):
             owners[match_key(str(value))] = rid
     file_ids = [g[0].record_id for g in groups if g[0].record_id]
@@ -534,15 +578,18 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
                 )
             else:
                 cands[rid] = g[0]
+        # another round of the household the line names by record id is no other household
+        own = first_round.get(rid, rid) if rid else None
         for line in g:
             if match_child:
                 for r in line.rows.get(match_rep, []):
                     nid = _nid(r.get(match_child)) if r.get(match_child) else None
-                    if nid and nid in owners:
-                        cands.setdefault(owners[nid], line)
+                    owner = owners.get(nid) if nid else None
+                    if owner and not (own and owner != rid and first_round.get(owner, owner) == own):
+                        cands.setdefault(owner, line)
             elif mapping.match_by in form.fields and line.values.get(mapping.match_by) not in (None, ""):
                 owner = owners.get(match_key(str(line.values[mapping.match_by])))
-                if owner:
+                if owner and not (own and owner != rid and first_round.get(owner, owner) == own):
                     cands.setdefault(owner, line)
         target = None
         if len(cands) > 1:
@@ -586,7 +633,8 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
             merged[target] = i
         keep.append(i)
     # national IDs repeated across records of the file
-    seen: dict[str, tuple[int, int]] = {}
+    # (one person in two survey rounds of a household is no repeat: the rows name the same person)
+    seen: dict[str, tuple[int, int, str]] = {}
     if match_child or any(c.type == "national_id" for rep in form.repeats() for c in rep.fields):
         for gi in keep:
             for line in groups[gi]:
@@ -598,7 +646,8 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
                             nid = _nid(r.get(c.id)) if r.get(c.id) else None
                             if not nid:
                                 continue
-                            if nid in seen and seen[nid][0] != gi:
+                            person = rounds.person_key(form, r) if form.rounds else ""
+                            if nid in seen and seen[nid][0] != gi and not (person and seen[nid][2] == person):
                                 problems[gi].append(
                                     _rp(
                                         line,
@@ -609,7 +658,7 @@ def prepare(store: Store, workbook: Workbook, mapping: Mapping, report: ImportRe
                                     )
                                 )
                             else:
-                                seen.setdefault(nid, (gi, line.row))
+                                seen.setdefault(nid, (gi, line.row, person))
     jobs: list[Job] = []
     for gi in keep:
         g = groups[gi]
@@ -875,7 +924,12 @@ def run_import(
     total = len(jobs)
     done = 0
     results: list[tuple[list[Outcome], dict[int, dict[str, list[int]]]]] = []
-    chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
+    # a survey round is written before the round that follows it (which must find it), one wave
+    # after the other in this process
+    waves = _round_waves(store.form(form_id), jobs)
+    chunks = [w[i : i + CHUNK] for w in waves for i in range(0, len(w), CHUNK)]
+    if len(waves) > 1:
+        workers = 1
     if workers is None:
         workers = min(os.cpu_count() or 1, len(chunks)) if total >= PARALLEL_THRESHOLD else 1
     if dry_run:
