@@ -173,6 +173,7 @@ def test_the_editor_and_its_review_show_labels_with_the_answers(tmp_path, qtbot,
         texts.append(item.text(0))
         stack.extend(item.child(i) for i in range(item.childCount()))
     assert "สมหญิง อายุเท่าไร" in texts
+    assert "1. สมหญิง" in texts  # a row is named by its first text answer
     editor.close()
     db.close()
 

@@ -101,7 +101,9 @@ class ReviewPage(QWidget):
         group.setData(0, PATH_ROLE, rep.id)
         parent.addChild(group)
         for n, row in enumerate(rows, start=1):
-            name = " ".join(str(row.get(k) or "") for k in ("first_name", "last_name")).strip()
+            name = " ".join(str(row.get(k) or "") for k in ("first_name", "last_name")).strip() or next(
+                (str(row[c.id]) for c in rep.fields if c.type == "text" and row.get(c.id)), ""
+            )
             item = QTreeWidgetItem([f"{n}. {name or label_of(rep.label)}", ""])
             item.setData(0, PATH_ROLE, f"{rep.id}[{n}]")
             for c in rep.fields:

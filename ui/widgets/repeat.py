@@ -298,6 +298,9 @@ class RepeatWidget(FieldWidget):
         for key in ("name", "need"):
             if r.get(key):
                 return n + str(r[key])
+        for c in self.field.fields:  # a form of its own (an XLSForm): the row's first text answer
+            if c.type == "text" and isinstance(r.get(c.id), str) and r[c.id].strip():
+                return n + r[c.id].strip()
         return n + label_of(self.field.label)
 
     def _mark_items(self) -> None:
