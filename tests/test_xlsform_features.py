@@ -479,3 +479,37 @@ def test_a_group_label_shows_the_answer_it_names(tmp_path, qtbot, ui_app):
     assert editor.sections.item(1).text() == "2. บ้านของ สมชาย"
     editor.close()
     db.close()
+
+
+def test_a_recording_travels_with_its_record_to_another_laptop(db_url, tmp_path):
+    from test_sync_forms import Env
+
+    from fieldapp import attachments
+    from fieldapp.forms import default_forms
+    from server import forms as server_forms
+
+    raw = xlsform.read_xlsform(media_survey(tmp_path / "media.xlsx")).form
+    raw["area_field"] = "subdistrict_code"
+    raw["sections"][0]["fields"].insert(
+        0, {"id": "subdistrict_code", "type": "subdistrict", "label": {"th": "ตำบล", "en": "Subdistrict"}}
+    )
+    env = Env(db_url, tmp_path)
+    try:
+        server_forms.install(env.engine, default_forms(), raw, "media.xlsx", "admin")
+        env.app.state.service.registry.invalidate()
+        a, b = env.laptop("a"), env.laptop("b")
+        env.sync(a)
+        sound = tmp_path / "interview.m4a"
+        sound.write_bytes(b"\x00\x00\x00\x1cftypM4A " + bytes(range(256)) * 64)
+        sha = attachments.add(a, sound)
+        rid = a.save("media", {"subdistrict_code": "320101", "consent": True, "interview": sha}).record.id
+        report = env.sync(a)
+        assert report.applied == 1 and report.attachments_up == 1
+        report = env.sync(b)
+        assert report.attachments_down == 1
+        assert b.get("media", rid).data["interview"] == sha
+        assert attachments.read_bytes(b, sha) == sound.read_bytes()
+    finally:
+        for store in env.stores:
+            store.close()
+        env.engine.dispose()
