@@ -165,6 +165,7 @@ NATIVE_FIELD_KEYS = (
     "required_message",
     "read_only",
     "repeat_count",
+    "trigger",
 )
 NATIVE_FORM_KEYS = ("id", "version", "title", "choices", "sections", "default_language")
 
@@ -526,7 +527,14 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
     if c.get("choice_filter"):
         q["choice_filter"] = _rewrite(c["choice_filter"], reader, reader.current_repeat)
     if c.get("trigger"):
-        reader.partial(name, "trigger is not carried: the calculation runs whenever its inputs change")
+        raw_trigger = c["trigger"]
+        names = (
+            list(raw_trigger) if isinstance(raw_trigger, (list, tuple)) else _VAR.findall(str(raw_trigger))
+        )
+        if ftype == "calculated" and reader.current_repeat is None:
+            q["trigger"] = [reader.names.get(str(n), str(n)) for n in names]
+        else:
+            reader.partial(name, "trigger is carried only by a calculation outside repeats")
     media = [k for k in c if k in ("media", "image", "audio", "video")]
     if media:
         reader.partial(name, "pictures and sounds of the question are not carried")
@@ -695,7 +703,7 @@ def _check(report: ImportReport, reader: _Reader, source: str, media: Path | Non
             raise XLSFormError("แปลงแบบฟอร์มไม่ได้", f"the form cannot be built: {where}: {problem}")
         original = next((n for n, fid in reader.names.items() if fid == target["id"]), target["id"])
         key = problem.split(":", 1)[0].strip()
-        if key in ("relevant", "constraint", "required", "choice_filter") and key in target:
+        if key in ("relevant", "constraint", "required", "choice_filter", "trigger") and key in target:
             del target[key]
             if key == "constraint":
                 target.pop("constraint_message", None)
@@ -807,6 +815,7 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
         "read_only",
         "calculation",
         "repeat_count",
+        "trigger",
         "choice_filter",
         "default",
         "appearance",
@@ -889,6 +898,9 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
             row["appearance"] = str(f["appearance"])
         texts(row, "constraint_message", f.get("constraint_message"))
         texts(row, "required_message", f.get("required_message"))
+        if f.get("trigger"):
+            names = [f["trigger"]] if isinstance(f["trigger"], str) else f["trigger"]
+            row["trigger"] = " ".join(odk("${" + str(n) + "}", rep) for n in names)
         if f.get("read_only"):
             row["read_only"] = "yes"
         if f.get("default") is not None:

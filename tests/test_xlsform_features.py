@@ -513,3 +513,60 @@ def test_a_recording_travels_with_its_record_to_another_laptop(db_url, tmp_path)
         for store in env.stores:
             store.close()
         env.engine.dispose()
+
+
+def triggered_survey(path: Path) -> Path:
+    """The age at consent and the moment of consent, made when consent is given (XLSForm's trigger)."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(["type", "name", "label", "calculation", "trigger"])
+    ws.append(["integer", "age", "Age"])
+    ws.append(["acknowledge", "consent", "Consent"])
+    ws.append(["calculate", "age_at_consent", None, "${age}", "${consent}"])
+    ws.append(["calculate", "consented_at", None, "now()", "${consent}"])
+    ws.append(["calculate", "age_now", None, "${age}"])
+    st = wb.create_sheet("settings")
+    st.append(["form_id", "version"])
+    st.append(["consent_form", "1"])
+    wb.save(path)
+    return path
+
+
+def test_a_triggered_calculation_is_made_when_its_trigger_changes_and_kept(tmp_path, qtbot, ui_app):
+    from ui.db import Database
+    from ui.editor import FormEditor
+    from ui.widgets.registry import EditorContext
+
+    report = xlsform.read_xlsform(triggered_survey(tmp_path / "c.xlsx"))
+    assert report.complete, report.as_dict()
+    assert report.form["sections"][0]["fields"][2]["trigger"] == ["consent"]
+    out = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, out)
+    assert xlsform.read_xlsform(out).form == report.form
+    form = installed.build(report.form, "c.xlsx")
+    assert [f.id for f in form.triggered_by("consent")] == ["age_at_consent", "consented_at"]
+    # the value kept with the record is not made again when the answers it read change
+    doc, problems = form.validate({"age": 41, "consent": True, "age_at_consent": "40"})
+    assert problems == [] and doc["age_at_consent"] == "40" and doc["age_now"] == "41"
+    assert form.fire(form.fields["age_at_consent"], doc) == "41"
+    with Store(tmp_path / "f.db") as store:  # kept by the Store as it was made
+        installed.add(store, report.form, "c.xlsx")
+        rid = store.save("consent_form", {"age": 41, "consent": True, "age_at_consent": "40"}).record.id
+        assert store.get("consent_form", rid).data["age_at_consent"] == "40"
+    # in the editor: made when consent is ticked, not when the age changes afterwards
+    db = Database(tmp_path / "f.db")
+    editor = FormEditor(EditorContext(db=db, form=form), None)
+    qtbot.addWidget(editor)
+    editor.widget("age").set_value(30)
+    editor.recheck()
+    assert editor.doc["age_at_consent"] is None
+    editor.widget("consent").box.setChecked(True)  # ticked: the trigger fires
+    editor.recheck()
+    assert editor.doc["age_at_consent"] == "30" and editor.doc["consented_at"]
+    editor.widget("age").set_value(31)
+    editor.widget("age").value_changed.emit()
+    editor.recheck()
+    assert editor.doc["age_at_consent"] == "30" and editor.doc["age_now"] == "31"
+    editor.close()
+    db.close()

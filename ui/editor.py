@@ -179,7 +179,7 @@ class FormEditor(QWidget):
         self._values = {
             f.id: copy.deepcopy(data.get(f.id))
             for f in self.form.fields.values()
-            if f.type == "repeat" or (f.stores_value and f.type != "calculated")
+            if f.type == "repeat" or (f.stores_value and f.type != "calculated") or f.trigger
         }
         for panel in self.built_panels():
             panel.load(self._values)
@@ -207,6 +207,11 @@ class FormEditor(QWidget):
 
     # ------------------------------------------------------------------ checking
     def _changed(self, field_id: str) -> None:
+        triggered = self.form.triggered_by(field_id)
+        if triggered:  # XLSForm's trigger: these calculations are made now, then kept
+            doc, _ = self.form.validate(copy.deepcopy(self.raw()), partial_ok=True)
+            for f in triggered:
+                self._values[f.id] = self.form.fire(f, doc)
         self.touched.add(field_id)
         self._timer.start()
         self.changed.emit()

@@ -55,6 +55,7 @@ FIELD_KEYS = {
     "scored",
     "fields",
     "repeat_count",
+    "trigger",
 }
 FORM_KEYS = {
     "id",
@@ -424,7 +425,9 @@ class Builder:
         for section in form.sections:  # ${name} in a section's label: form-level answers
             for name in piping.references(section.label):
                 try:
-                    section.pipes[name] = expr.compile_expression("${" + name + "}", make_resolver(form, None))
+                    section.pipes[name] = expr.compile_expression(
+                        "${" + name + "}", make_resolver(form, None)
+                    )
                 except ExpressionError as exc:
                     raise self.fail(f"sections.{section.id}", f"label: {exc.message_en}") from exc
         for f in order:
@@ -491,9 +494,27 @@ class Builder:
             f.calculation = self.compile(form, f, str(raw["calculation"]), "calculation")
             # once(): the value made the first time is kept, so the record carries it
             f.keeps_value = "once" in expr.calls(f.calculation.tree)
+        if raw.get("trigger"):
+            self.trigger(form, f, raw["trigger"])
         for name in piping.references(f.label, f.hint):
             # ${name} in the label or hint: the answer it shows, in the question's scope
             f.pipes[name] = self.compile(form, f, "${" + name + "}", "label")
+
+    def trigger(self, form: Form, f: Field, raw: Any) -> None:
+        """``trigger``: the calculation is made only when one of these answers changes, and its
+        value is kept with the record in between (XLSForm's trigger column)."""
+        names = [raw] if isinstance(raw, str) else raw
+        if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+            raise self.fail(f.path, "trigger must name a question (or a list of them)")
+        if f.type != "calculated" or f.parent is not None or f.calculation is None:
+            raise self.fail(f.path, "trigger only goes with a calculation outside repeats")
+        ids = tuple(n.strip().removeprefix("${").removesuffix("}").strip() for n in names)
+        for name in ids:
+            target = form.fields.get(name)
+            if target is None or target.type == "repeat" or name == f.id:
+                raise self.fail(f.path, f"trigger: no question {name!r} outside repeats")
+        f.trigger = ids
+        f.keeps_value = True  # made when triggered, then kept
 
     def compile(self, form: Form, f: Field, source: str, what: str, dot: bool = False) -> expr.Expression:
         try:

@@ -81,6 +81,7 @@ class Field:
     keeps_value: bool = False  # a calculation with once(): its first value is kept
     pipes: dict[str, expr.Expression] = field(default_factory=dict)  # ${name} in label and hint
     repeat_count: expr.Expression | None = None  # a repeat whose number of rows follows an answer
+    trigger: tuple[str, ...] = ()  # a calculation made only when one of these answers changes
     fields: list[Field] = field(default_factory=list)  # repeat children
     parent: Field | None = None  # the repeat this field lives in
     codes: frozenset[str] = frozenset()
@@ -329,7 +330,8 @@ class Form:
             for row in data.get(rep_id) or []:
                 block(data, row)
         for f in self.calc_order:
-            data[f.id] = calc_value(f, data, None)
+            if not f.trigger:  # a triggered value is made when its trigger changes (Form.fire)
+                data[f.id] = calc_value(f, data, None)
         if self.rubric is not None:
             data.update(self.rubric.apply(data))
 
@@ -380,6 +382,14 @@ class Form:
         """How many rows ``rep``'s ``repeat_count`` asks for with these answers (None: the repeat
         has none, or it gives no number yet)."""
         return row_count(rep, data)
+
+    def triggered_by(self, field_id: str) -> list[Field]:
+        """The calculations that are made when the answer ``field_id`` changes (XLSForm's trigger)."""
+        return [f for f in self.calc_order if field_id in f.trigger]
+
+    def fire(self, f: Field, data: dict[str, Any]) -> Any:
+        """A triggered calculation's value now (``data``: the record as it is); the editor keeps it."""
+        return calc_value(f, data, None)
 
     def label_texts(
         self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None
