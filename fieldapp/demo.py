@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fieldapp import geo, ids, thai, thaidate
+from fieldapp import geo, ids, rounds, thai, thaidate
 from fieldapp.errors import ValidationError
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
@@ -632,14 +632,14 @@ def _write_part(
     form = store.form("household")
     members = 0
 
-    made: list[tuple[str, str]] = []  # (record id, survey date) of this part's households
+    made: list[tuple[str, dict[str, Any]]] = []  # this part's households, for their second rounds
 
     def households() -> Iterator[tuple[str | None, dict[str, Any]]]:
         nonlocal members
         for _ in range(count):
             hid, doc = gen.household(form)
             members += len(doc["members"])
-            made.append((hid, str(doc.get("surveyed_on") or "")))
+            made.append((hid, doc))
             yield hid, doc
 
     def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int, n: int) -> int:
@@ -667,7 +667,7 @@ def _write_part(
         made_ref = run("referral", referrals, count + n_bus, n_ref)
         # second rounds; one whose members' answers no longer fit (a child now 15 needs a new
         # title and an occupation) is left for a real interviewer
-        nexts = list(_next_rounds(store, random.Random(f"{seed}:rounds:{index}"), made))
+        nexts = list(_next_rounds(store, seed, index, made))
         again = store.save_many(
             "household",
             nexts,
@@ -679,21 +679,34 @@ def _write_part(
     return _Part(saved, members, made_bus, made_ref, len(again.saved))
 
 
-ROUND_SHARE = 0.04
+ROUND_SHARE = 0.025
 """The share of demo households surveyed a second time (those first surveyed over half a year ago)."""
 
 
 def _next_rounds(
-    store: Store, rng: random.Random, made: list[tuple[str, str]]
+    store: Store, seed: int, index: int, made: list[tuple[str, dict[str, Any]]]
 ) -> Iterator[tuple[str | None, dict[str, Any]]]:
-    """Second survey rounds of a few households: the questions asked again answered as before,
-    with income, debt and savings moved (most households a little better off)."""
+    """Second survey rounds of a few households of part ``index``: the questions asked again
+    answered as before, with income, debt and savings moved (most households a little better
+    off). Their ids come from the seed, like every demo id."""
+    rng = random.Random(f"{seed}:rounds:{index}")
+    slot = zlib.crc32(f"{seed}:rounds:{index}".encode()) & 0xFFFF
+    count = 0
+
+    def make_id() -> str:
+        nonlocal count
+        count += 1
+        seq = (slot << 32) + count
+        return ids.uuid7(DEMO_EPOCH_MS + (seq >> 12), seq & 0xFFF, rng.getrandbits(62))
+
     cutoff = (_dt.date.today() - _dt.timedelta(days=180)).isoformat()
-    for hid, surveyed in made:
+    form, today = store.form("household"), _dt.date.today()
+    for hid, prev in made:
+        surveyed = str(prev.get("surveyed_on") or "")
         if not surveyed or surveyed > cutoff or rng.random() >= ROUND_SHARE:
             continue
-        nxt = store.start_next_round("household", hid)
-        prev = store.get("household", hid).data
+        # from the answers as generated (just saved, so no round follows them yet)
+        nxt = rounds.next_round(form, hid, prev, today, make_id)
         doc = nxt.doc
         for path in nxt.ask_again:
             head, _, child = path.partition(".")
@@ -715,7 +728,7 @@ def _next_rounds(
             )
         if better and doc.get("has_savings") is False and rng.random() < 0.4:
             doc["has_savings"] = True
-        yield None, doc
+        yield make_id(), doc
 
 
 _WORKER: dict[str, Any] = {}  # in a worker process: its open store and subdistricts

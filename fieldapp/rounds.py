@@ -20,6 +20,7 @@ from __future__ import annotations
 import copy
 import datetime as _dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,8 +89,15 @@ def number_of(form: Form, doc: dict[str, Any]) -> int:
     return int(value) if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 1
 
 
-def next_round(form: Form, previous_id: str, previous: dict[str, Any], today: _dt.date) -> NextRound:
-    """The next round of ``previous`` (the stored answers of record ``previous_id``)."""
+def next_round(
+    form: Form,
+    previous_id: str,
+    previous: dict[str, Any],
+    today: _dt.date,
+    make_id: Callable[[], str] = new_id,
+) -> NextRound:
+    """The next round of ``previous`` (the stored answers of record ``previous_id``); its repeat
+    rows get ids from ``make_id`` (the demo's come from its seed)."""
     rounds = form.rounds
     if not rounds:
         raise ValueError(f"form {form.id!r} has no rounds")
@@ -107,7 +115,7 @@ def next_round(form: Form, previous_id: str, previous: dict[str, Any], today: _d
             new = {k: v for k, v in row.items() if k not in names}
             if rep.id == rep_id:
                 new[person_field] = person_key(form, row)
-            new["id"] = new_id()
+            new["id"] = make_id()
             rows.append(new)
         if rep.id in doc:
             doc[rep.id] = rows

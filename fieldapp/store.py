@@ -1446,7 +1446,9 @@ class Store:
         )
         return {str(a): str(b) for a, b in self.conn.execute(q)}
 
-    def start_next_round(self, form_id: str, record_id: str) -> rounds.NextRound:
+    def start_next_round(
+        self, form_id: str, record_id: str, *, make_id: Callable[[], str] = new_id
+    ) -> rounds.NextRound:
         """The next survey round of a record, pre-filled from it, for the editor to fill and save.
 
         Nothing is written: saving the returned ``doc`` (``save``) makes the new record. Raises
@@ -1466,7 +1468,7 @@ class Store:
                     )
                 ]
             )
-        return rounds.next_round(form, rec.id, rec.data, thaidate.today())
+        return rounds.next_round(form, rec.id, rec.data, thaidate.today(), make_id)
 
     def round_chain(self, form_id: str, record_id: str) -> builtins.list[rounds.Round]:
         """Every round of the household of ``record_id``, oldest first, along the stored links

@@ -38,8 +38,8 @@ def open_window(qtbot: Any, path: Path, settings: Any) -> MainWindow:
 def test_window_opens_on_a_demo_database_and_lists_every_household(qtbot: Any, ui_app: Any, ui_db_path: Path) -> None:
     window = open_window(qtbot, ui_db_path, ui_app)
     page = window.pages["household"]
-    total = window.db.main.count("household")  # 120 households and their second survey rounds
-    assert page.model.rowCount() == total > 120
+    total = window.db.main.count("household")  # 120 households and any second survey rounds
+    assert page.model.rowCount() == total >= 120
     assert page.model.data(page.model.index(0, 1))  # head of household shown
     assert window.pages["business"].model.rowCount() == window.db.main.count("business")
     assert window.pages["referral"].model.rowCount() == window.db.main.count("referral")
@@ -51,7 +51,7 @@ def test_paged_model_fetches_only_the_pages_it_shows(qtbot: Any, ui_app: Any, ui
     model = RecordListModel(db, "household", page_size=20)
     model.set_query(ListQuery())
     settle()
-    assert model.rowCount() == db.main.count("household") > 120  # with second survey rounds
+    assert model.rowCount() == db.main.count("household") >= 120  # and any second survey rounds
     assert model.rows_fetched == 0
     model.data(model.index(0, 1))
     model.data(model.index(5, 2))
