@@ -11,8 +11,9 @@ name a household and a member. The rules:
   soft warning (``child_employment``): it may be right (family help, a supplier's child), so it
   is shown and needs a reason, never refused.
 - a household's next survey round (``fieldapp.rounds``) links to the record of the round before:
-  that record must be a live household of the same subdistrict, not the record itself, and no
-  other live household may already be its next round (``check_round``).
+  that record must be a household of the same subdistrict (once it is deleted or erased the link
+  stays, with nothing left to compare), not the record itself, and no other live household may
+  already be its next round (``check_round``).
 
 The household is read through a ``lookup`` the caller supplies (the laptop reads its tables, the
 server its stored documents), so neither side depends on the other's storage.
@@ -149,8 +150,8 @@ def check_round(
         return [
             _round_problem(
                 previous_field,
-                "ไม่พบการสำรวจรอบก่อนหน้าของครัวเรือนนี้ (อาจถูกลบ หรือยังไม่ได้ซิงก์ขึ้นเซิร์ฟเวอร์)",
-                "the previous round is not a live household here (deleted, or not synced yet)",
+                "ไม่พบการสำรวจรอบก่อนหน้าของครัวเรือนนี้ (อาจยังไม่ได้ซิงก์ขึ้นเซิร์ฟเวอร์)",
+                "the previous round is not a household here (not synced yet?)",
                 "cross_record.round_missing",
             )
         ]

@@ -710,6 +710,11 @@ class Store:
                     if p.path not in known
                 ]
             if form.rounds:
+                prev = form.rounds["previous"]
+                if doc.get(prev) and self.conn.execute(
+                    f"SELECT 1 FROM [{form.table}] WHERE id = ?", [str(doc[prev])]
+                ).fetchone():  # a deleted (or erased) previous round stays a link: the chain ends there
+                    problems = [p for p in problems if not (p.path == prev and p.code == "reference")]
                 known = {p.path for p in problems}
                 rid = uuid_or_none(str(record_id)) if record_id is not None else None
                 problems += [p for p in self._round_problems(form, rid, doc) if p.path not in known]
@@ -721,9 +726,11 @@ class Store:
         area = form.area_field
 
         def lookup(rid: str) -> crossrecord.HouseholdFacts | None:
-            sql = f"SELECT {f'[{area}]' if area else 'NULL'} FROM [{form.table}] WHERE id = ? AND deleted = 0"
+            sql = f"SELECT {f'[{area}]' if area else 'NULL'}, deleted FROM [{form.table}] WHERE id = ?"
             row = self.conn.execute(sql, [rid]).fetchone()
-            return None if row is None else crossrecord.HouseholdFacts(row[0])
+            if row is None:
+                return None
+            return crossrecord.HouseholdFacts(None if row[1] else row[0])  # deleted: no area to compare
 
         return crossrecord.check_round(
             record_id, doc, form.rounds["previous"], lookup, lambda pid, _me: self.next_rounds(form.id, pid)

@@ -421,9 +421,10 @@ class SyncService:
 
         def lookup(rid: str) -> crossrecord.HouseholdFacts | None:
             cur = self._current(conn, batch, rid)
-            if cur is None or cur.deleted or cur.form_id != form.id:
+            if cur is None or cur.form_id != form.id:
                 return None
-            return crossrecord.HouseholdFacts(cur.area)
+            # a deleted (or erased) previous round stays a link, with no area left to compare
+            return crossrecord.HouseholdFacts(None if cur.deleted else cur.area)
 
         def successors(pid: str, me: str) -> list[str]:
             rl = db.round_links.c

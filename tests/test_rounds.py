@@ -239,3 +239,32 @@ def test_the_rounds_command_lists_and_starts_rounds(
     assert cli.main(["--db", str(db), "rounds", rid, "--start"]) == 1  # one next round per round
     assert cli.main(["--db", str(db), "rounds", rid]) == 0
     assert "รอบที่ 2  2568-2" in capsys.readouterr().out
+
+
+def test_a_deleted_previous_round_leaves_the_next_round_editable(
+    store: Store,
+    household: dict[str, Any],
+    server: Server,  # noqa: F811
+) -> None:
+    import uuid as _uuid
+
+    from fieldapp.sync import protocol as P
+
+    rid = first_round(store, household)
+    assert server.push("household", store.get("household", rid).data, rid)["status"] == "applied"
+    doc = store.start_next_round("household", rid).doc
+    second = store.save("household", doc, partial_ok=True).record.id
+    assert server.push("household", doc, second)["status"] == "applied"
+    store.delete("household", rid)
+    again = store.save("household", {**doc, "notes": "ย้ายรอบแรกออก"}, record_id=second, partial_ok=True)
+    assert again.record.data["previous_round_id"] == rid  # the link stays; the chain ends here
+    assert [r.record_id for r in store.round_chain("household", second)] == [second]
+    # the server: the first round deleted, the second still takes edits
+    deleted = P.Change(str(_uuid.uuid4()), "household", rid, 1, None, True).to_json()
+    r = server.client.post(
+        P.Paths.PUSH, json={"device_id": "dev", "changes": [deleted]}, headers=server.headers
+    )
+    assert r.json()["results"][0]["status"] == "applied"
+    edit = P.Change(str(_uuid.uuid4()), "household", second, 2, {**doc, "notes": "x"}, False).to_json()
+    r = server.client.post(P.Paths.PUSH, json={"device_id": "dev", "changes": [edit]}, headers=server.headers)
+    assert r.json()["results"][0]["status"] == "applied", r.json()
