@@ -76,6 +76,11 @@ def anonymise_doc(form: Form, doc: dict[str, Any]) -> dict[str, Any]:
                         row[c.id] = None
                     elif c.type == "date" and row.get(c.id):
                         row[c.id] = _year_only(row[c.id], doc.get("surveyed_on"))
+                    elif c.type == "repeat":  # rows within the row: their personal answers go too
+                        row[c.id] = [
+                            {**s, **{g.id: None for g in c.fields if _erased_by_doc(g)}}
+                            for s in row.get(c.id) or []
+                        ]
                 rows.append(row)
             out[f.id] = rows
         elif _erased_by_doc(f) and f.id != form.area_field:

@@ -277,6 +277,7 @@ class _Reader:
         self.lists_used: set[str] = set()
         self.list_names: dict[str, str] = {}
         self.current_repeat: str | None = None  # the repeat whose questions are being read
+        self.inner_repeats: set[str] = set()  # repeats inside a repeat
         self.owner: dict[str, str] = {}  # XLSForm name → its repeat, for names fieldapp shares
 
     def row(self, name: str) -> int | None:
@@ -404,23 +405,26 @@ def _convert_children(
             _convert_children(c.get("children") or [], reader, rel, in_repeat, None, out)
             continue
         if t == "repeat":
-            if in_repeat:
-                # rows within rows have no table to live in: refused, never flattened
+            outer = reader.current_repeat
+            if outer is not None and outer in reader.inner_repeats:
+                # a third level of rows has nowhere to live: refused, never flattened
                 row = reader.row(name)
                 raise XLSFormError(
-                    f"แบบฟอร์มนี้มีกลุ่มคำถามซ้ำซ้อนอยู่ในกลุ่มคำถามซ้ำ ({name} แถว {row}) ซึ่งโปรแกรมยังเก็บไม่ได้ "
+                    f"แบบฟอร์มนี้มีกลุ่มคำถามซ้ำซ้อนกันสามชั้น ({name} แถว {row}) ซึ่งโปรแกรมยังเก็บไม่ได้ "
                     "จึงไม่นำเข้าแบบฟอร์มนี้",
-                    f"row {row}: the repeat {name!r} is inside another repeat; fieldapp cannot store "
-                    "a repeat inside a repeat yet, so the form is refused (not flattened)",
+                    f"row {row}: the repeat {name!r} is inside a repeat inside a repeat; fieldapp keeps "
+                    "two levels of repeats, so the form is refused (not flattened)",
                 )
             rep = _question(c, reader, "repeat", relevant)
             count = (c.get("control") or {}).get("jr:count")
             if count not in (None, ""):
-                rep["repeat_count"] = _rewrite(count, reader, None)
+                rep["repeat_count"] = _rewrite(count, reader, outer)
             kids: list[dict[str, Any]] = []
             reader.current_repeat = rep["id"]
+            if outer is not None:
+                reader.inner_repeats.add(rep["id"])
             _convert_children(c.get("children") or [], reader, None, True, None, kids)
-            reader.current_repeat = None
+            reader.current_repeat = outer
             if not kids:
                 reader.drop(name, "the repeat has no question fieldapp can carry")
                 continue
@@ -683,7 +687,9 @@ def _all_fields(form: dict[str, Any]) -> list[dict[str, Any]]:
     for s in form.get("sections") or []:
         for f in s.get("fields") or []:
             out.append(f)
-            out.extend(f.get("fields") or [])
+            for c in f.get("fields") or []:
+                out.append(c)
+                out.extend(c.get("fields") or [])  # a repeat inside a repeat
     return out
 
 
@@ -757,6 +763,9 @@ def _path(form: dict[str, Any], f: dict[str, Any]) -> str:
             for c in top.get("fields") or []:
                 if c is f:
                     return f"{top['id']}.{c['id']}"
+                for g in c.get("fields") or []:
+                    if g is f:
+                        return f"{top['id']}.{c['id']}.{g['id']}"
     return str(f.get("id"))
 
 
@@ -766,6 +775,10 @@ def _remove(form: dict[str, Any], target: dict[str, Any]) -> None:
         for f in s["fields"]:
             if f.get("fields"):
                 f["fields"] = [c for c in f["fields"] if c is not target]
+                for c in f["fields"]:
+                    if c.get("fields"):
+                        c["fields"] = [g for g in c["fields"] if g is not target]
+                f["fields"] = [c for c in f["fields"] if c.get("type") != "repeat" or c.get("fields")]
         s["fields"] = [f for f in s["fields"] if f.get("type") != "repeat" or f.get("fields")]
     form["sections"] = [s for s in form.get("sections") or [] if s.get("fields")]
 
@@ -912,6 +925,26 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
                 row[f"fieldapp_{key}"] = json.dumps(f[key], ensure_ascii=False)
         rows.append(row)
 
+    def repeat(f: dict[str, Any], outer: str | None) -> None:
+        """A repeat's rows: begin repeat, its questions (a repeat inside it too), end repeat."""
+        rep: dict[str, Any] = {"type": "begin repeat", "name": f["id"]}
+        texts(rep, "label", f.get("label"), outer)
+        texts(rep, "hint", f.get("hint"), outer)
+        if f.get("relevant"):
+            rep["relevant"] = odk(f["relevant"], outer)
+        if f.get("repeat_count") not in (None, ""):
+            rep["repeat_count"] = odk(f["repeat_count"], outer)
+        for key in _OWN_KEYS:
+            if f.get(key) is not None:
+                rep[f"fieldapp_{key}"] = json.dumps(f[key], ensure_ascii=False)
+        rows.append(rep)
+        for c in f.get("fields") or []:
+            if c["type"] == "repeat":
+                repeat(c, str(f["id"]))
+            else:
+                question(c, str(f["id"]))
+        rows.append({"type": "end repeat"})
+
     field_ids = {str(f["id"]) for f in _all_fields(form)}
     for s in form.get("sections") or []:
         group: dict[str, Any] = {"type": "begin group", "name": s["id"]}
@@ -922,20 +955,7 @@ def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Pat
         rows.append(group)
         for f in s.get("fields") or []:
             if f["type"] == "repeat":
-                rep: dict[str, Any] = {"type": "begin repeat", "name": f["id"]}
-                texts(rep, "label", f.get("label"))
-                texts(rep, "hint", f.get("hint"))
-                if f.get("relevant"):
-                    rep["relevant"] = odk(f["relevant"])
-                if f.get("repeat_count") not in (None, ""):
-                    rep["repeat_count"] = odk(f["repeat_count"])
-                for key in _OWN_KEYS:
-                    if f.get(key) is not None:
-                        rep[f"fieldapp_{key}"] = json.dumps(f[key], ensure_ascii=False)
-                rows.append(rep)
-                for c in f.get("fields") or []:
-                    question(c, str(f["id"]))
-                rows.append({"type": "end repeat"})
+                repeat(f, None)
             else:
                 question(f)
         rows.append({"type": "end group"})

@@ -236,29 +236,32 @@ def test_a_repeat_count_sets_the_number_of_rows(tmp_path):
         assert store.forms["roster"].validate(again)[1] == []
 
 
-def test_a_repeat_inside_a_repeat_is_refused_not_flattened(tmp_path, capsys):
+def test_a_third_level_of_repeats_is_refused_not_flattened(tmp_path, capsys):
     import pytest
 
     from fieldapp import cli
 
     path = write_xlsform(
-        tmp_path / "nested.xlsx",
+        tmp_path / "deep.xlsx",
         [
             ["begin repeat", "plot", "แปลง", "Plot"],
             ["decimal", "rai", "ไร่", "Rai"],
             ["begin repeat", "crop", "พืช", "Crop"],
             ["text", "crop_name", "พืช", "Crop"],
+            ["begin repeat", "harvest", "การเก็บเกี่ยว", "Harvest"],
+            ["date", "harvested_on", "วันที่", "Date"],
+            ["end repeat"],
             ["end repeat"],
             ["end repeat"],
         ],
-        form_id="nested",
+        form_id="deep",
     )
     with pytest.raises(xlsform.XLSFormError) as err:
         xlsform.read_xlsform(path)
-    assert "row 4: the repeat 'crop' is inside another repeat" in err.value.message_en
-    assert "ซ้ำ" in err.value.message  # the app says it in Thai
+    assert "row 6: the repeat 'harvest' is inside a repeat inside a repeat" in err.value.message_en
+    assert "สามชั้น" in err.value.message  # the app says it in Thai
     assert cli.main(["forms", "import", str(path)]) == 1
-    assert "inside another repeat" in capsys.readouterr().err
+    assert "inside a repeat inside a repeat" in capsys.readouterr().err
 
 
 def test_the_editor_keeps_as_many_rows_as_the_count_asks(tmp_path, qtbot, ui_app):

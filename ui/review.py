@@ -110,7 +110,11 @@ class ReviewPage(QWidget):
                 if c.type in ("note", "calculated") or not self.form.is_relevant(c, doc, row):
                     continue
                 label = label_of(self.form.label_texts(c, doc, row), c.id)
-                child = QTreeWidgetItem([label, answer_text(c, row.get(c.id), self.unmask)])
+                if c.type == "repeat":  # a repeat inside the row: how many rows it has
+                    answer = tr("{n} rows", n=len(row.get(c.id) or []))
+                else:
+                    answer = answer_text(c, row.get(c.id), self.unmask)
+                child = QTreeWidgetItem([label, answer])
                 child.setData(0, PATH_ROLE, f"{rep.id}[{n}].{c.id}")
                 item.addChild(child)
             group.addChild(item)

@@ -42,11 +42,23 @@ def make_resolver(
         head, _, tail = name.partition(".")
         if repeat is not None and not tail and repeat.child(head) is not None:
             return _getter("row", head, _converter(repeat.child(head)))
+        outer = repeat.parent if repeat is not None else None
+        if outer is not None and not tail and outer.child(head) is not None:
+            # inside a repeat within a repeat: the outer row's answer (the row is seen with it)
+            return _getter("row", head, _converter(outer.child(head)))
+        if repeat is not None and not tail:
+            inner = _inner_repeat_of(repeat, head)
+            if inner is not None:  # a question of a repeat inside this row: this row's column
+                return _inner_column(inner.id, head, _converter(inner.child(head)))
         f = form.fields.get(head)
         if f is None and not tail:
             owner = _repeat_of(form, head)
             if owner is not None:  # a repeat's field named from outside: its column
                 return _getter("column", (owner.id, head), _converter(owner.child(head)))
+            for rep in form.repeats():
+                inner = _inner_repeat_of(rep, head)
+                if inner is not None:  # of a repeat within a repeat: over every outer row
+                    return _all_inner(rep.id, inner.id, head, _converter(inner.child(head)))
         if f is None:
             raise ExpressionError(f"ไม่มีข้อคำถาม ${{{name}}}", f"unknown field ${{{name}}}")
         if tail:
@@ -59,7 +71,9 @@ def make_resolver(
     resolve.choice_labels = lambda name: _choice_labels(form, name)  # type: ignore[attr-defined]
     resolve.instance = lambda name: _instance(form, name)  # type: ignore[attr-defined]
     resolve.pulldata = lambda name: _csv_rows(form, name)  # type: ignore[attr-defined]
-    if repeat is not None:
+    if repeat is not None and repeat.parent is not None:
+        resolve.position = _inner_position_getter(repeat.id)  # type: ignore[attr-defined]
+    elif repeat is not None:
         resolve.position = _position_getter(repeat.id)  # type: ignore[attr-defined]
     return resolve
 
@@ -73,6 +87,49 @@ def _repeat_of(form: Form, name: str) -> Field | None:
         if rep.child(name) is not None:
             return rep
     return None
+
+
+def _inner_repeat_of(rep: Field, name: str) -> Field | None:
+    for c in rep.fields:
+        if c.type == "repeat" and c.child(name) is not None:
+            return c
+    return None
+
+
+def _inner_column(inner: str, col: str, conv: Any) -> expr.Compiled:
+    """A question of a repeat inside the current row: its values over that row's inner rows."""
+
+    def get(data: dict[str, Any], row: Any) -> Any:
+        vals = [r.get(col) for r in (row.get(inner) if row is not None else None) or []]
+        return [conv(v) for v in vals] if conv is not None else vals
+
+    return get
+
+
+def _all_inner(rep: str, inner: str, col: str, conv: Any) -> expr.Compiled:
+    """A question of a repeat within a repeat named at form level: over every outer row."""
+
+    def get(data: dict[str, Any], row: Any) -> Any:
+        vals = [s.get(col) for r in data.get(rep) or [] for s in r.get(inner) or []]
+        return [conv(v) for v in vals] if conv is not None else vals
+
+    return get
+
+
+def _inner_position_getter(inner: str) -> expr.Compiled:
+    """``position(..)`` in a repeat inside a repeat: the row's number within its outer row (the
+    row is a ``ChainMap`` of the inner row and the outer one)."""
+
+    def get(data: dict[str, Any], row: Any) -> Any:
+        maps = getattr(row, "maps", None)
+        if not maps or len(maps) < 2:
+            return expr.NAN
+        for i, r in enumerate(maps[1].get(inner) or []):
+            if r is maps[0]:
+                return i + 1
+        return expr.NAN
+
+    return get
 
 
 def _choice_labels(form: Form, name: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from fieldapp.forms.coercion import coerce
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
 from fieldapp.forms.model import Choice, Field, Form, FormSet, Section, SoftRule
 from fieldapp.forms.rules import normaliser
-from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES
+from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES, TYPES
 from fieldapp.schema import RESERVED_NAMES
 
 FIELD_KEYS = {
@@ -234,7 +234,7 @@ class Builder:
         if not isinstance(fr, dict):
             raise self.fail(f"section {section}", "each field must be a mapping")
         fid = fr.get("id")
-        prefix = f"{parent.id}." if parent else ""
+        prefix = f"{parent.path}." if parent else ""
         if not isinstance(fid, str) or not NAME_RE.match(fid):
             raise self.fail(f"{prefix}{fid}", "a field id is lower-case letters, digits and _")
         path = f"{prefix}{fid}"
@@ -308,9 +308,14 @@ class Builder:
             raise self.fail(path, "only calculated fields have a 'calculation'")
         if ftype == "reference" and not isinstance(f.ref, str):
             raise self.fail(path, "a reference field needs 'ref' (a form id or form.repeat)")
+        if parent is not None and parent.parent is not None:  # a question of a repeat inside a repeat
+            if ftype == "repeat":
+                raise self.fail(path, "a repeat inside a repeat cannot hold another repeat")
+            if TYPES[ftype].attachment or fr.get("sensitive"):
+                raise self.fail(
+                    path, "a photo, a file or a sensitive answer cannot be in a repeat inside a repeat"
+                )
         if ftype == "repeat":
-            if parent is not None:
-                raise self.fail(path, "repeats cannot be nested")
             children = fr.get("fields")
             if not isinstance(children, list) or not children:
                 raise self.fail(path, "a repeat needs a non-empty list of fields")
@@ -420,7 +425,9 @@ class Builder:
         order: list[Field] = []
         for f in form.fields.values():
             order.append(f)
-            order.extend(f.fields)
+            for c in f.fields:
+                order.append(c)
+                order.extend(c.fields)  # a repeat inside a repeat
         form.order = order
         for section in form.sections:  # ${name} in a section's label: form-level answers
             for name in piping.references(section.label):
@@ -455,6 +462,19 @@ class Builder:
             )
             for rep in form.repeats()
             if any(c.calculation is not None for c in rep.fields)
+        ]
+        form.nested_calcs = [
+            (
+                rep.id,
+                inner.id,
+                expr.generate_row_block(
+                    [(c.id, c.calculation.tree, normaliser(c)) for c in inner.fields if c.calculation is not None],
+                    make_resolver(form, inner),
+                ),
+            )
+            for rep in form.repeats()
+            for inner in rep.fields
+            if inner.type == "repeat" and any(c.calculation is not None for c in inner.fields)
         ]
 
     def compile_rules(self, form: Form, f: Field, raw: dict[str, Any]) -> None:

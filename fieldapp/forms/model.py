@@ -8,6 +8,7 @@ that; ``Form.validate`` runs coercion, calculations, relevance and the checks of
 from __future__ import annotations
 
 import functools
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,7 @@ from fieldapp.errors import ExpressionError, Problem, ValidationError
 from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce_level
 from fieldapp.forms.rules import allowed_codes, apply_relevance, calc_value, row_count
-from fieldapp.forms.types import TYPES, FieldType
+from fieldapp.forms.types import NESTED_ROWS, TYPES, FieldType
 from fieldapp.forms.validation import check_level, checked_fields
 
 if TYPE_CHECKING:
@@ -93,12 +94,17 @@ class Field:
 
     @property
     def stores_value(self) -> bool:
-        return TYPES[self.type].stores_value
+        return TYPES[self.type].stores_value or self.nested
+
+    @property
+    def nested(self) -> bool:
+        """A repeat inside a repeat (its rows are stored with the outer row: ``NESTED_ROWS``)."""
+        return self.type == "repeat" and self.parent is not None
 
     @property
     def kind(self) -> FieldType:
         """The registry entry of the stored value's type (``result`` for calculated fields)."""
-        return TYPES[self.value_type]
+        return NESTED_ROWS if self.nested else TYPES[self.value_type]
 
     @property
     def widget_key(self) -> str:
@@ -197,6 +203,8 @@ class Form:
     row_calcs: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], None]]] = field(
         default_factory=list
     )
+    # per repeat inside a repeat: (outer id, inner id, its row block), made before the outer rows'
+    nested_calcs: list[tuple[str, str, Callable[[dict[str, Any], Any], None]]] = field(default_factory=list)
 
     # ------------------------------------------------------------------ structure
 
@@ -217,11 +225,12 @@ class Form:
         return f"{self.id}__{rid}"
 
     def field_at(self, path: str) -> Field:
-        """A field by dotted path (``members.national_id``)."""
+        """A field by dotted path (``members.national_id``, ``plots.crops.crop_name``)."""
         head, _, rest = path.partition(".")
         f = self.fields.get(head)
-        if f is not None and rest:
-            f = f.child(rest)
+        while f is not None and rest:
+            head, _, rest = rest.partition(".")
+            f = f.child(head)
         if f is None:
             raise KeyError(path)
         return f
@@ -326,6 +335,10 @@ class Form:
 
     def compute(self, data: dict[str, Any]) -> None:
         """Fill calculated fields (rows first, then the form, then the scoring rubric)."""
+        for rep_id, inner_id, inner in self.nested_calcs:
+            for row in data.get(rep_id) or []:
+                for sub in row.get(inner_id) or []:
+                    inner(data, ChainMap(sub, row))
         for rep_id, block in self.row_calcs:
             for row in data.get(rep_id) or []:
                 block(data, row)
@@ -349,10 +362,13 @@ class Form:
         return data
 
     def blank_row(self, repeat: str) -> dict[str, Any]:
-        rep = self.fields[repeat]
+        """A new row of the repeat at this path (``members``, or ``plots.crops`` inside a row)."""
+        rep = self.field_at(repeat)
         row: dict[str, Any] = {"id": ids.new_id()}
         for f in rep.fields:
-            if f.stores_value:
+            if f.type == "repeat":
+                row[f.id] = []
+            elif f.stores_value:
                 row[f.id] = f.default
         return row
 
@@ -378,10 +394,10 @@ class Form:
         except ExpressionError:
             return False
 
-    def row_count(self, rep: Field, data: dict[str, Any]) -> int | None:
+    def row_count(self, rep: Field, data: dict[str, Any], row: Any = None) -> int | None:
         """How many rows ``rep``'s ``repeat_count`` asks for with these answers (None: the repeat
         has none, or it gives no number yet)."""
-        return row_count(rep, data)
+        return row_count(rep, data, row)
 
     def triggered_by(self, field_id: str) -> list[Field]:
         """The calculations that are made when the answer ``field_id`` changes (XLSForm's trigger)."""

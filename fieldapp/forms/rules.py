@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+from collections import ChainMap
 from typing import TYPE_CHECKING, Any
 
 from fieldapp import expr
@@ -103,12 +104,19 @@ def apply_relevance(form: Form, data: dict[str, Any]) -> bool:
             if not form.is_relevant(f, data):
                 data[f.id] = [] if f.type == "repeat" else None
                 stale = stale or f.id in inputs or f.type == "repeat"
-        else:
+        elif f.parent.parent is None:
             key = f"{f.parent.id}.{f.id}"
             for row in data.get(f.parent.id) or []:
-                if row.get(f.id) is not None and not form.is_relevant(f, data, row):
-                    row[f.id] = None
-                    stale = stale or key in inputs
+                if row.get(f.id) not in (None, []) and not form.is_relevant(f, data, row):
+                    row[f.id] = [] if f.type == "repeat" else None
+                    stale = stale or key in inputs or f.type == "repeat"
+        else:  # a question of a repeat inside a repeat: seen with its outer row
+            for row in data.get(f.parent.parent.id) or []:
+                for sub in row.get(f.parent.id) or []:
+                    scope: Any = ChainMap(sub, row)
+                    if sub.get(f.id) is not None and not form.is_relevant(f, data, scope):
+                        sub[f.id] = None
+                        stale = True
     return stale
 
 
@@ -145,7 +153,7 @@ def constraint_ok(f: Field, value: Any, data: dict[str, Any], row: dict[str, Any
             del row["."]
 
 
-def row_count(f: Field, data: dict[str, Any]) -> int | None:
+def row_count(f: Field, data: dict[str, Any], row: Any = None) -> int | None:
     """The number of rows a repeat's ``repeat_count`` asks for (None: none, or no number yet).
 
     As in ODK Collect, the count is the whole part of the number; a negative one is 0.
@@ -153,7 +161,7 @@ def row_count(f: Field, data: dict[str, Any]) -> int | None:
     if f.repeat_count is None:
         return None
     try:
-        value = f.repeat_count.fn(data, None)
+        value = f.repeat_count.fn(data, row)  # row: the outer row of a repeat inside a repeat
     except expr.CALCULATION_ERRORS:
         return None
     n = None if expr.is_empty(value) else expr.to_number(value)

@@ -614,3 +614,19 @@ RESULT_TYPES = frozenset(t.name for t in TYPES.values() if t.result)
 SQL_TYPES = {t.name: t.sql[0][1] for t in TYPES.values() if len(t.sql) == 1 and t.coerce is not None}
 
 ATTACHMENT_TYPES = frozenset(t.name for t in TYPES.values() if t.attachment)
+
+
+def _rows_to_columns(value: Any) -> list[Any]:
+    return [json.dumps(value, ensure_ascii=False) if value else None]
+
+
+def _rows_from_columns(values: Mapping[str, Any], fid: str) -> Any:
+    raw = values.get(fid)
+    return json.loads(raw) if raw else []
+
+
+NESTED_ROWS = FieldType(
+    "repeat", None, sql=(("", "TEXT"),), to_columns=_rows_to_columns, from_columns=_rows_from_columns
+)
+"""A repeat inside a repeat: its rows are kept as JSON text in a column of the outer repeat's
+table (one child table per top-level repeat, as before). Not a type a form declares."""

@@ -4,6 +4,7 @@ constraints), each problem reported with its path and a Thai and an English mess
 
 from __future__ import annotations
 
+from collections import ChainMap
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -95,7 +96,7 @@ def check_level(
                     )
                 )
             # an unfinished record may have fewer rows than its count asks for, never more
-            wanted = row_count(f, data) if f.repeat_count is not None else None
+            wanted = row_count(f, data, row) if f.repeat_count is not None else None
             if wanted is not None and (len(rows) > wanted or (len(rows) < wanted and not partial_ok)):
                 problems.append(
                     Problem(
@@ -118,7 +119,9 @@ def check_level(
                 )
             checked = f.checked
             for i, r in enumerate(rows):
-                check_level(checked, data, r, f"{path}[{i + 1}].", problems, partial_ok)
+                # a row inside a row sees its own answers first, then its outer row's
+                scope: Any = r if row is None else ChainMap(r, row)
+                check_level(checked, data, scope, f"{path}[{i + 1}].", problems, partial_ok)
             if rows:
                 check_constraint(f, rows, data, None, path, problems)
             continue

@@ -16,6 +16,7 @@ the caller reads the record); ``RecordReportRenderer`` lays it out with the othe
 from __future__ import annotations
 
 import datetime as _dt
+from collections import ChainMap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -79,6 +80,8 @@ def answer_text(f: Field, value: Any, refer: Refer | None = None) -> str:
     t = f.value_type
     if t == "national_id":
         return str(value)  # masked by the renderer unless unmasked
+    if f.type == "repeat":  # a repeat inside a row: its rows follow in a table of their own
+        return f"{len(value)} รายการ"
     if t == "reference":
         return refer(f, str(value)) if refer is not None else str(value)[:8]
     if t == "phone":
@@ -113,12 +116,28 @@ def _header(f: Field) -> str:
     return REFERENCE.sub("…", f.label_for("th"))
 
 
-def _tables(form: Form, rep: Field, doc: dict[str, Any], refer: Refer | None) -> list[RowsTable]:
-    rows = doc.get(rep.id) or []
+def _tables(
+    form: Form,
+    rep: Field,
+    doc: dict[str, Any],
+    refer: Refer | None,
+    outer: dict[str, Any] | None = None,
+    where: str = "",
+) -> list[RowsTable]:
+    """The tables of a repeat's rows (``outer``: the row a repeat inside a repeat belongs to, and
+    ``where`` says which), then the tables of the repeats inside its rows."""
+    rows = (outer if outer is not None else doc).get(rep.id) or []
     cols = [c for c in rep.fields if _printed(c)]
-    label = form.label_texts(rep, doc).get("th") or rep.id
+    label = (form.label_texts(rep, doc, outer).get("th") or rep.id) + where
+    scopes: list[Any] = [row if outer is None else ChainMap(row, outer) for row in rows]
+    inner_tables: list[RowsTable] = []
+    for inner in (c for c in rep.fields if c.type == "repeat"):
+        for i, (row, scope) in enumerate(zip(rows, scopes, strict=True), start=1):
+            if row.get(inner.id) and form.is_relevant(inner, doc, scope):
+                own = f" ({label} ที่ {i})"
+                inner_tables += _tables(form, inner, doc, refer, scope, own)
     if not cols:
-        return [RowsTable(label, ["ที่"], [[str(i)] for i in range(1, len(rows) + 1)])]
+        return [RowsTable(label, ["ที่"], [[str(i)] for i in range(1, len(rows) + 1)]), *inner_tables]
     parts = [cols[i : i + COLUMNS_PER_TABLE] for i in range(0, len(cols), COLUMNS_PER_TABLE)]
     out: list[RowsTable] = []
     for n, part in enumerate(parts, start=1):
@@ -130,13 +149,13 @@ def _tables(form: Form, rep: Field, doc: dict[str, Any], refer: Refer | None) ->
                     for c in part
                 ),
             ]
-            for i, row in enumerate(rows, start=1)
+            for i, row in enumerate(scopes, start=1)
         ]
         numeric = [c.kind.numeric for c in part]
         ids = [c.value_type == "national_id" for c in part]
         header = ["ที่", *(_header(c) for c in part)]
         out.append(RowsTable(label, header, body, n if len(parts) > 1 else 0, numeric, ids))
-    return out
+    return out + inner_tables
 
 
 def record_report(

@@ -5,6 +5,7 @@ and see duplicate national IDs at once."""
 from __future__ import annotations
 
 import copy
+from collections import ChainMap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ class RepeatWidget(FieldWidget):
         self.row_problems: dict[int, dict[str, str]] = {}
         self.row_warnings: dict[int, dict[str, str]] = {}
         self._doc: dict[str, Any] = {}
+        self._scope: dict[str, Any] | None = None  # a repeat inside a repeat: the outer row (checked)
         self._raw: dict[str, Any] = {}
         self._households: dict[str, Any] = {}
 
@@ -133,7 +135,7 @@ class RepeatWidget(FieldWidget):
 
     # ------------------------------------------------------------ rows
     def add_row(self) -> int:
-        row = self.ctx.form.blank_row(self.field.id)
+        row = self.ctx.form.blank_row(self.field.path)
         if self.field.child("relation") is not None and not any(r.get("relation") == "head" for r in self.rows):
             row["relation"] = "head"
         self.rows.append(row)
@@ -196,13 +198,13 @@ class RepeatWidget(FieldWidget):
         """A repeat with ``repeat_count`` has as many rows as the answer asks for: blank rows are
         added, and rows at the end are taken away only while nothing is typed in them (a row
         with answers stays, and the check says there is one too many)."""
-        wanted = self.ctx.form.row_count(self.field, doc)
+        wanted = self.ctx.form.row_count(self.field, doc, self._scope)
         if wanted is None:
             return
         wanted = min(wanted, int(self.field.max) if self.field.max is not None else MAX_ROWS_DEFAULT)
         before = len(self.rows)
         while len(self.rows) < wanted:
-            self.rows.append(self.ctx.form.blank_row(self.field.id))
+            self.rows.append(self.ctx.form.blank_row(self.field.path))
         while len(self.rows) > wanted and self._untouched(self.rows[-1]):
             self.rows.pop()
         if len(self.rows) == before:
@@ -365,15 +367,28 @@ class RepeatWidget(FieldWidget):
         self._mark_items()
         self._refresh_panel()
 
+    def refresh_in(
+        self, doc: dict[str, Any], outer: dict[str, Any], problems: dict[str, str], warnings: dict[str, str]
+    ) -> None:
+        """A repeat inside a repeat: refreshed by its outer row's widget with that row (checked)."""
+        self._scope = outer
+        self.refresh(doc, problems, warnings)
+
     def _refresh_panel(self) -> None:
         i = self.current
         if not 0 <= i < len(self.rows):
             return
-        doc_rows = self._doc.get(self.field.id) or []
-        doc_row = doc_rows[i] if i < len(doc_rows) else dict(self.rows[i])
+        holder = self._scope if self._scope is not None else self._doc
+        doc_rows = holder.get(self.field.id) or []
+        doc_row: Any = doc_rows[i] if i < len(doc_rows) else dict(self.rows[i])
+        if self._scope is not None:  # a row inside a row sees its outer row's answers too
+            doc_row = ChainMap(doc_row, self._scope)
         self.panel.refresh(self._doc, doc_row, self._raw, self.rows[i])
         probs = self.row_problems.get(i, {})
         warns = self.row_warnings.get(i, {})
+        for frow in self.panel.rows.values():
+            if isinstance(frow.widget, RepeatWidget):  # a repeat inside this row
+                frow.widget.refresh_in(self._doc, doc_row, probs, warns)
         for fid, frow in self.panel.rows.items():
             if fid in probs:
                 frow.set_problem(probs[fid])
