@@ -1514,6 +1514,12 @@ class Generator:
                     "indexed-repeat() ต้องมี 3, 5, 7, 9 หรือ 11 อาร์กิวเมนต์",
                     "indexed-repeat() takes 3, 5, 7, 9 or 11 arguments",
                 )
+            nested = getattr(self.resolve, "indexed", None)
+            if len(args) == 5 and nested is not None and all(a.kind == "var" for a in (args[0], args[1], args[3])):
+                # indexed-repeat(${crop_name}, ${plot}, i, ${crop}, j): row j of the repeat inside row i
+                fn = nested(args[0].value, args[1].value, args[3].value)
+                if fn is not None:
+                    return f"{self.bind(fn, '_f')}(data, {self.emit(args[2])}, {self.emit(args[4])})"
             return f"{self.bind(_indexed, '_f')}({', '.join(self.emit(a) for a in args)})"
         raise _err(f"ไม่รู้จักฟังก์ชัน {name}()", f"unknown function {name}()")
 

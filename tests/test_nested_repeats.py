@@ -45,6 +45,17 @@ def farm_survey(path: Path) -> Path:
             ["calculate", "share_total", None, None, None, None, None, None, "sum(${share})"],
             ["end repeat"],
             ["calculate", "all_crops", None, None, None, None, None, None, "count(${crop_name})"],
+            [
+                "calculate",
+                "first_crop_of_plot_2",
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                "indexed-repeat(${crop_name}, ${plot}, 2, ${crop}, 1)",
+            ],
         ],
         form_id="farm",
     )
@@ -76,6 +87,7 @@ def test_an_xlsform_with_rows_within_rows_imports_checks_and_exports(tmp_path):
     first, second = doc["plot"]
     assert [c["crop_no"] for c in first["crop"]] == ["1", "2"]  # position(..) within its plot
     assert first["share_total"] == "100" and doc["all_crops"] == "3"
+    assert doc["first_crop_of_plot_2"] == "มันสำปะหลัง"  # indexed-repeat through both levels
     assert second["crop"][0]["share"] is None  # not relevant on a plot of half a rai: cleared
     assert form.label_texts(form.field_at("plot.crop"), doc, second)["th"] == "พืชในแปลง 0.5 ไร่"
     bad = {"plot": [{"rai": 3, "n_crops": 2, "crop": [{"crop_name": None, "share": 10}]}]}

@@ -71,6 +71,7 @@ def make_resolver(
     resolve.choice_labels = lambda name: _choice_labels(form, name)  # type: ignore[attr-defined]
     resolve.instance = lambda name: _instance(form, name)  # type: ignore[attr-defined]
     resolve.pulldata = lambda name: _csv_rows(form, name)  # type: ignore[attr-defined]
+    resolve.indexed = lambda name, outer, inner: _nested_index(form, name, outer, inner)  # type: ignore[attr-defined]
     if repeat is not None and repeat.parent is not None:
         resolve.position = _inner_position_getter(repeat.id)  # type: ignore[attr-defined]
     elif repeat is not None:
@@ -112,6 +113,31 @@ def _all_inner(rep: str, inner: str, col: str, conv: Any) -> expr.Compiled:
     def get(data: dict[str, Any], row: Any) -> Any:
         vals = [s.get(col) for r in data.get(rep) or [] for s in r.get(inner) or []]
         return [conv(v) for v in vals] if conv is not None else vals
+
+    return get
+
+
+def _nested_index(form: Form, name: str, outer: str, inner: str) -> Any:
+    """``indexed-repeat(${name}, ${outer}, i, ${inner}, j)`` over a repeat inside a repeat: the
+    answer ``name`` of row j of ``inner`` in row i of ``outer`` (None: not such a pair)."""
+    top = form.fields.get(outer)
+    rep = top.child(inner) if top is not None and top.type == "repeat" else None
+    f = rep.child(name) if rep is not None and rep.type == "repeat" else None
+    if rep is None or f is None:
+        return None
+    conv = _converter(f)
+
+    def get(data: dict[str, Any], i: Any, j: Any) -> Any:
+        i, j = expr.number(i), expr.number(j)
+        rows = data.get(outer) or []
+        if not (i == i and float(i).is_integer() and 1 <= i <= len(rows)):
+            return ""
+        subs = rows[int(i) - 1].get(inner) or []
+        if not (j == j and float(j).is_integer() and 1 <= j <= len(subs)):
+            return ""
+        v = subs[int(j) - 1].get(name)
+        v = conv(v) if conv is not None else v
+        return "" if v is None else v
 
     return get
 
