@@ -205,6 +205,8 @@ def test_the_editor_fills_rows_within_a_row(tmp_path, qtbot, ui_app):
     assert [(p.path, p.code) for p in form.validate(editor.raw())[1]] == [
         ("plot[1].crop[2].crop_name", "required")
     ]
+    editor.go_to_problem("plot[1].crop[2].crop_name")  # from the review: to the inner row's question
+    assert crops.list.currentRow() == 1
     plot.widget("rai").set_value(0.5)
     plot.changed.emit("rai")
     editor.recheck()

@@ -359,7 +359,19 @@ class FormEditor(QWidget):
                 idx = path.split("[")[1].split("]")[0]
                 if idx.isdigit():
                     w.list.setCurrentRow(int(idx) - 1)
-                child = path.partition("].")[2].split(".")[0]
+                rest = path.partition("].")[2]
+                child = rest.split("[")[0].split(".")[0]
+                inner = w.panel.rows[child].widget if child in w.panel.rows else None
+                if isinstance(inner, RepeatWidget) and "[" in rest:  # a row inside the row
+                    j = rest.split("[")[1].split("]")[0]
+                    if j.isdigit():
+                        inner.list.setCurrentRow(int(j) - 1)
+                    leaf = rest.partition("].")[2]
+                    if leaf in inner.panel.rows:
+                        inner.panel.widget(leaf).focus_target().setFocus()
+                    else:
+                        inner.focus_first_question()
+                    return
                 if child in w.panel.rows:
                     w.panel.widget(child).focus_target().setFocus()
                 else:
