@@ -48,6 +48,7 @@ def test_start_the_next_round_from_the_summary(
     raw = ed.raw()
     assert raw["house_no"] == before["house_no"] and raw["previous_round_id"] == hid
     assert raw["round_no"] == 2 and not raw.get("income_wage")
+    assert "รอบที่ 2" in dlg.heading.text()
     ed.go_to(ed.section_of["income_wage"])
     settle()
     assert ed.row("income_wage").ask_again

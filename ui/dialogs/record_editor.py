@@ -156,7 +156,11 @@ class RecordEditorDialog(QDialog):
         title_field = self.form.title_field
         title = str(self.editor.doc.get(title_field) or "") if title_field else ""
         verb = tr("New record") if self.is_new else tr("Edit record")
-        self.heading.setText(f"{verb}: {label_of(self.form.title)}" + (f" — {title}" if title else ""))
+        text = f"{verb}: {label_of(self.form.title)}" + (f" — {title}" if title else "")
+        number = self.editor.doc.get(self.form.rounds["number"]) if self.form.rounds else None
+        if isinstance(number, int) and number > 1:  # a later survey round of the household
+            text += " · " + tr("round {no}", no=number)
+        self.heading.setText(text)
 
     def _changed(self) -> None:
         self.dirty = True
