@@ -124,6 +124,9 @@ def test_rows_within_rows_are_stored_printed_exported_and_anonymised(tmp_path, c
             store.save(
                 "farm", {"plot": [{"rai": 1, "n_crops": 1, "crop": [{"crop_name": "x"}, {"crop_name": "y"}]}]}
             )
+        from fieldapp.forms import shown
+
+        assert shown(store.form("farm").field_at("plot.crop"), again["plot"][0]["crop"]) == "2 รายการ"
         anon = rights.anonymise_doc(store.form("farm"), again)
         assert anon["plot"][0]["crop"][0]["crop_name"] is None and anon["plot"][0]["rai"] == 2.0
     out = tmp_path / "farm.csv"

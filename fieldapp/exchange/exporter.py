@@ -107,9 +107,10 @@ class _Formatter:
             return None if codes else _phone
         if t == "date":
             return None if codes else (lambda v: f"{v[8:10]}/{v[5:7]}/{int(v[:4]) + 543}")
-        if not codes and f.kind.text is not None and not f.kind.attachment and len(f.columns()) == 1:
+        words = f.kind.text is not None and not f.kind.attachment and f.type != "repeat"
+        if not codes and words and len(f.columns()) == 1:
             # other types the registry writes in words (an acknowledgement: รับทราบแล้ว); files keep
-            # their SHA-256 so that the export can be imported again
+            # their SHA-256, and rows within a row their JSON, so that the export imports again
             return lambda v: shown(f, f.from_columns({f.id: v}), "th") or None
         return None
 

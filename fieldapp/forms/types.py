@@ -625,8 +625,17 @@ def _rows_from_columns(values: Mapping[str, Any], fid: str) -> Any:
     return json.loads(raw) if raw else []
 
 
+def _rows_text(f: Field, value: Any, lang: str) -> str:
+    return f"{len(value)} rows" if lang == "en" else f"{len(value)} รายการ"
+
+
 NESTED_ROWS = FieldType(
-    "repeat", None, sql=(("", "TEXT"),), to_columns=_rows_to_columns, from_columns=_rows_from_columns
+    "repeat",
+    None,
+    sql=(("", "TEXT"),),
+    to_columns=_rows_to_columns,
+    from_columns=_rows_from_columns,
+    text=_rows_text,
 )
 """A repeat inside a repeat: its rows are kept as JSON text in a column of the outer repeat's
 table (one child table per top-level repeat, as before). Not a type a form declares."""
