@@ -1080,6 +1080,12 @@ class Store:
             if key == "conflicted":
                 clauses.append("conflict IS NOT NULL" if value else "conflict IS NULL")
                 continue
+            if key == "latest_round" and form.rounds:
+                # a record no live record follows: each household once, at its latest survey round
+                prev = form.rounds["previous"]
+                sub = f"SELECT [{prev}] FROM [{form.table}] WHERE deleted = 0 AND [{prev}] IS NOT NULL"
+                clauses.append(f"id {'NOT IN' if value else 'IN'} ({sub})")
+                continue
             if key == "incomplete":
                 # required answers still missing (fieldapp.drafts keeps record_status)
                 if self.db["record_status"].exists():

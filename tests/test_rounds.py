@@ -65,6 +65,9 @@ def test_the_next_round_is_pre_filled_and_clears_what_is_asked_again(
     saved3 = store.save("household", third, partial_ok=True).record.id
     chain = store.round_chain("household", second.record.id)
     assert [(r.record_id, r.number) for r in chain] == [(rid, 1), (second.record.id, 2), (saved3, 3)]
+    # lists may show each household once, at its latest round
+    assert store.ids("household", filters={"latest_round": True}) == [saved3]
+    assert set(store.ids("household", filters={"latest_round": False})) == {rid, second.record.id}
 
 
 def test_one_round_has_one_next_round_in_the_same_area(store: Store, household: dict[str, Any]) -> None:

@@ -28,7 +28,7 @@ def test_the_model_reads_ids_a_page_at_a_time(qtbot: Any, ui_app: Any, ui_db_pat
     db.main.ids = spy  # type: ignore[method-assign]
     model.set_query(ListQuery())
     settle()
-    assert model.rowCount() == 120
+    assert model.rowCount() == db.main.count("household") >= 120  # and any second survey rounds
     whole = real_ids("household")
     assert [model.id_at(r) for r in (0, 19, 20, 119)] == [whole[0], whole[19], whole[20], whole[119]]
     assert calls and all(c.get("limit") == 20 for c in calls)  # never the whole list

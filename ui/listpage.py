@@ -74,6 +74,12 @@ class ListPage(QWidget):
             self.tpmap_box = QCheckBox(tr("TPMAP target"))
             self.tpmap_box.toggled.connect(lambda _on: self.apply_filters())
             bar.addWidget(self.tpmap_box)
+        self.latest_box: QCheckBox | None = None
+        if self.form.rounds:  # a household surveyed again is a row per round; this shows one
+            self.latest_box = QCheckBox(tr("Latest round only"))
+            self.latest_box.setToolTip(tr("Each household once, at its latest survey round"))
+            self.latest_box.toggled.connect(lambda _on: self.apply_filters())
+            bar.addWidget(self.latest_box)
         self.incomplete_box = QCheckBox(tr("Incomplete"))
         self.unsynced_box = QCheckBox(tr("Not synced"))
         self.conflicts_box = QCheckBox(tr("Conflicts"))
@@ -158,7 +164,8 @@ class ListPage(QWidget):
         self._search_timer.stop()
         self.model.update_query(search=self.search.text().strip(), area=self.area, filters=self.filters(),
                                 incomplete=self.incomplete_box.isChecked(),
-                                conflicts=self.conflicts_box.isChecked())
+                                conflicts=self.conflicts_box.isChecked(),
+                                latest_round=self.latest_box is not None and self.latest_box.isChecked())
 
     def _loaded(self, n: int, seconds: float) -> None:
         noun = label_of(self.form.title)

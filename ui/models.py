@@ -29,6 +29,7 @@ class ListQuery:
     filters: dict[str, Any] = field(default_factory=dict)
     incomplete: bool = False
     conflicts: bool = False
+    latest_round: bool = False  # only the latest survey round of each household
     order_by: str | None = None
     descending: bool = False
 
@@ -76,6 +77,9 @@ def columns_for(form: Form) -> list[Column]:
             Column(tr("Class"), _choice(form, scoring.class_field(form)), scoring.class_field(form), width=7),
             Column(tr("Completeness"), _complete, width=7),
             Column(tr("Not synced"), _unsynced, width=5),
+            # the survey round (empty for a first round): a household surveyed again is a row per round
+            Column(tr("Round"), lambda r: fmt.number(r.get("round_no")) if r.get("round_no") else "",
+                   "round_no", True, width=4),
         ]
     if form.id == "business":
         return [
@@ -129,6 +133,8 @@ def query_args(q: ListQuery) -> dict[str, Any]:
         filters["incomplete"] = True
     if q.conflicts:
         filters["conflicted"] = True
+    if q.latest_round:
+        filters["latest_round"] = True
     return {
         "search": q.search or None,
         "area": q.area,
