@@ -121,14 +121,35 @@ def erasure(store: Store, record_id: str) -> dict[str, Any] | None:
 
 
 def linked_ids(store: Store, form_id: str, record_id: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for other, field_id in LINKED.get(form_id, []):
-        table = store.form(other).table
-        out += [
-            (other, r[0])
-            for r in store.conn.execute(f"SELECT id FROM [{table}] WHERE [{field_id}] = ?", [record_id])
-        ]
+    """The records that go with this one: the household's other survey rounds, and the referrals
+    of each round."""
+    rounds = [record_id, *_other_rounds(store, form_id, record_id)]
+    out: list[tuple[str, str]] = [(form_id, rid) for rid in rounds[1:]]
+    for rid in rounds:
+        for other, field_id in LINKED.get(form_id, []):
+            table = store.form(other).table
+            out += [
+                (other, r[0])
+                for r in store.conn.execute(f"SELECT id FROM [{table}] WHERE [{field_id}] = ?", [rid])
+            ]
     return out
+
+
+def _other_rounds(store: Store, form_id: str, record_id: str) -> list[str]:
+    """The other survey rounds of a household along their links, either way (deleted ones too)."""
+    form = store.form(form_id)
+    if not form.rounds:
+        return []
+    prev, t = form.rounds["previous"], form.table
+    seen, todo = {record_id}, [record_id]
+    while todo:
+        rid = todo.pop()
+        q = f"SELECT id FROM [{t}] WHERE [{prev}] = ? UNION SELECT [{prev}] FROM [{t}] WHERE id = ?"
+        for (other,) in store.conn.execute(q, [rid, rid]):
+            if other and other not in seen:
+                seen.add(other)
+                todo.append(other)
+    return sorted(seen - {record_id})
 
 
 # ---------------------------------------------------------------------- a copy of the data

@@ -271,3 +271,21 @@ def test_a_deleted_previous_round_leaves_the_next_round_editable(
     edit = P.Change(str(_uuid.uuid4()), "household", second, 2, {**doc, "notes": "x"}, False).to_json()
     r = server.client.post(P.Paths.PUSH, json={"device_id": "dev", "changes": [edit]}, headers=server.headers)
     assert r.json()["results"][0]["status"] == "applied", r.json()
+
+
+def test_erasing_a_household_erases_every_round_and_the_access_report_has_them(
+    store: Store, household: dict[str, Any]
+) -> None:
+    from fieldapp import rights
+
+    rid = first_round(store, household)
+    second = store.save("household", store.start_next_round("household", rid).doc, partial_ok=True).record.id
+    third = store.save(
+        "household", store.start_next_round("household", second).doc, partial_ok=True
+    ).record.id
+    assert {r for _, r in rights.linked_ids(store, "household", second)} == {rid, third}
+    assert {x["id"] for x in rights.export_data(store, third)["linked"]} >= {rid, second}
+    out = rights.erase(store, second, mode="erase", reason="ขอให้ลบ")
+    assert out["records"] == 3
+    assert all(rights.erasure(store, r) for r in (rid, second, third))
+    assert store.count("household") == 0
