@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 
 
 def derived_paths(form: Form) -> frozenset[str]:
-    """Calculated fields (``field`` or ``repeat.field``): never merged, always recomputed."""
+    """Calculated fields (``field``, ``repeat.field``, ``repeat.inner.field`` for a repeat inside a
+    repeat): never merged, always recomputed."""
     out: set[str] = set()
     for f in form.fields.values():
         if f.type == "calculated":
@@ -28,7 +29,14 @@ def derived_paths(form: Form) -> frozenset[str]:
         for c in f.fields:
             if c.type == "calculated":
                 out.add(f"{f.id}.{c.id}")
+            for g in c.fields:
+                if g.type == "calculated":
+                    out.add(f"{f.id}.{c.id}.{g.id}")
     return frozenset(out)
+
+
+# rows within rows go one level deep: a document's repeat rows, and the rows of a repeat inside them
+_ROW_DEPTH = 2
 
 
 # ---------------------------------------------------------------------- three-way merge
@@ -46,6 +54,13 @@ class MergeResult:
 
 def _is_rows(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(r, dict) and "id" in r for r in value)
+
+
+def _all_rows(*values: Any) -> bool:
+    """Repeat rows on every side that has the field (a list of answers such as a select_multiple's
+    is not: its items are not rows with ids)."""
+    present = [v for v in values if v is not None]
+    return any(present) and all(_is_rows(v) for v in present)
 
 
 def _merge_value(path: str, b: Any, m: Any, t: Any, conflicts: list[FieldConflict]) -> Any:
@@ -75,8 +90,12 @@ def _merge_fields(
             out[k] = copy.deepcopy(theirs.get(k, mine.get(k)))
             continue
         b, m, t = base.get(k), mine.get(k), theirs.get(k)
-        if not skip_prefix and (_is_rows(m) or _is_rows(t)) and (b is None or _is_rows(b)):
-            out[k] = _merge_rows(k, b or [], m or [], t or [], skip, conflicts)
+        if skip_prefix.count(".") < _ROW_DEPTH and _all_rows(b, m, t):
+            # repeat rows (and the rows of a repeat inside a row) merge row by row
+            rows = _merge_rows(
+                f"{prefix}{k}", f"{skip_prefix}{k}.", b or [], m or [], t or [], skip, conflicts
+            )
+            out[k] = rows
         else:
             out[k] = _merge_value(f"{prefix}{k}", b, m, t, conflicts)
     return out
@@ -92,13 +111,16 @@ def _ordered_keys(*docs: Mapping[str, Any]) -> list[str]:
 
 def _merge_rows(
     name: str,
+    skip_prefix: str,
     base: list[dict[str, Any]],
     mine: list[dict[str, Any]],
     theirs: list[dict[str, Any]],
     skip: Collection[str],
     conflicts: list[FieldConflict],
 ) -> list[dict[str, Any]]:
-    """Repeat rows merge per row id: added/removed/changed on one side merges."""
+    """Repeat rows merge per row id: added/removed/changed on one side merges. ``name`` is the
+    rows' path in conflicts (``plots`` or ``plots[ROW].crops``), ``skip_prefix`` the calculated
+    fields' prefix (``plots.`` or ``plots.crops.``)."""
     b = {r["id"]: r for r in base}
     m = {r["id"]: r for r in mine}
     t = {r["id"]: r for r in theirs}
@@ -110,7 +132,7 @@ def _merge_rows(
         if mr is not None and tr is not None:
             keys = _ordered_keys(tr, mr, br or {})
             row = _merge_fields(
-                f"{path}.", [k for k in keys if k != "id"], br or {}, mr, tr, skip, f"{name}.", conflicts
+                f"{path}.", [k for k in keys if k != "id"], br or {}, mr, tr, skip, skip_prefix, conflicts
             )
             out.append({"id": rid, **row})
         elif tr is not None:  # missing in mine: added on the server, or removed here
@@ -150,31 +172,43 @@ def three_way_merge(
 
 # ---------------------------------------------------------------------- resolving
 
-_PATH_RE = re.compile(
-    r"^(?P<field>[A-Za-z_][\w]*)(?:\[(?P<row>[0-9a-fA-F-]{36})\](?:\.(?P<sub>[A-Za-z_]\w*))?)?$"
-)
+_SEGMENT_RE = re.compile(r"^(?P<field>[A-Za-z_]\w*)(?:\[(?P<row>[0-9a-fA-F-]{36})\])?$")
 Choice = Any  # "mine" | "theirs" | a value
 
 
-def set_path(
-    doc: dict[str, Any], path: str, value: Any, *, order_from: list[dict[str, Any]] | None = None
-) -> None:
-    """Set ``field``, ``repeat[row-id].field`` or a whole row ``repeat[row-id]`` (None removes it)."""
-    m = _PATH_RE.match(path)
-    if not m:
+def parse_path(path: str) -> list[tuple[str, str | None]]:
+    """A conflict's path as (field, row id or None) steps: ``house_no``, ``members[ROW]``,
+    ``members[ROW].first_name``, ``plots[ROW].crops[ROW].crop_name`` (a repeat inside a repeat).
+    Every step but the last names a row; at most three steps. ProtocolViolation otherwise."""
+    steps: list[tuple[str, str | None]] = []
+    for part in path.split("."):
+        m = _SEGMENT_RE.match(part)
+        if not m:
+            raise ProtocolViolation(f"bad field path {path!r}")
+        steps.append((m.group("field"), m.group("row")))
+    if len(steps) > _ROW_DEPTH + 1 or any(row is None for _, row in steps[:-1]):
         raise ProtocolViolation(f"bad field path {path!r}")
-    name, row, sub = m.group("field"), m.group("row"), m.group("sub")
-    if row is None:
-        doc[name] = copy.deepcopy(value)
-        return
-    rows: list[dict[str, Any]] = doc.setdefault(name, []) or []
-    doc[name] = rows
-    idx = next((i for i, r in enumerate(rows) if r.get("id") == row), None)
-    if sub is not None:
-        if idx is None:
+    return steps
+
+
+def set_path(doc: dict[str, Any], path: str, value: Any) -> None:
+    """Set ``field``, ``repeat[row-id].field`` or a whole row ``repeat[row-id]`` (None removes it);
+    the same one level further in for a repeat inside a repeat (``plots[ROW].crops[ROW].name``)."""
+    steps = parse_path(path)
+    holder = doc
+    for name, row in steps[:-1]:
+        rows = holder.get(name) or []
+        found = next((r for r in rows if isinstance(r, dict) and r.get("id") == row), None)
+        if found is None:
             raise ProtocolViolation(f"{path}: the row is not in the document")
-        rows[idx][sub] = copy.deepcopy(value)
+        holder = found
+    name, row = steps[-1]
+    if row is None:
+        holder[name] = copy.deepcopy(value)
         return
+    rows = holder.get(name) or []
+    holder[name] = rows
+    idx = next((i for i, r in enumerate(rows) if r.get("id") == row), None)
     if value is None:
         if idx is not None:
             rows.pop(idx)

@@ -7,7 +7,6 @@ answer has one. The choice is stored with ``resolve_conflict`` and goes up at th
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,7 @@ from fieldapp.errors import FieldAppError, ValidationError
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
 from fieldapp.sync import protocol as P
-from fieldapp.sync.merge import derived_paths
+from fieldapp.sync.merge import derived_paths, parse_path
 from fieldapp.sync.outbox import resolve_conflict
 from ui import fmt
 from ui.db import Database
@@ -46,7 +45,6 @@ from ui.i18n import label_of, tr
 from ui.settings import Settings
 from ui.tasks import Task, TaskState
 
-_PATH = re.compile(r"^(?P<field>\w+)(?:\[(?P<row>[0-9a-fA-F-]{36})\](?:\.(?P<sub>\w+))?)?$")
 EDITABLE_TYPES = ("text", "integer", "decimal", "money")
 
 
@@ -109,39 +107,50 @@ def _row_name(row: Any) -> str:
     return name or str(row.get("name") or row.get("product_name") or "")
 
 
+def _steps(form: Form, path: str) -> list[tuple[Field, str | None]] | None:
+    """A conflict's path as (field, row id) steps (a repeat inside a repeat has three); None when
+    the path does not name this form's fields."""
+    try:
+        raw = parse_path(path)
+    except P.ProtocolViolation:
+        return None
+    out: list[tuple[Field, str | None]] = []
+    f: Field | None = None
+    for name, row in raw:
+        f = form.fields.get(name) if f is None else f.child(name)
+        if f is None:
+            return None
+        out.append((f, row))
+    return out
+
+
 def path_label(form: Form, path: str, conflict: P.Conflict) -> str:
-    """``members[ROW].first_name`` → "Household members: Somchai Jaidee — First name"."""
-    m = _PATH.match(path)
-    if not m:
+    """``members[ROW].first_name`` → "Household members: Somchai Jaidee — First name";
+    ``plots[ROW].crops[ROW].crop_name`` → "Plots: … — Crops: … — Crop name"."""
+    steps = _steps(form, path)
+    if steps is None:
         return path
-    f = form.fields.get(m.group("field"))
-    if f is None:
-        return path
-    top = label_of(f.label, f.id)
-    row_id = m.group("row")
-    if row_id is None:
-        return top
-    name = ""
-    for doc in (conflict.mine, conflict.theirs, conflict.merged):
-        for r in (doc or {}).get(f.id) or []:
-            if isinstance(r, dict) and r.get("id") == row_id:
-                name = name or _row_name(r)
-    sub = m.group("sub")
-    child = f.child(sub) if sub else None
-    where = f"{top}: {name}" if name else top
-    return f"{where} — {label_of(child.label, child.id)}" if child is not None else where
+    holders: list[Any] = [conflict.mine, conflict.theirs, conflict.merged]
+    parts: list[str] = []
+    for f, row_id in steps:
+        label = label_of(f.label, f.id)
+        if row_id is None:
+            parts.append(label)
+            break
+        rows = [r for h in holders if isinstance(h, dict) for r in h.get(f.id) or []
+                if isinstance(r, dict) and r.get("id") == row_id]
+        name = next((n for n in map(_row_name, rows) if n), "")
+        parts.append(f"{label}: {name}" if name else label)
+        holders = rows
+    return " — ".join(parts)
 
 
 def field_of(form: Form, path: str) -> Field | None:
-    m = _PATH.match(path)
-    if not m:
+    """The question a path names (None for a whole repeat row or an unknown path)."""
+    steps = _steps(form, path)
+    if steps is None or steps[-1][1] is not None:
         return None
-    f = form.fields.get(m.group("field"))
-    if f is None:
-        return None
-    if m.group("row") is None:
-        return f
-    return f.child(m.group("sub")) if m.group("sub") else None
+    return steps[-1][0]
 
 
 def value_text(form: Form, path: str, value: Any) -> str:
@@ -172,7 +181,7 @@ def changed_answers(
             continue
         f = form.fields.get(key)
         if f is not None and (isinstance(a, list) or isinstance(b, list)) and f.type == "repeat":
-            out += _row_changes(form, key, b or [], a or [], conflict)
+            out += _row_changes(form, f, key, b or [], a or [], conflict)
             continue
         out.append((path_label(form, key, conflict), value_text(form, key, b), value_text(form, key, a)))
     return out
@@ -187,8 +196,10 @@ def _keys(*docs: dict[str, Any]) -> list[str]:
 
 
 def _row_changes(
-    form: Form, key: str, before: list[Any], after: list[Any], conflict: P.Conflict
+    form: Form, rep: Field, key: str, before: list[Any], after: list[Any], conflict: P.Conflict
 ) -> list[tuple[str, str, str]]:
+    """Rows by id: added, removed, or their changed answers (the rows of a repeat inside a row
+    the same way, one level further in)."""
     rows_b = {str(r.get("id")): r for r in before if isinstance(r, dict)}
     rows_a = {str(r.get("id")): r for r in after if isinstance(r, dict)}
     out: list[tuple[str, str, str]] = []
@@ -202,6 +213,10 @@ def _row_changes(
             if sub == "id" or P.canonical_json(rb.get(sub)) == P.canonical_json(ra.get(sub)):
                 continue
             sp = f"{path}.{sub}"
+            inner = rep.child(sub)
+            if inner is not None and inner.type == "repeat":
+                out += _row_changes(form, inner, sp, rb.get(sub) or [], ra.get(sub) or [], conflict)
+                continue
             out.append((path_label(form, sp, conflict), value_text(form, sp, rb.get(sub)),
                         value_text(form, sp, ra.get(sub))))
     return out
