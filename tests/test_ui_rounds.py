@@ -66,11 +66,12 @@ def test_start_the_next_round_from_the_summary(
     saved = store.get("household", dlg.record_id).data
     assert saved["income_wage"] == 48000 and saved["round_no"] == 2
     assert [m["person_id"] for m in saved["members"]] == [m["id"] for m in before["members"]]
-    # the list: a row per round, the round in its last column; or each household once
+    # the list: a row per round, the round in its own column; or each household once
     page = window.pages["household"]
     settle()
     row = page.model.row_of(dlg.record_id)
-    assert row >= 0 and page.model.data(page.model.index(row, page.model.columnCount() - 1)) == "2"
+    round_col = [c.sort for c in page.model.columns].index("round_no")
+    assert row >= 0 and page.model.data(page.model.index(row, round_col)) == "2"
     total = page.model.rowCount()
     assert page.latest_box is not None
     page.latest_box.setChecked(True)

@@ -75,11 +75,11 @@ def columns_for(form: Form) -> list[Column]:
             Column(tr("Village"), _village, schema.VILLAGE_NO, width=12),
             Column(tr("Members"), lambda r: fmt.number(r.get("member_count")), "member_count", True, width=5),
             Column(tr("Class"), _choice(form, scoring.class_field(form)), scoring.class_field(form), width=7),
-            Column(tr("Completeness"), _complete, width=7),
-            Column(tr("Not synced"), _unsynced, width=5),
             # the survey round (empty for a first round): a household surveyed again is a row per round
             Column(tr("Round"), lambda r: fmt.number(r.get("round_no")) if r.get("round_no") else "",
                    "round_no", True, width=4),
+            Column(tr("Completeness"), _complete, width=7),
+            Column(tr("Not synced"), _unsynced, width=5),  # last in every list, as on every form
         ]
     if form.id == "business":
         return [
