@@ -10,14 +10,14 @@ import copy
 
 from fieldapp.exchange import importer
 from fieldapp.forms import Field, default_forms
-from fieldapp.store import _value_plan
+from fieldapp.store.rows import value_plan
 
 
 def test_a_value_plan_is_never_served_for_other_fields_at_a_reused_address() -> None:
     wrong = 0
     for i in range(200):
         fields = (Field(id=f"q{i}", type="text", label={}, path=f"q{i}"),)
-        if _value_plan(fields)({f"q{i}": "answer"}) != ["answer"]:
+        if value_plan(fields)({f"q{i}": "answer"}) != ["answer"]:
             wrong += 1
         del fields
 
@@ -27,8 +27,8 @@ def test_a_value_plan_is_never_served_for_other_fields_at_a_reused_address() -> 
 def test_value_plans_follow_the_field_types() -> None:
     as_text = (Field(id="q", type="text", label={}, path="q"),)
     as_yes_no = (Field(id="q", type="boolean", label={}, path="q"),)
-    assert _value_plan(as_text)({"q": True}) == [True]
-    assert _value_plan(as_yes_no)({"q": True}) == [1]
+    assert value_plan(as_text)({"q": True}) == [True]
+    assert value_plan(as_yes_no)({"q": True}) == [1]
 
 
 def test_import_defaults_are_never_those_of_a_replaced_form() -> None:

@@ -1,0 +1,473 @@
+"""Writing records: validate, then write the record, its repeat rows, its search text, its edit
+history and its audit line in one transaction; tombstones."""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from fieldapp import (
+    collate,
+    crossrecord,
+    history,
+    softwarn,
+    thai,
+)
+from fieldapp.clock import now_iso
+from fieldapp.errors import NotFoundError, Problem, ValidationError
+from fieldapp.forms import Field, Form, uuid_or_none
+from fieldapp.ids import new_id
+from fieldapp.store.reading import Reading
+from fieldapp.store.rows import (
+    Batch,
+    Record,
+    SaveResult,
+    base_text,
+    child_columns,
+    chunks,
+    expr_text,
+    value_plan,
+)
+from fieldapp.store.search import search_body
+
+BATCH_SIZE = 500
+
+ProgressCallback = Callable[[int, int], None]
+CancelCallback = Callable[[], bool]
+
+
+@dataclass
+class _Prepared:
+    """Rows for one batch of validated documents, built before the write lock is taken."""
+
+    ts: str
+    user: str
+    audit_action: str | None
+    ids: list[str]
+    docs: list[dict[str, Any]]
+    rows: list[list[Any]]
+    child_rows: dict[str, list[list[Any]]]
+    bodies: list[str]
+    synced: bool  # rows end with server_rev and base, and are written clean
+    warn: bool  # look for national IDs already on other records
+
+
+class Writing(Reading):
+    """The one write path: ``save``, ``save_many`` and ``delete``."""
+
+    def save(
+        self,
+        form_id: str,
+        data: dict[str, Any],
+        *,
+        record_id: str | None = None,
+        user: str | None = None,
+        partial_ok: bool = False,
+        check_refs: bool = True,
+    ) -> SaveResult:
+        """Validate and write one record (create or update). Raises ValidationError."""
+        batch = self.save_many(
+            form_id, [(record_id, data)], user=user, partial_ok=partial_ok, check_refs=check_refs
+        )
+        if batch.errors:
+            raise ValidationError.from_problems(batch.errors[0])
+        saved = batch.saved[0]
+        saved.soft_warnings = self.soft_warnings(form_id, saved.record.data)
+        return saved
+
+    def save_many(
+        self,
+        form_id: str,
+        items: Iterable[tuple[str | None, dict[str, Any]]],
+        *,
+        user: str | None = None,
+        partial_ok: bool = False,
+        check_refs: bool = True,
+        all_or_nothing: bool = True,
+        progress: ProgressCallback | None = None,
+        cancel: CancelCallback | None = None,
+        total: int | None = None,
+        batch_size: int = BATCH_SIZE,
+        audit_action: str | None = None,
+        synced: dict[str, tuple[int, dict[str, Any] | None]] | None = None,
+        computed: bool = False,
+        scored: bool = False,
+        warn: bool = True,
+    ) -> Batch:
+        """Validate and write many records; each batch of ``batch_size`` in one transaction.
+
+        With ``all_or_nothing`` (the default) any invalid record stops the whole call before
+        anything is written. Otherwise valid records are written and invalid ones reported in
+        ``Batch.errors`` by input index. ``cancel`` is checked between batches.
+
+        ``synced`` (record id → server revision and content) writes records pulled from the
+        server as synced in the same statement (as ``mark_synced`` would after the save); every
+        record id must be in it. ``computed``: the records were validated and calculated with
+        this same form version, ``scored`` their scores with the same rubric (see
+        ``Form.validate``). ``warn``: look for national IDs already on
+        other records (``SaveResult.warnings``, shown by the editor); demo, import and pull, which
+        do not show them, leave it off.
+        """
+        form = self.form(form_id)
+        who = user or self.user
+        result = Batch()
+        pending: list[tuple[int, str | None, dict[str, Any]]] = []
+        done = 0
+        # most databases have no erasures at all: then no record needs looking up there
+        erasures = self.conn.execute("SELECT 1 FROM erasures LIMIT 1").fetchone() is not None
+        if all_or_nothing:
+            items = list(items)
+            total = len(items)
+            # validate everything first: nothing is written if any record is invalid
+            cleaned: list[tuple[int, str | None, dict[str, Any]]] = []
+            for i, (rid, raw) in enumerate(items):
+                doc, problems = form.validate(raw, partial_ok=partial_ok, computed=computed, scored=scored)
+                problems += self._record_problems(form, doc, rid, check_refs, erasures)
+                if problems:
+                    result.errors[i] = problems
+                else:
+                    cleaned.append((i, rid, doc))
+            if result.errors:
+                return result
+            for start in range(0, len(cleaned), batch_size):
+                if cancel and cancel():
+                    break
+                chunk = cleaned[start : start + batch_size]
+                prep = self._prepare(form, chunk, who, audit_action, synced, warn)
+                with self.transaction():
+                    result.saved.extend(self._write(form, prep))
+                done += len(chunk)
+                if progress:
+                    progress(done, total)
+            return result
+        for i, (rid, raw) in enumerate(items):
+            doc, problems = form.validate(raw, partial_ok=partial_ok, computed=computed, scored=scored)
+            problems += self._record_problems(form, doc, rid, check_refs, erasures)
+            if problems:
+                result.errors[i] = problems
+            else:
+                pending.append((i, rid, doc))
+            if len(pending) >= batch_size:
+                if cancel and cancel():
+                    return result
+                prep = self._prepare(form, pending, who, audit_action, synced, warn)
+                with self.transaction():
+                    result.saved.extend(self._write(form, prep))
+                done += len(pending)
+                pending = []
+                if progress:
+                    progress(done, total or 0)
+        if pending and not (cancel and cancel()):
+            prep = self._prepare(form, pending, who, audit_action, synced, warn)
+            with self.transaction():
+                result.saved.extend(self._write(form, prep))
+            done += len(pending)
+            if progress:
+                progress(done, total or done)
+        return result
+
+    def _record_problems(
+        self,
+        form: Form,
+        doc: dict[str, Any],
+        record_id: str | None,
+        check_refs: bool,
+        erasures: bool = True,
+    ) -> list[Problem]:
+        problems: list[Problem] = []
+        if record_id is not None:
+            canonical = uuid_or_none(str(record_id))
+            if canonical is None:
+                problems.append(Problem("id", "รหัสระเบียนไม่ถูกต้อง", "record id must be a UUID", "type"))
+            elif erasures:
+                if self.conn.execute(
+                    "SELECT 1 FROM erasures WHERE record_id = ?", [canonical]
+                ).fetchone():  # erased at the household's request (fieldapp.rights): never back
+                    problems.append(
+                        Problem(
+                            "id",
+                            "ข้อมูลของระเบียนนี้ถูกลบตามคำขอของเจ้าของข้อมูลแล้ว แก้ไขหรือนำกลับมาไม่ได้",
+                            "the record was erased at the data subject's request and cannot come back",
+                            "erased",
+                        )
+                    )
+        for rep in form.repeats():
+            for c in rep.fields:
+                if c.type != "national_id":
+                    continue
+                seen: dict[str, int] = {}
+                for i, row in enumerate(doc.get(rep.id) or []):
+                    nid = row.get(c.id)
+                    if not nid:
+                        continue
+                    if nid in seen:
+                        problems.append(
+                            Problem(
+                                f"{rep.id}[{i + 1}].{c.id}",
+                                f"เลขประจำตัวประชาชน {thai.mask_national_id(nid)} ซ้ำกับสมาชิกลำดับที่ "
+                                f"{seen[nid] + 1} ในครัวเรือนเดียวกัน",
+                                f"national ID repeated within the record (row {seen[nid] + 1})",
+                                "duplicate",
+                            )
+                        )
+                    else:
+                        seen[nid] = i
+        if check_refs:
+            problems += self._reference_problems(form, doc)
+            if form.id in ("referral", "business"):
+                known = {p.path for p in problems}
+                problems += [
+                    p
+                    for p in crossrecord.check(form.id, doc, self._household_facts)[0]
+                    if p.path not in known
+                ]
+            if form.rounds:
+                prev = form.rounds["previous"]
+                if doc.get(prev) and self.conn.execute(
+                    f"SELECT 1 FROM [{form.table}] WHERE id = ?", [str(doc[prev])]
+                ).fetchone():  # a deleted (or erased) previous round stays a link: the chain ends there
+                    problems = [p for p in problems if not (p.path == prev and p.code == "reference")]
+                known = {p.path for p in problems}
+                rid = uuid_or_none(str(record_id)) if record_id is not None else None
+                problems += [p for p in self._round_problems(form, rid, doc) if p.path not in known]
+        return problems
+
+    def _round_problems(self, form: Form, record_id: str | None, doc: dict[str, Any]) -> list[Problem]:
+        """The link of a record to its previous round (``fieldapp.crossrecord.check_round``)."""
+        assert form.rounds is not None
+        area = form.area_field
+
+        def lookup(rid: str) -> crossrecord.HouseholdFacts | None:
+            sql = f"SELECT {f'[{area}]' if area else 'NULL'}, deleted FROM [{form.table}] WHERE id = ?"
+            row = self.conn.execute(sql, [rid]).fetchone()
+            if row is None:
+                return None
+            return crossrecord.HouseholdFacts(None if row[1] else row[0])  # deleted: no area to compare
+
+        return crossrecord.check_round(
+            record_id, doc, form.rounds["previous"], lookup, lambda pid, _me: self.next_rounds(form.id, pid)
+        )
+
+    def _household_facts(self, household_id: str) -> crossrecord.HouseholdFacts | None:
+        """What the cross-record rules need of a stored household (None when there is none)."""
+        if "household" not in self.forms.forms:
+            return None
+        row = self.conn.execute(
+            "SELECT subdistrict_code FROM household WHERE id = ? AND deleted = 0", [household_id]
+        ).fetchone()
+        if row is None:
+            return None
+        members: dict[str, int | None] = {}
+        names: dict[str, str] = {}
+        for mid, age, first, last in self.conn.execute(
+            "SELECT id, age, first_name, last_name FROM household__members WHERE parent_id = ?",
+            [household_id],
+        ):
+            members[mid] = int(age) if age is not None else None
+            names[mid] = f"{first or ''} {last or ''}".strip()
+        return crossrecord.HouseholdFacts(row[0], members, names)
+
+    def soft_warnings(self, form_id: str, doc: dict[str, Any]) -> builtins.list[softwarn.SoftWarning]:
+        """The soft warnings of a record, each with the reason given for it (or None): the
+        form's plausible ranges and the cross-record ones; never a reason to refuse the record."""
+        form = self.form(form_id)
+        out = softwarn.evaluate(form, doc)
+        if form.id in ("referral", "business"):
+            out += softwarn.from_problems(crossrecord.check(form.id, doc, self._household_facts)[1], doc)
+        return out
+
+    def _reference_problems(self, form: Form, doc: dict[str, Any]) -> list[Problem]:
+        problems: list[Problem] = []
+
+        def check(f: Field, value: Any, path: str) -> None:
+            if not value:
+                return
+            target, _, rep = (f.ref or "").partition(".")
+            tform = self.forms[target]
+            if rep:
+                sql = (
+                    f"SELECT 1 FROM [{tform.child_table(rep)}] c JOIN [{tform.table}] p ON p.id = c.parent_id "
+                    "WHERE c.id = ? AND p.deleted = 0"
+                )
+            else:
+                sql = f"SELECT 1 FROM [{tform.table}] WHERE id = ? AND deleted = 0"
+            if self.conn.execute(sql, [value]).fetchone() is None:
+                problems.append(
+                    Problem(
+                        path,
+                        f"{f.label_for('th')}: ไม่พบระเบียนที่อ้างถึง",
+                        f"{f.id}: referenced record not found",
+                        "reference",
+                    )
+                )
+
+        for f in form.fields.values():
+            if f.type == "reference":
+                check(f, doc.get(f.id), f.id)
+            elif f.type == "repeat":
+                for c in f.fields:
+                    if c.type == "reference":
+                        for i, row in enumerate(doc.get(f.id) or []):
+                            check(c, row.get(c.id), f"{f.id}[{i + 1}].{c.id}")
+        return problems
+
+    def _prepare(
+        self,
+        form: Form,
+        items: list[tuple[int, str | None, dict[str, Any]]],
+        user: str,
+        audit_action: str | None,
+        synced: dict[str, tuple[int, dict[str, Any] | None]] | None = None,
+        warn: bool = True,
+    ) -> _Prepared:
+        """Everything a write needs that does not read the database: done before the write
+        lock is taken, so another process writing the same file waits less."""
+        ts = now_iso()
+        values = value_plan(tuple(form.fields.values()))
+        rep_values = [(rep.id, value_plan(tuple(rep.fields))) for rep in form.repeats()]
+        title_field = form.title_field
+        rows: list[list[Any]] = []
+        child_rows: dict[str, list[list[Any]]] = {rep.id: [] for rep in form.repeats()}
+        record_ids: list[str] = []
+        docs: list[dict[str, Any]] = []
+        for _, rid, doc in items:
+            record_id = str(uuid.UUID(rid)) if rid else new_id()
+            title = doc.get(title_field) if title_field else None
+            # created_at/created_by (3, 4) are those of a record already stored, set in _write
+            row = [
+                record_id,
+                form.id,
+                form.version,
+                ts,
+                user,
+                ts,
+                user,
+                self.device_id,
+                1,
+                collate.sort_key(expr_text(title)),
+                *values(doc),
+            ]
+            rows.append(row)
+            if synced is not None:  # pulled: clean, at the server's revision, with its content
+                rev, base = synced[rid or record_id]
+                row[8] = 0
+                row += [rev, base_text(base)]
+            for rep_id, rep_fn in rep_values:
+                rows_out = child_rows[rep_id]
+                for pos, r in enumerate(doc.get(rep_id) or []):
+                    rows_out.append([r["id"], record_id, pos, *rep_fn(r)])
+            record_ids.append(record_id)
+            docs.append(doc)
+        bodies = [search_body(form, doc) for doc in docs] if form.search else []
+        return _Prepared(
+            ts, user, audit_action, record_ids, docs, rows, child_rows, bodies, synced is not None, warn
+        )
+
+    def _write(self, form: Form, prep: _Prepared) -> list[SaveResult]:
+        """Write prepared documents; the caller holds the transaction."""
+        ts, user = prep.ts, prep.user
+        t = form.table
+        cols = form.columns()
+        field_names = [n for n, _ in cols]
+        all_cols = [
+            "id",
+            "form_id",
+            "form_version",
+            "created_at",
+            "created_by",
+            "updated_at",
+            "updated_by",
+            "device_id",
+            "dirty",
+            "title_sort",
+            *field_names,
+            *(["server_rev", "base"] if prep.synced else []),
+        ]
+        placeholders = ", ".join("?" for _ in all_cols)
+        update_cols = [c for c in all_cols if c not in ("id", "created_at", "created_by")]
+        sql = (
+            f"INSERT INTO [{t}] ({', '.join(f'[{c}]' for c in all_cols)}) VALUES ({placeholders}) "
+            f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'[{c}] = excluded.[{c}]' for c in update_cols)}, "
+            "deleted = 0, deleted_at = NULL, deleted_by = NULL" + (", conflict = NULL" if prep.synced else "")
+        )
+        existing: dict[str, tuple[str, str, int]] = {}
+        for chunk in chunks(prep.ids, 500):
+            q = f"SELECT id, created_at, created_by, deleted FROM [{t}] WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.conn.execute(q, chunk):
+                existing[row[0]] = (row[1], row[2], row[3])
+        history.record(  # old → new of every updated record, before it is overwritten
+            self.conn,
+            form,
+            [(rid, doc) for rid, doc in zip(prep.ids, prep.docs, strict=True) if rid in existing],
+            at=ts,
+            user=user,
+            device_id=self.device_id,
+            audit_action=prep.audit_action,
+        )
+        results: list[SaveResult] = []
+        audit: list[list[Any]] = []
+        for record_id, doc, row in zip(prep.ids, prep.docs, prep.rows, strict=True):
+            prior = existing.get(record_id)
+            created_at, created_by = (prior[0], prior[1]) if prior else (ts, user)
+            row[3], row[4] = created_at, created_by
+            record = Record(
+                record_id, form.id, form.version, doc, created_at, created_by, ts, user, self.device_id
+            )
+            results.append(SaveResult(record, prior is None))
+            audit.append(
+                [
+                    ts,
+                    user,
+                    self.device_id,
+                    prep.audit_action or ("create" if prior is None else "update"),
+                    form.id,
+                    record_id,
+                    None,
+                ]
+            )
+        self.conn.executemany(sql, prep.rows)
+        updated_ids = [r.record.id for r in results if not r.created]
+        for rep in form.repeats():
+            ct = form.child_table(rep)
+            for chunk in chunks(updated_ids, 500):
+                self.conn.execute(
+                    f"DELETE FROM [{ct}] WHERE parent_id IN ({','.join('?' * len(chunk))})", chunk
+                )
+            names = ["id", "parent_id", "position", *[n for n, _ in child_columns(rep)]]
+            if prep.child_rows[rep.id]:
+                self.conn.executemany(
+                    f"INSERT INTO [{ct}] ({', '.join(f'[{n}]' for n in names)}) "
+                    f"VALUES ({', '.join('?' for _ in names)})",
+                    prep.child_rows[rep.id],
+                )
+        self._index(form, prep.ids, prep.bodies)
+        self.conn.executemany(
+            "INSERT INTO audit_log(at, user, device_id, action, form_id, record_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            audit,
+        )
+        if prep.warn:
+            dups = self._duplicates(form, list(zip(prep.ids, prep.docs, strict=True)))
+            for r in results:
+                r.warnings = dups.get(r.record.id, [])
+        return results
+
+    def delete(self, form_id: str, record_id: str, *, user: str | None = None) -> None:
+        """Tombstone a record: it disappears from lists and search but its row stays."""
+        form = self.form(form_id)
+        who = user or self.user
+        ts = now_iso()
+        with self.transaction():
+            cur = self.conn.execute(
+                f"UPDATE [{form.table}] SET deleted = 1, deleted_at = ?, deleted_by = ?, dirty = 1, "
+                "updated_at = ?, updated_by = ? WHERE id = ? AND deleted = 0",
+                [ts, who, ts, who, record_id],
+            )
+            if cur.rowcount == 0:
+                raise NotFoundError(f"ไม่พบระเบียน {record_id}", f"no {form_id} record {record_id}")
+            self.unindex(record_id)
+            self.audit("delete", form_id, record_id, user=who)
+
