@@ -19,12 +19,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldapp import codegen, expr, ids, thai
-from fieldapp import forms as F
-from fieldapp.errors import ExpressionError
-from fieldapp.forms.types import stored_multi
+from fieldapp.errors import ExpressionError, ValidationError
+from fieldapp.forms.coercion import coerce
+from fieldapp.forms.rules import apply_relevance, row_count
+from fieldapp.forms.types import CANONICAL_UUID, LARGEST_INT, TYPES, coerce_date_text, stored_multi
+from fieldapp.forms.validation import MAX_ROWS_DEFAULT
+
+if TYPE_CHECKING:
+    from fieldapp.forms.model import Field, Form
 
 Validator = Callable[[dict[str, Any], bool], "dict[str, Any] | None"]
 
@@ -34,17 +39,17 @@ class _Reject(Exception):
 
 
 def _canonical(value: str) -> bool:
-    return len(value) == 36 and F.CANONICAL_UUID.fullmatch(value) is not None
+    return len(value) == 36 and CANONICAL_UUID.fullmatch(value) is not None
 
 
 class _Writer:
-    def __init__(self, form: F.Form, trusted: bool = False) -> None:
+    def __init__(self, form: Form, trusted: bool = False) -> None:
         self.form = form
         self.trusted = trusted
         self.names: dict[str, Any] = {
-            "_coerce": F.coerce,
+            "_coerce": coerce,
             "_text": thai.check_text_cached,
-            "_date": F.coerce_date_text,
+            "_date": coerce_date_text,
             "_stored_nid": thai.is_stored_national_id,
             "_multi": stored_multi,
             "_canonical": _canonical,
@@ -54,10 +59,10 @@ class _Writer:
             "_EXPRESSION_ERRORS": (ExpressionError, TypeError, ValueError, OverflowError, re.error),
             "_CONSTRAINT_ERRORS": (ExpressionError, TypeError, ValueError, OverflowError),
             "_Reject": _Reject,
-            "_ValidationError": F.ValidationError,
-            "_LARGEST": F.LARGEST_INT,
+            "_ValidationError": ValidationError,
+            "_LARGEST": LARGEST_INT,
             "_compute": form.compute,
-            "_apply_relevance": F.apply_relevance,
+            "_apply_relevance": apply_relevance,
             "_form": form,
         }
         self.lines: list[str] = []
@@ -78,7 +83,7 @@ class _Writer:
 
     # ------------------------------------------------------------------ coercion
 
-    def coerce_field(self, f: F.Field, dst: str, indent: int) -> None:
+    def coerce_field(self, f: Field, dst: str, indent: int) -> None:
         """``dst[id] = <f's value of raw in stored form>``, reading through ``get``."""
         t = f.type
         if t == "note":
@@ -90,8 +95,8 @@ class _Writer:
                 return
             # computed by the same form version: kept when in the form a calculation gives
             value = "v"
-            if F.TYPES[f.value_type].choices:
-                kind = F.TYPES[f.value_type].stored_code
+            if TYPES[f.value_type].choices:
+                kind = TYPES[f.value_type].stored_code
                 assert kind is not None
                 test, value = kind[0].replace("{codes}", self.bind(f.codes, "_c")), kind[1]
             else:
@@ -120,10 +125,10 @@ class _Writer:
         self.emit(indent, "else:")
         self.emit(indent + 1, f"{dst}[{k}] = _coerce({self.bind(f, '_F')}, v)")
 
-    def fast_test(self, f: F.Field) -> tuple[str, str] | None:
+    def fast_test(self, f: Field) -> tuple[str, str] | None:
         """(test, value) for a value already in ``f``'s stored form — the type's ``stored_code``
         in the registry (``forms.types``), the same test ``forms.already_stored`` makes."""
-        code = F.TYPES[f.type].stored_code
+        code = TYPES[f.type].stored_code
         if code is None or f.digits:  # a code typed as printed is always normalised
             return None
         test, value = code
@@ -134,7 +139,7 @@ class _Writer:
             value = value.replace("{multiline}", repr(f.multiline)).replace("{limit}", self.bind(limit))
         return test, value
 
-    def rows_function(self, rep: F.Field) -> Callable[[Any], list[dict[str, Any]]]:
+    def rows_function(self, rep: Field) -> Callable[[Any], list[dict[str, Any]]]:
         sub = self.child()
         known = sub.bind(rep.level[1], "_known")
         # rows as forms.coerce_rows takes them, or _Reject: a list of objects with known keys,
@@ -158,7 +163,7 @@ class _Writer:
         self.emit(indent + 1, "_ok = False")
         self.emit(indent, "_ok = _ok is True or (_ok is not False and _truthy(_ok))")
 
-    def constraint(self, f: F.Field, value: str, row: str, indent: int) -> None:
+    def constraint(self, f: Field, value: str, row: str, indent: int) -> None:
         """``return False`` when ``f``'s constraint fails for ``value`` (``forms.constraint_ok``)."""
         assert f.constraint is not None
         fn = self.bind(f.constraint.fn, "_e")
@@ -173,7 +178,7 @@ class _Writer:
         self.emit(indent, "if not _ok:")
         self.emit(indent + 1, "return False")
 
-    def check_field(self, f: F.Field, row: str, indent: int) -> None:
+    def check_field(self, f: Field, row: str, indent: int) -> None:
         """Statements that ``return False`` where ``forms.check_level`` would report ``f``."""
         target = "data" if row == "None" else row
         if f.relevant is not None:
@@ -187,12 +192,12 @@ class _Writer:
                 self.emit(indent, f"if not partial_ok and len(rows) < {self.bind(f.min)}:")
                 self.emit(indent + 1, "return False")
             if f.repeat_count is not None:  # more rows than the count: never; fewer: in a draft
-                self.emit(indent, f"n = {self.bind(F.row_count, '_n')}({self.bind(f)}, data)")
+                self.emit(indent, f"n = {self.bind(row_count, '_n')}({self.bind(f)}, data)")
                 self.emit(
                     indent, "if n is not None and (len(rows) > n or (len(rows) < n and not partial_ok)):"
                 )
                 self.emit(indent + 1, "return False")
-            limit = f.max if f.max is not None else F.MAX_ROWS_DEFAULT
+            limit = f.max if f.max is not None else MAX_ROWS_DEFAULT
             self.emit(indent, f"if len(rows) > {self.bind(limit)}:")
             self.emit(indent + 1, "return False")
             check = self.bind(self.row_check_function(f), "_check")
@@ -217,12 +222,12 @@ class _Writer:
             self.emit(indent + 1, "pass")
         tests: list[str] = []
         t = f.value_type
-        if F.TYPES[t].numeric:
+        if TYPES[t].numeric:
             if f.min is not None:
                 tests.append(f"v < {self.bind(f.min)}")
             if f.max is not None:
                 tests.append(f"v > {self.bind(f.max)}")
-        elif F.TYPES[t].counted:
+        elif TYPES[t].counted:
             if f.min is not None:
                 tests.append(f"len(v) < {self.bind(f.min)}")
             if f.max is not None:
@@ -235,7 +240,7 @@ class _Writer:
         if f.constraint is not None:
             self.constraint(f, "v", row, indent + 1)
 
-    def row_check_function(self, rep: F.Field) -> Callable[[dict[str, Any], dict[str, Any], bool], bool]:
+    def row_check_function(self, rep: Field) -> Callable[[dict[str, Any], dict[str, Any], bool], bool]:
         sub = self.child()
         sub.emit(0, "def _check(data, row, partial_ok):")
         for f in rep.checked:
@@ -278,7 +283,7 @@ _CALCULATED = {
 }
 
 
-def validator(form: F.Form, *, trusted: bool = False, scored: bool = False) -> Validator | None:
+def validator(form: Form, *, trusted: bool = False, scored: bool = False) -> Validator | None:
     """The generated fast path of ``form.validate`` (None for a form it does not cover).
 
     ``trusted``: for records validated and calculated with this same form version (pulled from

@@ -27,6 +27,8 @@ import yaml
 
 from fieldapp import codegen, expr
 from fieldapp.errors import ExpressionError, FormDefinitionError
+from fieldapp.forms.expressions import make_resolver
+from fieldapp.forms.yamlfile import YAML_LOADER, labels
 
 if TYPE_CHECKING:
     from fieldapp.forms import Form
@@ -505,8 +507,6 @@ def _read(data: dict[str, Any], name: str) -> Any:
 
 
 def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
-    from fieldapp.forms import YAML_LOADER, labels, make_resolver
-
     source = path.name
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}

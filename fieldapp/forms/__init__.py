@@ -26,16 +26,13 @@ from fieldapp.forms.loading import (
     FIELD_KEYS,
     FORM_KEYS,
     NAME_RE,
-    YAML_LOADER,
     Builder,
     check_files,
     default_forms,
     iter_fields,
-    labels,
     load_all,
     load_form,
     parse_choices,
-    read_yaml,
 )
 from fieldapp.forms.model import Choice, Field, Form, FormSet, Section
 from fieldapp.forms.rules import (
@@ -62,6 +59,7 @@ from fieldapp.forms.types import (
     uuid_or_none,
 )
 from fieldapp.forms.validation import MAX_ROWS_DEFAULT, check_level, checked_fields
+from fieldapp.forms.yamlfile import YAML_LOADER, labels, read_yaml
 from fieldapp.schema import RESERVED_NAMES
 
 __all__ = [

@@ -12,9 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from fieldapp import expr, resources
+from fieldapp import expr, resources, scoring
 from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationError
 from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce
@@ -22,6 +20,7 @@ from fieldapp.forms.expressions import calculation_inputs, make_resolver
 from fieldapp.forms.model import Choice, Field, Form, FormSet, Section, SoftRule
 from fieldapp.forms.rules import normaliser
 from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES, TYPES
+from fieldapp.forms.yamlfile import labels, read_yaml
 from fieldapp.schema import RESERVED_NAMES
 
 FIELD_KEYS = {
@@ -74,39 +73,10 @@ FORM_KEYS = {
     "description",
     "default_language",
 }
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)?$")
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 TODAY = "today"  # a date field's default: the day the record is started
-
-
-YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def read_yaml(path: Path) -> Any:
-    try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=YAML_LOADER)
-    except yaml.YAMLError as exc:
-        raise FormDefinitionError(path.name, "", f"YAML error: {exc}") from exc
-    except OSError as exc:
-        raise FormDefinitionError(str(path), "", f"cannot read: {exc}") from exc
-
-
-def labels(value: Any, source: str, where: str, what: str = "label", required: bool = True) -> dict[str, str]:
-    if value is None and not required:
-        return {}
-    if isinstance(value, str):
-        raise FormDefinitionError(source, where, f"{what} must have 'th' and 'en' texts")
-    if not isinstance(value, dict) or not isinstance(value.get("th"), str) or not value["th"].strip():
-        raise FormDefinitionError(source, where, f"{what} needs a Thai text under 'th'")
-    if required and not isinstance(value.get("en"), str):
-        raise FormDefinitionError(source, where, f"{what} needs an English text under 'en'")
-    # Thai and English, and any other language by its code (lo, km, my …)
-    return {
-        k: str(v) for k, v in value.items() if isinstance(k, str) and LANGUAGE_RE.match(k) and v is not None
-    }
 
 
 def parse_choices(raw: Any, source: str) -> dict[str, list[Choice]]:
@@ -588,8 +558,6 @@ def load_form(path: Path, choices: dict[str, list[Choice]]) -> Form:
 
 def load_all(directory: Path | None = None) -> FormSet:
     """Load every form in ``directory`` (default: the bundled ``forms/``)."""
-    from fieldapp import scoring
-
     d = directory or resources.forms_dir()
     choices_path = d / "choices.yaml"
     shared: dict[str, list[Choice]] = {}
@@ -663,8 +631,6 @@ def check_files(paths: list[Path] | None = None) -> list[str]:
                 if p.name == "choices.yaml":
                     parse_choices((read_yaml(p) or {}).get("choices"), p.name)
                 elif p.name == "scoring.yaml":
-                    from fieldapp import scoring
-
                     scoring.load_rubrics(p, load_all().forms)
                 else:
                     load_form(p, shared)

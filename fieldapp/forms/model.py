@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from fieldapp import expr, ids, thaidate
+from fieldapp import expr, formcode, ids, thaidate
 from fieldapp.errors import ExpressionError, Problem, ValidationError
 from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce_level
@@ -285,8 +285,6 @@ class Form:
         key = (computed, computed and scored)
         made = self.__dict__.setdefault("_validators", {})
         if key not in made:
-            from fieldapp import formcode
-
             made[key] = formcode.validator(self, trusted=key[0], scored=key[1])
         fn: Callable[[dict[str, Any], bool], dict[str, Any] | None] | None = made[key]
         return fn
