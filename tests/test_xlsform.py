@@ -327,5 +327,5 @@ def test_every_key_of_the_format_travels_in_an_xlsform():
     """A key added to the form format without a way into XLSForm would be lost on export."""
     from fieldapp.forms.loading import FIELD_KEYS, FORM_KEYS
 
-    assert set(FIELD_KEYS) <= {*xlsform.NATIVE_FIELD_KEYS, *xlsform._OWN_KEYS}
-    assert set(FORM_KEYS) <= {*xlsform.NATIVE_FORM_KEYS, *xlsform._FORM_OWN_KEYS}
+    assert set(FIELD_KEYS) <= {*xlsform.NATIVE_FIELD_KEYS, *xlsform.OWN_KEYS}
+    assert set(FORM_KEYS) <= {*xlsform.NATIVE_FORM_KEYS, *xlsform.FORM_OWN_KEYS}

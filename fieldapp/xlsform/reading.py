@@ -1,15 +1,5 @@
-"""XLSForms in and out: an ODK/Kobo survey (``.xlsx``/``.xls``) as a fieldapp form, and back.
-
-Reading goes through pyxform, the XLSForm project's own reader: it knows the sheets (survey,
-choices, settings), the many spellings of types and columns, languages and bindings. Its result is
-turned into fieldapp's form format (``docs/forms.md``); whatever cannot be carried is reported row
-by row, never dropped silently: ``ImportReport.partial`` (the question came, something of it did
-not) and ``ImportReport.dropped`` (the row did not come). Every rule that comes is compiled with the
-form, so an expression fieldapp cannot evaluate is reported too.
-
-Writing gives an XLSForm pyxform reads back into the same form: fieldapp's own settings that
-XLSForm has no column for travel in ``fieldapp_*`` columns, which pyxform passes through.
-"""
+"""Reading an XLSForm through pyxform into fieldapp's form format, with a report of what did not
+come whole (``ImportReport``)."""
 
 from __future__ import annotations
 
@@ -22,152 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.errors import FieldAppError, FormDefinitionError
-
-# XLSForm type (as pyxform names it) → fieldapp type
-_TYPES = {
-    "text": "text",
-    "integer": "integer",
-    "int": "integer",
-    "decimal": "decimal",
-    "date": "date",
-    "note": "note",
-    "select one": "select_one",
-    "select all that apply": "select_multiple",
-    "calculate": "calculated",
-    "acknowledge": "acknowledge",
-    "trigger": "acknowledge",  # XLSForm's older name of acknowledge
-    "geopoint": "geopoint",
-    "image": "photo",
-    "photo": "photo",
-    "audio": "audio",
-    "video": "video",
-    "file": "file",
-    "phone number": "phone",
-}
-# carried as another type, with what is lost
-_AS_TEXT = {
-    "barcode": "a barcode is typed as text (no scanner)",
-    "time": "a time is kept as text (HH:MM)",
-    "dateTime": "a date and time is kept as text",
-    "datetime": "a date and time is kept as text",
-    "geotrace": "a line of points is kept as text",
-    "geoshape": "an area of points is kept as text",
-    "rank": "a ranking is kept as text (the codes in order)",
-    "hidden": "a hidden value is kept as text",
-    "select one from file": "a choice list from a file is kept as text",
-    "select all that apply from file": "a choice list from a file is kept as text",
-    "osm": "an OpenStreetMap answer is kept as text",
-}
-# the record itself carries these (created_at, updated_at, device_id, created_by)
-_METADATA = {
-    "start": "the record keeps when it was made (created_at)",
-    "end": "the record keeps when it was last changed (updated_at)",
-    "today": "the record keeps the day it was made (created_at)",
-    "deviceid": "the record keeps the device it was made on (device_id)",
-    "username": "the record keeps who made it (created_by)",
-    "email": "the record keeps who made it (created_by)",
-    "phonenumber": "not collected: a phone number is not read from the device",
-    "simserial": "not collected: the SIM serial is not read from the device",
-    "subscriberid": "not collected: the subscriber id is not read from the device",
-    "audit": "not collected: no audit log of the form's screens",
-    "start-geopoint": "not collected: no location is taken on starting",
-    "background-audio": "not collected: no background recording",
-}
-_NAME_OK = re.compile(r"^[a-z][a-z0-9_]*$")
-_CODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
-_VAR = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
-_LANG_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)\)\s*$")
-_LANG_NAMES = {
-    "english": "en",
-    "thai": "th",
-    "ไทย": "th",
-    "lao": "lo",
-    "ລາວ": "lo",
-    "khmer": "km",
-    "ខ្មែរ": "km",
-    "burmese": "my",
-    "myanmar": "my",
-    "မြန်မာ": "my",
-    "chinese": "zh",
-    "french": "fr",
-    "spanish": "es",
-    "vietnamese": "vi",
-}
-_LANG_LABEL = {
-    "th": "ไทย (th)",
-    "en": "English (en)",
-    "lo": "ລາວ (lo)",
-    "km": "ខ្មែរ (km)",
-    "my": "မြန်မာ (my)",
-}
-_RESERVED = {
-    "id",
-    "parent_id",
-    "position",
-    "form_id",
-    "form_version",
-    "created_at",
-    "created_by",
-    "updated_at",
-    "updated_by",
-    "device_id",
-    "server_rev",
-    "base",
-    "dirty",
-    "deleted",
-    "deleted_at",
-    "deleted_by",
-    "conflict",
-}
-# fieldapp field keys written in fieldapp_* columns (XLSForm has no column of its own for them)
-_OWN_KEYS = (
-    "min",
-    "max",
-    "max_length",
-    "multiline",
-    "digits",
-    "signed",
-    "year_be",
-    "ask_again",
-    "sensitive",
-    "ref",
-    "scored",
-    "result",
-    "other",
+from fieldapp.xlsform.vocabulary import (
+    AS_TEXT,
+    CODE_OK,
+    FORM_OWN_KEYS,
+    LANG_CODE,
+    LANG_NAMES,
+    METADATA,
+    OWN_KEYS,
+    RESERVED,
+    VAR,
+    XLS_TO_FIELDAPP_TYPE,
 )
-_FORM_OWN_KEYS = (
-    "title_field",
-    "area_field",
-    "search",
-    "list_columns",
-    "scoring",
-    "consent_field",
-    "rounds",
-    "description",
-    "warnings",
-)
-# the keys of a field and of a form that XLSForm's own columns carry
-NATIVE_FIELD_KEYS = (
-    "id",
-    "type",
-    "label",
-    "hint",
-    "required",
-    "relevant",
-    "constraint",
-    "constraint_message",
-    "calculation",
-    "choices",
-    "default",
-    "appearance",
-    "fields",
-    "choice_filter",
-    "required_message",
-    "read_only",
-    "repeat_count",
-    "trigger",
-)
-NATIVE_FORM_KEYS = ("id", "version", "title", "choices", "sections", "default_language")
 
 
 @dataclass
@@ -206,18 +62,15 @@ class XLSFormError(FieldAppError):
     """The file is not an XLSForm fieldapp can read."""
 
 
-# ---------------------------------------------------------------------- reading
-
-
 def _language(key: str) -> str:
     """A language column's code: ``English (en)`` → en, ``ไทย`` → th, ``default`` → ''."""
-    m = _LANG_CODE.search(key)
+    m = LANG_CODE.search(key)
     if m:
         return m.group(1).lower()
     k = key.strip().lower()
     if k in ("default", ""):
         return ""
-    return _LANG_NAMES.get(k, re.sub(r"[^a-z]", "", k)[:8] or "xx")
+    return LANG_NAMES.get(k, re.sub(r"[^a-z]", "", k)[:8] or "xx")
 
 
 def _texts(value: Any) -> dict[str, str]:
@@ -298,7 +151,7 @@ class _Reader:
         fid = re.sub(r"[^a-z0-9_]", "_", name.lower())
         if not fid or not fid[0].isalpha():
             fid = f"q_{fid}"
-        if fid in _RESERVED:
+        if fid in RESERVED:
             fid = f"{fid}_q"
         base, n = fid, 2
         while fid in self.used:
@@ -356,7 +209,7 @@ def _rewrite(expression: Any, reader: _Reader, repeat: str | None = None) -> str
             return "${" + f"{owner}.{fid}" + "}"
         return "${" + fid + "}"
 
-    return _VAR.sub(sub, text)
+    return VAR.sub(sub, text)
 
 
 def _convert_children(
@@ -367,117 +220,154 @@ def _convert_children(
     sections: list[dict[str, Any]] | None,
     out: list[dict[str, Any]],
 ) -> None:
+    """pyxform's children (groups, repeats, questions) as fieldapp's fields, appended to ``out``;
+    a group at the top becomes a section of its own when ``sections`` is given."""
     i = 0
     while i < len(children):
         c = children[i]
         i += 1
         t = str(c.get("type") or "")
-        name = str(c.get("name") or "")
-        if t == "group" and name == "meta" and c.get("control", {}).get("bodyless"):
+        if t == "group" and c.get("name") == "meta" and c.get("control", {}).get("bodyless"):
             continue  # pyxform's own instanceID
-        bind = c.get("bind") or {}
         if t == "group":
-            rel = _and(
-                relevant,
-                _rewrite(bind["relevant"], reader, reader.current_repeat) if bind.get("relevant") else None,
-            )
-            if bind.get("relevant"):
-                reader.partial(name, "the group's relevance is carried by each question in it")
-            if sections is not None and not in_repeat:
-                # a group at the top: a section of its own
-                fields: list[dict[str, Any]] = []
-                _convert_children(c.get("children") or [], reader, rel, False, None, fields)
-                if fields:
-                    sections.append(
-                        {
-                            "id": str(c.get("fieldapp_section") or "")
-                            or (reader.list_id(name) if name else f"section_{len(sections) + 1}"),
-                            "label": {
-                                k: _rewrite(v, reader, None) for k, v in _labels(c.get("label"), name).items()
-                            },
-                            "fields": fields,
-                        }
-                    )
-                else:
-                    reader.drop(name, "the group has no question fieldapp can carry")
-                continue
-            reader.partial(name, "a group inside a group or a repeat: its questions are shown without it")
-            _convert_children(c.get("children") or [], reader, rel, in_repeat, None, out)
-            continue
-        if t == "repeat":
-            outer = reader.current_repeat
-            if outer is not None and outer in reader.inner_repeats:
-                # a third level of rows has nowhere to live: refused, never flattened
-                row = reader.row(name)
-                raise XLSFormError(
-                    f"แบบฟอร์มนี้มีกลุ่มคำถามซ้ำซ้อนกันสามชั้น ({name} แถว {row}) ซึ่งโปรแกรมยังเก็บไม่ได้ "
-                    "จึงไม่นำเข้าแบบฟอร์มนี้",
-                    f"row {row}: the repeat {name!r} is inside a repeat inside a repeat; fieldapp keeps "
-                    "two levels of repeats, so the form is refused (not flattened)",
-                )
-            rep = _question(c, reader, "repeat", relevant)
-            count = (c.get("control") or {}).get("jr:count")
-            if count not in (None, ""):
-                rep["repeat_count"] = _rewrite(count, reader, outer)
-            kids: list[dict[str, Any]] = []
-            reader.current_repeat = rep["id"]
-            if outer is not None:
-                reader.inner_repeats.add(rep["id"])
-            _convert_children(c.get("children") or [], reader, None, True, None, kids)
-            reader.current_repeat = outer
-            if not kids:
-                reader.drop(name, "the repeat has no question fieldapp can carry")
-                continue
-            rep["fields"] = kids
-            out.append(rep)
-            continue
-        if t in _METADATA:
-            reader.drop(name, _METADATA[t])
-            continue
-        ftype = _TYPES.get(t)
-        own = c.get("fieldapp_type")
-        if own:
-            ftype = str(own)
-        elif ftype is None and t in _AS_TEXT:
-            ftype = "text"
-            reader.partial(name, _AS_TEXT[t])
-        elif ftype is None and t == "range":
-            params = c.get("parameters") or {}
-            step = str(params.get("step", "1"))
-            ftype = (
-                "integer"
-                if "." not in step and all("." not in str(params.get(k, "")) for k in ("start", "end"))
-                else "decimal"
-            )
-            reader.partial(name, "a range is typed as a number between its start and end (no slider)")
-        elif ftype is None:
-            reader.drop(name, f"the question type {t!r} is not supported")
-            continue
-        q = _question(c, reader, ftype, relevant)
-        if t == "range":
-            params = c.get("parameters") or {}
-            for key, attr in (("start", "min"), ("end", "max")):
-                if params.get(key) not in (None, ""):
-                    try:
-                        q[attr] = float(params[key]) if ftype == "decimal" else int(float(params[key]))
-                    except ValueError:
-                        pass
-        if ftype == "calculated" and c.get("fieldapp_choices"):
-            q["choices"] = reader.list_id(str(c["fieldapp_choices"]))
-            reader.lists_used.add(str(c["fieldapp_choices"]))
-        if ftype in ("select_one", "select_multiple") and c.get("list_name"):
-            q["choices"] = reader.list_id(str(c["list_name"]))
-            reader.lists_used.add(str(c["list_name"]))
-            # or_other: pyxform adds an "other" choice and a "NAME_other" text question after it
+            _convert_group(c, reader, relevant, in_repeat, sections, out)
+        elif t == "repeat":
+            _convert_repeat(c, reader, relevant, out)
+        elif t in METADATA:
+            reader.drop(str(c.get("name") or ""), METADATA[t])
+        else:
             nxt = children[i] if i < len(children) else None
-            if (
-                nxt is not None
-                and nxt.get("name") == f"{name}_other"
-                and "'other'" in str((nxt.get("bind") or {}).get("relevant", ""))
-            ):
-                q["other"] = "other"
-                i += 1
-        out.append(q)
+            if _convert_question(c, nxt, reader, relevant, out):
+                i += 1  # the "NAME_other" question went into the choice's "other"
+
+
+def _convert_group(
+    c: dict[str, Any],
+    reader: _Reader,
+    relevant: str | None,
+    in_repeat: bool,
+    sections: list[dict[str, Any]] | None,
+    out: list[dict[str, Any]],
+) -> None:
+    name = str(c.get("name") or "")
+    bind = c.get("bind") or {}
+    rel = _and(
+        relevant,
+        _rewrite(bind["relevant"], reader, reader.current_repeat) if bind.get("relevant") else None,
+    )
+    if bind.get("relevant"):
+        reader.partial(name, "the group's relevance is carried by each question in it")
+    if sections is None or in_repeat:
+        reader.partial(name, "a group inside a group or a repeat: its questions are shown without it")
+        _convert_children(c.get("children") or [], reader, rel, in_repeat, None, out)
+        return
+    # a group at the top: a section of its own
+    fields: list[dict[str, Any]] = []
+    _convert_children(c.get("children") or [], reader, rel, False, None, fields)
+    if not fields:
+        reader.drop(name, "the group has no question fieldapp can carry")
+        return
+    sections.append(
+        {
+            "id": str(c.get("fieldapp_section") or "")
+            or (reader.list_id(name) if name else f"section_{len(sections) + 1}"),
+            "label": {k: _rewrite(v, reader, None) for k, v in _labels(c.get("label"), name).items()},
+            "fields": fields,
+        }
+    )
+
+
+def _convert_repeat(
+    c: dict[str, Any], reader: _Reader, relevant: str | None, out: list[dict[str, Any]]
+) -> None:
+    name = str(c.get("name") or "")
+    outer = reader.current_repeat
+    if outer is not None and outer in reader.inner_repeats:
+        # a third level of rows has nowhere to live: refused, never flattened
+        row = reader.row(name)
+        raise XLSFormError(
+            f"แบบฟอร์มนี้มีกลุ่มคำถามซ้ำซ้อนกันสามชั้น ({name} แถว {row}) ซึ่งโปรแกรมยังเก็บไม่ได้ จึงไม่นำเข้าแบบฟอร์มนี้",
+            f"row {row}: the repeat {name!r} is inside a repeat inside a repeat; fieldapp keeps "
+            "two levels of repeats, so the form is refused (not flattened)",
+        )
+    rep = _question(c, reader, "repeat", relevant)
+    count = (c.get("control") or {}).get("jr:count")
+    if count not in (None, ""):
+        rep["repeat_count"] = _rewrite(count, reader, outer)
+    kids: list[dict[str, Any]] = []
+    reader.current_repeat = rep["id"]
+    if outer is not None:
+        reader.inner_repeats.add(rep["id"])
+    _convert_children(c.get("children") or [], reader, None, True, None, kids)
+    reader.current_repeat = outer
+    if not kids:
+        reader.drop(name, "the repeat has no question fieldapp can carry")
+        return
+    rep["fields"] = kids
+    out.append(rep)
+
+
+def _question_type(c: dict[str, Any], reader: _Reader) -> str | None:
+    """fieldapp's type for a question of pyxform's type; None (reported) when none fits."""
+    t = str(c.get("type") or "")
+    name = str(c.get("name") or "")
+    own = c.get("fieldapp_type")
+    if own:
+        return str(own)
+    ftype = XLS_TO_FIELDAPP_TYPE.get(t)
+    if ftype is not None:
+        return ftype
+    if t in AS_TEXT:
+        reader.partial(name, AS_TEXT[t])
+        return "text"
+    if t == "range":
+        params = c.get("parameters") or {}
+        step = str(params.get("step", "1"))
+        reader.partial(name, "a range is typed as a number between its start and end (no slider)")
+        whole = "." not in step and all("." not in str(params.get(k, "")) for k in ("start", "end"))
+        return "integer" if whole else "decimal"
+    reader.drop(name, f"the question type {t!r} is not supported")
+    return None
+
+
+def _convert_question(
+    c: dict[str, Any],
+    nxt: dict[str, Any] | None,
+    reader: _Reader,
+    relevant: str | None,
+    out: list[dict[str, Any]],
+) -> bool:
+    """Append the question ``c``; True when it took the next one (``nxt``) as its "other" text."""
+    ftype = _question_type(c, reader)
+    if ftype is None:
+        return False
+    name = str(c.get("name") or "")
+    q = _question(c, reader, ftype, relevant)
+    took_next = False
+    if c.get("type") == "range":
+        params = c.get("parameters") or {}
+        for key, attr in (("start", "min"), ("end", "max")):
+            if params.get(key) not in (None, ""):
+                try:
+                    q[attr] = float(params[key]) if ftype == "decimal" else int(float(params[key]))
+                except ValueError:
+                    pass
+    if ftype == "calculated" and c.get("fieldapp_choices"):
+        q["choices"] = reader.list_id(str(c["fieldapp_choices"]))
+        reader.lists_used.add(str(c["fieldapp_choices"]))
+    if ftype in ("select_one", "select_multiple") and c.get("list_name"):
+        q["choices"] = reader.list_id(str(c["list_name"]))
+        reader.lists_used.add(str(c["list_name"]))
+        # or_other: pyxform adds an "other" choice and a "NAME_other" text question after it
+        if (
+            nxt is not None
+            and nxt.get("name") == f"{name}_other"
+            and "'other'" in str((nxt.get("bind") or {}).get("relevant", ""))
+        ):
+            q["other"] = "other"
+            took_next = True
+    out.append(q)
+    return took_next
 
 
 def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | None) -> dict[str, Any]:
@@ -532,9 +422,7 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
         q["choice_filter"] = _rewrite(c["choice_filter"], reader, reader.current_repeat)
     if c.get("trigger"):
         raw_trigger = c["trigger"]
-        names = (
-            list(raw_trigger) if isinstance(raw_trigger, (list, tuple)) else _VAR.findall(str(raw_trigger))
-        )
+        names = list(raw_trigger) if isinstance(raw_trigger, (list, tuple)) else VAR.findall(str(raw_trigger))
         if ftype == "calculated" and reader.current_repeat is None:
             q["trigger"] = [reader.names.get(str(n), str(n)) for n in names]
         else:
@@ -545,7 +433,7 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
     params = c.get("parameters") or {}
     if params and c.get("type") != "range":
         reader.partial(name, f"parameters are not carried: {', '.join(sorted(params))}")
-    for key in _OWN_KEYS:
+    for key in OWN_KEYS:
         raw = c.get(f"fieldapp_{key}")
         if raw not in (None, ""):
             try:
@@ -571,7 +459,7 @@ def _choices(raw: dict[str, Any], reader: _Reader) -> dict[str, list[dict[str, A
             code = str(item.get("name", "")).strip()
             if code.endswith(".0") and code[:-2].isdigit():
                 code = code[:-2]
-            if not _CODE_OK.match(code):
+            if not CODE_OK.match(code):
                 reader.report_partial.append(
                     Note(
                         None,
@@ -664,7 +552,7 @@ def read_xlsform(path: Path) -> ImportReport:
     if own:
         try:
             extra = json.loads(own)
-            form.update({k: v for k, v in extra.items() if k in (*_FORM_OWN_KEYS, "title")})
+            form.update({k: v for k, v in extra.items() if k in (*FORM_OWN_KEYS, "title")})
         except ValueError:
             pass
     choices = _choices(data.get("choices") or {}, reader)
@@ -682,7 +570,7 @@ def read_xlsform(path: Path) -> ImportReport:
     return report
 
 
-def _all_fields(form: dict[str, Any]) -> list[dict[str, Any]]:
+def all_fields(form: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for s in form.get("sections") or []:
         for f in s.get("fields") or []:
@@ -704,7 +592,7 @@ def _check(report: ImportReport, reader: _Reader, source: str, media: Path | Non
             return
         except FormDefinitionError as exc:
             where, problem = exc.field_path, exc.problem
-        target = next((f for f in _all_fields(form) if _path(form, f) == where), None)
+        target = next((f for f in all_fields(form) if _path(form, f) == where), None)
         if target is None:
             raise XLSFormError("แปลงแบบฟอร์มไม่ได้", f"the form cannot be built: {where}: {problem}")
         original = next((n for n, fid in reader.names.items() if fid == target["id"]), target["id"])
@@ -731,7 +619,7 @@ def _check(report: ImportReport, reader: _Reader, source: str, media: Path | Non
 def _unlink_texts(form: dict[str, Any]) -> bool:
     """``${name}`` in a label or hint that names no question of the form (one not carried) is
     written ``[name]``: an XLSForm may not name a missing one. True when a text changed."""
-    ids = {str(f["id"]) for f in _all_fields(form)}
+    ids = {str(f["id"]) for f in all_fields(form)}
     changed = False
 
     def fix(texts: Any) -> Any:
@@ -739,13 +627,13 @@ def _unlink_texts(form: dict[str, Any]) -> bool:
         if not isinstance(texts, dict):
             return texts
         out = {
-            k: _VAR.sub(lambda m: m.group(0) if m.group(1) in ids else f"[{m.group(1)}]", v)
+            k: VAR.sub(lambda m: m.group(0) if m.group(1) in ids else f"[{m.group(1)}]", v)
             for k, v in texts.items()
         }
         changed = changed or out != texts
         return out
 
-    for f in _all_fields(form):
+    for f in all_fields(form):
         for key in ("label", "hint", "constraint_message"):
             if key in f:
                 f[key] = fix(f[key])
@@ -790,215 +678,3 @@ def to_yaml(form: dict[str, Any]) -> str:
 
 
 # ---------------------------------------------------------------------- writing
-
-_XLS_TYPE = {
-    v: k for k, v in _TYPES.items() if k not in ("int", "select one", "select all that apply", "trigger")
-}
-
-
-def write_xlsform(form: dict[str, Any], shared_choices: dict[str, Any], out: Path) -> None:
-    """Write a fieldapp form definition (as its YAML holds it) as an XLSForm."""
-    from openpyxl import Workbook
-
-    langs = ["th", "en"]
-    for f in _all_fields(form):
-        for key in ("label", "hint", "constraint_message"):
-            for k in f.get(key) or {}:
-                if k not in langs:
-                    langs.append(k)
-    lists_used: list[str] = []
-    for f in _all_fields(form):
-        if f.get("choices") and f["choices"] not in lists_used:
-            lists_used.append(f["choices"])
-    all_lists = {**(shared_choices or {}), **(form.get("choices") or {})}
-
-    def lang_cols(key: str) -> list[str]:
-        return [f"{key}::{_LANG_LABEL.get(lg, f'{lg} ({lg})')}" for lg in langs]
-
-    cols = [
-        "type",
-        "name",
-        *lang_cols("label"),
-        *lang_cols("hint"),
-        "required",
-        "relevant",
-        "constraint",
-        *lang_cols("constraint_message"),
-        *lang_cols("required_message"),
-        "read_only",
-        "calculation",
-        "repeat_count",
-        "trigger",
-        "choice_filter",
-        "default",
-        "appearance",
-        "fieldapp_type",
-        *[f"fieldapp_{k}" for k in _OWN_KEYS],
-        "fieldapp_section",
-        "fieldapp_choices",
-        "fieldapp_name",
-    ]
-    rows: list[dict[str, Any]] = []
-    repeats = {
-        f["id"]
-        for s in form.get("sections") or []
-        for f in s.get("fields") or []
-        if f.get("type") == "repeat"
-    }
-
-    top_ids = {str(f["id"]) for s in form.get("sections") or [] for f in s.get("fields") or []}
-    # a repeat's field may share its name with one outside in fieldapp, not in XLSForm
-    shared = {
-        (str(f["id"]), str(c["id"]))
-        for s in form.get("sections") or []
-        for f in s.get("fields") or []
-        for c in f.get("fields") or []
-        if str(c["id"]) in top_ids
-    }
-
-    def xls_name(rep: str | None, fid: str) -> str:
-        return f"{rep}_{fid}" if (rep, fid) in shared else fid
-
-    def odk(expression: Any, rep: str | None = None) -> str:
-        """fieldapp's ${repeat.field} is ${field} in XLSForm (a repeat's column named from outside)."""
-
-        def sub(m: re.Match[str]) -> str:
-            head, _, tail = m.group(1).partition(".")
-            if tail and head in repeats:
-                return "${" + xls_name(head, tail) + "}"
-            if not tail and rep is not None:
-                return "${" + xls_name(rep, head) + "}"
-            return m.group(0)
-
-        return _VAR.sub(sub, str(expression))
-
-    def texts(row: dict[str, Any], key: str, value: Any, rep: str | None = None) -> None:
-        for lg in langs:
-            if isinstance(value, dict) and value.get(lg):
-                text = odk(value[lg], rep) if key in ("label", "hint") else value[lg]
-                row[f"{key}::{_LANG_LABEL.get(lg, f'{lg} ({lg})')}"] = text
-
-    def question(f: dict[str, Any], rep: str | None = None) -> None:
-        t = f["type"]
-        row: dict[str, Any] = {"name": xls_name(rep, str(f["id"]))}
-        if row["name"] != f["id"]:
-            row["fieldapp_name"] = f["id"]
-        if t in ("select_one", "select_multiple"):
-            row["type"] = f"{t} {f['choices']}"
-        elif t == "calculated":
-            row["type"] = "calculate"
-            row["fieldapp_type"] = "calculated"
-            if not f.get("calculation"):
-                row["calculation"] = "''"  # XLSForm needs one; the scoring rubric fills the value
-            if f.get("choices"):
-                row["fieldapp_choices"] = f["choices"]
-        elif t in _XLS_TYPE and t != "boolean":
-            row["type"] = _XLS_TYPE[t]
-        else:  # fieldapp's own types travel as text with their type alongside
-            row["type"] = "text"
-            row["fieldapp_type"] = t
-        texts(row, "label", f.get("label"), rep)
-        texts(row, "hint", f.get("hint"), rep)
-        req = f.get("required")
-        if req is True:
-            row["required"] = "yes"
-        elif isinstance(req, str):
-            row["required"] = odk(req, rep)
-        for key in ("relevant", "constraint", "calculation", "choice_filter"):
-            if f.get(key) not in (None, ""):
-                row[key] = odk(f[key], rep)
-        if f.get("appearance"):
-            row["appearance"] = str(f["appearance"])
-        texts(row, "constraint_message", f.get("constraint_message"))
-        texts(row, "required_message", f.get("required_message"))
-        if f.get("trigger"):
-            names = [f["trigger"]] if isinstance(f["trigger"], str) else f["trigger"]
-            row["trigger"] = " ".join(odk("${" + str(n) + "}", rep) for n in names)
-        if f.get("read_only"):
-            row["read_only"] = "yes"
-        if f.get("default") is not None:
-            row["default"] = (
-                f["default"] if not isinstance(f["default"], bool) else ("true" if f["default"] else "false")
-            )
-        for key in _OWN_KEYS:
-            if f.get(key) is not None:
-                row[f"fieldapp_{key}"] = json.dumps(f[key], ensure_ascii=False)
-        rows.append(row)
-
-    def repeat(f: dict[str, Any], outer: str | None) -> None:
-        """A repeat's rows: begin repeat, its questions (a repeat inside it too), end repeat."""
-        rep: dict[str, Any] = {"type": "begin repeat", "name": f["id"]}
-        texts(rep, "label", f.get("label"), outer)
-        texts(rep, "hint", f.get("hint"), outer)
-        if f.get("relevant"):
-            rep["relevant"] = odk(f["relevant"], outer)
-        if f.get("repeat_count") not in (None, ""):
-            rep["repeat_count"] = odk(f["repeat_count"], outer)
-        for key in _OWN_KEYS:
-            if f.get(key) is not None:
-                rep[f"fieldapp_{key}"] = json.dumps(f[key], ensure_ascii=False)
-        rows.append(rep)
-        for c in f.get("fields") or []:
-            if c["type"] == "repeat":
-                repeat(c, str(f["id"]))
-            else:
-                question(c, str(f["id"]))
-        rows.append({"type": "end repeat"})
-
-    field_ids = {str(f["id"]) for f in _all_fields(form)}
-    for s in form.get("sections") or []:
-        group: dict[str, Any] = {"type": "begin group", "name": s["id"]}
-        if s["id"] in field_ids:  # XLSForm names are unique across groups and questions
-            group["name"] = f"{s['id']}_section"
-            group["fieldapp_section"] = s["id"]
-        texts(group, "label", s.get("label"))
-        rows.append(group)
-        for f in s.get("fields") or []:
-            if f["type"] == "repeat":
-                repeat(f, None)
-            else:
-                question(f)
-        rows.append({"type": "end group"})
-
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "survey"
-    used_cols = [c for c in cols if any(c in r for r in rows)]
-    ws.append(used_cols)
-    for r in rows:
-        ws.append([r.get(c) for c in used_cols])
-    ch = wb.create_sheet("choices")
-    extra_keys: list[str] = []
-    for name in lists_used:
-        for item in all_lists.get(name) or []:
-            for k in item:
-                if k not in ("code", *langs) and k not in extra_keys:
-                    extra_keys.append(k)
-    ch_cols = ["list_name", "name", *lang_cols("label"), *extra_keys]
-    ch.append(ch_cols)
-    for name in lists_used:
-        for item in all_lists.get(name) or []:
-            line: dict[str, Any] = {"list_name": name, "name": str(item["code"])}
-            for lg in langs:
-                if item.get(lg):
-                    line[f"label::{_LANG_LABEL.get(lg, f'{lg} ({lg})')}"] = item[lg]
-            for k in extra_keys:
-                if k in item:
-                    line[k] = item[k]
-            ch.append([line.get(c) for c in ch_cols])
-    st = wb.create_sheet("settings")
-    own = {k: form[k] for k in (*_FORM_OWN_KEYS, "title") if form.get(k) is not None}
-    title = form.get("title") or {}
-    lang = form.get("default_language")
-    st.append(["form_id", "version", "form_title", "fieldapp_form", *(["default_language"] if lang else [])])
-    st.append(
-        [
-            form["id"],
-            str(form.get("version", "1")),
-            title.get("th") if isinstance(title, dict) else str(title),
-            # ${…} written \u007b: pyxform checks every ${} in the workbook names a question
-            json.dumps(own, ensure_ascii=False).replace("${", "$\\u007b"),
-            *([_LANG_LABEL.get(lang, f"{lang} ({lang})")] if lang else []),
-        ]
-    )
-    wb.save(out)
