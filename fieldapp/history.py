@@ -25,7 +25,10 @@ record's earlier entries in the same transaction.
 The write happens inside the store's write (``Store._write`` calls ``record``), in the same
 transaction as the record: a save that fails leaves no entry, and an entry never describes a save
 that did not happen. Entries made on this laptop go to the server with the record's next push
-(``unsent``/``mark_sent``); entries of records arriving from the server are kept here only.
+(``unsent``/``mark_sent``). A server that keeps history (the handshake says so) sends each pulled
+record's entries with it, made on whichever laptop; they are kept here by their id
+(``store_received``) instead of a diff of the pulled version (``pull``/``merge`` entries are written
+only with a server that keeps none).
 """
 
 from __future__ import annotations
@@ -70,19 +73,24 @@ def record(
     old = old_docs(conn, form, [rid for rid, _ in items])
     action = ACTIONS.get(audit_action, audit_action or "update")
     sent = 1 if audit_action in RECEIVED else 0
+    # a server that keeps history sends the entries of the people who made the change with the
+    # record (``store_received``): a diff of the pulled version here would say the same twice
+    shared = audit_action in RECEIVED and server_keeps_history(conn)
     rows: list[list[Any]] = []
     withdrawn: list[str] = []
     for rid, new in items:
         before = old.get(rid)
         if before is None:
             continue
+        if not has_consent(form, new) and has_consent(form, before):
+            withdrawn.append(rid)
+        if shared:
+            continue
         changes = diff(form, before, new)
         if not changes:
             continue
         if not has_consent(form, new):
             changes = redact(form, changes)
-            if has_consent(form, before):
-                withdrawn.append(rid)
         rows.append([new_id(), rid, form.id, at, user, device_id, action, _dumps(changes), sent])
     for rid in withdrawn:  # before this entry is written: it is redacted already
         redact_record(conn, form, rid)
@@ -203,6 +211,41 @@ def unsent(store: Store, record_ids: Iterable[str], limit: int) -> dict[str, lis
                     {"id": r[0], "at": r[2], "user": r[3], "action": r[4], "changes": json.loads(r[5])}
                 )
     return out
+
+
+SERVER_HISTORY_KEY = "sync.server_history"  # in ``meta``: "1" when the server keeps edit history
+
+
+def server_keeps_history(conn: sqlite3.Connection) -> bool:
+    """True once a sync found a server that stores and sends edit history (set at the handshake)."""
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", [SERVER_HISTORY_KEY]).fetchone()
+    return row is not None and row[0] == "1"
+
+
+def store_received(conn: sqlite3.Connection, form_id: str, record_id: str, items: list[dict[str, Any]]) -> int:
+    """Keep the entries of a record as the server sent them (the caller's transaction): each once
+    by its id; an entry already here takes the server's changes (redacted there after a consent
+    withdrawal). Returns the entries written."""
+    rows = [
+        [
+            e["id"],
+            record_id,
+            form_id,
+            e["at"],
+            e["user"],
+            e.get("device_id"),
+            e["action"],
+            _dumps(e["changes"]),
+        ]
+        for e in items
+    ]
+    conn.executemany(
+        f"INSERT INTO {TABLE}(id, record_id, form_id, at, user, device_id, action, changes, sent) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1) ON CONFLICT(id) DO UPDATE SET changes = excluded.changes "
+        "WHERE record_id = excluded.record_id",
+        rows,
+    )
+    return len(rows)
 
 
 def mark_sent(store: Store, ids: Iterable[str]) -> None:

@@ -240,6 +240,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
             "installed_forms": state.service.registry.installed_versions(),
             "installed_fingerprints": state.service.registry.installed_fingerprints(),
             "scoring": {f.id: f.rubric.fingerprint for f in forms if f.rubric is not None},
+            "history": True,
         }
 
     @app.get(

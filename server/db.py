@@ -338,6 +338,27 @@ round_links = Table(
 Index("round_links_previous", round_links.c.previous_id)
 
 
+# a record's edit history (fieldapp.history): one entry per save that changed it on a laptop — who,
+# when, on which device, the changes field by field (old → new, JSON text). Pushed with the record's
+# change and stored once by the entry's id (a retried push changes nothing), pulled with the record
+# by the laptops of its area; erasing or anonymising the record deletes it.
+record_history = Table(
+    "record_history",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("record_id", String(36), nullable=False),
+    Column("form_id", String(60), nullable=False),
+    Column("at", String(40), nullable=False),
+    Column("user_name", String(100), nullable=False),
+    Column("device_id", String(64)),
+    Column("action", String(40), nullable=False),
+    Column("changes", Text, nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("received_by", String(100), nullable=False),
+)
+Index("record_history_record", record_history.c.record_id, record_history.c.at)
+
+
 def doc_rows(doc: dict[str, Any] | None) -> list[tuple[str, str]]:
     """(repeat id, row id) of every repeat row of a stored document."""
     out: list[tuple[str, str]] = []
@@ -495,6 +516,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (8, "business years in the Buddhist era", _m8_be_years),
     (9, "installed forms", lambda conn: installed_forms.create(conn, checkfirst=True)),
     (10, "round links", _m10_round_links),
+    (11, "edit history", lambda conn: record_history.create(conn, checkfirst=True)),
 ]
 
 

@@ -110,6 +110,10 @@ SCHEMAS: dict[str, dict[str, Any]] = {
                 "(a laptop with another definition under the same version says so)",
                 "additionalProperties": {"type": "string"},
             },
+            "history": {
+                "type": "boolean",
+                "description": "the server keeps edit history (pushed with changes, pulled with records)",
+            },
         },
     },
     "FormDefinition": {
@@ -137,6 +141,42 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "resolves": {"type": "boolean"},
             "erased": {"type": "boolean"},
             "sent": {"type": "array", "maxItems": P.MAX_SENT, "items": UUID},
+            "history": {
+                "type": "array",
+                "description": "the record's edit-history entries the server does not have yet "
+                "(stored once by id; checked against the record's form)",
+                "maxItems": P.MAX_HISTORY,
+                "items": _ref("HistoryEntry"),
+            },
+        },
+    },
+    "HistoryEntry": {
+        "type": "object",
+        "description": "One save that changed a record: who, when, and each field's old and new value "
+        "(repeat rows by row id).",
+        "required": ["id", "at", "user", "action", "changes"],
+        "properties": {
+            "id": UUID,
+            "at": _text(P.MAX_TIMESTAMP, 1),
+            "user": _text(P.MAX_USER_NAME, 1),
+            "action": _text(P.MAX_ACTION, 1),
+            "device_id": _text(P.MAX_DEVICE_ID, nullable=True),
+            "changes": {
+                "type": "array",
+                "maxItems": P.MAX_HISTORY_CHANGES,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "field": {"anyOf": [{"type": "string"}, {"type": "null"}]},
+                        "repeat": {"type": "string"},
+                        "row": {"type": "string"},
+                        "old": {"description": "any JSON value"},
+                        "new": {"description": "any JSON value"},
+                        "row_op": {"type": "string", "enum": ["added", "removed"]},
+                        "redacted": {"type": "boolean"},
+                    },
+                },
+            },
         },
     },
     "PushRequest": {
@@ -186,6 +226,11 @@ SCHEMAS: dict[str, dict[str, Any]] = {
             "complete": {"type": "boolean"},
             "erased": {"type": "boolean"},
             "doc": {"anyOf": [JSON_OBJECT, {"type": "null"}]},
+            "history": {
+                "type": "array",
+                "description": "the record's edit history on the server, oldest first",
+                "items": _ref("HistoryEntry"),
+            },
         },
     },
     "PullPage": {

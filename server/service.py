@@ -18,11 +18,13 @@ from sqlalchemy import Connection, Engine, delete, false, func, insert, or_, sel
 from sqlalchemy.sql.elements import ColumnElement
 
 from fieldapp import crossrecord
+from fieldapp.fieldchanges import BadEntry, has_consent
 from fieldapp.forms import Form, FormSet
 from fieldapp.sync import merge
 from fieldapp.sync import protocol as P
 
 from . import db
+from . import history as server_history
 from .auth import ApiError, User, audit, device_forbidden
 from .forms import ServerForms
 from .settings import Settings
@@ -151,7 +153,7 @@ class SyncService:
                 if stored is not None:
                     results.append(P.ChangeResult.from_json(json.loads(stored)))
                     continue
-                res, last = self._apply(conn, batch, user, req.device_id, ch, last)
+                res, last = self._apply_with_history(conn, batch, user, req.device_id, ch, last)
                 results.append(res)
                 if res.status != "rejected":
                     result = _dumps(res.to_json())
@@ -182,6 +184,41 @@ class SyncService:
             batch.flush(conn)
             db.set_rev(conn, last)
         return results, batch.device_reused
+
+    def _apply_with_history(
+        self, conn: Connection, batch: _Batch, user: User, device: str, ch: P.Change, last: int
+    ) -> tuple[P.ChangeResult, int]:
+        """Apply a change and store the edit-history entries it carries (``server.history``): a
+        change whose entries do not fit the record's form is refused whole, with the reason; the
+        entries of a change that is not refused are stored, even in conflict (they are facts)."""
+        form = self.forms.forms.get(ch.form)
+        entries: list[dict[str, Any]] = []
+        if form is not None and ch.history and not ch.erased:
+            try:
+                entries = server_history.check(conn, form, ch)
+            except BadEntry as exc:
+                return self._reject(
+                    ch,
+                    "invalid",
+                    f"edit history: {exc}",
+                    [
+                        {
+                            "path": "history",
+                            "code": "history",
+                            "message": "ประวัติการแก้ไขไม่ตรงกับแบบสำรวจ",
+                            "message_en": str(exc),
+                        }
+                    ],
+                ), last
+        res, last = self._apply(conn, batch, user, device, ch, last)
+        if form is None or ch.erased or res.status == "rejected":
+            return res, last
+        doc = res.doc if res.doc is not None else ch.doc
+        if entries or (doc is not None and not has_consent(form, doc)):
+            server_history.store(
+                conn, form, ch.record_id, entries, doc, device_id=device, received_by=user.name, now=self.now()
+            )
+        return res, last
 
     def _audit_row(
         self, user: User, action: str, form_id: str | None, record_id: str | None, detail: str | None
@@ -536,6 +573,7 @@ class SyncService:
                     db.attachment_areas,
                 ):
                     conn.execute(delete(table).where(table.c.sha256 == sha))
+        server_history.forget(conn, ch.record_id)  # old values: an erasure that kept them would be none
         conn.execute(delete(db.erasures).where(db.erasures.c.record_id == ch.record_id))  # a stale marker
         conn.execute(
             insert(db.erasures).values(
@@ -958,6 +996,11 @@ class SyncService:
                             )
                         )
                     )
+        histories: dict[str, list[dict[str, Any]]] = {}
+        live = [r.id for r in rows if not r.deleted and r.doc is not None]
+        if live:
+            with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+                histories = server_history.for_records(conn, live)
         items: list[str] = []
         for r in rows:
             head = _dumps(
@@ -971,6 +1014,7 @@ class SyncService:
                     "updated_by": r.updated_by,
                     "complete": bool(r.complete),
                     "erased": r.id in erased,
+                    "history": histories.get(r.id, []),
                 }
             )
             doc = "null" if r.deleted or r.doc is None else r.doc

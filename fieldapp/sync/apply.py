@@ -14,8 +14,8 @@ import sqlite3
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from fieldapp import rights
-from fieldapp.errors import FieldAppError, SyncError
+from fieldapp import history, rights
+from fieldapp.errors import FieldAppError, SyncError, ValidationError
 from fieldapp.store import Store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.failures import bad_answer
@@ -62,6 +62,12 @@ def apply_push_results(
                 answered.append(ch.record_id)
             else:
                 _rejected(store, ch, res, report)
+        # the edit history a change carried is on the server unless the change was refused
+        # (stored there even in conflict: history entries are facts); refused, it goes again
+        history.mark_sent(
+            store,
+            [e["id"] for r in results if r.status != "rejected" for e in by_id[r.change_id].history],
+        )
         # each record is in a batch once, so doing these last changes nothing in the order
         store.clear_rejections(cleared)
         for form_id, items in synced.items():
@@ -85,10 +91,18 @@ def _merged(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport)
     taken = state is not None and state["updated_at"] == ch.updated_at and res.doc is not None
     if taken:
         assert res.doc is not None
-        # the merged document (our edit + the server's) becomes the local one
-        store.save(
-            ch.form, res.doc, record_id=ch.record_id, user=ch.updated_by, partial_ok=True, check_refs=False
+        # the merged document (our edit + the server's) becomes the local one; its history entry,
+        # if any, is a "merge" (the others' edits, received), never one of this laptop's own
+        batch = store.save_many(
+            ch.form,
+            [(ch.record_id, res.doc)],
+            user=ch.updated_by,
+            partial_ok=True,
+            check_refs=False,
+            audit_action="sync_merge",
         )
+        if batch.errors:
+            raise ValidationError.from_problems(batch.errors[0])
         store.mark_synced(ch.form, ch.record_id, server_rev=res.rev, base=res.doc)
     # edited again meanwhile: leave it dirty on its old base; the server merges again, against
     # what was sent this time (the change stays in sync_sent)
@@ -205,6 +219,11 @@ def apply_pulled(
         saves.setdefault((item.form, item.updated_by or "server", computed), []).append(item)
     for (form_id, who, computed), group in saves.items():
         _save_pulled(store, form_id, who, computed, group, report, server_scoring, set_aside)
+    # the edit history of every record stored here (or kept with local edits): facts, by their id
+    erased = {i.record_id for i in known if i.erased or i.deleted}
+    for item in known:
+        if item.history and item.record_id not in aside and item.record_id not in erased:
+            history.store_received(store.conn, item.form, item.record_id, item.history)
     # stored now (or superseded by what is stored): an older set-aside copy is no longer needed
     store.drop_set_aside(sorted({i.record_id for i in items} - aside))
 

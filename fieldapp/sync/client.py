@@ -33,7 +33,7 @@ import requests
 
 from fieldapp import attachments as local_files
 from fieldapp import audit as audit_trail
-from fieldapp import installed, rights
+from fieldapp import history, installed, rights
 from fieldapp.clock import now_iso
 from fieldapp.errors import FieldAppError, StoreError, SyncError, SyncErrorKind, is_disk_full
 from fieldapp.store import Record, Store
@@ -43,6 +43,8 @@ from fieldapp.sync.failures import bad_answer, local_failure, sync_error
 from fieldapp.sync.outbox import PEOPLE_KEY, PULL_STATE_KEY, people_names
 from fieldapp.sync.report import SyncReport
 from fieldapp.sync.transport import TransferCancelled, Transport, check_plain_http
+
+SERVER_HISTORY = history.SERVER_HISTORY_KEY.removeprefix("sync.")
 
 __all__ = ["Cancel", "Progress", "StageHook", "SyncReport", "sync"]
 
@@ -87,6 +89,7 @@ class _Run:
         self.everything = False
         self.server_scoring: dict[str, str] = {}  # form id -> the server's rubric fingerprint
         self.next_page: Future[P.PullPage] | None = None  # the next pull page being fetched
+        self.server_history = False  # the server keeps edit history (its handshake says so)
         self.device_reused = False  # the server saw another database push with this device id
 
     def tick(self, stage: str, done: int, total: int) -> None:
@@ -138,6 +141,10 @@ class _Run:
                 f"server speaks protocol {hs.protocol}, this client {P.PROTOCOL_VERSION}",
             )
         self.areas, self.everything = hs.areas, hs.everything
+        self.server_history = hs.history
+        if (self.store.sync_meta(SERVER_HISTORY) == "1") != hs.history:
+            with self.store.transaction():
+                self.store.set_sync_meta(SERVER_HISTORY, "1" if hs.history else None)
         self.server_scoring = hs.scoring
         self.install_forms(hs.installed_forms, hs.installed_fingerprints)
         if hs.people:  # names of the people whose edits this laptop receives
@@ -216,12 +223,20 @@ class _Run:
             wanted.setdefault(form_id, []).append(row["id"])
         recs = {f: self.store.records_for_sync(f, ids) for f, ids in wanted.items()}
         sent = self.store.sent_changes(row["id"] for _, row in chunk)
+        entries = (
+            history.unsent(self.store, (row["id"] for _, row in chunk), P.MAX_HISTORY)
+            if self.server_history
+            else {}
+        )
         out: list[P.Change] = []
         for form_id, row in chunk:
             rec = recs[form_id].get(row["id"])
             if rec is None:  # not found: the same error as reading it alone
                 rec = self.store.get(form_id, row["id"], include_deleted=True)
-            out.append(self.change_for(form_id, row, rec, sent.get(row["id"], [])))
+            change = self.change_for(form_id, row, rec, sent.get(row["id"], []))
+            if not change.erased:  # an erasure deletes the history everywhere
+                change.history = entries.get(rec.id, [])
+            out.append(change)
         return out
 
     def change_for(

@@ -37,6 +37,8 @@ MAX_PULL_PAGE = 2000
 ATTACHMENT_CHUNK = 512 * 1024
 MAX_ATTACHMENT_BYTES = 25 * 1024 * 1024  # a photo or file of a record, on the laptop and the server
 MAX_SENT = 50  # change ids a change may list in ``sent``
+MAX_HISTORY = 200  # edit-history entries sent with one pushed change (the rest go with the next push)
+MAX_HISTORY_CHANGES = 2000  # field changes in one edit-history entry
 ROLES = ("community_leader", "area_manager", "admin")
 
 # Acts that only some roles may do; every other change (recording and editing records) is open to
@@ -253,6 +255,38 @@ def _mapping(obj: Any, where: str) -> Mapping[str, Any]:
     return obj
 
 
+def parse_history(raw: Any, where: str = "history") -> list[dict[str, Any]]:
+    """Edit-history entries of one record, as pushed with its change or pulled with it: a list of
+    ``{"id", "at", "user", "action", "changes"}`` (plus ``device_id`` when pulled), at most
+    ``MAX_HISTORY`` when pushed. Only the shape is checked here; the server checks ``changes``
+    against the record's form (``fieldapp.fieldchanges.check_changes``)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        raise ProtocolViolation(f"{where}: must be a list")
+    out: list[dict[str, Any]] = []
+    for i, e in enumerate(raw):
+        w = f"{where}[{i}]"
+        m = _mapping(e, w)
+        changes = _need(m, "changes", list, w)
+        if len(changes) > MAX_HISTORY_CHANGES:
+            raise ProtocolViolation(f"{w}: at most {MAX_HISTORY_CHANGES} changes")
+        entry = {
+            "id": _uuid(_need(m, "id", str, w), w),
+            "at": check_text(_need(m, "at", str, w), f"{w}: 'at'", MAX_TIMESTAMP, empty=False),
+            "user": check_text(_need(m, "user", str, w), f"{w}: 'user'", MAX_USER_NAME, empty=False),
+            "action": check_text(_need(m, "action", str, w), f"{w}: 'action'", MAX_ACTION, empty=False),
+            "changes": changes,
+        }
+        device = _need(m, "device_id", str, w, optional=True, max_len=MAX_DEVICE_ID)
+        if device is not None:
+            entry["device_id"] = device
+        out.append(entry)
+    if len({e["id"] for e in out}) != len(out):
+        raise ProtocolViolation(f"{where}: an entry id appears twice")
+    return out
+
+
 @dataclass
 class Change:
     """One pushed change: a new document, or a tombstone (``deleted`` and no document)."""
@@ -273,10 +307,13 @@ class Change:
     # (the connection dropped): the document descends from what was sent then, so the server takes
     # its merge base from the latest of them that it applied, else from ``base_rev``
     sent: list[str] = field(default_factory=list)
+    # the record's edit-history entries made on this laptop that the server does not have yet
+    # (``parse_history``): facts of earlier saves, stored once by their id, never a conflict
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         # a plain dict (not dataclasses.asdict, which deep-copies the document)
-        return {
+        out: dict[str, Any] = {
             "change_id": self.change_id,
             "form": self.form,
             "record_id": self.record_id,
@@ -289,6 +326,9 @@ class Change:
             "erased": self.erased,
             "sent": list(self.sent),
         }
+        if self.history:
+            out["history"] = self.history
+        return out
 
     @classmethod
     def from_json(cls, obj: Any, where: str = "change") -> Change:
@@ -311,6 +351,9 @@ class Change:
         if not all(isinstance(x, str) for x in sent):
             raise ProtocolViolation(f"{where}: 'sent' must be a list of change ids")
         sent = [_uuid(x, f"{where}.sent") for x in sent]
+        history = parse_history(o.get("history"), f"{where}.history")
+        if len(history) > MAX_HISTORY:
+            raise ProtocolViolation(f"{where}: at most {MAX_HISTORY} history entries")
         return cls(
             change_id=change_id,
             form=form,
@@ -323,6 +366,7 @@ class Change:
             resolves=bool(_need(o, "resolves", bool, where, optional=True)),
             erased=bool(_need(o, "erased", bool, where, optional=True)),
             sent=sent,
+            history=history,
         )
 
 
@@ -502,6 +546,9 @@ class PullItem:
     complete: bool = True
     erased: bool = False  # an erasure (see Change.erased): applied even over unsynced local edits
     form_version: str | None = None  # the form version the server validated the record with
+    # the record's whole edit history on the server, oldest first (``parse_history``); empty from
+    # a server that keeps none, and for a deleted or erased record
+    history: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -522,6 +569,7 @@ class PullItem:
             complete=bool(o.get("complete", True)),
             erased=bool(o.get("erased", False)),
             form_version=_need(o, "form_version", str, "pull item", optional=True),
+            history=parse_history(o.get("history"), "pull item history"),
         )
 
 
@@ -557,6 +605,7 @@ class Handshake:
     people: dict[str, str] = field(default_factory=dict)  # login -> name, for showing people by name
     installed_forms: dict[str, str] = field(default_factory=dict)  # form id -> version, not bundled
     installed_fingerprints: dict[str, str] = field(default_factory=dict)  # form id -> definition digest
+    history: bool = False  # the server keeps edit history: pushed entries are stored, pulled with records
 
     @classmethod
     def from_json(cls, obj: Any) -> Handshake:
@@ -581,6 +630,7 @@ class Handshake:
             installed_fingerprints={str(k): str(v) for k, v in o["installed_fingerprints"].items()}
             if isinstance(o.get("installed_fingerprints"), dict)
             else {},
+            history=o.get("history") is True,
         )
 
 
