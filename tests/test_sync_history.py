@@ -9,17 +9,28 @@ from __future__ import annotations
 import copy
 import json
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from live_server import FaultProxy
 from sqlalchemy import func, select
-from test_sync_e2e import AREA, OTHER_AREA, PASSWORD, Env, _auth, edit, env, make_data  # noqa: F401
+from test_sync_e2e import OTHER_AREA, PASSWORD, Env, _auth, make_data
 
 from fieldapp import history, rights
+from fieldapp.errors import SyncError, SyncErrorKind
 from fieldapp.store import Store
 from fieldapp.sync import protocol as P
 from server import db
+
+
+@pytest.fixture
+def env(db_url: str, tmp_path: Path) -> Iterator[Env]:
+    e = Env(db_url, tmp_path)
+    yield e
+    e.close()
 
 
 def server_entries(env: Env, record_id: str | None = None) -> list[dict[str, Any]]:
@@ -94,10 +105,9 @@ def test_a_retried_push_whose_answer_was_lost_stores_each_entry_once(env: Env) -
     proxy = FaultProxy(env.server.port)
     proxy.add(P.Paths.PUSH, nth=1, mode="drop")  # the server stores the batch, the answer is lost
     try:
-        try:
+        with pytest.raises(SyncError) as lost:
             env.sync(a, url=proxy.url, batch_size=100)
-        except Exception:  # noqa: BLE001 - the dropped answer is a network error
-            pass
+        assert lost.value.kind is SyncErrorKind.NETWORK
         assert len(server_entries(env)) == len(ids)  # stored by the first try
         assert len(history.unsent(a, ids, 10)) == len(ids)  # the laptop does not know yet
         assert env.sync(a, url=proxy.url).verified

@@ -30,6 +30,7 @@ from ui.dialogs.backups_dialog import BackupsDialog, show_backups
 from ui.dialogs.conflict_dialog import ConflictDialog, ConflictsDialog, show_conflict, show_conflicts
 from ui.dialogs.drafts_dialog import show_drafts
 from ui.dialogs.export_dialog import ExportDialog, show_export
+from ui.dialogs.history_dialog import HistoryDialog, show_history
 from ui.dialogs.import_wizard import ImportWizard, show_import
 from ui.dialogs.record_editor import RecordEditorDialog, show_record_editor
 from ui.dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_request, show_report
@@ -77,6 +78,7 @@ class MainWindow(QMainWindow):
         self.summary.report_requested.connect(lambda hid: self.open_report("household", hid))
         self.summary.next_round_requested.connect(self.start_next_round)
         self.summary.round_requested.connect(self.show_round)
+        self.summary.history_requested.connect(lambda hid: self.open_history("household", hid))
         self.navigator.area_selected.connect(self._area)
         self.navigator.report_requested.connect(self.open_area_report)
 
@@ -309,6 +311,11 @@ class MainWindow(QMainWindow):
         return dlg
 
     # ------------------------------------------------------------------ reports
+    def open_history(self, form_id: str, record_id: str) -> HistoryDialog:
+        """The edit history of a record (ประวัติการแก้ไข), newest first."""
+        return show_history(self, self.db, form_id, record_id, self.summary.title.text()
+                            if form_id == "household" and record_id == self.summary.household_id else "")
+
     def open_report(self, form_id: str, record_id: str) -> ReportPreviewDialog:
         title = record_title(self.db.main, form_id, record_id)
         if form_id in ("household", "business"):

@@ -62,6 +62,7 @@ class HouseholdSummary(QWidget):
     report_requested = Signal(str)
     next_round_requested = Signal(str)  # start the next survey round of this household
     round_requested = Signal(str)  # open another round of this household (record id)
+    history_requested = Signal(str)  # show the household's edit history
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -91,6 +92,10 @@ class HouseholdSummary(QWidget):
         self.next_round_button.clicked.connect(self._next_round)
         self.previous_round_button = QPushButton(tr("Previous round"))
         self.previous_round_button.clicked.connect(self._previous_round)
+        self.history_button = QPushButton(tr("Edit history..."))
+        self.history_button.setToolTip(tr("Every change of this household: when, who, before and after"))
+        self.history_button.clicked.connect(
+            lambda: self.household_id and self.history_requested.emit(self.household_id))
         self._previous: str | None = None
         self._next: str | None = None
         buttons.addWidget(self.edit_button)
@@ -98,6 +103,7 @@ class HouseholdSummary(QWidget):
         buttons.addWidget(self.report_button)
         buttons.addWidget(self.next_round_button)
         buttons.addWidget(self.previous_round_button)
+        buttons.addWidget(self.history_button)
         outer.addLayout(buttons)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
@@ -128,6 +134,7 @@ class HouseholdSummary(QWidget):
         self.referral_button.setEnabled(on)
         self.report_button.setEnabled(on)
         self.next_round_button.setEnabled(on)
+        self.history_button.setEnabled(on)
         self.previous_round_button.setEnabled(on and self._previous is not None)
 
     def _previous_round(self) -> None:

@@ -129,6 +129,12 @@ class RecordEditorDialog(QDialog):
                 lambda: self.report_requested.emit(self.form.id, self.record_id)
             )
             buttons.addWidget(self.report_button)
+        self.history_button: QPushButton | None = None
+        if not self.is_new:
+            self.history_button = QPushButton(tr("Edit history..."))
+            self.history_button.setAutoDefault(False)
+            self.history_button.clicked.connect(self.show_history)
+            buttons.addWidget(self.history_button)
         buttons.addStretch(1)
         self.shortcut_hint = QLabel(tr("Enter: next question · Ctrl+S: save · Esc: close"))
         self.shortcut_hint.setObjectName("hint")
@@ -202,6 +208,12 @@ class RecordEditorDialog(QDialog):
         Task(work, write=True).on_success(done).start()
 
     # ------------------------------------------------------------------ saving
+    def show_history(self) -> QDialog:
+        """The record's edit history (what is saved; unsaved answers in the editor are not in it)."""
+        from ui.dialogs.history_dialog import show_history
+
+        return show_history(self, self.db, self.form.id, self.record_id, self.heading.text())
+
     def save(self) -> None:
         if self.saving:
             return
