@@ -14,7 +14,7 @@ from sqlalchemy import delete, insert, select
 from test_field_rules import Server, server  # noqa: F401  (the server fixture)
 
 from fieldapp.errors import ValidationError
-from fieldapp.exchange import importer
+from fieldapp.exchange.lines import Converter
 from fieldapp.reports.build import business_report
 from fieldapp.store import Store
 from server import db
@@ -123,7 +123,7 @@ def test_the_servers_migration_moves_stored_documents_and_revisions(tmp_path: Pa
 
 def test_an_import_turns_a_christian_era_year_into_the_buddhist_era(store: Store) -> None:
     form = store.form("business")
-    conv = importer._Converter(form)
+    conv = Converter(form)
     otop = form.fields["otop_year"]
     assert [conv.value(otop, v) for v in (2022, "2022", "๒๕๖๕", 2565, "2565.0", "สองพัน")] == [
         2565,
