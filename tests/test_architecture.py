@@ -239,3 +239,32 @@ def test_the_circle_finder_finds_a_circle_and_only_a_circle() -> None:
     graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}, "e": set()}
     assert _cycles(graph) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+# ---------------------------------------------------------------------- sizes
+
+MAX_LINES = 800  # a module a newcomer can read through; larger ones are split into named parts
+
+# modules still longer, each to be split; this list only shrinks (a module that is split leaves it)
+LONG_MODULES = {
+    "fieldapp/demo.py",  # synthetic data: households, businesses, referrals, rounds, workers
+    "fieldapp/reports/base.py",  # the PDF page: fonts, header, tables, charts' frames
+    "fieldapp/reports/build.py",  # every report's data from the store
+    "server/service.py",  # the server's operations: push, pull, history, attachments, accounts
+}
+
+
+def _long_modules() -> dict[str, int]:
+    found = {}
+    for folder in PACKAGES:
+        for path in (ROOT / folder).rglob("*.py"):
+            lines = len(path.read_text(encoding="utf-8").splitlines())
+            if lines > MAX_LINES:
+                found[path.relative_to(ROOT).as_posix()] = lines
+    return found
+
+
+def test_no_module_is_longer_than_a_reader_can_follow_but_the_listed_ones() -> None:
+    long = _long_modules()
+    assert sorted(set(long) - LONG_MODULES) == [], f"over {MAX_LINES} lines: split it ({long})"
+    assert sorted(LONG_MODULES - set(long)) == [], "no longer too long: take it off LONG_MODULES"
