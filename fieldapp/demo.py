@@ -103,6 +103,8 @@ class _Gen:
     def __init__(self, seed: int, part: str, subdistricts: list[geo.Area], number: int | None = None) -> None:
         self.seed = seed
         self.rng = random.Random(f"{seed}:{part}")
+        # visit outcomes draw from a stream of their own, so the interviews stay as they were
+        self.visit_rng = random.Random(f"{seed}:{part}:visits")
         self.subdistricts = subdistricts
         self.villages: dict[str, list[tuple[int, str]]] = {}
         self.members_by_sub: dict[str, list[tuple[str, str, str]]] = {}
@@ -383,15 +385,43 @@ class _Gen:
             for m in members:
                 for key in sensitive:
                     m.pop(key, None)
+        interviewed = self.visit(doc, survey, "visit_outcome" in form.fields)
         self.fill_generic(form, doc, wealth)
         doc = {k: v for k, v in doc.items() if k in form.fields}
         hid = self.uuid()
+        if not interviewed:  # no referral or job is made for a household that gave no interview
+            return hid, doc
         keep = self.members_by_sub.setdefault(sub.code, [])
         for m in members:
             if len(keep) < 80 and 18 <= self.today.year - int(m["birth_date"][:4]) <= 60:
                 keep.append((hid, m["id"], f"{m['first_name']} {m['last_name']}"))
         self.households.append((hid, sub.code, members[0]["id"]))
         return hid, doc
+
+    def visit(self, doc: dict[str, Any], survey: _dt.date, asked: bool) -> bool:
+        """The visit's outcome: most households interviewed; some refused (about 3 %), not at
+        home with a revisit date (2 %), a few moved, not found or deceased. A household without an
+        interview keeps only its identity and address (the save clears the rest). True when
+        interviewed."""
+        if not asked:
+            return True
+        r = self.visit_rng.random()
+        outcome = next((code for code, upto in VISIT_OUTCOMES if r < upto), "interviewed")
+        doc["visit_outcome"] = outcome
+        doc["visited_by"] = doc.get("surveyor")
+        if outcome == "interviewed":
+            doc["visit_date"] = survey.isoformat()
+            return True
+        if outcome == "not_at_home":  # a recent visit: some revisits overdue, some this week, some later
+            day = self.today - _dt.timedelta(days=self.visit_rng.randint(1, 20))
+            doc["revisit_on"] = (day + _dt.timedelta(days=self.visit_rng.randint(3, 21))).isoformat()
+        else:
+            day = survey
+        doc["visit_date"] = day.isoformat()
+        doc["visit_note"] = self.visit_rng.choice(VISIT_NOTES[outcome])
+        for key in ("warning_reasons", "needs", "savings_amount", "debt_sources", "phone"):
+            doc.pop(key, None)
+        return False
 
     def fill_generic(self, form: Form, doc: dict[str, Any], wealth: float) -> None:
         """Answer the remaining questions by type, so new questions get demo answers too."""
@@ -679,6 +709,22 @@ def _write_part(
     return _Part(saved, members, made_bus, made_ref, len(again.saved))
 
 
+VISIT_OUTCOMES = (
+    ("refused", 0.03),
+    ("not_at_home", 0.05),
+    ("moved", 0.06),
+    ("not_found", 0.065),
+    ("deceased", 0.068),
+)
+"""Demo visit outcomes with their cumulative shares; the rest are interviews."""
+VISIT_NOTES = {
+    "refused": ["ไม่สะดวกให้ข้อมูล", "ไม่ประสงค์ให้ข้อมูลรายได้", "ขอไม่เข้าร่วมโครงการ"],
+    "not_at_home": ["ไปทำงานต่างจังหวัด กลับช่วงสิ้นเดือน", "ไปทำนา ให้มาช่วงเย็น", "เพื่อนบ้านแจ้งว่าไปโรงพยาบาล"],
+    "moved": ["ย้ายไปอยู่กับลูกที่กรุงเทพฯ", "ย้ายไปทำงานที่ระยอง"],
+    "not_found": ["ไม่พบบ้านเลขที่นี้ในหมู่บ้าน"],
+    "deceased": ["ผู้อยู่อาศัยคนเดียวเสียชีวิตแล้ว"],
+}
+
 ROUND_SHARE = 0.025
 """The share of demo households surveyed a second time (those first surveyed over half a year ago)."""
 
@@ -705,6 +751,8 @@ def _next_rounds(
         surveyed = str(prev.get("surveyed_on") or "")
         if not surveyed or surveyed > cutoff or rng.random() >= ROUND_SHARE:
             continue
+        if prev.get("visit_outcome") not in (None, "", "interviewed"):
+            continue  # a next round follows an interview
         # from the answers as generated (just saved, so no round follows them yet)
         nxt = rounds.next_round(form, hid, prev, today, make_id)
         doc = nxt.doc

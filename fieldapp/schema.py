@@ -40,3 +40,9 @@ RESERVED_NAMES = frozenset(META_NAMES) | {name for name, _ in CHILD_META}
 # not here: its name is the scoring rubric's (``fieldapp.scoring.class_field``).
 VILLAGE_NO = "village_no"
 VILLAGE_NAME = "village_name"
+VISIT_OUTCOME = "visit_outcome"
+VISIT_DATE = "visit_date"
+VISIT_FIELDS = (VISIT_OUTCOME, VISIT_DATE)
+"""A household's visit (forms/household.yaml, docs/forms.md "Visit outcomes"): an import of a target
+list does not start these at the form's defaults (an interview today), since a listed household
+has not been visited yet; the person who visits records them."""

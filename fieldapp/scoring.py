@@ -57,9 +57,14 @@ RUBRIC_KEYS = {
     "tpmap",
     "welfare",
     "outputs",
+    "applies",
 }
 ASSESSED = "assessed"
 UNASSESSABLE = "unassessable"
+NOT_INTERVIEWED = "not_interviewed"
+"""The status of a household the rubric does not apply to (``applies`` false: visited but not
+interviewed): it has no scores and no class, and is counted apart from every class and from the
+households still to be assessed."""
 # an indicator's state for one household
 SCORED, UNKNOWN, NOT_APPLICABLE = "scored", "unknown", "not_applicable"
 
@@ -180,12 +185,25 @@ class Rubric:
     question_labels: dict[str, dict[str, str]] = field(default_factory=dict, repr=False, compare=False)
     # how the rubric's expressions read the form's answers (lets _capital_scores write them inline)
     resolve: expr.Resolver | None = field(default=None, repr=False, compare=False)
+    applies: expr.Expression | None = None
+    """When false the household is not scored at all (status ``not_interviewed``): a household
+    visited without an interview has no answers to score, and no class rather than "not poor"."""
+
+    def applies_to(self, data: dict[str, Any]) -> bool:
+        if self.applies is None:
+            return True
+        try:
+            v = self.applies.fn(data, None)
+        except expr.CALCULATION_ERRORS:
+            return True
+        return v is True or (v is not False and expr.truthy(v))
 
     @functools.cached_property
     def fingerprint(self) -> str:
         """A digest of everything that decides the scores (bands, income line, indicators, rules):
         two rubrics with the same fingerprint score every household alike."""
         body = {
+            "applies": self.applies.source if self.applies else None,
             "income_line": self.income_line,
             "min_coverage": self.min_coverage,
             "welfare": [[r.id, r.when.source] for r in self.welfare],
@@ -353,7 +371,18 @@ class Rubric:
         mean = round(sum(s for s in scores if s is not None) / len(scores), 2)
         return low, mean
 
+    def not_applying(self) -> dict[str, Any]:
+        """The outputs of a household the rubric does not apply to: every score empty."""
+        out: dict[str, Any] = {c.field: None for c in self.capitals}
+        for k in ("mean", "class", "tpmap", "below_income_line", *self.written):
+            out[self.outputs[k]] = None
+        if "status" in self.written:
+            out[self.outputs["status"]] = NOT_INTERVIEWED
+        return out
+
     def apply(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not self.applies_to(data):
+            return self.not_applying()
         out, stats, unknown = self._capital_scores(data)
         scores = [out[c.field] for c in self.capitals]
         klass, mean = self._class_of(stats, scores)
@@ -410,6 +439,23 @@ class Rubric:
 
     def explain(self, data: dict[str, Any]) -> dict[str, Any]:
         """What produced each score, for the summary panel and the case report."""
+        if not self.applies_to(data):
+            return {
+                "capitals": [],
+                "mean": None,
+                "class": None,
+                "status": NOT_INTERVIEWED,
+                "coverage": None,
+                "min_coverage": self.min_coverage,
+                "missing": [],
+                "class_bands": self.class_bands,
+                "period": self.period,
+                "tpmap": [],
+                "welfare": [],
+                "income_per_capita": None,
+                "income_line": self.income_line,
+                "below_income_line": None,
+            }
         capitals: list[dict[str, Any]] = []
         unknown: list[str] = []
         for cap in self.capitals:
@@ -654,6 +700,7 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
             welfare=welfare,
             written=written,
             resolve=resolve,
+            applies=compile_(body["applies"], f"{name}.applies") if "applies" in body else None,
         )
         rubric.question_labels = {
             q: form.field_at(q).label for c in capitals for i in c.indicators for q in i.asks

@@ -275,7 +275,8 @@ def test_saving_incomplete_marks_the_record_and_lists_filter_it(
     page.incomplete_box.setChecked(True)
     settle()
     assert page.model.rowCount() == 1
-    assert "ขาด" in page.model.data(page.model.index(0, 5))
+    col = [c.header for c in page.model.columns].index("ความครบถ้วน")
+    assert "ขาด" in page.model.data(page.model.index(0, col))
 
 
 def test_a_draft_survives_closing_the_window_without_saving(

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import drafts, softwarn, thai
+from fieldapp import drafts, expr, softwarn, thai
 from fieldapp.errors import Problem
 from fieldapp.forms import Section
 from ui.i18n import label_of, tr
@@ -303,6 +303,21 @@ class FormEditor(QWidget):
             bad = any(f.id in paths and self._show(f.id) for f in section.fields)
             item = self.sections.item(i)
             item.setText(("⚠ " if bad else "") + self._section_title(i, section))
+            # a section that does not apply (no interview: visit outcome refused …) is greyed out
+            applies = self._section_applies(section)
+            flags = item.flags()
+            enabled = bool(flags & Qt.ItemFlag.ItemIsEnabled)
+            if applies != enabled:
+                item.setFlags(flags | Qt.ItemFlag.ItemIsEnabled if applies else flags & ~Qt.ItemFlag.ItemIsEnabled)
+                item.setToolTip("" if applies else tr("Not asked: the visit was not an interview"))
+
+    def _section_applies(self, section: Section) -> bool:
+        if section.relevant is None:
+            return True
+        try:
+            return expr.truthy(section.relevant.fn(self.doc, None))
+        except expr.CALCULATION_ERRORS:
+            return True
 
     def _update_banner(self) -> None:
         consent = self.form.consent_field
@@ -316,7 +331,7 @@ class FormEditor(QWidget):
             self.banner.setText(
                 tr(
                     "Health and disability questions stay hidden until the household gives "
-                    "explicit consent (page 1, Consent)."
+                    "explicit consent (on the Consent page)."
                 )
             )
             self.banner.show()

@@ -46,6 +46,7 @@ from ui.summary import HouseholdSummary
 FORMS = ("household", "business", "referral")
 BACKUP_CHECK_MS = 60 * 60 * 1000  # daily backups are checked hourly while the program runs
 BACKUP_START_DELAY_MS = 20_000  # and first this long after the window appears
+VISITED_BY = "visited_by"  # the household form's visitor, filled in with the signed-in user
 log = logging.getLogger("fieldapp.ui")
 _reopened: list[MainWindow] = []  # windows opened after a restore (kept alive)
 
@@ -546,9 +547,12 @@ class MainWindow(QMainWindow):
 
     def starting_values(self, form_id: str) -> dict[str, Any]:
         """A new record starts in the subdistrict chosen on the left, else in that of the last record
-        saved (with its village); dates declared ``default: today`` are today."""
+        saved (with its village); dates declared ``default: today`` are today; the visitor of a
+        household is the signed-in user."""
         form = self.db.main.form(form_id)
         data = form.blank()
+        if VISITED_BY in form.fields:  # who visits: the signed-in user
+            data[VISITED_BY] = self.db.user
         field = form.area_field
         if field is None:
             return data

@@ -20,6 +20,7 @@ from ui.tasks import Task, TaskState
 
 Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
+VISIT_OUTCOME, INTERVIEWED = schema.VISIT_OUTCOME, "interviewed"  # the household's visit (forms/household.yaml)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,21 @@ def _complete(r: dict[str, Any]) -> str:
     return tr("{n} missing", n=missing) if missing else tr("Complete")
 
 
+def _complete_or_outcome(form: Form) -> Callable[[dict[str, Any]], str]:
+    """Completeness, or the visit's outcome for a household visited without an interview (it is
+    complete without survey answers: "ปฏิเสธการให้ข้อมูล" says more than "ครบ")."""
+    if VISIT_OUTCOME not in form.fields:
+        return _complete
+    outcome = _choice(form, VISIT_OUTCOME)
+
+    def text(r: dict[str, Any]) -> str:
+        if r.get(VISIT_OUTCOME) not in (None, "", INTERVIEWED) and not r.get("_missing"):
+            return outcome(r)
+        return _complete(r)
+
+    return text
+
+
 def _unsynced(r: dict[str, Any]) -> str:
     if r.get("_conflict"):
         return "⚠"
@@ -78,7 +94,7 @@ def columns_for(form: Form) -> list[Column]:
             # the survey round (empty for a first round): a household surveyed again is a row per round
             Column(tr("Round"), lambda r: fmt.number(r.get("round_no")) if r.get("round_no") else "",
                    "round_no", True, width=4),
-            Column(tr("Completeness"), _complete, width=7),
+            Column(tr("Completeness"), _complete_or_outcome(form), width=9),
             Column(tr("Not synced"), _unsynced, width=5),  # last in every list, as on every form
         ]
     if form.id == "business":

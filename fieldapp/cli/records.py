@@ -1,5 +1,5 @@
 """Commands on the database and its records: ``init``, ``demo``, ``list``, ``show``, ``stats``,
-``rounds``, ``visits``, ``check``."""
+``rounds``, ``visits``, ``coverage``, ``check``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from fieldapp.cli.common import EXIT_ERROR, EXIT_OK, display, mask_doc, open_sto
 
 
 def add_parsers(sub: Any) -> None:
-    """init, demo, list, show, stats, rounds, visits, check"""
+    """init, demo, list, show, stats, rounds, visits, coverage, check"""
     s = sub.add_parser("init", help="create (or migrate) the database and print where it is")
     s.set_defaults(handler=cmd_init)
 
@@ -67,6 +67,13 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--on", metavar="YYYY-MM-DD", help="count from this day instead of today")
     s.add_argument("--json", action="store_true")
     s.set_defaults(handler=cmd_visits)
+
+    s = sub.add_parser(
+        "coverage", help="target-list coverage per village: listed, visited, interviewed, refused, not at home …"
+    )
+    s.add_argument("--area", metavar="CODE", help="only this province/district/subdistrict")
+    s.add_argument("--json", action="store_true")
+    s.set_defaults(handler=cmd_coverage)
 
     s = sub.add_parser("check", help="check the database's integrity")
     s.set_defaults(handler=cmd_check)
@@ -236,6 +243,7 @@ def cmd_visits(args: argparse.Namespace) -> int:
                             "need": v.need,
                             "due": v.due.isoformat(),
                             "overdue": v.overdue,
+                            "kind": v.kind,
                         }
                         for v in g.visits
                     ],
@@ -253,10 +261,30 @@ def cmd_visits(args: argparse.Namespace) -> int:
             f"\n{place or g.subdistrict_code} ({g.subdistrict_code}): {len(g.visits)} ราย, เกินกำหนด {g.overdue} ราย"
         )
         for v in g.visits:
-            flag = "เกินกำหนด" if v.overdue else "สัปดาห์นี้"
+            flag = ("เกินกำหนด" if v.overdue else "สัปดาห์นี้") + (" เยี่ยมใหม่" if v.kind == visits.REVISIT else "")
             print(
                 f"  [{flag}] {thaidate.format_date(v.due, 'short')}  บ้านเลขที่ {v.house_no}  {v.head_name}  — {v.need}"
             )
+    return EXIT_OK
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from fieldapp import coverage
+
+    with open_store(args) as store:
+        result = coverage.area_coverage(store, area=args.area)
+    if args.json:
+        print_json(result.as_dict())
+        return EXIT_OK
+    names = coverage.LABELS_TH
+    cols = ["listed", "visited", "interviewed", "refused", "not_at_home", "moved", "not_found", "deceased"]
+    print("\t".join(["หมู่บ้าน", "ตำบล", *(names[c] for c in cols), names["interviewed_pct"]]))
+    for c in [*result.villages, result.total]:
+        place = coverage.village_label(c) if c is not result.total else "รวม"
+        values = [str(getattr(c, k)) for k in cols]
+        print("\t".join([place, c.subdistrict_code, *values, coverage.percent(c.interviewed_share)]))
+    if result.total.revisits_due:
+        print(f"ถึงกำหนดเยี่ยมใหม่ {result.total.revisits_due} ครัวเรือน (fieldapp visits)")
     return EXIT_OK
 
 
@@ -272,6 +300,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
             klass = scoring.class_field(form)
             classes = {c.code: c.th for c in form.fields[klass].choices} if klass in form.fields else {}
             classes["unassessable"] = "ยังประเมินไม่ได้"
+            classes[scoring.NOT_INTERVIEWED] = "ไม่ได้สัมภาษณ์"
             extra = "".join(
                 f", {k} {v:,}"
                 for k, v in s.items()

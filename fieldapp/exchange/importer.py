@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fieldapp import schema
 from fieldapp.errors import Problem, ValidationError
 from fieldapp.exchange.importreport import ImportReport, RowProblem
 from fieldapp.exchange.lines import as_national_id
@@ -82,7 +83,9 @@ def _defaults(form: Form) -> dict[str, Any]:
     if known is not None and known[0]() is form:
         return known[1]
     got = {
-        k: v for k, v in form.blank().items() if v not in (None, []) and form.fields[k].type != "calculated"
+        k: v
+        for k, v in form.blank().items()
+        if v not in (None, []) and form.fields[k].type != "calculated" and k not in schema.VISIT_FIELDS
     }
     key = id(form)
 

@@ -195,7 +195,12 @@ class Builder:
                         raise self.fail(f.path, "duplicate field id")
                     form.fields[f.id] = f
                     fields.append(f)
-            form.sections.append(Section(sid, labels(s.get("label"), self.source, f"sections.{sid}"), fields))
+            section = Section(sid, labels(s.get("label"), self.source, f"sections.{sid}"), fields)
+            if s.get("relevant") is not None:
+                if not isinstance(s["relevant"], str) or not s["relevant"].strip():
+                    raise self.fail(f"sections.{sid}", "a section's relevant must be an expression")
+                section._relevant_raw = s["relevant"]  # type: ignore[attr-defined]
+            form.sections.append(section)
         self.link(form)
         self.soft_rules(form)
         return form
@@ -407,9 +412,22 @@ class Builder:
                     )
                 except ExpressionError as exc:
                     raise self.fail(f"sections.{section.id}", f"label: {exc.message_en}") from exc
+        gates: dict[str, str] = {}
+        for section in form.sections:  # a section's relevance is joined to each of its questions
+            src = getattr(section, "_relevant_raw", None)
+            if src is not None:
+                try:
+                    section.relevant = expr.compile_expression(src, make_resolver(form, None))
+                except ExpressionError as exc:
+                    raise self.fail(f"sections.{section.id}", f"relevant: {exc.message_en}") from exc
+                gates[section.id] = src
         for f in order:
             raw = getattr(f, "_raw", {})
             self.compile_rules(form, f, raw)
+            if f.parent is None and f.section in gates:
+                gate = gates[f.section]
+                src = f"({gate}) and ({f.relevant.source})" if f.relevant else gate
+                f.relevant = self.compile(form, f, src, "relevant")
             if f.sensitive:
                 if not form.consent_field:
                     raise self.fail(f.path, "sensitive fields need the form's 'consent_field'")

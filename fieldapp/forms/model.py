@@ -161,6 +161,9 @@ class Section:
     label: dict[str, str]
     fields: list[Field]
     pipes: dict[str, expr.Expression] = field(default_factory=dict)  # ${name} in the label
+    relevant: expr.Expression | None = None
+    """The section's own relevance (an XLSForm group's): joined to every question of the section,
+    so when it is false the whole section is skipped and its answers cleared."""
 
 
 @dataclass

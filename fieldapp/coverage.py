@@ -1,0 +1,183 @@
+"""Coverage of a target list per village: how many listed households were visited, interviewed,
+refused, not at home (awaiting a revisit), moved, not found or deceased.
+
+A household is *listed* once it is recorded (imported from a target list or typed in), counted
+once at its latest survey round. Its visit outcome (``visit_outcome``, forms/household.yaml) says
+what came of the visit. A household counts as *interviewed* when its outcome is "interviewed" — or
+empty, as in records made before the outcome was asked — **and** it has interview answers: a
+household imported from a list carries the form's default outcome but has not been interviewed
+until someone answers its questions. Households neither interviewed nor given another outcome are
+*not yet visited*.
+
+Everything is counted by one SQL aggregate over the household table (no record is loaded), so a
+province of 100,000 households takes well under a second.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from fieldapp import geo, schema
+from fieldapp.forms import Form
+from fieldapp.store import Store
+
+OUTCOME = schema.VISIT_OUTCOME
+REVISIT = "revisit_on"
+INTERVIEWED = "interviewed"
+NOT_AT_HOME = "not_at_home"
+OTHER_OUTCOMES = ("refused", NOT_AT_HOME, "moved", "not_found", "deceased")
+"""The outcomes of a visit without an interview (the codes of the ``visit_outcome`` choices)."""
+
+LABELS_TH = {
+    "listed": "ครัวเรือนในรายชื่อ",
+    "visited": "เยี่ยมแล้ว",
+    "interviewed": "สัมภาษณ์ได้",
+    "refused": "ปฏิเสธ",
+    "not_at_home": "ไม่อยู่บ้าน (รอเยี่ยมใหม่)",
+    "moved": "ย้ายออก",
+    "not_found": "ไม่พบ",
+    "deceased": "เสียชีวิต",
+    "not_visited": "ยังไม่ได้เยี่ยม",
+    "interviewed_pct": "ร้อยละที่สัมภาษณ์ได้",
+}
+"""Thai names of the counts, for the command line and the reports."""
+
+
+@dataclass
+class Coverage:
+    """The counts of one village (or of a whole area: ``Coverage.total``)."""
+
+    subdistrict_code: str = ""
+    village_no: int | None = None
+    village_name: str = ""
+    listed: int = 0
+    interviewed: int = 0
+    refused: int = 0
+    not_at_home: int = 0
+    moved: int = 0
+    not_found: int = 0
+    deceased: int = 0
+    revisits_due: int = 0
+    """Not-at-home households whose revisit date is today or earlier."""
+
+    @property
+    def visited(self) -> int:
+        return self.interviewed + self.refused + self.not_at_home + self.moved + self.not_found + self.deceased
+
+    @property
+    def not_visited(self) -> int:
+        return self.listed - self.visited
+
+    @property
+    def interviewed_share(self) -> float | None:
+        """Interviewed ÷ listed (None for an empty village)."""
+        return self.interviewed / self.listed if self.listed else None
+
+    def add(self, other: Coverage) -> None:
+        for name in ("listed", "interviewed", *OTHER_OUTCOMES, "revisits_due"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out.update(
+            visited=self.visited,
+            not_visited=self.not_visited,
+            interviewed_share=None if self.interviewed_share is None else round(self.interviewed_share, 4),
+        )
+        return out
+
+
+@dataclass
+class AreaCoverage:
+    villages: list[Coverage] = field(default_factory=list)
+    total: Coverage = field(default_factory=Coverage)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total.as_dict(), "villages": [v.as_dict() for v in self.villages]}
+
+
+def interview_columns(form: Form) -> list[str]:
+    """The columns that hold interview answers: the required top-level questions of the sections
+    asked only in an interview (a section with ``relevant``). Any of them answered means the
+    household was interviewed."""
+    cols: list[str] = []
+    for section in form.sections:
+        if section.relevant is None:
+            continue
+        for f in section.fields:
+            if f.parent is None and f.required is True and f.type not in ("repeat", "calculated", "note"):
+                cols.extend(name for name, _ in f.columns())
+    return cols
+
+
+def _interviewed_sql(form: Form) -> str:
+    answered = " OR ".join(f"[{c}] IS NOT NULL" for c in interview_columns(form)) or "0"
+    outcome = f"COALESCE([{OUTCOME}], '')" if OUTCOME in form.fields else "''"
+    return f"({outcome} IN ('', '{INTERVIEWED}') AND ({answered}))"
+
+
+def area_coverage(
+    store: Store,
+    *,
+    area: str | None = None,
+    village_no: int | None = None,
+    today: _dt.date | None = None,
+    form_id: str = "household",
+) -> AreaCoverage:
+    """The coverage of every village of ``area`` (a province, district or subdistrict code; all
+    households without one), and the total. Villages are keyed as the area report keys them:
+    subdistrict and village number, or the village name where there is no number."""
+    form = store.form(form_id)
+    today = today or _dt.date.today()
+    t = form.table
+    has_outcome = OUTCOME in form.fields
+    outcome = f"[{OUTCOME}]" if has_outcome else "NULL"
+    where = ["deleted = 0"]
+    params: list[Any] = []
+    if form.rounds:  # each household once, at its latest round
+        prev = form.rounds["previous"]
+        where.append(f"id NOT IN (SELECT [{prev}] FROM [{t}] WHERE deleted = 0 AND [{prev}] IS NOT NULL)")
+    if area:
+        code = geo.check_area_code(area)
+        where.append(f"[{form.area_field}] LIKE ?")
+        params.append(f"{code}%")
+    if village_no is not None:
+        where.append("[village_no] = ?")
+        params.append(village_no)
+    counts = [f"SUM(CASE WHEN {outcome} = ? THEN 1 ELSE 0 END)" for _ in OTHER_OUTCOMES]
+    due = (
+        f"SUM(CASE WHEN {outcome} = ? AND [{REVISIT}] <= ? THEN 1 ELSE 0 END)"
+        if REVISIT in form.fields
+        else "0"
+    )
+    sql = (
+        f"SELECT [{form.area_field}], [village_no], CASE WHEN [village_no] IS NULL "
+        f"THEN COALESCE([village_name], '') ELSE '' END AS vkey, MAX(COALESCE([village_name], '')), "
+        f"COUNT(*), SUM(CASE WHEN {_interviewed_sql(form)} THEN 1 ELSE 0 END), {', '.join(counts)}, {due} "
+        f"FROM [{t}] WHERE {' AND '.join(where)} GROUP BY 1, 2, 3 ORDER BY 1, 2 IS NULL, 2, 3"
+    )
+    head: list[Any] = list(OTHER_OUTCOMES)
+    if REVISIT in form.fields:
+        head += [NOT_AT_HOME, today.isoformat()]
+    result = AreaCoverage()
+    for row in store.conn.execute(sql, head + params):
+        sub, vno, vkey, vname, listed, interviewed, *rest = row
+        c = Coverage(sub or "", vno, vname or vkey or "", int(listed or 0), int(interviewed or 0))
+        for name, n in zip(OTHER_OUTCOMES, rest[: len(OTHER_OUTCOMES)], strict=True):
+            setattr(c, name, int(n or 0))
+        c.revisits_due = int(rest[-1] or 0)
+        result.villages.append(c)
+        result.total.add(c)
+    return result
+
+
+def village_label(c: Coverage) -> str:
+    """``หมู่ 4 บ้านหนองบัว`` (or the name, or the subdistrict code where neither is known)."""
+    parts = [f"หมู่ {c.village_no}" if c.village_no is not None else "", c.village_name]
+    return " ".join(p for p in parts if p) or c.subdistrict_code
+
+
+def percent(share: float | None) -> str:
+    return "–" if share is None else f"{share * 100:.1f}%"
