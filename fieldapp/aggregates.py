@@ -22,6 +22,8 @@ from fieldapp.forms import Form
 TABLE = "record_counts"
 UNASSESSABLE = "unassessable"
 """The class key of households with too few answers for a class (see forms/scoring.yaml)."""
+NOT_INTERVIEWED = scoring.NOT_INTERVIEWED
+"""The class key of households visited without an interview (no class; see docs/forms.md)."""
 
 # the columns a form may group by, in key order, with the stored value used when a form lacks one
 GROUPS: tuple[tuple[str, str], ...] = (
@@ -57,10 +59,12 @@ def _key_exprs(form: Form, row: str) -> list[str]:
     for column, missing in GROUPS:
         name = _field_of(form, column)
         if column == CLASS and _has(form, name) and _has(form, status):
-            # households with too few answers for a class are counted apart, never as a class
+            # households with too few answers for a class, and those not interviewed, are counted
+            # apart, never as a class
             out.append(
                 f"COALESCE({row}.[{name}], CASE WHEN {row}.[{status}] = 'unassessable' "
-                f"THEN '{UNASSESSABLE}' END, {missing})"
+                f"THEN '{UNASSESSABLE}' WHEN {row}.[{status}] = '{NOT_INTERVIEWED}' "
+                f"THEN '{NOT_INTERVIEWED}' END, {missing})"
             )
         elif _has(form, name):
             out.append(f"COALESCE({row}.[{name}], {missing})")

@@ -16,12 +16,15 @@ province of 100,000 households takes well under a second.
 from __future__ import annotations
 
 import datetime as _dt
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldapp import geo, schema
 from fieldapp.forms import Form
-from fieldapp.store import Store
+
+if TYPE_CHECKING:
+    from fieldapp.store import Store
 
 OUTCOME = schema.VISIT_OUTCOME
 REVISIT = "revisit_on"
@@ -121,13 +124,13 @@ def _interviewed_sql(form: Form) -> str:
 def area_coverage(
     store: Store,
     *,
-    area: str | None = None,
+    area: str | Sequence[str] | None = None,
     village_no: int | None = None,
     today: _dt.date | None = None,
     form_id: str = "household",
 ) -> AreaCoverage:
-    """The coverage of every village of ``area`` (a province, district or subdistrict code; all
-    households without one), and the total. Villages are keyed as the area report keys them:
+    """The coverage of every village of ``area`` (a province, district or subdistrict code, or
+    several; all households without one), and the total. Villages are keyed as the area report keys them:
     subdistrict and village number, or the village name where there is no number."""
     form = store.form(form_id)
     today = today or _dt.date.today()
@@ -139,10 +142,13 @@ def area_coverage(
     if form.rounds:  # each household once, at its latest round
         prev = form.rounds["previous"]
         where.append(f"id NOT IN (SELECT [{prev}] FROM [{t}] WHERE deleted = 0 AND [{prev}] IS NOT NULL)")
-    if area:
-        code = geo.check_area_code(area)
-        where.append(f"[{form.area_field}] LIKE ?")
-        params.append(f"{code}%")
+    codes = [area] if isinstance(area, str) else list(area or [])
+    if codes:
+        col = f"[{form.area_field}]"
+        where.append("(" + " OR ".join(f"({col} >= ? AND {col} < ?)" for _ in codes) + ")")
+        for code in codes:
+            code = geo.check_area_code(code)
+            params += [code, code + ":"]  # a prefix as a range: the area index serves it
     if village_no is not None:
         where.append("[village_no] = ?")
         params.append(village_no)

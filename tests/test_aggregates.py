@@ -30,7 +30,8 @@ def _scan_stats(store: Store) -> dict[str, Any]:
                 (k or "none"): v
                 for k, v in store.conn.execute(
                     "SELECT coalesce(poverty_class, CASE WHEN score_status = 'unassessable' "
-                    f"THEN 'unassessable' END), count(*) FROM [{t}] WHERE deleted = 0 GROUP BY 1"
+                    "THEN 'unassessable' WHEN score_status = 'not_interviewed' THEN 'not_interviewed' END), "
+                    f"count(*) FROM [{t}] WHERE deleted = 0 GROUP BY 1"
                 )
             }
         out[form.id] = entry

@@ -254,3 +254,31 @@ def test_server_checks_the_revisit_date(server):
     form = server.app.state.forms.forms["household"]
     problems = form.validate(_visited("not_at_home"), partial_ok=False)[1]
     assert [(p.path, p.code) for p in problems] == [("revisit_on", "required")]
+
+
+# ---------------------------------------------------------------------- the area report
+
+
+def test_area_report_counts_households_not_interviewed_apart_and_tables_the_coverage(store, household, tmp_path):
+    import subprocess
+
+    from fieldapp.reports import render_area
+    from fieldapp.reports.build import area_report
+
+    _listed(store, household, {"interviewed": 2, "refused": 1, "not_at_home": 1, "moved": 1, "listed": 1})
+    data = area_report(store, subdistricts=["320101"])
+    assert data.households_not_interviewed == 3
+    assert data.class_counts["ไม่ได้สัมภาษณ์"] == 3
+    [village] = data.villages
+    # the poor share is taken among assessed households only: not among those never interviewed
+    assert village.households_assessed == village.households_total - 3 - village.households_unassessable
+    [cov] = data.coverage
+    assert (cov.listed, cov.visited, cov.interviewed, cov.refused, cov.not_at_home, cov.gone) == (6, 5, 2, 1, 1, 1)
+    assert cov.village == "หมู่ที่ 4 บ้านหนองบัว"
+    assert data.coverage_total is not None and data.coverage_total.interviewed == 2
+    pdf = tmp_path / "area.pdf"
+    render_area(data, pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert "ความครอบคลุมของรายชื่อครัวเรือนเป้าหมาย" in text
+    assert "ครัวเรือนในรายชื่อ 6 ครัวเรือน เยี่ยมแล้ว 5 สัมภาษณ์ได้ 2 ครัวเรือน (ร้อยละ 33.3)" in " ".join(text.split())
+    assert "ไม่ได้สัมภาษณ์" in text

@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
         self.navigator.reload()
         for page in self.pages.values():
             page.apply_filters()
+        self.summary.show_area_coverage(*self.navigator.current_area())
         self.update_sync_status()
         # never before the window is in use: the daily backup starts a little after it appears
         QTimer.singleShot(BACKUP_START_DELAY_MS, self.daily_backup)
@@ -255,6 +256,8 @@ class MainWindow(QMainWindow):
         for f, page in self.pages.items():
             if form_id is None or f == form_id or f == "household":
                 page.model.refresh()
+        if form_id in (None, "household"):
+            self.summary.show_area_coverage(*self.navigator.current_area())
         if form_id == "household" and record_id:
             self.summary.show_household(record_id)
         elif self.summary.household_id:  # a referral or a business may change what it lists
@@ -453,6 +456,7 @@ class MainWindow(QMainWindow):
     def _area(self, area: str | None, village: int | None) -> None:
         for page in self.pages.values():
             page.set_area(area, village)
+        self.summary.show_area_coverage(area, village)
 
     def _current_changed(self, form_id: str, record_id: str | None) -> None:
         if form_id == "household" and self.tabs.currentWidget() is self.pages["household"]:

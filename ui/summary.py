@@ -10,7 +10,7 @@ from typing import Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
-from fieldapp import browse, expr, schema, scoring, softwarn
+from fieldapp import browse, coverage, expr, schema, scoring, softwarn
 from fieldapp.rounds import Round
 from fieldapp.store import Record
 from ui import fmt
@@ -52,6 +52,23 @@ def load_household(db: Database, household_id: str) -> HouseholdDetails:
     )
 
 
+def coverage_text(c: coverage.Coverage) -> str:
+    """One line of the target list's coverage: the programme's "acceptable data system" figure
+    (the share interviewed) first."""
+    share = "–" if c.interviewed_share is None else f"{round(c.interviewed_share * 100)}%"
+    return tr(
+        "Target list: {interviewed} of {listed} interviewed ({share}) · visited {visited} · refused "
+        "{refused} · not at home {away} · moved, not found or deceased {gone}",
+        interviewed=fmt.number(c.interviewed),
+        listed=fmt.number(c.listed),
+        share=share,
+        visited=fmt.number(c.visited),
+        refused=fmt.number(c.refused),
+        away=fmt.number(c.not_at_home),
+        gone=fmt.number(c.moved + c.not_found + c.deceased),
+    )
+
+
 def _esc(text: Any) -> str:
     return html.escape("" if text is None else str(text))
 
@@ -72,6 +89,13 @@ class HouseholdSummary(QWidget):
         self._generation = 0
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        # the target list's coverage in the area chosen on the left (fieldapp.coverage)
+        self.coverage_label = QLabel()
+        self.coverage_label.setObjectName("areacoverage")
+        self.coverage_label.setWordWrap(True)
+        self.coverage_label.hide()
+        self._coverage_generation = 0
+        outer.addWidget(self.coverage_label)
         self.title = QLabel(tr("Choose a household in the list"))
         self.title.setObjectName("heading")
         self.title.setWordWrap(True)
@@ -128,6 +152,25 @@ class HouseholdSummary(QWidget):
         scroll.setWidget(body)
         outer.addWidget(scroll, 1)
         self.set_enabled(False)
+
+    def show_area_coverage(self, area: str | None, village: int | None) -> None:
+        """Counts the target list's coverage of the chosen area (all areas for None) in the
+        background and shows it above the household."""
+        if coverage.OUTCOME not in self.form.fields:
+            return
+        self._coverage_generation += 1
+        gen = self._coverage_generation
+        db = self.db
+
+        def work(_s: TaskState) -> coverage.Coverage:
+            return coverage.area_coverage(db.store(), area=area, village_no=village).total
+
+        def done(total: coverage.Coverage) -> None:
+            if gen == self._coverage_generation:
+                self.coverage_label.setText(coverage_text(total))
+                self.coverage_label.setVisible(total.listed > 0)
+
+        Task(work).on_success(done).start()
 
     def set_enabled(self, on: bool) -> None:
         self.edit_button.setEnabled(on)
@@ -213,6 +256,12 @@ class HouseholdSummary(QWidget):
             line += f" · {label_of(f['score_coverage'].label)} {round(data['score_coverage'] * 100)}%"
         if data.get("score_missing") and "score_missing" in f:
             line += f"\n{label_of(f['score_missing'].label)}: {data['score_missing']}"
+        outcome = data.get(coverage.OUTCOME)
+        if outcome and outcome != coverage.INTERVIEWED and coverage.OUTCOME in f:  # visited, not interviewed
+            line += "\n" + tr("Visit: {outcome} on {date}", outcome=f[coverage.OUTCOME].choice_label(
+                outcome, language()), date=fmt.date(data.get("visit_date")))
+            if data.get(coverage.REVISIT):
+                line += " · " + tr("revisit on {date}", date=fmt.date(data.get(coverage.REVISIT)))
         self.class_label.setText(line)
         self.class_label.setProperty("state", "bad" if browse.is_poor(cls) else "")
         self.class_label.style().unpolish(self.class_label)

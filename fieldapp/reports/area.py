@@ -14,6 +14,7 @@ from fieldapp.reports.data import (
     POVERTY_CLASSES,
     TPMAP_DIMENSIONS,
     AreaReport,
+    VillageCoverage,
     VillageStat,
 )
 from fieldapp.reports.household import change_word, village_name
@@ -82,6 +83,7 @@ class AreaReportRenderer(ReportBase):
             ("ค่าเฉลี่ยทุน 5 ด้าน", self.capitals),
             ("มิติความยากจนตาม TPMAP", self.tpmap),
             ("การจัดลำดับหมู่บ้าน", self.rankings),
+            *([("ความครอบคลุมของรายชื่อครัวเรือนเป้าหมาย", self.coverage)] if d.coverage_total else []),
             ("ธุรกิจในท้องถิ่นและการจ้างงานครัวเรือนยากจน", self.businesses),
             ("การส่งต่อความช่วยเหลือจำแนกตามสถานะ", self.referrals),
             ("ครัวเรือนที่ต้องการความช่วยเหลือมากที่สุด", self.needy),
@@ -117,6 +119,11 @@ class AreaReportRenderer(ReportBase):
             ("สำรวจแล้ว", self.with_share(d.households_surveyed)),
             ("ครัวเรือนยากจน (อยู่ลำบาก + อยู่ยาก)", self.with_share(d.poor_households)),
             ("ยังประเมินไม่ได้ (คำตอบยังไม่พอ)", self.with_share(d.households_unassessable)),
+            *(
+                [("ไม่ได้สัมภาษณ์ (ปฏิเสธ ไม่อยู่บ้าน ย้ายออก …)", self.with_share(d.households_not_interviewed))]
+                if d.coverage_total
+                else []
+            ),
             (
                 "ความครอบคลุมของคำตอบ (เฉลี่ย)",
                 DASH if d.mean_coverage is None else f"ร้อยละ {self.number(round(d.mean_coverage * 100))}",
@@ -307,6 +314,68 @@ class AreaReportRenderer(ReportBase):
         )
         out += ranking("5.2 ตามความครบถ้วนของข้อมูล", ["ครัวเรือน", "ข้อมูลครบถ้วน", "ร้อยละ"], rows_complete)
         return out
+
+    def coverage(self) -> list[Flowable]:
+        """The target list's coverage per village: the programme's "acceptable data system"
+        figure is the share of listed households interviewed."""
+        d = self.data
+        total = d.coverage_total
+        assert total is not None
+        sub = self.many_subdistricts
+        header = [
+            "หมู่บ้าน",
+            *(["ตำบล"] if sub else []),
+            "ในรายชื่อ",
+            "เยี่ยมแล้ว",
+            "สัมภาษณ์ได้",
+            "ปฏิเสธ",
+            "ไม่อยู่บ้าน",
+            "ย้ายออก ไม่พบ เสียชีวิต",
+            "ร้อยละ สัมภาษณ์ได้",
+        ]
+        widths = (
+            [0.22, 0.12, 0.08, 0.08, 0.1, 0.08, 0.08, 0.11, 0.13]
+            if sub
+            else [0.32, 0.09, 0.09, 0.1, 0.08, 0.09, 0.11, 0.12]
+        )
+
+        def counts(c: VillageCoverage) -> list[Cell]:
+            return [
+                self.number(c.listed),
+                self.number(c.visited),
+                self.number(c.interviewed),
+                self.number(c.refused),
+                self.number(c.not_at_home),
+                self.number(c.gone),
+                self.percent(c.interviewed, c.listed) if c.listed else DASH,
+            ]
+
+        rows: list[list[Cell]] = [
+            [self.name(c.village or DASH), *([self.name(c.subdistrict)] if sub else []), *counts(c)]
+            for c in d.coverage
+        ]
+        table = self.table(
+            header,
+            rows,
+            widths,
+            align="L" + ("L" if sub else "") + "RRRRRRR",
+            total=["รวม", *([""] if sub else []), *counts(total)],
+        )
+        share = self.percent(total.interviewed, total.listed) if total.listed else DASH
+        return [
+            self.para(
+                f"ครัวเรือนในรายชื่อ {self.number(total.listed)} ครัวเรือน เยี่ยมแล้ว {self.number(total.visited)} "
+                f"สัมภาษณ์ได้ {self.number(total.interviewed)} ครัวเรือน (ร้อยละ {share}) "
+                "ร้อยละที่สัมภาษณ์ได้เป็นเกณฑ์ “ระบบข้อมูลที่ยอมรับได้” ของพื้นที่",
+                "body",
+            ),
+            table,
+            self.para(
+                "นับครัวเรือนละหนึ่งครั้งตามรอบสำรวจล่าสุด ครัวเรือนที่ไม่ได้สัมภาษณ์ไม่มีระดับการดำรงชีพ"
+                " และไม่นับเป็นครัวเรือนยากจนหรือไม่ยากจน ไม่อยู่บ้าน = รอเยี่ยมใหม่ตามวันนัด",
+                "note",
+            ),
+        ]
 
     def businesses(self) -> list[Flowable]:
         items = sorted(self.data.businesses, key=lambda b: (-b.poor_households_employed, b.name))

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fieldapp import attachments, geo, ids, rounds, scoring, thai, thaidate
+from fieldapp import attachments, coverage, geo, ids, rounds, scoring, thai, thaidate
 from fieldapp.errors import FieldAppError, NotFoundError, ValidationError
 from fieldapp.expr import Expression
 from fieldapp.forms import Field, Form
@@ -54,6 +54,7 @@ from fieldapp.reports.data import (
     ReportMeta,
     RoundMember,
     SurveyRound,
+    VillageCoverage,
     VillageStat,
 )
 from fieldapp.reports.record import RecordReport
@@ -103,6 +104,8 @@ UNSCORED = "ยังไม่ประเมิน"
 """Class label for households never scored (records from before the rubric)."""
 
 UNASSESSABLE = "ยังประเมินไม่ได้"
+NOT_INTERVIEWED = "ไม่ได้สัมภาษณ์"
+"""The class row of households visited without an interview (refused, not at home …)."""
 """Class label for households with too few answers for a class (see forms/scoring.yaml)."""
 
 _PROMPT_RE = re.compile(r"\s*\(ระบุ[^)]*\)\s*$")
@@ -984,6 +987,7 @@ class _VillageAcc:
     cap_sum: float = 0.0
     cap_n: int = 0
     unassessable: int = 0
+    not_interviewed: int = 0
 
 
 @dataclass(order=True)
@@ -1247,7 +1251,7 @@ def area_report(
     cur = store.conn.execute(
         f"SELECT {', '.join(f'[{c}]' for c in columns)} FROM household WHERE {where}", params
     )
-    total = members_total = surveyed = targets = unassessable = 0
+    total = members_total = surveyed = targets = unassessable = not_interviewed = 0
     coverage_sum, coverage_n = 0.0, 0
     classes: dict[str, int] = {}
     cap_sums = dict.fromkeys(CAPITAL_KEYS, 0.0)
@@ -1269,11 +1273,13 @@ def area_report(
         klass = row[klass_field] or ""
         cannot = row.get("score_status") == "unassessable"
         unassessable += 1 if cannot else 0
+        absent = row.get("score_status") == scoring.NOT_INTERVIEWED
+        not_interviewed += 1 if absent else 0
         cov = _num(row.get("score_coverage"))
         if cov is not None:
             coverage_sum += cov
             coverage_n += 1
-        key = "unassessable" if cannot and not klass else klass
+        key = "unassessable" if cannot and not klass else scoring.NOT_INTERVIEWED if absent else klass
         classes[key] = classes.get(key, 0) + 1
         if row["area_manager"] and len(managers) < 2:
             managers.add(_text(row["area_manager"]))
@@ -1294,6 +1300,7 @@ def area_report(
             acc = villages[vkey] = _VillageAcc(row["subdistrict_code"], vno)
         acc.total += 1
         acc.unassessable += 1 if cannot else 0
+        acc.not_interviewed += 1 if absent else 0
         if vname:
             acc.names[vname] = acc.names.get(vname, 0) + 1
         if row["village_code"]:
@@ -1336,6 +1343,7 @@ def area_report(
     averages = CapitalScores(avg["human"], avg["physical"], avg["financial"], avg["natural"], avg["social"])
     by_name = {TPMAP_LABELS.get(c, c): n for c, n in tpmap_counts.items()}
     listed_businesses, business_totals = _area_businesses(store, area, business_limit)
+    village_coverage, coverage_total = _area_coverage(store, form, area)
     return AreaReport(
         scope=scope,
         households_total=total,
@@ -1344,10 +1352,13 @@ def area_report(
         tpmap_target_households=targets,
         class_counts=_class_counts(form, labels, classes),
         households_unassessable=unassessable,
+        households_not_interviewed=not_interviewed,
         mean_coverage=round(coverage_sum / coverage_n, 2) if coverage_n else None,
         capital_averages=averages,
         tpmap_counts={name: by_name[name] for name in _tpmap(tpmap_counts)},
         villages=_village_stats(villages),
+        coverage=village_coverage,
+        coverage_total=coverage_total,
         businesses=listed_businesses,
         business_totals=business_totals,
         referral_counts=_referral_counts(store, area),
@@ -1357,6 +1368,37 @@ def area_report(
         university=universities.pop() if len(universities) == 1 else "",
         meta=meta or default_meta(),
     )
+
+
+def _area_coverage(
+    store: Store, form: Form, area: _Area
+) -> tuple[list[VillageCoverage], VillageCoverage | None]:
+    """The target list's coverage per village (one SQL aggregate, ``fieldapp.coverage``); none
+    when the form records no visit outcome."""
+    if coverage.OUTCOME not in form.fields:
+        return [], None
+    found = coverage.area_coverage(store, area=area.codes, village_no=area.village_no, form_id=form.id)
+    names: dict[str, str] = {}
+
+    def one(c: coverage.Coverage, label: str) -> VillageCoverage:
+        if c.subdistrict_code and c.subdistrict_code not in names:
+            names[c.subdistrict_code] = _place(c.subdistrict_code).subdistrict
+        return VillageCoverage(
+            village=label,
+            subdistrict=names.get(c.subdistrict_code, ""),
+            listed=c.listed,
+            visited=c.visited,
+            interviewed=c.interviewed,
+            refused=c.refused,
+            not_at_home=c.not_at_home,
+            gone=c.moved + c.not_found + c.deceased,
+        )
+
+    villages = [
+        one(c, _village(c.village_no, c.village_name) if c.village_no is not None else c.village_name)
+        for c in found.villages
+    ]
+    return villages, one(found.total, "รวม")
 
 
 def _earlier_rounds(store: Store, where: str, params: list[Any]) -> set[str]:
@@ -1399,6 +1441,8 @@ def _class_counts(form: Form, labels: _Labels, classes: dict[str, int]) -> dict[
         if code not in known and n:
             if code == "unassessable":
                 label = UNASSESSABLE
+            elif code == scoring.NOT_INTERVIEWED:
+                label = NOT_INTERVIEWED
             else:
                 label = labels.one(klass_field, code) if code else UNSCORED
             out[label] = out.get(label, 0) + n
@@ -1428,6 +1472,7 @@ def _village_stats(villages: dict[tuple[str, int | None, str], _VillageAcc]) -> 
                 poor_households=acc.poor,
                 households_complete=acc.complete,
                 households_unassessable=acc.unassessable,
+                households_not_interviewed=acc.not_interviewed,
                 cap_mean=round(acc.cap_sum / acc.cap_n, 2) if acc.cap_n else None,
             )
         )

@@ -480,10 +480,12 @@ class VillageStat:
     cap_mean: float | None = None
     households_unassessable: int = 0
     """Households with too few answers for a class (not counted as poor or as not poor)."""
+    households_not_interviewed: int = 0
+    """Households visited without an interview (refused, not at home …): no class, counted apart."""
 
     @property
     def households_assessed(self) -> int:
-        return max(0, self.households_total - self.households_unassessable)
+        return max(0, self.households_total - self.households_unassessable - self.households_not_interviewed)
 
     @property
     def poor_share(self) -> float:
@@ -542,6 +544,22 @@ class NeedyHousehold:
 
 
 @dataclass
+class VillageCoverage:
+    """The target list's coverage in one village (``fieldapp.coverage``): how many households
+    listed were visited and interviewed, and what came of the other visits."""
+
+    village: str
+    subdistrict: str = ""
+    listed: int = 0
+    visited: int = 0
+    interviewed: int = 0
+    refused: int = 0
+    not_at_home: int = 0
+    gone: int = 0
+    """Moved away, not found or deceased."""
+
+
+@dataclass
 class AreaReport:
     """Everything the area case study prints."""
 
@@ -554,6 +572,11 @@ class AreaReport:
     """Households by livelihood class label, worst first (see :data:`POVERTY_CLASSES`)."""
     households_unassessable: int = 0
     """Households with too few answers for a class (ยังประเมินไม่ได้), counted apart."""
+    households_not_interviewed: int = 0
+    """Households visited without an interview (ไม่ได้สัมภาษณ์), counted apart from every class."""
+    coverage: list[VillageCoverage] = field(default_factory=list)
+    """The target list's coverage per village; empty when the form records no visit outcome."""
+    coverage_total: VillageCoverage | None = None
     mean_coverage: float | None = None
     """Mean share of applicable indicators answered, over the households."""
     capital_averages: CapitalScores = field(default_factory=CapitalScores)
