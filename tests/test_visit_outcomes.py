@@ -282,3 +282,76 @@ def test_area_report_counts_households_not_interviewed_apart_and_tables_the_cove
     assert "ความครอบคลุมของรายชื่อครัวเรือนเป้าหมาย" in text
     assert "ครัวเรือนในรายชื่อ 6 ครัวเรือน เยี่ยมแล้ว 5 สัมภาษณ์ได้ 2 ครัวเรือน (ร้อยละ 33.3)" in " ".join(text.split())
     assert "ไม่ได้สัมภาษณ์" in text
+
+
+# ---------------------------------------------------------------------- exports, imports and sync carry them
+
+
+@pytest.mark.parametrize("fmt,codes", [("xlsx", False), ("csv", True)])
+def test_export_then_import_keeps_the_visit_outcomes(store, household, tmp_path, fmt, codes):
+    from fieldapp.exchange import export, run_import
+    from fieldapp.store import Store
+
+    _listed(store, household, {"interviewed": 1, "refused": 1, "not_at_home": 1, "moved": 1})
+    out = tmp_path / f"hh.{fmt}"
+    export(store, "household", fmt, out, codes=codes, unmask=True)
+    with Store(tmp_path / "fresh.db", user="tester") as fresh:
+        report = run_import(fresh, out, form_id="household")
+        assert report.problems == [] and report.created == 4
+        for rid in store.ids("household"):
+            assert fresh.get("household", rid).data == store.get("household", rid).data
+        outcomes = sorted(fresh.get("household", r).data["visit_outcome"] for r in fresh.ids("household"))
+        assert outcomes == ["interviewed", "moved", "not_at_home", "refused"]
+        # and into the database it came from: nothing changes
+    report = run_import(store, out, form_id="household")
+    assert report.problems == [] and report.created == 0 and report.updated == 0
+
+
+def test_an_imported_target_list_is_listed_not_interviewed(store, tmp_path):
+    from fieldapp.exchange import run_import
+
+    src = tmp_path / "tpmap.csv"
+    src.write_text(
+        "ชื่อ-สกุล,บ้านเลขที่,หมู่,ตำบล,อำเภอ,จังหวัด\n"
+        "สมปอง ดีงาม,5,4,ในเมือง,เมืองสุรินทร์,สุรินทร์\n"
+        "สมใจ ใจงาม,6,4,ในเมือง,เมืองสุรินทร์,สุรินทร์\n",
+        encoding="utf-8",
+    )
+    report = run_import(store, src, form_id="household")
+    assert report.problems == [] and report.created == 2
+    rec = store.get("household", report.created_ids[0])
+    assert rec.data["visit_outcome"] is None and rec.data["visit_date"] is None
+    total = coverage.area_coverage(store).total
+    assert (total.listed, total.visited, total.interviewed, total.not_visited) == (2, 0, 0, 2)
+
+
+def test_sync_carries_the_visit_to_another_laptop(tmp_path):
+    from live_server import fast_settings, shared_app, shared_server
+
+    from fieldapp.store import Store
+    from fieldapp.sync.client import sync
+    from server import auth
+
+    settings = fast_settings(f"sqlite:///{tmp_path / 'server.db'}")
+    app = shared_app(settings)
+    server = shared_server(app)
+    with app.state.engine.begin() as conn:
+        auth.add_user(conn, settings, "am", "area_manager", ["3201"], "correct horse")
+    with Store(tmp_path / "a.db", user="a") as a, Store(tmp_path / "b.db", user="b") as b:
+        rid = a.save(
+            "household", _visited("not_at_home", revisit_on="2025-06-09", visit_note="ไปทำนา")
+        ).record.id
+        assert not sync(a, server.url, "am", "correct horse", retries=0).rejected
+        sync(b, server.url, "am", "correct horse", retries=0)
+        got = b.get("household", rid).data
+        assert {k: got[k] for k in ("visit_outcome", "visit_date", "visited_by", "revisit_on", "visit_note")} == {
+            "visit_outcome": "not_at_home",
+            "visit_date": "2025-06-01",
+            "visited_by": "อสม. สมศรี",
+            "revisit_on": "2025-06-09",
+            "visit_note": "ไปทำนา",
+        }
+        assert got["score_status"] == "not_interviewed"
+        [village] = visits.visits_due(b, today=dt.date(2025, 6, 8))
+        assert [v.kind for v in village.visits] == ["revisit"]
+    app.state.engine.dispose()
