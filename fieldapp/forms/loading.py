@@ -206,6 +206,20 @@ class Builder:
         return form
 
     def field(self, fr: Any, parent: Field | None, section: str) -> list[Field]:
+        """A field of the definition, checked, and its "specify" text when it has an 'other' code."""
+        f = self.new_field(fr, parent, section)
+        f._raw = fr  # type: ignore[attr-defined]
+        self.check_options(f)
+        self.link_choices(f)
+        self.check_kind(f, fr)
+        if f.type == "repeat":
+            self.repeat_fields(f, fr, section)
+        elif fr.get("fields"):
+            raise self.fail(f.path, "only repeats have 'fields'")
+        self.check_default(f)
+        return [f] if f.other is None else [f, self.other_field(f, parent, section)]
+
+    def new_field(self, fr: Any, parent: Field | None, section: str) -> Field:
         if not isinstance(fr, dict):
             raise self.fail(f"section {section}", "each field must be a mapping")
         fid = fr.get("id")
@@ -221,7 +235,7 @@ class Builder:
             raise self.fail(path, f"unknown type {ftype!r} (one of: {', '.join(sorted(FIELD_TYPES))})")
         if fid in RESERVED_NAMES:
             raise self.fail(path, f"{fid!r} is reserved for the store")
-        f = Field(
+        return Field(
             id=fid,
             type=ftype,
             label=labels(fr.get("label"), self.source, path),
@@ -246,7 +260,10 @@ class Builder:
             scored=bool(fr.get("scored", False)),
             parent=parent,
         )
-        f._raw = fr  # type: ignore[attr-defined]
+
+    def check_options(self, f: Field) -> None:
+        """Options that go with one type only."""
+        path, ftype = f.path, f.type
         if f.digits and ftype != "text":
             raise self.fail(path, "digits is for text fields (codes typed as printed)")
         if f.signed and ftype != "money":
@@ -259,6 +276,10 @@ class Builder:
             )
         if f.max_length is not None and (not isinstance(f.max_length, int) or f.max_length < 1):
             raise self.fail(path, "max_length must be a positive whole number")
+
+    def link_choices(self, f: Field) -> None:
+        """A select field's choice list, found by name (and its 'other' code in it)."""
+        path, ftype = f.path, f.type
         if ftype in ("select_one", "select_multiple") or (
             ftype == "calculated" and f.result in ("select_one", "select_multiple")
         ):
@@ -272,6 +293,10 @@ class Builder:
                 raise self.fail(path, f"'other' code {f.other!r} is not in the list")
         elif f.choices_name:
             raise self.fail(path, "'choices' only goes with select fields")
+
+    def check_kind(self, f: Field, fr: dict[str, Any]) -> None:
+        """What a calculated or reference field needs; what a repeat inside a repeat may not hold."""
+        path, ftype, parent = f.path, f.type, f.parent
         if ftype == "calculated":
             if f.result not in RESULT_TYPES:
                 raise self.fail(
@@ -290,17 +315,20 @@ class Builder:
                 raise self.fail(
                     path, "a photo, a file or a sensitive answer cannot be in a repeat inside a repeat"
                 )
-        if ftype == "repeat":
-            children = fr.get("fields")
-            if not isinstance(children, list) or not children:
-                raise self.fail(path, "a repeat needs a non-empty list of fields")
-            for cr in children:
-                for c in self.field(cr, f, section):
-                    if f.child(c.id) is not None:
-                        raise self.fail(c.path, "duplicate field id")
-                    f.fields.append(c)
-        elif fr.get("fields"):
-            raise self.fail(path, "only repeats have 'fields'")
+
+    def repeat_fields(self, f: Field, fr: dict[str, Any], section: str) -> None:
+        path = f.path
+        children = fr.get("fields")
+        if not isinstance(children, list) or not children:
+            raise self.fail(path, "a repeat needs a non-empty list of fields")
+        for cr in children:
+            for c in self.field(cr, f, section):
+                if f.child(c.id) is not None:
+                    raise self.fail(c.path, "duplicate field id")
+                f.fields.append(c)
+
+    def check_default(self, f: Field) -> None:
+        path, ftype = f.path, f.type
         if f.default == TODAY and ftype == "date":
             pass  # filled with the day a new record is started (Form.blank)
         elif f.default is not None and ftype not in ("repeat", "calculated", "note"):
@@ -308,22 +336,24 @@ class Builder:
                 f.default = coerce(f, f.default)
             except ValidationError as exc:
                 raise self.fail(path, f"bad default: {exc.message_en}") from exc
-        out = [f]
-        if f.other is not None:
-            other = Field(
-                id=f"{fid}_other",
-                type="text",
-                label={"th": f"{f.label['th']} (ระบุ)", "en": f"{f.label.get('en', fid)} (specify)"},
-                path=f"{prefix}{fid}_other",
-                section=section,
-                parent=parent,
-            )
-            other._raw = {  # type: ignore[attr-defined]
-                "relevant": f"selected(${{{fid}}}, '{f.other}')",
-                "required": True,
-            }
-            out.append(other)
-        return out
+
+    def other_field(self, f: Field, parent: Field | None, section: str) -> Field:
+        """The text that says what "other" is (``ID_other``), asked when the other code is chosen."""
+        fid = f.id
+        prefix = f"{parent.path}." if parent else ""
+        other = Field(
+            id=f"{fid}_other",
+            type="text",
+            label={"th": f"{f.label['th']} (ระบุ)", "en": f"{f.label.get('en', fid)} (specify)"},
+            path=f"{prefix}{fid}_other",
+            section=section,
+            parent=parent,
+        )
+        other._raw = {  # type: ignore[attr-defined]
+            "relevant": f"selected(${{{fid}}}, '{f.other}')",
+            "required": True,
+        }
+        return other
 
     # -- second pass: expressions need every field to exist first
 

@@ -85,86 +85,103 @@ def check_level(
                 continue
         path = f"{prefix}{f.id}"
         if f.type == "repeat":
-            rows = value or []
-            if f.min is not None and len(rows) < f.min and not partial_ok:
-                problems.append(
-                    Problem(
-                        path,
-                        f"{f.label_for('th')}: ต้องมีอย่างน้อย {fmt_num(f.min)} รายการ",
-                        f"{f.label_for('en')}: at least {fmt_num(f.min)} row(s) needed",
-                        "repeat.min",
-                    )
-                )
-            # an unfinished record may have fewer rows than its count asks for, never more
-            wanted = row_count(f, data, row) if f.repeat_count is not None else None
-            if wanted is not None and (len(rows) > wanted or (len(rows) < wanted and not partial_ok)):
-                problems.append(
-                    Problem(
-                        path,
-                        f"{f.label_for('th')}: ต้องมี {fmt_num(wanted)} รายการตามคำตอบข้อก่อน (มี {len(rows)})",
-                        f"{f.label_for('en')}: {fmt_num(wanted)} row(s) needed by the answer above "
-                        f"(there are {len(rows)})",
-                        "repeat.count",
-                    )
-                )
-            limit = f.max if f.max is not None else MAX_ROWS_DEFAULT
-            if len(rows) > limit:
-                problems.append(
-                    Problem(
-                        path,
-                        f"{f.label_for('th')}: มีได้ไม่เกิน {fmt_num(limit)} รายการ",
-                        f"{f.label_for('en')}: at most {fmt_num(limit)} rows",
-                        "repeat.max",
-                    )
-                )
-            checked = f.checked
-            for i, r in enumerate(rows):
-                # a row inside a row sees its own answers first, then its outer row's
-                scope: Any = r if row is None else ChainMap(r, row)
-                check_level(checked, data, scope, f"{path}[{i + 1}].", problems, partial_ok)
-            if rows:
-                check_constraint(f, rows, data, None, path, problems)
+            check_rows(f, value or [], data, row, path, problems, partial_ok)
             continue
-        vt = TYPES[f.value_type]
-        if vt.numeric:
-            if f.min is not None and value < f.min:
-                problems.append(
-                    Problem(
-                        path,
-                        f"{f.label_for('th')}: ต้องไม่น้อยกว่า {fmt_num(f.min)}",
-                        f"{f.label_for('en')}: must be at least {fmt_num(f.min)}",
-                        "range",
-                    )
-                )
-            if f.max is not None and value > f.max:
-                problems.append(
-                    Problem(
-                        path,
-                        f"{f.label_for('th')}: ต้องไม่มากกว่า {fmt_num(f.max)}",
-                        f"{f.label_for('en')}: must be at most {fmt_num(f.max)}",
-                        "range",
-                    )
-                )
-        elif vt.counted:
-            if f.min is not None and len(value) < f.min:
-                problems.append(
-                    Problem(
-                        path,
-                        f"{f.label_for('th')}: เลือกอย่างน้อย {fmt_num(f.min)} ข้อ",
-                        f"{f.label_for('en')}: choose at least {fmt_num(f.min)}",
-                        "range",
-                    )
-                )
-            if f.max is not None and len(value) > f.max:
-                problems.append(
-                    Problem(
-                        path,
-                        f"{f.label_for('th')}: เลือกได้ไม่เกิน {fmt_num(f.max)} ข้อ",
-                        f"{f.label_for('en')}: choose at most {fmt_num(f.max)}",
-                        "range",
-                    )
-                )
+        check_range(f, value, path, problems)
         check_constraint(f, value, data, row, path, problems)
+
+
+def check_rows(
+    f: Field,
+    rows: list[Any],
+    data: dict[str, Any],
+    row: dict[str, Any] | None,
+    path: str,
+    problems: list[Problem],
+    partial_ok: bool,
+) -> None:
+    """A repeat: how many rows it has (its min, its count, its max), then each row's answers."""
+    if f.min is not None and len(rows) < f.min and not partial_ok:
+        problems.append(
+            Problem(
+                path,
+                f"{f.label_for('th')}: ต้องมีอย่างน้อย {fmt_num(f.min)} รายการ",
+                f"{f.label_for('en')}: at least {fmt_num(f.min)} row(s) needed",
+                "repeat.min",
+            )
+        )
+    # an unfinished record may have fewer rows than its count asks for, never more
+    wanted = row_count(f, data, row) if f.repeat_count is not None else None
+    if wanted is not None and (len(rows) > wanted or (len(rows) < wanted and not partial_ok)):
+        problems.append(
+            Problem(
+                path,
+                f"{f.label_for('th')}: ต้องมี {fmt_num(wanted)} รายการตามคำตอบข้อก่อน (มี {len(rows)})",
+                f"{f.label_for('en')}: {fmt_num(wanted)} row(s) needed by the answer above "
+                f"(there are {len(rows)})",
+                "repeat.count",
+            )
+        )
+    limit = f.max if f.max is not None else MAX_ROWS_DEFAULT
+    if len(rows) > limit:
+        problems.append(
+            Problem(
+                path,
+                f"{f.label_for('th')}: มีได้ไม่เกิน {fmt_num(limit)} รายการ",
+                f"{f.label_for('en')}: at most {fmt_num(limit)} rows",
+                "repeat.max",
+            )
+        )
+    checked = f.checked
+    for i, r in enumerate(rows):
+        # a row inside a row sees its own answers first, then its outer row's
+        scope: Any = r if row is None else ChainMap(r, row)
+        check_level(checked, data, scope, f"{path}[{i + 1}].", problems, partial_ok)
+    if rows:
+        check_constraint(f, rows, data, None, path, problems)
+
+
+def check_range(f: Field, value: Any, path: str, problems: list[Problem]) -> None:
+    """A number between its min and max; a choice of many with at least min and at most max."""
+    vt = TYPES[f.value_type]
+    if vt.numeric:
+        if f.min is not None and value < f.min:
+            problems.append(
+                Problem(
+                    path,
+                    f"{f.label_for('th')}: ต้องไม่น้อยกว่า {fmt_num(f.min)}",
+                    f"{f.label_for('en')}: must be at least {fmt_num(f.min)}",
+                    "range",
+                )
+            )
+        if f.max is not None and value > f.max:
+            problems.append(
+                Problem(
+                    path,
+                    f"{f.label_for('th')}: ต้องไม่มากกว่า {fmt_num(f.max)}",
+                    f"{f.label_for('en')}: must be at most {fmt_num(f.max)}",
+                    "range",
+                )
+            )
+    elif vt.counted:
+        if f.min is not None and len(value) < f.min:
+            problems.append(
+                Problem(
+                    path,
+                    f"{f.label_for('th')}: เลือกอย่างน้อย {fmt_num(f.min)} ข้อ",
+                    f"{f.label_for('en')}: choose at least {fmt_num(f.min)}",
+                    "range",
+                )
+            )
+        if f.max is not None and len(value) > f.max:
+            problems.append(
+                Problem(
+                    path,
+                    f"{f.label_for('th')}: เลือกได้ไม่เกิน {fmt_num(f.max)} ข้อ",
+                    f"{f.label_for('en')}: choose at most {fmt_num(f.max)}",
+                    "range",
+                )
+            )
 
 
 def check_constraint(
