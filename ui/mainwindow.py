@@ -36,6 +36,7 @@ from ui.dialogs.record_editor import RecordEditorDialog, show_record_editor
 from ui.dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_request, show_report
 from ui.dialogs.settings_dialog import show_settings
 from ui.dialogs.sync_dialog import SyncDialog, record_title, show_sync, status_line
+from ui.dialogs.visits_dialog import VisitsDialog, show_visits
 from ui.errors import show_error
 from ui.i18n import tr
 from ui.listpage import ListPage
@@ -180,6 +181,8 @@ class MainWindow(QMainWindow):
         bar.addSeparator()
         self.sync_action = act(tr("Sync"), self.open_sync, "Ctrl+Shift+S")
         self.report_action = act(tr("Report"), self.report_current, "Ctrl+P")
+        self.visits_action = act(tr("Visits due"), self.open_visits)
+        self.visits_action.setToolTip(tr("Follow-up visits due this week and overdue, in the area chosen on the left"))
         self.zoom_actions = []
         for keys, step in (("Ctrl+=", 1), ("Ctrl++", 1), ("Ctrl+-", -1), ("Ctrl+0", 0)):
             z = QAction(self)
@@ -237,6 +240,8 @@ class MainWindow(QMainWindow):
         reports.addAction(self.household_report_action)
         reports.addAction(self.business_report_action)
         reports.addAction(self.area_report_action)
+        reports.addSeparator()
+        reports.addAction(self.visits_action)
 
     # ------------------------------------------------------------------ data
     def start(self) -> None:
@@ -319,6 +324,13 @@ class MainWindow(QMainWindow):
         """The edit history of a record (ประวัติการแก้ไข), newest first."""
         return show_history(self, self.db, form_id, record_id, self.summary.title.text()
                             if form_id == "household" and record_id == self.summary.household_id else "")
+
+    def open_visits(self) -> VisitsDialog:
+        """The visits due in the area chosen on the left (every area this laptop holds when none)."""
+        dlg = show_visits(self, self.db, self.settings, *self.navigator.current_area())
+        dlg.household_requested.connect(lambda hid: self.open_record("household", hid))
+        dlg.referral_requested.connect(lambda rid: self.open_record("referral", rid))
+        return dlg
 
     def open_report(self, form_id: str, record_id: str) -> ReportPreviewDialog:
         title = record_title(self.db.main, form_id, record_id)

@@ -7,10 +7,12 @@ import argparse
 import datetime as _dt
 import sys
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldapp import geo, scoring
 from fieldapp.errors import (
+    FieldAppError,
     ValidationError,
 )
 
@@ -66,6 +68,14 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--area", metavar="CODE", help="only this province/district/subdistrict")
     s.add_argument("--on", metavar="YYYY-MM-DD", help="count from this day instead of today")
     s.add_argument("--json", action="store_true")
+    s.add_argument("--pdf", type=Path, metavar="FILE.pdf", help="write the printable sheet (a page per village)")
+    s.add_argument("--thai-digits", action="store_true", help="with --pdf: quantities and dates in Thai digits")
+    s.add_argument(
+        "--style",
+        choices=("official", "screen"),
+        default="official",
+        help="with --pdf: official (for printing, default) or screen",
+    )
     s.set_defaults(handler=cmd_visits)
 
     s = sub.add_parser(
@@ -225,6 +235,8 @@ def cmd_visits(args: argparse.Namespace) -> int:
         day = _dt.date.fromisoformat(args.on) if args.on else None
     except ValueError:
         raise ValidationError("วันที่ต้องเป็น ปปปป-ดด-วว", f"--on must be YYYY-MM-DD, not {args.on!r}") from None
+    if args.pdf is not None:
+        return _visits_pdf(args, day)
     with open_store(args) as store:
         groups = visits.visits_due(store, area=args.area, today=day)
     if args.json:
@@ -285,6 +297,32 @@ def cmd_coverage(args: argparse.Namespace) -> int:
         print("\t".join([place, c.subdistrict_code, *values, coverage.percent(c.interviewed_share)]))
     if result.total.revisits_due:
         print(f"ถึงกำหนดเยี่ยมใหม่ {result.total.revisits_due} ครัวเรือน (fieldapp visits)")
+    return EXIT_OK
+
+
+def _visits_pdf(args: argparse.Namespace, day: _dt.date | None) -> int:
+    """``fieldapp visits --pdf FILE``: the printable sheet; nothing is written when no visit is due."""
+    from fieldapp import config
+    from fieldapp.reports import render_visits
+    from fieldapp.reports.build import default_meta
+    from fieldapp.reports.visits import visits_report
+
+    out: Path = args.pdf
+    if out.exists() and out.is_dir():
+        raise ValidationError(f"{out} เป็นโฟลเดอร์", f"{out} is a folder, not a file")
+    if not out.parent.is_dir():
+        raise ValidationError(f"ไม่พบโฟลเดอร์ {out.parent}", f"no such folder: {out.parent}")
+    with open_store(args) as store:
+        meta = default_meta(args.user or config.get(config.USER) or "")
+        meta.office = (config.get(config.OFFICE) or "").strip()
+        meta.province = (config.get(config.PROVINCE) or "").strip()
+        data = visits_report(store, area=args.area, today=day, meta=meta)
+        try:
+            pages = render_visits(data, out, thai_digits=args.thai_digits, style=args.style)
+        except OSError as exc:
+            raise FieldAppError(f"เขียนไฟล์ {out} ไม่ได้", f"cannot write {out}: {exc.strerror or exc}") from exc
+        store.audit("print", None, None, {"report": "visits", "area": args.area, "file": out.name, "pages": pages})
+    print(f"wrote {out} ({pages} page{'s' if pages != 1 else ''}): {data.count} visits in {len(data.villages)} villages")
     return EXIT_OK
 
 

@@ -26,6 +26,7 @@ from fieldapp.reports.business import BusinessReportRenderer
 from fieldapp.reports.data import AreaReport, BusinessReport, HouseholdReport
 from fieldapp.reports.household import HouseholdReportRenderer
 from fieldapp.reports.record import RecordReport, RecordReportRenderer
+from fieldapp.reports.visits import VisitsReport, VisitsReportRenderer
 
 __all__ = [
     "REPORT_STYLES",
@@ -35,10 +36,12 @@ __all__ = [
     "RecordReportRenderer",
     "ReportBase",
     "ReportDataError",
+    "VisitsReportRenderer",
     "render_area",
     "render_business",
     "render_household",
     "render_record",
+    "render_visits",
 ]
 
 
@@ -105,3 +108,16 @@ def render_record(
 ) -> int:
     """Write the record report of any form's record to ``out``; return its page count."""
     return _write(RecordReportRenderer(data, unmask=unmask, thai_digits=thai_digits, style=style), out)
+
+
+def render_visits(
+    data: VisitsReport,
+    out: Output,
+    *,
+    unmask: bool = False,
+    thai_digits: bool = False,
+    style: str = "official",
+) -> int:
+    """Write the visits-due sheet (per village, a blank column for the outcome) to ``out``; return
+    its page count. It prints no national IDs; ``unmask`` is accepted for a uniform call signature."""
+    return _write(VisitsReportRenderer(data, unmask=unmask, thai_digits=thai_digits, style=style), out)

@@ -8,6 +8,7 @@ recorded in the audit log (``print``, and ``print_unmasked`` when national IDs a
 
 from __future__ import annotations
 
+import datetime as _dt
 import io
 import threading
 from dataclasses import dataclass, field
@@ -54,7 +55,7 @@ class ReportRequest:
     with ``form`` and ``record_id``, or ``area`` with ``area`` arguments for ``area_report``
     (``subdistricts``, ``district``, ``province`` or ``village``)."""
 
-    kind: str
+    kind: str  # household, business, record, area, or visits (``area``: area, village, on)
     record_id: str | None = None
     area: dict[str, Any] = field(default_factory=dict)
     title: str = ""
@@ -68,11 +69,14 @@ class ReportRequest:
 
     def audit_detail(self) -> dict[str, Any]:
         detail: dict[str, Any] = {"report": self.kind, "via": "app"}
-        if self.kind == "area":
+        if self.kind in ("area", "visits"):
             detail.update({k: list(v) if isinstance(v, tuple) else v for k, v in self.area.items()})
         return detail
 
     def file_name(self) -> str:
+        if self.kind == "visits":
+            where = "-".join(str(self.area[k]) for k in ("area", "village") if self.area.get(k) is not None)
+            return f"visits-due-{where}-{self.area.get('on') or ''}".replace("--", "-").rstrip("-") + ".pdf"
         base = {"household": "household-report", "business": "business-report", "area": "area-report",
                 "record": f"{self.form}-report"}[self.kind]
         tail = ids.short_id(self.record_id or "") if self.kind != "area" else "-".join(
@@ -127,6 +131,14 @@ def render_pdf(db: Database, req: ReportRequest, *, unmask: bool, thai_digits: b
     elif req.kind == "record":
         data = record_report_of(store, req.form, req.record_id or "", meta=meta)
         pages = render_record(data, buf, unmask=unmask, thai_digits=thai_digits, style=style)
+    elif req.kind == "visits":
+        from fieldapp.reports import render_visits
+        from fieldapp.reports.visits import visits_report
+
+        on = req.area.get("on")
+        due = visits_report(store, area=req.area.get("area"), village=req.area.get("village"),
+                            today=_dt.date.fromisoformat(on) if on else None, meta=meta)
+        pages = render_visits(due, buf, thai_digits=thai_digits, style=style)
     else:
         pages = render_area(area_report(store, meta=meta, **req.area), buf, thai_digits=thai_digits, style=style)
     return buf.getvalue(), pages
@@ -233,7 +245,7 @@ class ReportPreviewDialog(QDialog):
         self.thai_digits_box.toggled.connect(lambda _on: self.rerender())
         top.addWidget(self.thai_digits_box)
         self.unmask_box = QCheckBox(tr("Show national ID numbers in full"))
-        self.unmask_box.setVisible(request.kind != "area")
+        self.unmask_box.setVisible(request.kind not in ("area", "visits"))  # they print no ID numbers
         self.unmask_box.clicked.connect(self._unmask_clicked)
         top.addWidget(self.unmask_box)
         lay.addLayout(top)
@@ -278,7 +290,7 @@ class ReportPreviewDialog(QDialog):
             name = tr("Report: {form}", form=form)
         else:
             name = {"household": tr("Household case report"), "business": tr("Local business report"),
-                    "area": tr("Area case study")}[self.request.kind]
+                    "area": tr("Area case study"), "visits": tr("Visits due")}[self.request.kind]
         return f"{name}: {self.request.title}" if self.request.title else name
 
     def default_file_name(self) -> str:
