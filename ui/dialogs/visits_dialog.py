@@ -162,9 +162,9 @@ class VisitsDialog(QDialog):
         return (str(value[0]), str(value[1])) if value else None
 
     def _update_buttons(self) -> None:
-        on = self._visit_of(self.tree.currentItem()) is not None
-        self.household_button.setEnabled(on)
-        self.referral_button.setEnabled(on)
+        visit = self._visit_of(self.tree.currentItem())
+        self.household_button.setEnabled(visit is not None)
+        self.referral_button.setEnabled(visit is not None and bool(visit[1]))  # a revisit has none
 
     def _open(self, item: QTreeWidgetItem | None, *, household: bool) -> None:
         visit = self._visit_of(item)
@@ -172,7 +172,7 @@ class VisitsDialog(QDialog):
             return
         if household:
             self.household_requested.emit(visit[0])
-        else:
+        elif visit[1]:
             self.referral_requested.emit(visit[1])
 
     def request(self) -> ReportRequest:
