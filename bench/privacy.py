@@ -49,7 +49,7 @@ def workload(households: int, folder: Path, encrypted: bool) -> dict[str, float]
         out["stats"] = median_ms(lambda: s.stats(), repeat=3)
         one = s.get("household", ids[0]).data
         out["save_one"] = median_ms(
-            lambda: s.save("household", one, record_id=ids[0], partial_ok=True, check_refs=False), repeat=15
+            lambda: s.rewrite("household", one, record_id=ids[0]), repeat=15
         )
         s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     out["size_mb"] = db.stat().st_size / 1e6

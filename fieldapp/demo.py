@@ -674,16 +674,7 @@ def _write_part(
 
     def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int, n: int) -> int:
         step = (lambda done, _t: progress(offset + done, count + n_bus + n_ref)) if progress else None
-        batch = store.save_many(
-            form_id,
-            items,
-            all_or_nothing=False,
-            progress=step,
-            audit_action="demo",
-            warn=False,
-            total=n,
-            batch_size=max(1, n),  # one transaction: random-keyed index pages are written once
-        )
+        batch = store.write_demo(form_id, items, total=n, progress=step)
         if batch.errors:
             raise ValidationError.from_problems(next(iter(batch.errors.values())))
         return len(batch.saved)
@@ -698,14 +689,7 @@ def _write_part(
         # second rounds; one whose members' answers no longer fit (a child now 15 needs a new
         # title and an occupation) is left for a real interviewer
         nexts = list(_next_rounds(store, seed, index, made))
-        again = store.save_many(
-            "household",
-            nexts,
-            all_or_nothing=False,
-            audit_action="demo",
-            warn=False,
-            batch_size=max(1, len(nexts)),
-        )
+        again = store.write_demo("household", nexts, total=len(nexts))
     return _Part(saved, members, made_bus, made_ref, len(again.saved))
 
 

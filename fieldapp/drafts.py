@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fieldapp.clock import now_iso
 from fieldapp.errors import Problem
 from fieldapp.forms import Form
-from fieldapp.store import Store
+
+if TYPE_CHECKING:  # the store imports this module: annotations only
+    from fieldapp.store import Store
+    from fieldapp.store.core import StoreCore
 
 MISSING_CODES = {"required", "repeat.min"}
 _SCHEMA = (
@@ -39,7 +42,7 @@ class Draft:
     updated_at: str
 
 
-def ensure(store: Store) -> None:
+def ensure(store: StoreCore) -> None:
     """Create the tables if they are missing (idempotent, once per connection)."""
     if getattr(store, "_drafts_ready", False):
         return
@@ -63,7 +66,7 @@ def save_draft(
         )
 
 
-def delete_draft(store: Store, key: str) -> None:
+def delete_draft(store: StoreCore, key: str) -> None:
     ensure(store)
     with store.transaction():
         store.conn.execute("DELETE FROM draft WHERE key = ?", [key])
@@ -91,7 +94,7 @@ def missing_answers(form: Form, doc: dict[str, Any]) -> list[Problem]:
     return [p for p in problems if p.code in MISSING_CODES]
 
 
-def set_status(store: Store, form_id: str, record_id: str, missing: int) -> None:
+def set_status(store: StoreCore, form_id: str, record_id: str, missing: int) -> None:
     ensure(store)
     with store.transaction():
         store.conn.execute(

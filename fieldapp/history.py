@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from fieldapp.store import Store
 
 TABLE = "record_history"
-#: store write kinds (``save_many``'s ``audit_action``) whose entries came from the server and
+#: store write kinds (the ``audit_action`` of the store's named write operations) whose entries came from the server and
 #: never go back up; every other entry is this laptop's own and waits for the next push
 RECEIVED: dict[str | None, str] = {"sync_pull": "pull", "sync_merge": "merge"}
 ACTIONS: dict[str | None, str] = {None: "update", "import": "import", "anonymise": "anonymise", **RECEIVED}

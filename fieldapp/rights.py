@@ -264,7 +264,7 @@ def withdraw_consent(
                         {**r, **{c.id: None for c in f.fields if c.sensitive and c.type != "calculated"}}
                         for r in doc.get(f.id) or []
                     ]
-            store.save(form_id, doc, record_id=record_id, partial_ok=True, check_refs=False)
+            store.rewrite(form_id, doc, record_id=record_id)
         store.conn.execute(
             "INSERT INTO consent_events(record_id, form_id, event, scope, at, user, note) VALUES (?,?,?,?,?,?,?)",
             [record_id, form_id, "withdrawn", scope, now_iso(), store.user, note],
@@ -346,17 +346,9 @@ def apply_remote_erasure(
     state = store.sync_state(form_id, record_id)
     if state is None:
         if not deleted and doc is not None:  # new here: keep the anonymised record (statistics)
-            batch = store.save_many(
-                form_id,
-                [(record_id, doc)],
-                user=user,
-                partial_ok=True,
-                check_refs=False,
-                audit_action="sync_pull",
-            )
+            batch = store.apply_pulled(form_id, [(record_id, doc, server_rev)], user=user)
             if batch.errors:
                 raise ValidationError.from_problems(batch.errors[0])
-            store.mark_synced(form_id, record_id, server_rev=server_rev, base=doc)
         store.conn.execute(
             "INSERT OR IGNORE INTO erasures(record_id, form_id, mode, at, user, reason) VALUES (?,?,?,?,?,?)",
             [record_id, form_id, mode, now_iso(), user, "sync"],
@@ -405,16 +397,7 @@ def _apply(
     if mode == "anonymise" and not rec.deleted:
         new = doc if doc is not None else anonymise_doc(form, rec.data)
         store.conn.execute("DELETE FROM erasures WHERE record_id = ?", [record_id])  # re-made below
-        batch = store.save_many(
-            form_id,
-            [(record_id, new)],
-            user=who,
-            partial_ok=True,
-            check_refs=False,
-            audit_action="anonymise",
-        )
-        if batch.errors:
-            raise ValidationError.from_problems(batch.errors[0])
+        store.rewrite(form_id, new, record_id=record_id, user=who, action="anonymise")
         keep = set(photo_refs(form, new))
         shas -= keep
     else:

@@ -142,7 +142,7 @@ def test_an_import_that_changes_records_says_import_and_the_importer(store, hous
     rid, doc = _saved(store, household)
     doc = copy.deepcopy(doc)
     doc["house_no"] = "1"
-    store.save_many("household", [(rid, doc)], user="importer", audit_action="import")
+    store.import_rows("household", [(rid, doc)], user="importer")
     [entry] = history.entries(store, rid)
     assert (entry["action"], entry["user"]) == ("import", "importer")
 

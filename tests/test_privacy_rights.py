@@ -148,7 +148,7 @@ def test_anonymise_purges_personal_fields_and_keeps_statistics(tmp_path: Path) -
         sha = attachments.add(s, photo)
         doc = copy.deepcopy(s.get("household", hid).data)
         doc["photo"] = sha
-        s.save("household", doc, record_id=hid, partial_ok=True, check_refs=False)
+        s.rewrite("household", doc, record_id=hid)
         backup.backup(s, reason="manual")
         before = s.get("household", hid).data
         values = personal(s, hid)
@@ -163,7 +163,7 @@ def test_anonymise_purges_personal_fields_and_keeps_statistics(tmp_path: Path) -
         assert not attachments.exists(s, sha)
         assert s.search(values[-1]) == []  # gone from the search index
         with pytest.raises(ValidationError) as exc:  # it never comes back, not even from a copy
-            s.save("household", before, record_id=hid, partial_ok=True, check_refs=False)
+            s.rewrite("household", before, record_id=hid)
         assert exc.value.code == "erased"
         # the backups were purged too
         for b in backup.list_backups(path):
@@ -211,7 +211,7 @@ def test_erasure_travels_through_sync_and_never_comes_back(env: Env) -> None:
         # laptop b edits the household while a erases it
         doc = copy.deepcopy(b.get("household", hid).data)
         doc["notes"] = "ยังมีข้อมูลเก่าอยู่"
-        b.save("household", doc, record_id=hid, partial_ok=True, check_refs=False)
+        b.rewrite("household", doc, record_id=hid)
         rights.erase(a, hid, mode="anonymise", reason="the household asked")
         up = env.sync(a)
         assert up.verified and not up.rejected
@@ -230,7 +230,7 @@ def test_erasure_travels_through_sync_and_never_comes_back(env: Env) -> None:
         assert not b.dirty_rows("household")
         # an old copy cannot be brought back on b either
         with pytest.raises(ValidationError):
-            b.save("household", doc, record_id=hid, partial_ok=True, check_refs=False)
+            b.rewrite("household", doc, record_id=hid)
         assert env.sync(b).verified
         # a laptop that never had the household receives the anonymised record, and verifies
         c = Store(env.tmp / "c.db", user="c")
@@ -261,7 +261,7 @@ def test_an_old_copy_pushed_later_is_refused_and_erased(env: Env) -> None:
     try:
         doc = copy.deepcopy(c.get("household", hid).data)
         doc["notes"] = "แก้จากสำเนาเก่า"
-        c.save("household", doc, record_id=hid, partial_ok=True, check_refs=False)
+        c.rewrite("household", doc, record_id=hid)
         rep = env.sync(c)
         assert rep.erased >= 1 and not rep.conflicts and not rep.rejected
         rec = c.get("household", hid, include_deleted=True)

@@ -84,7 +84,7 @@ class ServerProcess:
 def _edit(store: Store, form: str, rid: str, **changes: Any) -> None:
     doc = copy.deepcopy(store.get(form, rid).data)
     doc.update(changes)
-    store.save(form, doc, record_id=rid, partial_ok=True, check_refs=False)
+    store.rewrite(form, doc, record_id=rid)
 
 
 def _docs(store: Store) -> dict[str, str]:

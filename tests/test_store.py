@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import sqlite3
+import uuid
 
 import pytest
 
@@ -124,21 +125,38 @@ def test_invalid_record_writes_nothing(store, household):
     assert {t: count(store, t) for t in before} == before
 
 
-def test_save_many_is_all_or_nothing_by_default(store, household):
+def test_a_pulled_page_is_stored_all_or_nothing(store, household):
     bad = copy.deepcopy(household)
     bad["village_no"] = 500
-    batch = store.save_many("household", [(None, household), (None, bad), (None, household)])
+    items = [(str(uuid.uuid4()), doc, 1) for doc in (household, bad, copy.deepcopy(household))]
+    batch = store.apply_pulled("household", items, user="server")
     assert list(batch.errors) == [1]
     assert batch.saved == []
     assert count(store, "household") == 0
 
 
-def test_save_many_can_keep_the_valid_ones(store, household):
+def test_pulled_records_are_written_as_synced(store, household):
+    rid = str(uuid.uuid4())
+    batch = store.apply_pulled("household", [(rid, household, 7)], user="server")
+    assert not batch.errors
+    assert store.sync_state("household", rid) | {"updated_at": None} == {
+        "server_rev": 7,
+        "dirty": False,
+        "deleted": False,
+        "updated_at": None,
+        "conflict": None,
+    }
+    assert store.get("household", rid).base == household
+
+
+def test_an_import_keeps_the_valid_rows(store, household):
     bad = copy.deepcopy(household)
     bad["village_no"] = 500
-    batch = store.save_many("household", [(None, household), (None, bad)], all_or_nothing=False)
+    batch = store.import_rows("household", [(None, household), (None, bad)])
     assert list(batch.errors) == [1] and len(batch.saved) == 1
     assert count(store, "household") == 1
+    [action] = [r[0] for r in store.conn.execute("SELECT action FROM audit_log WHERE form_id = 'household'")]
+    assert action == "import"
 
 
 def test_a_failure_mid_transaction_rolls_back_the_whole_batch(store, household, monkeypatch):
@@ -152,7 +170,9 @@ def test_a_failure_mid_transaction_rolls_back_the_whole_batch(store, household, 
 
     monkeypatch.setattr(store, "_index", explode)
     with pytest.raises(sqlite3.OperationalError):
-        store.save_many("household", [(None, household), (None, copy.deepcopy(household))])
+        store.apply_pulled(
+            "household", [(str(uuid.uuid4()), household, 1), (str(uuid.uuid4()), household, 1)], user="server"
+        )
     assert calls["n"] == 1
     for t in ("household", "household__members", "search_doc", "search_fts", "audit_log"):
         assert count(store, t) == 0, t

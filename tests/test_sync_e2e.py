@@ -90,7 +90,7 @@ def make_data(store: Store, households: int = 6, seed: int = 3, area: str = AREA
 def edit(store: Store, form: str, rid: str, **changes: Any) -> None:
     doc = copy.deepcopy(store.get(form, rid).data)
     doc.update(changes)
-    store.save(form, doc, record_id=rid, partial_ok=True, check_refs=False)
+    store.rewrite(form, doc, record_id=rid)
 
 
 def docs(store: Store) -> dict[str, str]:

@@ -53,7 +53,7 @@ def as_pushed(entries: list[dict[str, Any]]) -> list[tuple[str, str, str, str]]:
 def saved_by(store: Store, who: str, rid: str, **changes: Any) -> None:
     doc = copy.deepcopy(store.get("household", rid).data)
     doc.update(changes)
-    store.save("household", doc, record_id=rid, user=who, partial_ok=True, check_refs=False)
+    store.rewrite("household", doc, record_id=rid, user=who)
 
 
 def test_history_made_on_one_laptop_reaches_the_other_with_its_author_in_order(env: Env) -> None:

@@ -68,7 +68,7 @@ def env(db_url: str, tmp_path: Path) -> Iterator[Env]:
 def edit(store: Store, rid: str, **changes: Any) -> None:
     doc = copy.deepcopy(store.get("household", rid).data)
     doc.update(changes)
-    store.save("household", doc, record_id=rid, partial_ok=True, check_refs=False)
+    store.rewrite("household", doc, record_id=rid)
 
 
 def synced_laptop(env: Env, name: str = "a.db") -> tuple[Store, str]:

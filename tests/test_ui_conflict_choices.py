@@ -52,7 +52,7 @@ def _fields_conflict(store: Store) -> str:
     hid, doc = _synced_household(store)
     mine = copy.deepcopy(doc)
     mine.update(house_no="65/9", income_wage=35000)
-    store.save("household", mine, record_id=hid, partial_ok=True, check_refs=False)
+    store.rewrite("household", mine, record_id=hid)
     theirs = copy.deepcopy(doc)
     theirs.update(house_no="65/1", income_wage=40000)
     fields = [

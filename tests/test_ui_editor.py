@@ -415,3 +415,27 @@ def test_an_unusual_answer_is_shown_beside_the_field_and_saved_with_one_reason(
     settle()
     assert len(asked) == 1
     assert store.soft_warnings("household", store.get("household", hid).data)[0].reason == w.reason
+
+
+def test_pressing_save_validates_the_record_once(
+    qtbot: Any, ui_app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from fieldapp.forms import Form
+
+    dlg = editor_dialog(qtbot, db, ui_app)
+    fill_household(dlg)
+    settle()
+    drafts.save_draft(db.main, dlg.draft_key, "household", None, dlg.editor.raw(), "draft")
+    calls: list[Any] = []
+    real = Form.validate
+
+    def counting(self: Form, raw: dict[str, Any], **kw: Any) -> Any:
+        calls.append(kw)
+        return real(self, raw, **kw)
+
+    monkeypatch.setattr(Form, "validate", counting)
+    dlg.save()
+    settle()
+    assert len(calls) == 1  # the check when Save is pressed; the store writes what it checked
+    assert db.main.get("household", dlg.record_id).data["house_no"] == "12/3"
+    assert dlg.draft_key not in {d.key for d in drafts.list_drafts(db.main)}

@@ -31,11 +31,11 @@ def _edited(db: Database) -> tuple[str, dict[str, Any]]:
     assert len(doc["members"]) >= 2
     doc["income_wage"] = 123456
     doc["members"][0]["occupation"] = "trade_business"
-    store.save("household", doc, record_id=hid, user="somchai", partial_ok=True, check_refs=False)
+    store.rewrite("household", doc, record_id=hid, user="somchai")
     doc = copy.deepcopy(store.get("household", hid).data)
     doc["house_no"] = "77/7"
     removed = doc["members"].pop()
-    store.save("household", doc, record_id=hid, user="lead32", partial_ok=True, check_refs=False)
+    store.rewrite("household", doc, record_id=hid, user="lead32")
     with store.transaction():
         store.set_sync_meta(PEOPLE_KEY, json.dumps({"somchai": "สมชาย ใจดี"}, ensure_ascii=False))
     return hid, removed

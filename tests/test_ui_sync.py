@@ -112,7 +112,7 @@ def test_a_wrong_password_gives_the_thai_sign_in_message(
 def _edit(store: Store, rid: str, **changes: Any) -> None:
     doc = copy.deepcopy(store.get("household", rid).data)
     doc.update(changes)
-    store.save("household", doc, record_id=rid, partial_ok=True, check_refs=False)
+    store.rewrite("household", doc, record_id=rid)
 
 
 def test_a_conflict_from_two_laptops_is_shown_and_resolved_through_the_dialog(

@@ -102,7 +102,7 @@ def test_a_never_synced_laptop_and_a_stopped_pull_are_never_called_synced(
 def _edit(store: Store, rid: str, **changes: Any) -> None:
     doc = copy.deepcopy(store.get("household", rid).data)
     doc.update(changes)
-    store.save("household", doc, record_id=rid, partial_ok=True, check_refs=False)
+    store.rewrite("household", doc, record_id=rid)
 
 
 def test_conflicts_are_not_kept_to_send_and_the_open_dialog_follows_resolutions(
@@ -294,7 +294,7 @@ def test_an_open_sync_dialog_follows_a_resolution_made_from_the_main_window(
     doc = copy.deepcopy(db.main.get("household", hid).data)
     db.main.mark_synced("household", hid, server_rev=3, base=doc)
     mine = {**doc, "house_no": "65/9"}
-    db.main.save("household", mine, record_id=hid, partial_ok=True, check_refs=False)
+    db.main.rewrite("household", mine, record_id=hid)
     theirs = {**doc, "house_no": "65/1"}
     conflict = P.Conflict(
         "fields",

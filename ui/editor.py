@@ -24,9 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from fieldapp import drafts, expr, softwarn, thai
+from fieldapp import expr, softwarn, thai
 from fieldapp.errors import Problem
 from fieldapp.forms import Section
+from fieldapp.store import Checked, check_for_save
 from ui.i18n import label_of, tr
 from ui.panel import FieldRow, FieldsPanel
 from ui.review import ReviewPage
@@ -216,11 +217,15 @@ class FormEditor(QWidget):
         self._timer.start()
         self.changed.emit()
 
-    def recheck(self) -> None:
-        """Validate what is typed (as a draft): live results, relevance, inline messages."""
+    def recheck(self, checked: Checked | None = None) -> None:
+        """Validate what is typed (as a draft): live results, relevance, inline messages.
+        ``checked``: what is typed, already validated for saving (``check_for_save``)."""
         self._timer.stop()
         raw = self.raw()
-        doc, problems = self.form.validate(copy.deepcopy(raw), partial_ok=not self.show_all_problems)
+        if checked is None:
+            doc, problems = self.form.validate(copy.deepcopy(raw), partial_ok=not self.show_all_problems)
+        else:
+            doc, problems = checked.doc, list(checked.problems)
         self.doc = doc
         self.problems = problems
         by_path: dict[str, str] = {}
@@ -345,19 +350,20 @@ class FormEditor(QWidget):
             self.form.id, {**doc, softwarn.REASONS_FIELD: self.raw().get(softwarn.REASONS_FIELD)}
         )
 
-    def check_for_save(self) -> tuple[dict[str, Any], list[Problem], list[Problem]]:
-        """(document, problems that block saving, required answers still missing)."""
+    def check_for_save(self) -> tuple[Checked, list[Problem], list[Problem]]:
+        """(the record validated once for saving, problems that block saving, required answers
+        still missing); every problem is shown beside its field."""
         self.show_all_problems = True
-        self.recheck()
-        doc, problems = self.form.validate(copy.deepcopy(self.raw()), partial_ok=False)
-        missing = [p for p in problems if p.code in drafts.MISSING_CODES]
-        blocking = [p for p in problems if p.code not in drafts.MISSING_CODES]
+        checked = check_for_save(self.form, self.raw())
+        self.recheck(checked)
+        missing = checked.missing
+        blocking = checked.blocking
         for panel in self.built_panels():
             for fid, frow in panel.rows.items():
                 local = frow.widget.local_problem()
                 if local and not frow.isHidden():
                     blocking.append(Problem(fid, f"{label_of(frow.field.label)}: {local}", local, "local"))
-        return doc, blocking, missing
+        return checked, blocking, missing
 
     # ------------------------------------------------------------------ navigation
     def go_to(self, page: int) -> None:

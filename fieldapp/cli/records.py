@@ -207,15 +207,11 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_rounds(args: argparse.Namespace) -> int:
-    from fieldapp import drafts
-
     with open_store(args) as store:
         if args.start:  # pre-filled, the questions asked again left empty: saved as unfinished
             nxt = store.start_next_round("household", args.id)
-            rec = store.save("household", nxt.doc, partial_ok=True).record
-            missing = drafts.missing_answers(store.form("household"), nxt.doc)
-            drafts.set_status(store, "household", rec.id, len(missing))
-            args.id = rec.id
+            checked = store.check_record("household", nxt.doc)
+            args.id = store.save_from_editor(checked, allow_missing=True).record.id
         chain = store.round_chain("household", args.id)
     if args.json:
         print_json(

@@ -4,7 +4,7 @@ Steps: read the file (:mod:`fieldapp.exchange.readers`), map columns to fields
 (:mod:`fieldapp.exchange.mapping`), turn each line into field values, group lines into records
 (one record per line, or several lines with the same ``group_by`` key; rows of a repeat sheet join
 their record by id), match records already in the database (by record id, national ID or a
-configurable key) and finally validate and write through ``Store.save_many``. Every problem is
+configurable key) and finally validate and write through ``Store.import_rows``. Every problem is
 reported per file row and column, in Thai and English.
 
 Rules that protect the data:
@@ -185,7 +185,7 @@ def apply_jobs(
     batch_size: int = CHUNK,  # a chunk in one transaction: index pages are written once
     user: str | None = None,
 ) -> tuple[list[Outcome], dict[int, dict[str, list[int]]]]:
-    """Merge, compare and write ``jobs`` through ``Store.save_many``; one outcome per job."""
+    """Merge, compare and write ``jobs`` through ``Store.import_rows``; one outcome per job."""
     form = store.form(form_id)
     outcomes: list[Outcome] = []
     items: list[tuple[str | None, dict[str, Any]]] = []
@@ -205,25 +205,14 @@ def apply_jobs(
         items.append((job.record_id, doc))
         pending.append(job)
     if items:
-        with store.bulk():
-            batch = store.save_many(
-                form_id,
-                items,
-                partial_ok=partial_ok,
-                all_or_nothing=False,
-                batch_size=batch_size,
-                audit_action="import",
-                user=user,
-                warn=False,  # national IDs were matched against the database, and reported, above
-            )
+        # national IDs were matched against the database, and reported, above
+        batch = store.import_rows(form_id, items, partial_ok=partial_ok, batch_size=batch_size, user=user)
         saved = iter(batch.saved)
         for i, job in enumerate(pending):
             if i in batch.errors:
                 outcomes.append(Outcome(job.index, "invalid", job.record_id, batch.errors[i]))
                 continue
-            res = next(saved, None)
-            if res is None:
-                break  # cancelled
+            res = next(saved)
             outcomes.append(Outcome(job.index, "created" if res.created else "updated", res.record.id))
     return outcomes, sources
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -36,7 +36,6 @@ from fieldapp.store.search import search_body
 BATCH_SIZE = 500
 
 ProgressCallback = Callable[[int, int], None]
-CancelCallback = Callable[[], bool]
 
 
 @dataclass
@@ -55,8 +54,24 @@ class _Prepared:
     warn: bool  # look for national IDs already on other records
 
 
+@dataclass(frozen=True)
+class WriteWay:
+    """How one named operation validates and writes its records (``fieldapp.store.operations``)."""
+
+    user: str
+    partial_ok: bool = False  # missing required answers are no problem (an unfinished record)
+    check_refs: bool = True  # records referred to must be here
+    computed: bool = False  # validated and calculated with this same form version (the server)
+    scored: bool = False  # ... and scored with the same rubric (see ``Form.validate``)
+    audit_action: str | None = None  # the audit and history action; create/update when None
+    # record id -> server revision and content: written clean, as synced (pulled records)
+    synced: dict[str, tuple[int | None, dict[str, Any] | None]] | None = None
+    warn: bool = True  # look for national IDs already on other records (the editor shows them)
+
+
 class Writing(Reading):
-    """The one write path: ``save``, ``save_many`` and ``delete``."""
+    """The one write path under every named operation: validate, then write in one transaction
+    per batch (``save``, ``delete`` and the engine ``_save_many``)."""
 
     def save(
         self,
@@ -66,108 +81,74 @@ class Writing(Reading):
         record_id: str | None = None,
         user: str | None = None,
         partial_ok: bool = False,
-        check_refs: bool = True,
     ) -> SaveResult:
         """Validate and write one record (create or update). Raises ValidationError."""
-        batch = self.save_many(
-            form_id, [(record_id, data)], user=user, partial_ok=partial_ok, check_refs=check_refs
-        )
+        way = WriteWay(user or self.user, partial_ok=partial_ok)
+        return self._save_one(form_id, record_id, data, way)
+
+    def _save_one(self, form_id: str, record_id: str | None, data: dict[str, Any], way: WriteWay) -> SaveResult:
+        """One record through the engine, all or nothing; raises ValidationError."""
+        batch = self._save_many(form_id, [(record_id, data)], way)
         if batch.errors:
             raise ValidationError.from_problems(batch.errors[0])
         saved = batch.saved[0]
         saved.soft_warnings = self.soft_warnings(form_id, saved.record.data)
         return saved
 
-    def save_many(
+    def _save_many(
         self,
         form_id: str,
         items: Iterable[tuple[str | None, dict[str, Any]]],
+        way: WriteWay,
         *,
-        user: str | None = None,
-        partial_ok: bool = False,
-        check_refs: bool = True,
         all_or_nothing: bool = True,
-        progress: ProgressCallback | None = None,
-        cancel: CancelCallback | None = None,
-        total: int | None = None,
         batch_size: int = BATCH_SIZE,
-        audit_action: str | None = None,
-        synced: dict[str, tuple[int, dict[str, Any] | None]] | None = None,
-        computed: bool = False,
-        scored: bool = False,
-        warn: bool = True,
+        progress: ProgressCallback | None = None,
+        total: int | None = None,
     ) -> Batch:
         """Validate and write many records; each batch of ``batch_size`` in one transaction.
 
-        With ``all_or_nothing`` (the default) any invalid record stops the whole call before
-        anything is written. Otherwise valid records are written and invalid ones reported in
-        ``Batch.errors`` by input index. ``cancel`` is checked between batches.
-
-        ``synced`` (record id → server revision and content) writes records pulled from the
-        server as synced in the same statement (as ``mark_synced`` would after the save); every
-        record id must be in it. ``computed``: the records were validated and calculated with
-        this same form version, ``scored`` their scores with the same rubric (see
-        ``Form.validate``). ``warn``: look for national IDs already on
-        other records (``SaveResult.warnings``, shown by the editor); demo, import and pull, which
-        do not show them, leave it off.
+        With ``all_or_nothing`` any invalid record stops the whole call before anything is
+        written. Otherwise valid records are written and invalid ones reported in
+        ``Batch.errors`` by input index, each batch validated just before it is written.
         """
         form = self.form(form_id)
-        who = user or self.user
         result = Batch()
-        pending: list[tuple[int, str | None, dict[str, Any]]] = []
-        done = 0
-        # most databases have no erasures at all: then no record needs looking up there
-        erasures = self.conn.execute("SELECT 1 FROM erasures LIMIT 1").fetchone() is not None
+        checked = self._validated(form, items, way, result)
+        batches: Iterable[list[tuple[int, str | None, dict[str, Any]]]]
         if all_or_nothing:
-            items = list(items)
-            total = len(items)
-            # validate everything first: nothing is written if any record is invalid
-            cleaned: list[tuple[int, str | None, dict[str, Any]]] = []
-            for i, (rid, raw) in enumerate(items):
-                doc, problems = form.validate(raw, partial_ok=partial_ok, computed=computed, scored=scored)
-                problems += self._record_problems(form, doc, rid, check_refs, erasures)
-                if problems:
-                    result.errors[i] = problems
-                else:
-                    cleaned.append((i, rid, doc))
+            cleaned = builtins.list(checked)  # everything validated first
             if result.errors:
                 return result
-            for start in range(0, len(cleaned), batch_size):
-                if cancel and cancel():
-                    break
-                chunk = cleaned[start : start + batch_size]
-                prep = self._prepare(form, chunk, who, audit_action, synced, warn)
-                with self.transaction():
-                    result.saved.extend(self._write(form, prep))
-                done += len(chunk)
-                if progress:
-                    progress(done, total)
-            return result
-        for i, (rid, raw) in enumerate(items):
-            doc, problems = form.validate(raw, partial_ok=partial_ok, computed=computed, scored=scored)
-            problems += self._record_problems(form, doc, rid, check_refs, erasures)
-            if problems:
-                result.errors[i] = problems
-            else:
-                pending.append((i, rid, doc))
-            if len(pending) >= batch_size:
-                if cancel and cancel():
-                    return result
-                prep = self._prepare(form, pending, who, audit_action, synced, warn)
-                with self.transaction():
-                    result.saved.extend(self._write(form, prep))
-                done += len(pending)
-                pending = []
-                if progress:
-                    progress(done, total or 0)
-        if pending and not (cancel and cancel()):
-            prep = self._prepare(form, pending, who, audit_action, synced, warn)
+            total = len(cleaned)
+            batches = chunks(cleaned, batch_size)
+        else:
+            batches = _batched(checked, batch_size)
+        done = 0
+        for batch in batches:
+            prep = self._prepare(form, batch, way)
             with self.transaction():
                 result.saved.extend(self._write(form, prep))
-            done += len(pending)
+            done += len(batch)
             if progress:
                 progress(done, total or done)
         return result
+
+    def _validated(
+        self, form: Form, items: Iterable[tuple[str | None, dict[str, Any]]], way: WriteWay, result: Batch
+    ) -> Iterator[tuple[int, str | None, dict[str, Any]]]:
+        """The valid documents of ``items`` with their input index; problems go to ``result``."""
+        # most databases have no erasures at all: then no record needs looking up there
+        erasures = self.conn.execute("SELECT 1 FROM erasures LIMIT 1").fetchone() is not None
+        for i, (rid, raw) in enumerate(items):
+            doc, problems = form.validate(
+                raw, partial_ok=way.partial_ok, computed=way.computed, scored=way.scored
+            )
+            problems += self._record_problems(form, doc, rid, way.check_refs, erasures)
+            if problems:
+                result.errors[i] = problems
+            else:
+                yield i, rid, doc
 
     def _record_problems(
         self,
@@ -318,14 +299,11 @@ class Writing(Reading):
         self,
         form: Form,
         items: list[tuple[int, str | None, dict[str, Any]]],
-        user: str,
-        audit_action: str | None,
-        synced: dict[str, tuple[int, dict[str, Any] | None]] | None = None,
-        warn: bool = True,
+        way: WriteWay,
     ) -> _Prepared:
         """Everything a write needs that does not read the database: done before the write
         lock is taken, so another process writing the same file waits less."""
-        ts = now_iso()
+        ts, user, synced = now_iso(), way.user, way.synced
         values = value_plan(tuple(form.fields.values()))
         rep_values = [(rep.id, value_plan(tuple(rep.fields))) for rep in form.repeats()]
         title_field = form.title_field
@@ -363,7 +341,7 @@ class Writing(Reading):
             docs.append(doc)
         bodies = [search_body(form, doc) for doc in docs] if form.search else []
         return _Prepared(
-            ts, user, audit_action, record_ids, docs, rows, child_rows, bodies, synced is not None, warn
+            ts, user, way.audit_action, record_ids, docs, rows, child_rows, bodies, synced is not None, way.warn
         )
 
     def _write(self, form: Form, prep: _Prepared) -> list[SaveResult]:
@@ -471,3 +449,15 @@ class Writing(Reading):
             self.unindex(record_id)
             self.audit("delete", form_id, record_id, user=who)
 
+
+
+def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """``items`` in lists of ``size`` (the last one shorter), read as they come."""
+    batch: list[Any] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

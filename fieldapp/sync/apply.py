@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from fieldapp import history, rights
-from fieldapp.errors import FieldAppError, SyncError, ValidationError
+from fieldapp.errors import FieldAppError, SyncError
 from fieldapp.store import Store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.failures import bad_answer
@@ -93,16 +93,7 @@ def _merged(store: Store, ch: P.Change, res: P.ChangeResult, report: SyncReport)
         assert res.doc is not None
         # the merged document (our edit + the server's) becomes the local one; its history entry,
         # if any, is a "merge" (the others' edits, received), never one of this laptop's own
-        batch = store.save_many(
-            ch.form,
-            [(ch.record_id, res.doc)],
-            user=ch.updated_by,
-            partial_ok=True,
-            check_refs=False,
-            audit_action="sync_merge",
-        )
-        if batch.errors:
-            raise ValidationError.from_problems(batch.errors[0])
+        store.rewrite(ch.form, res.doc, record_id=ch.record_id, user=ch.updated_by, action="sync_merge")
         store.mark_synced(ch.form, ch.record_id, server_rev=res.rev, base=res.doc)
     # edited again meanwhile: leave it dirty on its old base; the server merges again, against
     # what was sent this time (the change stays in sync_sent)
@@ -295,17 +286,12 @@ def _save_pulled(
     same_rubric = form.rubric is None or server_scoring.get(form_id) == form.rubric.fingerprint
 
     def save(group: list[P.PullItem]) -> dict[int, Any]:
-        batch = store.save_many(
+        batch = store.apply_pulled(
             form_id,
-            [(i.record_id, i.doc or {}) for i in group],
+            [(i.record_id, i.doc, i.rev) for i in group],
             user=who,
-            partial_ok=True,
-            check_refs=False,
-            audit_action="sync_pull",
-            synced={i.record_id: (i.rev, i.doc) for i in group},
             computed=computed,
             scored=computed and same_rubric,
-            warn=False,
         )
         return batch.errors
 

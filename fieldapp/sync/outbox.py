@@ -45,14 +45,7 @@ def resolve_conflict(
             store.rebase(form_id, record_id, server_rev=conflict.server_rev, base=conflict.theirs)
             store.set_sync_meta(f"resolves:{record_id}", "1")
         elif conflict.kind == "delete_edit" and doc is not None:  # take the server's version back
-            store.save(
-                form_id,
-                doc,
-                record_id=record_id,
-                user=conflict.theirs_by or who,
-                partial_ok=True,
-                check_refs=False,
-            )
+            store.rewrite(form_id, doc, record_id=record_id, user=conflict.theirs_by or who)
             store.mark_synced(form_id, record_id, server_rev=conflict.server_rev, base=conflict.theirs)
         else:
             assert doc is not None
@@ -63,7 +56,7 @@ def resolve_conflict(
             ):
                 # edited again after the conflict arrived: keep those later edits too
                 doc = merge.three_way_merge(conflict.mine, rec.data, doc).doc
-            store.save(form_id, doc, record_id=record_id, user=who, partial_ok=True, check_refs=False)
+            store.rewrite(form_id, doc, record_id=record_id, user=who)
             store.rebase(form_id, record_id, server_rev=conflict.server_rev, base=conflict.theirs)
             store.set_sync_meta(f"resolves:{record_id}", "1")
         store.audit(

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp import drafts, ids, softwarn, staleness
 from fieldapp.errors import FieldAppError, NotFoundError, Problem
-from fieldapp.store import SaveResult
+from fieldapp.store import Checked, SaveResult, check_for_save
 from ui.db import Database
 from ui.dialogs import geometry
 from ui.editor import FormEditor
@@ -217,7 +217,7 @@ class RecordEditorDialog(QDialog):
     def save(self) -> None:
         if self.saving:
             return
-        _doc, blocking, missing = self.editor.check_for_save()
+        checked, blocking, missing = self.editor.check_for_save()
         if blocking:
             self._show_problems(blocking)
             return
@@ -243,7 +243,7 @@ class RecordEditorDialog(QDialog):
             partial = True
         raw = self.editor.raw()
         # unusual answers (soft warnings) are kept with a reason, asked for once
-        warnings = self.editor.soft_warnings(_doc)
+        warnings = self.editor.soft_warnings(checked.doc)
         todo = softwarn.unexplained(warnings)
         if todo:
             lines = "\n".join("• " + w.text(language() == "th") for w in todo[:6])
@@ -256,7 +256,7 @@ class RecordEditorDialog(QDialog):
             raw = softwarn.with_reason(raw, warnings, reason)
         elif raw.get(softwarn.REASONS_FIELD):
             raw = softwarn.keep_reasons(raw, warnings)
-        self._run_save(raw, partial, len(missing))
+        self._run_save(raw, partial, checked.with_reasons(raw.get(softwarn.REASONS_FIELD)))
 
     def _message(self, p: Problem) -> str:
         return p.message if language() == "th" else (p.message_en or p.message)
@@ -276,35 +276,35 @@ class RecordEditorDialog(QDialog):
         box.setObjectName("problems_box")
         box.open()
 
-    def _run_save(self, raw: dict[str, Any], partial: bool, missing: int) -> None:
+    def _run_save(self, raw: dict[str, Any], partial: bool, checked: Checked | None = None) -> None:
+        """Save ``raw``, validated once: ``checked`` (by ``check_for_save`` when Save was pressed),
+        or in the background when it is a merge with a newer save."""
         self.saving = True
         self.save_button.setEnabled(False)
-        db, form_id, record_id, key = self.db, self.form.id, self.record_id, self.draft_key
+        db, form, record_id, key = self.db, self.form, self.record_id, self.draft_key
         opened = self.opened_data
-        mine = self._normalised(raw)
 
         def work(_s: TaskState) -> SaveResult | staleness.Stale:
             store = db.store()
+            done = checked or check_for_save(form, raw)
             if opened is not None:
-                stale = staleness.check(store, self.form, record_id, opened, mine)
+                stale = staleness.check(store, form, record_id, opened, done.doc)
                 if stale is not None:
                     return stale
-            result = store.save(form_id, raw, record_id=record_id, partial_ok=partial)
-            drafts.set_status(store, form_id, result.record.id, missing)
-            drafts.delete_draft(store, key)
-            return result
+            # the record, its completeness and the end of its draft: one transaction
+            return store.save_from_editor(done, record_id=record_id, draft_key=key, allow_missing=partial)
 
         def done(result: SaveResult | staleness.Stale) -> None:
             self.saving = False
             self.save_button.setEnabled(True)
             if isinstance(result, staleness.Stale):
-                self._changed_elsewhere(result, raw, partial, missing)
+                self._changed_elsewhere(result, raw, partial)
                 return
             self.dirty = False
             self.is_new = False
             self._autosave.stop()
             self.status.setText(tr("Saved as incomplete") if partial else tr("Saved"))
-            self.saved.emit(form_id, result.record.id)
+            self.saved.emit(form.id, result.record.id)
             if result.warnings:
                 text = "\n".join(
                     "• "
@@ -334,11 +334,7 @@ class RecordEditorDialog(QDialog):
             tr("Saving..."), self
         ).start()
 
-    def _normalised(self, raw: dict[str, Any]) -> dict[str, Any]:
-        doc, _problems = self.form.validate(copy.deepcopy(raw), partial_ok=True)
-        return doc
-
-    def _changed_elsewhere(self, stale: staleness.Stale, raw: dict[str, Any], partial: bool, missing: int) -> None:
+    def _changed_elsewhere(self, stale: staleness.Stale, raw: dict[str, Any], partial: bool) -> None:
         """The record was saved elsewhere (another window, an import, a sync) after this editor
         opened: show what differs and save only what the person chooses."""
         from ui.dialogs.stale_dialog import ask_about_changes
@@ -351,7 +347,7 @@ class RecordEditorDialog(QDialog):
         self.opened_data = copy.deepcopy(stale.current) if stale.current is not None else None
         if stale.current is None:
             self.is_new = True  # erased elsewhere: saving brings it back as the person asked
-        self._run_save(merged, partial, missing)
+        self._run_save(merged, partial)
 
     def accept_and_close(self) -> None:
         geometry.remember(self, self.settings, "record_editor")
