@@ -98,10 +98,12 @@ def login_name() -> str:
         return "user"
 
 
-def author(explicit: str | None = None, environ: Mapping[str, str] | None = None) -> str:
-    """The name recorded as the author of changes: ``--user``, else ``FIELDAPP_USER``, else the
-    login name."""
-    return explicit or get(USER, environ) or login_name()
+def author(
+    explicit: str | None = None, environ: Mapping[str, str] | None = None, default: str | None = None
+) -> str:
+    """The name recorded as the author of changes: ``--user`` (or the signed-in user), else
+    ``FIELDAPP_USER``, else ``default`` (the desktop app's leader's name), else the login name."""
+    return explicit or get(USER, environ) or (default or "").strip() or login_name()
 
 
 def database_path(explicit: str | Path | None = None, environ: Mapping[str, str] | None = None) -> Path:

@@ -46,3 +46,4 @@ VISIT_FIELDS = (VISIT_OUTCOME, VISIT_DATE)
 """A household's visit (forms/household.yaml, docs/forms.md "Visit outcomes"): an import of a target
 list does not start these at the form's defaults (an interview today), since a listed household
 has not been visited yet; the person who visits records them."""
+COLLECTOR = "surveyor"  # the data collector: the desktop app fills in the leader's name

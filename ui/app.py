@@ -98,7 +98,8 @@ def run(argv: Sequence[str] | None = None) -> int:
             ),
             15000,
         )
-        window.offer_drafts_at_start()
+        if window.offer_welcome_at_start() is None:  # a new leader's first start: the welcome
+            window.offer_drafts_at_start()
         code = app.exec()
         tasks.wait_all(10)
         return int(code)

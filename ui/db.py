@@ -15,9 +15,11 @@ from ui.i18n import tr
 class Database:
     """Hands out a ``Store`` for the calling thread (SQLite connections never cross threads)."""
 
-    def __init__(self, path: str | Path, user: str | None = None) -> None:
+    def __init__(self, path: str | Path, user: str | None = None, default_user: str | None = None) -> None:
         self.path = Path(path)
-        self.user = config.author(user)  # the signed-in user, else FIELDAPP_USER or the login name
+        self.signed_in = user
+        # the signed-in user, else FIELDAPP_USER, else the leader's name (settings), else the login name
+        self.user = config.author(user, default=default_user)
         self._local = threading.local()
         self._main_thread = threading.get_ident()
         self.main = Store(self.path, user=self.user)
@@ -37,6 +39,16 @@ class Database:
             with self._lock:
                 self._workers[threading.get_ident()] = found
         return found
+
+    def set_default_user(self, name: str | None) -> str:
+        """The leader's name changed (first-start welcome, settings): it becomes the author of later
+        changes unless someone signed in or FIELDAPP_USER names another. Returns the author now."""
+        self.user = config.author(self.signed_in, default=name)
+        self.main.user = self.user
+        with self._lock:
+            for w in self._workers.values():
+                w.user = self.user
+        return self.user
 
     def reload_forms(self) -> None:
         """Take forms installed since opening (by a sync on a worker thread, say): the main store

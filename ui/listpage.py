@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMenu,
+    QStackedWidget,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from ui.db import Database
 from ui.flow import FlowLayout
+from ui.guidance import EmptyGuidance, area_text
 from ui.i18n import label_of, language, tr
 from ui.models import RecordListModel
 
@@ -31,6 +33,7 @@ class ListPage(QWidget):
     current_changed = Signal(str, object)  # form id, record id or None
     report_requested = Signal(str, str)  # form id, record id
     conflict_requested = Signal(str, str)  # form id, record id
+    action_requested = Signal(str, str)  # form id, action of the empty list's guidance (ui.guidance)
     _search_timer: QTimer  # made further down in __init__, after the search box that starts it
 
     def __init__(self, db: Database, form_id: str, parent: QWidget | None = None) -> None:
@@ -114,7 +117,13 @@ class ListPage(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
-        lay.addWidget(self.table, 1)
+        # an empty list (nothing at all, or nothing in the area chosen) says what to do next instead
+        self.guidance = EmptyGuidance(self.form.id)
+        self.guidance.action_requested.connect(lambda a: self.action_requested.emit(self.form.id, a))
+        self.body = QStackedWidget()
+        self.body.addWidget(self.table)
+        self.body.addWidget(self.guidance)
+        lay.addWidget(self.body, 1)
         self.count_label = QLabel()
         self.count_label.setObjectName("hint")
         lay.addWidget(self.count_label)
@@ -167,7 +176,17 @@ class ListPage(QWidget):
                                 conflicts=self.conflicts_box.isChecked(),
                                 latest_round=self.latest_box is not None and self.latest_box.isChecked())
 
+    def narrowed(self) -> bool:
+        """A search or a filter is on (an empty result is then "nothing found", not an empty list)."""
+        return bool(self.search.text().strip()) or bool(
+            {k: v for k, v in self.filters().items() if k != "village_no"}
+        ) or self.incomplete_box.isChecked() or self.conflicts_box.isChecked()
+
     def _loaded(self, n: int, seconds: float) -> None:
+        empty = n == 0 and not self.narrowed()
+        if empty:
+            self.guidance.set_area(self.area_name())
+        self.body.setCurrentWidget(self.guidance if empty else self.table)
         noun = label_of(self.form.title)
         self.count_label.setText(tr("{n} records found ({noun})", n=f"{n:,}", noun=noun))
         # after a save or a reload the record chosen before (or the one just saved) stays chosen
@@ -181,6 +200,12 @@ class ListPage(QWidget):
         if not self.model.busy:
             self._select_after_load = None
             self.select_id(record_id)
+
+    def area_name(self) -> str | None:
+        """The area chosen on the left, in words (None for every area)."""
+        if not self.area:
+            return None
+        return area_text(self.area, self.village) or self.area
 
     # ------------------------------------------------------------------ selection
     def current_id(self) -> str | None:

@@ -9,6 +9,8 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
     QLabel,
     QMainWindow,
     QMessageBox,
@@ -17,14 +19,15 @@ from PySide6.QtWidgets import (
     QSplitter,
     QTabWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
-from fieldapp import backup, drafts, schema
+from fieldapp import backup, drafts, practice, schema
 from fieldapp.errors import FieldAppError
 from fieldapp.sync.outbox import sync_status
 from ui import tasks
-from ui.db import Database
+from ui.db import Database, InstanceLock
 from ui.dialogs import geometry
 from ui.dialogs.backups_dialog import BackupsDialog, show_backups
 from ui.dialogs.conflict_dialog import ConflictDialog, ConflictsDialog, show_conflict, show_conflicts
@@ -37,6 +40,7 @@ from ui.dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_r
 from ui.dialogs.settings_dialog import show_settings
 from ui.dialogs.sync_dialog import SyncDialog, record_title, show_sync, status_line
 from ui.dialogs.visits_dialog import VisitsDialog, show_visits
+from ui.dialogs.welcome import WelcomeDialog, needs_welcome, show_welcome
 from ui.errors import show_error
 from ui.i18n import tr
 from ui.listpage import ListPage
@@ -58,7 +62,15 @@ class MainWindow(QMainWindow):
         self.db = db
         self.settings = settings
         self.editors: list[RecordEditorDialog] = []
-        self.setWindowTitle(tr("fieldapp - household and local business data"))
+        # a practice database (fieldapp.practice) is marked everywhere and never synced
+        self.practice = practice.is_practice(db.path)
+        self.db_lock: InstanceLock | None = None  # the practice database's lock (the real one: ui.app)
+        self.practice_task: tasks.Task[Path] | None = None
+        self.setWindowTitle(
+            tr("PRACTICE database (example data, not real) - fieldapp")
+            if self.practice
+            else tr("fieldapp - household and local business data")
+        )
 
         self.navigator = AreaNavigator(db)
         # the bundled forms, then any form installed into this database (fieldapp forms add)
@@ -95,10 +107,23 @@ class MainWindow(QMainWindow):
         self.navigator.setMinimumWidth(self.fontMetrics().horizontalAdvance("ก" * 9))
         self.summary.setMinimumWidth(self.fontMetrics().horizontalAdvance("ก" * 14))
         self.splitter.setSizes([230, 820, 430])
-        self.setCentralWidget(self.splitter)
+        if self.practice:
+            central = QWidget()
+            column = QVBoxLayout(central)
+            column.setContentsMargins(0, 0, 0, 0)
+            column.addWidget(self._practice_banner(self.open_real))
+            column.addWidget(self.splitter, 1)
+            self.setCentralWidget(central)
+        else:
+            self.setCentralWidget(self.splitter)
         self._actions()
         self.status_label = QLabel()
         self.statusBar().addWidget(self.status_label)
+        if self.practice:
+            mark = QLabel(tr("PRACTICE"))
+            mark.setObjectName("practice_mark")
+            mark.setToolTip(tr("Practice database: example households, not real data"))
+            self.statusBar().addPermanentWidget(mark)
         self.sync_status = QPushButton()
         self.sync_status.setFlat(True)
         self.sync_status.setToolTip(tr("Records changed on this laptop and not yet sent to the server"))
@@ -129,6 +154,8 @@ class MainWindow(QMainWindow):
         page.current_changed.connect(self._current_changed)
         page.report_requested.connect(self.open_report)
         page.conflict_requested.connect(self.open_conflict)
+        page.action_requested.connect(self._guidance_action)
+        page.guidance.set_practice(self.practice)
 
     def _synced(self) -> None:
         self.take_new_forms()
@@ -214,6 +241,12 @@ class MainWindow(QMainWindow):
         self.business_report_action.triggered.connect(lambda: self._report_of_page("business"))
         self.sync_menu_action = QAction(tr("Sync with the server..."), self)
         self.sync_menu_action.triggered.connect(self.open_sync)
+        self.welcome_action = QAction(tr("Welcome and first steps..."), self)
+        self.welcome_action.triggered.connect(self.open_welcome)
+        self.practice_action = QAction(
+            tr("Back to the real database") if self.practice else tr("Try the practice database..."), self
+        )
+        self.practice_action.triggered.connect(self.open_real if self.practice else self.open_practice)
         self.quit_action = QAction(tr("Quit"), self)
         self.quit_action.triggered.connect(self.close)
 
@@ -231,6 +264,8 @@ class MainWindow(QMainWindow):
         data.addSeparator()
         data.addAction(self.backups_action)
         data.addAction(self.settings_action)
+        data.addAction(self.welcome_action)
+        data.addAction(self.practice_action)
         data.addSeparator()
         data.addAction(self.quit_action)
         sync_menu = menus.addMenu(tr("&Sync"))
@@ -242,6 +277,10 @@ class MainWindow(QMainWindow):
         reports.addAction(self.area_report_action)
         reports.addSeparator()
         reports.addAction(self.visits_action)
+        if self.practice:  # example data never goes to the server
+            for a in (self.sync_action, self.sync_menu_action):
+                a.setEnabled(False)
+                a.setToolTip(tr("The practice database is never synced"))
 
     # ------------------------------------------------------------------ data
     def start(self) -> None:
@@ -298,12 +337,22 @@ class MainWindow(QMainWindow):
             ).start()
 
     def _sync_status_clicked(self) -> None:
+        if self.practice:
+            return
         if self.conflict_count:
             self.open_conflicts()
         else:
             self.open_sync()
 
-    def open_sync(self) -> SyncDialog:
+    def open_sync(self) -> SyncDialog | None:
+        if self.practice:
+            QMessageBox.information(
+                self,
+                tr("Sync"),
+                tr("This is the practice database: its example households are never sent to the server. "
+                   "Go back to the real database to sync."),
+            )
+            return None
         dlg = show_sync(self, self.db, self.settings)
         dlg.synced.connect(self._synced)
         dlg.conflicts_requested.connect(self.open_conflicts)
@@ -503,6 +552,11 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(tr("Saved: {title}", title=title), 15000)
 
     def _editor(self, dlg: RecordEditorDialog) -> RecordEditorDialog:
+        if self.practice:  # the editor fills the screen: it says so too
+            dlg.setWindowTitle(tr("PRACTICE - {title}", title=dlg.windowTitle()))
+            layout = dlg.layout()
+            if isinstance(layout, QVBoxLayout):
+                layout.insertWidget(0, self._practice_banner(None))
         self.editors.append(dlg)
         dlg.saved.connect(self.record_saved)
         dlg.report_requested.connect(self.open_report)
@@ -566,8 +620,8 @@ class MainWindow(QMainWindow):
         saved (with its village); dates declared ``default: today`` are today; the visitor of a
         household is the signed-in user."""
         form = self.db.main.form(form_id)
-        data = form.blank()
-        if VISITED_BY in form.fields:  # who visits: the signed-in user
+        data = self.fill_collector(form_id, form.blank())
+        if VISITED_BY in form.fields:  # who visits: the signed-in user (else the leader's name)
             data[VISITED_BY] = self.db.user
         field = form.area_field
         if field is None:
@@ -583,6 +637,33 @@ class MainWindow(QMainWindow):
         if last and last[0].get(field) and (not area or str(last[0][field]).startswith(area)):
             for c in cols:
                 data[c] = last[0].get(c)
+            return data
+        home = str(self.settings.get("home_area"))
+        if home and (not area or home.startswith(area)):
+            return self.home_values(form_id, data)
+        return data
+
+    def home_values(self, form_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A new record in the leader's own area and village (the first-start welcome)."""
+        form = self.db.main.form(form_id)
+        data = self.fill_collector(form_id, form.blank()) if data is None else data
+        home = str(self.settings.get("home_area"))
+        if form.area_field is None or not home:
+            return data
+        data[form.area_field] = home
+        village_no = int(self.settings.get("home_village_no"))
+        if village_no and schema.VILLAGE_NO in form.fields:
+            data[schema.VILLAGE_NO] = village_no
+        village_name = str(self.settings.get("home_village_name"))
+        if village_name and schema.VILLAGE_NAME in form.fields:
+            data[schema.VILLAGE_NAME] = village_name
+        return data
+
+    def fill_collector(self, form_id: str, data: dict[str, Any]) -> dict[str, Any]:
+        """The data collector of a new record is the leader (their name from the welcome or settings)."""
+        name = str(self.settings.get("leader_name")).strip()
+        if name and schema.COLLECTOR in self.db.main.form(form_id).fields and not data.get(schema.COLLECTOR):
+            data[schema.COLLECTOR] = name
         return data
 
     def start_next_round(self, household_id: str) -> RecordEditorDialog | None:
@@ -594,7 +675,7 @@ class MainWindow(QMainWindow):
             show_error(self, exc)
             self.summary.show_household(household_id)
             return None
-        return self.new_record("household", nxt.doc)
+        return self.new_record("household", self.fill_collector("household", nxt.doc))
 
     def show_round(self, household_id: str) -> None:
         """Another survey round of the household shown: selected in the list, in the summary."""
@@ -631,12 +712,146 @@ class MainWindow(QMainWindow):
         changed = show_settings(self, self.settings)
         if not changed:
             return
+        if "leader_name" in changed:
+            self.db.set_default_user(str(changed["leader_name"]) or None)
         if "font_size" in changed:
             from ui.theme import apply_font
 
             apply_font(int(changed["font_size"]))
         if "language" in changed:
             QMessageBox.information(self, tr("Settings"), tr("The new language is used after a restart."))
+
+    # ------------------------------------------------------------------ first start and practice
+    def offer_welcome_at_start(self) -> WelcomeDialog | None:
+        """The welcome on a database without records, until the leader completed it once."""
+        if self.practice or not needs_welcome(self.db, self.settings):
+            return None
+        return self.open_welcome()
+
+    def open_welcome(self) -> WelcomeDialog:
+        dlg = show_welcome(self, self.db, self.settings, practice=self.practice)
+        dlg.chosen.connect(self._welcome_chosen)
+        return dlg
+
+    def _welcome_chosen(self, what: str) -> None:
+        if what == "import":
+            self.open_import()
+        elif what == "household":
+            self.new_record("household", self.home_values("household"))
+        elif what == "practice":
+            self.open_practice()
+
+    def _guidance_action(self, form_id: str, action: str) -> None:
+        """A button of an empty list's guidance (ui.guidance)."""
+        if action == "new":
+            if form_id == "referral":
+                self.new_referral(self.pages["household"].current_id())
+            else:
+                self.new_record(form_id)
+        elif action == "import":
+            self.open_import()
+        elif action == "practice":
+            self.open_practice()
+        elif action == "welcome":
+            self.open_welcome()
+
+    def _practice_banner(self, back: Any) -> QFrame:
+        """The orange strip of the practice database; with "back to the real database" in the window."""
+        frame = QFrame()
+        frame.setObjectName("practice")
+        row = QHBoxLayout(frame)
+        row.setContentsMargins(10, 6, 10, 6)
+        text = QLabel(
+            tr("Practice database: the households here are examples. Record real households only in the real "
+               "database. Nothing here is synced.")
+        )
+        text.setWordWrap(True)
+        row.addWidget(text, 1)
+        if back is not None:
+            button = QPushButton(tr("Back to the real database"))
+            button.clicked.connect(back)
+            row.addWidget(button)
+            self.back_to_real_button = button
+        return frame
+
+    def open_practice(self) -> tasks.Task[Path] | MainWindow | None:
+        """The practice database next to this one: opened when it exists, else made in the background
+        (example households in the leader's subdistrict, with progress and Cancel), then opened."""
+        if self.practice or self.practice_task is not None:
+            return None
+        path = practice.practice_path(self.db.path)
+        if path.exists():
+            return self.switch_database(path)
+        real, user = self.db.path, self.db.user
+        area = str(self.settings.get("home_area")) or None
+
+        def work(state: tasks.TaskState) -> Path:
+            return practice.create(
+                real, area=area, user=user, progress=state.progress, cancelled=lambda: state.cancelled
+            )
+
+        def done(made: Path) -> None:
+            self.practice_task = None
+            self.switch_database(made)
+
+        def failed(exc: Exception) -> None:
+            self.practice_task = None
+            if isinstance(exc, practice.PracticeCancelled):
+                self.statusBar().showMessage(tr("The practice database was not made."), 10000)
+                return
+            show_error(self, exc)
+
+        self.statusBar().showMessage(tr("Making the practice database with example households..."), 10000)
+        # another file than this window's database: a reading thread, so saving here goes on meanwhile
+        task = (
+            tasks.Task(work)
+            .with_progress(tr("Making the practice database with example households..."), self)
+            .on_success(done)
+            .on_failure(failed)
+        )
+        self.practice_task = task
+        return task.start()
+
+    def open_real(self) -> MainWindow | None:
+        """From the practice database back to the real one."""
+        return self.switch_database(practice.real_path(self.db.path)) if self.practice else None
+
+    def switch_database(self, path: Path) -> MainWindow | None:
+        """Open ``path`` in a new window and close this one (open editors keep their drafts), as a
+        restore does. The practice database takes its own lock; the real one's is held by ui.app."""
+        lock: InstanceLock | None = None
+        if practice.is_practice(path):
+            lock = InstanceLock(path)
+            if not lock.acquire():
+                QMessageBox.warning(self, tr("fieldapp is already open"), InstanceLock.refusal_message(path))
+                return None
+        for dlg in list(self.editors):
+            dlg.keep_draft_now()
+            dlg.close()
+        tasks.wait_all(30)
+        try:
+            db = Database(path, self.db.signed_in, default_user=str(self.settings.get("leader_name")))
+            window = MainWindow(db, self.settings)
+        except Exception as exc:
+            if lock is not None:
+                lock.release()
+            show_error(self, exc)
+            return None
+        window.db_lock = lock
+        self.backup_timer.stop()
+        _reopened.append(window)
+        window.show()
+        window.start()
+        self.db_closed = True
+        self.db.close_all()
+        self.close()
+        window.statusBar().showMessage(
+            tr("Practice database opened: {path}", path=str(path))
+            if window.practice
+            else tr("Back in the real database: {path}", path=str(path)),
+            20000,
+        )
+        return window
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
@@ -646,6 +861,13 @@ class MainWindow(QMainWindow):
                 dlg.keep_draft_now()
         geometry.remember(self, self.settings, "main")
         super().closeEvent(event)
+        if self.db_lock is not None and event.isAccepted():
+            if not self.db_closed:
+                tasks.wait_all(10)
+                self.db_closed = True
+                self.db.close_all()
+            self.db_lock.release()
+            self.db_lock = None
 
 
 def current_editor(window: MainWindow) -> QWidget | None:

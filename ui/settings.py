@@ -22,6 +22,7 @@ class Setting:
     title: str  # English source, shown through tr_declared() (checked by the i18n test)
     minimum: int | None = None
     maximum: int | None = None
+    shown: bool = True  # False: set elsewhere (the first-start welcome), not in the settings dialog
 
     def label(self) -> str:
         return tr_declared(self.title)
@@ -36,6 +37,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("report_style", str, "official", "Report style"),
     Setting("report_office", str, "", "Report issuing office (page header)"),
     Setting("report_province", str, "", "Report issuing office's province"),
+    Setting("leader_name", str, "", "Your name (data collector and author of changes)"),
+    # the first-start welcome: the leader's own area (a new record starts there) and whether it is done
+    Setting("home_area", str, "", "Your subdistrict", shown=False),
+    Setting("home_village_no", int, 0, "Your village number", 0, 999, shown=False),
+    Setting("home_village_name", str, "", "Your village name", shown=False),
+    Setting("welcome_done", bool, False, "First-start welcome completed", shown=False),
 )
 REPORT_STYLE_TITLES = {"official": "Official (print and file)", "screen": "Screen (read on screen)"}
 """The report styles offered (fieldapp.reports.REPORT_STYLES), official first."""

@@ -43,7 +43,7 @@ def setup_application(argv: Sequence[str], lang: str | None, settings: Settings)
 def open_window(db_path: Path, settings: Settings, user: str | None = None) -> tuple[object, Database]:
     from ui.mainwindow import MainWindow
 
-    db = Database(db_path, user=user)
+    db = Database(db_path, user=user, default_user=str(settings.get("leader_name")))
     window = MainWindow(db, settings)
     return window, db
 

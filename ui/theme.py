@@ -23,6 +23,8 @@ QLabel#problem[state="bad"], QLabel#feedback[state="bad"], QLabel#classline[stat
 QLabel#problem[state="warn"] { color: #9a5b00; }
 QLabel#feedback[state="ok"] { color: #1e7b3a; }
 QLabel#classline { font-size: %(big)dpt; font-weight: bold; }
+QFrame#practice { background: #ffe6bf; border: 2px solid #d9822b; border-radius: 4px; }
+QLabel#practice_mark { background: #b85c00; color: white; font-weight: bold; padding: 2px 10px; border-radius: 3px; }
 QLabel#thumb { border: 1px dashed #a8a49c; color: #77736c; }
 QLineEdit, QPlainTextEdit, QComboBox, QDateEdit, QSpinBox {
     background: white; border: 1px solid #a8a49c; border-radius: 4px; padding: 4px 6px; min-height: 1.6em; }
@@ -30,6 +32,9 @@ QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QDateEdit:focus { border
 QLineEdit[problem="true"], QDateEdit[problem="true"], QComboBox[problem="true"] { border: 2px solid #b3261e; }
 QPushButton { padding: 6px 14px; border: 1px solid #8f8a80; border-radius: 5px; background: #ffffff; }
 QPushButton:hover { background: #eef3f1; }
+QPushButton#choice { text-align: left; padding: 4px; background: white; border: 1px solid #a8a49c; }
+QPushButton#choice:hover { background: #eef3f1; }
+QPushButton#choice:focus { border: 2px solid #1f6f5c; background: #eef3f1; }
 QPushButton#primary { background: #1f6f5c; color: white; border-color: #1f6f5c; font-weight: bold; }
 QPushButton:disabled { color: #a09c94; background: #ebe8e1; border: 1px dashed #c4bfb5; }
 QPushButton#primary:disabled { background: #d5d1c8; color: #f4f2ee; border: 1px dashed #b9b4aa; font-weight: normal; }

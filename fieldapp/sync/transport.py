@@ -19,7 +19,7 @@ import orjson
 import requests
 
 from fieldapp import __version__
-from fieldapp.errors import SyncError, SyncErrorKind
+from fieldapp.errors import SyncError, SyncErrorKind, ValidationError
 from fieldapp.sync import protocol as P
 from fieldapp.sync.failures import sync_error
 
@@ -30,6 +30,44 @@ PLAIN_HTTP_WARNING_EN = (
     "the server address is http://: nothing is encrypted, so anyone on the way can read the password "
     "and the households' data; use https://"
 )
+
+
+def check_server_url(url: str) -> str:
+    """The server address as sync uses it (``https://`` added when no scheme is typed), or
+    ValidationError with a Thai message: http or https, a host name without spaces, a valid port."""
+    text = url.strip()
+    example = "https://sync.example.go.th"
+    if not text:
+        raise ValidationError(
+            f"กรุณาพิมพ์ที่อยู่เซิร์ฟเวอร์ เช่น {example}", "the server address is empty", code="url.empty"
+        )
+    if "://" not in text:
+        text = "https://" + text
+    try:
+        parts = urlsplit(text)
+        port = parts.port  # raises for a port that is not a number from 0 to 65535
+    except ValueError:
+        parts, port = None, None
+    bad = (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.hostname
+        or any(ch.isspace() for ch in text)
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or port == 0
+        or parts.netloc.endswith(":")
+        or not all(ch.isalnum() or ch in "-." for ch in (parts.hostname or "").strip("[]").replace(":", ""))
+    )
+    if bad:
+        raise ValidationError(
+            f"ที่อยู่เซิร์ฟเวอร์ไม่ถูกต้อง: {url.strip()} ต้องขึ้นต้นด้วย https:// ตามด้วยชื่อเครื่อง "
+            f"เช่น {example} (ถามผู้จัดการพื้นที่ หรือเว้นว่างไว้ก่อนได้)",
+            f"not a server address: {url.strip()!r} (expected e.g. {example})",
+            code="url.invalid",
+        )
+    return text.rstrip("/")
 
 
 def is_plain_http(url: str) -> bool:

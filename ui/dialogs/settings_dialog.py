@@ -27,6 +27,8 @@ class SettingsDialog(QDialog):
         form = QFormLayout(self)
         self.editors: dict[str, QWidget] = {}
         for s in SETTINGS:
+            if not s.shown:
+                continue
             value = settings.get(s.key)
             w: QWidget
             if s.key == "language":

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import (
     QButtonGroup,
     QCheckBox,
@@ -663,6 +663,9 @@ class SubdistrictWidget(FieldWidget):
             # chosen from the whole list: fill in the district and the province
             self.set_value(code)
             self.subdistrict.setFocus()
+            # the completer writes its long line ("name · district · province") after this: the
+            # box shows the subdistrict's own name once it is done
+            QTimer.singleShot(0, self.subdistrict, lambda: self.subdistrict.setEditText(self.subdistrict.currentText()))
         self._emit()
 
     def value(self) -> Any:
