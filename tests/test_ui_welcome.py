@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from fieldapp import practice
 from fieldapp.store import Store
-from ui import mainwindow, tasks
+from ui import firststart, mainwindow, tasks
 from ui.db import Database
 from ui.dialogs import record_editor
 from ui.dialogs.sync_dialog import SERVER_KEY
@@ -238,7 +238,7 @@ def test_practice_database_is_made_beside_the_real_one_marked_and_left_again(
     settle()
     made = practice.practice_path(real)
     assert made.exists() and made.parent == real.parent and made != real
-    practice_window = mainwindow._reopened[-1]
+    practice_window = firststart.reopened[-1]
     qtbot.addWidget(practice_window)
     assert practice_window.practice and practice_window.db.path == made
     assert gone(window) and practice_window.isVisible()
@@ -264,7 +264,7 @@ def test_practice_database_is_made_beside_the_real_one_marked_and_left_again(
     # back to the real database
     qtbot.mouseClick(practice_window.back_to_real_button, Qt.MouseButton.LeftButton)
     settle()
-    back = mainwindow._reopened[-1]
+    back = firststart.reopened[-1]
     qtbot.addWidget(back)
     assert back.db.path == real and not back.practice
     assert "ฝึกหัด" not in back.windowTitle()

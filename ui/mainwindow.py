@@ -9,10 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
     QLabel,
-    QMainWindow,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -40,8 +37,8 @@ from ui.dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_r
 from ui.dialogs.settings_dialog import show_settings
 from ui.dialogs.sync_dialog import SyncDialog, record_title, show_sync, status_line
 from ui.dialogs.visits_dialog import VisitsDialog, show_visits
-from ui.dialogs.welcome import WelcomeDialog, needs_welcome, show_welcome
 from ui.errors import show_error
+from ui.firststart import FirstStart
 from ui.i18n import tr
 from ui.listpage import ListPage
 from ui.navigator import AreaNavigator
@@ -56,7 +53,7 @@ log = logging.getLogger("fieldapp.ui")
 _reopened: list[MainWindow] = []  # windows opened after a restore (kept alive)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FirstStart):
     def __init__(self, db: Database, settings: Settings) -> None:
         super().__init__()
         self.db = db
@@ -643,29 +640,6 @@ class MainWindow(QMainWindow):
             return self.home_values(form_id, data)
         return data
 
-    def home_values(self, form_id: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
-        """A new record in the leader's own area and village (the first-start welcome)."""
-        form = self.db.main.form(form_id)
-        data = self.fill_collector(form_id, form.blank()) if data is None else data
-        home = str(self.settings.get("home_area"))
-        if form.area_field is None or not home:
-            return data
-        data[form.area_field] = home
-        village_no = int(self.settings.get("home_village_no"))
-        if village_no and schema.VILLAGE_NO in form.fields:
-            data[schema.VILLAGE_NO] = village_no
-        village_name = str(self.settings.get("home_village_name"))
-        if village_name and schema.VILLAGE_NAME in form.fields:
-            data[schema.VILLAGE_NAME] = village_name
-        return data
-
-    def fill_collector(self, form_id: str, data: dict[str, Any]) -> dict[str, Any]:
-        """The data collector of a new record is the leader (their name from the welcome or settings)."""
-        name = str(self.settings.get("leader_name")).strip()
-        if name and schema.COLLECTOR in self.db.main.form(form_id).fields and not data.get(schema.COLLECTOR):
-            data[schema.COLLECTOR] = name
-        return data
-
     def start_next_round(self, household_id: str) -> RecordEditorDialog | None:
         """The next survey round of a household in the editor, filled in from this round; the
         questions asked again are empty and marked. Nothing is stored until it is saved."""
@@ -720,138 +694,6 @@ class MainWindow(QMainWindow):
             apply_font(int(changed["font_size"]))
         if "language" in changed:
             QMessageBox.information(self, tr("Settings"), tr("The new language is used after a restart."))
-
-    # ------------------------------------------------------------------ first start and practice
-    def offer_welcome_at_start(self) -> WelcomeDialog | None:
-        """The welcome on a database without records, until the leader completed it once."""
-        if self.practice or not needs_welcome(self.db, self.settings):
-            return None
-        return self.open_welcome()
-
-    def open_welcome(self) -> WelcomeDialog:
-        dlg = show_welcome(self, self.db, self.settings, practice=self.practice)
-        dlg.chosen.connect(self._welcome_chosen)
-        return dlg
-
-    def _welcome_chosen(self, what: str) -> None:
-        if what == "import":
-            self.open_import()
-        elif what == "household":
-            self.new_record("household", self.home_values("household"))
-        elif what == "practice":
-            self.open_practice()
-
-    def _guidance_action(self, form_id: str, action: str) -> None:
-        """A button of an empty list's guidance (ui.guidance)."""
-        if action == "new":
-            if form_id == "referral":
-                self.new_referral(self.pages["household"].current_id())
-            else:
-                self.new_record(form_id)
-        elif action == "import":
-            self.open_import()
-        elif action == "practice":
-            self.open_practice()
-        elif action == "welcome":
-            self.open_welcome()
-
-    def _practice_banner(self, back: Any) -> QFrame:
-        """The orange strip of the practice database; with "back to the real database" in the window."""
-        frame = QFrame()
-        frame.setObjectName("practice")
-        row = QHBoxLayout(frame)
-        row.setContentsMargins(10, 6, 10, 6)
-        text = QLabel(
-            tr("Practice database: the households here are examples. Record real households only in the real "
-               "database. Nothing here is synced.")
-        )
-        text.setWordWrap(True)
-        row.addWidget(text, 1)
-        if back is not None:
-            button = QPushButton(tr("Back to the real database"))
-            button.clicked.connect(back)
-            row.addWidget(button)
-            self.back_to_real_button = button
-        return frame
-
-    def open_practice(self) -> tasks.Task[Path] | MainWindow | None:
-        """The practice database next to this one: opened when it exists, else made in the background
-        (example households in the leader's subdistrict, with progress and Cancel), then opened."""
-        if self.practice or self.practice_task is not None:
-            return None
-        path = practice.practice_path(self.db.path)
-        if path.exists():
-            return self.switch_database(path)
-        real, user = self.db.path, self.db.user
-        area = str(self.settings.get("home_area")) or None
-
-        def work(state: tasks.TaskState) -> Path:
-            return practice.create(
-                real, area=area, user=user, progress=state.progress, cancelled=lambda: state.cancelled
-            )
-
-        def done(made: Path) -> None:
-            self.practice_task = None
-            self.switch_database(made)
-
-        def failed(exc: Exception) -> None:
-            self.practice_task = None
-            if isinstance(exc, practice.PracticeCancelled):
-                self.statusBar().showMessage(tr("The practice database was not made."), 10000)
-                return
-            show_error(self, exc)
-
-        self.statusBar().showMessage(tr("Making the practice database with example households..."), 10000)
-        # another file than this window's database: a reading thread, so saving here goes on meanwhile
-        task = (
-            tasks.Task(work)
-            .with_progress(tr("Making the practice database with example households..."), self)
-            .on_success(done)
-            .on_failure(failed)
-        )
-        self.practice_task = task
-        return task.start()
-
-    def open_real(self) -> MainWindow | None:
-        """From the practice database back to the real one."""
-        return self.switch_database(practice.real_path(self.db.path)) if self.practice else None
-
-    def switch_database(self, path: Path) -> MainWindow | None:
-        """Open ``path`` in a new window and close this one (open editors keep their drafts), as a
-        restore does. The practice database takes its own lock; the real one's is held by ui.app."""
-        lock: InstanceLock | None = None
-        if practice.is_practice(path):
-            lock = InstanceLock(path)
-            if not lock.acquire():
-                QMessageBox.warning(self, tr("fieldapp is already open"), InstanceLock.refusal_message(path))
-                return None
-        for dlg in list(self.editors):
-            dlg.keep_draft_now()
-            dlg.close()
-        tasks.wait_all(30)
-        try:
-            db = Database(path, self.db.signed_in, default_user=str(self.settings.get("leader_name")))
-            window = MainWindow(db, self.settings)
-        except Exception as exc:
-            if lock is not None:
-                lock.release()
-            show_error(self, exc)
-            return None
-        window.db_lock = lock
-        self.backup_timer.stop()
-        _reopened.append(window)
-        window.show()
-        window.start()
-        self.db_closed = True
-        self.db.close_all()
-        self.close()
-        window.statusBar().showMessage(
-            tr("Practice database opened: {path}", path=str(path))
-            if window.practice
-            else tr("Back in the real database: {path}", path=str(path)),
-            20000,
-        )
-        return window
 
     # ------------------------------------------------------------------ closing
     def closeEvent(self, event: QCloseEvent) -> None:
