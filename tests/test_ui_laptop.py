@@ -543,8 +543,10 @@ def test_keyboard_only_a_household_with_three_members_is_recorded_and_saved_comp
     asked: list[str] = []  # a complete household saves without a question
     monkeypatch.setattr(record_editor, "_ask", lambda _p, title, *_a: asked.append(title) or 2)
     keyboard.run(
+        # visit: an interview today by the signed-in user, as the page opens
+        ["Ctrl+PgDn"]  # noqa: RUF005
         # consent: yes, yes, who; the date is today already
-        ["Space", "Enter", "Space", "Enter", "สมชาย ใจดี", "Enter", "Enter", "Enter"]  # noqa: RUF005
+        + ["Space", "Enter", "Space", "Enter", "สมชาย ใจดี", "Enter", "Enter", "Enter"]
         # address: the subdistrict and village come from the last household recorded
         + ["Enter", "Enter", "12/3"]
         # members: the first from "+ Add", the others with Ctrl+M
@@ -583,4 +585,4 @@ def test_keyboard_only_a_household_with_three_members_is_recorded_and_saved_comp
     assert (keyboard.keys, keyboard.typed) == EFFORT_KEYS
 
 
-EFFORT_KEYS = (209, 120)  # every key, of which typed characters
+EFFORT_KEYS = (210, 120)  # every key, of which typed characters
