@@ -396,8 +396,35 @@ def test_main_window_and_editor_fit_a_laptop_screen_and_save_stays_visible(
         apply_font(int(ui_app.get("font_size")))
 
 
+def preview_file(folder: Path) -> Path:
+    """An XLSForm to preview (a Thai household survey)."""
+    from tests.test_xlsform import _thai_household
+
+    path = folder / "survey.xlsx"
+    _thai_household(path)
+    return path
+
+
+@pytest.mark.parametrize("size", [0, 18])
+def test_form_preview_opens_inside_a_laptop_screen_with_its_buttons_in_sight(
+    qtbot: Any, ui_app: Any, db: Database, laptop_screen: QRect, tmp_path: Path, size: int
+) -> None:
+    apply_font(size)
+    try:
+        window = open_window(qtbot, db, ui_app)
+        dlg = window.preview_form(preview_file(tmp_path))
+        settle()
+        assert dlg is not None
+        assert inside(dlg, laptop_screen), (dlg.size(), dlg.minimumSizeHint())
+        for button in (dlg.check_button, dlg.close_button, dlg.editor.next_button):
+            assert on_screen(button, dlg)
+        dlg.close()
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
 def test_every_dialog_opens_inside_a_laptop_screen(
-    qtbot: Any, ui_app: Any, db: Database, laptop_screen: QRect
+    qtbot: Any, ui_app: Any, db: Database, laptop_screen: QRect, tmp_path: Path
 ) -> None:
     window = open_window(qtbot, db, ui_app)
     rid = window.pages["household"].model.id_at(0)
@@ -413,6 +440,7 @@ def test_every_dialog_opens_inside_a_laptop_screen(
         window.open_record("household", rid),
         window.new_record("business"),
         window.new_referral(rid),
+        window.preview_form(preview_file(tmp_path)),
     ]
     for dlg in opened:
         settle()

@@ -602,7 +602,7 @@ class MainWindow(FirstStart):
         except FieldAppError as exc:
             QMessageBox.warning(self, tr("Preview a form..."), exc.message)
             return None
-        return show_form_preview(self, self.db, form, notes)
+        return show_form_preview(self, self.db, self.settings, form, notes)
 
     def new_record_of_current_form(self) -> RecordEditorDialog | None:
         """A new record of the form whose list is shown (the way to start one of an installed form)."""

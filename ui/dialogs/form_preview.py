@@ -16,8 +16,10 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 from fieldapp import ids
 from fieldapp.forms import Form
 from ui.db import Database
+from ui.dialogs import geometry
 from ui.editor import FormEditor
 from ui.i18n import label_of, language, tr
+from ui.settings import Settings
 from ui.widgets.registry import EditorContext
 
 
@@ -31,7 +33,12 @@ def form_from_file(path: Path) -> tuple[Form, list[str]]:
 
 class FormPreviewDialog(QDialog):
     def __init__(
-        self, parent: QWidget | None, db: Database, form: Form, notes: list[str] | None = None
+        self,
+        parent: QWidget | None,
+        db: Database,
+        settings: Settings,
+        form: Form,
+        notes: list[str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.form = form
@@ -52,7 +59,10 @@ class FormPreviewDialog(QDialog):
         self.outcome = QLabel()
         self.outcome.setWordWrap(True)
         lay.addWidget(self.outcome)
+        # the footer: page buttons, Close and Check answers; it never scrolls away (the pages scroll)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.editor.prev_button)
+        buttons.addWidget(self.editor.next_button)
         self.check_button = QPushButton(tr("Check answers"))
         self.check_button.setObjectName("primary")
         self.check_button.setAutoDefault(False)
@@ -64,7 +74,8 @@ class FormPreviewDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.check_button)
         lay.addLayout(buttons)
-        self.resize(1100, 780)
+        geometry.open_sized(self, settings, "form_preview", 1100, 780, maximise_on_small=True)
+        self.finished.connect(lambda _r: geometry.remember(self, settings, "form_preview"))
 
     def check(self) -> list[str]:
         """Run the form's checks on the answers so far; show and return the problems."""
@@ -82,9 +93,9 @@ class FormPreviewDialog(QDialog):
 
 
 def show_form_preview(
-    parent: QWidget | None, db: Database, form: Form, notes: list[str] | None = None
+    parent: QWidget | None, db: Database, settings: Settings, form: Form, notes: list[str] | None = None
 ) -> FormPreviewDialog:
-    dlg = FormPreviewDialog(parent, db, form, notes)
+    dlg = FormPreviewDialog(parent, db, settings, form, notes)
     dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
     dlg.show()
     return dlg
