@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from live_server import fast_settings, shared_app, shared_server
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QLabel, QRadioButton
 
 from fieldapp import demo
@@ -107,6 +108,25 @@ def test_a_wrong_password_gives_the_thai_sign_in_message(
     assert "เข้าสู่ระบบไม่สำเร็จ" in dlg.summary_text() or "ชื่อผู้ใช้" in dlg.summary_text()
     assert sum(len(db.main.dirty_rows(f.id)) for f in db.main.forms) > 0  # nothing lost
     assert dlg.sync_button.isEnabled() and not dlg.cancel_button.isVisible()
+
+
+def test_after_a_failed_sign_in_the_password_field_is_empty_and_a_retyped_password_signs_in(
+    qtbot: Any, ui_app: Any, ui_db_path: Path, server: Server
+) -> None:
+    """A retyped password never lands after the wrong one (each wrong try makes the server wait longer)."""
+    server.add_user("admin3", "admin", [])
+    db = Database(ui_db_path)
+    dlg = SyncDialog(None, db, ui_app)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    run_dialog_sync(dlg, server.url, "admin3", "not the password")
+    assert dlg.error is not None and dlg.outcome is None
+    assert dlg.password_edit.text() == ""
+    assert dlg.focusWidget() is dlg.password_edit  # ready to type it again
+    QTest.keyClicks(dlg.password_edit, PASSWORD)
+    dlg.sync_button.click()
+    settle()
+    assert dlg.error is None and dlg.outcome is not None and dlg.outcome.report.verified is True
 
 
 def _edit(store: Store, rid: str, **changes: Any) -> None:

@@ -645,6 +645,10 @@ class SyncDialog(QDialog):
             self.synced.emit()
             super().reject()
             return
+        # a password typed again never lands after the one that failed (each wrong try makes the
+        # server wait longer before the next): the field is empty and ready for it
+        self.password_edit.clear()
+        self.password_edit.setFocus()
         self._show_problem(message_for(exc))
         self.synced.emit()  # batches stored before the failure count too
         self.load_outbox()
