@@ -2,7 +2,9 @@
 
 The format is documented in ``docs/forms.md``. The parts, each a module of this package:
 
-- ``model``: ``Form``, ``Section``, ``Field``, ``Choice``, ``FormSet`` — what a loaded form is;
+- ``model``: ``Form``, ``Section``, ``Field``, ``Group``, ``Choice``, ``FormSet`` — what a loaded
+  form is (a group stores nothing: its questions are fields of its level; ``layout_of`` gives a
+  section's or a repeat row's questions with their groups, as shown);
 - ``types``: the question-type registry (``TYPES``): coercion, stored form, columns, widget key;
 - ``loading``: reading and checking definitions (``load_all``, ``default_forms``, ``check_files``);
 - ``coercion``: raw answers into their stored form (``coerce``, ``coerce_level``);
@@ -29,12 +31,14 @@ from fieldapp.forms.loading import (
     Builder,
     check_files,
     default_forms,
+    groups_in,
     iter_fields,
     load_all,
     load_form,
     parse_choices,
+    questions,
 )
-from fieldapp.forms.model import Choice, Field, Form, FormSet, Section
+from fieldapp.forms.model import Choice, Field, Form, FormSet, Group, Section, layout_of
 from fieldapp.forms.rules import (
     apply_relevance,
     calc_value,
@@ -84,6 +88,7 @@ __all__ = [
     "Form",
     "FormDefinitionError",
     "FormSet",
+    "Group",
     "Section",
     "ValidationError",
     "already_stored",
@@ -99,14 +104,17 @@ __all__ = [
     "coerce_rows",
     "constraint_ok",
     "default_forms",
+    "groups_in",
     "iter_fields",
     "labels",
+    "layout_of",
     "load_all",
     "load_form",
     "make_resolver",
     "normalise_result",
     "normaliser",
     "parse_choices",
+    "questions",
     "read_yaml",
     "relevant",
     "required",

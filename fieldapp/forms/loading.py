@@ -17,7 +17,7 @@ from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationErro
 from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
-from fieldapp.forms.model import Choice, Field, Form, FormSet, Section, SoftRule
+from fieldapp.forms.model import Choice, Field, Form, FormSet, Group, Section, SoftRule, layout_of
 from fieldapp.forms.rules import normaliser
 from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES, TYPES
 from fieldapp.forms.yamlfile import labels, read_yaml
@@ -73,6 +73,8 @@ FORM_KEYS = {
     "description",
     "default_language",
 }
+GROUP_KEYS = {"id", "type", "label", "hint", "relevant", "appearance", "fields"}
+"""What a ``type: group`` may carry: it stores nothing, so no rule of an answer applies to it."""
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
@@ -188,26 +190,86 @@ class Builder:
             fields_raw = s.get("fields")
             if not isinstance(fields_raw, list) or not fields_raw:
                 raise self.fail(f"sections.{sid}", "a section needs a non-empty list of fields")
-            fields: list[Field] = []
-            for fr in fields_raw:
-                for f in self.field(fr, None, sid):
-                    if f.id in form.fields:
-                        raise self.fail(f.path, "duplicate field id")
-                    form.fields[f.id] = f
-                    fields.append(f)
+            layout = self.entries(fields_raw, None, sid, None)
+            fields = questions(layout)
+            for f in fields:
+                if f.id in form.fields:
+                    raise self.fail(f.path, "duplicate field id")
+                form.fields[f.id] = f
             section = Section(sid, labels(s.get("label"), self.source, f"sections.{sid}"), fields)
+            if any(isinstance(item, Group) for item in layout):
+                section.layout = layout
             if s.get("relevant") is not None:
                 if not isinstance(s["relevant"], str) or not s["relevant"].strip():
                     raise self.fail(f"sections.{sid}", "a section's relevant must be an expression")
                 section._relevant_raw = s["relevant"]  # type: ignore[attr-defined]
             form.sections.append(section)
+        self.check_groups(form, section_ids)
         self.link(form)
         self.soft_rules(form)
         return form
 
-    def field(self, fr: Any, parent: Field | None, section: str) -> list[Field]:
+    def entries(
+        self, raws: list[Any], parent: Field | None, section: str, group: Group | None
+    ) -> list[Field | Group]:
+        """The fields and groups of a section, a repeat or a group, in order."""
+        out: list[Field | Group] = []
+        for fr in raws:
+            if isinstance(fr, dict) and fr.get("type") == "group":
+                out.append(self.group(fr, parent, section, group))
+            else:
+                out.extend(self.field(fr, parent, section, group))
+        return out
+
+    def group(self, fr: dict[str, Any], parent: Field | None, section: str, outer: Group | None) -> Group:
+        """A ``type: group``: a title (and relevance) around questions stored at its parent's level."""
+        gid = fr.get("id")
+        prefix = f"{parent.path}." if parent else ""
+        if not isinstance(gid, str) or not NAME_RE.match(gid):
+            raise self.fail(f"{prefix}{gid}", "a group id is lower-case letters, digits and _")
+        path = f"{prefix}{gid}"
+        unknown = set(fr) - GROUP_KEYS
+        if unknown:
+            raise self.fail(
+                path,
+                f"a group has no {', '.join(sorted(unknown))} (only {', '.join(sorted(GROUP_KEYS - {'type'}))})",
+            )
+        children = fr.get("fields")
+        if not isinstance(children, list) or not children:
+            raise self.fail(path, "an empty group: a group needs a non-empty list of fields")
+        rel = fr.get("relevant")
+        if rel is not None and (not isinstance(rel, str) or not rel.strip()):
+            raise self.fail(path, "a group's relevant must be an expression")
+        g = Group(
+            id=gid,
+            label=labels(fr.get("label"), self.source, path),
+            path=path,
+            hint=labels(fr.get("hint"), self.source, path, "hint", required=False),
+            appearance=str(fr["appearance"]) if fr.get("appearance") else None,
+            parent=parent,
+            group=outer,
+        )
+        g._relevant_raw = rel  # type: ignore[attr-defined]
+        g.items = self.entries(children, parent, section, g)
+        return g
+
+    def check_groups(self, form: Form, section_ids: set[str]) -> None:
+        """Group ids are unique across the form: not another group's, a field's or a section's."""
+        field_ids = {f.id for f in all_levels(form)}
+        for s in form.sections:
+            for g in groups_in(layout_of(s)):
+                if g.id in form.groups:
+                    raise self.fail(g.path, f"duplicate group id {g.id!r}")
+                if g.id in field_ids:
+                    raise self.fail(g.path, f"the group id {g.id!r} is also the id of a field")
+                if g.id in section_ids:
+                    raise self.fail(g.path, f"the group id {g.id!r} is also the id of a section")
+                form.groups[g.id] = g
+
+    def field(self, fr: Any, parent: Field | None, section: str, group: Group | None = None) -> list[Field]:
         """A field of the definition, checked, and its "specify" text when it has an 'other' code."""
         f = self.new_field(fr, parent, section)
+        f.group = group
         f._raw = fr  # type: ignore[attr-defined]
         self.check_options(f)
         self.link_choices(f)
@@ -217,7 +279,11 @@ class Builder:
         elif fr.get("fields"):
             raise self.fail(f.path, "only repeats have 'fields'")
         self.check_default(f)
-        return [f] if f.other is None else [f, self.other_field(f, parent, section)]
+        if f.other is None:
+            return [f]
+        other = self.other_field(f, parent, section)
+        other.group = group
+        return [f, other]
 
     def new_field(self, fr: Any, parent: Field | None, section: str) -> Field:
         if not isinstance(fr, dict):
@@ -232,7 +298,8 @@ class Builder:
             raise self.fail(path, f"unknown keys: {', '.join(sorted(unknown))}")
         ftype = fr.get("type")
         if ftype not in FIELD_TYPES:
-            raise self.fail(path, f"unknown type {ftype!r} (one of: {', '.join(sorted(FIELD_TYPES))})")
+            known = ", ".join(sorted({*FIELD_TYPES, "group"}))
+            raise self.fail(path, f"unknown type {ftype!r} (one of: {known})")
         if fid in RESERVED_NAMES:
             raise self.fail(path, f"{fid!r} is reserved for the store")
         return Field(
@@ -321,11 +388,13 @@ class Builder:
         children = fr.get("fields")
         if not isinstance(children, list) or not children:
             raise self.fail(path, "a repeat needs a non-empty list of fields")
-        for cr in children:
-            for c in self.field(cr, f, section):
-                if f.child(c.id) is not None:
-                    raise self.fail(c.path, "duplicate field id")
-                f.fields.append(c)
+        layout = self.entries(children, f, section, None)
+        for c in questions(layout):
+            if f.child(c.id) is not None:
+                raise self.fail(c.path, "duplicate field id")
+            f.fields.append(c)
+        if any(isinstance(item, Group) for item in layout):
+            f.layout = layout
 
     def check_default(self, f: Field) -> None:
         path, ftype = f.path, f.type
@@ -442,6 +511,18 @@ class Builder:
                     )
                 except ExpressionError as exc:
                     raise self.fail(f"sections.{section.id}", f"label: {exc.message_en}") from exc
+        for g in form.groups.values():  # a group's own relevance and ${name} in its title
+            src = getattr(g, "_relevant_raw", None)
+            if src is not None:
+                try:
+                    g.relevant = expr.compile_expression(src, make_resolver(form, g.parent))
+                except ExpressionError as exc:
+                    raise self.fail(g.path, f"relevant: {exc.message_en}") from exc
+            for name in piping.references(g.label, g.hint):
+                try:
+                    g.pipes[name] = expr.compile_expression("${" + name + "}", make_resolver(form, g.parent))
+                except ExpressionError as exc:
+                    raise self.fail(g.path, f"label: {exc.message_en}") from exc
         gates: dict[str, str] = {}
         for section in form.sections:  # a section's relevance is joined to each of its questions
             src = getattr(section, "_relevant_raw", None)
@@ -454,9 +535,14 @@ class Builder:
         for f in order:
             raw = getattr(f, "_raw", {})
             self.compile_rules(form, f, raw)
-            if f.parent is None and f.section in gates:
-                gate = gates[f.section]
-                src = f"({gate}) and ({f.relevant.source})" if f.relevant else gate
+            # the relevance of the section and of every group around the question comes first
+            parts = [gates[f.section]] if f.parent is None and f.section in gates else []
+            if f.group is not None:
+                parts += [g.relevant.source for g in f.group.chain() if g.relevant is not None]
+            if parts:
+                if f.relevant is not None:
+                    parts.append(f.relevant.source)
+                src = parts[0] if len(parts) == 1 else " and ".join(f"({p})" for p in parts)
                 f.relevant = self.compile(form, f, src, "relevant")
             if f.sensitive:
                 if not form.consent_field:
@@ -663,7 +749,41 @@ def default_forms() -> FormSet:
 
 
 def iter_fields(form: Form) -> Iterable[Field]:
+    """Every field of the form in order (a repeat's fields after it; groups seen through)."""
     return iter(form.order)
+
+
+def questions(layout: Iterable[Field | Group]) -> list[Field]:
+    """The fields of a layout in order, groups seen through."""
+    out: list[Field] = []
+    for item in layout:
+        out.extend(item.questions() if isinstance(item, Group) else [item])
+    return out
+
+
+def groups_in(layout: Iterable[Field | Group]) -> list[Group]:
+    """Every group of a section's layout, outer groups first, those inside repeats too."""
+    out: list[Group] = []
+    for item in layout:
+        if isinstance(item, Group):
+            out.append(item)
+            out.extend(groups_in(item.items))
+        else:  # a repeat's row may hold groups (a repeat inside it too)
+            out.extend(groups_in(layout_of(item)))
+    return out
+
+
+def all_levels(form: Form) -> list[Field]:
+    """Every field of the form, those of repeats and of repeats inside repeats too."""
+    out: list[Field] = []
+
+    def walk(fields: Iterable[Field]) -> None:
+        for f in fields:
+            out.append(f)
+            walk(f.fields)
+
+    walk(form.fields.values())
+    return out
 
 
 def check_files(paths: list[Path] | None = None) -> list[str]:

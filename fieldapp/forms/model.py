@@ -1,6 +1,13 @@
 """The form model: a ``Form`` of ``Section``s of ``Field``s (repeats hold fields of their own),
 each field's ``Choice``s, and a ``FormSet`` of the forms one installation knows.
 
+A ``Group`` (``type: group`` in a definition) is a titled part of a section or of a repeat's row,
+possibly inside another group. It stores nothing: its questions are the fields of the level it
+sits in (``Section.fields``, ``Form.fields``, a repeat's ``fields``), so every walker of fields
+sees through groups; only the layout (``Section.layout``, a repeat's ``layout``) keeps them, for
+the editor, the printed record and the XLSForm writer. A group's relevance is joined to the
+relevance of each question inside it when the form is built.
+
 A ``Form`` is built by ``fieldapp.forms.loading`` from its definition and is read-only after
 that; ``Form.validate`` runs coercion, calculations, relevance and the checks of the other parts.
 """
@@ -85,6 +92,8 @@ class Field:
     trigger: tuple[str, ...] = ()  # a calculation made only when one of these answers changes
     fields: list[Field] = field(default_factory=list)  # repeat children
     parent: Field | None = None  # the repeat this field lives in
+    group: Group | None = None  # the innermost group this question is shown in (None: none)
+    layout: list[Field | Group] = field(default_factory=list)  # a repeat's row: fields and groups
     codes: frozenset[str] = frozenset()
 
     @functools.cached_property
@@ -155,6 +164,50 @@ class Field:
         return found.get(name)
 
 
+@dataclass(eq=False)
+class Group:
+    """A titled group of questions inside a section or a repeat's row (``type: group``).
+
+    It stores nothing of its own: its questions live at the level of its ``parent`` (the repeat,
+    or the form). Its ``relevant`` is also joined to each question inside it, so a group that
+    does not apply clears its answers exactly as questions that do not apply."""
+
+    id: str
+    label: dict[str, str]
+    path: str  # "members.health": where it is, for messages (not a stored path)
+    items: list[Field | Group] = field(default_factory=list)
+    hint: dict[str, str] = field(default_factory=dict)
+    relevant: expr.Expression | None = None  # its own, compiled in its level's scope
+    appearance: str | None = None
+    parent: Field | None = None  # the repeat it is in
+    group: Group | None = None  # the group it is in
+    pipes: dict[str, expr.Expression] = field(default_factory=dict)  # ${name} in label and hint
+
+    def questions(self) -> list[Field]:
+        """Every field shown inside the group (in inner groups too), in order."""
+        out: list[Field] = []
+        for item in self.items:
+            out.extend(item.questions() if isinstance(item, Group) else [item])
+        return out
+
+    def chain(self) -> list[Group]:
+        """This group and the groups around it, outermost first."""
+        out: list[Group] = []
+        g: Group | None = self
+        while g is not None:
+            out.append(g)
+            g = g.group
+        return out[::-1]
+
+    def label_for(self, lang: str = "th") -> str:
+        return self.label.get(lang) or self.label.get("th", self.id)
+
+
+def layout_of(owner: Section | Field) -> list[Field | Group]:
+    """A section's or a repeat row's questions and groups, in order (its fields when it has no groups)."""
+    return list(owner.layout) if owner.layout else list(owner.fields)
+
+
 @dataclass
 class Section:
     id: str
@@ -164,6 +217,8 @@ class Section:
     relevant: expr.Expression | None = None
     """The section's own relevance (an XLSForm group's): joined to every question of the section,
     so when it is false the whole section is skipped and its answers cleared."""
+    layout: list[Field | Group] = field(default_factory=list)
+    """The section's questions and groups as shown (empty: ``fields``, a section without groups)."""
 
 
 @dataclass
@@ -199,6 +254,7 @@ class Form:
     media: Path | None = None  # the folder of files that come with the form (pulldata CSVs)
     default_language: str = "th"
     fields: dict[str, Field] = field(default_factory=dict)  # top level, in order
+    groups: dict[str, Group] = field(default_factory=dict)  # every group, by id (ids are unique)
     order: list[Field] = field(default_factory=list)
     calc_order: list[Field] = field(default_factory=list)
     calc_inputs: set[str] = field(default_factory=set)  # answers read by calculations and scoring
@@ -380,6 +436,23 @@ class Form:
             return expr.truthy(f.relevant.fn(data, row))
         except (ExpressionError, TypeError, ValueError, OverflowError):
             return False
+
+    def group_relevant(self, g: Group, data: dict[str, Any], row: Any = None) -> bool:
+        """Whether the group ``g`` and every group around it apply with these answers (``row``:
+        the repeat's row it is shown in)."""
+        for outer in g.chain():
+            if outer.relevant is None:
+                continue
+            try:
+                if not expr.truthy(outer.relevant.fn(data, row)):
+                    return False
+            except (ExpressionError, TypeError, ValueError, OverflowError):
+                return False
+        return True
+
+    def group_texts(self, g: Group, data: dict[str, Any], row: Any = None) -> dict[str, str]:
+        """A group's title in every language, with the answers it names (``${name}``)."""
+        return piping.fill(g.pipes, g.label, data, row)
 
     def allowed_codes(
         self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None

@@ -1,0 +1,173 @@
+"""Groups (``type: group``) nested three deep, at the top of a section and inside a repeat: they
+store nothing, their relevance reaches every question inside them, and a bad group is refused
+with a message that names it."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fieldapp import installed
+from fieldapp.errors import FormDefinitionError
+from fieldapp.forms import Group, check_files, read_yaml
+from fieldapp.forms.loading import Builder
+from fieldapp.store import Store
+
+NESTED = Path(__file__).parent / "data" / "nested_groups.yaml"
+
+
+def nested_raw() -> dict[str, Any]:
+    return read_yaml(NESTED)
+
+
+def build(raw: dict[str, Any]) -> Any:
+    return Builder(copy.deepcopy(raw), "nested_groups.yaml", {}).build()
+
+
+def flattened(raw: dict[str, Any]) -> dict[str, Any]:
+    """The same questions without their groups (and without the groups' relevance)."""
+
+    def flat(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for item in items:
+            if item["type"] == "group":
+                out.extend(flat(item["fields"]))
+            else:
+                if item.get("fields"):
+                    item = {**item, "fields": flat(item["fields"])}
+                out.append(item)
+        return out
+
+    raw = copy.deepcopy(raw)
+    for s in raw["sections"]:
+        s["fields"] = flat(s["fields"])
+    return raw
+
+
+HEAD = {"has_head": True, "head_name": "สมชาย", "works": True, "job_title": "ชาวนา"}
+ADULT = {"name": "สมศรี", "age": 40, "smokes": True, "per_day": 20, "wants_quit": True}
+CHILD = {"name": "ด.ช. ดี", "age": 10, "smokes": True, "per_day": 12, "wants_quit": False}
+
+
+def test_a_group_stores_nothing_its_questions_live_at_its_parents_level():
+    form = build(nested_raw())
+    plain = build(flattened(nested_raw()))
+    assert list(form.fields) == ["has_head", "head_name", "works", "job_title", "members"]
+    assert [c.id for c in form.fields["members"].fields] == list(plain.fields["members"].child(c.id).id
+                                                                   for c in plain.fields["members"].fields)
+    assert form.columns() == plain.columns()
+    assert form.level[1] == plain.level[1] and form.fields["members"].level[1] == plain.fields["members"].level[1]
+    assert [f.path for f in form.order] == [f.path for f in plain.order]
+    assert set(form.blank()) == set(plain.blank())
+    assert list(form.groups) == ["head", "head_work", "job", "health", "smoking", "quit"]
+    # the layout keeps the groups, three deep, for the editor and the printed record
+    head = form.sections[0].layout[1]
+    assert isinstance(head, Group) and head.id == "head"
+    job = form.groups["job"]
+    assert [g.id for g in job.chain()] == ["head", "head_work", "job"]
+    assert [f.id for f in head.questions()] == ["head_name", "works", "job_title"]
+    members = form.fields["members"]
+    assert [getattr(i, "id", None) for i in members.layout] == ["name", "age", "health"]
+    assert form.groups["quit"].parent is members and form.fields["job_title"].group is job
+    assert members.child("wants_quit").group is form.groups["quit"]
+
+
+@pytest.mark.parametrize("general", [False, True], ids=["generated", "general"])
+def test_a_group_that_does_not_apply_clears_and_excuses_every_question_in_it(general):
+    form = build(nested_raw())
+    assert form._validator() is not None  # the generated fast path covers a form with groups
+
+    def validate(raw: dict[str, Any], partial_ok: bool = False) -> tuple[dict[str, Any], list[Any]]:
+        raw = copy.deepcopy(raw)
+        return form._validate_general(raw, partial_ok) if general else form.validate(raw, partial_ok=partial_ok)
+
+    doc, problems = validate({**HEAD, "members": [ADULT, CHILD]})
+    assert problems == []
+    assert doc["job_title"] == "ชาวนา" and doc["members"][0]["wants_quit"] is True
+    # the child's whole health group (and the groups inside it) does not apply: cleared
+    assert {k: doc["members"][1][k] for k in ("smokes", "per_day", "wants_quit")} == dict.fromkeys(
+        ("smokes", "per_day", "wants_quit")
+    )
+    # the outermost group switched off: every question under it, three levels deep, is cleared
+    doc, problems = validate({**HEAD, "has_head": False})
+    assert problems == [] and [doc[k] for k in ("head_name", "works", "job_title")] == [None, None, None]
+    # the middle level: the head works no longer, so the job group goes (its required question too)
+    doc, problems = validate({**HEAD, "works": False})
+    assert problems == [] and doc["job_title"] is None and doc["head_name"] == "สมชาย"
+    # each level's required question is required only while all the groups around it apply
+    _, problems = validate({**HEAD, "job_title": None})
+    assert [(p.path, p.code) for p in problems] == [("job_title", "required")]
+    _, problems = validate({**HEAD, "members": [{**ADULT, "wants_quit": None}, {**ADULT, "per_day": 5}]})
+    assert [(p.path, p.code) for p in problems] == [("members[1].wants_quit", "required")]
+    doc, problems = validate({**HEAD, "members": [{**ADULT, "per_day": None}]}, partial_ok=True)
+    assert problems == [] and doc["members"][0]["wants_quit"] is None  # the innermost group waits for an answer
+    _, problems = validate({**HEAD, "members": [{**ADULT, "per_day": None}]})
+    assert [(p.path, p.code) for p in problems] == [("members[1].per_day", "required")]
+
+
+def test_a_group_relevance_is_evaluated_in_its_row_and_its_title_names_answers():
+    form = build(nested_raw())
+    health = form.groups["health"]
+    doc = {"members": [ADULT, CHILD]}
+    assert form.group_relevant(health, doc, ADULT) and not form.group_relevant(health, doc, CHILD)
+    assert not form.group_relevant(form.groups["quit"], doc, {**ADULT, "per_day": 3})
+    assert not form.group_relevant(form.groups["quit"], doc, CHILD)  # an outer group does not apply
+    assert form.group_texts(health, doc, ADULT)["th"] == "สุขภาพของ สมศรี"
+
+
+def test_records_of_a_form_with_groups_are_stored_as_without_them(tmp_path):
+    with Store(tmp_path / "g.db") as store:
+        installed.add(store, nested_raw(), "nested_groups.yaml")
+        rid = store.save("nested", {**HEAD, "members": [ADULT, CHILD]}).record.id
+        got = store.get("nested", rid).data
+        assert got["job_title"] == "ชาวนา" and got["members"][0]["wants_quit"] is True
+        assert got["members"][1]["per_day"] is None
+        cols = {r[1] for r in store.db.execute("PRAGMA table_info(nested)")}
+        assert {"head_name", "works", "job_title"} <= cols and not {"head", "job", "head_work"} & cols
+        child = {r[1] for r in store.db.execute("PRAGMA table_info(nested__members)")}
+        assert {"smokes", "per_day", "wants_quit"} <= child and not {"health", "quit", "smoking"} & child
+
+
+def _problem(tmp_path: Path, change: Any) -> str:
+    raw = nested_raw()
+    change(raw)
+    path = tmp_path / "nested.yaml"
+    import yaml
+
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    problems = check_files([path])
+    assert len(problems) == 1
+    with pytest.raises(FormDefinitionError):
+        build(raw)
+    return problems[0]
+
+
+def test_forms_check_names_a_bad_group(tmp_path):
+    head = lambda raw: raw["sections"][0]["fields"][1]  # noqa: E731
+    health = lambda raw: raw["sections"][0]["fields"][2]["fields"][2]  # noqa: E731
+    assert _problem(tmp_path, lambda r: head(r).update(fields=[])).endswith(
+        "head: an empty group: a group needs a non-empty list of fields"
+    )
+    assert _problem(tmp_path, lambda r: head(r).update(id="has_head")).endswith(
+        "has_head: the group id 'has_head' is also the id of a field"
+    )
+    # a group in a repeat may not take the id of a field outside it either (ids stay unique)
+    assert _problem(tmp_path, lambda r: health(r).update(id="job_title")).endswith(
+        "members.job_title: the group id 'job_title' is also the id of a field"
+    )
+    assert _problem(tmp_path, lambda r: health(r).update(id="head")).endswith(
+        "members.head: duplicate group id 'head'"
+    )
+    assert _problem(tmp_path, lambda r: head(r).update(id="household")).endswith(
+        "household: the group id 'household' is also the id of a section"
+    )
+    assert "head: a group has no required" in _problem(tmp_path, lambda r: head(r).update(required=True))
+    assert _problem(tmp_path, lambda r: health(r).update(relevant="${nope} > 1")).endswith(
+        "members.health: relevant: unknown field ${nope}"
+    )
+    # a question inside a group belongs to its level: the same id twice there is refused
+    again = {"id": "head_name", "type": "text", "label": {"th": "ชื่อ", "en": "Name"}}
+    assert _problem(tmp_path, lambda r: head(r)["fields"].append(again)).endswith("head_name: duplicate field id")
