@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,6 +132,8 @@ class _Reader:
         self.current_repeat: str | None = None  # the repeat whose questions are being read
         self.inner_repeats: set[str] = set()  # repeats inside a repeat
         self.owner: dict[str, str] = {}  # XLSForm name → its repeat, for names fieldapp shares
+        self.section_names: set[str] = set()  # the ids of the sections (the groups at the top)
+        self.group_names: dict[str, str] = {}  # a group's id → its XLSForm name
 
     def row(self, name: str) -> int | None:
         found = self.rows_by_name.get(name)
@@ -163,6 +165,21 @@ class _Reader:
             self.partial(name, f"the name is stored as {fid!r} (lower-case letters, digits and _)")
         return fid
 
+    def group_id(self, name: str) -> str:
+        """A group's id: unique across the questions, the other groups and the sections."""
+        fid = re.sub(r"[^a-z0-9_]", "_", name.lower())
+        if not fid or not fid[0].isalpha():
+            fid = f"g_{fid}"
+        base, n = fid, 2
+        while fid in self.used or fid in self.section_names:
+            fid = f"{base}_{n}"
+            n += 1
+        self.used.add(fid)
+        self.group_names[fid] = name
+        if fid != name:
+            self.partial(name, f"the group's name is stored as {fid!r} (lower-case letters, digits and _)")
+        return fid
+
     def list_id(self, name: str) -> str:
         if name not in self.list_names:
             lid = re.sub(r"[^a-z0-9_]", "_", name.lower())
@@ -178,12 +195,17 @@ def _and(a: str | None, b: str | None) -> str | None:
     return a or b
 
 
-def _pre_name(children: Iterable[dict[str, Any]], reader: _Reader, repeat: str | None = None) -> None:
-    """Give every question its fieldapp id first, so expressions can be rewritten."""
+def _pre_name(
+    children: Iterable[dict[str, Any]], reader: _Reader, repeat: str | None = None, top: bool = False
+) -> None:
+    """Give every question its fieldapp id first, so expressions can be rewritten (and keep the
+    sections' ids from the groups inside them)."""
     for c in children:
         if c.get("type") in ("group", "repeat"):
             if c.get("name") == "meta" and c.get("control", {}).get("bodyless"):
                 continue
+            if top and c.get("type") == "group" and c.get("name"):
+                reader.section_names.add(str(c.get("fieldapp_section") or "") or reader.list_id(str(c["name"])))
             inner = repeat
             if c.get("type") == "repeat":
                 inner = reader.field_id(str(c["name"]))
@@ -249,32 +271,40 @@ def _convert_group(
     sections: list[dict[str, Any]] | None,
     out: list[dict[str, Any]],
 ) -> None:
+    """A group at the top: a section of its own (its relevance the section's); inside a group or
+    a repeat: a ``type: group`` field around its questions, with its relevance, to any depth."""
     name = str(c.get("name") or "")
     bind = c.get("bind") or {}
-    rel = _and(
-        relevant,
-        _rewrite(bind["relevant"], reader, reader.current_repeat) if bind.get("relevant") else None,
-    )
-    if bind.get("relevant"):
-        reader.partial(name, "the group's relevance is carried by each question in it")
-    if sections is None or in_repeat:
-        reader.partial(name, "a group inside a group or a repeat: its questions are shown without it")
-        _convert_children(c.get("children") or [], reader, rel, in_repeat, None, out)
-        return
-    # a group at the top: a section of its own
+    rel = _rewrite(bind["relevant"], reader, reader.current_repeat) if bind.get("relevant") else None
+    labels = {k: _rewrite(v, reader, reader.current_repeat) for k, v in _labels(c.get("label"), name).items()}
     fields: list[dict[str, Any]] = []
-    _convert_children(c.get("children") or [], reader, rel, False, None, fields)
+    _convert_children(c.get("children") or [], reader, relevant, in_repeat, None, fields)
     if not fields:
         reader.drop(name, "the group has no question fieldapp can carry")
         return
-    sections.append(
-        {
-            "id": str(c.get("fieldapp_section") or "")
-            or (reader.list_id(name) if name else f"section_{len(sections) + 1}"),
-            "label": {k: _rewrite(v, reader, None) for k, v in _labels(c.get("label"), name).items()},
-            "fields": fields,
-        }
-    )
+    if sections is None or in_repeat:
+        group: dict[str, Any] = {"id": reader.group_id(name), "type": "group", "label": labels}
+        if c.get("hint"):
+            group["hint"] = {
+                k: _rewrite(v, reader, reader.current_repeat) for k, v in _labels(c.get("hint"), "").items()
+            }
+        if rel:
+            group["relevant"] = rel
+        appearance = (c.get("control") or {}).get("appearance")
+        if appearance:
+            group["appearance"] = str(appearance)
+        group["fields"] = fields
+        out.append(group)
+        return
+    section: dict[str, Any] = {
+        "id": str(c.get("fieldapp_section") or "")
+        or (reader.list_id(name) if name else f"section_{len(sections) + 1}"),
+        "label": labels,
+    }
+    if rel:
+        section["relevant"] = rel
+    section["fields"] = fields
+    sections.append(section)
 
 
 def _convert_repeat(
@@ -511,7 +541,7 @@ def read_xlsform(path: Path) -> ImportReport:
         raise XLSFormError("อ่านไฟล์ไม่ได้", f"cannot read {path.name}: {type(exc).__name__}: {exc}") from exc
     reader = _Reader(list(sheets.survey or []))
     children = list(data.get("children") or [])
-    _pre_name(children, reader)
+    _pre_name(children, reader, top=True)
     sections: list[dict[str, Any]] = []
     loose: list[dict[str, Any]] = []
     pending: list[dict[str, Any]] = []
@@ -570,14 +600,28 @@ def read_xlsform(path: Path) -> ImportReport:
     return report
 
 
+def _walk(items: Iterable[dict[str, Any]], prefix: str = "") -> Iterator[tuple[dict[str, Any], str]]:
+    """Every field and group under ``items`` with its path (a group adds nothing to the paths of
+    its questions, a repeat adds its id), in order."""
+    for f in items:
+        path = f"{prefix}{f.get('id')}"
+        yield f, path
+        if f.get("type") == "group":
+            yield from _walk(f.get("fields") or [], prefix)
+        elif f.get("fields"):
+            yield from _walk(f["fields"], f"{path}.")
+
+
 def all_fields(form: dict[str, Any]) -> list[dict[str, Any]]:
-    out = []
-    for s in form.get("sections") or []:
-        for f in s.get("fields") or []:
-            out.append(f)
-            for c in f.get("fields") or []:
-                out.append(c)
-                out.extend(c.get("fields") or [])  # a repeat inside a repeat
+    """Every field of a definition (in repeats too) and every group, in order."""
+    return [f for s in form.get("sections") or [] for f, _ in _walk(s.get("fields") or [])]
+
+
+def level(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The fields of one level (a section's, a repeat's row), groups seen through."""
+    out: list[dict[str, Any]] = []
+    for f in items:
+        out.extend(level(f.get("fields") or []) if f.get("type") == "group" else [f])
     return out
 
 
@@ -592,11 +636,20 @@ def _check(report: ImportReport, reader: _Reader, source: str, media: Path | Non
             return
         except FormDefinitionError as exc:
             where, problem = exc.field_path, exc.problem
+        key = problem.split(":", 1)[0].strip()
+        section = next((s for s in form.get("sections") or [] if f"sections.{s.get('id')}" == where), None)
+        if section is not None and key == "relevant" and "relevant" in section:
+            del section["relevant"]  # a top group's relevance that does not compile
+            name = next((n for n, sid in reader.list_names.items() if sid == section["id"]), section["id"])
+            reader.partial(name, f"relevant is not carried: {problem.split(':', 1)[1].strip()}")
+            continue
         target = next((f for f in all_fields(form) if _path(form, f) == where), None)
         if target is None:
             raise XLSFormError("แปลงแบบฟอร์มไม่ได้", f"the form cannot be built: {where}: {problem}")
-        original = next((n for n, fid in reader.names.items() if fid == target["id"]), target["id"])
-        key = problem.split(":", 1)[0].strip()
+        if target.get("type") == "group":
+            original = reader.group_names.get(str(target["id"]), str(target["id"]))
+        else:
+            original = next((n for n, fid in reader.names.items() if fid == target["id"]), target["id"])
         if key in ("relevant", "constraint", "required", "choice_filter", "trigger") and key in target:
             del target[key]
             if key == "constraint":
@@ -619,7 +672,7 @@ def _check(report: ImportReport, reader: _Reader, source: str, media: Path | Non
 def _unlink_texts(form: dict[str, Any]) -> bool:
     """``${name}`` in a label or hint that names no question of the form (one not carried) is
     written ``[name]``: an XLSForm may not name a missing one. True when a text changed."""
-    ids = {str(f["id"]) for f in all_fields(form)}
+    ids = {str(f["id"]) for f in all_fields(form) if f.get("type") != "group"}
     changed = False
 
     def fix(texts: Any) -> Any:
@@ -645,29 +698,29 @@ def _unlink_texts(form: dict[str, Any]) -> bool:
 
 def _path(form: dict[str, Any], f: dict[str, Any]) -> str:
     for s in form.get("sections") or []:
-        for top in s.get("fields") or []:
-            if top is f:
-                return str(f["id"])
-            for c in top.get("fields") or []:
-                if c is f:
-                    return f"{top['id']}.{c['id']}"
-                for g in c.get("fields") or []:
-                    if g is f:
-                        return f"{top['id']}.{c['id']}.{g['id']}"
+        for found, path in _walk(s.get("fields") or []):
+            if found is f:
+                return path
     return str(f.get("id"))
 
 
 def _remove(form: dict[str, Any], target: dict[str, Any]) -> None:
+    """Take ``target`` out of the definition, and the repeats and groups left empty."""
+
+    def prune(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for f in items:
+            if f is target:
+                continue
+            if f.get("type") in ("group", "repeat"):
+                f["fields"] = prune(f.get("fields") or [])
+                if not f["fields"]:
+                    continue
+            out.append(f)
+        return out
+
     for s in form.get("sections") or []:
-        s["fields"] = [f for f in s.get("fields") or [] if f is not target]
-        for f in s["fields"]:
-            if f.get("fields"):
-                f["fields"] = [c for c in f["fields"] if c is not target]
-                for c in f["fields"]:
-                    if c.get("fields"):
-                        c["fields"] = [g for g in c["fields"] if g is not target]
-                f["fields"] = [c for c in f["fields"] if c.get("type") != "repeat" or c.get("fields")]
-        s["fields"] = [f for f in s["fields"] if f.get("type") != "repeat" or f.get("fields")]
+        s["fields"] = prune(s.get("fields") or [])
     form["sections"] = [s for s in form.get("sections") or [] if s.get("fields")]
 
 

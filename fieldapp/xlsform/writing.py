@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from fieldapp.xlsform.reading import all_fields
+from fieldapp.xlsform.reading import all_fields, level
 from fieldapp.xlsform.vocabulary import (
     FORM_OWN_KEYS,
     LANG_LABEL,
@@ -51,14 +51,14 @@ class _Survey:
         self.form = form
         self.langs = langs
         self.rows: list[dict[str, Any]] = []
-        fields = [f for s in form.get("sections") or [] for f in s.get("fields") or []]
+        fields = level(f for s in form.get("sections") or [] for f in s.get("fields") or [])
         self.repeats = {f["id"] for f in fields if f.get("type") == "repeat"}
         top_ids = {str(f["id"]) for f in fields}
         # a repeat's field may share its name with one outside in fieldapp, not in XLSForm
         self.shared = {
             (str(f["id"]), str(c["id"]))
             for f in fields
-            for c in f.get("fields") or []
+            for c in level(f.get("fields") or [])
             if str(c["id"]) in top_ids
         }
 
@@ -112,7 +112,7 @@ class _Survey:
                 row[_column(key, lg)] = self.odk(value[lg], rep) if key in ("label", "hint") else value[lg]
 
     def walk(self) -> list[dict[str, Any]]:
-        """Every section as a group of its questions and repeats."""
+        """Every section as a group (with its relevance) of its questions, groups and repeats."""
         field_ids = {str(f["id"]) for f in all_fields(self.form)}
         for s in self.form.get("sections") or []:
             group: dict[str, Any] = {"type": "begin group", "name": s["id"]}
@@ -120,14 +120,36 @@ class _Survey:
                 group["name"] = f"{s['id']}_section"
                 group["fieldapp_section"] = s["id"]
             self.texts(group, "label", s.get("label"))
+            if s.get("relevant"):
+                group["relevant"] = self.odk(s["relevant"])
             self.rows.append(group)
             for f in s.get("fields") or []:
-                if f["type"] == "repeat":
-                    self.repeat(f, None)
-                else:
-                    self.question(f)
+                self.item(f, None)
             self.rows.append({"type": "end group"})
         return self.rows
+
+    def item(self, f: dict[str, Any], rep: str | None) -> None:
+        """A question, a group or a repeat of a section or of a repeat's row (``rep``)."""
+        if f["type"] == "group":
+            self.group(f, rep)
+        elif f["type"] == "repeat":
+            self.repeat(f, rep)
+        else:
+            self.question(f, rep)
+
+    def group(self, f: dict[str, Any], rep: str | None) -> None:
+        """A group inside a section, a group or a repeat: begin group, its items, end group."""
+        row: dict[str, Any] = {"type": "begin group", "name": f["id"]}
+        self.texts(row, "label", f.get("label"), rep)
+        self.texts(row, "hint", f.get("hint"), rep)
+        if f.get("relevant"):
+            row["relevant"] = self.odk(f["relevant"], rep)
+        if f.get("appearance"):
+            row["appearance"] = str(f["appearance"])
+        self.rows.append(row)
+        for c in f.get("fields") or []:
+            self.item(c, rep)
+        self.rows.append({"type": "end group"})
 
     def repeat(self, f: dict[str, Any], outer: str | None) -> None:
         """A repeat's rows: begin repeat, its questions (a repeat inside it too), end repeat."""
@@ -141,10 +163,7 @@ class _Survey:
         _own_settings(rep, f)
         self.rows.append(rep)
         for c in f.get("fields") or []:
-            if c["type"] == "repeat":
-                self.repeat(c, str(f["id"]))
-            else:
-                self.question(c, str(f["id"]))
+            self.item(c, str(f["id"]))
         self.rows.append({"type": "end repeat"})
 
     def question(self, f: dict[str, Any], rep: str | None = None) -> None:
