@@ -468,15 +468,15 @@ def test_a_group_label_shows_the_answer_it_names(tmp_path, qtbot, ui_app):
         form_id="grouped",
     )
     report = xlsform.read_xlsform(path)
-    assert report.form["sections"][1]["label"]["en"] == "The home of ${hh_head}"  # the name as stored
+    assert report.form["sections"][1]["label"]["en"] == "The home of ${HH_Head}"  # the name as written
     out = tmp_path / "again.xlsx"
     xlsform.write_xlsform(report.form, {}, out)
     assert xlsform.read_xlsform(out).form == report.form
     form = installed.build(report.form, "g.xlsx")
-    assert form.section_texts(form.sections[1], {"hh_head": "สมชาย"})["th"] == "บ้านของ สมชาย"
+    assert form.section_texts(form.sections[1], {"HH_Head": "สมชาย"})["th"] == "บ้านของ สมชาย"
     Store(tmp_path / "f.db").close()
     db = Database(tmp_path / "f.db")
-    editor = FormEditor(EditorContext(db=db, form=form), {"hh_head": "สมชาย"})
+    editor = FormEditor(EditorContext(db=db, form=form), {"HH_Head": "สมชาย"})
     qtbot.addWidget(editor)
     editor.recheck()
     assert editor.sections.item(1).text() == "2. บ้านของ สมชาย"

@@ -236,7 +236,7 @@ def _apply_in_process(
 
 
 def _report_problem(form: Form, job: Job, src: dict[str, list[int]], p: Problem) -> RowProblem:
-    m = re.match(r"^([a-z0-9_]+)\[(\d+)\](?:\.([a-z0-9_]+))?", p.path)
+    m = re.match(r"^([A-Za-z0-9_]+)\[(\d+)\](?:\.([A-Za-z0-9_]+))?", p.path)
     row, column, sheet = job.first_row, "", job.sheet
     if m:
         rep, pos, child = m.group(1), int(m.group(2)) - 1, m.group(3)

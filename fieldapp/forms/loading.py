@@ -76,6 +76,9 @@ FORM_KEYS = {
 GROUP_KEYS = {"id", "type", "label", "hint", "relevant", "appearance", "fields"}
 """What a ``type: group`` may carry: it stores nothing, so no rule of an answer applies to it."""
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
+FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+"""A field id: letters (either case, kept as written, as XLSForm allows ``HH_size``), digits, _.
+Database columns do not tell case apart, so two ids of one table may not differ only by case."""
 CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 TODAY = "today"  # a date field's default: the day the record is started
@@ -205,6 +208,7 @@ class Builder:
                 section._relevant_raw = s["relevant"]  # type: ignore[attr-defined]
             form.sections.append(section)
         self.check_groups(form, section_ids)
+        self.check_columns(form)
         self.link(form)
         self.soft_rules(form)
         return form
@@ -266,6 +270,25 @@ class Builder:
                     raise self.fail(g.path, f"the group id {g.id!r} is also the id of a section")
                 form.groups[g.id] = g
 
+    def check_columns(self, form: Form) -> None:
+        """Every column of a table named once, case aside: SQLite (and exports' headers) do not
+        tell ``HH_size`` from ``hh_size``, nor a field ``home_lat`` from a geopoint's own."""
+        tables: list[tuple[list[Field], str]] = [(list(form.fields.values()), "")]
+        tables += [(rep.fields, f"{rep.path}.") for rep in form.fields.values() if rep.type == "repeat"]
+        for fields, prefix in tables:
+            seen: dict[str, str] = {}
+            for f in fields:
+                names = [n for n, _ in f.columns()] or [f.id]
+                for n in names:
+                    other = seen.get(n.lower())
+                    if other is not None and other != f.id:
+                        raise self.fail(
+                            f"{prefix}{f.id}",
+                            f"the name {n!r} differs from {other!r} only by letter case (or is one of its "
+                            "columns); a database column does not tell them apart: rename one",
+                        )
+                    seen[n.lower()] = f.id
+
     def field(self, fr: Any, parent: Field | None, section: str, group: Group | None = None) -> list[Field]:
         """A field of the definition, checked, and its "specify" text when it has an 'other' code."""
         f = self.new_field(fr, parent, section)
@@ -290,8 +313,8 @@ class Builder:
             raise self.fail(f"section {section}", "each field must be a mapping")
         fid = fr.get("id")
         prefix = f"{parent.path}." if parent else ""
-        if not isinstance(fid, str) or not NAME_RE.match(fid):
-            raise self.fail(f"{prefix}{fid}", "a field id is lower-case letters, digits and _")
+        if not isinstance(fid, str) or not FIELD_NAME_RE.match(fid):
+            raise self.fail(f"{prefix}{fid}", "a field id is letters, digits and _ (starting with a letter)")
         path = f"{prefix}{fid}"
         unknown = set(fr) - FIELD_KEYS
         if unknown:
@@ -300,7 +323,7 @@ class Builder:
         if ftype not in FIELD_TYPES:
             known = ", ".join(sorted({*FIELD_TYPES, "group"}))
             raise self.fail(path, f"unknown type {ftype!r} (one of: {known})")
-        if fid in RESERVED_NAMES:
+        if fid.lower() in RESERVED_NAMES:
             raise self.fail(path, f"{fid!r} is reserved for the store")
         return Field(
             id=fid,

@@ -345,9 +345,9 @@ class StoreCore:
             body = ", ".join(f"[{n}] {t}" for n, t in [*meta, *cols])
             self.conn.execute(f"CREATE TABLE [{name}] ({body})")
             return
-        existing = {c.name for c in self.db.table(name).columns}
+        existing = {c.name.lower() for c in self.db.table(name).columns}  # SQLite: case aside
         for n, t in cols:
-            if n not in existing:
+            if n.lower() not in existing:
                 self.conn.execute(f"ALTER TABLE [{name}] ADD COLUMN [{n}] {t}")
 
 

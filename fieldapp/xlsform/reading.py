@@ -123,6 +123,7 @@ class _Reader:
         self.row_count = sum(1 for r in survey_rows if r.get("type") and not str(r["type"]).startswith("end"))
         self.names: dict[str, str] = {}  # XLSForm name → fieldapp id
         self.used: set[str] = set()
+        self.used_lower: dict[str, str] = {}  # lower-cased id → the id
         self.report_partial: list[Note] = []
         self.report_dropped: list[Note] = []
         self.rows_of: dict[int, int | None] = {}  # id(field dict) → row
@@ -148,21 +149,33 @@ class _Reader:
         self.report_dropped.append(Note(self.row(name), name, reason))
 
     def field_id(self, name: str) -> str:
+        """The fieldapp id of an XLSForm name: kept as written (``HH_size`` too) when it is
+        letters, digits and _; any other character becomes _."""
         if name in self.names:
             return self.names[name]
-        fid = re.sub(r"[^a-z0-9_]", "_", name.lower())
+        fid = re.sub(r"[^A-Za-z0-9_]", "_", name)
         if not fid or not fid[0].isalpha():
             fid = f"q_{fid}"
-        if fid in RESERVED:
+        if fid.lower() in RESERVED:
             fid = f"{fid}_q"
+        clash = self.used_lower.get(fid.lower())
+        if clash is not None and clash != fid:
+            rows = (self.row(clash), self.row(name))
+            raise XLSFormError(
+                f"ชื่อคำถาม {clash} (แถว {rows[0]}) กับ {name} (แถว {rows[1]}) ต่างกันแค่ตัวพิมพ์เล็กพิมพ์ใหญ่ "
+                "ซึ่งฐานข้อมูลแยกไม่ได้ กรุณาเปลี่ยนชื่อหนึ่งในสองคำถามนี้ แล้วนำเข้าใหม่",
+                f"rows {rows[0]} and {rows[1]}: the names {clash!r} and {name!r} differ only by letter "
+                "case; database columns do not tell them apart, so the form is refused: rename one",
+            )
         base, n = fid, 2
         while fid in self.used:
             fid = f"{base}_{n}"
             n += 1
         self.used.add(fid)
+        self.used_lower[fid.lower()] = fid
         self.names[name] = fid
         if fid != name:
-            self.partial(name, f"the name is stored as {fid!r} (lower-case letters, digits and _)")
+            self.partial(name, f"the name is stored as {fid!r} (letters, digits and _)")
         return fid
 
     def group_id(self, name: str) -> str:

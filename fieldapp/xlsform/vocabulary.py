@@ -55,7 +55,7 @@ METADATA = {
     "start-geopoint": "not collected: no location is taken on starting",
     "background-audio": "not collected: no background recording",
 }
-NAME_OK = re.compile(r"^[a-z][a-z0-9_]*$")
+NAME_OK = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 CODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 VAR = re.compile(r"\$\{\s*([A-Za-z_][A-Za-z0-9_.\-]*)\s*\}")
 LANG_CODE = re.compile(r"\(([A-Za-z]{2,3}(?:-[A-Za-z0-9]+)?)\)\s*$")
