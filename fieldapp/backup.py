@@ -7,7 +7,8 @@ looks like a backup. The newest N are kept (``keep``, stored in the database, de
 
 When backups are made:
 
-* before schema migrations of an existing database (``before_migrations``, called by ``Store``);
+* before schema migrations of an existing database (``before_migrations``, called when a store opens:
+  ``fieldapp.store.opening.migrate``);
 * before every sync (``before_sync``, called by ``fieldapp.sync.client.sync``);
 * once a day while the app is in use (``daily_if_due``; the app calls it at start-up and, say,
   hourly — it does nothing when the newest backup is less than a day old);
@@ -337,7 +338,7 @@ def set_keep(store: Store, keep: int) -> None:
 def before_migrations(
     conn: sqlite3.Connection, db_path: Path, pending: bool, key: bytes | None = None
 ) -> Path | None:
-    """Back up an existing, non-empty database before pending migrations run (called by Store)."""
+    """Back up an existing, non-empty database before pending migrations run (called by ``fieldapp.store.opening``)."""
     if not pending or str(db_path) == ":memory:":
         return None
     tables = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table'").fetchone()[0]

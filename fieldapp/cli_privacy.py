@@ -18,7 +18,7 @@ from typing import Any
 
 from fieldapp import config, crypto
 from fieldapp.errors import AccessError, ValidationError
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 PASSPHRASE_ENV = config.PASSPHRASE.name
 NEW_PASSPHRASE_ENV = config.NEW_PASSPHRASE.name
@@ -294,7 +294,7 @@ def cmd_users_recovery_key(args: argparse.Namespace) -> int:
 
 
 def _open(args: argparse.Namespace) -> Store:
-    return Store(_db(args), user=config.author(args.user))
+    return open_store(_db(args), user=config.author(args.user))
 
 
 def cmd_audit(args: argparse.Namespace) -> int:

@@ -24,7 +24,7 @@ from typing import Any
 from fieldapp import geo, ids, rounds, thai, thaidate
 from fieldapp.errors import ValidationError
 from fieldapp.forms import Field, Form
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 # the provinces of the PMU-A pilot named in the source news and the research programme
 DEFAULT_PROVINCES = ("32", "46", "35", "33", "18")
@@ -772,7 +772,7 @@ def _worker_start(path: str, user: str, forms_dir: str | None, codes: list[str])
 
     try:
         formset = forms_mod.load_all(Path(forms_dir)) if forms_dir else None
-        store = Store(path, user=user, forms=formset)
+        store = open_store(path, user=user, forms=formset)
     except Exception as exc:  # a failing initializer is restarted for ever, never reported:
         _WORKER["error"] = exc  # the first part raises it instead
         return

@@ -208,7 +208,7 @@ def create_encrypted(
     params: crypto.KdfParams = crypto.DEFAULT_KDF,
 ) -> str:
     """A new, empty encrypted database with its first user; returns the recovery key to print."""
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
 
     db = Path(db_path)
     if not db.parent.is_dir():
@@ -228,7 +228,7 @@ def create_encrypted(
         )
     kf, key, code = crypto.new_key_file(user, role, passphrase, display_name=display_name, params=params)
     kf.save(db, pending=True)
-    with Store(db, key=key, user=user, forms=forms) as store:
+    with open_store(db, key=key, user=user, forms=forms) as store:
         store.audit("encrypt_create", detail={"key_id": kf.key_id})
     kf.save(db)
     _sidecar(db, crypto.PENDING_SUFFIX).unlink(missing_ok=True)
@@ -252,7 +252,7 @@ def encrypt_database(
     Returns the recovery key to print (None when an earlier run had already swapped the files: its
     key file and recovery key stand, and ``passphrase`` must be the one given then).
     """
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
 
     db = Path(db_path)
     if not db.exists():
@@ -302,7 +302,7 @@ def encrypt_database(
     crypto.remember(db, key)
     from fieldapp import attachments
 
-    with Store(db, key=key, user=user, forms=forms) as store:
+    with open_store(db, key=key, user=user, forms=forms) as store:
         result.attachments_encrypted = attachments.encrypt_all(store)
         store.audit(
             "encrypt",
@@ -419,7 +419,7 @@ def new_recovery_key(db_path: str | Path, key: bytes, *, by: str = "") -> str:
 
 def _note(db_path: str | Path, key: bytes, user: str, action: str, detail: Any) -> None:
     """Record a key-file change in the audit log (best effort: the key file is already written)."""
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
 
-    with contextlib.suppress(Exception), Store(db_path, key=key, user=user or None) as store:
+    with contextlib.suppress(Exception), open_store(db_path, key=key, user=user or None) as store:
         store.audit(action, detail=detail)

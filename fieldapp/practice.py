@@ -13,7 +13,7 @@ from pathlib import Path
 
 from fieldapp import demo
 from fieldapp.errors import FieldAppError
-from fieldapp.store import Store
+from fieldapp.store import open_store
 
 SUFFIX = "-practice"
 HOUSEHOLDS = 150
@@ -69,7 +69,7 @@ def create(
     # in parts, so that progress moves and Cancel is heard between them (each part's own seed)
     parts = [households // PARTS + (1 if i < households % PARTS else 0) for i in range(PARTS)]
     try:
-        with Store(path, user=user) as store:
+        with open_store(path, user=user) as store:
             for i, n in enumerate(p for p in parts if p):
                 if cancelled is not None and cancelled():
                     raise PracticeCancelled()

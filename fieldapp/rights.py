@@ -37,7 +37,7 @@ from fieldapp.errors import (
     is_disk_full,
 )
 from fieldapp.forms import ATTACHMENT_TYPES, Field, Form
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 MODES = ("erase", "anonymise")
 SCOPES = ("all", "sensitive")
@@ -514,7 +514,7 @@ def _has_erasures(path: Path, store: Store) -> bool:
 
 def _BackupStore(path: Path, main: Store) -> Store:
     """A store on a backup file (same forms and key; never backs itself up)."""
-    return Store(path, key=main.data_key, forms=main.forms, user=main.user)
+    return open_store(path, key=main.data_key, forms=main.forms, user=main.user)
 
 
 def erased_at(store: Store, record_id: str) -> _dt.datetime | None:

@@ -124,9 +124,9 @@ def check_dates(ctx: Context) -> str:
 
 
 def check_database(ctx: Context) -> str:
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
 
-    ctx.store = Store(ctx.db_path, user="self-test")
+    ctx.store = open_store(ctx.db_path, user="self-test")
     problems = ctx.store.check()
     _require(not problems, "integrity: " + "; ".join(problems[:3]))
     return f"{ctx.db_path.name} created and migrated"
@@ -148,10 +148,10 @@ def check_parallel_demo(ctx: Context) -> str:
     """The demo's worker processes (spawned as in a large demo): in the bundle they start only when
     the program's entry point calls ``multiprocessing.freeze_support()``."""
     from fieldapp import demo
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
 
     path = ctx.folder / "self-test-parallel.db"
-    with Store(path, user="self-test") as store:
+    with open_store(path, user="self-test") as store:
         made = demo.generate(store, households=3, seed=5, businesses=1, referrals=1, workers=2)
         counts = store.counts()
     _require(counts.get("household") == 3, f"expected 3 households from the workers, found {counts}")
@@ -161,13 +161,13 @@ def check_parallel_demo(ctx: Context) -> str:
 def check_parallel_import(ctx: Context) -> str:
     """An import through worker processes (as an import above the parallel threshold does)."""
     from fieldapp.exchange import export, run_import
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
 
     source = ctx.need_store()
     listing = ctx.folder / "self-test-households.csv"
     export(source, "household", "csv", listing, unmask=True, codes=True)
     path = ctx.folder / "self-test-import.db"
-    with Store(path, user="self-test") as store:
+    with open_store(path, user="self-test") as store:
         report = run_import(store, listing, form_id="household", workers=2)
         count = store.count("household")
     _require(not report.problems, f"import problems: {report.problems[:2]}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fieldapp import crypto
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 IDLE_KEY = "privacy.idle_lock_minutes"
 DEFAULT_IDLE_MINUTES = 10
@@ -70,7 +70,7 @@ def users(db_path: str | Path) -> list[dict[str, str]]:
 def sign_in(db_path: str | Path, user: str | None, passphrase: str) -> crypto.Unlocked:
     """Unwrap the data key (AccessError with a Thai message and ``wait_seconds`` when refused)."""
     found = crypto.unlock(db_path, passphrase, user)
-    with Store(db_path, user=found.user) as store:
+    with open_store(db_path, user=found.user) as store:
         store.audit("sign_in", detail={"role": found.role})
     return found
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from fieldapp import demo, forms
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 VALID_IDS = ["1103702488992", "3100501234561", "1200100123450", "5101300012347"]
 
@@ -113,7 +113,7 @@ def household() -> dict[str, Any]:
 
 @pytest.fixture
 def store(tmp_path) -> Store:
-    s = Store(tmp_path / "field.db", user="tester")
+    s = open_store(tmp_path / "field.db", user="tester")
     yield s
     s.close()
 
@@ -122,7 +122,7 @@ def store(tmp_path) -> Store:
 def demo_db(tmp_path_factory) -> str:
     """A database with 120 demo households (shared, read-only by convention)."""
     path = tmp_path_factory.mktemp("demo") / "demo.db"
-    with Store(path, user="demo") as s:
+    with open_store(path, user="demo") as s:
         demo.generate(s, households=120, seed=7)
     return str(path)
 
@@ -139,7 +139,7 @@ if os.environ["QT_QPA_PLATFORM"] == "offscreen":
 def ui_demo_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo database made once per test session (copied for each test that changes it)."""
     path = tmp_path_factory.mktemp("ui_template") / "demo.db"
-    with Store(path, user="tester") as store:
+    with open_store(path, user="tester") as store:
         demo.generate(store, households=120, seed=11)
         store.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path

@@ -79,3 +79,33 @@ def test_init_encrypt_in_a_folder_that_does_not_exist_says_so(
     code, err = run(capsys, "--db", str(target), "--user", "somchai", "init", "--encrypt")
     assert code == 1 and "does not exist" in err and "ไม่พบโฟลเดอร์" in err
     assert not target.parent.exists()
+
+
+def test_open_store_takes_the_steps_of_opening_and_store_of_a_path_takes_the_same(tmp_path: Path) -> None:
+    import sqlite3
+
+    from fieldapp.store import open_database, open_store
+
+    path = tmp_path / "field.db"
+    with pytest.raises(StoreError) as exc:
+        open_store(path, create=False)
+    assert exc.value.reason == "missing" and not path.exists()
+    with open_store(path, user="somchai") as store:
+        assert store.user == "somchai" and store.role is None and not store.encrypted
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert store.conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert store.db[store.form("household").table].exists()
+        device = store.device_id
+        with pytest.raises(sqlite3.DatabaseError):  # the audit trail is protected on this connection
+            store.conn.execute("DELETE FROM audit_log")
+    with Store(path, user="somchai") as again:  # the same file, the same device, the same steps
+        assert again.device_id == device
+        with pytest.raises(sqlite3.DatabaseError):
+            again.conn.execute("UPDATE audit_log SET user = 'x'")
+    opened = open_database(path, user="somchai")  # the first half alone: no form tables made
+    try:
+        assert opened.user == "somchai" and opened.data_key is None
+        with pytest.raises(sqlite3.DatabaseError):
+            opened.conn.execute("DELETE FROM audit_log")
+    finally:
+        opened.conn.close()

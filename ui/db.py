@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import QLockFile
 
 from fieldapp import config, drafts
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from ui.i18n import tr
 
 
@@ -22,7 +22,7 @@ class Database:
         self.user = config.author(user, default=default_user)
         self._local = threading.local()
         self._main_thread = threading.get_ident()
-        self.main = Store(self.path, user=self.user)
+        self.main = open_store(self.path, user=self.user)
         drafts.ensure(self.main)
         self._local.store = self.main
         self._lock = threading.Lock()
@@ -34,7 +34,7 @@ class Database:
         if found is None:
             if self.closed:
                 raise RuntimeError("the database was closed")
-            found = Store(self.path, user=self.user, forms=self.main.forms)
+            found = open_store(self.path, user=self.user, forms=self.main.forms)
             self._local.store = found
             with self._lock:
                 self._workers[threading.get_ident()] = found

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from fieldapp import config, forms, geo, thai
+from fieldapp import store as stores
 from fieldapp.errors import (
     FieldAppError,
 )
@@ -37,7 +38,8 @@ def usage(p: argparse.ArgumentParser) -> int:
 
 
 def open_store(args: argparse.Namespace) -> Store:
-    return Store(config.database_path(args.db), user=config.author(args.user))
+    """The database the command names (--db, FIELDAPP_DB), opened as the user it names."""
+    return stores.open_store(config.database_path(args.db), user=config.author(args.user))
 
 
 def print_json(value: Any) -> None:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fieldapp import config, geo
+from fieldapp import store as stores
 from fieldapp.errors import (
     ValidationError,
 )
-from fieldapp.store import Store
 
 if TYPE_CHECKING:
     pass
@@ -99,7 +99,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
             last[0] = now
             print(f"\r  {stage} {done:,}/{total:,}   ", end="", file=sys.stderr, flush=True)
 
-    store = Store(config.database_path(args.db), user=config.author(args.user or args.sync_user))
+    store = stores.open_store(config.database_path(args.db), user=config.author(args.user or args.sync_user))
     try:
         report = sync(
             store, args.server, args.sync_user, password, progress=progress, allow_plain_http=args.allow_http

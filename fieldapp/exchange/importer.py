@@ -41,7 +41,7 @@ from fieldapp.exchange.mapping import Mapping, auto_mapping
 from fieldapp.exchange.matching import Job, prepare
 from fieldapp.exchange.readers import Table, Workbook, read
 from fieldapp.forms import Form
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 ImportProgress = Callable[[int, int], None]
 Cancel = Callable[[], bool]
@@ -225,7 +225,7 @@ def _worker_init(path: str, user: str, forms_dir: str | None) -> None:
     from fieldapp import forms as forms_mod
 
     formset = forms_mod.load_all(Path(forms_dir)) if forms_dir else None
-    _WORKER["store"] = Store(path, user=user, forms=formset)
+    _WORKER["store"] = open_store(path, user=user, forms=formset)
 
 
 def _apply_in_process(

@@ -13,19 +13,12 @@ from typing import Any, Self
 
 import sqlite_utils
 
-from fieldapp import (
-    aggregates,
-    crypto,
-    installed,
-    migrations,
-)
+from fieldapp import aggregates, installed
 from fieldapp.clock import now_iso
-from fieldapp.config import login_name
 from fieldapp.device import binding as device_binding
-from fieldapp.errors import AccessError, StoreError
 from fieldapp.forms import Form, FormSet, default_forms
 from fieldapp.schema import CHILD_META, META_COLUMNS
-from fieldapp.store.opening import open_error
+from fieldapp.store.opening import Opened, migration_error, open_database, open_error
 from fieldapp.store.rows import child_columns
 
 BULK_BUSY_TIMEOUT_MS = 15 * 60 * 1000
@@ -33,12 +26,15 @@ INDEX_VERSION = 4  # raise when the indexes or triggers made by _ensure_form_tab
 
 
 class StoreCore:
-    """The connection and what every part of the store stands on: opening, transactions, the
-    meta table, the form tables, the device id and the audit log."""
+    """The connection and what every part of the store stands on: transactions, the meta table,
+    the form tables, the device id and the audit log.
+
+    Made over a database ``fieldapp.store.opening.open_database`` opened (``open_store`` does
+    both); ``Store(path, …)`` opens ``path`` with the same steps first."""
 
     def __init__(
         self,
-        path: str | Path,
+        opened: Opened | str | Path,
         *,
         forms: FormSet | None = None,
         user: str | None = None,
@@ -46,100 +42,34 @@ class StoreCore:
         key: bytes | None = None,
         passphrase: str | None = None,
     ) -> None:
-        self.path = Path(path)
-        if not create and not self.path.exists():
-            raise StoreError(
-                f"ไม่พบฐานข้อมูล {self.path}", f"database {self.path} does not exist", reason="missing"
-            )
-        if self.path.is_dir():
-            raise open_error(self.path, IsADirectoryError(self.path))
+        if not isinstance(opened, Opened):
+            opened = open_database(Path(opened), user=user, create=create, key=key, passphrase=passphrase)
+        self.path = opened.path
+        self.conn = opened.conn
+        self.db = sqlite_utils.Database(opened.conn)
+        self.user = opened.user
+        self.role = opened.role
+        self.data_key = opened.data_key
+        self._base_forms = forms or default_forms()
+        self.forms = self._base_forms
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise open_error(self.path, exc) from exc
-        self.forms = forms or default_forms()
-        self.user = user or login_name()  # the entry points pass --user / FIELDAPP_USER
-        # encryption at rest (fieldapp.crypto): a plain database opens as before
-        self.role: str | None = None
-        self.data_key: bytes | None = None
-        if str(self.path) != ":memory:":
-            key = self._unlock(user, key, passphrase)
-        self.data_key = key
-        try:
-            conn = crypto.connect(self.path, key, isolation_level=None, timeout=10.0)
-            conn.execute("PRAGMA busy_timeout = 10000")
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA schema_version").fetchone()
-        except sqlite3.DatabaseError as exc:
-            error = open_error(self.path, exc)
-            if key is not None and error.reason == "damaged":
-                raise crypto.damaged_database(self.path, exc) from exc
-            raise error from exc
-        if mode.lower() != "wal" and str(self.path) != ":memory:":
-            raise StoreError("ฐานข้อมูลไม่รองรับโหมด WAL", f"WAL journal not available ({mode})")
-        self.conn = conn
-        self.db = sqlite_utils.Database(conn)
-        try:
-            # an existing database is backed up before pending migrations change it (fieldapp.backup)
-            from fieldapp import backup
+            self._start()
+        except BaseException:
+            self.conn.close()
+            raise
 
-            backup.before_migrations(
-                conn, self.path, bool(migrations.migrations.pending(self.db)), getattr(self, "data_key", None)
-            )
-            migrations.apply(self.db)
-            self._base_forms = self.forms
-            self.forms = installed.with_installed(conn, self.forms)  # forms installed in this database
+    def _start(self) -> None:
+        """The store's own part of opening: the forms installed in this database and their tables
+        (indexes, counts, search), then the device id (a copied file takes a new one)."""
+        try:
+            self.forms = installed.with_installed(self.conn, self._base_forms)
             self._ensure_form_tables()
         except (sqlite3.DatabaseError, OSError) as exc:
-            conn.close()
-            error = open_error(self.path, exc)
-            if error.reason != "damaged":
-                raise error from exc
-            raise StoreError(
-                f"ปรับปรุงโครงสร้างฐานข้อมูล {self.path.name} ไม่ได้",
-                f"cannot migrate database {self.path}: {exc}",
-            ) from exc
+            raise migration_error(self.path, exc) from exc
         try:
             self.device_id = self._device()
         except sqlite3.DatabaseError as exc:  # a read-only or full place: said as when opening
-            conn.close()
             raise open_error(self.path, exc) from exc
-        from fieldapp import audit as _audit
-
-        _audit.protect(conn)
-
-    def _unlock(self, user: str | None, key: bytes | None, passphrase: str | None) -> bytes | None:
-        """The data key to open this database with (None for a plain one); see fieldapp.crypto."""
-        if crypto.keys_path(self.path).exists() and not self.path.exists():
-            raise StoreError(
-                f"ไม่พบไฟล์ฐานข้อมูล {self.path.name} แต่มีไฟล์กุญแจอยู่ จะไม่สร้างฐานข้อมูลใหม่ทับ",
-                f"database {self.path} is missing but its key file exists: not creating a new one",
-            )
-        if passphrase is not None:
-            found = crypto.unlock(self.path, passphrase, user)
-            self.user = user or found.user
-            self.role = found.role
-            return found.key
-        if key is None and crypto.is_encrypted(self.path):
-            key = crypto.key_for(self.path)
-            if key is None:
-                raise AccessError(
-                    f"ฐานข้อมูล {self.path.name} เข้ารหัสไว้ กรุณาเข้าสู่ระบบด้วยรหัสผ่าน",
-                    f"database {self.path} is encrypted: give the passphrase (FIELDAPP_PASSPHRASE or the prompt)",
-                )
-        if key is not None:
-            if crypto.is_plain_sqlite(self.path):
-                key = None  # an encryption that stopped before the swap: the plain file is the database
-            else:
-                crypto.remember(self.path, key)
-                kf = crypto.keys_path(self.path)
-                if kf.exists() and self.role is None:
-                    for u in crypto.KeyFile.load(self.path).users():
-                        if u["user"] == self.user:
-                            self.role = u["role"]
-        return key
 
     @property
     def encrypted(self) -> bool:
