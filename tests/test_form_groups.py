@@ -171,3 +171,63 @@ def test_forms_check_names_a_bad_group(tmp_path):
     # a question inside a group belongs to its level: the same id twice there is refused
     again = {"id": "head_name", "type": "text", "label": {"th": "ชื่อ", "en": "Name"}}
     assert _problem(tmp_path, lambda r: head(r)["fields"].append(again)).endswith("head_name: duplicate field id")
+
+
+def test_the_printed_record_puts_each_groups_title_above_its_questions(tmp_path):
+    from fieldapp.reports.record import Answer, GroupTitle, RowsTable, record_report
+
+    form = build(nested_raw())
+    doc, _ = form.validate({**HEAD, "members": [ADULT, CHILD]})
+    items = record_report(form, doc, record_id="r1").sections[0].items
+    shown = [
+        (type(i).__name__, i.label) for i in items if not isinstance(i, RowsTable) or i.header[1:2] != ["ชื่อ"]
+    ]
+    assert shown == [
+        ("Answer", "มีหัวหน้าครัวเรือน"),
+        ("GroupTitle", "หัวหน้าครัวเรือน"),
+        ("Answer", "ชื่อ"),
+        ("GroupTitle", "หัวหน้าครัวเรือน › งาน"),
+        ("Answer", "ทำงาน"),
+        ("GroupTitle", "หัวหน้าครัวเรือน › งาน › อาชีพ"),
+        ("Answer", "อาชีพ"),
+        ("GroupTitle", "ครัวเรือน (ต่อ)"),  # the members come after the group, at the section's level
+        ("RowsTable", "สมาชิก — สุขภาพของ …"),
+        ("RowsTable", "สมาชิก — สุขภาพของ … › การสูบบุหรี่"),
+        ("RowsTable", "สมาชิก — สุขภาพของ … › การสูบบุหรี่ › เลิก"),
+    ]
+    tables = [i for i in items if isinstance(i, RowsTable)]
+    assert [t.header for t in tables] == [["ที่", "ชื่อ", "อายุ"], ["ที่", "สูบบุหรี่"], ["ที่", "มวนต่อวัน"], ["ที่", "อยากเลิก"]]
+    assert [r[1] for r in tables[3].rows] == ["ใช่", ""]  # the child's group does not apply: blank
+    # a group that does not apply prints neither its title nor its questions
+    doc, _ = form.validate({**HEAD, "has_head": False, "members": [CHILD]})
+    items = record_report(form, doc, record_id="r1").sections[0].items
+    assert [(type(i).__name__, i.label) for i in items] == [
+        ("Answer", "มีหัวหน้าครัวเรือน"),
+        ("RowsTable", "สมาชิก"),
+    ]
+    assert all(isinstance(i, (Answer, GroupTitle, RowsTable)) for i in items)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pdftotext"), reason="poppler-utils is not installed")
+def test_the_record_report_pdf_prints_the_group_titles_in_order(tmp_path, capsys):
+    import subprocess
+
+    from fieldapp import cli
+
+    db = tmp_path / "g.db"
+    with Store(db) as store:
+        installed.add(store, nested_raw(), "nested_groups.yaml")
+        rid = store.save("nested", {**HEAD, "members": [ADULT, CHILD]}).record.id
+    out = tmp_path / "r.pdf"
+    assert cli.main(["--db", str(db), "report", "record", "nested", rid, "-o", str(out)]) == 0
+    capsys.readouterr()
+    text = subprocess.run(["pdftotext", "-layout", str(out), "-"], capture_output=True, text=True).stdout
+    lines = [line.replace("\xa0", " ").strip() for line in text.splitlines() if line.strip()]
+
+    def at(start: str) -> int:
+        return next(i for i, line in enumerate(lines) if line.startswith(start))
+
+    assert at("หัวหน้าครัวเรือน") < at("ชื่อ") < at("หัวหน้าครัวเรือน › งาน") < at("ทำงาน")
+    assert at("หัวหน้าครัวเรือน › งาน › อาชีพ") < at("อาชีพ ") < at("ครัวเรือน (ต่อ)")
+    assert at("ครัวเรือน (ต่อ)") < at("สมาชิก (2 รายการ)") < at("สมาชิก — สุขภาพของ … (2 รายการ)")
+    assert at("สมาชิก — สุขภาพของ … (2 รายการ)") < at("สมาชิก — สุขภาพของ … › การสูบบุหรี่ (2 รายการ)")

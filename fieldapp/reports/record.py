@@ -4,7 +4,9 @@ What it prints comes from the form alone: its sections in order, each relevant q
 answer (choices by their labels, dates in the Buddhist era, yes/no in words, money in baht, a
 loss as ขาดทุน), labels with the answers they name filled in (``${name}``), and every repeat as a
 table with one line per row (a repeat with many questions is split into several tables, each
-starting with the row's number). Questions that are not relevant are left out; relevant ones
+starting with the row's number). A group's title is printed above its questions (the titles of
+the groups around it before it, "หัวหน้าครัวเรือน › การทำงาน"); inside a repeat its questions get
+tables of their own under that title. Questions that are not relevant are left out; relevant ones
 without an answer print a dash, so a reader sees what is missing. National IDs are masked unless
 the report is unmasked.
 
@@ -25,7 +27,7 @@ from reportlab.platypus import Flowable
 
 from fieldapp import geo, thai
 from fieldapp.errors import FieldAppError
-from fieldapp.forms import Field, Form, shown
+from fieldapp.forms import Field, Form, Group, layout_of, shown
 from fieldapp.forms.piping import REFERENCE
 from fieldapp.reports.base import DASH, Cell, ReportBase, ReportDataError
 from fieldapp.reports.data import ReportMeta
@@ -52,9 +54,16 @@ class RowsTable:
 
 
 @dataclass
+class GroupTitle:
+    """A group's title above its questions (``label``: with the groups around it, outermost first)."""
+
+    label: str
+
+
+@dataclass
 class RecordSection:
     label: str
-    items: list[Answer | RowsTable] = field(default_factory=list)
+    items: list[Answer | RowsTable | GroupTitle] = field(default_factory=list)
 
 
 @dataclass
@@ -116,6 +125,22 @@ def _header(f: Field) -> str:
     return REFERENCE.sub("…", f.label_for("th"))
 
 
+def _group_title(form: Form, g: Group, doc: dict[str, Any], row: Any = None) -> str:
+    """A group's title with the groups around it: "หัวหน้าครัวเรือน › การทำงาน"."""
+    return " › ".join(form.group_texts(o, doc, row).get("th") or o.id for o in g.chain())
+
+
+def _runs(fields: list[Field]) -> list[list[Field]]:
+    """The columns of a repeat's table split where the group they are shown in changes."""
+    out: list[list[Field]] = []
+    for c in fields:
+        if out and out[-1][0].group is c.group:
+            out[-1].append(c)
+        else:
+            out.append([c])
+    return out
+
+
 def _tables(
     form: Form,
     rep: Field,
@@ -138,9 +163,20 @@ def _tables(
                 inner_tables += _tables(form, inner, doc, refer, scope, own)
     if not cols:
         return [RowsTable(label, ["ที่"], [[str(i)] for i in range(1, len(rows) + 1)]), *inner_tables]
-    parts = [cols[i : i + COLUMNS_PER_TABLE] for i in range(0, len(cols), COLUMNS_PER_TABLE)]
+    # a group's questions make tables of their own, headed by its title (``${…}`` left out: it
+    # differs from row to row)
+    parts = [
+        (run[0].group, run[i : i + COLUMNS_PER_TABLE], i // COLUMNS_PER_TABLE + 1 if len(run) > COLUMNS_PER_TABLE else 0)
+        for run in _runs(cols)
+        for i in range(0, len(run), COLUMNS_PER_TABLE)
+    ]
     out: list[RowsTable] = []
-    for n, part in enumerate(parts, start=1):
+    for group, part, n in parts:
+        if group is not None:
+            title = REFERENCE.sub("…", " › ".join(o.label_for("th") for o in group.chain()))
+            if not any(form.group_relevant(group, doc, scope) for scope in scopes):
+                continue  # the group applies to none of the rows
+        heading = label if group is None else f"{label} — {title}"
         body = [
             [
                 str(i),
@@ -154,8 +190,48 @@ def _tables(
         numeric = [c.kind.numeric for c in part]
         ids = [c.value_type == "national_id" for c in part]
         header = ["ที่", *(_header(c) for c in part)]
-        out.append(RowsTable(label, header, body, n if len(parts) > 1 else 0, numeric, ids))
+        out.append(RowsTable(heading, header, body, n, numeric, ids))
     return out + inner_tables
+
+
+def _items(
+    form: Form,
+    layout: list[Field | Group],
+    doc: dict[str, Any],
+    refer: Refer | None,
+    out: list[Answer | RowsTable | GroupTitle],
+    level: str,
+) -> None:
+    """The answers of a section's layout or a group's, a group's title above its own; after a
+    group, the title of the level it is in (``level``) again, "(ต่อ)", when more answers follow."""
+    closed: Group | None = None  # a group whose answers were printed last
+    for item in layout:
+        if isinstance(item, Group):
+            if not form.group_relevant(item, doc):
+                continue
+            inner: list[Answer | RowsTable | GroupTitle] = []
+            title = _group_title(form, item, doc)
+            _items(form, item.items, doc, refer, inner, title)
+            if any(not isinstance(i, GroupTitle) for i in inner):
+                out.append(GroupTitle(title))
+                out.extend(inner)
+                closed = item
+            continue
+        f = item
+        if not _printed(f) or not form.is_relevant(f, doc):
+            continue
+        if closed is not None:  # back at this level after a group
+            out.append(GroupTitle(f"{level} (ต่อ)"))
+            closed = None
+        if f.type == "repeat":
+            out.extend(_tables(form, f, doc, refer))
+            continue
+        label = form.label_texts(f, doc).get("th") or f.id
+        value = doc.get(f.id)
+        if f.value_type == "national_id":
+            out.append(Answer(label, str(value or ""), national_id=True))
+        else:
+            out.append(Answer(label, answer_text(f, value, refer)))
 
 
 def record_report(
@@ -172,19 +248,8 @@ def record_report(
     sections: list[RecordSection] = []
     for section in form.sections:
         out = RecordSection(form.section_texts(section, doc).get("th") or section.id)
-        for f in section.fields:
-            if not _printed(f) or not form.is_relevant(f, doc):
-                continue
-            if f.type == "repeat":
-                out.items.extend(_tables(form, f, doc, refer))
-                continue
-            label = form.label_texts(f, doc).get("th") or f.id
-            value = doc.get(f.id)
-            if f.value_type == "national_id":
-                out.items.append(Answer(label, str(value or ""), national_id=True))
-            else:
-                out.items.append(Answer(label, answer_text(f, value, refer)))
-        if out.items:
+        _items(form, layout_of(section), doc, refer, out.items, out.label)
+        if any(not isinstance(i, GroupTitle) for i in out.items):
             sections.append(out)
     # what names the record: its title field, else (an XLSForm names none) its first text answer
     named = form.fields.get(form.title_field or "") or next(
@@ -247,6 +312,14 @@ class RecordReportRenderer(ReportBase):
         out: list[Flowable] = []
         pairs: list[tuple[str, Cell]] = []
         for item in section.items:
+            if isinstance(item, GroupTitle):
+                if pairs:
+                    out.append(self.fields(pairs, columns=1, label_width=0.42))
+                    pairs = []
+                title = self.heading(item.label, 2)
+                title.keepWithNext = True  # never alone at the foot of a page
+                out.append(title)
+                continue
             if isinstance(item, Answer):
                 value = self.national_id(item.value) if item.national_id else item.value
                 pairs.append((item.label, value or DASH))
