@@ -229,8 +229,8 @@ class Builder:
         """A ``type: group``: a title (and relevance) around questions stored at its parent's level."""
         gid = fr.get("id")
         prefix = f"{parent.path}." if parent else ""
-        if not isinstance(gid, str) or not NAME_RE.match(gid):
-            raise self.fail(f"{prefix}{gid}", "a group id is lower-case letters, digits and _")
+        if not isinstance(gid, str) or not FIELD_NAME_RE.match(gid):
+            raise self.fail(f"{prefix}{gid}", "a group id is letters, digits and _ (starting with a letter)")
         path = f"{prefix}{gid}"
         unknown = set(fr) - GROUP_KEYS
         if unknown:

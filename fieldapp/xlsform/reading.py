@@ -180,7 +180,7 @@ class _Reader:
 
     def group_id(self, name: str) -> str:
         """A group's id: unique across the questions, the other groups and the sections."""
-        fid = re.sub(r"[^a-z0-9_]", "_", name.lower())
+        fid = re.sub(r"[^A-Za-z0-9_]", "_", name)
         if not fid or not fid[0].isalpha():
             fid = f"g_{fid}"
         base, n = fid, 2
@@ -190,7 +190,7 @@ class _Reader:
         self.used.add(fid)
         self.group_names[fid] = name
         if fid != name:
-            self.partial(name, f"the group's name is stored as {fid!r} (lower-case letters, digits and _)")
+            self.partial(name, f"the group's name is stored as {fid!r} (letters, digits and _)")
         return fid
 
     def list_id(self, name: str) -> str:
