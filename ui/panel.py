@@ -1,14 +1,16 @@
-"""A column of questions (one section, or one repeat row) built from field definitions."""
+"""A column of questions (one section, or one repeat row) built from field definitions; the
+questions of a group (``type: group``) sit in a titled frame, nested as the groups are."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from fieldapp.forms import Field
+from fieldapp.forms import Field, Group
 from ui.i18n import label_of, tr
 from ui.marklabel import MarkSafeLabel
 from ui.widgets.registry import EditorContext, FieldWidget
@@ -90,6 +92,51 @@ class FieldRow(QWidget):
         target.style().polish(target)
 
 
+class GroupFrame(QFrame):
+    """A group's questions under its title (and hint), in a frame; inner groups nest inside.
+
+    Hidden, with everything in it, when the group (or one around it) does not apply, and when
+    none of its questions is shown. It takes no focus: Enter goes from the question before it to
+    its first question."""
+
+    def __init__(self, group: Group, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.group = group
+        self.setObjectName("group")
+        self.setProperty("depth", min(len(group.chain()), 3))
+        self.title = QLabel()
+        self.title.setObjectName("groupTitle")
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.RichText)
+        self._set_title(label_of(group.label, group.id))
+        self.hint = QLabel(label_of(group.hint))
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
+        self.body = QVBoxLayout(self)
+        self.body.setContentsMargins(10, 6, 6, 6)
+        self.body.setSpacing(2)
+        self.body.addWidget(self.title)
+        self.body.addWidget(self.hint)
+        self.hint.setVisible(bool(group.hint))
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        self._texts = (group.label, group.hint)
+
+    def set_texts(self, label: dict[str, str], hint: dict[str, str]) -> None:
+        """The title and hint with the answers they name (``${name}``) filled in."""
+        if (label, hint) != self._texts:
+            self._texts = (label, hint)
+            self._set_title(label_of(label, self.group.id))
+            self.hint.setText(label_of(hint))
+
+    def _set_title(self, text: str) -> None:
+        # a long Thai title wraps: room between its lines for the marks above and below
+        self.title.setText(f'<div style="line-height: 130%">{html.escape(text)}</div>')
+
+    def title_text(self) -> str:
+        """The title as shown (plain text)."""
+        return label_of(self._texts[0], self.group.id)
+
+
 class FieldsPanel(QWidget):
     """Rows for ``fields``; values in and out; visibility, required marks and live results."""
 
@@ -108,15 +155,28 @@ class FieldsPanel(QWidget):
         self.ctx = ctx
         self.fields = fields
         self.rows: dict[str, FieldRow] = {}
+        self.frames: list[GroupFrame] = []  # outer groups before the groups inside them
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
         lay.setSpacing(4)
+        # the groups each question is in (``Field.group``, outermost first) open and close frames
+        open_frames: list[GroupFrame] = []
         for f in fields:
+            chain = f.group.chain() if f.group is not None else []
+            same = 0
+            while same < min(len(chain), len(open_frames)) and open_frames[same].group is chain[same]:
+                same += 1
+            del open_frames[same:]
+            for g in chain[same:]:
+                frame = GroupFrame(g)
+                (open_frames[-1].body if open_frames else lay).addWidget(frame)
+                open_frames.append(frame)
+                self.frames.append(frame)
             w = make_widget(f, ctx)
             row = FieldRow(f, w)
             w.value_changed.connect(lambda fid=f.id: self.changed.emit(fid))
             self.rows[f.id] = row
-            lay.addWidget(row)
+            (open_frames[-1].body if open_frames else lay).addWidget(row)
         lay.addStretch(1)
 
     def widget(self, field_id: str) -> FieldWidget:
@@ -163,6 +223,17 @@ class FieldsPanel(QWidget):
             row.widget.update_context(raw, raw_row)
             if f.read_only:  # shown, not typed (XLSForm read_only): its value is its default
                 row.widget.set_read_only(True)
+        # a group is shown while it (and every group around it) applies and a question in it is
+        # shown: inner frames first, so an outer one sees whether anything inside is left
+        for frame in reversed(self.frames):
+            g = frame.group
+            shows = form.group_relevant(g, doc, doc_row) and any(
+                not self.rows[q.id].isHidden() for q in g.questions() if q.id in self.rows
+            )
+            if frame.isHidden() == shows:
+                frame.setVisible(shows)
+            if shows and g.pipes:
+                frame.set_texts(form.group_texts(g, doc, doc_row), form.group_hint_texts(g, doc, doc_row))
 
     def visible_ids(self) -> list[str]:
         return [fid for fid, row in self.rows.items() if not row.isHidden()]

@@ -16,6 +16,10 @@ QMainWindow, QDialog { background: #f7f5f0; }
 QLabel#heading { font-size: %(big)dpt; font-weight: bold; color: #1f4e45; padding: 4px 0; }
 QLabel#question { font-weight: bold; }
 QLabel#hint { color: #5d5a55; }
+QFrame#group { border: none; border-left: 3px solid #7fae9f; background: rgba(31, 111, 92, 10); margin: 4px 0; }
+QFrame#group[depth="2"] { border-left-color: #a9c9bd; }
+QFrame#group[depth="3"] { border-left-color: #cfe1da; }
+QLabel#groupTitle { font-size: %(big)dpt; font-weight: bold; color: #1f4e45; padding: 2px 0; background: transparent; }
 QLabel#note { background: #fffbe8; border: 1px solid #e5d9a8; padding: 10px; }
 QLabel#banner { background: #eef4ff; border: 1px solid #a9c2ee; padding: 8px; }
 QLabel#calculated { color: #1f4e45; font-weight: bold; padding: 4px 0; }

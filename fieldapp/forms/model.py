@@ -454,6 +454,10 @@ class Form:
         """A group's title in every language, with the answers it names (``${name}``)."""
         return piping.fill(g.pipes, g.label, data, row)
 
+    def group_hint_texts(self, g: Group, data: dict[str, Any], row: Any = None) -> dict[str, str]:
+        """A group's hint in every language, with the answers it names."""
+        return piping.fill(g.pipes, g.hint, data, row)
+
     def allowed_codes(
         self, f: Field, data: dict[str, Any], row: dict[str, Any] | None = None
     ) -> set[str] | None:
