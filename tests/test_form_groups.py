@@ -231,3 +231,37 @@ def test_the_record_report_pdf_prints_the_group_titles_in_order(tmp_path, capsys
     assert at("หัวหน้าครัวเรือน › งาน › อาชีพ") < at("อาชีพ ") < at("ครัวเรือน (ต่อ)")
     assert at("ครัวเรือน (ต่อ)") < at("สมาชิก (2 รายการ)") < at("สมาชิก — สุขภาพของ … (2 รายการ)")
     assert at("สมาชิก — สุขภาพของ … (2 รายการ)") < at("สมาชิก — สุขภาพของ … › การสูบบุหรี่ (2 รายการ)")
+
+
+def test_a_form_with_groups_travels_through_the_server_as_without_them(db_url, tmp_path):
+    from test_sync_forms import Env
+
+    from fieldapp.forms import default_forms
+    from server import forms as server_forms
+
+    raw = nested_raw()
+    raw["area_field"] = "subdistrict_code"
+    subdistrict = {"id": "subdistrict_code", "type": "subdistrict", "label": {"th": "ตำบล", "en": "Subdistrict"}}
+    raw["sections"][0]["fields"].insert(0, subdistrict)
+    env = Env(db_url, tmp_path)
+    try:
+        server_forms.install(env.engine, default_forms(), raw, "nested_groups.yaml", "admin")
+        env.app.state.service.registry.invalidate()
+        a, b = env.laptop("a"), env.laptop("b")
+        env.sync(a)
+        assert [g for g in a.form("nested").groups] == ["head", "head_work", "job", "health", "smoking", "quit"]
+        rid = a.save("nested", {"subdistrict_code": "320101", **HEAD, "members": [ADULT, CHILD]}).record.id
+        assert env.sync(a).applied == 1  # the server checked it with the same groups
+        env.sync(b)
+        got = b.get("nested", rid).data
+        assert got["job_title"] == "ชาวนา" and got["members"][0]["wants_quit"] is True
+        assert got["members"][1]["per_day"] is None  # the child's health group did not apply
+        got["works"] = False  # the middle group's inner group no longer applies
+        b.save("nested", got, record_id=rid)
+        env.sync(b)
+        env.sync(a)
+        assert a.get("nested", rid).data["job_title"] is None
+    finally:
+        for store in env.stores:
+            store.close()
+        env.engine.dispose()

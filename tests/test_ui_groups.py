@@ -124,3 +124,32 @@ def test_enter_goes_into_a_group_and_on_through_the_groups_inside_it(tmp_path, q
     assert QApplication.focusWidget() is panel.widget("job_title").focus_target()
     editor.close()
     db.close()
+
+
+def test_the_review_lists_a_groups_answers_under_its_title(tmp_path, qtbot, ui_app):
+    editor, db = editor_of(tmp_path, qtbot)
+    panel = editor.panel(0)
+    for fid, value in (("has_head", True), ("head_name", "Somchai"), ("works", False)):
+        answer(panel, fid, value)
+    members = panel.widget("members")
+    members.add_row()
+    for fid, value in (("name", "Somsri"), ("age", 40), ("smokes", False)):
+        answer(members.panel, fid, value)
+    editor.recheck()
+    editor.show_review()
+
+    def tree(item) -> list:
+        return [(item.child(i).text(0), tree(item.child(i))) for i in range(item.childCount())]
+
+    top = editor.review.tree
+    section = next(top.topLevelItem(i) for i in range(top.topLevelItemCount()) if top.topLevelItem(i).text(0) == "1. ครัวเรือน")
+    assert tree(section) == [
+        ("มีหัวหน้าครัวเรือน", []),
+        ("หัวหน้าครัวเรือน", [("ชื่อ", []), ("งาน", [("ทำงาน", [])])]),  # "Job" does not apply: not there
+        (
+            "สมาชิก",
+            [("1. Somsri", [("ชื่อ", []), ("อายุ", []), ("สุขภาพของ Somsri", [("สูบบุหรี่", [])])])],
+        ),
+    ]
+    editor.close()
+    db.close()

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
 
 from fieldapp import expr
 from fieldapp.errors import Problem
-from fieldapp.forms import Field, Form
+from fieldapp.forms import Field, Form, Group, layout_of
 from ui import fmt
 from ui.i18n import label_of, tr
 
@@ -82,18 +82,30 @@ class ReviewPage(QWidget):
             self.tree.addTopLevelItem(QTreeWidgetItem(["✓ " + tr("Nothing is missing or wrong"), ""]))
         for i, section in enumerate(self.form.sections):
             sec = QTreeWidgetItem([f"{i + 1}. {label_of(self.form.section_texts(section, doc), section.id)}", ""])
-            for f in section.fields:
-                if f.type == "note" or not self.form.is_relevant(f, doc):
-                    continue
-                if f.type == "repeat":
-                    self._rows(sec, f, doc)
-                    continue
-                label = label_of(self.form.label_texts(f, doc), f.id)
-                item = QTreeWidgetItem([label, answer_text(f, doc.get(f.id), self.unmask)])
-                item.setData(0, PATH_ROLE, f.id)
-                sec.addChild(item)
+            self._answers(sec, layout_of(section), doc)
             self.tree.addTopLevelItem(sec)
             sec.setExpanded(True)
+
+    def _answers(self, parent: QTreeWidgetItem, layout: list[Field | Group], doc: dict[str, Any]) -> None:
+        """A section's answers, a group's under its title (a group that does not apply: left out)."""
+        for f in layout:
+            if isinstance(f, Group):
+                if self.form.group_relevant(f, doc):
+                    group = QTreeWidgetItem([label_of(self.form.group_texts(f, doc), f.id), ""])
+                    self._answers(group, f.items, doc)
+                    if group.childCount():
+                        parent.addChild(group)
+                        group.setExpanded(True)
+                continue
+            if f.type == "note" or not self.form.is_relevant(f, doc):
+                continue
+            if f.type == "repeat":
+                self._rows(parent, f, doc)
+                continue
+            label = label_of(self.form.label_texts(f, doc), f.id)
+            item = QTreeWidgetItem([label, answer_text(f, doc.get(f.id), self.unmask)])
+            item.setData(0, PATH_ROLE, f.id)
+            parent.addChild(item)
 
     def _rows(self, parent: QTreeWidgetItem, rep: Field, doc: dict[str, Any]) -> None:
         rows = doc.get(rep.id) or []
@@ -106,17 +118,31 @@ class ReviewPage(QWidget):
             )
             item = QTreeWidgetItem([f"{n}. {name or label_of(rep.label)}", ""])
             item.setData(0, PATH_ROLE, f"{rep.id}[{n}]")
-            for c in rep.fields:
-                if c.type in ("note", "calculated") or not self.form.is_relevant(c, doc, row):
-                    continue
-                label = label_of(self.form.label_texts(c, doc, row), c.id)
-                if c.type == "repeat":  # a repeat inside the row: how many rows it has
-                    answer = tr("{n} rows", n=len(row.get(c.id) or []))
-                else:
-                    answer = answer_text(c, row.get(c.id), self.unmask)
-                child = QTreeWidgetItem([label, answer])
-                child.setData(0, PATH_ROLE, f"{rep.id}[{n}].{c.id}")
-                item.addChild(child)
+            self._row_answers(item, layout_of(rep), doc, row, f"{rep.id}[{n}].")
             group.addChild(item)
             item.setExpanded(True)
         group.setExpanded(True)
+
+    def _row_answers(
+        self, parent: QTreeWidgetItem, layout: list[Field | Group], doc: dict[str, Any], row: Any, prefix: str
+    ) -> None:
+        """One repeat row's answers, a group's under its title."""
+        for c in layout:
+            if isinstance(c, Group):
+                if self.form.group_relevant(c, doc, row):
+                    sub = QTreeWidgetItem([label_of(self.form.group_texts(c, doc, row), c.id), ""])
+                    self._row_answers(sub, c.items, doc, row, prefix)
+                    if sub.childCount():
+                        parent.addChild(sub)
+                        sub.setExpanded(True)
+                continue
+            if c.type in ("note", "calculated") or not self.form.is_relevant(c, doc, row):
+                continue
+            label = label_of(self.form.label_texts(c, doc, row), c.id)
+            if c.type == "repeat":  # a repeat inside the row: how many rows it has
+                answer = tr("{n} rows", n=len(row.get(c.id) or []))
+            else:
+                answer = answer_text(c, row.get(c.id), self.unmask)
+            child = QTreeWidgetItem([label, answer])
+            child.setData(0, PATH_ROLE, f"{prefix}{c.id}")
+            parent.addChild(child)
