@@ -214,7 +214,8 @@ def test_a_thai_household_survey_in_three_languages(tmp_path):
     notes = {(n.name, n.reason.split(" ")[0]) for n in report.partial}
     assert not any(name == "HH_Head" for name, _ in notes)  # kept as written, letter case too
     assert form.fields["district"].choice_filter is not None  # the cascade is carried
-    assert [n.name for n in report.dropped] == ["start"]
+    assert report.dropped == []  # start is carried: a hidden question the app fills
+    assert form.fields["start"].type == "hidden" and form.fields["start"].meta == "start"
     head = form.fields["HH_Head"]
     assert head.label == {"th": "ชื่อหัวหน้าครัวเรือน", "en": "Head of household", "lo": "ຫົວໜ້າຄົວເຮືອນ"}
     assert head.label_for("lo") == "ຫົວໜ້າຄົວເຮືອນ" and head.label_for("km") == "ชื่อหัวหน้าครัวเรือน"

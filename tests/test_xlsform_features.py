@@ -134,7 +134,7 @@ def test_a_label_naming_a_question_that_does_not_exist_is_refused_or_reported(tm
     # text, with the name in brackets, and says so
     path = write_xlsform(
         tmp_path / "m.xlsx",
-        [["deviceid", "device"], ["text", "q", "เครื่อง ${device}", "device ${device}"]],
+        [["simserial", "device"], ["text", "q", "เครื่อง ${device}", "device ${device}"]],
         form_id="m",
     )
     report = xlsform.read_xlsform(path)

@@ -210,7 +210,8 @@ class FieldsPanel(QWidget):
                 source = doc_row if doc_row is not None else doc
                 row.set_ask_again(again and source.get(f.id) in (None, "", []))
             # appearance "hidden": kept with the record, written by the app (e.g. warning reasons)
-            visible = f.appearance != "hidden" and form.is_relevant(f, doc, doc_row)
+            # a hidden question (ODK's hidden, the metadata): stored, never shown
+            visible = f.appearance != "hidden" and f.type != "hidden" and form.is_relevant(f, doc, doc_row)
             if row.isHidden() == visible:
                 row.setVisible(visible)
             if f.type not in ("note", "calculated", "repeat"):

@@ -31,6 +31,7 @@ from fieldapp.expr.parser import Node
 from fieldapp.expr.values import (
     NAN,
     NUMBER_TYPES,
+    TIME_OF_DAY,
     Value,
     equal,
     is_empty,
@@ -52,6 +53,9 @@ def _format_date(value: Value, fmt: Value) -> str:
     if not isinstance(v, _dt.date):
         if type(v) in NUMBER_TYPES:
             v = to_date(v, True)
+        elif TIME_OF_DAY.fullmatch(to_text(v).strip()):  # a time answer: that time on 1970-01-01
+            hms = [int(x) for x in to_text(v).strip().split(".")[0].split(":")]
+            v = _dt.datetime(1970, 1, 1, hms[0], hms[1], hms[2] if len(hms) > 2 else 0)
         else:
             v = parse_date_text(to_text(v), True)
     d: Any = v

@@ -42,6 +42,16 @@ def is_empty(v: Value) -> bool:
 _NUMBER_TEXT = re.compile(r"-?(?:\d+\.?\d*|\.\d+)")
 
 
+TIME_OF_DAY = re.compile(r"([01]\d|2[0-3]):([0-5]\d)(?::([0-5]\d)(?:\.\d+)?)?")
+
+
+def fractional_days(d: _dt.datetime) -> float:
+    """A date-time as days since 1970-01-01 00:00 UTC, the time of day as the fraction."""
+    if d.tzinfo is None:
+        d = d.astimezone()
+    return (d - _dt.datetime(1970, 1, 1, tzinfo=_dt.UTC)).total_seconds() / 86400
+
+
 def days(d: _dt.date) -> int:
     """A date as its number of days since 1970-01-01."""
     if isinstance(d, _dt.datetime):
@@ -64,7 +74,12 @@ def number(v: Value) -> float | int:
                 return float(s)
             n = int(s)
             return -0.0 if n == 0 and s.startswith("-") else n
+        m = TIME_OF_DAY.fullmatch(v.strip())
+        if m:  # a time answer (09:30, 09:30:15): the fraction of its day, so that times compare
+            return (int(m.group(1)) * 3600 + int(m.group(2)) * 60 + int(m.group(3) or 0)) / 86400
         return NAN
+    if isinstance(v, _dt.datetime):  # days since 1970 with the time as the fraction (JavaRosa)
+        return fractional_days(v)
     if isinstance(v, _dt.date):
         return days(v)
     if isinstance(v, dict) and "lat" in v:  # a stored geopoint

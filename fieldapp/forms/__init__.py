@@ -11,7 +11,8 @@ The format is documented in ``docs/forms.md``. The parts, each a module of this 
 - ``rules``: relevance, ``required``, constraints and calculations at work;
 - ``validation``: the checks of a cleaned record (``check_level``);
 - ``expressions``: how a form's expressions find their values (``make_resolver``);
-- ``piping``: answers shown inside labels and hints (``${name}``).
+- ``piping``: answers shown inside labels and hints (``${name}``);
+- ``metadata``: the hidden questions the app fills (start, end, today, deviceid, username).
 
 ``Form.validate(raw)`` is the first step of the one write path: it turns raw input (from the app,
 an import or a sync) into a clean record document, or returns every problem it found. Callers
@@ -21,6 +22,7 @@ use ``from fieldapp import forms`` and the names below.
 from __future__ import annotations
 
 from fieldapp.errors import FormDefinitionError, ValidationError
+from fieldapp.forms import metadata
 from fieldapp.forms.coercion import already_stored, coerce, coerce_level, coerce_rows
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
 from fieldapp.forms.loading import (
@@ -111,6 +113,7 @@ __all__ = [
     "load_all",
     "load_form",
     "make_resolver",
+    "metadata",
     "normalise_result",
     "normaliser",
     "parse_choices",

@@ -17,6 +17,7 @@ from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationErro
 from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
+from fieldapp.forms.metadata import METADATA
 from fieldapp.forms.model import Choice, Field, Form, FormSet, Group, Section, SoftRule, layout_of
 from fieldapp.forms.rules import normaliser
 from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES, TYPES
@@ -25,6 +26,7 @@ from fieldapp.schema import RESERVED_NAMES
 
 FIELD_KEYS = {
     "id",
+    "meta",
     "choice_filter",
     "required_message",
     "read_only",
@@ -348,6 +350,7 @@ class Builder:
             default=fr.get("default"),
             appearance=fr.get("appearance"),
             scored=bool(fr.get("scored", False)),
+            meta=fr.get("meta"),
             parent=parent,
         )
 
@@ -366,11 +369,15 @@ class Builder:
             )
         if f.max_length is not None and (not isinstance(f.max_length, int) or f.max_length < 1):
             raise self.fail(path, "max_length must be a positive whole number")
+        if f.meta is not None and (ftype != "hidden" or f.meta not in METADATA or f.parent is not None):
+            raise self.fail(
+                path, f"meta is for hidden questions of the record (one of: {', '.join(METADATA)})"
+            )
 
     def link_choices(self, f: Field) -> None:
         """A select field's choice list, found by name (and its 'other' code in it)."""
         path, ftype = f.path, f.type
-        if ftype in ("select_one", "select_multiple") or (
+        if TYPES[ftype].choices or (
             ftype == "calculated" and f.result in ("select_one", "select_multiple")
         ):
             if not f.choices_name:
@@ -627,7 +634,7 @@ class Builder:
             if not f.constraint_message:
                 raise self.fail(f.path, "a constraint needs a constraint_message with a Thai text")
         if raw.get("choice_filter"):
-            if f.type not in ("select_one", "select_multiple") or not f.choices_name:
+            if not TYPES[f.type].choices or not f.choices_name:
                 raise self.fail(f.path, "choice_filter only goes with select fields")
             # XLSForm's filter: bare names are the choice's columns (name, label, others)
             source = f"instance('{f.choices_name}')/root/item[{raw['choice_filter']}]/name"

@@ -86,6 +86,7 @@ class Field:
     default: Any = None
     appearance: str | None = None
     scored: bool = False
+    meta: str | None = None  # a hidden question the app fills: start, end, today, deviceid, username
     keeps_value: bool = False  # a calculation with once(): its first value is kept
     pipes: dict[str, expr.Expression] = field(default_factory=dict)  # ${name} in label and hint
     repeat_count: expr.Expression | None = None  # a repeat whose number of rows follows an answer

@@ -22,6 +22,16 @@ from typing import TYPE_CHECKING, Any
 
 from fieldapp import expr, geo, thai, thaidate
 from fieldapp.errors import ValidationError
+from fieldapp.forms.odk_types import (
+    datetime,
+    datetime_shown,
+    datetime_value,
+    points_shown,
+    stored_datetime,
+    stored_time,
+    time,
+    time_shown,
+)
 
 if TYPE_CHECKING:
     from fieldapp.forms.model import Field
@@ -185,6 +195,87 @@ def coerce_date_text(value: str) -> str | None:
     if not 1900 <= d.year <= 2200:
         raise _err("ปีของวันที่ไม่สมเหตุสมผล", "date year out of range", "date.range")
     return thaidate.to_iso(d)
+
+
+def _point_text_odk(lat: float, lon: float, extra: list[float]) -> str:
+    return " ".join(expr.to_text(x) for x in (lat, lon, *extra))
+
+
+def coerce_points(value: Any, closed: bool) -> str | None:
+    """A line (geotrace) or an area (geoshape) as ODK writes it: points ``lat lon [alt [acc]]``
+    separated by ``;``. A line has two points or more; an area three corners or more and ends
+    where it starts (closed here when the last point is not the first)."""
+    what = ("พื้นที่", "an area") if closed else ("เส้นทาง", "a line")
+    if isinstance(value, (list, tuple)):
+        value = ";".join(
+            " ".join(str(x) for x in p) if isinstance(p, (list, tuple)) else str(p) for p in value
+        )
+    if not isinstance(value, str):
+        raise _err(f"{what[0]}ไม่ถูกต้อง", f"invalid {what[1]}", "geo")
+    text = thai.normalize_digits(thai.strip_invisible(value)).strip().rstrip(";")
+    if text == "":
+        return None
+    points: list[str] = []
+    for i, part in enumerate(p for p in text.split(";")):
+        nums = [x for x in re.split(r"[\s,]+", part.strip()) if x]
+        if not 2 <= len(nums) <= 4:
+            raise _err(
+                f"จุดที่ {i + 1} ของ{what[0]}ต้องเป็น ละติจูด ลองจิจูด [ความสูง ความแม่นยำ]",
+                f"point {i + 1} of {what[1]} must be 'lat lon [alt acc]'",
+                "geo",
+            )
+        try:
+            at = coerce_geopoint(f"{nums[0]} {nums[1]}")
+            extra = [coerce_float(x) for x in nums[2:]]
+        except ValidationError as exc:
+            raise _err(f"จุดที่ {i + 1}: {exc.message}", f"point {i + 1}: {exc.message_en}", "geo") from None
+        points.append(_point_text_odk(at["lat"], at["lon"], extra))
+    if closed:
+        if len(points) > 1 and points[0].split()[:2] != points[-1].split()[:2]:
+            points.append(points[0])
+        if len({" ".join(p.split()[:2]) for p in points}) < 3:
+            raise _err("พื้นที่ต้องมีอย่างน้อย 3 มุม", "an area needs 3 corners or more", "geo")
+    elif len(points) < 2:
+        raise _err("เส้นทางต้องมีอย่างน้อย 2 จุด", "a line needs 2 points or more", "geo")
+    return ";".join(points)
+
+
+def _geotrace(f: Field, value: Any) -> str | None:
+    return coerce_points(value, closed=False)
+
+
+def _geoshape(f: Field, value: Any) -> str | None:
+    return coerce_points(value, closed=True)
+
+
+def _rank(f: Field, value: Any) -> list[str] | None:
+    """An order of the list's choices, first to last: each a code of the list, none twice."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            try:
+                value = json.loads(text)
+            except ValueError as exc:
+                raise _err("ลำดับตัวเลือกไม่ถูกต้อง", "invalid ranking", "choice") from exc
+        else:
+            value = [v for v in re.split(r"[\s,;]+", text) if v]
+    if not isinstance(value, (list, tuple)):
+        raise _err("ลำดับตัวเลือกไม่ถูกต้อง", "invalid ranking", "choice")
+    out = [coerce_code(f, v) for v in value]
+    if len(set(out)) != len(out):
+        raise _err("ตัวเลือกหนึ่งอยู่ในลำดับได้ครั้งเดียว", "a choice is ranked once only", "choice")
+    return out or None
+
+
+def _hidden(f: Field, value: Any) -> str | None:
+    """A value kept with the record and never shown for editing (ODK's hidden; the metadata)."""
+    if isinstance(value, bool):
+        value = "true" if value else "false"
+    if isinstance(value, (int, float)):
+        value = expr.to_text(value)
+    if not isinstance(value, str):
+        raise _err("ต้องเป็นข้อความ", "must be text")
+    return thai.check_text_cached(value, True, 5000) or None
 
 
 # ---------------------------------------------------------------------- each type's coercion
@@ -405,6 +496,10 @@ def _date_text(f: Field, value: Any, lang: str) -> str:
     return thaidate.format_date(value, "medium", lang="en" if lang == "en" else "th")
 
 
+def _rank_text(f: Field, value: Any, lang: str) -> str:
+    return ", ".join(f"{i}. {f.choice_label(v, lang)}" for i, v in enumerate(value or [], 1))
+
+
 def _money_text(f: Field, value: Any, lang: str) -> str:
     return f"{value:,.2f}"
 
@@ -603,6 +698,29 @@ TYPES: dict[str, FieldType] = {
             text=_ack_text,
         ),
         FieldType("reference", _reference),
+        FieldType("time", time, stored_time, text=time_shown),
+        FieldType(
+            "datetime",
+            datetime,
+            stored_datetime,
+            in_expressions=datetime_value,
+            text=datetime_shown,
+        ),
+        FieldType("geotrace", _geotrace, text=points_shown),
+        FieldType("geoshape", _geoshape, text=points_shown),
+        FieldType("barcode", _text),
+        FieldType(
+            "rank",
+            _rank,
+            to_columns=_multi_to_columns,
+            from_columns=_multi_from_columns,
+            choices=True,
+            counted=True,
+            in_expressions=multi_value,
+            multiple=True,
+            text=_rank_text,
+        ),
+        FieldType("hidden", _hidden),
         FieldType("note", None, sql=()),
         FieldType("calculated", None),
         FieldType("repeat", None, sql=()),

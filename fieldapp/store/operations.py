@@ -21,7 +21,7 @@ from typing import Any
 
 from fieldapp import drafts, softwarn
 from fieldapp.errors import Problem, ValidationError
-from fieldapp.forms import Form, coerce
+from fieldapp.forms import Form, coerce, metadata
 from fieldapp.store.rows import Batch, SaveResult
 from fieldapp.store.writing import ProgressCallback, WriteWay, Writing
 
@@ -86,7 +86,7 @@ class Operations(Writing):
         problems = [*checked.blocking, *([] if allow_missing else checked.missing)]
         if checked.form_version != form.version:
             problems.append(Problem("", "แบบฟอร์มเปลี่ยนรุ่นแล้ว กรุณาบันทึกอีกครั้ง", "the form changed", "form"))
-        doc = dict(checked.doc)
+        doc = metadata.on_save(form, dict(checked.doc), device_id=self.device_id, user=user or self.user)
         reasons = form.fields.get(softwarn.REASONS_FIELD)
         if reasons is not None:
             try:

@@ -113,7 +113,7 @@ class Reading(Searching):
                 raise ValidationError(f"กรองด้วย {key} ไม่ได้", f"cannot filter by {key!r}")
             if value is None:
                 clauses.append(f"[{key}] IS NULL")
-            elif f.value_type == "select_multiple":
+            elif f.kind.multiple:
                 clauses.append(f"EXISTS (SELECT 1 FROM json_each([{key}]) WHERE value = ?)")
                 params.append(str(value))
             elif isinstance(value, (list, tuple)):

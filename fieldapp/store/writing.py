@@ -18,7 +18,7 @@ from fieldapp import (
 )
 from fieldapp.clock import now_iso
 from fieldapp.errors import NotFoundError, Problem, ValidationError
-from fieldapp.forms import Field, Form, uuid_or_none
+from fieldapp.forms import Field, Form, metadata, uuid_or_none
 from fieldapp.ids import new_id
 from fieldapp.store.reading import Reading
 from fieldapp.store.rows import (
@@ -84,6 +84,8 @@ class Writing(Reading):
     ) -> SaveResult:
         """Validate and write one record (create or update). Raises ValidationError."""
         way = WriteWay(user or self.user, partial_ok=partial_ok)
+        form = self.form(form_id)  # the metadata a questionnaire asks for (start, end, …)
+        data = metadata.on_save(form, data, device_id=self.device_id, user=user or self.user)
         return self._save_one(form_id, record_id, data, way)
 
     def _save_one(self, form_id: str, record_id: str | None, data: dict[str, Any], way: WriteWay) -> SaveResult:

@@ -18,6 +18,8 @@ from fieldapp.xlsform.vocabulary import (
     FORM_OWN_KEYS,
     LANG_CODE,
     LANG_NAMES,
+    META_CARRIED,
+    META_LABELS,
     METADATA,
     OWN_KEYS,
     RESERVED,
@@ -263,17 +265,36 @@ def _convert_children(
         i += 1
         t = str(c.get("type") or "")
         if t == "group" and c.get("name") == "meta" and c.get("control", {}).get("bodyless"):
-            continue  # pyxform's own instanceID
+            for m in c.get("children") or []:  # pyxform's own instanceID; an audit row lands here
+                if m.get("name") not in ("instanceID", "instanceName") and m.get("name"):
+                    kind = str(m.get("type") or "")
+                    reader.drop(str(m["name"]), METADATA.get(kind, f"the metadata {kind!r} is not collected"))
+            continue
         if t == "group":
             _convert_group(c, reader, relevant, in_repeat, sections, out)
         elif t == "repeat":
             _convert_repeat(c, reader, relevant, out)
+        elif t in META_CARRIED:
+            _convert_meta(c, reader, t, in_repeat, out)
         elif t in METADATA:
             reader.drop(str(c.get("name") or ""), METADATA[t])
         else:
             nxt = children[i] if i < len(children) else None
             if _convert_question(c, nxt, reader, relevant, out):
                 i += 1  # the "NAME_other" question went into the choice's "other"
+
+
+def _convert_meta(c: dict[str, Any], reader: _Reader, t: str, in_repeat: bool, out: list[dict[str, Any]]) -> None:
+    """A metadata row (start, end, today, deviceid, username): a hidden question the app fills."""
+    name = str(c.get("name") or "")
+    if in_repeat or reader.current_repeat is not None:
+        reader.drop(name, "metadata belongs to the record, not to a row of a repeat")
+        return
+    meta = META_CARRIED[t]
+    th, en = META_LABELS[meta]
+    q = {"id": reader.field_id(name), "type": "hidden", "label": {"th": th, "en": en}, "meta": meta}
+    reader.rows_of[id(q)] = reader.row(name)
+    out.append(q)
 
 
 def _convert_group(
@@ -398,7 +419,7 @@ def _convert_question(
     if ftype == "calculated" and c.get("fieldapp_choices"):
         q["choices"] = reader.list_id(str(c["fieldapp_choices"]))
         reader.lists_used.add(str(c["fieldapp_choices"]))
-    if ftype in ("select_one", "select_multiple") and c.get("list_name"):
+    if ftype in ("select_one", "select_multiple", "rank") and c.get("list_name"):
         q["choices"] = reader.list_id(str(c["list_name"]))
         reader.lists_used.add(str(c["list_name"]))
         # or_other: pyxform adds an "other" choice and a "NAME_other" text question after it
@@ -583,6 +604,7 @@ def read_xlsform(path: Path) -> ImportReport:
             run.append(c)
     _convert_children(run, reader, None, False, None, pending)
     flush()
+    _place_hidden(sections)
     settings = (sheets.settings or [{}])[0] if sheets.settings else {}
     form: dict[str, Any] = {
         "id": _form_id(settings.get("form_id") or data.get("id_string") or path.stem),
@@ -623,6 +645,22 @@ def _walk(items: Iterable[dict[str, Any]], prefix: str = "") -> Iterator[tuple[d
             yield from _walk(f.get("fields") or [], prefix)
         elif f.get("fields"):
             yield from _walk(f["fields"], f"{path}.")
+
+
+def _place_hidden(sections: list[dict[str, Any]]) -> None:
+    """A section of hidden questions only (metadata rows above the first group) would be an empty
+    page: its questions go to the next section (the one before, at the end)."""
+    i = 0
+    while i < len(sections) and len(sections) > 1:
+        fields = sections[i]["fields"]
+        if all(f.get("type") == "hidden" for f in fields):
+            if i + 1 < len(sections):
+                sections[i + 1]["fields"] = [*fields, *sections[i + 1]["fields"]]
+            else:
+                sections[i - 1]["fields"] = [*sections[i - 1]["fields"], *fields]
+            del sections[i]
+            continue
+        i += 1
 
 
 def all_fields(form: dict[str, Any]) -> list[dict[str, Any]]:

@@ -25,35 +25,52 @@ XLS_TO_FIELDAPP_TYPE = {
     "video": "video",
     "file": "file",
     "phone number": "phone",
+    "time": "time",
+    "datetime": "datetime",
+    "dateTime": "datetime",  # the name XLSForm's documentation writes (and fieldapp writes back)
+    "geotrace": "geotrace",
+    "geoshape": "geoshape",
+    "barcode": "barcode",
+    "rank": "rank",
+    "hidden": "hidden",
 }
 # carried as another type, with what is lost
 AS_TEXT = {
-    "barcode": "a barcode is typed as text (no scanner)",
-    "time": "a time is kept as text (HH:MM)",
-    "dateTime": "a date and time is kept as text",
-    "datetime": "a date and time is kept as text",
-    "geotrace": "a line of points is kept as text",
-    "geoshape": "an area of points is kept as text",
-    "rank": "a ranking is kept as text (the codes in order)",
-    "hidden": "a hidden value is kept as text",
     "select one from file": "a choice list from a file is kept as text",
     "select all that apply from file": "a choice list from a file is kept as text",
     "osm": "an OpenStreetMap answer is kept as text",
 }
-# the record itself carries these (created_at, updated_at, device_id, created_by)
+# metadata rows: carried as hidden questions the app fills (fieldapp.forms.metadata) ...
+META_CARRIED = {
+    "start": "start",
+    "end": "end",
+    "today": "today",
+    "deviceid": "deviceid",
+    "uri:deviceid": "deviceid",  # the older name of deviceid
+    "username": "username",
+    "uri:username": "username",
+}
+META_LABELS = {
+    "start": ("เวลาเริ่มสัมภาษณ์", "Started"),
+    "end": ("เวลาบันทึกล่าสุด", "Last saved"),
+    "today": ("วันที่สัมภาษณ์", "Day of the interview"),
+    "deviceid": ("รหัสเครื่อง", "Device"),
+    "username": ("ผู้บันทึก", "Recorded by"),
+}
+# ... and these are left out, each for its reason
 METADATA = {
-    "start": "the record keeps when it was made (created_at)",
-    "end": "the record keeps when it was last changed (updated_at)",
-    "today": "the record keeps the day it was made (created_at)",
-    "deviceid": "the record keeps the device it was made on (device_id)",
-    "username": "the record keeps who made it (created_by)",
-    "email": "the record keeps who made it (created_by)",
-    "phonenumber": "not collected: a phone number is not read from the device",
-    "simserial": "not collected: the SIM serial is not read from the device",
-    "subscriberid": "not collected: the subscriber id is not read from the device",
-    "audit": "not collected: no audit log of the form's screens",
+    "email": "not collected: a user of fieldapp has a name, not an e-mail address (username is carried)",
+    "uri:email": "not collected: a user of fieldapp has a name, not an e-mail address (username is carried)",
+    "phonenumber": "not collected: a laptop has no phone number to read",
+    "uri:phonenumber": "not collected: a laptop has no phone number to read",
+    "simserial": "not collected: a laptop has no SIM card to read",
+    "uri:simserial": "not collected: a laptop has no SIM card to read",
+    "subscriberid": "not collected: a laptop has no SIM card to read",
+    "uri:subscriberid": "not collected: a laptop has no SIM card to read",
+    "audit": "not collected: no log of the form's screens (every record's edits are in its history)",
     "start-geopoint": "not collected: no location is taken on starting",
     "background-audio": "not collected: no background recording",
+    "background-geopoint": "not collected: no location is taken in the background",
 }
 NAME_OK = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 CODE_OK = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
@@ -148,5 +165,6 @@ NATIVE_FIELD_KEYS = (
     "read_only",
     "repeat_count",
     "trigger",
+    "meta",
 )
 NATIVE_FORM_KEYS = ("id", "version", "title", "choices", "sections", "default_language")

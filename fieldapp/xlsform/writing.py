@@ -24,7 +24,7 @@ from fieldapp.xlsform.vocabulary import (
 _XLS_TYPE = {
     v: k
     for k, v in XLS_TO_FIELDAPP_TYPE.items()
-    if k not in ("int", "select one", "select all that apply", "trigger")
+    if k not in ("int", "select one", "select all that apply", "trigger", "datetime")
 }
 
 
@@ -171,6 +171,9 @@ class _Survey:
         if row["name"] != f["id"]:
             row["fieldapp_name"] = f["id"]
         _question_type(row, f)
+        if f.get("meta"):  # a metadata row has no text: the app fills it
+            self.rows.append(row)
+            return
         self.texts(row, "label", f.get("label"), rep)
         self.texts(row, "hint", f.get("hint"), rep)
         self.rules(row, f, rep)
@@ -204,8 +207,10 @@ class _Survey:
 
 def _question_type(row: dict[str, Any], f: dict[str, Any]) -> None:
     t = f["type"]
-    if t in ("select_one", "select_multiple"):
+    if t in ("select_one", "select_multiple", "rank"):
         row["type"] = f"{t} {f['choices']}"
+    elif f.get("meta"):
+        row["type"] = f["meta"]  # a metadata row (start, end, today, deviceid, username)
     elif t == "calculated":
         row["type"] = "calculate"
         row["fieldapp_type"] = "calculated"

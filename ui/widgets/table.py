@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from fieldapp.forms import Field
 from ui.panel import FieldsPanel
-from ui.widgets import fields, links
+from ui.widgets import fields, links, odk
 from ui.widgets.registry import EditorContext, FieldWidget
 from ui.widgets.repeat import RepeatWidget
 
@@ -52,6 +52,13 @@ WIDGETS: dict[tuple[str, str | None], WidgetMaker] = {
     ("file", None): links.AttachmentWidget,
     ("acknowledge", None): fields.AcknowledgeWidget,
     ("repeat", None): _repeat,
+    ("time", None): odk.TimeWidget,
+    ("datetime", None): odk.DateTimeWidget,
+    ("geotrace", None): odk.PointsWidget,
+    ("geoshape", None): odk.PointsWidget,
+    ("barcode", None): odk.BarcodeWidget,
+    ("rank", None): odk.RankWidget,
+    ("hidden", None): odk.HiddenWidget,
 }
 
 

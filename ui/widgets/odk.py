@@ -1,0 +1,315 @@
+"""Widgets for the question types ODK and Kobo questionnaires bring: a time, a date and time, a
+line or an area of points, a barcode, a ranking and a hidden value (never shown)."""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from fieldapp.errors import ValidationError
+from fieldapp.forms import Field
+from fieldapp.forms.odk_types import coerce_time_text
+from fieldapp.forms.types import coerce_points
+from ui.i18n import language, tr
+from ui.widgets.registry import EditorContext, FieldWidget
+from ui.widgets.thaidate_edit import BuddhistDateEdit
+
+CODE_ROLE = 256  # Qt.UserRole: a ranked item's choice code
+
+
+def _row(parent: QWidget) -> QHBoxLayout:
+    lay = QHBoxLayout(parent)
+    lay.setContentsMargins(0, 0, 0, 0)
+    return lay
+
+
+def _time_problem(text: str) -> str | None:
+    if not text.strip():
+        return None
+    try:
+        coerce_time_text(text)
+    except ValidationError:
+        return tr("Please type a time as hours:minutes, e.g. 09:30")
+    return None
+
+
+class TimeWidget(FieldWidget):
+    """A time of day typed as hours:minutes (``09:30``, ``9.30 น.``), or now with one button."""
+
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        lay = _row(self)
+        self.edit = QLineEdit()
+        self.edit.setMaximumWidth(140)
+        self.edit.setPlaceholderText(tr("e.g. 09:30"))
+        self.edit.textEdited.connect(self._emit)
+        self.now = QPushButton(tr("Now"))
+        self.now.clicked.connect(self._now)
+        lay.addWidget(self.edit)
+        lay.addWidget(self.now)
+        lay.addStretch(1)
+
+    def _now(self) -> None:
+        self.edit.setText(_dt.datetime.now().strftime("%H:%M"))
+        self._emit()
+
+    def value(self) -> Any:
+        text = self.edit.text().strip()
+        return text or None
+
+    def set_value(self, value: Any) -> None:
+        with self.loading():
+            self.edit.setText("" if value is None else str(value))
+
+    def local_problem(self) -> str | None:
+        return _time_problem(self.edit.text())
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.edit.setReadOnly(read_only)
+        self.now.setEnabled(not read_only)
+
+    def focus_target(self) -> QWidget:
+        return self.edit
+
+
+class DateTimeWidget(FieldWidget):
+    """A day (Buddhist-era calendar, as every date of the app) and a time of that day."""
+
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        lay = _row(self)
+        self.date = BuddhistDateEdit()
+        self.date.setMinimumWidth(170)
+        self.date.dateChanged.connect(lambda _d: self._emit())
+        self.time = QLineEdit()
+        self.time.setMaximumWidth(120)
+        self.time.setPlaceholderText(tr("e.g. 09:30"))
+        self.time.textEdited.connect(self._emit)
+        self.now = QPushButton(tr("Now"))
+        self.now.clicked.connect(self._now)
+        self.zone = ""  # the stored value's offset from UTC, kept when only the clock time changes
+        for w in (self.date, self.time, self.now):
+            lay.addWidget(w)
+        lay.addStretch(1)
+
+    def _now(self) -> None:
+        now = _dt.datetime.now().astimezone()
+        with self.loading():
+            self.date.set_iso(now.date().isoformat())
+        self.time.setText(now.strftime("%H:%M"))
+        self.zone = ""
+        self._emit()
+
+    def value(self) -> Any:
+        day, clock = self.date.iso(), self.time.text().strip()
+        if not day and not clock:
+            return None
+        if not day or not clock:
+            return f"{day or ''} {clock}".strip()  # incomplete: the form says what is missing
+        try:
+            hhmm = coerce_time_text(clock) or clock
+        except ValidationError:
+            return f"{day} {clock}"
+        return f"{day}T{hhmm}{self.zone}"
+
+    def set_value(self, value: Any) -> None:
+        with self.loading():
+            text = "" if value is None else str(value)
+            day, _, rest = text.partition("T")
+            self.date.set_iso(day or None)
+            clock = rest[:8] if len(rest) >= 8 and rest[5:6] == ":" else rest[:5]
+            self.zone = rest[len(clock) :] if rest else ""
+            self.time.setText(clock[:-3] if clock.endswith(":00") and len(clock) == 8 else clock)
+
+    def local_problem(self) -> str | None:
+        if self.time.text().strip() and not self.date.iso():
+            return tr("Please choose the day as well")
+        return _time_problem(self.time.text())
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.date.setReadOnly(read_only)
+        self.time.setReadOnly(read_only)
+        self.now.setEnabled(not read_only)
+
+    def focus_target(self) -> QWidget:
+        return self.date
+
+
+class PointsWidget(FieldWidget):
+    """A line (geotrace) or an area (geoshape): points typed one a line, ``lat lon``, checked
+    while typing; ODK's ``lat lon alt acc;…`` pasted in is read as well."""
+
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        self.edit = QPlainTextEdit()
+        self.edit.setTabChangesFocus(True)
+        self.edit.setFixedHeight(96)
+        self.edit.setPlaceholderText(
+            tr("One point a line: latitude longitude, e.g. 14.88 103.49")
+            + ("\n" + tr("An area ends where it starts") if f.type == "geoshape" else "")
+        )
+        self.edit.textChanged.connect(self._emit)
+        lay.addWidget(self.edit)
+
+    def _text(self) -> str:
+        lines = [ln.strip() for ln in self.edit.toPlainText().replace(";", "\n").splitlines()]
+        return ";".join(ln for ln in lines if ln)
+
+    def value(self) -> Any:
+        return self._text() or None
+
+    def set_value(self, value: Any) -> None:
+        with self.loading():
+            self.edit.setPlainText("\n".join(str(value or "").split(";")) if value else "")
+
+    def local_problem(self) -> str | None:
+        text = self._text()
+        if not text:
+            return None
+        try:
+            coerce_points(text, closed=self.field.type == "geoshape")
+        except ValidationError as exc:
+            return exc.message if language() == "th" else exc.message_en
+        return None
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.edit.setReadOnly(read_only)
+
+    def focus_target(self) -> QWidget:
+        return self.edit
+
+
+class BarcodeWidget(FieldWidget):
+    """A barcode typed, or read by a scanner that types it (a scanner ends with Enter)."""
+
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        lay = _row(self)
+        self.edit = QLineEdit()
+        self.edit.setMaxLength(500)
+        self.edit.setPlaceholderText(tr("Type the code or scan it"))
+        self.edit.textEdited.connect(self._emit)
+        self.edit.returnPressed.connect(self._emit)  # the scanner's Enter: the code is complete
+        lay.addWidget(self.edit)
+
+    def value(self) -> Any:
+        return self.edit.text().strip() or None
+
+    def set_value(self, value: Any) -> None:
+        with self.loading():
+            self.edit.setText("" if value is None else str(value))
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.edit.setReadOnly(read_only)
+
+    def focus_target(self) -> QWidget:
+        return self.edit
+
+
+class RankWidget(FieldWidget):
+    """The list's choices in an order: the selected one moves up or down with the buttons."""
+
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        lay = _row(self)
+        self.list = QListWidget()
+        self.list.setMaximumHeight(28 * max(3, min(len(f.choices), 8)))
+        buttons = QVBoxLayout()
+        self.up = QPushButton(tr("Move up"))
+        self.down = QPushButton(tr("Move down"))
+        self.up.clicked.connect(lambda: self.move(-1))
+        self.down.clicked.connect(lambda: self.move(1))
+        buttons.addWidget(self.up)
+        buttons.addWidget(self.down)
+        buttons.addStretch(1)
+        lay.addWidget(self.list, 1)
+        lay.addLayout(buttons)
+        self.ranked = False  # the order is an answer once the person has chosen or moved an item
+        self.list.itemClicked.connect(lambda _item: self._picked())
+        self._fill([c.code for c in f.choices])
+
+    def _fill(self, codes: list[str]) -> None:
+        labels = {c.code: c.label(language()) for c in self.field.choices}
+        self.list.clear()
+        for code in codes:
+            item = QListWidgetItem(labels.get(code, code))
+            item.setData(CODE_ROLE, code)
+            self.list.addItem(item)
+
+    def codes(self) -> list[str]:
+        """The choices offered, in their order (one a choice filter hides is not ranked)."""
+        items = [self.list.item(i) for i in range(self.list.count())]
+        return [str(item.data(CODE_ROLE)) for item in items if not item.isHidden()]
+
+    def _picked(self) -> None:
+        if not self.ranked and not self._loading:
+            self.ranked = True  # choosing an item accepts the order shown
+            self._emit()
+
+    def move(self, step: int) -> None:
+        row = self.list.currentRow()
+        to = row + step
+        if row < 0 or not 0 <= to < self.list.count():
+            return
+        item = self.list.takeItem(row)
+        self.list.insertItem(to, item)
+        self.list.setCurrentRow(to)
+        self.ranked = True
+        self._emit()
+
+    def value(self) -> Any:
+        return self.codes() if self.ranked else None
+
+    def set_value(self, value: Any) -> None:
+        with self.loading():
+            chosen = [str(v) for v in value or []]
+            rest = [c.code for c in self.field.choices if c.code not in chosen]
+            self._fill(chosen + rest)
+            self.ranked = bool(chosen)
+
+    def set_read_only(self, read_only: bool) -> None:
+        self.up.setEnabled(not read_only)
+        self.down.setEnabled(not read_only)
+
+    def focus_target(self) -> QWidget:
+        return self.list
+
+    def update_context(self, data: dict[str, Any], row: dict[str, Any] | None) -> None:
+        """Offer only the choices the question's choice_filter allows for the answers so far."""
+        if self.field.choice_filter is None:
+            return
+        allowed = self.ctx.form.allowed_codes(self.field, data, row)
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            item.setHidden(allowed is not None and item.data(CODE_ROLE) not in allowed)
+
+
+class HiddenWidget(FieldWidget):
+    """A hidden value: kept with the record as it was stored or filled in, never shown (the
+    editor's panel keeps its row out of sight)."""
+
+    def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
+        super().__init__(f, ctx, parent)
+        self.held: Any = None
+        _row(self).addWidget(QLabel())
+        self.setVisible(False)
+
+    def value(self) -> Any:
+        return self.held
+
+    def set_value(self, value: Any) -> None:
+        self.held = value
