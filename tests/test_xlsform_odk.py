@@ -109,3 +109,211 @@ def test_a_name_with_characters_fieldapp_cannot_keep_is_renamed_and_reported(tmp
     report = xlsform.read_xlsform(path)
     assert [f["id"] for f in report.form["sections"][0]["fields"]] == ["hh_size", "ID_q"]
     assert {(n.row, n.name) for n in report.partial} == {(2, "hh-size"), (3, "ID")}
+
+
+# ---------------------------------------------------------------------- the types ODK brings
+
+
+def _typed_form(tmp_path: Path) -> dict[str, Any]:
+    path = survey(
+        tmp_path / "types.xlsx",
+        [
+            ["start", "start"],
+            ["end", "end"],
+            ["today", "today"],
+            ["deviceid", "deviceid"],
+            ["username", "username"],
+            ["phonenumber", "phonenumber"],
+            ["time", "wakeUp", "ตื่นนอน", "Wake up"],
+            ["time", "sleep", "เข้านอน", "Sleep", None, None],
+            ["dateTime", "visitAt", "เวลาเยี่ยม", "Visit at"],
+            ["geotrace", "road", "ถนนเข้าบ้าน", "Road"],
+            ["geoshape", "plot", "แปลงนา", "Rice field"],
+            ["barcode", "tag", "รหัสบาร์โค้ด", "Tag"],
+            ["rank fruit", "fruits", "เรียงผลไม้ที่ชอบ", "Rank the fruits"],
+            ["hidden", "batch", "ชุด", "Batch"],
+            ["calculate", "awake", None, None, None, None, "${sleep} > ${wakeUp}"],
+            [
+                "calculate",
+                "visitDay",
+                None,
+                None,
+                None,
+                None,
+                "format-date-time(${visitAt}, '%Y-%m-%d %H:%M')",
+            ],
+            ["calculate", "wakeText", None, None, None, None, "format-date-time(${wakeUp}, '%H.%M')"],
+            ["calculate", "first", None, None, None, None, "selected-at(${fruits}, 0)"],
+        ],
+        [
+            ["fruit", "mango", "มะม่วง", "Mango"],
+            ["fruit", "durian", "ทุเรียน", "Durian"],
+            ["fruit", "lychee", "ลิ้นจี่", "Lychee"],
+        ],
+    )
+    report = xlsform.read_xlsform(path)
+    assert [(n.row, n.name) for n in report.dropped] == [(7, "phonenumber")]
+    assert report.partial == []
+    return report.form
+
+
+def test_each_odk_type_is_checked_and_stored_in_its_own_form(tmp_path):
+    form = Builder(_typed_form(tmp_path), "types.xlsx", {}).build()
+    types = {f.id: f.type for f in form.fields.values()}
+    assert types["wakeUp"] == "time" and types["visitAt"] == "datetime" and types["fruits"] == "rank"
+    assert [types[k] for k in ("road", "plot", "tag", "batch")] == [
+        "geotrace",
+        "geoshape",
+        "barcode",
+        "hidden",
+    ]
+    raw = {
+        "wakeUp": "5.30 น.",
+        "sleep": "21:45:00",
+        "visitAt": "2024-05-01T09:30:00.000+07:00",
+        "road": "14.10 100.20 0 5; 14.20 100.30 0 5",
+        "plot": "14.1 100.2\n14.2 100.3\n14.3 100.1".replace("\n", ";"),
+        "tag": " 8850999220017 ",
+        "fruits": "durian mango lychee",
+        "batch": "B-7",
+    }
+    data, problems = form.validate(raw)
+    assert problems == []
+    assert data["wakeUp"] == "05:30" and data["sleep"] == "21:45"
+    assert data["visitAt"] == "2024-05-01T09:30:00+07:00"
+    assert data["road"] == "14.1 100.2 0 5;14.2 100.3 0 5"
+    assert data["plot"] == "14.1 100.2;14.2 100.3;14.3 100.1;14.1 100.2"  # an area is closed
+    assert data["tag"] == "8850999220017" and data["fruits"] == ["durian", "mango", "lychee"]
+    assert data["awake"] == "true"  # times compare as times of day
+    assert data["visitDay"] == "2024-05-01 09:30" and data["wakeText"] == "05.30"
+    assert data["first"] == "durian"  # a ranking reads as its codes in order, as in ODK
+    bad = {
+        "wakeUp": "25:10",
+        "visitAt": "2024-02-30 10:00",
+        "road": "14.1 100.2",
+        "plot": "14.1 100.2;14.2 100.3",
+        "fruits": "mango mango",
+    }
+    _, problems = form.validate(bad)
+    assert {p.path: p.code for p in problems} == {
+        "wakeUp": "time",
+        "visitAt": "datetime",
+        "road": "geo",
+        "plot": "geo",
+        "fruits": "choice",
+    }
+    _, problems = form.validate({"fruits": ["mango", "banana"]})
+    assert [p.code for p in problems] == ["choice"]
+    _, problems = form.validate({"road": "14.1 100.2;91 100.3"})
+    assert [p.message_en[:13] for p in problems] == ["Road: point 2"]
+
+
+def test_a_record_of_the_odk_types_goes_through_the_store_export_and_a_second_import(tmp_path):
+    raw_form = _typed_form(tmp_path)
+    again = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(raw_form, {}, again)
+    assert xlsform.read_xlsform(again).form == raw_form
+    from openpyxl import load_workbook
+
+    types = [r[0] for r in load_workbook(again)["survey"].iter_rows(values_only=True)]
+    assert {"start", "end", "today", "deviceid", "username", "dateTime", "rank fruit", "hidden"} <= set(types)
+    with Store(tmp_path / "f.db", user="somchai") as store:
+        installed.add(store, raw_form, "types.xlsx")
+        saved = store.save(
+            "odk",
+            {
+                "wakeUp": "06:00",
+                "visitAt": "2024-05-01 09:30+07:00",
+                "fruits": ["lychee", "mango"],
+                "batch": "B",
+            },
+        )
+        got = store.get("odk", saved.record.id).data
+        assert got["fruits"] == ["lychee", "mango"] and got["visitAt"] == "2024-05-01T09:30:00+07:00"
+        # the metadata is filled by the app: the device, the user, when
+        assert got["deviceid"] == store.device_id and got["username"] == "somchai"
+        assert got["start"] == got["end"] and got["today"] == got["start"][:10]
+        out = export(store, "odk", "csv", tmp_path / "out.csv", codes=True)
+        with open(out.files[0], encoding="utf-8-sig") as fh:
+            row = next(csv.DictReader(fh))
+        assert (
+            row["fruits"] == "lychee; mango"
+            and row["wakeUp"] == "06:00"
+            and row["deviceid"] == store.device_id
+        )
+
+
+def test_metadata_start_is_kept_and_end_moves_on_each_save(tmp_path):
+    import datetime as dt
+
+    from fieldapp.forms import metadata
+
+    form = Builder(_typed_form(tmp_path), "types.xlsx", {}).build()
+    opened = dt.datetime(2024, 5, 1, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=7)))
+    data = metadata.on_open(form, {}, now=opened)
+    assert data == {"start": "2024-05-01T09:00:00+07:00", "today": "2024-05-01"}
+    saved = metadata.on_save(
+        form, data, device_id="laptop-1", user="ann", now=opened + dt.timedelta(minutes=25)
+    )
+    assert saved["start"] == "2024-05-01T09:00:00+07:00" and saved["end"] == "2024-05-01T09:25:00+07:00"
+    assert saved["deviceid"] == "laptop-1" and saved["username"] == "ann"
+    later = metadata.on_save(form, saved, device_id="laptop-2", user="bee", now=opened + dt.timedelta(days=1))
+    assert (
+        later["end"].startswith("2024-05-02")
+        and later["deviceid"] == "laptop-1"
+        and later["username"] == "ann"
+    )
+    with pytest.raises(FormDefinitionError, match="meta is for hidden"):
+        Builder(_form([_q("when", "text", meta="start")]), "t", {}).build()
+
+
+def test_the_editor_has_a_widget_for_each_odk_type_and_never_shows_a_hidden_one(tmp_path, qtbot, ui_app):
+    from ui.db import Database
+    from ui.editor import FormEditor
+    from ui.widgets import odk
+    from ui.widgets.registry import EditorContext
+
+    raw_form = _typed_form(tmp_path)
+    form = installed.build(raw_form, "types.xlsx")
+    Store(tmp_path / "f.db").close()
+    db = Database(tmp_path / "f.db")
+    editor = FormEditor(EditorContext(db=db, form=form))
+    qtbot.addWidget(editor)
+    panel = editor.panel(0)
+    editor.recheck()
+    assert editor._values.get("start") and editor._values.get("today")  # filled on opening
+    widgets = {fid: row.widget for fid, row in panel.rows.items()}
+    assert isinstance(widgets["wakeUp"], odk.TimeWidget) and isinstance(
+        widgets["visitAt"], odk.DateTimeWidget
+    )
+    assert isinstance(widgets["road"], odk.PointsWidget) and isinstance(widgets["tag"], odk.BarcodeWidget)
+    assert isinstance(widgets["fruits"], odk.RankWidget) and isinstance(widgets["batch"], odk.HiddenWidget)
+    for hidden in ("start", "end", "today", "deviceid", "username", "batch"):
+        assert hidden not in panel.visible_ids()
+    assert "wakeUp" in panel.visible_ids()
+    time_w = widgets["wakeUp"]
+    time_w.edit.setText("7:61")
+    assert time_w.local_problem() is not None
+    time_w.edit.setText("07:15")
+    assert (
+        time_w.local_problem() is None and form.validate({"wakeUp": time_w.value()})[0]["wakeUp"] == "07:15"
+    )
+    when = widgets["visitAt"]
+    when.set_value("2024-05-01T09:30:00+07:00")
+    assert when.value() == "2024-05-01T09:30+07:00"
+    assert form.validate({"visitAt": when.value()})[0]["visitAt"] == "2024-05-01T09:30:00+07:00"
+    road = widgets["road"]
+    road.edit.setPlainText("14.1 100.2")
+    assert road.local_problem() is not None
+    road.edit.setPlainText("14.1 100.2\n14.2 100.3")
+    assert road.local_problem() is None and road.value() == "14.1 100.2;14.2 100.3"
+    rank = widgets["fruits"]
+    assert rank.value() is None  # not ranked yet
+    rank.list.setCurrentRow(2)
+    rank.move_item(-1)
+    rank.move_item(-1)
+    assert rank.value() == ["lychee", "mango", "durian"]
+    rank.set_value(["durian"])
+    assert rank.codes() == ["durian", "mango", "lychee"]
+    editor.close()
+    db.close()

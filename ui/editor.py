@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 
 from fieldapp import expr, softwarn, thai
 from fieldapp.errors import Problem
-from fieldapp.forms import Section
+from fieldapp.forms import Section, metadata
 from fieldapp.store import Checked, check_for_save
 from ui.i18n import label_of, tr
 from ui.panel import FieldRow, FieldsPanel
@@ -107,7 +107,8 @@ class FormEditor(QWidget):
         self._timer.setSingleShot(True)
         self._timer.setInterval(CHECK_DELAY_MS)
         self._timer.timeout.connect(self.recheck)
-        self.load(data if data is not None else self.form.blank())
+        # a questionnaire's start and today are when the record is first opened
+        self.load(metadata.on_open(self.form, data if data is not None else self.form.blank()))
         self.sections.setCurrentRow(0)
 
     def panel(self, index: int) -> FieldsPanel:

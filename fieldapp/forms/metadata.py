@@ -20,7 +20,8 @@ METADATA = ("start", "end", "today", "deviceid", "username")
 
 
 def _now(now: _dt.datetime | None) -> _dt.datetime:
-    return (now or _dt.datetime.now()).astimezone().replace(microsecond=0)
+    at = now or _dt.datetime.now().astimezone()  # this computer's clock time and its zone
+    return (at if at.tzinfo is not None else at.astimezone()).replace(microsecond=0)
 
 
 def on_open(form: Form, data: dict[str, Any], now: _dt.datetime | None = None) -> dict[str, Any]:

@@ -96,7 +96,8 @@ def coerce_datetime_text(value: str) -> str | None:
             sign * _dt.timedelta(hours=int(tz[1:3]), minutes=int(tz[-2:]) if len(tz) > 3 else 0)
         )
     try:
-        d = _dt.datetime(*(int(m.group(i) or 0) for i in range(1, 7)), tzinfo=zone)  # type: ignore[misc]
+        y, mo, day, h, mi, sec = (int(m.group(k) or 0) for k in range(1, 7))
+        d = _dt.datetime(y, mo, day, h, mi, sec, tzinfo=zone)
     except ValueError:
         raise _err("วันเวลาไม่มีอยู่จริง", "no such date and time", "datetime") from None
     return _datetime_text(d)

@@ -231,8 +231,8 @@ class RankWidget(FieldWidget):
         buttons = QVBoxLayout()
         self.up = QPushButton(tr("Move up"))
         self.down = QPushButton(tr("Move down"))
-        self.up.clicked.connect(lambda: self.move(-1))
-        self.down.clicked.connect(lambda: self.move(1))
+        self.up.clicked.connect(lambda: self.move_item(-1))
+        self.down.clicked.connect(lambda: self.move_item(1))
         buttons.addWidget(self.up)
         buttons.addWidget(self.down)
         buttons.addStretch(1)
@@ -260,7 +260,7 @@ class RankWidget(FieldWidget):
             self.ranked = True  # choosing an item accepts the order shown
             self._emit()
 
-    def move(self, step: int) -> None:
+    def move_item(self, step: int) -> None:
         row = self.list.currentRow()
         to = row + step
         if row < 0 or not 0 <= to < self.list.count():
