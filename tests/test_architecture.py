@@ -250,7 +250,6 @@ LONG_MODULES = {
     "fieldapp/demo.py",  # synthetic data: households, businesses, referrals, rounds, workers
     "fieldapp/reports/base.py",  # the PDF page: fonts, header, tables, charts' frames
     "fieldapp/reports/build.py",  # every report's data from the store
-    "server/service.py",  # the server's operations: push, pull, history, attachments, accounts
 }
 
 
