@@ -317,3 +317,77 @@ def test_the_editor_has_a_widget_for_each_odk_type_and_never_shows_a_hidden_one(
     assert rank.codes() == ["durian", "mango", "lychee"]
     editor.close()
     db.close()
+
+
+# ---------------------------------------------------------------------- public questionnaires
+
+DATA = Path(__file__).parent / "data" / "xlsform"
+
+
+def test_the_xlsform_specification_form_in_two_languages_with_every_type_and_metadata(tmp_path):
+    report = xlsform.read_xlsform(DATA / "xlsform_spec_test.xlsx")
+    dropped = {n.name: n.reason for n in report.dropped}
+    assert set(dropped) == {"phonenumber", "reserved_name_for_field_list_labels_25"}
+    assert "no phone number" in dropped["phonenumber"]
+    assert all(n.row is not None for n in report.partial)  # each said by its sheet row
+    form = Builder(report.form, "xlsform_spec_test.xlsx", {}).build()
+    kinds = {f.id: (f.type, f.meta) for f in form.fields.values()}
+    assert kinds["time_test"] == ("time", None) and kinds["datetime_test"] == ("datetime", None)
+    assert kinds["barcode_test"] == ("barcode", None) and kinds["FALSE"] == (
+        "text",
+        None,
+    )  # a name as written
+    assert {fid: meta for fid, (t, meta) in kinds.items() if meta} == {
+        "start": "start",
+        "end": "end",
+        "today": "today",
+        "deviceid": "deviceid",
+        "uri_deviceid": "deviceid",
+    }
+    assert form.fields["address"].label["zh"] == "您好"  # label::chinese
+    assert form.fields["repeat_test"].type == "repeat"
+    record = {
+        "skip_to_end": "no",
+        "my_name": "Somchai",
+        "a_integer": 5,
+        "a_decimal": 4.5,
+        "repeat_test": [{"required_text": "x", "select_multiple_test": ["yes"], "list_nolabel_test": "no"}] * 2,
+        "time_test": "07:05",
+        "datetime_test": "2024-05-01 07:05",
+        "barcode_test": "ABC-123",
+        "FALSE": "f",
+    }
+    data, problems = form.validate(record)
+    assert problems == []
+    assert data["calculate_test"] == "4" and data["time_test"] == "07:05"
+    _, problems = form.validate({**record, "a_decimal": 6.5})  # constraint . <= ${a_integer}
+    assert [p.path for p in problems] == ["a_decimal"]
+    rows = [{"required_text": "x", "select_multiple_test": ["yes", "no"], "list_nolabel_test": "no"}] * 2
+    _, problems = form.validate({**record, "repeat_test": rows})  # its message shows ${my_name}
+    assert [p.message_en for p in problems] == [
+        "select multiple test: Sorry Somchai, you can't select yes and no."
+    ] * 2
+    with Store(tmp_path / "f.db", user="ann") as store:
+        installed.add(store, report.form, "xlsform_spec_test.xlsx")
+        saved = store.save(form.id, record)
+        got = store.get(form.id, saved.record.id).data
+        assert got["deviceid"] == got["uri_deviceid"] == store.device_id and got["start"]
+    again = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, again)
+    assert xlsform.read_xlsform(again).form == report.form
+
+
+def test_the_widgets_form_carries_its_time_barcode_and_date_time_questions():
+    report = xlsform.read_xlsform(DATA / "widgets.xls")
+    assert [n.row for n in report.dropped] == [None, None]  # the table-lists' header rows only
+    form = Builder(report.form, "widgets.xls", {}).build()
+    assert [form.fields[k].type for k in ("my_time", "my_barcode", "dateTime", "my_string")] == [
+        "time",
+        "barcode",
+        "datetime",
+        "text",
+    ]
+    data, problems = form.validate({"my_time": "23:59:59", "dateTime": "2024-12-31T23:59:59Z"})
+    assert (
+        problems == [] and data["my_time"] == "23:59:59" and data["dateTime"] == "2024-12-31T23:59:59+00:00"
+    )

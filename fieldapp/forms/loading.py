@@ -650,8 +650,8 @@ class Builder:
             f.keeps_value = "once" in expr.calls(f.calculation.tree)
         if raw.get("trigger"):
             self.trigger(form, f, raw["trigger"])
-        for name in piping.references(f.label, f.hint):
-            # ${name} in the label or hint: the answer it shows, in the question's scope
+        for name in piping.references(f.label, f.hint, f.constraint_message):
+            # ${name} in the label, hint or constraint message: the answer it shows, in the question's scope
             f.pipes[name] = self.compile(form, f, "${" + name + "}", "label")
 
     def trigger(self, form: Form, f: Field, raw: Any) -> None:

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from fieldapp.errors import Problem
+from fieldapp.forms import piping
 from fieldapp.forms.rules import allowed_codes, constraint_ok, relevant, required, row_count
 from fieldapp.forms.types import TYPES
 
@@ -195,7 +196,7 @@ def check_constraint(
     if f.constraint is None:
         return
     if not constraint_ok(f, value, data, row):
-        msg = f.constraint_message
+        msg = piping.fill(f.pipes, f.constraint_message, data, row) if f.pipes else f.constraint_message
         label = f.label_for("th")
         problems.append(
             Problem(

@@ -274,6 +274,12 @@ def _convert_children(
             _convert_group(c, reader, relevant, in_repeat, sections, out)
         elif t == "repeat":
             _convert_repeat(c, reader, relevant, out)
+        elif str(c.get("name") or "").startswith("reserved_name_for_field_list_labels_"):
+            reader.drop(
+                str(c["name"]),
+                "a table-list's header row (its choices shown once above the questions) is not "
+                "carried: each question shows its own choices",
+            )
         elif t in META_CARRIED:
             _convert_meta(c, reader, t, in_repeat, out)
         elif t in METADATA:
@@ -419,9 +425,10 @@ def _convert_question(
     if ftype == "calculated" and c.get("fieldapp_choices"):
         q["choices"] = reader.list_id(str(c["fieldapp_choices"]))
         reader.lists_used.add(str(c["fieldapp_choices"]))
-    if ftype in ("select_one", "select_multiple", "rank") and c.get("list_name"):
-        q["choices"] = reader.list_id(str(c["list_name"]))
-        reader.lists_used.add(str(c["list_name"]))
+    list_name = c.get("list_name") or c.get("itemset")
+    if ftype in ("select_one", "select_multiple", "rank") and list_name:
+        q["choices"] = reader.list_id(str(list_name))
+        reader.lists_used.add(str(list_name))
         # or_other: pyxform adds an "other" choice and a "NAME_other" text question after it
         if (
             nxt is not None

@@ -8,6 +8,7 @@ import re
 # XLSForm type (as pyxform names it) → fieldapp type
 XLS_TO_FIELDAPP_TYPE = {
     "text": "text",
+    "string": "text",  # the older name of text
     "integer": "integer",
     "int": "integer",
     "decimal": "decimal",
@@ -19,6 +20,7 @@ XLS_TO_FIELDAPP_TYPE = {
     "acknowledge": "acknowledge",
     "trigger": "acknowledge",  # XLSForm's older name of acknowledge
     "geopoint": "geopoint",
+    "gps": "geopoint",  # the older name of geopoint
     "image": "photo",
     "photo": "photo",
     "audio": "audio",

@@ -24,7 +24,7 @@ from fieldapp.xlsform.vocabulary import (
 _XLS_TYPE = {
     v: k
     for k, v in XLS_TO_FIELDAPP_TYPE.items()
-    if k not in ("int", "select one", "select all that apply", "trigger", "datetime")
+    if k not in ("int", "select one", "select all that apply", "trigger", "datetime", "gps", "string")
 }
 
 
