@@ -265,3 +265,20 @@ def test_a_form_with_groups_travels_through_the_server_as_without_them(db_url, t
         for store in env.stores:
             store.close()
         env.engine.dispose()
+
+
+def test_fieldapp_show_indents_a_groups_answers_under_its_title(tmp_path, capsys):
+    from fieldapp import cli
+
+    db = tmp_path / "g.db"
+    with Store(db) as store:
+        installed.add(store, nested_raw(), "nested_groups.yaml")
+        rid = store.save("nested", {**HEAD, "members": [ADULT, CHILD]}).record.id
+    capsys.readouterr()
+    assert cli.main(["--db", str(db), "show", "nested", rid]) == 0
+    out = capsys.readouterr().out
+    assert (
+        "  หัวหน้าครัวเรือน\n    ชื่อ: สมชาย\n    งาน\n      ทำงาน: ใช่\n      อาชีพ\n        อาชีพ: ชาวนา\n"
+        "  สมาชิก 1\n    ชื่อ: สมศรี\n    อายุ: 40\n    สุขภาพของ สมศรี\n      สูบบุหรี่: ใช่\n" in out
+    )
+    assert "  สมาชิก 2\n    ชื่อ: ด.ช. ดี\n    อายุ: 10\n" in out and "สุขภาพของ ด.ช. ดี" not in out

@@ -124,3 +124,58 @@ def test_the_shipped_household_keeps_its_section_relevance_through_an_xlsform(tm
     back = xlsform.read_xlsform(out).form
     gated = {s["id"]: s.get("relevant") for s in raw["sections"] if s.get("relevant")}
     assert gated and {s["id"]: s.get("relevant") for s in back["sections"] if s["id"] in gated} == gated
+
+
+def test_a_group_relevance_that_cannot_be_evaluated_is_reported_on_its_row(tmp_path):
+    path = write_xlsform(
+        tmp_path / "bad.xlsx",
+        [
+            ["begin group", "top", "บน", "Top", None, None, None, "othfn(1) = 1"],
+            ["integer", "age", "อายุ", "Age"],
+            ["begin group", "inner", "ใน", "Inner", None, None, None, "nosuchfn(${age}) = 1"],
+            ["text", "q", "คำถาม", "Q"],
+            ["end group"],
+            ["end group"],
+        ],
+        form_id="bad",
+    )
+    report = xlsform.read_xlsform(path)
+    assert [(n.row, n.name, n.reason) for n in report.partial] == [
+        (4, "inner", "relevant is not carried: unknown function nosuchfn()"),
+        (2, "top", "relevant is not carried: unknown function othfn()"),
+    ]
+    section = report.form["sections"][0]
+    assert "relevant" not in section and "relevant" not in section["fields"][1]
+    assert section["fields"][1]["fields"][0]["id"] == "q"  # the group and its question stay
+    Builder(report.form, "bad.xlsx", {}).build()
+
+
+def test_records_of_a_form_with_groups_export_and_import_unchanged(tmp_path, capsys):
+    from fieldapp import cli, installed
+    from fieldapp.store import Store
+
+    report = xlsform.read_xlsform(nested_survey(tmp_path / "nested.xlsx"))
+    db = tmp_path / "f.db"
+    with Store(db) as store:
+        installed.add(store, report.form, "nested.xlsx")
+        store.save(
+            "nested",
+            {
+                "visited": "yes",
+                "has_head": "yes",
+                "village": "บ้านดง",
+                "head_name": "สมชาย",
+                "head_age": 50,
+                "works": "yes",
+                "job_title": "ชาวนา",
+                "member": [{"m_name": "สมศรี", "m_age": 40, "smokes": "yes", "per_day": 20, "wants_quit": "yes"}],
+            },
+        )
+    out = tmp_path / "nested.csv"
+    assert cli.main(["--db", str(db), "export", "nested", "-o", str(out)]) == 0
+    header = out.read_text(encoding="utf-8-sig").splitlines()[0]
+    # the questions' columns, as without the groups (a group is no column)
+    assert header.split(",") == ["id", "หมู่บ้าน", "ชื่อ", "อายุ", "ทำงาน", "อาชีพ", "เยี่ยมแล้ว", "มีหัวหน้า"]
+    capsys.readouterr()
+    assert cli.main(["--db", str(db), "import", "--form", "nested", str(out)]) == 0
+    assert "1 unchanged, 0 with problems" in capsys.readouterr().out

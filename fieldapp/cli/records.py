@@ -19,6 +19,7 @@ from fieldapp.errors import (
 if TYPE_CHECKING:
     pass
 from fieldapp.cli.common import EXIT_ERROR, EXIT_OK, display, mask_doc, open_store, print_json
+from fieldapp.forms import Field, Form, Group, layout_of
 
 
 def add_parsers(sub: Any) -> None:
@@ -180,21 +181,7 @@ def cmd_show(args: argparse.Namespace) -> int:
             f"{' · ยังไม่ได้ซิงค์' if rec.dirty else ''}"
         )
         for section in form.sections:
-            lines: list[str] = []
-            for f in section.fields:
-                if f.type == "note" or f.appearance == "hidden":
-                    continue
-                if f.type == "repeat":
-                    for i, row in enumerate(rec.data.get(f.id) or []):
-                        lines.append(f"  {f.label_for()} {i + 1}")
-                        for c in f.fields:
-                            text = display(c, row.get(c.id), args.unmask)
-                            if text:
-                                lines.append(f"    {c.label_for()}: {text}")
-                    continue
-                text = display(f, rec.data.get(f.id), args.unmask)
-                if text:
-                    lines.append(f"  {f.label_for()}: {text}")
+            lines = _shown_lines(form, layout_of(section), rec.data, None, args.unmask, "  ")
             if lines:
                 print(f"\n[{section.label['th']}]")
                 print("\n".join(lines))
@@ -366,3 +353,35 @@ def cmd_check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     print("ok")
     return EXIT_OK
+
+
+def _shown_lines(
+    form: Form,
+    layout: list[Field | Group],
+    data: dict[str, Any],
+    row: dict[str, Any] | None,
+    unmask: bool,
+    indent: str,
+) -> list[str]:
+    """``fieldapp show``'s lines of a section or a repeat row: answers, each repeat's rows, and a
+    group's answers indented under its title (a group with no answer is left out)."""
+    source = row if row is not None else data
+    lines: list[str] = []
+    for f in layout:
+        if isinstance(f, Group):
+            inner = _shown_lines(form, f.items, data, row, unmask, indent + "  ")
+            if inner:
+                title = form.group_texts(f, data, row).get("th") or f.id
+                lines += [f"{indent}{title}", *inner]
+            continue
+        if f.type == "note" or f.appearance == "hidden":
+            continue
+        if f.type == "repeat" and row is None:
+            for i, r in enumerate(data.get(f.id) or []):
+                lines.append(f"{indent}{f.label_for()} {i + 1}")
+                lines += _shown_lines(form, layout_of(f), data, r, unmask, indent + "  ")
+            continue
+        text = display(f, source.get(f.id), unmask)
+        if text:
+            lines.append(f"{indent}{f.label_for()}: {text}")
+    return lines
