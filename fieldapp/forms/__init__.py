@@ -7,6 +7,7 @@ The format is documented in ``docs/forms.md``. The parts, each a module of this 
   section's or a repeat row's questions with their groups, as shown);
 - ``types``: the question-type registry (``TYPES``): coercion, stored form, columns, widget key;
 - ``loading``: reading and checking definitions (``load_all``, ``default_forms``, ``check_files``);
+- ``groups``: ``type: group`` in a definition (reading, checking, compiling, walking a layout);
 - ``coercion``: raw answers into their stored form (``coerce``, ``coerce_level``);
 - ``rules``: relevance, ``required``, constraints and calculations at work;
 - ``validation``: the checks of a cleaned record (``check_level``);
@@ -25,6 +26,7 @@ from fieldapp.errors import FormDefinitionError, ValidationError
 from fieldapp.forms import metadata
 from fieldapp.forms.coercion import already_stored, coerce, coerce_level, coerce_rows
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
+from fieldapp.forms.groups import GROUP_KEYS, groups_in, questions
 from fieldapp.forms.loading import (
     CODE_RE,
     FIELD_KEYS,
@@ -33,12 +35,10 @@ from fieldapp.forms.loading import (
     Builder,
     check_files,
     default_forms,
-    groups_in,
     iter_fields,
     load_all,
     load_form,
     parse_choices,
-    questions,
 )
 from fieldapp.forms.model import Choice, Field, Form, FormSet, Group, Section, layout_of
 from fieldapp.forms.rules import (
@@ -75,6 +75,7 @@ __all__ = [
     "FIELD_KEYS",
     "FIELD_TYPES",
     "FORM_KEYS",
+    "GROUP_KEYS",
     "LARGEST_INT",
     "MAX_ROWS_DEFAULT",
     "NAME_RE",

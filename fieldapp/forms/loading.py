@@ -17,8 +17,9 @@ from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationErro
 from fieldapp.forms import piping
 from fieldapp.forms.coercion import coerce
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
+from fieldapp.forms.groups import check_group_ids, compile_groups, group_gates, new_group, questions
 from fieldapp.forms.metadata import METADATA
-from fieldapp.forms.model import Choice, Field, Form, FormSet, Group, Section, SoftRule, layout_of
+from fieldapp.forms.model import Choice, Field, Form, FormSet, Group, Section, SoftRule
 from fieldapp.forms.rules import normaliser
 from fieldapp.forms.types import FIELD_TYPES, RESULT_TYPES, TYPES
 from fieldapp.forms.yamlfile import labels, read_yaml
@@ -75,8 +76,6 @@ FORM_KEYS = {
     "description",
     "default_language",
 }
-GROUP_KEYS = {"id", "type", "label", "hint", "relevant", "appearance", "fields"}
-"""What a ``type: group`` may carry: it stores nothing, so no rule of an answer applies to it."""
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 """A field id: letters (either case, kept as written, as XLSForm allows ``HH_size``), digits, _.
@@ -209,7 +208,7 @@ class Builder:
                     raise self.fail(f"sections.{sid}", "a section's relevant must be an expression")
                 section._relevant_raw = s["relevant"]  # type: ignore[attr-defined]
             form.sections.append(section)
-        self.check_groups(form, section_ids)
+        check_group_ids(form, section_ids, self.fail)
         self.check_columns(form)
         self.link(form)
         self.soft_rules(form)
@@ -229,48 +228,9 @@ class Builder:
 
     def group(self, fr: dict[str, Any], parent: Field | None, section: str, outer: Group | None) -> Group:
         """A ``type: group``: a title (and relevance) around questions stored at its parent's level."""
-        gid = fr.get("id")
-        prefix = f"{parent.path}." if parent else ""
-        if not isinstance(gid, str) or not FIELD_NAME_RE.match(gid):
-            raise self.fail(f"{prefix}{gid}", "a group id is letters, digits and _ (starting with a letter)")
-        path = f"{prefix}{gid}"
-        unknown = set(fr) - GROUP_KEYS
-        if unknown:
-            raise self.fail(
-                path,
-                f"a group has no {', '.join(sorted(unknown))} (only {', '.join(sorted(GROUP_KEYS - {'type'}))})",
-            )
-        children = fr.get("fields")
-        if not isinstance(children, list) or not children:
-            raise self.fail(path, "an empty group: a group needs a non-empty list of fields")
-        rel = fr.get("relevant")
-        if rel is not None and (not isinstance(rel, str) or not rel.strip()):
-            raise self.fail(path, "a group's relevant must be an expression")
-        g = Group(
-            id=gid,
-            label=labels(fr.get("label"), self.source, path),
-            path=path,
-            hint=labels(fr.get("hint"), self.source, path, "hint", required=False),
-            appearance=str(fr["appearance"]) if fr.get("appearance") else None,
-            parent=parent,
-            group=outer,
-        )
-        g._relevant_raw = rel  # type: ignore[attr-defined]
+        g, children = new_group(fr, parent, outer, self.source, self.fail, lambda i: bool(FIELD_NAME_RE.match(i)))
         g.items = self.entries(children, parent, section, g)
         return g
-
-    def check_groups(self, form: Form, section_ids: set[str]) -> None:
-        """Group ids are unique across the form: not another group's, a field's or a section's."""
-        field_ids = {f.id for f in all_levels(form)}
-        for s in form.sections:
-            for g in groups_in(layout_of(s)):
-                if g.id in form.groups:
-                    raise self.fail(g.path, f"duplicate group id {g.id!r}")
-                if g.id in field_ids:
-                    raise self.fail(g.path, f"the group id {g.id!r} is also the id of a field")
-                if g.id in section_ids:
-                    raise self.fail(g.path, f"the group id {g.id!r} is also the id of a section")
-                form.groups[g.id] = g
 
     def check_columns(self, form: Form) -> None:
         """Every column of a table named once, case aside: SQLite (and exports' headers) do not
@@ -541,18 +501,7 @@ class Builder:
                     )
                 except ExpressionError as exc:
                     raise self.fail(f"sections.{section.id}", f"label: {exc.message_en}") from exc
-        for g in form.groups.values():  # a group's own relevance and ${name} in its title
-            src = getattr(g, "_relevant_raw", None)
-            if src is not None:
-                try:
-                    g.relevant = expr.compile_expression(src, make_resolver(form, g.parent))
-                except ExpressionError as exc:
-                    raise self.fail(g.path, f"relevant: {exc.message_en}") from exc
-            for name in piping.references(g.label, g.hint):
-                try:
-                    g.pipes[name] = expr.compile_expression("${" + name + "}", make_resolver(form, g.parent))
-                except ExpressionError as exc:
-                    raise self.fail(g.path, f"label: {exc.message_en}") from exc
+        compile_groups(form, self.fail)
         gates: dict[str, str] = {}
         for section in form.sections:  # a section's relevance is joined to each of its questions
             src = getattr(section, "_relevant_raw", None)
@@ -567,8 +516,7 @@ class Builder:
             self.compile_rules(form, f, raw)
             # the relevance of the section and of every group around the question comes first
             parts = [gates[f.section]] if f.parent is None and f.section in gates else []
-            if f.group is not None:
-                parts += [g.relevant.source for g in f.group.chain() if g.relevant is not None]
+            parts += group_gates(f)
             if parts:
                 if f.relevant is not None:
                     parts.append(f.relevant.source)
@@ -781,39 +729,6 @@ def default_forms() -> FormSet:
 def iter_fields(form: Form) -> Iterable[Field]:
     """Every field of the form in order (a repeat's fields after it; groups seen through)."""
     return iter(form.order)
-
-
-def questions(layout: Iterable[Field | Group]) -> list[Field]:
-    """The fields of a layout in order, groups seen through."""
-    out: list[Field] = []
-    for item in layout:
-        out.extend(item.questions() if isinstance(item, Group) else [item])
-    return out
-
-
-def groups_in(layout: Iterable[Field | Group]) -> list[Group]:
-    """Every group of a section's layout, outer groups first, those inside repeats too."""
-    out: list[Group] = []
-    for item in layout:
-        if isinstance(item, Group):
-            out.append(item)
-            out.extend(groups_in(item.items))
-        else:  # a repeat's row may hold groups (a repeat inside it too)
-            out.extend(groups_in(layout_of(item)))
-    return out
-
-
-def all_levels(form: Form) -> list[Field]:
-    """Every field of the form, those of repeats and of repeats inside repeats too."""
-    out: list[Field] = []
-
-    def walk(fields: Iterable[Field]) -> None:
-        for f in fields:
-            out.append(f)
-            walk(f.fields)
-
-    walk(form.fields.values())
-    return out
 
 
 def check_files(paths: list[Path] | None = None) -> list[str]:
