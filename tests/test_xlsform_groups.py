@@ -179,3 +179,37 @@ def test_records_of_a_form_with_groups_export_and_import_unchanged(tmp_path, cap
     capsys.readouterr()
     assert cli.main(["--db", str(db), "import", "--form", "nested", str(out)]) == 0
     assert "1 unchanged, 0 with problems" in capsys.readouterr().out
+
+
+def test_a_group_inside_a_repeat_inside_a_repeat_reads_the_outer_rows_answers(tmp_path):
+    path = write_xlsform(
+        tmp_path / "farm.xlsx",
+        [
+            ["begin repeat", "plot", "แปลง", "Plot"],
+            ["decimal", "rai", "ไร่", "Rai"],
+            ["begin repeat", "crop", "พืช", "Crop"],
+            ["text", "crop_name", "พืช", "Crop"],
+            ["begin group", "yield_g", "ผลผลิต", "Yield", None, None, None, "${rai} > 1"],
+            ["integer", "kg", "กิโลกรัม", "Kg"],
+            ["end group"],
+            ["end repeat"],
+            ["end repeat"],
+        ],
+        form_id="farm",
+    )
+    report = xlsform.read_xlsform(path)
+    assert report.complete
+    form = Builder(report.form, "farm.xlsx", {}).build()
+    assert form.groups["yield_g"].parent is form.field_at("plot.crop")
+    doc, problems = form.validate(
+        {
+            "plot": [
+                {"rai": 2, "crop": [{"crop_name": "ข้าว", "kg": 500}]},
+                {"rai": 0.5, "crop": [{"crop_name": "ถั่ว", "kg": 20}]},  # the group does not apply
+            ]
+        }
+    )
+    assert problems == [] and [c["kg"] for p in doc["plot"] for c in p["crop"]] == [500, None]
+    out = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, out)
+    assert xlsform.read_xlsform(out).form == report.form
