@@ -151,5 +151,8 @@ def test_the_review_lists_a_groups_answers_under_its_title(tmp_path, qtbot, ui_a
             [("1. Somsri", [("ชื่อ", []), ("อายุ", []), ("สุขภาพของ Somsri", [("สูบบุหรี่", [])])])],
         ),
     ]
+    head = section.child(1)
+    assert head.isExpanded() and head.child(1).isExpanded()  # groups are open, as the section is
+    assert section.child(2).child(0).child(2).isExpanded()  # a group in a member's row too
     editor.close()
     db.close()

@@ -82,9 +82,12 @@ class ReviewPage(QWidget):
             self.tree.addTopLevelItem(QTreeWidgetItem(["✓ " + tr("Nothing is missing or wrong"), ""]))
         for i, section in enumerate(self.form.sections):
             sec = QTreeWidgetItem([f"{i + 1}. {label_of(self.form.section_texts(section, doc), section.id)}", ""])
+            self._expand: list[QTreeWidgetItem] = []
             self._answers(sec, layout_of(section), doc)
             self.tree.addTopLevelItem(sec)
             sec.setExpanded(True)
+            for item in self._expand:  # an item opens only once it is in the tree
+                item.setExpanded(True)
 
     def _answers(self, parent: QTreeWidgetItem, layout: list[Field | Group], doc: dict[str, Any]) -> None:
         """A section's answers, a group's under its title (a group that does not apply: left out)."""
@@ -92,10 +95,11 @@ class ReviewPage(QWidget):
             if isinstance(f, Group):
                 if self.form.group_relevant(f, doc):
                     group = QTreeWidgetItem([label_of(self.form.group_texts(f, doc), f.id), ""])
+                    group.setToolTip(0, group.text(0))  # a long title is cut short in its column
                     self._answers(group, f.items, doc)
                     if group.childCount():
                         parent.addChild(group)
-                        group.setExpanded(True)
+                        self._expand.append(group)
                 continue
             if f.type == "note" or not self.form.is_relevant(f, doc):
                 continue
@@ -120,8 +124,8 @@ class ReviewPage(QWidget):
             item.setData(0, PATH_ROLE, f"{rep.id}[{n}]")
             self._row_answers(item, layout_of(rep), doc, row, f"{rep.id}[{n}].")
             group.addChild(item)
-            item.setExpanded(True)
-        group.setExpanded(True)
+            self._expand.append(item)
+        self._expand.append(group)
 
     def _row_answers(
         self, parent: QTreeWidgetItem, layout: list[Field | Group], doc: dict[str, Any], row: Any, prefix: str
@@ -131,10 +135,11 @@ class ReviewPage(QWidget):
             if isinstance(c, Group):
                 if self.form.group_relevant(c, doc, row):
                     sub = QTreeWidgetItem([label_of(self.form.group_texts(c, doc, row), c.id), ""])
+                    sub.setToolTip(0, sub.text(0))
                     self._row_answers(sub, c.items, doc, row, prefix)
                     if sub.childCount():
                         parent.addChild(sub)
-                        sub.setExpanded(True)
+                        self._expand.append(sub)
                 continue
             if c.type in ("note", "calculated") or not self.form.is_relevant(c, doc, row):
                 continue
