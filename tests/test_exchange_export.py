@@ -215,3 +215,31 @@ def test_xlsx_export_keeps_formula_like_text_as_text(
     cells = {h: c for h, c in zip(head, ws[2], strict=False)}
     assert cells["village_name"].value == FORMULAS["village_name"] and cells["village_name"].data_type == "s"
     wb.close()
+
+
+@pytest.mark.parametrize("fmt", ["csv", "xlsx", "geojson"])
+def test_a_cancelled_export_leaves_no_file_and_says_so_in_the_audit_log(
+    demo_copy: Store, tmp_path: Path, fmt: str
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    seen: list[tuple[int, int]] = []
+    total = demo_copy.count("household")
+    result = export(
+        demo_copy,
+        "household",
+        fmt,
+        out / f"hh.{fmt}",
+        progress=lambda d, t: seen.append((d, t)),
+        cancel=lambda: True,
+    )
+    assert result.cancelled and result.files == [] and list(out.iterdir()) == []
+    assert seen and seen[0][1] == total and seen[-1][0] <= total
+    detail = json.loads(
+        demo_copy.conn.execute(
+            "SELECT detail FROM audit_log WHERE action = 'export' ORDER BY id DESC LIMIT 1"
+        ).fetchone()[0]
+    )
+    assert detail["cancelled"] is True and detail["format"] == fmt
+    done = export(demo_copy, "household", fmt, out / f"hh.{fmt}", progress=lambda d, t: seen.append((d, t)))
+    assert not done.cancelled and done.records == total and (out / f"hh.{fmt}").exists()

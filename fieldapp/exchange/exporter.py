@@ -198,79 +198,39 @@ def export(
     path = Path(out)
     if path.parent and not path.parent.exists():
         raise ValidationError(f"ไม่พบโฟลเดอร์ {path.parent}", f"folder {path.parent} does not exist")
-    fmtr = _Formatter(unmask, codes)
-    where, params, total = _records(store, form, areas)
-    fields = _stored(form.fields.values())
-    reps = form.repeats()
-    result = ExportResult()
-    tick = _Ticker(progress, total, cancel)
-    main_headers = ["id", *fmtr.headers(fields)]
-    link = LINK_HEADER.format(form=form.id)
+    job = _Export(store, form, areas, _Formatter(unmask, codes), progress, cancel)
+    _write_files(job, fmt, path)
+    with store.transaction():
+        store.audit(
+            "export",
+            form.id,
+            None,
+            {
+                "format": fmt,
+                "file": str(path.name),
+                "records": job.result.records,
+                "rows": job.result.rows,
+                "areas": list(areas or []),
+                "unmasked": unmask,
+                "codes": codes,
+                "cancelled": job.result.cancelled,
+            },
+        )
+    return job.result
 
-    def main_rows() -> tuple[list[Column], Iterator[tuple[Any, ...]]]:
-        names, rows = _main_rows(store, form, where, params)
 
-        def ticked() -> Iterator[tuple[Any, ...]]:
-            for row in rows:
-                if tick.step():
-                    result.cancelled = True
-                    return
-                yield row
-
-        return [Column(names.index("id"), safe=True), *fmtr.columns(fields, names)], ticked()
-
-    def rep_rows(rep: Field) -> tuple[list[Column], Iterator[tuple[Any, ...]]]:
-        names, rows = _repeat_rows(store, form, rep, where, params)
-        columns = [Column(names.index("id"), safe=True), Column(names.index("parent_id"), safe=True)]
-        columns += fmtr.columns(_stored(rep.fields), names)
-
-        def until_cancelled() -> Iterator[tuple[Any, ...]]:
-            for row in rows:
-                if cancel and result.cancelled:
-                    return
-                yield row
-
-        return columns, until_cancelled()
-
-    def rendered(source: tuple[list[Column], Iterator[tuple[Any, ...]]]) -> Iterator[tuple[Any, ...]]:
-        columns, rows = source
-        return map(render_function(columns), rows)
-
-    def rep_headers(rep: Field) -> list[str]:
-        return ["id", link, *fmtr.headers(_stored(rep.fields))]
-
-    # every file is written under a temporary name beside it and renamed into place only when all
-    # are complete: a full disk, an error or a cancel leaves no half-written export behind
+def _write_files(job: _Export, fmt: str, path: Path) -> None:
+    """Every file is written under a temporary name beside it and renamed into place only when all
+    are complete: a full disk, an error or a cancel leaves no half-written export behind."""
     outputs = _Outputs()
+    result = job.result
     try:
         if fmt == "xlsx":
-            with XlsxWriter(outputs.temp(path)) as x:
-                columns, rows = main_rows()
-                result.records = x.sheet(
-                    form.id if codes else form.title_of("th"), main_headers, rows, columns=columns
-                )
-                for rep in reps:
-                    if result.cancelled:
-                        break
-                    columns, rows = rep_rows(rep)
-                    result.rows[rep.id] = x.sheet(
-                        rep.id if codes else rep.label_for("th"), rep_headers(rep), rows, columns=columns
-                    )
-            result.files.append(path)
+            job.write_xlsx(outputs, path)
         elif fmt == "csv":
-            result.records = write_csv(outputs.temp(path), main_headers, rendered(main_rows()))
-            result.files.append(path)
-            for rep in reps:
-                if result.cancelled:
-                    break
-                rp = path.with_name(f"{path.stem}_{rep.id}{path.suffix or '.csv'}")
-                result.rows[rep.id] = write_csv(outputs.temp(rp), rep_headers(rep), rendered(rep_rows(rep)))
-                result.files.append(rp)
+            job.write_csv(outputs, path)
         else:
-            result.records = _write_geojson(
-                outputs.temp(path), form, fields, fmtr, store, where, params, tick, result
-            )
-            result.files.append(path)
+            job.write_geojson(outputs, path)
         if result.cancelled:
             outputs.discard()
             result.files = []
@@ -281,23 +241,112 @@ def export(
         if is_disk_full(exc):
             raise disk_full("บันทึกไฟล์ส่งออก", f"the export {path.name}") from exc
         raise
-    with store.transaction():
-        store.audit(
-            "export",
-            form.id,
-            None,
-            {
-                "format": fmt,
-                "file": str(path.name),
-                "records": result.records,
-                "rows": result.rows,
-                "areas": list(areas or []),
-                "unmasked": unmask,
-                "codes": codes,
-                "cancelled": result.cancelled,
-            },
+
+
+Rows = tuple[list[Column], Iterator[tuple[Any, ...]]]  # how to show each column, and the rows
+
+
+class _Export:
+    """One export under way: the records chosen, how answers are shown, progress and cancel,
+    and the result so far; one ``write_…`` per format."""
+
+    def __init__(
+        self,
+        store: Store,
+        form: Form,
+        areas: list[str] | None,
+        fmtr: _Formatter,
+        progress: ExportProgress | None,
+        cancel: Cancel | None,
+    ) -> None:
+        self.store = store
+        self.form = form
+        self.fmtr = fmtr
+        self.cancel = cancel
+        self.where, self.params, total = _records(store, form, areas)
+        self.fields = _stored(form.fields.values())
+        self.result = ExportResult()
+        self.tick = _Ticker(progress, total, cancel)
+        self.main_headers = ["id", *fmtr.headers(self.fields)]
+        self.link = LINK_HEADER.format(form=form.id)
+
+    def main_rows(self) -> Rows:
+        """The records' rows (each one a step of the progress; a cancel ends them)."""
+        names, rows = _main_rows(self.store, self.form, self.where, self.params)
+
+        def ticked() -> Iterator[tuple[Any, ...]]:
+            for row in rows:
+                if self.tick.step():
+                    self.result.cancelled = True
+                    return
+                yield row
+
+        return [Column(names.index("id"), safe=True), *self.fmtr.columns(self.fields, names)], ticked()
+
+    def rep_rows(self, rep: Field) -> Rows:
+        """One repeat's rows, each with the id of its record."""
+        names, rows = _repeat_rows(self.store, self.form, rep, self.where, self.params)
+        columns = [Column(names.index("id"), safe=True), Column(names.index("parent_id"), safe=True)]
+        columns += self.fmtr.columns(_stored(rep.fields), names)
+
+        def until_cancelled() -> Iterator[tuple[Any, ...]]:
+            for row in rows:
+                if self.cancel and self.result.cancelled:
+                    return
+                yield row
+
+        return columns, until_cancelled()
+
+    @staticmethod
+    def rendered(source: Rows) -> Iterator[tuple[Any, ...]]:
+        columns, rows = source
+        return map(render_function(columns), rows)
+
+    def rep_headers(self, rep: Field) -> list[str]:
+        return ["id", self.link, *self.fmtr.headers(_stored(rep.fields))]
+
+    def write_xlsx(self, outputs: _Outputs, path: Path) -> None:
+        """One workbook: a sheet of records, then one sheet per repeat."""
+        form, codes, result = self.form, self.fmtr.codes, self.result
+        with XlsxWriter(outputs.temp(path)) as x:
+            columns, rows = self.main_rows()
+            title = form.id if codes else form.title_of("th")
+            result.records = x.sheet(title, self.main_headers, rows, columns=columns)
+            for rep in form.repeats():
+                if result.cancelled:
+                    break
+                columns, rows = self.rep_rows(rep)
+                title = rep.id if codes else rep.label_for("th")
+                result.rows[rep.id] = x.sheet(title, self.rep_headers(rep), rows, columns=columns)
+        result.files.append(path)
+
+    def write_csv(self, outputs: _Outputs, path: Path) -> None:
+        """A file of records, and one beside it per repeat (``<name>_<repeat>.csv``)."""
+        result = self.result
+        result.records = write_csv(outputs.temp(path), self.main_headers, self.rendered(self.main_rows()))
+        result.files.append(path)
+        for rep in self.form.repeats():
+            if result.cancelled:
+                break
+            rp = path.with_name(f"{path.stem}_{rep.id}{path.suffix or '.csv'}")
+            rows = self.rendered(self.rep_rows(rep))
+            result.rows[rep.id] = write_csv(outputs.temp(rp), self.rep_headers(rep), rows)
+            result.files.append(rp)
+
+    def write_geojson(self, outputs: _Outputs, path: Path) -> None:
+        """One feature per record with a location."""
+        self.result.records = _write_geojson(
+            outputs.temp(path),
+            self.form,
+            self.fields,
+            self.fmtr,
+            self.store,
+            self.where,
+            self.params,
+            self.tick,
+            self.result,
         )
-    return result
+        self.result.files.append(path)
 
 
 class _Outputs:
