@@ -622,26 +622,8 @@ def sync(
     tests. Raises SyncError. A plain ``http://`` server is refused unless it is on the local network
     or ``allow_plain_http`` is given; when used, the report carries ``http_warning``.
     """
-    if not server_url.lower().startswith(("http://", "https://")):
-        raise sync_error(
-            SyncErrorKind.NETWORK,
-            "ที่อยู่เซิร์ฟเวอร์ต้องขึ้นต้นด้วย http:// หรือ https://",
-            f"server address must start with http:// or https:// (got {server_url!r})",
-        )
-    http_warning = check_plain_http(server_url, allow_plain_http)
-    if not user or not password:
-        raise sync_error(SyncErrorKind.AUTH, "กรุณาใส่ชื่อผู้ใช้และรหัสผ่าน", "user name and password are required")
-    from fieldapp.backup import before_sync  # a checked backup of the database before every sync
-
-    try:
-        before_sync(store)
-    except StoreError as exc:  # e.g. no room on the disk for the backup: nothing was sent or changed
-        raise sync_error(
-            SyncErrorKind.LOCAL,
-            f"สำรองข้อมูลก่อนซิงค์ไม่ได้ จึงยังไม่ได้ซิงค์: {exc.message}",
-            f"the backup before the sync failed, so nothing was synced: {exc.message_en}",
-            final=True,
-        ) from exc
+    http_warning = _check_request(server_url, user, password, allow_plain_http)
+    _backup_first(store)
     report = SyncReport(
         server=server_url.rstrip("/"), user=user, started_at=now_iso(), http_warning=http_warning
     )
@@ -675,17 +657,7 @@ def sync(
     )
     ok = False
     try:
-        run.handshake()
-        run.push()
-        if run.device_reused:  # a copy of this database syncs too: from now on this one is new
-            report.new_device = store.renew_device("the server saw another database with this device id")
-            http.device_id, http.device_key = store.device_id, store.device_key
-            http.login()  # the rest of the sync (the audit trail) goes under the new id
-        run.pull()
-        run.download_missing()
-        run.verify()
-        rights.finish_remote_erasures(store)
-        run.push_audit()
+        _steps(run)
         ok = True
     except (_Cancelled, TransferCancelled):
         report.cancelled = True
@@ -698,24 +670,76 @@ def sync(
             raise
         raise local_failure(exc) from exc
     finally:
-        report.finished_at = now_iso()
-        if store.conn.in_transaction:  # an exception inside a page already rolled back; be sure
-            store.conn.execute("ROLLBACK")
-        with contextlib.suppress(sqlite3.Error):  # every record set aside, new or from before
-            report.set_aside = [
-                {k: r[k] for k in ("form", "record_id", "rev", "reason")} for r in store.set_aside_records()
-            ]
-        try:
-            with store.transaction():
-                store.log_sync(report.started_at, report.server, user, ok, report.as_dict())
-        except sqlite3.Error as exc:  # a full disk: the failure already raised is the one to tell
-            if not is_disk_full(exc):
-                raise
-            if ok:
-                raise local_failure(exc) from exc
+        _finish(store, report, user, ok=ok)
         if session is None:
             http.session.close()
     return report
+
+
+def _check_request(server_url: str, user: str, password: str, allow_plain_http: bool) -> str | None:
+    """Refuse what cannot work before anything is done: an address that is not http(s), plain
+    http away from the local network (unless allowed), no user or password. Returns the warning
+    for plain http, when used."""
+    if not server_url.lower().startswith(("http://", "https://")):
+        raise sync_error(
+            SyncErrorKind.NETWORK,
+            "ที่อยู่เซิร์ฟเวอร์ต้องขึ้นต้นด้วย http:// หรือ https://",
+            f"server address must start with http:// or https:// (got {server_url!r})",
+        )
+    http_warning = check_plain_http(server_url, allow_plain_http)
+    if not user or not password:
+        raise sync_error(SyncErrorKind.AUTH, "กรุณาใส่ชื่อผู้ใช้และรหัสผ่าน", "user name and password are required")
+    return http_warning
+
+
+def _backup_first(store: Store) -> None:
+    """A checked backup of the database before every sync; without it, nothing is sent or changed."""
+    from fieldapp.backup import before_sync
+
+    try:
+        before_sync(store)
+    except StoreError as exc:  # e.g. no room on the disk for the backup: nothing was sent or changed
+        raise sync_error(
+            SyncErrorKind.LOCAL,
+            f"สำรองข้อมูลก่อนซิงค์ไม่ได้ จึงยังไม่ได้ซิงค์: {exc.message}",
+            f"the backup before the sync failed, so nothing was synced: {exc.message_en}",
+            final=True,
+        ) from exc
+
+
+def _steps(run: _Run) -> None:
+    """The steps of a sync, in order (the module doc tells each)."""
+    store, http = run.store, run.http
+    run.handshake()
+    run.push()
+    if run.device_reused:  # a copy of this database syncs too: from now on this one is new
+        run.report.new_device = store.renew_device("the server saw another database with this device id")
+        http.device_id, http.device_key = store.device_id, store.device_key
+        http.login()  # the rest of the sync (the audit trail) goes under the new id
+    run.pull()
+    run.download_missing()
+    run.verify()
+    rights.finish_remote_erasures(store)
+    run.push_audit()
+
+
+def _finish(store: Store, report: SyncReport, user: str, *, ok: bool) -> None:
+    """Whatever happened: the report's end time and the records set aside, and the sync log."""
+    report.finished_at = now_iso()
+    if store.conn.in_transaction:  # an exception inside a page already rolled back; be sure
+        store.conn.execute("ROLLBACK")
+    with contextlib.suppress(sqlite3.Error):  # every record set aside, new or from before
+        report.set_aside = [
+            {k: r[k] for k in ("form", "record_id", "rev", "reason")} for r in store.set_aside_records()
+        ]
+    try:
+        with store.transaction():
+            store.log_sync(report.started_at, report.server, user, ok, report.as_dict())
+    except sqlite3.Error as exc:  # a full disk: the failure already raised is the one to tell
+        if not is_disk_full(exc):
+            raise
+        if ok:
+            raise local_failure(exc) from exc
 
 
 def _round_depths(links: dict[str, str]) -> dict[str, int]:
