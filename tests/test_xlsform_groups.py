@@ -130,7 +130,7 @@ def test_a_group_relevance_that_cannot_be_evaluated_is_reported_on_its_row(tmp_p
     path = write_xlsform(
         tmp_path / "bad.xlsx",
         [
-            ["begin group", "top", "บน", "Top", None, None, None, "othfn(1) = 1"],
+            ["begin group", "top", "บน", "Top", "คำอธิบาย", "Hint", None, "othfn(1) = 1"],
             ["integer", "age", "อายุ", "Age"],
             ["begin group", "inner", "ใน", "Inner", None, None, None, "nosuchfn(${age}) = 1"],
             ["text", "q", "คำถาม", "Q"],
@@ -141,6 +141,7 @@ def test_a_group_relevance_that_cannot_be_evaluated_is_reported_on_its_row(tmp_p
     )
     report = xlsform.read_xlsform(path)
     assert [(n.row, n.name, n.reason) for n in report.partial] == [
+        (2, "top", "a section (a group at the top) shows no hint: the group's hint is not carried"),
         (4, "inner", "relevant is not carried: unknown function nosuchfn()"),
         (2, "top", "relevant is not carried: unknown function othfn()"),
     ]

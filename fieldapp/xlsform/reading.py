@@ -343,6 +343,8 @@ def _convert_group(
     }
     if rel:
         section["relevant"] = rel
+    if c.get("hint"):
+        reader.partial(name, "a section (a group at the top) shows no hint: the group's hint is not carried")
     section["fields"] = fields
     sections.append(section)
 
