@@ -351,7 +351,8 @@ def test_the_xlsform_specification_form_in_two_languages_with_every_type_and_met
         "my_name": "Somchai",
         "a_integer": 5,
         "a_decimal": 4.5,
-        "repeat_test": [{"required_text": "x", "select_multiple_test": ["yes"], "list_nolabel_test": "no"}] * 2,
+        "repeat_test": [{"required_text": "x", "select_multiple_test": ["yes"], "list_nolabel_test": "no"}]
+        * 2,
         "time_test": "07:05",
         "datetime_test": "2024-05-01 07:05",
         "barcode_test": "ABC-123",
@@ -391,3 +392,37 @@ def test_the_widgets_form_carries_its_time_barcode_and_date_time_questions():
     assert (
         problems == [] and data["my_time"] == "23:59:59" and data["dateTime"] == "2024-12-31T23:59:59+00:00"
     )
+
+
+def test_metadata_reads_as_dates_and_times_in_expressions_as_in_odk():
+    form = Builder(
+        _form(
+            [
+                _q("start", "hidden", meta="start"),
+                _q("end", "hidden", meta="end"),
+                _q("today", "hidden", meta="today"),
+                _q("plot", "geoshape"),
+                _q(
+                    "minutes",
+                    "calculated",
+                    result="decimal",
+                    calculation="round((${end} - ${start}) * 1440, 1)",
+                ),
+                _q("m2", "calculated", result="decimal", calculation="round(area(${plot}), 0)"),
+                _q("day", "calculated", result="text", calculation="format-date(${today}, '%d/%m/%Y')"),
+            ]
+        ),
+        "t",
+        {},
+    ).build()
+    data, problems = form.validate(
+        {
+            "start": "2024-05-01T09:00:00+07:00",
+            "end": "2024-05-01T09:25:30+07:00",
+            "today": "2024-05-01",
+            "plot": "14.0 100.0;14.0 100.001;14.001 100.001",
+        }
+    )
+    assert problems == []
+    assert data["minutes"] == 25.5 and data["day"] == "01/05/2024"
+    assert 5900 < data["m2"] < 6100  # half of a square of about 110 m by 108 m

@@ -111,6 +111,20 @@ def datetime(f: Field, value: Any) -> str | None:
     return coerce_datetime_text(value)
 
 
+def hidden_value(value: Any) -> Any:
+    """A hidden answer as expressions see it: a date-time or a date when it is written as one
+    (the metadata start, end and today, which ODK types as such), else the text."""
+    if type(value) is str:
+        if len(value) == 25 and DATETIME_STORED.fullmatch(value):
+            return _dt.datetime.fromisoformat(value)
+        if len(value) == 10 and value[4] == "-" and value[7] == "-":
+            try:
+                return _dt.date.fromisoformat(value)
+            except ValueError:
+                return value
+    return value
+
+
 def datetime_value(value: Any) -> Any:
     """A stored date and time as expressions see it: a date-time (a number of days, with the
     time as its fraction, in arithmetic and comparisons, as in ODK)."""
