@@ -249,7 +249,6 @@ MAX_LINES = 800  # a module a newcomer can read through; larger ones are split i
 LONG_MODULES = {
     "fieldapp/demo.py",  # synthetic data: households, businesses, referrals, rounds, workers
     "fieldapp/reports/base.py",  # the PDF page: fonts, header, tables, charts' frames
-    "fieldapp/reports/build.py",  # every report's data from the store
 }
 
 
