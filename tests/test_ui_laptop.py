@@ -396,6 +396,42 @@ def test_main_window_and_editor_fit_a_laptop_screen_and_save_stays_visible(
         apply_font(int(ui_app.get("font_size")))
 
 
+@pytest.mark.parametrize("size", [0, 18])
+def test_one_members_short_questions_stand_side_by_side_and_none_is_cut_or_covered(
+    qtbot: Any, ui_app: Any, db: Database, laptop_screen: QRect, size: int
+) -> None:
+    """The members page on a 1366×768 laptop: short questions in columns (three at the desktop's
+    size, two at 18 pt), lists of choices across the page, computed results a line each."""
+    apply_font(size)
+    try:
+        window = open_window(qtbot, db, ui_app)
+        dlg = window.open_record("household", window.pages["household"].model.id_at(0))
+        dlg.editor.go_to([s.id for s in dlg.form.sections].index("members"))
+        settle()
+        repeat = dlg.editor.current_repeat()
+        assert repeat is not None and repeat.rows
+        panel = repeat.panel
+        shown = {fid: row for fid, row in panel.rows.items() if not row.isHidden()}
+        names = [shown[f].geometry() for f in ("first_name", "middle_name", "last_name")]
+        assert names[0].top() == names[1].top() and names[0].right() < names[1].left()  # side by side
+        assert shown["welfare"].width() > panel.width() * 0.9  # a list of ticks across the page
+        answered = [r for r in shown.values() if r.field.type != "calculated"]
+        for row in shown.values():  # every question gets the height it needs, inside the page
+            assert row.height() >= row.heightForWidth(row.width()), row.field.id
+            assert 0 <= row.x() and row.geometry().right() < panel.width(), row.field.id
+        rows = list(shown.values())
+        for i, a in enumerate(rows):
+            for b in rows[i + 1 :]:
+                assert not a.geometry().intersects(b.geometry()), (a.field.id, b.field.id)
+        # one member's questions take about half the height they take one under another
+        span = max(r.geometry().bottom() for r in answered) - min(r.y() for r in answered)
+        one_column = sum(r.heightForWidth(panel.width()) for r in answered)
+        assert span < 0.7 * one_column, (span, one_column)
+        dlg.close()
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
 def preview_file(folder: Path) -> Path:
     """An XLSForm to preview (a Thai household survey)."""
     from tests.test_xlsform import _thai_household
@@ -614,3 +650,4 @@ def test_keyboard_only_a_household_with_three_members_is_recorded_and_saved_comp
 
 
 EFFORT_KEYS = (210, 120)  # every key, of which typed characters
+

@@ -7,19 +7,23 @@ import html
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QLabel, QSizePolicy, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from fieldapp.forms import Field, Group
+from ui.flow import ColumnsLayout
 from ui.i18n import label_of, tr
 from ui.marklabel import MarkSafeLabel
 from ui.widgets.registry import EditorContext, FieldWidget
 
 
 class FieldRow(QWidget):
-    """Label (with a required mark), the widget, its hint and its inline message."""
+    """Label (with a required mark), the widget, its hint and its inline message; ``inline`` puts
+    the label and the widget on one line (a result computed from the answers)."""
 
-    def __init__(self, f: Field, widget: FieldWidget, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, f: Field, widget: FieldWidget, parent: QWidget | None = None, inline: bool = False
+    ) -> None:
         super().__init__(parent)
         self.field = f
         self.widget = widget
@@ -35,10 +39,18 @@ class FieldRow(QWidget):
         self.message.setObjectName("problem")
         self.message.setWordWrap(True)
         self.message.hide()
-        if f.type != "note":
-            lay.addWidget(self.label)
+        if inline and f.type != "note":
+            line = QHBoxLayout()
+            line.setContentsMargins(0, 0, 0, 0)
+            line.addWidget(self.label, 1)
+            line.addWidget(widget)
+            lay.addLayout(line)
             self.label.setBuddy(widget.focus_target())
-        lay.addWidget(widget)
+        else:
+            if f.type != "note":
+                lay.addWidget(self.label)
+                self.label.setBuddy(widget.focus_target())
+            lay.addWidget(widget)
         if f.hint:
             lay.addWidget(self.hint)
         else:
@@ -137,8 +149,22 @@ class GroupFrame(QFrame):
         return label_of(self._texts[0], self.group.id)
 
 
+# a question whose answer needs the whole width of the page (a list of ticks, a repeat, a note)
+WIDE_TYPES = frozenset(
+    {"select_multiple", "repeat", "note", "geopoint", "reference", "photo", "audio", "video", "file"}
+)
+# the narrowest column of questions side by side: in lines of text (fewer columns at a larger
+# size), and never narrower than a drop-down of choices
+COLUMN_WIDTH_LINES = 15
+COLUMN_WIDTH_MIN = 320
+
+
 class FieldsPanel(QWidget):
-    """Rows for ``fields``; values in and out; visibility, required marks and live results."""
+    """Rows for ``fields``; values in and out; visibility, required marks and live results.
+
+    With ``columns`` (the rows of a repeat: one household member) short questions stand side by
+    side in as many columns as the width holds, and computed results take one line each, so one
+    member's questions need little scrolling on a 1366×768 laptop."""
 
     changed = Signal(str)  # field id
 
@@ -148,6 +174,7 @@ class FieldsPanel(QWidget):
         ctx: EditorContext,
         make_widget: Callable[[Field, EditorContext], FieldWidget],
         parent: QWidget | None = None,
+        columns: bool = False,
     ) -> None:
         """``make_widget`` is ``ui.widgets.table.widget_for`` (handed in: the table holds the
         repeat widget, whose rows are panels)."""
@@ -161,6 +188,11 @@ class FieldsPanel(QWidget):
         lay.setSpacing(4)
         # the groups each question is in (``Field.group``, outermost first) open and close frames
         open_frames: list[GroupFrame] = []
+        self.grid: ColumnsLayout | None = None
+        if columns:
+            self.grid = ColumnsLayout()
+            self._set_column_width()
+            lay.addLayout(self.grid)
         for f in fields:
             chain = f.group.chain() if f.group is not None else []
             same = 0
@@ -169,15 +201,38 @@ class FieldsPanel(QWidget):
             del open_frames[same:]
             for g in chain[same:]:
                 frame = GroupFrame(g)
-                (open_frames[-1].body if open_frames else lay).addWidget(frame)
+                if open_frames:
+                    open_frames[-1].body.addWidget(frame)
+                elif self.grid is not None:
+                    self.grid.addWidget(frame)
+                    self.grid.set_wide(frame)
+                else:
+                    lay.addWidget(frame)
                 open_frames.append(frame)
                 self.frames.append(frame)
             w = make_widget(f, ctx)
-            row = FieldRow(f, w)
+            row = FieldRow(f, w, inline=columns and f.type == "calculated")
             w.value_changed.connect(lambda fid=f.id: self.changed.emit(fid))
             self.rows[f.id] = row
-            (open_frames[-1].body if open_frames else lay).addWidget(row)
+            if open_frames:
+                open_frames[-1].body.addWidget(row)
+            elif self.grid is not None:
+                self.grid.addWidget(row)
+                if f.type in WIDE_TYPES:
+                    self.grid.set_wide(row)
+            else:
+                lay.addWidget(row)
         lay.addStretch(1)
+
+    def _set_column_width(self) -> None:
+        if self.grid is not None:
+            self.grid.min_width = max(COLUMN_WIDTH_MIN, self.fontMetrics().height() * COLUMN_WIDTH_LINES)
+            self.grid.invalidate()
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() == QEvent.Type.FontChange:
+            self._set_column_width()
+        super().changeEvent(event)
 
     def widget(self, field_id: str) -> FieldWidget:
         return self.rows[field_id].widget

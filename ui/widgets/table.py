@@ -27,7 +27,7 @@ WidgetMaker = Callable[[Field, EditorContext, "QWidget | None"], FieldWidget]
 
 
 def _repeat(f: Field, ctx: EditorContext, parent: QWidget | None = None) -> FieldWidget:
-    return RepeatWidget(f, ctx, parent, make_panel=panel_for)
+    return RepeatWidget(f, ctx, parent, make_panel=row_panel_for)
 
 
 WIDGETS: dict[tuple[str, str | None], WidgetMaker] = {
@@ -70,8 +70,13 @@ def widget_for(f: Field, ctx: EditorContext, parent: QWidget | None = None) -> F
 
 
 def panel_for(questions: list[Field], ctx: EditorContext) -> FieldsPanel:
-    """A column of questions (a section of the editor, or one row of a repeat)."""
+    """A column of questions (a section of the editor)."""
     return FieldsPanel(questions, ctx, widget_for)
+
+
+def row_panel_for(questions: list[Field], ctx: EditorContext) -> FieldsPanel:
+    """The questions of one row of a repeat (a household member), short ones side by side."""
+    return FieldsPanel(questions, ctx, widget_for, columns=True)
 
 
 def registered_types() -> set[str]:
