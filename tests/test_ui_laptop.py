@@ -15,9 +15,11 @@ from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
     QLineEdit,
+    QRadioButton,
     QScrollArea,
     QSlider,
     QSpinBox,
+    QToolBar,
     QVBoxLayout,
     QWidget,
 )
@@ -27,6 +29,7 @@ from ui import tasks
 from ui.db import Database
 from ui.dialogs import record_editor
 from ui.dialogs.record_editor import RecordEditorDialog
+from ui.editor import CHECK_DELAY_MS
 from ui.mainwindow import MainWindow
 from ui.marklabel import MarkSafeLabel, ink_rect
 from ui.theme import apply_font
@@ -651,3 +654,167 @@ def test_keyboard_only_a_household_with_three_members_is_recorded_and_saved_comp
 
 EFFORT_KEYS = (210, 120)  # every key, of which typed characters
 
+
+# ---------------------------------------------------------------- mouse
+class Mouse:
+    """A person with a mouse: a click for every button, choice and box to type in, the keyboard only
+    to type names, numbers and dates. Counts the clicks, the scrolls needed to bring what is clicked
+    into sight (one per wheel gesture), and the typed characters."""
+
+    def __init__(self) -> None:
+        self.clicks = 0
+        self.scrolls = 0
+        self.keys = 0
+
+    @staticmethod
+    def settle() -> None:
+        """A person looks before the next click: the questions an answer brings up are there."""
+        QTest.qWait(CHECK_DELAY_MS + 20)
+        settle()
+
+    def reach(self, widget: QWidget) -> None:
+        area = widget.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if isinstance(area, QScrollArea):
+            port = area.viewport()
+            if not port.rect().contains(QRect(widget.mapTo(port, QPoint(0, 0)), widget.size())):
+                area.ensureWidgetVisible(widget, 0, 24)
+                self.scrolls += 1
+                self.settle()
+
+    def click(self, widget: QWidget) -> None:
+        self.reach(widget)
+        assert widget.isVisible() and widget.isEnabled(), widget
+        # a choice is clicked on its circle, a box in its middle
+        where = QPoint(8, widget.height() // 2) if isinstance(widget, QRadioButton) else widget.rect().center()
+        QTest.mouseClick(widget, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, where)
+        self.clicks += 1
+        self.settle()
+
+    def choose(self, combo: QComboBox, code: str) -> None:
+        """Open the drop-down with a click, click the choice in the list."""
+        self.click(combo)
+        view = combo.view()
+        index = view.model().index(combo.findData(code), 0)
+        assert index.isValid() and view.isVisible()
+        if not view.viewport().rect().contains(view.visualRect(index)):
+            view.scrollTo(index)
+            self.scrolls += 1
+        QTest.qWait(QApplication.doubleClickInterval() + 50)  # reading the list (a quicker click is ignored)
+        QTest.mouseClick(
+            view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, view.visualRect(index).center()
+        )
+        self.clicks += 1
+        self.settle()
+        assert combo.currentData() == code
+
+    def type_into(self, widget: QWidget, text: str) -> None:
+        self.click(widget)
+        assert QApplication.focusWidget() is widget or widget.isAncestorOf(QApplication.focusWidget())
+        for ch in text:
+            QTest.sendKeyEvent(
+                QTest.KeyAction.Click, QApplication.focusWidget(), Qt.Key.Key_unknown, ch, Qt.KeyboardModifier.NoModifier
+            )
+            self.keys += 1
+        self.settle()
+
+
+def test_mouse_a_household_with_three_members_is_recorded_and_saved_complete(
+    qtbot: Any, ui_app: Any, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The household of the keyboard walk, with the mouse: every click and every scroll counted."""
+    from fieldapp import thai
+    from ui.widgets.fields import BooleanWidget, SelectOneWidget
+
+    def nid(first12: str) -> str:
+        return first12 + str(thai.national_id_check_digit(first12))
+
+    window = open_window(qtbot, db, ui_app)
+    mouse = Mouse()
+    toolbar_button = next(
+        b for bar in window.findChildren(QToolBar) if (b := bar.widgetForAction(window.new_household_action))
+    )
+    mouse.click(toolbar_button)
+    dlg = window.editors[-1]
+    record_id = dlg.record_id
+    count_before = db.main.count("household")
+    asked: list[str] = []
+    monkeypatch.setattr(record_editor, "_ask", lambda _p, title, *_a: asked.append(title) or 2)
+
+    def page_widget(field_id: str) -> Any:
+        panel = dlg.editor.panels[dlg.editor.pages.currentIndex()]
+        assert panel is not None
+        return panel.widget(field_id)
+
+    def member(field_id: str) -> Any:
+        repeat = dlg.editor.current_repeat()
+        assert repeat is not None
+        return repeat.panel.widget(field_id)
+
+    def yes(w: BooleanWidget) -> QWidget:
+        return w.yes
+
+    def radio(w: SelectOneWidget, code: str) -> QWidget:
+        return w.radios[code]
+
+    mouse.click(dlg.editor.next_button)  # visit: an interview today, as the page opens
+    mouse.click(yes(page_widget("consent_given")))
+    mouse.click(yes(page_widget("consent_sensitive")))
+    mouse.type_into(page_widget("consent_by").focus_target(), "สมชาย ใจดี")
+    mouse.click(dlg.editor.next_button)
+    mouse.type_into(page_widget("house_no").focus_target(), "12/3")  # area and village from the last household
+    mouse.click(dlg.editor.next_button)
+    repeat = dlg.editor.current_repeat()
+    assert repeat is not None
+    people = [
+        (nid("310140012345"), "mr", "สมชาย", "ใจดี", "1", "01/01/2522", "head"),
+        (nid("310140012346"), "mrs", "สมหญิง", "ใจดี", "2", "15/06/2525", "spouse"),
+        (nid("110140012347"), "girl", "น้ำฝน", "ใจดี", "2", "02/02/2560", "child"),
+    ]
+    for n, (national_id, prefix, first, last, sex, birth, relation) in enumerate(people):
+        mouse.click(repeat.add_button if n == 0 else repeat.another_button)
+        mouse.type_into(member("national_id").focus_target(), national_id)
+        mouse.choose(member("prefix").focus_target(), prefix)
+        mouse.type_into(member("first_name").focus_target(), first)
+        mouse.type_into(member("last_name").focus_target(), last)
+        mouse.click(radio(member("sex"), sex))
+        mouse.type_into(member("birth_date").focus_target(), birth)
+        if relation != "head":  # the first member starts as the head
+            mouse.choose(member("relation").focus_target(), relation)
+        if n < 2:  # adults: literate, main occupation
+            mouse.click(yes(member("literate")))
+            mouse.choose(member("occupation").focus_target(), "agriculture")
+        else:  # a child of 9: studying
+            mouse.click(yes(member("studying")))
+    mouse.click(repeat.done_button)  # "no more": on to housing
+    mouse.choose(page_widget("tenure").focus_target(), "own")
+    mouse.click(page_widget("house_condition").focus_target())
+    mouse.click(dlg.editor.next_button)  # land: nothing
+    mouse.click(dlg.editor.next_button)
+    for field_id, amount in (
+        ("income_wage", "12000"),
+        ("income_farm", "0"),
+        ("income_business", "0"),
+        ("income_transfer", "0"),
+        ("income_other", "0"),
+    ):
+        mouse.type_into(page_widget(field_id).focus_target(), amount)
+    assert dlg.editor.check_for_save()[1:] == ([], [])  # nothing wrong, nothing missing
+    mouse.click(dlg.save_button)
+    settle()
+    assert asked == []
+    assert db.main.count("household") == count_before + 1
+    rec = db.main.get("household", record_id)
+    members = rec.data["members"]
+    assert [m["first_name"] for m in members] == ["สมชาย", "สมหญิง", "น้ำฝน"]
+    assert [m["relation"] for m in members] == ["head", "spouse", "child"]
+    assert [m["birth_date"] for m in members] == ["1979-01-01", "1982-06-15", "2017-02-02"]
+    assert [m.get("occupation") for m in members] == ["agriculture", "agriculture", None]
+    assert rec.data["house_no"] == "12/3" and rec.data["consent_by"] == "สมชาย ใจดี"
+    assert record_id not in drafts.incomplete_ids(db.main, "household")  # saved complete
+    # the effort recorded in docs/desktop.md
+    assert (mouse.clicks, mouse.scrolls, mouse.keys) == EFFORT_MOUSE
+
+
+EFFORT_MOUSE = (55, 14, 120)  # clicks, scrolls to reach what is clicked, typed characters
