@@ -62,7 +62,8 @@ def take_screenshot(window: object, view: str, out: Path, size: str) -> int:
         settle()
         rid = page.model.id_at(0)
         dlg = window.open_record(form_id, rid) if rid else window.new_record(form_id)
-        dlg.resize(int(w) - 180, int(h) - 40)
+        if not dlg.isMaximized():  # on a laptop screen the editor opens maximised, as it is shown
+            dlg.resize(int(w) - 180, int(h) - 40)
         section = {"editor": "address", "members": "members", "business": "employment"}.get(view)
         for i, s in enumerate(dlg.form.sections):
             if s.id == section:
