@@ -15,6 +15,7 @@ from fieldapp import installed, xlsform
 from fieldapp.errors import FormDefinitionError
 from fieldapp.exchange.exporter import export
 from fieldapp.forms.loading import Builder
+from fieldapp.forms.odk_types import DATETIME_STORED
 from fieldapp.store import Store
 from fieldapp.xlsform.reading import XLSFormError
 
@@ -426,3 +427,51 @@ def test_metadata_reads_as_dates_and_times_in_expressions_as_in_odk():
     assert problems == []
     assert data["minutes"] == 25.5 and data["day"] == "01/05/2024"
     assert 5900 < data["m2"] < 6100  # half of a square of about 110 m by 108 m
+
+
+@pytest.mark.parametrize("codes", [True, False], ids=["codes", "words"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_records_of_the_odk_types_export_and_import_again_unchanged(tmp_path, fmt, codes):
+    from fieldapp.exchange.importer import run_import
+
+    raw_form = _typed_form(tmp_path)
+    with Store(tmp_path / "a.db", user="ann") as store:
+        installed.add(store, raw_form, "types.xlsx")
+        saved = store.save(
+            "odk",
+            {
+                "wakeUp": "06:00",
+                "sleep": "22:15:30",
+                "visitAt": "2024-05-01 09:30+07:00",  # in words: 1 พ.ค. 2567 09:30 น., with its zone
+                "road": "14.1 100.2;14.2 100.3",
+                "plot": "14.1 100.2;14.2 100.3;14.3 100.1",
+                "tag": "885",
+                "fruits": ["lychee", "mango"],
+                "batch": "B",
+            },
+        )
+        original = store.get("odk", saved.record.id).data
+        out = export(store, "odk", fmt, tmp_path / f"out.{fmt}", codes=codes)
+    with Store(tmp_path / "b.db", user="bee") as other:
+        installed.add(other, raw_form, "types.xlsx")
+        report = run_import(other, out.files[0], form_id="odk")
+        assert report.created == 1 and report.problems == []
+        # the metadata comes as it was (made by ann on her laptop), not filled again
+        assert other.get("odk", saved.record.id).data == original
+
+
+def test_the_editors_save_fills_the_metadata_and_keeps_start(tmp_path):
+    raw_form = _typed_form(tmp_path)
+    with Store(tmp_path / "a.db", user="ann") as store:
+        installed.add(store, raw_form, "types.xlsx")
+        opened = {"start": "2024-05-01T09:00:00+07:00", "today": "2024-05-01", "tag": "1"}
+        first = store.save_from_editor(store.check_record("odk", opened))
+        got = store.get("odk", first.record.id).data
+        assert got["start"] == opened["start"] and got["today"] == "2024-05-01"
+        assert DATETIME_STORED.fullmatch(got["end"]) and got["deviceid"] == store.device_id
+        assert got["username"] == "ann"
+        again = store.save_from_editor(
+            store.check_record("odk", {**got, "tag": "2"}), record_id=first.record.id, user="bee"
+        )
+        later = store.get("odk", again.record.id).data
+        assert later["username"] == "ann" and later["start"] == opened["start"] and later["end"] >= got["end"]

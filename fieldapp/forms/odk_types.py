@@ -73,6 +73,40 @@ def _datetime_text(d: _dt.datetime) -> str:
     return d.replace(microsecond=0).isoformat()
 
 
+_DAY_AND_TIME = re.compile(
+    r"(.+?)\s+(\d{1,2}[:.]\d{2}(?:[:.]\d{2})?)\s*(?:น\.?|นาฬิกา)?\s*(?:\(([+-]\d{2}:\d{2})\))?"
+)
+
+
+def _thai_datetime(text: str) -> str:
+    """A day as people write it (``1 พ.ค. 2567``, ``01/05/2567``: as a date question reads it)
+    followed by a clock time (``09:30 น.``), in this computer's time zone unless a zone follows in
+    brackets, as the app shows one (``1 พ.ค. 2567 09:30 น. (+07:00)``)."""
+    m = _DAY_AND_TIME.fullmatch(text)
+    if m:
+        try:
+            day = thaidate.parse_date(m.group(1))
+            clock = coerce_time_text(m.group(2)) or "00:00"
+        except ValidationError:
+            pass
+        else:
+            h, mi, *sec = (int(x) for x in clock.split(":"))
+            zone = None
+            if m.group(3):  # the zone the app writes after a time of another zone: (+07:00)
+                sign = -1 if m.group(3)[0] == "-" else 1
+                zone = _dt.timezone(
+                    sign * _dt.timedelta(hours=int(m.group(3)[1:3]), minutes=int(m.group(3)[4:]))
+                )
+            return _datetime_text(
+                _dt.datetime(day.year, day.month, day.day, h, mi, sec[0] if sec else 0, tzinfo=zone)
+            )
+    raise _err(
+        "วันเวลาต้องเป็น ปี-เดือน-วัน ชั่วโมง:นาที (ค.ศ.) เช่น 2024-05-01 09:30",
+        "a date and time is YYYY-MM-DD HH:MM (ISO 8601)",
+        "datetime",
+    )
+
+
 @functools.lru_cache(maxsize=1 << 12)
 def coerce_datetime_text(value: str) -> str | None:
     """A date and time as ISO text (``2024-05-01T09:30``, ODK's ``…T09:30:00.000+07:00``) in stored form."""
@@ -81,11 +115,7 @@ def coerce_datetime_text(value: str) -> str | None:
         return None
     m = _DATETIME_TEXT.fullmatch(text)
     if not m:
-        raise _err(
-            "วันเวลาต้องเป็น ปี-เดือน-วัน ชั่วโมง:นาที (ค.ศ.) เช่น 2024-05-01 09:30",
-            "a date and time is YYYY-MM-DD HH:MM (ISO 8601)",
-            "datetime",
-        )
+        return _thai_datetime(text)
     tz = m.group(7)
     zone: _dt.tzinfo | None = None
     if tz == "Z":
@@ -136,18 +166,15 @@ def datetime_value(value: Any) -> Any:
 def datetime_shown(f: Field, value: Any, lang: str) -> str:
     d = _dt.datetime.fromisoformat(value) if isinstance(value, str) else value
     day = thaidate.format_date(d.date(), "medium", lang="en" if lang == "en" else "th")
-    return f"{day} {d.hour:02d}:{d.minute:02d}" + ("" if lang == "en" else " น.")
+    clock = f"{d.hour:02d}:{d.minute:02d}" + (f":{d.second:02d}" if d.second else "")
+    text = f"{day} {clock}" + ("" if lang == "en" else " น.")
+    if d.tzinfo is not None and d.utcoffset() != d.astimezone().utcoffset():  # another zone: said
+        text += f" ({d.isoformat()[-6:]})"
+    return text
 
 
 def time_shown(f: Field, value: Any, lang: str) -> str:
     return str(value) if lang == "en" else f"{value} น."
-
-
-def points_shown(f: Field, value: Any, lang: str) -> str:
-    n = len(str(value).split(";")) - (1 if f.type == "geoshape" else 0)
-    if f.type == "geoshape":
-        return f"area of {n} corners" if lang == "en" else f"พื้นที่ {n} มุม"
-    return f"line of {n} points" if lang == "en" else f"เส้นทาง {n} จุด"
 
 
 def stored_time(f: Field, v: Any) -> bool:

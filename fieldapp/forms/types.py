@@ -27,7 +27,6 @@ from fieldapp.forms.odk_types import (
     datetime_shown,
     datetime_value,
     hidden_value,
-    points_shown,
     stored_datetime,
     stored_time,
     time,
@@ -707,8 +706,8 @@ TYPES: dict[str, FieldType] = {
             in_expressions=datetime_value,
             text=datetime_shown,
         ),
-        FieldType("geotrace", _geotrace, text=points_shown),
-        FieldType("geoshape", _geoshape, text=points_shown),
+        FieldType("geotrace", _geotrace),
+        FieldType("geoshape", _geoshape),
         FieldType("barcode", _text),
         FieldType(
             "rank",
