@@ -21,13 +21,13 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import machine
-from fieldapp import demo, forms
+from fieldapp import demodata, forms
 
 
 def _records(form: forms.Form, n: int, seed: int = 7) -> list[dict[str, Any]]:
     """Raw demo records of ``form`` as the demo generator makes them."""
     shipped = forms.default_forms()
-    gen = demo._Gen(seed, f"bench:{form.id}", demo._subdistrict_pool(seed, None))
+    gen = demodata.RecordMaker(seed, f"bench:{form.id}", demodata.subdistrict_pool(seed, None))
     for _ in range(10):  # businesses and referrals link to households and their members
         gen.household(shipped["household"])
     make = {"household": gen.household, "business": gen.business, "referral": gen.referral}[form.id]

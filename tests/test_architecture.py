@@ -247,7 +247,6 @@ MAX_LINES = 800  # a module a newcomer can read through; larger ones are split i
 
 # modules still longer, each to be split; this list only shrinks (a module that is split leaves it)
 LONG_MODULES = {
-    "fieldapp/demo.py",  # synthetic data: households, businesses, referrals, rounds, workers
     "fieldapp/reports/base.py",  # the PDF page: fonts, header, tables, charts' frames
 }
 

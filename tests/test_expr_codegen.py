@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp import demo, expr
+from fieldapp import demodata, expr
 from fieldapp.forms import Form, default_forms, make_resolver
 from fieldapp.scoring import Rubric
 
@@ -73,7 +73,7 @@ def _variants(form: Form, doc: dict[str, Any], rng: random.Random) -> list[dict[
 
 
 def _records(form: Form, n: int) -> list[dict[str, Any]]:
-    gen = demo._Gen(7, f"codegen:{form.id}", demo._subdistrict_pool(7, None))
+    gen = demodata.RecordMaker(7, f"codegen:{form.id}", demodata.subdistrict_pool(7, None))
     for _ in range(10):  # businesses and referrals link to households and their members
         gen.household(FORMS["household"])
     make = {"household": gen.household, "business": gen.business, "referral": gen.referral}[form.id]

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp import demo
+from fieldapp import demodata
 from fieldapp.forms import Form, coerce_level, default_forms
 
 FORMS = default_forms()
@@ -62,7 +62,7 @@ _ODD = [
 
 def _records(form: Form, n: int, seed: int = 5) -> list[dict[str, Any]]:
     """Raw demo records as the generator makes them (not yet validated)."""
-    gen = demo._Gen(seed, f"formcode:{form.id}", demo._subdistrict_pool(seed, None))
+    gen = demodata.RecordMaker(seed, f"formcode:{form.id}", demodata.subdistrict_pool(seed, None))
     for _ in range(10):  # businesses and referrals link to households and their members
         gen.household(FORMS["household"])
     make = {"household": gen.household, "business": gen.business, "referral": gen.referral}[form.id]

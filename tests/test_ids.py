@@ -3,7 +3,7 @@
 import threading
 import uuid
 
-from fieldapp import demo, ids
+from fieldapp import demodata, ids
 
 
 def test_new_ids_are_version_7_and_sort_in_the_order_they_were_made() -> None:
@@ -38,12 +38,12 @@ def test_uuid7_layout() -> None:
 
 
 def test_demo_ids_depend_on_the_seed_only_and_sort_within_a_part() -> None:
-    subs = demo._subdistrict_pool(3, None)
-    a = [demo._Gen(3, "households:0", subs).uuid() for _ in range(1)]
-    g1, g2 = demo._Gen(3, "households:0", subs), demo._Gen(3, "households:0", subs)
+    subs = demodata.subdistrict_pool(3, None)
+    a = [demodata.RecordMaker(3, "households:0", subs).uuid() for _ in range(1)]
+    g1, g2 = demodata.RecordMaker(3, "households:0", subs), demodata.RecordMaker(3, "households:0", subs)
     first, second = [g1.uuid() for _ in range(3000)], [g2.uuid() for _ in range(3000)]
     assert first == second and first[0] == a[0]
     assert first == sorted(first)
-    other = [demo._Gen(4, "households:0", subs).uuid() for _ in range(10)]
+    other = [demodata.RecordMaker(4, "households:0", subs).uuid() for _ in range(10)]
     assert not set(other) & set(first)
     assert uuid.UUID(first[0]).version == 7

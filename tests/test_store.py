@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from fieldapp import demo, thai
+from fieldapp import demo, demodata, thai
 from fieldapp.errors import NotFoundError, StoreError, ValidationError
 from fieldapp.store import Store
 
@@ -387,10 +387,10 @@ def test_demo_data_depends_on_the_seed_only_not_on_worker_processes(tmp_path, mo
 
 
 def test_demo_national_ids_are_valid_and_never_repeat_across_parts():
-    subs = demo._subdistrict_pool(3, None)
+    subs = demodata.subdistrict_pool(3, None)
     seen: set[str] = set()
     for number in range(3):
-        gen = demo._Gen(3, f"households:{number}", subs, number=number)
+        gen = demodata.RecordMaker(3, f"households:{number}", subs, number=number)
         for birth_year in [1950, 1990] * 2000:
             nid = gen.national_id(birth_year)
             assert thai.parse_national_id(nid) == nid
