@@ -292,6 +292,15 @@ def test_the_editor_has_a_widget_for_each_odk_type_and_never_shows_a_hidden_one(
     for hidden in ("start", "end", "today", "deviceid", "username", "batch"):
         assert hidden not in panel.visible_ids()
     assert "wakeUp" in panel.visible_ids()
+    editor.review.show_record(editor.doc, [], {}, str)
+    shown = []
+    root = editor.review.tree.invisibleRootItem()
+    stack = [root.child(i) for i in range(root.childCount())]
+    while stack:
+        item = stack.pop()
+        shown.append(item.text(0))
+        stack += [item.child(i) for i in range(item.childCount())]
+    assert "ตื่นนอน" in shown and not {"เวลาเริ่มสัมภาษณ์", "รหัสเครื่อง", "ชุด"} & set(shown)
     time_w = widgets["wakeUp"]
     time_w.edit.setText("7:61")
     assert time_w.local_problem() is not None

@@ -101,7 +101,7 @@ class ReviewPage(QWidget):
                         parent.addChild(group)
                         self._expand.append(group)
                 continue
-            if f.type == "note" or not self.form.is_relevant(f, doc):
+            if f.type in ("note", "hidden") or not self.form.is_relevant(f, doc):
                 continue
             if f.type == "repeat":
                 self._rows(parent, f, doc)
@@ -141,7 +141,7 @@ class ReviewPage(QWidget):
                         parent.addChild(sub)
                         self._expand.append(sub)
                 continue
-            if c.type in ("note", "calculated") or not self.form.is_relevant(c, doc, row):
+            if c.type in ("note", "calculated", "hidden") or not self.form.is_relevant(c, doc, row):
                 continue
             label = label_of(self.form.label_texts(c, doc, row), c.id)
             if c.type == "repeat":  # a repeat inside the row: how many rows it has

@@ -115,7 +115,7 @@ def _printed(f: Field) -> bool:
     """Questions a record report prints: answers, not notes, hidden values or unlabelled sums."""
     if not f.stores_value and f.type != "repeat":
         return False
-    if f.appearance == "hidden":
+    if f.appearance == "hidden" or f.type == "hidden":
         return False
     return not (f.type == "calculated" and f.label_for("th") == f.id)
 
