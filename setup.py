@@ -1,10 +1,11 @@
 """How the source tree installs (the metadata is in pyproject.toml).
 
-In the source tree and in the PyInstaller bundle the server is the folder ``server/``, and
-``forms/``, ``resources/`` and ``translations/`` sit beside the packages. Installed, nothing gets
-a generic top-level name: the server becomes the package ``fieldapp_server`` (its modules import
-each other relatively, so both names work), and the three data folders are copied into the
-package as ``fieldapp/_bundle/``, where ``fieldapp.resources`` finds them.
+In the source tree and in the PyInstaller bundle the server is the folder ``server/`` and the
+desktop app ``ui/``, and ``forms/``, ``resources/`` and ``translations/`` sit beside the packages.
+Installed, nothing gets a generic top-level name: the server becomes the package
+``fieldapp_server`` and the desktop app ``fieldapp_ui`` (the modules of each import each other
+relatively, so both names work), and the three data folders are copied into the package as
+``fieldapp/_bundle/``, where ``fieldapp.resources`` finds them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,11 @@ class BuildWithData(build_py):
 
 
 setup(
-    packages=[*find_packages(include=["fieldapp", "fieldapp.*", "ui", "ui.*"]), "fieldapp_server"],
-    package_dir={"fieldapp_server": "server"},
+    packages=[
+        *find_packages(include=["fieldapp", "fieldapp.*"]),
+        "fieldapp_server",
+        *("fieldapp_ui" + name[2:] for name in find_packages(include=["ui", "ui.*"])),
+    ],
+    package_dir={"fieldapp_server": "server", "fieldapp_ui": "ui"},
     cmdclass={"build_py": BuildWithData},
 )

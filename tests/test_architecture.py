@@ -6,6 +6,8 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,12 +44,15 @@ def _imports(path: Path, *, typing_only: bool = True) -> list[tuple[int, str]]:
     return out
 
 
-def test_the_server_imports_its_own_modules_relatively_so_it_installs_as_fieldapp_server() -> None:
+@pytest.mark.parametrize("package", ["server", "ui"])
+def test_server_and_ui_import_their_own_modules_relatively_so_they_install_under_fieldapp_names(
+    package: str,
+) -> None:
     absolute = {
-        f"{path.name}: {module}"
-        for path in (ROOT / "server").glob("*.py")
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in (ROOT / package).rglob("*.py")
         for level, module in _imports(path)
-        if level == 0 and (module == "server" or module.startswith("server."))
+        if level == 0 and (module == package or module.startswith(package + "."))
     }
     assert absolute == set()
 

@@ -13,13 +13,14 @@ from PySide6.QtWidgets import QMessageBox
 
 from fieldapp import config
 from fieldapp.errors import FieldAppError
-from ui import i18n, tasks
-from ui.db import InstanceLock
-from ui.errors import message_for
-from ui.i18n import tr
-from ui.screenshots import VIEWS, take_screenshot
-from ui.settings import QSettingsStorage, Settings
-from ui.startup import install_session, open_window, settle, setup_application, sign_in_if_encrypted
+
+from . import i18n, tasks
+from .db import InstanceLock
+from .errors import message_for
+from .i18n import tr
+from .screenshots import VIEWS, take_screenshot
+from .settings import QSettingsStorage, Settings
+from .startup import install_session, open_window, settle, setup_application, sign_in_if_encrypted
 
 
 def parse_args(argv: Sequence[str]) -> argparse.Namespace:
@@ -46,7 +47,7 @@ def run(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.self_test:
-        from ui.selftest import run_self_test
+        from .selftest import run_self_test
 
         return run_self_test()
     screenshot = args.screenshot is not None
@@ -64,7 +65,7 @@ def run(argv: Sequence[str] | None = None) -> int:
         try:
             window, _db = open_window(db_path, settings, user)
         except FieldAppError as exc:
-            from ui.dialogs.backups_dialog import offer_restore_at_start
+            from .dialogs.backups_dialog import offer_restore_at_start
 
             window = None
             if not screenshot and offer_restore_at_start(None, db_path, exc):
@@ -75,7 +76,7 @@ def run(argv: Sequence[str] | None = None) -> int:
             if window is None:
                 QMessageBox.critical(None, tr("Database problem"), message_for(exc))
                 return 2
-        from ui.mainwindow import MainWindow
+        from .mainwindow import MainWindow
 
         assert isinstance(window, MainWindow)
         if screenshot:

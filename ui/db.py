@@ -9,7 +9,8 @@ from PySide6.QtCore import QLockFile
 
 from fieldapp import config, drafts
 from fieldapp.store import Store, open_store
-from ui.i18n import tr
+
+from .i18n import tr
 
 
 class Database:
@@ -73,7 +74,7 @@ class Database:
     def close_all(self) -> bool:
         """Close every connection of this window, the worker threads' too (before a restore).
         True when none is left open."""
-        from ui import tasks
+        from . import tasks
 
         self.closed = True
         with self._lock:

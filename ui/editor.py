@@ -28,12 +28,13 @@ from fieldapp import expr, softwarn, thai
 from fieldapp.errors import Problem
 from fieldapp.forms import Section, metadata
 from fieldapp.store import Checked, check_for_save
-from ui.i18n import label_of, tr
-from ui.panel import FieldRow, FieldsPanel
-from ui.review import ReviewPage
-from ui.widgets.registry import EditorContext
-from ui.widgets.repeat import RepeatWidget
-from ui.widgets.table import panel_for
+
+from .i18n import label_of, tr
+from .panel import FieldRow, FieldsPanel
+from .review import ReviewPage
+from .widgets.registry import EditorContext
+from .widgets.repeat import RepeatWidget
+from .widgets.table import panel_for
 
 CHECK_DELAY_MS = 120
 
@@ -258,7 +259,7 @@ class FormEditor(QWidget):
             frow.set_problem(msg or frow.widget.local_problem() or getattr(self, "_soft", {}).get(fid))
 
     def _thai(self) -> bool:
-        from ui.i18n import language
+        from .i18n import language
 
         return language() == "th"
 

@@ -16,7 +16,8 @@ from fieldapp.errors import (
     disk_full,
     is_disk_full,
 )
-from ui.i18n import language, tr
+
+from .i18n import language, tr
 
 log = logging.getLogger("fieldapp.ui")
 

@@ -15,12 +15,13 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QMainWindow, QMessageBox, QPushButton
 
 from fieldapp import practice, schema
-from ui import tasks
-from ui.db import Database, InstanceLock
-from ui.dialogs.welcome import WelcomeDialog, needs_welcome, show_welcome
-from ui.errors import show_error
-from ui.i18n import tr
-from ui.settings import Settings
+
+from . import tasks
+from .db import Database, InstanceLock
+from .dialogs.welcome import WelcomeDialog, needs_welcome, show_welcome
+from .errors import show_error
+from .i18n import tr
+from .settings import Settings
 
 reopened: list[FirstStart] = []  # windows opened on the practice database or back on the real one
 

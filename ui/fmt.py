@@ -7,7 +7,8 @@ from typing import Any
 from fieldapp import thai, thaidate
 from fieldapp.errors import FieldAppError
 from fieldapp.forms import Field, shown
-from ui.i18n import label_of, language, tr
+
+from .i18n import label_of, language, tr
 
 
 def money(value: float | None) -> str:

@@ -14,9 +14,10 @@ from PySide6.QtWidgets import QLabel, QPushButton, QVBoxLayout, QWidget
 
 from fieldapp import geo
 from fieldapp.errors import NotFoundError
-from ui.flow import FlowLayout
-from ui.i18n import language, tr
-from ui.marklabel import MarkSafeLabel
+
+from .flow import FlowLayout
+from .i18n import language, tr
+from .marklabel import MarkSafeLabel
 
 ACTIONS = ("new", "import", "practice", "welcome")
 

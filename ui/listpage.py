@@ -19,11 +19,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.db import Database
-from ui.flow import FlowLayout
-from ui.guidance import EmptyGuidance, area_text
-from ui.i18n import label_of, language, tr
-from ui.models import RecordListModel
+from .db import Database
+from .flow import FlowLayout
+from .guidance import EmptyGuidance, area_text
+from .i18n import label_of, language, tr
+from .models import RecordListModel
 
 SEARCH_DELAY_MS = 200
 

@@ -23,27 +23,28 @@ from PySide6.QtWidgets import (
 from fieldapp import backup, drafts, practice, schema
 from fieldapp.errors import FieldAppError
 from fieldapp.sync.outbox import sync_status
-from ui import tasks
-from ui.db import Database, InstanceLock
-from ui.dialogs import geometry
-from ui.dialogs.backups_dialog import BackupsDialog, show_backups
-from ui.dialogs.conflict_dialog import ConflictDialog, ConflictsDialog, show_conflict, show_conflicts
-from ui.dialogs.drafts_dialog import show_drafts
-from ui.dialogs.export_dialog import ExportDialog, show_export
-from ui.dialogs.history_dialog import HistoryDialog, show_history
-from ui.dialogs.import_wizard import ImportWizard, show_import
-from ui.dialogs.record_editor import RecordEditorDialog, show_record_editor
-from ui.dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_request, show_report
-from ui.dialogs.settings_dialog import show_settings
-from ui.dialogs.sync_dialog import SyncDialog, record_title, show_sync, status_line
-from ui.dialogs.visits_dialog import VisitsDialog, show_visits
-from ui.errors import show_error
-from ui.firststart import FirstStart
-from ui.i18n import tr
-from ui.listpage import ListPage
-from ui.navigator import AreaNavigator
-from ui.settings import Settings
-from ui.summary import HouseholdSummary
+
+from . import tasks
+from .db import Database, InstanceLock
+from .dialogs import geometry
+from .dialogs.backups_dialog import BackupsDialog, show_backups
+from .dialogs.conflict_dialog import ConflictDialog, ConflictsDialog, show_conflict, show_conflicts
+from .dialogs.drafts_dialog import show_drafts
+from .dialogs.export_dialog import ExportDialog, show_export
+from .dialogs.history_dialog import HistoryDialog, show_history
+from .dialogs.import_wizard import ImportWizard, show_import
+from .dialogs.record_editor import RecordEditorDialog, show_record_editor
+from .dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_request, show_report
+from .dialogs.settings_dialog import show_settings
+from .dialogs.sync_dialog import SyncDialog, record_title, show_sync, status_line
+from .dialogs.visits_dialog import VisitsDialog, show_visits
+from .errors import show_error
+from .firststart import FirstStart
+from .i18n import tr
+from .listpage import ListPage
+from .navigator import AreaNavigator
+from .settings import Settings
+from .summary import HouseholdSummary
 
 FORMS = ("household", "business", "referral")
 BACKUP_CHECK_MS = 60 * 60 * 1000  # daily backups are checked hourly while the program runs
@@ -533,7 +534,7 @@ class MainWindow(FirstStart):
 
     # ------------------------------------------------------------------ editors
     def zoom(self, step: int) -> None:
-        from ui.theme import zoom
+        from .theme import zoom
 
         size = zoom(self.settings, step)
         self.statusBar().showMessage(tr("Text size: {n} pt", n=size), 4000)
@@ -588,7 +589,8 @@ class MainWindow(FirstStart):
         from PySide6.QtWidgets import QFileDialog, QMessageBox
 
         from fieldapp.errors import FieldAppError
-        from ui.dialogs.form_preview import form_from_file, show_form_preview
+
+        from .dialogs.form_preview import form_from_file, show_form_preview
 
         if path is None:
             chosen, _ = QFileDialog.getOpenFileName(
@@ -689,7 +691,7 @@ class MainWindow(FirstStart):
         if "leader_name" in changed:
             self.db.set_default_user(str(changed["leader_name"]) or None)
         if "font_size" in changed:
-            from ui.theme import apply_font
+            from .theme import apply_font
 
             apply_font(int(changed["font_size"]))
         if "language" in changed:

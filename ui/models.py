@@ -13,10 +13,11 @@ from PySide6.QtGui import QBrush, QColor, QFont
 
 from fieldapp import browse, schema, scoring
 from fieldapp.forms import Form
-from ui import fmt
-from ui.db import Database
-from ui.i18n import label_of, language, tr
-from ui.tasks import Task, TaskState
+
+from . import fmt
+from .db import Database
+from .i18n import label_of, language, tr
+from .tasks import Task, TaskState
 
 Index = QModelIndex | QPersistentModelIndex
 PAGE_SIZE = 200
@@ -225,7 +226,7 @@ class RecordListModel(QAbstractTableModel):
             if gen == self._generation:
                 self.busy = False
                 self.set_result(0, [])
-                from ui.errors import show_error
+                from .errors import show_error
 
                 show_error(None, exc)
 

@@ -8,9 +8,10 @@ from PySide6.QtWidgets import QMenu, QTreeView, QVBoxLayout, QWidget
 
 from fieldapp import browse, geo
 from fieldapp.errors import NotFoundError
-from ui.db import Database
-from ui.i18n import language, tr
-from ui.tasks import Task, TaskState
+
+from .db import Database
+from .i18n import language, tr
+from .tasks import Task, TaskState
 
 AREA_ROLE = Qt.ItemDataRole.UserRole + 1
 VILLAGE_ROLE = Qt.ItemDataRole.UserRole + 2

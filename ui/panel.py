@@ -11,10 +11,11 @@ from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from fieldapp.forms import Field, Group
-from ui.flow import ColumnsLayout
-from ui.i18n import label_of, tr
-from ui.marklabel import MarkSafeLabel
-from ui.widgets.registry import EditorContext, FieldWidget
+
+from .flow import ColumnsLayout
+from .i18n import label_of, tr
+from .marklabel import MarkSafeLabel
+from .widgets.registry import EditorContext, FieldWidget
 
 
 class FieldRow(QWidget):

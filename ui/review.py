@@ -12,8 +12,9 @@ from PySide6.QtWidgets import QHeaderView, QLabel, QTreeWidget, QTreeWidgetItem,
 from fieldapp import expr
 from fieldapp.errors import Problem
 from fieldapp.forms import Field, Form, Group, layout_of
-from ui import fmt
-from ui.i18n import label_of, tr
+
+from . import fmt
+from .i18n import label_of, tr
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 

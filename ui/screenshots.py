@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
 
-from ui.startup import settle
+from .startup import settle
 
 VIEWS = (
     "households",
@@ -30,7 +30,7 @@ DIALOG_VIEWS = ("sync", "report", "area-report", "import", "export", "backups") 
 
 def take_screenshot(window: object, view: str, out: Path, size: str) -> int:
     """Render ``view`` with the current data to ``out`` (PNG) and return 0."""
-    from ui.mainwindow import MainWindow
+    from .mainwindow import MainWindow
 
     assert isinstance(window, MainWindow)
     w, _, h = size.partition("x")
@@ -49,7 +49,7 @@ def take_screenshot(window: object, view: str, out: Path, size: str) -> int:
             hh.table.selectRow(0)
         settle()
     elif view in DIALOG_VIEWS:
-        from ui.dialogs.views import dialog_view
+        from .dialogs.views import dialog_view
 
         target = dialog_view(window, view, int(w), int(h))
     elif view == "businesses":

@@ -20,8 +20,9 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from fieldapp.selftest import Context, SelfTestError, Step
 from fieldapp.selftest import run as run_core
-from ui import tasks
-from ui.settings import Settings
+
+from . import tasks
+from .settings import Settings
 
 
 def _settings() -> Settings:
@@ -29,7 +30,7 @@ def _settings() -> Settings:
 
 
 def check_qt(ctx: Context) -> str:
-    from ui.startup import setup_application
+    from .startup import setup_application
 
     app = setup_application([sys.argv[0] if sys.argv else "fieldapp"], "th", _settings())
     ctx.notes["app"] = app
@@ -44,7 +45,7 @@ def _need_app(ctx: Context) -> QApplication:
 
 
 def check_font(ctx: Context) -> str:
-    from ui.theme import FONT_FAMILY
+    from .theme import FONT_FAMILY
 
     app = _need_app(ctx)
     families = QFontDatabase.families()
@@ -57,7 +58,7 @@ def check_font(ctx: Context) -> str:
 
 
 def check_translations(ctx: Context) -> str:
-    from ui.i18n import tr
+    from .i18n import tr
 
     _need_app(ctx)
     cancel = QCoreApplication.translate("QPlatformTheme", "Cancel")
@@ -70,8 +71,8 @@ def check_translations(ctx: Context) -> str:
 
 
 def check_window(ctx: Context) -> str:
-    from ui.mainwindow import MainWindow
-    from ui.startup import open_window, settle
+    from .mainwindow import MainWindow
+    from .startup import open_window, settle
 
     _need_app(ctx)
     store = ctx.need_store()
@@ -99,7 +100,7 @@ def check_window(ctx: Context) -> str:
 
 
 def check_preview(ctx: Context) -> str:
-    from ui.dialogs.report_preview import rasterise
+    from .dialogs.report_preview import rasterise
 
     _need_app(ctx)
     pdf = ctx.folder / "household.pdf"

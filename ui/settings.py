@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtCore import QSettings
 
-from ui.i18n import tr_declared
+from .i18n import tr_declared
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import QApplication
 
-from ui import guards, i18n, tasks
-from ui.db import Database
-from ui.i18n import tr
-from ui.settings import Settings
-from ui.theme import apply_font, load_fonts, system_point_size
+from . import guards, i18n, tasks
+from .db import Database
+from .i18n import tr
+from .settings import Settings
+from .theme import apply_font, load_fonts, system_point_size
 
 
 def setup_application(argv: Sequence[str], lang: str | None, settings: Settings) -> QApplication:
@@ -41,7 +41,7 @@ def setup_application(argv: Sequence[str], lang: str | None, settings: Settings)
 
 
 def open_window(db_path: Path, settings: Settings, user: str | None = None) -> tuple[object, Database]:
-    from ui.mainwindow import MainWindow
+    from .mainwindow import MainWindow
 
     db = Database(db_path, user=user, default_user=str(settings.get("leader_name")))
     window = MainWindow(db, settings)
@@ -58,7 +58,7 @@ def sign_in_if_encrypted(db_path: Path, settings: Settings | None = None) -> tup
 
     if not crypto.is_encrypted(db_path):
         return True, None
-    from ui.dialogs.signin import show_signin
+    from .dialogs.signin import show_signin
 
     last = settings.state(LAST_USER_KEY) if settings is not None else None
     signed = show_signin(None, db_path, user=str(last) if last else None)
@@ -87,7 +87,8 @@ class SessionControl:
     def attach(self, window: Any, db: Database, user: str | None) -> None:
         """Watch ``window``: the User menu, and the idle lock when the database sets one."""
         from fieldapp import session
-        from ui.dialogs.signin import IdleLockFilter
+
+        from .dialogs.signin import IdleLockFilter
 
         self.window, self.db, self.user = window, db, user
         menu = window.menuBar().addMenu(tr("&User"))
@@ -121,7 +122,8 @@ class SessionControl:
 
     def lock(self, reason: str) -> None:
         from fieldapp import session
-        from ui.dialogs.signin import show_signin
+
+        from .dialogs.signin import show_signin
 
         self.window.hide()
         session.lock(self.db_path)
@@ -136,7 +138,8 @@ class SessionControl:
 
     def sign_out(self) -> None:
         from fieldapp import session
-        from ui.dialogs.signin import show_signin
+
+        from .dialogs.signin import show_signin
 
         self.app.setQuitOnLastWindowClosed(False)
         try:

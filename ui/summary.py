@@ -13,12 +13,13 @@ from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWi
 from fieldapp import browse, coverage, expr, schema, scoring, softwarn
 from fieldapp.rounds import Round
 from fieldapp.store import Record
-from ui import fmt
-from ui.db import Database
-from ui.flow import FlowLayout
-from ui.i18n import label_of, language, tr
-from ui.radar import RadarChart
-from ui.tasks import Task, TaskState
+
+from . import fmt
+from .db import Database
+from .flow import FlowLayout
+from .i18n import label_of, language, tr
+from .radar import RadarChart
+from .tasks import Task, TaskState
 
 
 @dataclass

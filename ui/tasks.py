@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from PySide6.QtCore import QCoreApplication, QObject, QRunnable, QThreadPool, QTimer, Signal
 from PySide6.QtWidgets import QProgressDialog, QWidget
 
-from ui.i18n import tr
+from .i18n import tr
 
 T = TypeVar("T")
 PROGRESS_DELAY_MS = 600
@@ -180,7 +180,7 @@ class Task(Generic[T]):
         if self._failure is not None:
             self._failure(exc)
         else:
-            from ui.errors import show_error
+            from .errors import show_error
 
             show_error(self._parent, exc)
 

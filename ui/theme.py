@@ -6,7 +6,8 @@ from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
 from fieldapp import resources
-from ui.settings import Settings
+
+from .settings import Settings
 
 FONT_FAMILY = "Sarabun"
 

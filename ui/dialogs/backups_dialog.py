@@ -27,12 +27,13 @@ from PySide6.QtWidgets import (
 
 from fieldapp import backup, thaidate
 from fieldapp.errors import AccessError, FieldAppError, StoreError
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.errors import message_for, show_error
-from ui.i18n import language, tr
-from ui.settings import Settings
-from ui.tasks import Task, TaskState
+
+from ..db import Database
+from ..errors import message_for, show_error
+from ..i18n import language, tr
+from ..settings import Settings
+from ..tasks import Task, TaskState
+from . import geometry
 
 
 def reason_label(reason: str) -> str:

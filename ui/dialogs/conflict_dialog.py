@@ -36,14 +36,15 @@ from fieldapp.store import Store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.merge import derived_paths, parse_path
 from fieldapp.sync.outbox import resolve_conflict
-from ui import fmt
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.dialogs.sync_dialog import form_name, record_title, when_text
-from ui.errors import show_error
-from ui.i18n import label_of, tr
-from ui.settings import Settings
-from ui.tasks import Task, TaskState
+
+from .. import fmt
+from ..db import Database
+from ..errors import show_error
+from ..i18n import label_of, tr
+from ..settings import Settings
+from ..tasks import Task, TaskState
+from . import geometry
+from .sync_dialog import form_name, record_title, when_text
 
 EDITABLE_TYPES = ("text", "integer", "decimal", "money")
 

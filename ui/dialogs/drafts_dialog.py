@@ -14,10 +14,11 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp import drafts
-from ui import fmt
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.i18n import label_of, tr
+
+from .. import fmt
+from ..db import Database
+from ..i18n import label_of, tr
+from . import geometry
 
 
 class DraftsDialog(QDialog):

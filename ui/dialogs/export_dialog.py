@@ -22,12 +22,13 @@ from PySide6.QtWidgets import (
 from fieldapp import geo
 from fieldapp.errors import NotFoundError
 from fieldapp.exchange.exporter import ExportResult, export
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.errors import show_error
-from ui.i18n import label_of, language, tr
-from ui.settings import Settings
-from ui.tasks import Task, TaskState
+
+from ..db import Database
+from ..errors import show_error
+from ..i18n import label_of, language, tr
+from ..settings import Settings
+from ..tasks import Task, TaskState
+from . import geometry
 
 FORMS = ("household", "business", "referral")
 FORMATS = ("xlsx", "csv", "geojson")

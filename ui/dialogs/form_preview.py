@@ -15,12 +15,13 @@ from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLa
 
 from fieldapp import ids
 from fieldapp.forms import Form
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.editor import FormEditor
-from ui.i18n import label_of, language, tr
-from ui.settings import Settings
-from ui.widgets.registry import EditorContext
+
+from ..db import Database
+from ..editor import FormEditor
+from ..i18n import label_of, language, tr
+from ..settings import Settings
+from ..widgets.registry import EditorContext
+from . import geometry
 
 
 def form_from_file(path: Path) -> tuple[Form, list[str]]:

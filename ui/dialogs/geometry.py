@@ -12,7 +12,7 @@ from PySide6.QtCore import QByteArray, QRect, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QWidget
 
-from ui.settings import Settings
+from ..settings import Settings
 
 # room for the window manager's title bar and borders around a window that is not maximised
 FRAME_W = 16

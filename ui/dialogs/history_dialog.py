@@ -26,11 +26,12 @@ from fieldapp.errors import FieldAppError
 from fieldapp.fieldchanges import field_of
 from fieldapp.forms import Field, Form
 from fieldapp.store import Store
-from ui import fmt
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.dialogs.conflict_dialog import people_names, person
-from ui.i18n import label_of, language, tr
+
+from .. import fmt
+from ..db import Database
+from ..i18n import label_of, language, tr
+from . import geometry
+from .conflict_dialog import people_names, person
 
 
 @dataclass

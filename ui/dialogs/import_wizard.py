@@ -36,13 +36,14 @@ from fieldapp.exchange.importer import ImportReport, preview, run_import
 from fieldapp.exchange.mapping import Mapping, auto_mapping, valid_targets
 from fieldapp.exchange.readers import Workbook, read
 from fieldapp.forms import Form
-from ui import fmt
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.errors import message_for, show_error
-from ui.i18n import label_of, tr
-from ui.settings import Settings
-from ui.tasks import Task, TaskState
+
+from .. import fmt
+from ..db import Database
+from ..errors import message_for, show_error
+from ..i18n import label_of, tr
+from ..settings import Settings
+from ..tasks import Task, TaskState
+from . import geometry
 
 FORMS = ("household", "business", "referral")
 ENCODINGS = ("auto", "utf-8", "utf-8-sig", "windows-874", "utf-16")
@@ -419,7 +420,7 @@ def problems_table() -> QTableWidget:
 
 
 def fill_problems(table: QTableWidget, report: ImportReport) -> None:
-    from ui.i18n import language
+    from ..i18n import language
 
     table.setRowCount(len(report.problems))
     for i, p in enumerate(report.problems):

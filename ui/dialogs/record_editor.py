@@ -21,14 +21,15 @@ from PySide6.QtWidgets import (
 from fieldapp import drafts, ids, softwarn, staleness
 from fieldapp.errors import FieldAppError, NotFoundError, Problem
 from fieldapp.store import Checked, SaveResult, check_for_save
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.editor import FormEditor
-from ui.errors import show_error
-from ui.i18n import label_of, language, tr
-from ui.settings import Settings
-from ui.tasks import Task, TaskState
-from ui.widgets.registry import EditorContext
+
+from ..db import Database
+from ..editor import FormEditor
+from ..errors import show_error
+from ..i18n import label_of, language, tr
+from ..settings import Settings
+from ..tasks import Task, TaskState
+from ..widgets.registry import EditorContext
+from . import geometry
 
 
 def _ask_reason(parent: QWidget, text: str) -> str | None:
@@ -210,7 +211,7 @@ class RecordEditorDialog(QDialog):
     # ------------------------------------------------------------------ saving
     def show_history(self) -> QDialog:
         """The record's edit history (what is saved; unsaved answers in the editor are not in it)."""
-        from ui.dialogs.history_dialog import show_history
+        from .history_dialog import show_history
 
         return show_history(self, self.db, self.form.id, self.record_id, self.heading.text())
 
@@ -337,7 +338,7 @@ class RecordEditorDialog(QDialog):
     def _changed_elsewhere(self, stale: staleness.Stale, raw: dict[str, Any], partial: bool) -> None:
         """The record was saved elsewhere (another window, an import, a sync) after this editor
         opened: show what differs and save only what the person chooses."""
-        from ui.dialogs.stale_dialog import ask_about_changes
+        from .stale_dialog import ask_about_changes
 
         choice = ask_about_changes(self, self.form, stale, bool(self.settings.get("show_national_ids")))
         if choice is None:
@@ -415,7 +416,7 @@ class RecordEditorDialog(QDialog):
 
 
 def _mask(nid: str) -> str:
-    from ui import fmt
+    from .. import fmt
 
     return fmt.national_id(nid)
 

@@ -36,12 +36,13 @@ from PySide6.QtWidgets import (
 from fieldapp import geo, ids
 from fieldapp.errors import FieldAppError, NotFoundError
 from fieldapp.filenames import safe_file_name
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.errors import message_for, show_error
-from ui.i18n import label_of, language, tr, tr_declared
-from ui.settings import REPORT_STYLE_TITLES, Settings
-from ui.tasks import Task, TaskState
+
+from ..db import Database
+from ..errors import message_for, show_error
+from ..i18n import label_of, language, tr, tr_declared
+from ..settings import REPORT_STYLE_TITLES, Settings
+from ..tasks import Task, TaskState
+from . import geometry
 
 PREVIEW_DPI = 96
 PRINT_DPI = 300

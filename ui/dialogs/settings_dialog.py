@@ -15,8 +15,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ui.i18n import tr, tr_declared
-from ui.settings import REPORT_STYLE_TITLES, SETTINGS, Settings
+from ..i18n import tr, tr_declared
+from ..settings import REPORT_STYLE_TITLES, SETTINGS, Settings
 
 
 class SettingsDialog(QDialog):

@@ -27,8 +27,9 @@ from PySide6.QtWidgets import (
 
 from fieldapp import crypto, session
 from fieldapp.errors import AccessError, FieldAppError
-from ui.errors import message_for
-from ui.i18n import tr
+
+from ..errors import message_for
+from ..i18n import tr
 
 _INPUT_EVENTS = {
     QEvent.Type.KeyPress,

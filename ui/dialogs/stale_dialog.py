@@ -20,9 +20,10 @@ from PySide6.QtWidgets import (
 
 from fieldapp.forms import Form
 from fieldapp.staleness import Stale
-from ui import fmt
-from ui.dialogs import geometry
-from ui.i18n import label_of, tr
+
+from .. import fmt
+from ..i18n import label_of, tr
+from . import geometry
 
 
 def _shown(form: Form, field_id: str, value: Any, unmask: bool) -> str:

@@ -27,12 +27,13 @@ from fieldapp.sync.client import sync
 from fieldapp.sync.outbox import pending_summary
 from fieldapp.sync.report import SyncReport
 from fieldapp.sync.transport import is_plain_http
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.errors import message_for
-from ui.i18n import label_of, tr
-from ui.settings import Settings
-from ui.tasks import Task, TaskState
+
+from ..db import Database
+from ..errors import message_for
+from ..i18n import label_of, tr
+from ..settings import Settings
+from ..tasks import Task, TaskState
+from . import geometry
 
 SERVER_KEY = "sync_server"
 USER_KEY = "sync_user"
@@ -177,7 +178,8 @@ def when_text(iso: str | None) -> str:
     if not iso:
         return ""
     from fieldapp import thaidate
-    from ui.i18n import language
+
+    from ..i18n import language
 
     try:
         return thaidate.format_datetime(iso, lang=language())

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from fieldapp import browse
 from fieldapp.sync.report import SyncReport
-from ui import tasks
+
+from .. import tasks
 
 
 def _settle(rounds: int = 4) -> None:
@@ -46,7 +47,7 @@ def _sample_csv(store: Any) -> Path:
 
 def dialog_view(window: Any, view: str, width: int, height: int) -> QWidget:
     """Open the dialog of ``view`` on ``window`` (a MainWindow) and return it, settled."""
-    from ui.dialogs.sync_dialog import SyncOutcome, summary_html
+    from .sync_dialog import SyncOutcome, summary_html
 
     _settle()
     if view == "sync":
@@ -56,7 +57,7 @@ def dialog_view(window: Any, view: str, width: int, height: int) -> QWidget:
         _settle()
         report = sample_report()
         out = SyncOutcome(report, {}, {f.id: f.id for f in window.db.main.forms})
-        from ui.dialogs.sync_dialog import form_name
+        from .sync_dialog import form_name
 
         out.names = {f.id: form_name(window.db.main, f.id) for f in window.db.main.forms}
         dlg.result_label.setText(summary_html(out))

@@ -24,13 +24,14 @@ from PySide6.QtWidgets import (
 from fieldapp import geo, thaidate, visits
 from fieldapp.errors import FieldAppError
 from fieldapp.reports.visits import village_name, visits_report
-from ui import fmt
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.dialogs.report_preview import ReportPreviewDialog, ReportRequest, show_report
-from ui.i18n import language, tr
-from ui.settings import Settings
-from ui.tasks import Task, TaskState
+
+from .. import fmt
+from ..db import Database
+from ..i18n import language, tr
+from ..settings import Settings
+from ..tasks import Task, TaskState
+from . import geometry
+from .report_preview import ReportPreviewDialog, ReportRequest, show_report
 
 RECORD_ROLE = Qt.ItemDataRole.UserRole  # (household id, referral id) of a visit's row
 OVERDUE = QColor("#a61b1b")

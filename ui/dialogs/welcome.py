@@ -38,15 +38,16 @@ from PySide6.QtWidgets import (
 
 from fieldapp.errors import FieldAppError
 from fieldapp.sync.transport import check_server_url, is_plain_http
-from ui.db import Database
-from ui.dialogs import geometry
-from ui.dialogs.sync_dialog import SERVER_KEY, http_warning_text
-from ui.guidance import area_text
-from ui.i18n import language, tr
-from ui.marklabel import MarkSafeLabel
-from ui.settings import Settings
-from ui.widgets.fields import SubdistrictWidget
-from ui.widgets.registry import EditorContext
+
+from ..db import Database
+from ..guidance import area_text
+from ..i18n import language, tr
+from ..marklabel import MarkSafeLabel
+from ..settings import Settings
+from ..widgets.fields import SubdistrictWidget
+from ..widgets.registry import EditorContext
+from . import geometry
+from .sync_dialog import SERVER_KEY, http_warning_text
 
 CHOICES = ("import", "household", "practice")
 

@@ -23,11 +23,12 @@ from PySide6.QtWidgets import (
 from fieldapp import expr, geo, thai
 from fieldapp.errors import FieldAppError, NotFoundError, ValidationError
 from fieldapp.forms import Field
-from ui import fmt
-from ui.errors import message_for
-from ui.i18n import label_of, language, tr
-from ui.widgets.registry import EditorContext, FieldWidget
-from ui.widgets.thaidate_edit import BuddhistDateEdit
+
+from .. import fmt
+from ..errors import message_for
+from ..i18n import label_of, language, tr
+from .registry import EditorContext, FieldWidget
+from .thaidate_edit import BuddhistDateEdit
 
 RADIO_LIMIT = 4
 

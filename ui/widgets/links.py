@@ -21,9 +21,10 @@ from PySide6.QtWidgets import (
 from fieldapp import attachments, browse, schema, scoring
 from fieldapp.errors import FieldAppError, NotFoundError
 from fieldapp.forms import Field
-from ui.i18n import language, tr
-from ui.tasks import Task, TaskState
-from ui.widgets.registry import EditorContext, FieldWidget
+
+from ..i18n import language, tr
+from ..tasks import Task, TaskState
+from .registry import EditorContext, FieldWidget
 
 SEARCH_LIMIT = 40
 

@@ -22,9 +22,10 @@ from fieldapp.errors import ValidationError
 from fieldapp.forms import Field
 from fieldapp.forms.odk_types import coerce_time_text
 from fieldapp.forms.types import coerce_points
-from ui.i18n import language, tr
-from ui.widgets.registry import EditorContext, FieldWidget
-from ui.widgets.thaidate_edit import BuddhistDateEdit
+
+from ..i18n import language, tr
+from .registry import EditorContext, FieldWidget
+from .thaidate_edit import BuddhistDateEdit
 
 CODE_ROLE = 256  # Qt.UserRole: a ranked item's choice code
 

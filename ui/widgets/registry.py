@@ -18,7 +18,8 @@ from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QWidget
 
 from fieldapp.forms import Field, Form
-from ui.db import Database
+
+from ..db import Database
 
 
 @dataclass

@@ -25,11 +25,12 @@ from PySide6.QtWidgets import (
 from fieldapp import browse, thai
 from fieldapp.errors import FieldAppError
 from fieldapp.forms import MAX_ROWS_DEFAULT, Field
-from ui.i18n import label_of, language, tr
-from ui.widgets.registry import EditorContext, FieldWidget
+
+from ..i18n import label_of, language, tr
+from .registry import EditorContext, FieldWidget
 
 if TYPE_CHECKING:
-    from ui.panel import FieldsPanel
+    from ..panel import FieldsPanel
 
 
 class RepeatWidget(FieldWidget):
@@ -152,7 +153,7 @@ class RepeatWidget(FieldWidget):
             return
         target = self.panel.rows[ids[0]].widget.focus_target()
         target.setFocus()
-        from ui.guards import scroll_area_of
+        from ..guards import scroll_area_of
 
         area = scroll_area_of(self)
         if isinstance(area, QScrollArea):

@@ -18,10 +18,11 @@ from collections.abc import Callable
 from PySide6.QtWidgets import QWidget
 
 from fieldapp.forms import Field
-from ui.panel import FieldsPanel
-from ui.widgets import fields, links, odk
-from ui.widgets.registry import EditorContext, FieldWidget
-from ui.widgets.repeat import RepeatWidget
+
+from ..panel import FieldsPanel
+from . import fields, links, odk
+from .registry import EditorContext, FieldWidget
+from .repeat import RepeatWidget
 
 WidgetMaker = Callable[[Field, EditorContext, "QWidget | None"], FieldWidget]
 
