@@ -26,8 +26,9 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.platypus import Paragraph, Table
 
 from fieldapp.reports import render_area, render_business, render_household
-from fieldapp.reports.base import ReportBase, _hb_font, thai_digits_for_reading
+from fieldapp.reports.base import ReportBase, thai_digits_for_reading
 from fieldapp.reports.data import NeedyHousehold
+from fieldapp.reports.look import _hb_font
 
 LONG_VILLAGE = "บ้านหนองบัวแดงพัฒนาสามัคคีเจริญสุขใหม่"
 TALL = ["ที่", "น้ำ", "ผึ้ง", "ฤทธิ์", "ปั้น", "เอื้อม", "ฝั่ง", "ปุ๋ย", "ฎีกา", "ฏุ", "กฎู"]

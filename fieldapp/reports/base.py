@@ -23,6 +23,10 @@ page has in common:
 
 Canvas text (header and footer) is shaped with HarfBuzz before it is drawn,
 like paragraph text.
+
+The parts: this module (:class:`ReportBase`, the page count); :mod:`fieldapp.reports.look`
+(fonts, colours, looks, styles, cell padding); :mod:`fieldapp.reports.drawing` (canvas text,
+check boxes, table styles, Thai digits, fitting). Their public names are exported here too.
 """
 
 from __future__ import annotations
@@ -30,23 +34,15 @@ from __future__ import annotations
 import abc
 import io
 import os
-import re
-import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import IO, Any, TypeAlias
 
-from reportlab.graphics.shapes import Drawing, PolyLine, Rect
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_CENTER, TA_LEFT, TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
@@ -59,179 +55,86 @@ from reportlab.platypus import (
     Paragraph,
     Spacer,
     Table,
-    TableStyle,
 )
 
-from fieldapp import resources
 from fieldapp.errors import ValidationError
 from fieldapp.reports import copyout
 from fieldapp.reports.data import PhotoSource, ReportMeta
+from fieldapp.reports.drawing import (
+    WithTableTail,
+    checkbox,
+    draw_text,
+    overshoot,
+    scale_sizes,
+    table_style,
+    thai_digits_for_reading,
+    widths_of,
+    write_pdf_atomic,
+)
+from fieldapp.reports.look import (
+    ACCENT,
+    CELL_PADDING,
+    DASH,
+    FONT,
+    FONT_BOLD,
+    FONT_BOLD_ITALIC,
+    FONT_ITALIC,
+    HEAD_FILL,
+    INK,
+    LOOKS,
+    MIN_CELL_SIZE,
+    MUTED,
+    NBSP,
+    PAGE_SIZE,
+    REPORT_STYLES,
+    RULE,
+    RULE_CLEARANCE,
+    WARN,
+    ZEBRA_FILL,
+    Look,
+    cell_padding,
+    make_styles,
+    register_fonts,
+    stack_extents,
+)
 from fieldapp.reports.text import breakable_markup, plain_markup, shape, text_width
-from fieldapp.thai import format_national_id, mask_national_id, to_thai_digits
+from fieldapp.thai import format_national_id, mask_national_id
 from fieldapp.thaidate import format_date
 
-FONT = "Sarabun"
-FONT_BOLD = "Sarabun-Bold"
-FONT_ITALIC = "Sarabun-Italic"
-FONT_BOLD_ITALIC = "Sarabun-BoldItalic"
-
-_FONT_FILES = {
-    FONT: "Sarabun-Regular.ttf",
-    FONT_BOLD: "Sarabun-Bold.ttf",
-    FONT_ITALIC: "Sarabun-Italic.ttf",
-    FONT_BOLD_ITALIC: "Sarabun-BoldItalic.ttf",
-}
-
-PAGE_SIZE = A4
-
-INK = colors.HexColor("#1a1a1a")
-ACCENT = colors.HexColor("#1f3864")
-MUTED = colors.HexColor("#5a6270")
-RULE = colors.HexColor("#8a9bb5")
-HEAD_FILL = colors.HexColor("#dde4ee")
-ZEBRA_FILL = colors.HexColor("#f4f6f9")
-WARN = colors.HexColor("#a8201a")
-
-
-@dataclass(frozen=True)
-class Look:
-    """How a report looks on the page: margins, type sizes, colours, page numbers.
-
-    Two looks: ``official`` (the default, for printing and filing) follows the
-    conventions of Thai government documents; ``screen`` is the lighter look
-    for reading on a screen. See docs/reports.md for the sources.
-    """
-
-    name: str
-    margins: tuple[float, float, float, float]
-    """Left, right, top and bottom margins in points."""
-    sizes: dict[str, float]
-    """Font size of each paragraph style."""
-    ink: colors.Color
-    heading: colors.Color
-    muted: colors.Color
-    rule: colors.Color
-    rule_width: float
-    field_rule: colors.Color
-    head_fill: colors.Color
-    zebra_fill: colors.Color | None
-    official_page_numbers: bool
-    """Page numbers as in official letters ("- 2 -", top centre, from page 2) instead of "หน้า X จาก Y"."""
-
-    @property
-    def width(self) -> float:
-        return PAGE_SIZE[0] - self.margins[0] - self.margins[1]
-
-    @property
-    def frame_height(self) -> float:
-        return PAGE_SIZE[1] - self.margins[2] - self.margins[3]
-
-
-_SCREEN_SIZES = {
-    "title": 17, "subject": 13.5, "subtitle": 11.5, "h1": 13, "h2": 11, "body": 10.5, "small": 9,
-    "note": 9, "label": 9.5, "value": 10.5, "cell": 9.5, "sign": 10.5, "credit": 8.5,
-}  # fmt: skip
-
-_OFFICIAL_SIZES = {
-    "title": 16, "subject": 14, "subtitle": 12, "h1": 13.5, "h2": 12, "body": 12, "small": 10.5,
-    "note": 10.5, "label": 11, "value": 12, "cell": 10.5, "sign": 12, "credit": 10,
-}  # fmt: skip
-"""Sarabun at 12 pt is about TH Sarabun New at 16 pt (the body size of official letters);
-table cells at 10.5 pt match TH Sarabun New 14 pt."""
-
-LOOKS: dict[str, Look] = {
-    "official": Look(
-        name="official",
-        margins=(30 * mm, 20 * mm, 27 * mm, 20 * mm),
-        sizes=_OFFICIAL_SIZES,
-        ink=colors.black,
-        heading=colors.black,
-        muted=colors.HexColor("#333333"),
-        rule=colors.HexColor("#707070"),
-        rule_width=0.5,
-        field_rule=colors.HexColor("#a0a0a0"),
-        head_fill=colors.HexColor("#e6e6e6"),
-        zebra_fill=None,
-        official_page_numbers=True,
-    ),
-    "screen": Look(
-        name="screen",
-        margins=(22 * mm, 18 * mm, 27 * mm, 22 * mm),
-        sizes=_SCREEN_SIZES,
-        ink=INK,
-        heading=ACCENT,
-        muted=MUTED,
-        rule=RULE,
-        rule_width=0.4,
-        field_rule=colors.HexColor("#c9d2df"),
-        head_fill=HEAD_FILL,
-        zebra_fill=ZEBRA_FILL,
-        official_page_numbers=False,
-    ),
-}
-REPORT_STYLES = tuple(LOOKS)
-"""The report styles: ``official`` (default) and ``screen``."""
-
-CELL_PADDING = 3.5
-"""Left and right padding of table cells, in points."""
-
-RULE_CLEARANCE = 1.5
-"""Points of white left between the highest or lowest Thai mark and the middle of a table rule."""
-
-MIN_CELL_SIZE = 6.5
-"""The smallest font size a table cell is shrunk to so that its longest word fits."""
-
-_TALLEST = "ปั้ ฝั่ ฟื้ ผึ้ เอื้ ปิ๋ ฟิ์ ฎุ ฏู ฎู ฏุ ญู ฐุ ฤ ฦ Åg"
-"""Clusters that reach furthest up (consonant + upper vowel + tone mark) and down (ฎ ฏ + ุ ู)."""
-
-
-@cache
-def stack_extents(font: str) -> tuple[float, float]:
-    """How far Thai stacks reach above and below the baseline, in ems (up, down).
-
-    Measured from the font with HarfBuzz: the highest ink of consonant +
-    upper vowel + tone mark and the lowest of ฎ ฏ with a lower vowel.
-    """
-    register_fonts()
-    shaped = shape(_TALLEST, font, 1000)
-    face = pdfmetrics.getFont(font).face
-    hb_font = _hb_font(font)
-    up, down = 0.0, 0.0
-    for ch, sd in zip(shaped, shaped.__shapeData__, strict=True):  # type: ignore[attr-defined]
-        ext = hb_font.get_glyph_extents(face.charToGlyph[ord(ch)])
-        scale = 1000 / face.unitsPerEm
-        top = (sd.y_offset + ext.y_bearing * scale) / 1000
-        bottom = (sd.y_offset + (ext.y_bearing + ext.height) * scale) / 1000
-        up, down = max(up, top), max(down, -bottom)
-    return up, down
-
-
-@cache
-def _hb_font(font: str) -> Any:
-    import uharfbuzz
-
-    blob = uharfbuzz.Blob.from_file_path(str(resources.fonts_dir() / _FONT_FILES[font]))
-    return uharfbuzz.Font(uharfbuzz.Face(blob))
-
-
-def cell_padding(size: float, leading: float) -> tuple[float, float]:
-    """Top and bottom cell padding that keep the tallest and deepest Thai stacks off the rules.
-
-    reportlab puts a paragraph's first baseline one font size below its top
-    and its last line ends ``leading - size`` below the last baseline; the
-    marks reach :func:`stack_extents` beyond the baseline.
-    """
-    up = max(stack_extents(FONT)[0], stack_extents(FONT_BOLD)[0])
-    down = max(stack_extents(FONT)[1], stack_extents(FONT_BOLD)[1])
-    top = max(0.0, (up - 1.0) * size) + RULE_CLEARANCE
-    bottom = max(0.0, down * size - (leading - size)) + RULE_CLEARANCE
-    return round(top, 2), round(bottom, 2)
-
-
-NBSP = "\u00a0"
-
-DASH = "–"
-"""Printed where a value is missing."""
+__all__ = [  # the base, and the look and drawing names every report uses, in one place
+    "ACCENT",
+    "CELL_PADDING",
+    "DASH",
+    "FONT",
+    "FONT_BOLD",
+    "FONT_BOLD_ITALIC",
+    "FONT_ITALIC",
+    "HEAD_FILL",
+    "INK",
+    "LOOKS",
+    "MIN_CELL_SIZE",
+    "MUTED",
+    "NBSP",
+    "PAGE_SIZE",
+    "REPORT_STYLES",
+    "RULE",
+    "RULE_CLEARANCE",
+    "WARN",
+    "ZEBRA_FILL",
+    "Cell",
+    "Look",
+    "Output",
+    "ReportBase",
+    "ReportDataError",
+    "cell_padding",
+    "checkbox",
+    "draw_text",
+    "make_styles",
+    "register_fonts",
+    "stack_extents",
+    "table_style",
+    "thai_digits_for_reading",
+]
 
 Cell: TypeAlias = "str | Flowable | None"
 """A table cell: text (made into a shaped, word-breaking Paragraph) or a ready flowable."""
@@ -239,82 +142,6 @@ Cell: TypeAlias = "str | Flowable | None"
 
 class ReportDataError(ValidationError):
     """The report data cannot make a report (no household code, an empty area, …)."""
-
-
-_registered = False
-
-
-def register_fonts() -> None:
-    """Register the bundled Sarabun fonts as one family (safe to call again).
-
-    They are :class:`~fieldapp.reports.copyout.CopyOutTTFont` s, so shaped text
-    copies out as it was printed; the break-point font between Thai words is
-    the regular face with a space that copies out as nothing.
-    """
-    global _registered
-    if _registered:
-        return
-    folder = resources.fonts_dir()
-    for name, filename in _FONT_FILES.items():
-        path = folder / filename
-        if not path.is_file():
-            raise FileNotFoundError(f"font file missing: {path}")
-        pdfmetrics.registerFont(copyout.CopyOutTTFont(name, str(path)))
-    regular = str(folder / _FONT_FILES[FONT])
-    pdfmetrics.registerFont(copyout.CopyOutTTFont(copyout.BREAK_FONT, regular, blank_space=True))
-    copyout.install()
-    pdfmetrics.registerFontFamily(
-        FONT, normal=FONT, bold=FONT_BOLD, italic=FONT_ITALIC, boldItalic=FONT_BOLD_ITALIC
-    )
-    _registered = True
-
-
-def _style(name: str, size: float, *, font: str = FONT, ink: colors.Color = INK, **kw: Any) -> ParagraphStyle:
-    leading = kw.pop("leading", round(size * 1.55, 1))
-    if leading < size * 1.5:
-        raise ValueError(f"style {name}: Thai needs a leading of at least 1.5 × the font size")
-    kw.setdefault("textColor", ink)
-    return ParagraphStyle(
-        name,
-        fontName=font,
-        fontSize=size,
-        leading=leading,
-        bulletFontName=FONT,
-        shaping=1,
-        splitLongWords=0,
-        allowWidows=0,
-        **kw,
-    )
-
-
-def make_styles(look: Look | str = "official") -> dict[str, ParagraphStyle]:
-    """The named paragraph styles every report uses, in ``look``'s sizes and colours."""
-    lk = LOOKS[look] if isinstance(look, str) else look
-    z, ink, muted, head = lk.sizes, lk.ink, lk.muted, lk.heading
-    cell = z["cell"]
-    return {
-        "title": _style("title", z["title"], font=FONT_BOLD, alignment=TA_CENTER, textColor=head),
-        "subject": _style("subject", z["subject"], font=FONT_BOLD, alignment=TA_CENTER, ink=ink),
-        "subtitle": _style("subtitle", z["subtitle"], alignment=TA_CENTER, textColor=muted),
-        "h1": _style("h1", z["h1"], font=FONT_BOLD, textColor=head, spaceBefore=9, spaceAfter=3),
-        "h2": _style("h2", z["h2"], font=FONT_BOLD, spaceBefore=5, spaceAfter=2, ink=ink),
-        "body": _style("body", z["body"], alignment=TA_LEFT, ink=ink),
-        "body_bold": _style("body_bold", z["body"], font=FONT_BOLD, ink=ink),
-        "small": _style("small", z["small"], textColor=muted),
-        "note": _style("note", z["note"], font=FONT_ITALIC, textColor=muted),
-        "label": _style("label", z["label"], textColor=muted),
-        "value": _style("value", z["value"], ink=ink),
-        "cell": _style("cell", cell, ink=ink),
-        "cell_right": _style("cell_right", cell, alignment=TA_RIGHT, ink=ink),
-        "cell_center": _style("cell_center", cell, alignment=TA_CENTER, ink=ink),
-        "cell_bold": _style("cell_bold", cell, font=FONT_BOLD, ink=ink),
-        "cell_bold_right": _style("cell_bold_right", cell, font=FONT_BOLD, alignment=TA_RIGHT, ink=ink),
-        "cell_bold_center": _style("cell_bold_center", cell, font=FONT_BOLD, alignment=TA_CENTER, ink=ink),
-        "cell_head": _style("cell_head", cell, font=FONT_BOLD, alignment=TA_CENTER, ink=ink),
-        "cell_warn": _style("cell_warn", cell, font=FONT_BOLD, textColor=WARN),
-        "sign": _style("sign", z["sign"], alignment=TA_CENTER, ink=ink),
-        "credit": _style("credit", z["credit"], textColor=muted),
-    }
 
 
 Output = str | os.PathLike[str] | IO[bytes] | None
@@ -540,7 +367,7 @@ class ReportBase(abc.ABC):
         if source:
             cell = Paragraph(breakable_markup(source), cell.style)
         for _ in range(4):
-            over = _overshoot(cell, width)
+            over = overshoot(cell, width)
             if over <= 0:
                 return cell
             st = cell.style
@@ -548,7 +375,7 @@ class ReportBase(abc.ABC):
                 return cell
             size = max(MIN_CELL_SIZE, st.fontSize * (width / (width + over)) - 0.05)
             style = ParagraphStyle(f"{st.name}_{size:.2f}", parent=st, fontSize=size)
-            cell = Paragraph(_scale_sizes(cell.text, size / st.fontSize), style)
+            cell = Paragraph(scale_sizes(cell.text, size / st.fontSize), style)
         return cell
 
     def cell(self, value: Cell, style: str = "cell") -> Flowable:
@@ -580,7 +407,7 @@ class ReportBase(abc.ABC):
         """
         if not rows:
             return self.para(empty, "note")
-        col_widths = _widths(widths, width or self.width)
+        col_widths = widths_of(widths, width or self.width)
         styles = {"L": "cell", "R": "cell_right", "C": "cell_center"}
         aligns = (align or "").ljust(len(col_widths), "L")
         data: list[list[Flowable | str]] = [[self.cell(h, "cell_head") if h else "" for h in header]]
@@ -644,7 +471,7 @@ class ReportBase(abc.ABC):
             row += [""] * (2 * columns - len(row))
             rows.append(row)
         value_width = (1.0 - columns * label_width) / columns
-        col_widths = _widths([label_width, value_width] * columns, width)
+        col_widths = widths_of([label_width, value_width] * columns, width)
         rows = [[self.fit(v, w - 6) for v, w in zip(row, col_widths, strict=False)] for row in rows]
         value_style = self.styles["value"]
         top, bottom = cell_padding(value_style.fontSize, value_style.leading)
@@ -677,7 +504,7 @@ class ReportBase(abc.ABC):
         """Two blocks next to each other; ``split`` is the left block's share of the width."""
         t = Table(
             [[left, right]],
-            colWidths=_widths([split, 1.0 - split], self.width),
+            colWidths=widths_of([split, 1.0 - split], self.width),
             hAlign="LEFT",
             spaceAfter=self.rule_gap(),  # either side may end in a ruled table
         )
@@ -902,7 +729,7 @@ class ReportBase(abc.ABC):
         The flowables just before the signatures (up to a third of a page: a short last
         section with its heading, or its last lines) are kept on the same page as them,
         and so are the credit lines after them. When the last section ends in a long
-        table, its last rows go with the signatures (:class:`_WithTableTail`).
+        table, its last rows go with the signatures (:class:`WithTableTail`).
         """
         for i, f in enumerate(story):
             if not getattr(f, "_signatures", False):
@@ -921,7 +748,7 @@ class ReportBase(abc.ABC):
                 flat.extend(g._content if isinstance(g, KeepTogether) else [g])
             before = story[start - 1] if start > 0 else None
             if isinstance(before, Table) and before._nrows > before.repeatRows + 1:
-                return [*story[: start - 1], _WithTableTail(before, flat)]
+                return [*story[: start - 1], WithTableTail(before, flat)]
             if start == i:
                 return [*story[:i], KeepTogether(flat)]
             return [*story[:start], KeepTogether(flat)]
@@ -945,188 +772,7 @@ class ReportBase(abc.ABC):
         if out is None:
             return pdf
         if isinstance(out, (str, os.PathLike)):
-            _write_atomic(Path(out), pdf)
+            write_pdf_atomic(Path(out), pdf)
         else:
             out.write(pdf)
         return None
-
-
-_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-_/.,:]*")
-
-
-def _is_code(token: str) -> bool:
-    """A code or identifier: letters with digits (3D37766A, YST-0108-0042, 1-1037-xxxxx-xx-2),
-    or a long digit string (national ID, phone, house registration, village code)."""
-    if any(c.isascii() and c.isalpha() for c in token):
-        return True
-    digits = sum(c.isdigit() for c in token)
-    if digits >= 6 and set(token) <= set("0123456789-"):
-        return True
-    return False
-
-
-def thai_digits_for_reading(text: str) -> str:
-    """``text`` with Thai digits in its quantities and dates; codes and identifiers unchanged.
-
-    Household codes (3D37766A), national IDs, phone numbers and other
-    identifiers are copied into forms and systems as they are, so they keep
-    Arabic digits; amounts, counts, dates and page numbers are for reading.
-    """
-    return _TOKEN.sub(lambda m: m.group(0) if _is_code(m.group(0)) else to_thai_digits(m.group(0)), text)
-
-
-class _WithTableTail(Flowable):
-    """A long table and what must follow it on the same page (signatures, credits).
-
-    The table splits across pages as usual, but never so that the flowables
-    after it start a page alone: at least :attr:`keep_rows` of its last rows
-    (more when they fit) go to the page the tail is on.
-    """
-
-    keep_rows = 3
-
-    def __init__(self, table: Table, tail: list[Flowable]) -> None:
-        super().__init__()
-        self.table = table
-        self.tail = tail
-        self._sizes: list[tuple[float, float]] = []
-        self._table_height = 0.0
-
-    def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
-        self.width = avail_width
-        _, self._table_height = self.table.wrapOn(self.canv, avail_width, avail_height)
-        self._sizes = [f.wrapOn(self.canv, avail_width, avail_height) for f in self.tail]
-        tail = sum(
-            h + f.getSpaceBefore() + f.getSpaceAfter()
-            for f, (_, h) in zip(self.tail, self._sizes, strict=True)
-        )
-        self.height = self._table_height + tail
-        return avail_width, self.height
-
-    def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
-        self.wrap(avail_width, avail_height)
-        t = self.table
-        heights = list(t._rowHeights)
-        rows_here, used = 0, 0.0
-        for h in heights:
-            if used + h > avail_height + 1e-6:
-                break
-            used += h
-            rows_here += 1
-        keep = min(self.keep_rows, len(heights) - t.repeatRows - 1)
-        fits = rows_here
-        rows_here = min(rows_here, len(heights) - keep)
-        if rows_here <= t.repeatRows:
-            return []  # not even one body row fits: all of it goes to the next page
-        parts = t.split(avail_width, sum(heights[:rows_here]) + 1e-3)
-        if len(parts) != 2:
-            return []
-        if rows_here < fits:  # rows held back for the tail go to the next page, not below
-            return [parts[0], CondPageBreak(avail_height), _WithTableTail(parts[1], self.tail)]
-        return [parts[0], _WithTableTail(parts[1], self.tail)]
-
-    def drawOn(self, canvas: Canvas, x: float, y: float, _sW: float = 0) -> None:
-        top = y + self.height
-        tw, _ = self.table.wrapOn(canvas, self.width, self._table_height)
-        top -= self._table_height
-        self.table.drawOn(canvas, x, top, _sW=self.width - tw)
-        for f, (w, h) in zip(self.tail, self._sizes, strict=True):
-            top -= f.getSpaceBefore() + h
-            f.drawOn(canvas, x, top, _sW=self.width - w)
-            top -= f.getSpaceAfter()
-
-
-_SIZE = re.compile(r'size="([0-9.]+)"')
-
-
-def _scale_sizes(markup: str, factor: float) -> str:
-    """``markup`` with its explicit font sizes (second lines in a cell) scaled by ``factor``.
-
-    The break points' tiny size is left alone.
-    """
-
-    def scaled(m: re.Match[str]) -> str:
-        size = float(m.group(1))
-        return m.group(0) if size < 1 else f'size="{size * factor:.2f}"'
-
-    return _SIZE.sub(scaled, markup)
-
-
-def _overshoot(p: Paragraph, width: float) -> float:
-    """How many points the widest line of ``p`` laid out at ``width`` sticks out (0 when none)."""
-    p.wrap(width, 1e6)
-    over = 0.0
-    for line in p.blPara.lines:
-        extra = line.extraSpace if hasattr(line, "extraSpace") else line[0]
-        over = max(over, -float(extra))
-    return over
-
-
-def _widths(fractions: Sequence[float], total: float) -> list[float]:
-    s = sum(fractions)
-    return [total * f / s for f in fractions]
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def draw_text(
-    canv: Canvas,
-    x: float,
-    y: float,
-    text: str,
-    *,
-    font: str = FONT,
-    size: float = 9,
-    anchor: str = "start",
-    max_width: float | None = None,
-    color: colors.Color = MUTED,
-) -> float:
-    """Draw HarfBuzz-shaped text on a canvas; return its width.
-
-    ``anchor`` is start, middle or end. Text wider than ``max_width`` is
-    drawn smaller (down to 6.5 pt).
-    """
-    shaped = shape(text, font, size)
-    w = text_width(shaped, font, size)
-    if max_width and w > max_width and size > 6.5:
-        size = max(6.5, size * max_width / w)
-        shaped = shape(text, font, size)
-        w = text_width(shaped, font, size)
-    canv.setFont(font, size)
-    canv.setFillColor(color)
-    if anchor == "end":
-        x -= w
-    elif anchor == "middle":
-        x -= w / 2
-    canv.drawString(x, y, shaped)
-    return w
-
-
-def table_style(commands: Sequence[tuple[Any, ...]]) -> TableStyle:
-    """A TableStyle whose cells default to Sarabun (reportlab's default is Helvetica)."""
-    return TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), *commands])
-
-
-def checkbox(checked: bool, size: float = 8.5, color: colors.Color = INK) -> Drawing:
-    """A small drawn checkbox (Sarabun has no ballot-box glyphs)."""
-    d = Drawing(size + 1, size + 1, initialFontName="Sarabun")
-    d.add(Rect(0.5, 0.5, size, size, strokeColor=color, strokeWidth=0.7, fillColor=None))
-    if checked:
-        d.add(
-            PolyLine(
-                [0.5 + size * f for f in (0.2, 0.5, 0.42, 0.22, 0.82, 0.82)],
-                strokeColor=color,
-                strokeWidth=1.2,
-            )
-        )
-    return d
