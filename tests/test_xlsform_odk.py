@@ -484,3 +484,64 @@ def test_the_editors_save_fills_the_metadata_and_keeps_start(tmp_path):
         )
         later = store.get("odk", again.record.id).data
         assert later["username"] == "ann" and later["start"] == opened["start"] and later["end"] >= got["end"]
+
+
+def test_a_questionnaire_of_odk_types_and_mixed_case_names_syncs_between_laptops(db_url, tmp_path):
+    from test_sync_forms import Env
+
+    from fieldapp.forms import default_forms
+    from server import forms as server_forms
+
+    path = survey(
+        tmp_path / "visit.xlsx",
+        [
+            ["start", "start"],
+            ["deviceid", "deviceid"],
+            ["username", "username"],
+            ["text", "HH_head", "หัวหน้า", "Head", "yes"],
+            ["integer", "HH_size", "สมาชิก", "Size"],
+            ["time", "arrivedAt", "เวลามาถึง", "Arrived at"],
+            ["dateTime", "visitAt", "วันเวลาเยี่ยม", "Visit at"],
+            ["geoshape", "homePlot", "ที่ดิน", "Plot"],
+            ["rank need", "needs", "ความต้องการ", "Needs"],
+            ["calculate", "big", None, None, None, None, "if(${HH_size} >= 5, 'yes', 'no')"],
+        ],
+        [["need", "water", "น้ำ", "Water"], ["need", "road", "ถนน", "Road"], ["need", "job", "งาน", "Jobs"]],
+        form_id="odk_visit",
+    )
+    raw_form = xlsform.read_xlsform(path).form
+    raw_form["sections"][0]["fields"].append(
+        {"id": "subdistrict_code", "type": "subdistrict", "label": {"th": "ตำบล", "en": "Subdistrict"}}
+    )
+    raw_form["area_field"] = "subdistrict_code"
+    env = Env(db_url, tmp_path)
+    try:
+        server_forms.install(env.engine, default_forms(), raw_form, "visit.xlsx", "admin")
+        env.app.state.service.registry.invalidate()
+        a, b = env.laptop("a"), env.laptop("b")
+        env.sync(a)
+        saved = a.save(
+            "odk_visit",
+            {
+                "HH_head": "สมศรี",
+                "HH_size": 6,
+                "arrivedAt": "9.15 น.",
+                "visitAt": "2024-05-01T09:15:00+07:00",
+                "homePlot": "14.1 100.2;14.2 100.3;14.3 100.1",
+                "needs": "water job road",
+                "subdistrict_code": "320101",
+            },
+        )
+        report = env.sync(a)
+        assert report.applied == 1 and not report.set_aside
+        env.sync(b)
+        got = b.get("odk_visit", saved.record.id).data
+        assert got == a.get("odk_visit", saved.record.id).data
+        assert (
+            got["needs"] == ["water", "job", "road"] and got["big"] == "yes" and got["arrivedAt"] == "09:15"
+        )
+        assert got["deviceid"] == a.device_id and got["username"] == "a"  # made on a, kept on b
+    finally:
+        for s in env.stores:
+            s.close()
+        env.engine.dispose()
