@@ -28,7 +28,7 @@ from fieldapp import geo  # noqa: E402
 from fieldapp.exchange import export, run_import  # noqa: E402
 from fieldapp.exchange.exporter import write_csv  # noqa: E402
 from fieldapp.exchange.xlsxwriter import XlsxWriter  # noqa: E402
-from fieldapp.store import Store  # noqa: E402
+from fieldapp.store import open_store  # noqa: E402
 from fieldapp.thai import national_id_check_digit  # noqa: E402
 
 FIRST = ["สมชาย", "สมหญิง", "บุญมี", "ประยูร", "มาลี", "สุดา", "ทองดี", "คำปุ่น", "บัวผัน", "จันทร์เพ็ญ"]
@@ -75,7 +75,7 @@ def bench_import(tmp: Path, n: int) -> None:
     write_csv(csv_path, HEADERS, iter(rows))
     for path in (xlsx, csv_path):
         db = tmp / f"import-{path.suffix[1:]}.db"
-        with Store(db, user="bench") as store:
+        with open_store(db, user="bench") as store:
             t = time.perf_counter()
             report = run_import(store, path, form_id="household")
             took = time.perf_counter() - t
@@ -93,7 +93,7 @@ def bench_import(tmp: Path, n: int) -> None:
 
 
 def bench_export(db: Path) -> None:
-    with Store(db, user="bench") as store:
+    with open_store(db, user="bench") as store:
         n = store.count("household")
         for fmt in ("csv", "xlsx"):
             out = db.with_name(f"export.{fmt}")

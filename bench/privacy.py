@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 from common import median_ms  # noqa: E402
 
 from fieldapp import crypto, demo, encryption  # noqa: E402
-from fieldapp.store import Store  # noqa: E402
+from fieldapp.store import open_store  # noqa: E402
 
 PASS = "benchmark passphrase 2569"
 
@@ -36,7 +36,7 @@ def workload(households: int, folder: Path, encrypted: bool) -> dict[str, float]
     if encrypted:
         encryption.create_encrypted(db, "bench", "admin", PASS)
     out: dict[str, float] = {}
-    with Store(db, user="bench") as s:
+    with open_store(db, user="bench") as s:
         t = time.perf_counter()
         demo.generate(s, households=households, seed=11, workers=1)
         out["write"] = time.perf_counter() - t
@@ -69,7 +69,7 @@ def main() -> None:
         for _ in range(5):
             crypto.forget()
             t = time.perf_counter()
-            Store(db, passphrase=PASS).close()
+            open_store(db, passphrase=PASS).close()
             times.append((time.perf_counter() - t) * 1000)
         print(f"  sign-in and open: median {statistics.median(times):.0f} ms, max {max(times):.0f} ms")
         t = time.perf_counter()

@@ -28,7 +28,7 @@ from fieldapp import demo  # noqa: E402
 from fieldapp.reports import base, render_area, render_household  # noqa: E402
 from fieldapp.reports.build import area_report, household_report  # noqa: E402
 from fieldapp.reports.text import plain_markup  # noqa: E402
-from fieldapp.store import Store  # noqa: E402
+from fieldapp.store import open_store  # noqa: E402
 
 SUBDISTRICT = "320101"  # ในเมือง, เมืองสุรินทร์
 
@@ -72,7 +72,7 @@ def main() -> int:
     args = p.parse_args()
     with tempfile.TemporaryDirectory() as d:
         db = Path(d) / "sub.db"
-        with Store(db, user="bench") as store:
+        with open_store(db, user="bench") as store:
             demo.generate(store, households=2000, seed=5, areas=[SUBDISTRICT])
             hid = store.conn.execute(
                 "SELECT parent_id FROM household__members GROUP BY parent_id ORDER BY count(*) DESC LIMIT 1"
@@ -94,7 +94,7 @@ def main() -> int:
                 plain = timed(subdistrict)
             line("area case study, subdistrict of 2,000 households", thai, plain, "< 10 s")
     if args.big:
-        with Store(args.big) as store:
+        with open_store(args.big) as store:
             codes = [
                 r[0]
                 for r in store.conn.execute(

@@ -25,7 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from common import machine, median_ms  # noqa: E402
 
-from fieldapp.store import Store, search_terms  # noqa: E402
+from fieldapp.store import open_store, search_terms  # noqa: E402
 
 
 def row(name: str, engine_ms: float, raw_ms: float, target: str) -> None:
@@ -115,7 +115,7 @@ def bench_demo(db: Path, households: int) -> None:
 
 
 def bench_queries(db: Path) -> None:
-    store = Store(db)
+    store = open_store(db)
     conn = sqlite3.connect(db)
     form = store.form("household")
     cols = ", ".join(f"[{c}]" for name in form.list_columns for c, _ in form.field_at(name).columns())
@@ -205,7 +205,7 @@ def _an_id(conn: sqlite3.Connection) -> str:
 
 
 def bench_save(db: Path) -> None:
-    store = Store(db)
+    store = open_store(db)
     rid = store.conn.execute(
         "SELECT parent_id FROM household__members GROUP BY parent_id HAVING count(*) = 8 LIMIT 1"
     ).fetchone()[0]

@@ -43,7 +43,7 @@ from common import machine  # noqa: E402
 from run import _tree_rss_kb  # noqa: E402
 
 from fieldapp import demo, geo  # noqa: E402
-from fieldapp.store import Store  # noqa: E402
+from fieldapp.store import open_store  # noqa: E402
 from fieldapp.sync import protocol as P  # noqa: E402
 
 PASSWORD = "bench password 2569"
@@ -64,7 +64,7 @@ def _free_port() -> int:
 def templates(n: int) -> list[dict[str, Any]]:
     """Realistic household documents (answers, members, calculated scores) to copy from."""
     with tempfile.TemporaryDirectory() as tmp:
-        store = Store(Path(tmp) / "t.db", user="bench")
+        store = open_store(Path(tmp) / "t.db", user="bench")
         demo.generate(store, households=n, seed=7, businesses=0, referrals=0)
         docs = [store.get("household", rid).data for rid in store.ids("household")]
         store.close()
@@ -377,7 +377,7 @@ def main() -> int:
                 time.sleep(0.1)
             took = time.perf_counter() - t
             out = proc.stdout.read() if proc.stdout else ""
-            with Store(f"{tmp}/am.db") as s:
+            with open_store(f"{tmp}/am.db") as s:
                 got = s.count("household")
         print(
             f"first pull of province {codes[0]} by its Area Manager: {got:,} households in {took:.0f} s, "

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from fieldapp import demo  # noqa: E402
-from fieldapp.store import Store  # noqa: E402
+from fieldapp.store import Store, open_store  # noqa: E402
 from fieldapp.sync.client import sync  # noqa: E402
 
 PASSWORD = "bench password 2569"
@@ -97,7 +97,7 @@ class Server:
 
 
 def laptop(path: Path, households: int, seed: int, areas: list[str] | None = None) -> Store:
-    store = Store(path, user="bench")
+    store = open_store(path, user="bench")
     demo.generate(store, households=households, seed=seed, areas=areas)
     return store
 
@@ -181,7 +181,7 @@ def bench_pull(tmp: Path, households: int, source: Path | None) -> None:
     if source is None:
         source = tmp / "pull-source.db"
         laptop(source, households, seed=22).close()
-    with Store(source) as s:
+    with open_store(source) as s:
         docs = documents(s)
     server = Server(tmp / "pull-server.db")
     try:
@@ -203,7 +203,7 @@ def bench_pull(tmp: Path, households: int, source: Path | None) -> None:
         peak = next((int(x.split()[1]) for x in res.stderr.splitlines() if x.startswith("PEAK ")), 0)
     finally:
         server.stop()
-    with Store(target) as s:
+    with open_store(target) as s:
         got = sum(s.counts().values())
     hh = sum(1 for d in docs if d[1] == "household")
     print(
@@ -231,7 +231,7 @@ def bench_clients(tmp: Path, clients: int, per_client: int) -> None:
     def run(i: int) -> None:
         # a connection belongs to its thread: each client opens its own laptop database
         try:
-            with Store(tmp / f"client{i}.db", user=f"u{i + 1}") as store:
+            with open_store(tmp / f"client{i}.db", user=f"u{i + 1}") as store:
                 sync(store, server.url, f"u{i + 1}", PASSWORD)
         except Exception as exc:  # counted and printed: the benchmark reports errors, never hides them
             errors.append(f"client {i}: {exc}")

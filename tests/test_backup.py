@@ -11,7 +11,7 @@ import pytest
 
 from fieldapp import backup, cli
 from fieldapp.errors import StoreError, SyncError
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 
 def test_backup_is_a_checked_copy_in_the_backup_folder(store: Store, household: dict[str, Any]) -> None:
@@ -20,7 +20,7 @@ def test_backup_is_a_checked_copy_in_the_backup_folder(store: Store, household: 
     assert path.parent == store.path.parent / "backups" and path.name.endswith("-manual.db")
     assert backup.integrity_problems(path) == []
     assert not list(path.parent.glob(".tmp-*"))
-    with Store(path) as copy:
+    with open_store(path) as copy:
         assert copy.count("household") == 1
 
 
@@ -51,9 +51,9 @@ def test_restore_puts_the_backup_in_place_and_keeps_the_current_file_aside(
     store.close()
     aside = backup.restore(good, db)
     assert aside is not None and aside.name.startswith("field.db.replaced-") and aside.exists()
-    with Store(db) as restored:
+    with open_store(db) as restored:
         assert restored.count("household") == 1
-    with Store(aside) as old:
+    with open_store(aside) as old:
         assert old.count("household") == 2
     store.__init__(db, user="tester")
 
@@ -79,14 +79,14 @@ def test_corrupted_database_leads_to_the_restore_offer_not_to_data_loss(
     tmp_path: Path, household: dict[str, Any], capsys: Any
 ) -> None:
     db = tmp_path / "field.db"
-    with Store(db, user="tester") as s:
+    with open_store(db, user="tester") as s:
         s.save("household", household)
         good = backup.backup(s, reason="manual")
         s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     _damage(db)
     damaged = db.read_bytes()
     with pytest.raises(StoreError):
-        Store(db).close()
+        open_store(db).close()
     assert backup.database_problems(db)
     assert backup.latest_good(db) == good
     rc = cli.main(["--db", str(db), "list", "household"])
@@ -95,7 +95,7 @@ def test_corrupted_database_leads_to_the_restore_offer_not_to_data_loss(
     assert db.read_bytes() == damaged  # the damaged file was not touched
     assert cli.main(["--db", str(db), "restore", "--latest"]) == 0
     assert "kept as" in capsys.readouterr().out
-    with Store(db) as s:
+    with open_store(db) as s:
         assert s.count("household") == 1
     kept = list(tmp_path.glob("field.db.replaced-*"))
     assert len(kept) == 1 and kept[0].read_bytes() == damaged
@@ -103,7 +103,7 @@ def test_corrupted_database_leads_to_the_restore_offer_not_to_data_loss(
 
 def test_backup_before_pending_migrations(tmp_path: Path, household: dict[str, Any]) -> None:
     db = tmp_path / "field.db"
-    with Store(db, user="tester") as s:
+    with open_store(db, user="tester") as s:
         s.save("household", household)
     assert backup.list_backups(db) == []  # a new database needs no backup
     conn = sqlite3.connect(db)
@@ -112,11 +112,11 @@ def test_backup_before_pending_migrations(tmp_path: Path, household: dict[str, A
     conn.execute("DROP TABLE sync_log")
     conn.commit()
     conn.close()
-    with Store(db, user="tester") as s:
+    with open_store(db, user="tester") as s:
         assert s.count("household") == 1
     (b,) = backup.list_backups(db)
     assert b.reason == "before_migration"
-    with Store(b.path) as copy:
+    with open_store(b.path) as copy:
         assert copy.count("household") == 1
 
 
@@ -152,7 +152,7 @@ def test_a_background_backup_reports_progress_and_others_keep_writing(store: Sto
             m["id_type"] = "none"
         store.save("household", doc)
     seen: list[tuple[int, int]] = []
-    writer = Store(store.path, user="other")
+    writer = open_store(store.path, user="other")
     wrote = threading.Event()
 
     def progress(done: int, total: int) -> None:

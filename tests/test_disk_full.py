@@ -12,7 +12,7 @@ from small_disk import fill, small_disk
 
 from fieldapp import cli, demo
 from fieldapp.errors import SyncError, SyncErrorKind
-from fieldapp.store import Store
+from fieldapp.store import open_store
 from fieldapp.sync.client import sync
 from server import auth
 
@@ -63,7 +63,7 @@ def test_a_households_data_export_to_a_full_disk(
 ) -> None:
     db = tmp_path / "field.db"
     shutil.copyfile(demo_db, db)
-    with Store(db) as store:
+    with open_store(db) as store:
         rid = store.ids("household")[0]
     with small_disk(tmp_path / "disk", 64) as disk:
         fill(disk)
@@ -95,13 +95,13 @@ def test_a_pull_onto_a_full_disk(
     with app.state.engine.begin() as conn:
         auth.add_user(conn, settings, "admin", "admin", [], PASSWORD)
     url = shared_server(app).url
-    with Store(tmp_path / "first.db", user="a") as first:
+    with open_store(tmp_path / "first.db", user="a") as first:
         demo.generate(first, households=400, seed=9, businesses=0, referrals=0, workers=1)
         assert sync(first, url, "admin", PASSWORD).verified is True
     with small_disk(tmp_path / "disk", 1536) as disk:
         laptop = disk / "field.db"
-        Store(laptop, user="b").close()
-        with Store(laptop, user="b") as store, pytest.raises(SyncError) as failed:
+        open_store(laptop, user="b").close()
+        with open_store(laptop, user="b") as store, pytest.raises(SyncError) as failed:
             sync(store, url, "admin", PASSWORD)
         assert failed.value.kind is SyncErrorKind.LOCAL and failed.value.details.get("disk_full")
         assert "ดิสก์เต็ม" in failed.value.message

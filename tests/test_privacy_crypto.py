@@ -14,7 +14,7 @@ import pytest
 
 from fieldapp import attachments, backup, crypto, demo, encryption
 from fieldapp.errors import AccessError, DamagedError, StoreError, ValidationError
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 FAST = crypto.KdfParams(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 PASS = "ผ้าไหมสุรินทร์ 2569"
@@ -47,7 +47,7 @@ def known_values(store: Store) -> list[bytes]:
 
 def test_sqlite_utils_keeps_working_on_a_sqlcipher_connection(tmp_path: Path) -> None:
     db, _ = make(tmp_path)
-    with Store(db, passphrase=PASS) as s:
+    with open_store(db, passphrase=PASS) as s:
         assert type(s.conn).__module__.startswith("sqlcipher3")
         # insert with alter=True catches OperationalError internally: it must be the bridged class
         s.db["notes"].insert({"a": 1})
@@ -68,18 +68,18 @@ def test_sqlite_utils_keeps_working_on_a_sqlcipher_connection(tmp_path: Path) ->
 def test_right_passphrase_opens_wrong_is_refused_in_thai(tmp_path: Path) -> None:
     db, _ = make(tmp_path)
     with pytest.raises(AccessError) as no_key:
-        Store(db)
+        open_store(db)
     assert "เข้ารหัส" in no_key.value.message
     with pytest.raises(AccessError) as wrong:
-        Store(db, passphrase="not the passphrase")
+        open_store(db, passphrase="not the passphrase")
     assert wrong.value.message == "รหัสผ่านไม่ถูกต้อง" and wrong.value.wrong_passphrase
-    with Store(db, passphrase=PASS) as s:
+    with open_store(db, passphrase=PASS) as s:
         assert s.encrypted and s.user == "am" and s.role == "area_manager"
 
 
 def test_recovery_key_opens_after_the_passphrase_is_forgotten(tmp_path: Path) -> None:
     db, code = make(tmp_path)
-    with Store(db, passphrase=PASS) as s:
+    with open_store(db, passphrase=PASS) as s:
         demo.generate(s, households=5, seed=1)
     crypto.forget()
     with pytest.raises(ValidationError):  # a typo is caught by the check group
@@ -88,8 +88,8 @@ def test_recovery_key_opens_after_the_passphrase_is_forgotten(tmp_path: Path) ->
     encryption.recover(db, code.lower().replace("-", " "), "am", OTHER)
     crypto.forget()
     with pytest.raises(AccessError):
-        Store(db, passphrase=PASS)
-    with Store(db, passphrase=OTHER) as s:
+        open_store(db, passphrase=PASS)
+    with open_store(db, passphrase=OTHER) as s:
         assert s.count("household") == 5
 
 
@@ -97,7 +97,7 @@ def test_changing_the_passphrase_rewraps_without_rewriting_the_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, _ = make(tmp_path)
-    with Store(db, passphrase=PASS) as s:
+    with open_store(db, passphrase=PASS) as s:
         demo.generate(s, households=5, seed=1)
     before = hashlib.sha256(db.read_bytes()).hexdigest()
     key_id = crypto.KeyFile.load(db).key_id
@@ -117,7 +117,7 @@ def test_users_share_the_data_key_and_roles_are_bound_to_their_slot(tmp_path: Pa
     key = crypto.unlock(db, PASS).key
     encryption.add_user(db, key, "somchai", "community_leader", OTHER)
     crypto.forget()
-    with Store(db, passphrase=OTHER, user="somchai") as s:
+    with open_store(db, passphrase=OTHER, user="somchai") as s:
         assert s.role == "community_leader" and s.user == "somchai"
     # promoting oneself by editing the key file breaks the slot
     kf = json.loads(crypto.keys_path(db).read_text("utf-8"))
@@ -152,7 +152,7 @@ def test_repeated_failures_slow_down(tmp_path: Path, monkeypatch: pytest.MonkeyP
 
 def test_a_damaged_file_is_told_apart_from_a_wrong_passphrase(tmp_path: Path) -> None:
     db, _ = make(tmp_path)
-    with Store(db, passphrase=PASS) as s:
+    with open_store(db, passphrase=PASS) as s:
         demo.generate(s, households=3, seed=1)
         s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     raw = bytearray(db.read_bytes())
@@ -160,11 +160,11 @@ def test_a_damaged_file_is_told_apart_from_a_wrong_passphrase(tmp_path: Path) ->
     db.write_bytes(bytes(raw))
     crypto.forget()
     with pytest.raises(DamagedError) as damaged:
-        Store(db, passphrase=PASS)
+        open_store(db, passphrase=PASS)
     assert "เสียหาย" in damaged.value.message and "รหัสผ่านถูกต้อง" in damaged.value.message
     crypto.forget()
     with pytest.raises(AccessError):
-        Store(db, passphrase="wrong wrong")
+        open_store(db, passphrase="wrong wrong")
 
 
 def test_never_creates_a_new_database_over_an_existing_one(tmp_path: Path) -> None:
@@ -173,7 +173,7 @@ def test_never_creates_a_new_database_over_an_existing_one(tmp_path: Path) -> No
         encryption.create_encrypted(db, "x", "admin", PASS, params=FAST)
     db.rename(tmp_path / "moved.db")  # the database went missing, its key file is still here
     with pytest.raises(StoreError) as exc:
-        Store(db)
+        open_store(db)
     assert "จะไม่สร้างฐานข้อมูลใหม่ทับ" in exc.value.message
     assert not db.exists()
 
@@ -183,7 +183,7 @@ def test_no_name_id_or_phone_in_the_raw_bytes_of_db_wal_backups_and_attachments(
     photo = tmp_path / "photo.jpg"
     secret_text = "บ้านของนางสมศรี มีสุข 0812345678".encode()
     photo.write_bytes(b"\xff\xd8\xff" + secret_text * 200)
-    with Store(db, passphrase=PASS) as s:
+    with open_store(db, passphrase=PASS) as s:
         demo.generate(s, households=60, seed=4)
         values = known_values(s)
         sha = attachments.add(s, photo)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp import attachments, backup, crypto, demo, encryption
-from fieldapp.store import Store
+from fieldapp.store import open_store
 
 FAST = crypto.KdfParams(time_cost=1, memory_cost=8 * 1024, parallelism=1)
 PASS = "ผ้าไหมสุรินทร์ 2569"
@@ -33,7 +33,7 @@ def plain_db(tmp_path: Path) -> tuple[Path, dict[str, tuple[int, str]], bytes]:
     db = tmp_path / "field.db"
     photo = tmp_path / "p.jpg"
     photo.write_bytes(b"\xff\xd8\xff" + "รูปบ้านนายมานะ".encode() * 100)
-    with Store(db) as s:
+    with open_store(db) as s:
         demo.generate(s, households=120, seed=7)
         attachments.add(s, photo)
         backup.backup(s, reason="manual")
@@ -60,7 +60,7 @@ def assert_fully_encrypted(db: Path, photo: bytes) -> None:
     assert leftovers == []
     for b in backup.list_backups(db):
         assert not crypto.is_plain_sqlite(b.path), b.path
-    with Store(db, passphrase=PASS) as s:
+    with open_store(db, passphrase=PASS) as s:
         for f in attachments.root_for(s).glob("*/*"):
             assert crypto.is_encrypted_file(f), f
         shas = [r[0] for r in s.conn.execute("SELECT sha256 FROM attachments")]
@@ -75,14 +75,14 @@ def test_migrating_keeps_every_record_counts_and_checksum(tmp_path: Path) -> Non
     crypto.forget()
     assert sums_now(db) == before
     assert_fully_encrypted(db, photo)
-    with Store(db, passphrase=PASS) as s:  # the store works on it, WAL and all
+    with open_store(db, passphrase=PASS) as s:  # the store works on it, WAL and all
         assert s.count("household") == res.tables["household"] and not s.check()
         assert s.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
 def test_a_database_in_use_is_not_migrated(tmp_path: Path) -> None:
     db, before, _ = plain_db(tmp_path)
-    with Store(db):  # another window has it open (WAL mode, a live connection)
+    with open_store(db):  # another window has it open (WAL mode, a live connection)
         with pytest.raises(Exception) as exc:
             encryption.encrypt_database(db, "am", "area_manager", PASS, params=FAST)
         assert "in use" in str(getattr(exc.value, "message_en", exc.value))

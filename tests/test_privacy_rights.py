@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from fieldapp import attachments, audit, backup, crypto, demo, encryption, rights
 from fieldapp.errors import ValidationError
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from fieldapp.sync.client import sync
 from server import auth, db
 
@@ -76,7 +76,7 @@ def personal(store: Store, hid: str) -> list[str]:
 
 
 def test_the_audit_log_cannot_be_edited_through_the_app(tmp_path: Path) -> None:
-    with Store(tmp_path / "a.db") as s:
+    with open_store(tmp_path / "a.db") as s:
         demo.generate(s, households=2, seed=1)
         n = s.conn.execute("SELECT count(*) FROM audit_log").fetchone()[0]
         for sql in (
@@ -100,7 +100,7 @@ def test_the_audit_log_cannot_be_edited_through_the_app(tmp_path: Path) -> None:
 
 
 def test_each_action_is_in_the_audit_log(tmp_path: Path) -> None:
-    with Store(tmp_path / "a.db", user="somsri") as s:
+    with open_store(tmp_path / "a.db", user="somsri") as s:
         hid = household_with_referral(s)
         rights.write_export(s, hid, tmp_path / "copy.json")
         rights.withdraw_consent(s, hid, scope="sensitive")
@@ -116,7 +116,7 @@ def test_each_action_is_in_the_audit_log(tmp_path: Path) -> None:
 
 
 def test_export_data_has_everything_about_the_household(tmp_path: Path) -> None:
-    with Store(tmp_path / "a.db") as s:
+    with open_store(tmp_path / "a.db") as s:
         hid = household_with_referral(s)
         out = rights.write_export(s, hid, tmp_path / "copy.json")
         pages = rights.export_pdf(s, hid, tmp_path / "copy.pdf")
@@ -129,7 +129,7 @@ def test_export_data_has_everything_about_the_household(tmp_path: Path) -> None:
 
 
 def test_withdrawing_sensitive_consent_clears_health_and_disability(tmp_path: Path) -> None:
-    with Store(tmp_path / "a.db") as s:
+    with open_store(tmp_path / "a.db") as s:
         hid = household_with_referral(s)
         rights.withdraw_consent(s, hid, scope="sensitive", note="จดหมาย")
         doc = s.get("household", hid).data
@@ -143,7 +143,7 @@ def test_anonymise_purges_personal_fields_and_keeps_statistics(tmp_path: Path) -
     photo.write_bytes(b"\xff\xd8\xff" + b"house photo" * 50)
     path = tmp_path / "a.db"
     encryption.create_encrypted(path, "am", "area_manager", PASS, params=FAST)
-    with Store(path) as s:
+    with open_store(path) as s:
         hid = household_with_referral(s)
         sha = attachments.add(s, photo)
         doc = copy.deepcopy(s.get("household", hid).data)
@@ -167,12 +167,12 @@ def test_anonymise_purges_personal_fields_and_keeps_statistics(tmp_path: Path) -
         assert exc.value.code == "erased"
         # the backups were purged too
         for b in backup.list_backups(path):
-            with Store(b.path, key=s.data_key) as bs:
+            with open_store(b.path, key=s.data_key) as bs:
                 assert bs.get("household", hid).data["members"][0]["first_name"] is None
 
 
 def test_a_backup_that_cannot_be_purged_is_reported_not_counted(tmp_path: Path) -> None:
-    with Store(tmp_path / "a.db") as s:
+    with open_store(tmp_path / "a.db") as s:
         hid = household_with_referral(s)
         good = backup.backup(s, reason="manual")
         damaged = backup.backup(s, reason="manual")
@@ -180,12 +180,12 @@ def test_a_backup_that_cannot_be_purged_is_reported_not_counted(tmp_path: Path) 
         out = rights.erase(s, hid, mode="erase")
     assert out["backups_purged"] == 1
     assert list(out["backups_failed"]) == [damaged.name]
-    with Store(good, forms=s.forms) as bs:  # the good one was purged all the same
+    with open_store(good, forms=s.forms) as bs:  # the good one was purged all the same
         assert bs.get("household", hid, include_deleted=True).deleted
 
 
 def test_erase_leaves_nothing_but_a_tombstone(tmp_path: Path) -> None:
-    with Store(tmp_path / "a.db") as s:
+    with open_store(tmp_path / "a.db") as s:
         hid = household_with_referral(s)
         rights.erase(s, hid, mode="erase")
         rec = s.get("household", hid, include_deleted=True)
@@ -200,8 +200,8 @@ def test_erase_leaves_nothing_but_a_tombstone(tmp_path: Path) -> None:
 
 
 def test_erasure_travels_through_sync_and_never_comes_back(env: Env) -> None:
-    a = Store(env.tmp / "a.db", user="a")
-    b = Store(env.tmp / "b.db", user="b")
+    a = open_store(env.tmp / "a.db", user="a")
+    b = open_store(env.tmp / "b.db", user="b")
     try:
         hid = household_with_referral(a)
         assert env.sync(a).verified
@@ -233,7 +233,7 @@ def test_erasure_travels_through_sync_and_never_comes_back(env: Env) -> None:
             b.rewrite("household", doc, record_id=hid)
         assert env.sync(b).verified
         # a laptop that never had the household receives the anonymised record, and verifies
-        c = Store(env.tmp / "c.db", user="c")
+        c = open_store(env.tmp / "c.db", user="c")
         try:
             first = env.sync(c)
             assert first.verified
@@ -247,7 +247,7 @@ def test_erasure_travels_through_sync_and_never_comes_back(env: Env) -> None:
 
 
 def test_an_old_copy_pushed_later_is_refused_and_erased(env: Env) -> None:
-    a = Store(env.tmp / "a.db", user="a")
+    a = open_store(env.tmp / "a.db", user="a")
     try:
         hid = household_with_referral(a)
         assert env.sync(a).verified
@@ -257,7 +257,7 @@ def test_an_old_copy_pushed_later_is_refused_and_erased(env: Env) -> None:
         assert env.sync(a).verified
     finally:
         a.close()
-    c = Store(old, user="c")  # a laptop that still has the household
+    c = open_store(old, user="c")  # a laptop that still has the household
     try:
         doc = copy.deepcopy(c.get("household", hid).data)
         doc["notes"] = "แก้จากสำเนาเก่า"
@@ -272,7 +272,7 @@ def test_an_old_copy_pushed_later_is_refused_and_erased(env: Env) -> None:
 
 
 def test_the_audit_trail_reaches_the_server(env: Env) -> None:
-    a = Store(env.tmp / "a.db", user="a")
+    a = open_store(env.tmp / "a.db", user="a")
     try:
         hid = household_with_referral(a)
         a.audit("view", "household", hid)
@@ -285,7 +285,7 @@ def test_the_audit_trail_reaches_the_server(env: Env) -> None:
         assert len(rows) == len({(r[0], r[1], i) for i, r in enumerate(rows)})
         # a record pulled from the server is in the laptop's trail, but the server's own pull
         # log already holds it: it is not sent back, and the next sync starts after it
-        b = Store(env.tmp / "b.db", user="b")
+        b = open_store(env.tmp / "b.db", user="b")
         try:
             env.sync(b)
             b.audit("view", "household", hid)

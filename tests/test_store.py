@@ -11,7 +11,7 @@ import pytest
 
 from fieldapp import demo, demodata, thai
 from fieldapp.errors import NotFoundError, StoreError, ValidationError
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 
 def count(store: Store, table: str) -> int:
@@ -64,9 +64,9 @@ def test_typed_columns_come_from_the_form_definition(store):
 
 
 def test_reopening_is_idempotent_and_keeps_the_device_id(tmp_path):
-    with Store(tmp_path / "a.db") as s:
+    with open_store(tmp_path / "a.db") as s:
         device = s.device_id
-    with Store(tmp_path / "a.db") as s:
+    with open_store(tmp_path / "a.db") as s:
         assert s.device_id == device
         from fieldapp import migrations
 
@@ -294,7 +294,7 @@ def test_visually_identical_spellings_match(store, household):
 
 
 def test_lists_filter_by_area_and_sort_in_thai_order(tmp_path):
-    with Store(tmp_path / "d.db") as s:
+    with open_store(tmp_path / "d.db") as s:
         made = demo.generate(s, households=60, seed=3, areas=["3201", "4601"])
         total = made["household"] + made["rounds"]  # second survey rounds are records too
         all_rows = s.list("household", limit=None)
@@ -326,7 +326,7 @@ def test_a_damaged_file_is_refused_with_a_clear_message(tmp_path):
     path = tmp_path / "bad.db"
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(StoreError) as info:
-        Store(path)
+        open_store(path)
     assert "ไฟล์อาจเสียหาย" in info.value.message
     assert path.read_bytes().startswith(b"this is not a database")  # never overwritten
 
@@ -335,7 +335,7 @@ def test_new_questions_add_columns_without_losing_data(tmp_path, household):
     from fieldapp import forms, resources
 
     path = tmp_path / "m.db"
-    with Store(path) as s:
+    with open_store(path) as s:
         rid = s.save("household", household).record.id
     src = resources.forms_dir()
     for f in src.glob("*.yaml"):
@@ -350,14 +350,14 @@ def test_new_questions_add_columns_without_losing_data(tmp_path, household):
             assert "landmark" in text
         (tmp_path / f.name).write_text(text, encoding="utf-8")
     newer = forms.load_all(tmp_path)
-    with Store(path, forms=newer) as s:
+    with open_store(path, forms=newer) as s:
         assert "landmark" in {c.name for c in s.db["household"].columns}
         rec = s.get("household", rid)
         assert rec.data["landmark"] is None and rec.data["house_no"] == "12/3"
 
 
 def test_stats_and_check_on_demo_data(demo_db):
-    with Store(demo_db) as s:
+    with open_store(demo_db) as s:
         stats = s.stats()
         h = stats["forms"]["household"]
         total = s.count("household")  # 120 households and any second survey rounds
@@ -378,7 +378,7 @@ def test_demo_data_depends_on_the_seed_only_not_on_worker_processes(tmp_path, mo
     monkeypatch.setattr(demo, "CHUNK", 15)
     docs = []
     for workers, name in ((1, "one.db"), (2, "two.db")):
-        with Store(tmp_path / name) as s:
+        with open_store(tmp_path / name) as s:
             made = demo.generate(s, households=40, seed=4, workers=workers)
             assert made["household"] == 40 and made["business"] == 2 and made["referral"] == 8
             docs.append({r.id: r.data for r in (s.get("household", i) for i in s.ids("household"))})
@@ -463,7 +463,7 @@ def test_one_and_two_character_queries_find_words_that_begin_with_them(store, ho
 @pytest.mark.parametrize("order_by", [None, "house_no", "member_count", "updated_at"])
 @pytest.mark.parametrize("descending", [False, True])
 def test_pages_and_positions_agree_with_the_whole_list(tmp_path, order_by, descending):
-    with Store(tmp_path / "d.db") as s:
+    with open_store(tmp_path / "d.db") as s:
         demo.generate(s, households=70, seed=4)
         some = s.ids("household")[:5]
         with s.transaction():  # a few with no sort value: NULLs sort first ascending, last descending
@@ -490,7 +490,7 @@ def test_pages_and_positions_agree_with_the_whole_list(tmp_path, order_by, desce
 def test_conflicted_and_incomplete_filters_run_in_sql(tmp_path):
     from fieldapp import drafts
 
-    with Store(tmp_path / "d.db") as s:
+    with open_store(tmp_path / "d.db") as s:
         demo.generate(s, households=30, seed=2)
         ids = s.ids("household")
         s.set_conflict("household", ids[3], {"fields": {}})
@@ -512,7 +512,7 @@ def test_a_bulk_writer_waits_for_another_writers_long_turn(tmp_path, household):
     from fieldapp import store as store_mod
 
     path = tmp_path / "shared.db"
-    second = Store(path, user="b")
+    second = open_store(path, user="b")
     second.conn.execute("PRAGMA busy_timeout = 300")  # a short ordinary wait, to keep the test quick
     held = threading.Event()
 
@@ -547,7 +547,7 @@ def test_a_bulk_writer_waits_for_another_writers_long_turn(tmp_path, household):
 def test_a_search_gives_the_same_page_and_count_whichever_way_it_is_run(tmp_path, monkeypatch, query):
     from fieldapp import store as store_mod
 
-    with Store(tmp_path / "d.db") as s:
+    with open_store(tmp_path / "d.db") as s:
         demo.generate(s, households=80, seed=6)
         s.delete("household", s.ids("household")[0])  # a tombstone is never counted or listed
         gathered = s.ids("household", search=query, limit=20)

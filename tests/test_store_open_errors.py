@@ -11,13 +11,13 @@ from small_disk import fill, make_read_only, small_disk
 
 from fieldapp import cli
 from fieldapp.errors import StoreError
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 
 @pytest.fixture(scope="module")
 def plain_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("plain") / "field.db"
-    Store(path, user="t").close()
+    open_store(path, user="t").close()
     return path
 
 
@@ -34,7 +34,7 @@ def test_a_folder_given_as_the_database_is_said_to_be_a_folder(
     code, err = run(capsys, "--db", str(tmp_path), "list", "household")
     assert code == 1 and "is a folder" in err and "เป็นโฟลเดอร์" in err and "damaged" not in err
     with pytest.raises(StoreError) as exc:
-        Store(tmp_path)
+        open_store(tmp_path)
     assert exc.value.reason == "directory"
 
 
@@ -47,7 +47,7 @@ def test_a_read_only_database_is_said_to_be_read_only(
         code, err = run(capsys, "--db", str(disk / "field.db"), "list", "household")
         assert code == 1 and "read-only" in err and "อ่านได้อย่างเดียว" in err and "damaged" not in err
         with pytest.raises(StoreError) as exc:
-            Store(disk / "field.db")
+            open_store(disk / "field.db")
         assert exc.value.reason == "read_only"
 
 
