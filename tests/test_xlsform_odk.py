@@ -545,3 +545,63 @@ def test_a_questionnaire_of_odk_types_and_mixed_case_names_syncs_between_laptops
         for s in env.stores:
             s.close()
         env.engine.dispose()
+
+
+def test_a_field_survey_with_nested_repeats_files_of_choices_and_swahili(tmp_path):
+    """UCL's biomass plot form, used in the field in Tanzania (pyxform's examples): plots, trees
+    with their stems counted by the tree's stem count, stumps, regeneration subplots; English and
+    Swahili; cascades from CSV files; mixed-case names; start, end and deviceid."""
+    report = xlsform.read_xlsform(DATA / "UCL_Biomass_Plot_Form.xlsx")
+    partial = {n.name: n.reason for n in report.partial}
+    assert partial["region_id"].startswith("the choices come from the file UCL_regions.csv")
+    assert partial["center_image"] == "parameters are not carried: max-pixels=3840"
+    assert "constraint is not carried" in partial["cbh"]
+    assert [n.name for n in report.dropped] == ["tree_photo", "size_constraint"]
+    assert all(n.row for n in [*report.partial, *report.dropped])  # each by its sheet row
+    form = Builder(report.form, "UCL_Biomass_Plot_Form.xlsx", {}).build()
+    assert form.fields["start"].meta == "start" and form.fields["deviceid"].meta == "deviceid"
+    assert form.fields["leader_name"].label["sw"] and form.choice_lists["yes_no"][0].extra == {"sw": "Ndiyo"}
+    stems = form.field_at("trees.stems")
+    assert stems.type == "repeat" and stems.repeat_count is not None
+    assert form.field_at("subplot1.Seedling_1").type == "integer"  # a name as written
+    stem = {"cbh": 40, "health_id": "alive", "stem_height": 6.5}
+    tree = {
+        "tag": 17,
+        "latin_name_id": "Brachystegia",
+        "tree_bearing": 90,
+        "tree_distance": 3.2,
+        "stem_count": 2,
+    }
+    record = {
+        "leader_name": "other",
+        "leader_name_other": "Neema",
+        "leader_number": "075 412 3456",
+        "region_id": "Morogoro",
+        "district_id": "Kilosa",
+        "village": "Ulaya",
+        "plant_phase": "2023",
+        "plot_id": "P-12",
+        "canopy_cover": 40,
+        "center_point": "7.0 100.5",  # inside Thailand, as every geopoint here
+        "monumented": "yes",
+        "slope": 10,
+        "any_trees": "yes",
+        "trees": [{**tree, "stems": [stem, {**stem, "health_id": "dead", "decay_class": "2"}]}],
+        "stumps_in_plot": "no",
+        "regen_in_subplot1": "yes",
+        "subplot1": [{"latin_name_id_sp1": "Julbernardia", "Seedling_1": 3, "Coppice_1": 0, "Sucker_1": 1}],
+        "regen_in_subplot2": "no",
+        "disturbance": ["burning", "grazing"],
+    }
+    data, problems = form.validate(record)
+    assert problems == []
+    assert data["slope_radius"] == "15.04" and data["trees"][0]["plot_id1"] == "P-12"
+    _, problems = form.validate({**record, "trees": [{**tree, "stems": [stem]}]})  # 2 stems counted
+    assert [p.code for p in problems] == ["repeat.count"]
+    _, problems = form.validate({**record, "leader_number": "12"})
+    assert [p.path for p in problems] == ["leader_number"]
+    with Store(tmp_path / "f.db", user="neema") as store:
+        installed.add(store, report.form, "UCL_Biomass_Plot_Form.xlsx")
+        saved = store.save(form.id, record)
+        got = store.get(form.id, saved.record.id).data
+        assert got["trees"][0]["stems"][1]["decay_class"] == "2" and got["deviceid"] == store.device_id

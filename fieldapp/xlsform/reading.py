@@ -379,6 +379,11 @@ def _convert_repeat(
     out.append(rep)
 
 
+def _from_file(c: dict[str, Any]) -> bool:
+    """A select whose choices are a file's rows (``select_one_from_file regions.csv``)."""
+    return str(c.get("itemset") or "").lower().endswith((".csv", ".xml", ".geojson"))
+
+
 def _question_type(c: dict[str, Any], reader: _Reader) -> str | None:
     """fieldapp's type for a question of pyxform's type; None (reported) when none fits."""
     t = str(c.get("type") or "")
@@ -386,6 +391,13 @@ def _question_type(c: dict[str, Any], reader: _Reader) -> str | None:
     own = c.get("fieldapp_type")
     if own:
         return str(own)
+    if _from_file(c):  # select_one_from_file: the choices are rows of a file that comes with the form
+        reader.partial(
+            name,
+            f"the choices come from the file {c['itemset']}, which is not read: the answer is kept as "
+            "text (the code)" + (" and its choice_filter is not carried" if c.get("choice_filter") else ""),
+        )
+        return "text"
     ftype = XLS_TO_FIELDAPP_TYPE.get(t)
     if ftype is not None:
         return ftype
@@ -491,7 +503,7 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
         q["appearance"] = str(appearance)
     if _truth(bind.get("readonly")) and ftype not in ("calculated", "note"):
         q["read_only"] = True
-    if c.get("choice_filter"):
+    if c.get("choice_filter") and not _from_file(c):
         q["choice_filter"] = _rewrite(c["choice_filter"], reader, reader.current_repeat)
     if c.get("trigger"):
         raw_trigger = c["trigger"]
@@ -505,7 +517,8 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
         reader.partial(name, "pictures and sounds of the question are not carried")
     params = c.get("parameters") or {}
     if params and c.get("type") != "range":
-        reader.partial(name, f"parameters are not carried: {', '.join(sorted(params))}")
+        listed = params if isinstance(params, str) else " ".join(f"{k}={v}" for k, v in sorted(params.items()))
+        reader.partial(name, f"parameters are not carried: {listed}")
     for key in OWN_KEYS:
         raw = c.get(f"fieldapp_{key}")
         if raw not in (None, ""):
