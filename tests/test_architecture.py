@@ -246,6 +246,136 @@ def test_the_circle_finder_finds_a_circle_and_only_a_circle() -> None:
     assert _cycles({"a": {"b"}, "b": set()}) == []
 
 
+# ---------------------------------------------------------------------- layers of the core
+
+# bottom up, as docs/architecture.md draws them: a module of the core imports its own layer and
+# those below it, never one above (a name stands for a module and, unless a longer name says
+# otherwise, the modules inside it)
+LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("leaves", tuple(sorted(LEAVES | {"fieldapp.sync.merge"}))),
+    (
+        "text and places",
+        (
+            "fieldapp.thai",
+            "fieldapp.thaidate",
+            "fieldapp.geo",
+            "fieldapp.expr",
+            "fieldapp.collate",
+            "fieldapp.ids",
+            "fieldapp.codegen",
+            "fieldapp.resources",
+            "fieldapp.filenames",
+        ),
+    ),
+    (
+        "form engine",
+        (
+            "fieldapp.forms",
+            "fieldapp.formcode",
+            "fieldapp.scoring",
+            "fieldapp.softwarn",
+            "fieldapp.crossrecord",
+            "fieldapp.rounds",
+            "fieldapp.fieldchanges",
+            "fieldapp.xlsform",
+            "fieldapp.installed",
+        ),
+    ),
+    ("report renderers", ("fieldapp.reports",)),
+    (
+        "storage",
+        (
+            "fieldapp.store",
+            "fieldapp.migrations",
+            "fieldapp.aggregates",
+            "fieldapp.crypto",
+            "fieldapp.encryption",
+            "fieldapp.backup",
+            "fieldapp.attachments",
+            "fieldapp.audit",
+            "fieldapp.history",
+            "fieldapp.drafts",
+            "fieldapp.device",
+            "fieldapp.session",
+            "fieldapp.browse",
+        ),
+    ),
+    (
+        "operations",
+        (
+            "fieldapp.sync",
+            "fieldapp.exchange",
+            "fieldapp.reports.build",
+            "fieldapp.reports.build_area",
+            "fieldapp.reports.build_common",
+            "fieldapp.reports.build_drivers",
+            "fieldapp.rights",
+            "fieldapp.coverage",
+            "fieldapp.visits",
+            "fieldapp.staleness",
+        ),
+    ),
+    (
+        "entry points",
+        (
+            "fieldapp.cli",
+            "fieldapp.cli_privacy",
+            "fieldapp.selftest",
+            "fieldapp.demo",
+            "fieldapp.demodata",
+            "fieldapp.practice",
+            "fieldapp.__main__",
+        ),
+    ),
+)
+
+
+def _layer(module: str) -> int | None:
+    """The index in LAYERS of the layer ``module`` belongs to (the longest name that covers it)."""
+    found: tuple[int, int] | None = None
+    for level, (_, names) in enumerate(LAYERS):
+        for name in names:
+            if (module == name or module.startswith(name + ".")) and (found is None or len(name) > found[1]):
+                found = (level, len(name))
+    return None if found is None else found[0]
+
+
+def test_every_module_of_the_core_has_a_layer() -> None:
+    core = [m for m in _modules() if m.startswith("fieldapp.")]
+    assert [m for m in core if _layer(m) is None] == []
+
+
+def _upward(graph: dict[str, set[str]]) -> list[str]:
+    """The imports of ``graph`` that go from a layer to one above it."""
+    found = []
+    for module, targets in sorted(graph.items()):
+        level = _layer(module)
+        if level is None:
+            continue
+        for target in sorted(targets):
+            above = _layer(target)
+            if above is not None and above > level:
+                found.append(f"{module} ({LAYERS[level][0]}) imports {target} ({LAYERS[above][0]})")
+    return found
+
+
+def test_the_core_imports_only_its_own_layer_and_those_below() -> None:
+    """Also through imports inside functions (not those under ``if TYPE_CHECKING:``)."""
+    assert _upward(_import_graph()) == []
+
+
+def test_the_layer_check_finds_an_import_from_above_and_only_that() -> None:
+    assert _layer("fieldapp.reports.base") == 3 and _layer("fieldapp.reports.build") == 5
+    assert _layer("fieldapp.sync.merge") == 0 and _layer("fieldapp.sync.client") == 5
+    assert _layer("ui.app") is None
+    graph = {
+        "fieldapp.reports.base": {"fieldapp.store", "fieldapp.thai"},
+        "fieldapp.reports.build": {"fieldapp.store", "fieldapp.reports.base"},
+        "ui.app": {"fieldapp.cli"},
+    }
+    assert _upward(graph) == ["fieldapp.reports.base (report renderers) imports fieldapp.store (storage)"]
+
+
 # ---------------------------------------------------------------------- sizes
 
 MAX_LINES = 800  # a module a newcomer can read through; larger ones are split into named parts

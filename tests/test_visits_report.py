@@ -15,7 +15,8 @@ from visits_data import TODAY, make_visits
 
 from fieldapp import cli
 from fieldapp.reports import ReportDataError, render_visits
-from fieldapp.reports.visits import village_name, visits_report
+from fieldapp.reports.build import visits_report
+from fieldapp.reports.visits import village_name
 from fieldapp.store import Store
 
 

@@ -287,8 +287,7 @@ def _visits_pdf(args: argparse.Namespace, day: _dt.date | None) -> int:
     """``fieldapp visits --pdf FILE``: the printable sheet; nothing is written when no visit is due."""
     from fieldapp import config
     from fieldapp.reports import render_visits
-    from fieldapp.reports.build import default_meta
-    from fieldapp.reports.visits import visits_report
+    from fieldapp.reports.build import default_meta, visits_report
 
     out: Path = args.pdf
     if out.exists() and out.is_dir():

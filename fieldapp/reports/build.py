@@ -8,7 +8,8 @@ the store and fill them in:
 * :func:`business_report` — one business record and the target households linked to it;
 * :func:`area_report` — a village, subdistrict, district, province or a chosen set of
   subdistricts, aggregated with read-only SQL over the typed form tables;
-* :func:`record_report_of` — any other form's record.
+* :func:`record_report_of` — any other form's record;
+* :func:`visits_report` — the visits due in an area this coming week.
 
 The parts: this module (household, business, any record); ``build_area`` (the area report);
 ``build_drivers`` (the answers that pulled a capital down); ``build_common`` (answers turned into
@@ -26,7 +27,7 @@ import datetime as _dt
 from collections.abc import Callable
 from typing import Any
 
-from fieldapp import attachments, ids, rounds, scoring, thai, thaidate
+from fieldapp import attachments, ids, rounds, scoring, thai, thaidate, visits
 from fieldapp.errors import FieldAppError, NotFoundError
 from fieldapp.forms import Field
 from fieldapp.reports.build_area import area_report
@@ -73,6 +74,7 @@ from fieldapp.reports.data import (
     SurveyRound,
 )
 from fieldapp.reports.record import RecordReport
+from fieldapp.reports.visits import VisitsReport, area_name
 from fieldapp.store import Record, Store
 
 __all__ = [  # the builders, and the limits and labels callers read
@@ -87,6 +89,7 @@ __all__ = [  # the builders, and the limits and labels callers read
     "find_household",
     "household_report",
     "record_report_of",
+    "visits_report",
 ]
 
 # ---------------------------------------------------------------------------- household
@@ -471,6 +474,34 @@ def _linked(store: Store, business_id: str) -> list[LinkedHousehold]:
     # villages in order, one household's members together
     found.sort(key=lambda pair: pair[0])
     return [item for _, item in found]
+
+
+def visits_report(
+    store: Store,
+    *,
+    area: str | None = None,
+    village: int | None = None,
+    today: _dt.date | None = None,
+    meta: ReportMeta | None = None,
+) -> VisitsReport:
+    """The visits due in ``area`` (all areas when None; with ``village``, that village of the
+    subdistrict ``area``) counted from ``today``."""
+    day = today or thaidate.today()
+    groups = visits.visits_due(store, area=area, today=day)
+    if village is not None:
+        groups = [g for g in groups if g.village_no == village]
+    name = area_name(area)
+    if village is not None:
+        name = f"หมู่ {village} {name}"
+    return VisitsReport(
+        area_code=area or "",
+        area_name=name,
+        today=day,
+        until=day + _dt.timedelta(days=visits.WEEK),
+        villages=groups,
+        meta=meta or ReportMeta(),
+    )
+
 
 
 def record_report_of(

@@ -3,22 +3,26 @@
 page, overdue visits first and marked, a blank column to write what happened and sign, and the
 visitor's and the checker's signatures at the end of the village.
 
-``visits_report`` reads the list from the store; ``VisitsReportRenderer`` takes that plain data.
+``fieldapp.reports.build.visits_report`` reads the list from the store; ``VisitsReportRenderer``
+takes that plain data.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Spacer
 
-from fieldapp import geo, thaidate, visits
+from fieldapp import geo
 from fieldapp.errors import FieldAppError
 from fieldapp.reports.base import ReportBase, ReportDataError
 from fieldapp.reports.data import ReportMeta
-from fieldapp.store import Store
+
+if TYPE_CHECKING:  # the renderer reads no database: the visits come as plain data
+    from fieldapp import visits
 
 NOTES_HEIGHT = 13 * mm  # room to write the outcome by hand in each row
 
@@ -43,7 +47,8 @@ class VisitsReport:
         return sum(v.overdue for v in self.villages)
 
 
-def _area_name(code: str | None) -> str:
+def area_name(code: str | None) -> str:
+    """The full Thai name of an area code ("ทุกพื้นที่" for none; the code itself when unknown)."""
     if not code:
         return "ทุกพื้นที่"
     try:
@@ -57,37 +62,10 @@ def village_name(group: visits.VillageVisits, *, full: bool = True) -> str:
     head = " ".join(
         x for x in (f"หมู่ {group.village_no}" if group.village_no else "", group.village_name) if x
     )
-    place = _area_name(group.subdistrict_code) if group.subdistrict_code else ""
+    place = area_name(group.subdistrict_code) if group.subdistrict_code else ""
     if not full and place.startswith("ต."):
         place = place.split(" ")[0]
     return " ".join(x for x in (head, place) if x) or "ไม่ระบุหมู่บ้าน"
-
-
-def visits_report(
-    store: Store,
-    *,
-    area: str | None = None,
-    village: int | None = None,
-    today: _dt.date | None = None,
-    meta: ReportMeta | None = None,
-) -> VisitsReport:
-    """The visits due in ``area`` (all areas when None; with ``village``, that village of the
-    subdistrict ``area``) counted from ``today``."""
-    day = today or thaidate.today()
-    groups = visits.visits_due(store, area=area, today=day)
-    if village is not None:
-        groups = [g for g in groups if g.village_no == village]
-    name = _area_name(area)
-    if village is not None:
-        name = f"หมู่ {village} {name}"
-    return VisitsReport(
-        area_code=area or "",
-        area_name=name,
-        today=day,
-        until=day + _dt.timedelta(days=visits.WEEK),
-        villages=groups,
-        meta=meta or ReportMeta(),
-    )
 
 
 class VisitsReportRenderer(ReportBase):

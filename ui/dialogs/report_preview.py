@@ -134,7 +134,7 @@ def render_pdf(db: Database, req: ReportRequest, *, unmask: bool, thai_digits: b
         pages = render_record(data, buf, unmask=unmask, thai_digits=thai_digits, style=style)
     elif req.kind == "visits":
         from fieldapp.reports import render_visits
-        from fieldapp.reports.visits import visits_report
+        from fieldapp.reports.build import visits_report
 
         on = req.area.get("on")
         due = visits_report(store, area=req.area.get("area"), village=req.area.get("village"),

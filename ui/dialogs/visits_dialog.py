@@ -23,7 +23,8 @@ from PySide6.QtWidgets import (
 
 from fieldapp import geo, thaidate, visits
 from fieldapp.errors import FieldAppError
-from fieldapp.reports.visits import village_name, visits_report
+from fieldapp.reports.build import visits_report
+from fieldapp.reports.visits import village_name
 
 from .. import fmt
 from ..db import Database
