@@ -11,7 +11,8 @@ Writing gives an XLSForm pyxform reads back into the same form: fieldapp's own s
 XLSForm has no column for travel in ``fieldapp_*`` columns, which pyxform passes through.
 
 The parts: ``vocabulary`` (the two sides' names for things), ``reading`` (``read_xlsform``,
-``ImportReport``) and ``writing`` (``write_xlsform``).
+``ImportReport``), ``kinds`` (which fieldapp type a row becomes; the metadata rows) and
+``writing`` (``write_xlsform``).
 """
 
 from __future__ import annotations

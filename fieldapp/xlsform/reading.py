@@ -12,19 +12,17 @@ from pathlib import Path
 from typing import Any
 
 from fieldapp.errors import FieldAppError, FormDefinitionError
+from fieldapp.xlsform.kinds import convert_meta, from_file, place_hidden, question_type
 from fieldapp.xlsform.vocabulary import (
-    AS_TEXT,
     CODE_OK,
     FORM_OWN_KEYS,
     LANG_CODE,
     LANG_NAMES,
     META_CARRIED,
-    META_LABELS,
     METADATA,
     OWN_KEYS,
     RESERVED,
     VAR,
-    XLS_TO_FIELDAPP_TYPE,
 )
 
 
@@ -281,26 +279,13 @@ def _convert_children(
                 "carried: each question shows its own choices",
             )
         elif t in META_CARRIED:
-            _convert_meta(c, reader, t, in_repeat, out)
+            convert_meta(c, reader, t, in_repeat, out)
         elif t in METADATA:
             reader.drop(str(c.get("name") or ""), METADATA[t])
         else:
             nxt = children[i] if i < len(children) else None
             if _convert_question(c, nxt, reader, relevant, out):
                 i += 1  # the "NAME_other" question went into the choice's "other"
-
-
-def _convert_meta(c: dict[str, Any], reader: _Reader, t: str, in_repeat: bool, out: list[dict[str, Any]]) -> None:
-    """A metadata row (start, end, today, deviceid, username): a hidden question the app fills."""
-    name = str(c.get("name") or "")
-    if in_repeat or reader.current_repeat is not None:
-        reader.drop(name, "metadata belongs to the record, not to a row of a repeat")
-        return
-    meta = META_CARRIED[t]
-    th, en = META_LABELS[meta]
-    q = {"id": reader.field_id(name), "type": "hidden", "label": {"th": th, "en": en}, "meta": meta}
-    reader.rows_of[id(q)] = reader.row(name)
-    out.append(q)
 
 
 def _convert_group(
@@ -379,39 +364,6 @@ def _convert_repeat(
     out.append(rep)
 
 
-def _from_file(c: dict[str, Any]) -> bool:
-    """A select whose choices are a file's rows (``select_one_from_file regions.csv``)."""
-    return str(c.get("itemset") or "").lower().endswith((".csv", ".xml", ".geojson"))
-
-
-def _question_type(c: dict[str, Any], reader: _Reader) -> str | None:
-    """fieldapp's type for a question of pyxform's type; None (reported) when none fits."""
-    t = str(c.get("type") or "")
-    name = str(c.get("name") or "")
-    own = c.get("fieldapp_type")
-    if own:
-        return str(own)
-    if _from_file(c):  # select_one_from_file: the choices are rows of a file that comes with the form
-        reader.partial(
-            name,
-            f"the choices come from the file {c['itemset']}, which is not read: the answer is kept as "
-            "text (the code)" + (" and its choice_filter is not carried" if c.get("choice_filter") else ""),
-        )
-        return "text"
-    ftype = XLS_TO_FIELDAPP_TYPE.get(t)
-    if ftype is not None:
-        return ftype
-    if t in AS_TEXT:
-        reader.partial(name, AS_TEXT[t])
-        return "text"
-    if t == "range":
-        params = c.get("parameters") or {}
-        step = str(params.get("step", "1"))
-        reader.partial(name, "a range is typed as a number between its start and end (no slider)")
-        whole = "." not in step and all("." not in str(params.get(k, "")) for k in ("start", "end"))
-        return "integer" if whole else "decimal"
-    reader.drop(name, f"the question type {t!r} is not supported")
-    return None
 
 
 def _convert_question(
@@ -422,7 +374,7 @@ def _convert_question(
     out: list[dict[str, Any]],
 ) -> bool:
     """Append the question ``c``; True when it took the next one (``nxt``) as its "other" text."""
-    ftype = _question_type(c, reader)
+    ftype = question_type(c, reader)
     if ftype is None:
         return False
     name = str(c.get("name") or "")
@@ -503,7 +455,7 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
         q["appearance"] = str(appearance)
     if _truth(bind.get("readonly")) and ftype not in ("calculated", "note"):
         q["read_only"] = True
-    if c.get("choice_filter") and not _from_file(c):
+    if c.get("choice_filter") and not from_file(c):
         q["choice_filter"] = _rewrite(c["choice_filter"], reader, reader.current_repeat)
     if c.get("trigger"):
         raw_trigger = c["trigger"]
@@ -626,7 +578,7 @@ def read_xlsform(path: Path) -> ImportReport:
             run.append(c)
     _convert_children(run, reader, None, False, None, pending)
     flush()
-    _place_hidden(sections)
+    place_hidden(sections)
     settings = (sheets.settings or [{}])[0] if sheets.settings else {}
     form: dict[str, Any] = {
         "id": _form_id(settings.get("form_id") or data.get("id_string") or path.stem),
@@ -667,22 +619,6 @@ def _walk(items: Iterable[dict[str, Any]], prefix: str = "") -> Iterator[tuple[d
             yield from _walk(f.get("fields") or [], prefix)
         elif f.get("fields"):
             yield from _walk(f["fields"], f"{path}.")
-
-
-def _place_hidden(sections: list[dict[str, Any]]) -> None:
-    """A section of hidden questions only (metadata rows above the first group) would be an empty
-    page: its questions go to the next section (the one before, at the end)."""
-    i = 0
-    while i < len(sections) and len(sections) > 1:
-        fields = sections[i]["fields"]
-        if all(f.get("type") == "hidden" for f in fields):
-            if i + 1 < len(sections):
-                sections[i + 1]["fields"] = [*fields, *sections[i + 1]["fields"]]
-            else:
-                sections[i - 1]["fields"] = [*sections[i - 1]["fields"], *fields]
-            del sections[i]
-            continue
-        i += 1
 
 
 def all_fields(form: dict[str, Any]) -> list[dict[str, Any]]:
