@@ -605,3 +605,43 @@ def test_a_field_survey_with_nested_repeats_files_of_choices_and_swahili(tmp_pat
         saved = store.save(form.id, record)
         got = store.get(form.id, saved.record.id).data
         assert got["trees"][0]["stems"][1]["decay_class"] == "2" and got["deviceid"] == store.device_id
+
+
+def test_choices_from_a_csv_file_that_comes_with_the_form_are_carried_with_their_cascade(tmp_path):
+    rows = [
+        ["select_one_from_file regions.csv", "region", "ภาค", "Region"],
+        ["select_one_from_file provinces.csv", "province", "จังหวัด", "Province"],
+        ["select_one_from_file crops.csv", "crop", "พืช", "Crop"],  # not beside the form
+    ]
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append([*COLS, "choice_filter"])
+    for r in rows:
+        ws.append(r + [None] * (len(COLS) - len(r)) + (["region=${region}"] if r[1] == "province" else []))
+    st = wb.create_sheet("settings")
+    st.append(["form_id", "version"])
+    st.append(["from_files", "1"])
+    wb.save(tmp_path / "f.xlsx")
+    (tmp_path / "regions.csv").write_text(
+        "name,label::ไทย (th),label::English (en)\nne,อีสาน,Northeast\nn,เหนือ,North\n", encoding="utf-8"
+    )
+    media = tmp_path / "f-media"  # ODK's place for the files of a form
+    media.mkdir()
+    (media / "provinces.csv").write_text(
+        "name,label,region\nkk,ขอนแก่น,ne\nud,อุดรธานี,ne\ncm,เชียงใหม่,n\n", encoding="utf-8"
+    )
+    report = xlsform.read_xlsform(tmp_path / "f.xlsx")
+    assert [(n.row, n.name) for n in report.partial] == [(4, "crop")]
+    assert "not found beside the form" in report.partial[0].reason
+    form = Builder(report.form, "f.xlsx", {}).build()
+    assert form.fields["region"].choice_label("ne", "en") == "Northeast"
+    assert form.allowed_codes(form.fields["province"], {"region": "ne"}) == {"kk", "ud"}
+    _, problems = form.validate({"region": "n", "province": "kk"})
+    assert [(p.path, p.code) for p in problems] == [("province", "choice")]
+    data, problems = form.validate({"region": "n", "province": "cm", "crop": "rice"})
+    assert problems == [] and data["crop"] == "rice"
+    again = tmp_path / "again" / "f.xlsx"  # the lists now travel in the choices sheet
+    again.parent.mkdir()
+    xlsform.write_xlsform(report.form, {}, again)
+    assert xlsform.read_xlsform(again).form == report.form

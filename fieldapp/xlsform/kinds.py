@@ -1,9 +1,12 @@
-"""Which fieldapp type an XLSForm row becomes (``question_type``), the metadata rows carried as
-hidden questions (``convert_meta``) and where they go (``place_hidden``): the part of reading
-that knows the two sides' type vocabularies."""
+"""Which fieldapp type an XLSForm row becomes (``question_type``; a select's choices read from the
+CSV file that comes with the form, ``read_file_choices``), the metadata rows carried as hidden
+questions (``convert_meta``) and where they go (``place_hidden``): the part of reading that knows
+the two sides' type vocabularies."""
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Any, Protocol
 
 from fieldapp.xlsform.vocabulary import AS_TEXT, META_CARRIED, META_LABELS, XLS_TO_FIELDAPP_TYPE
@@ -14,6 +17,8 @@ class Reader(Protocol):
 
     current_repeat: str | None
     rows_of: dict[int, int | None]
+    media: list[Path]
+    file_choices: dict[str, list[dict[str, Any]]]
 
     def partial(self, name: str, reason: str) -> None: ...
 
@@ -29,6 +34,32 @@ def from_file(c: dict[str, Any]) -> bool:
     return str(c.get("itemset") or "").lower().endswith((".csv", ".xml", ".geojson"))
 
 
+def read_file_choices(file: str, reader: Reader) -> bool:
+    """The rows of a CSV file of choices (``select_one_from_file villages.csv``: columns ``name``,
+    ``label`` or ``label::LANGUAGE``, and any others a choice filter reads), found beside the form
+    or in its ``FORM-media`` folder, as the choices sheet's rows; True when it was read. The
+    choices then travel in the form like any list (an export writes them in its choices sheet)."""
+    if file in reader.file_choices:
+        return True
+    found = next((d / file for d in reader.media if (d / file).is_file()), None)
+    if found is None or found.suffix.lower() != ".csv":
+        return False
+    rows: list[dict[str, Any]] = []
+    with open(found, encoding="utf-8-sig", newline="") as fh:
+        for line in csv.DictReader(fh):
+            item: dict[str, Any] = {}
+            labels = {k.split("::", 1)[1]: v for k, v in line.items() if k and k.startswith("label::") and v}
+            for k, v in line.items():
+                if k and not k.startswith("label") and v not in (None, ""):
+                    item[k.strip()] = v
+            item["label"] = labels or line.get("label") or line.get("name")
+            rows.append(item)
+    if not rows or any("name" not in r for r in rows):
+        return False
+    reader.file_choices[file] = rows
+    return True
+
+
 def question_type(c: dict[str, Any], reader: Reader) -> str | None:
     """fieldapp's type for a question of pyxform's type; None (reported) when none fits."""
     t = str(c.get("type") or "")
@@ -36,11 +67,13 @@ def question_type(c: dict[str, Any], reader: Reader) -> str | None:
     own = c.get("fieldapp_type")
     if own:
         return str(own)
-    if from_file(c):  # select_one_from_file: the choices are rows of a file that comes with the form
+    if from_file(c) and not read_file_choices(str(c["itemset"]), reader):
+        # select_one_from_file whose file did not come with the form (or is not a CSV)
         reader.partial(
             name,
-            f"the choices come from the file {c['itemset']}, which is not read: the answer is kept as "
-            "text (the code)" + (" and its choice_filter is not carried" if c.get("choice_filter") else ""),
+            f"the choices come from the file {c['itemset']}, which was not found beside the form (or is "
+            "not a CSV): the answer is kept as text (the code)"
+            + (" and its choice_filter is not carried" if c.get("choice_filter") else ""),
         )
         return "text"
     ftype = XLS_TO_FIELDAPP_TYPE.get(t)

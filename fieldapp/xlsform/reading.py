@@ -133,6 +133,8 @@ class _Reader:
         self.current_repeat: str | None = None  # the repeat whose questions are being read
         self.inner_repeats: set[str] = set()  # repeats inside a repeat
         self.owner: dict[str, str] = {}  # XLSForm name → its repeat, for names fieldapp shares
+        self.media: list[Path] = []  # where the files that come with the form are looked for
+        self.file_choices: dict[str, list[dict[str, Any]]] = {}  # select_one_from_file: file → rows
         self.section_names: set[str] = set()  # the ids of the sections (the groups at the top)
         self.group_names: dict[str, str] = {}  # a group's id → its XLSForm name
 
@@ -455,7 +457,7 @@ def _question(c: dict[str, Any], reader: _Reader, ftype: str, relevant: str | No
         q["appearance"] = str(appearance)
     if _truth(bind.get("readonly")) and ftype not in ("calculated", "note"):
         q["read_only"] = True
-    if c.get("choice_filter") and not from_file(c):
+    if c.get("choice_filter") and (not from_file(c) or str(c["itemset"]) in reader.file_choices):
         q["choice_filter"] = _rewrite(c["choice_filter"], reader, reader.current_repeat)
     if c.get("trigger"):
         raw_trigger = c["trigger"]
@@ -548,6 +550,7 @@ def read_xlsform(path: Path) -> ImportReport:
     except Exception as exc:
         raise XLSFormError("อ่านไฟล์ไม่ได้", f"cannot read {path.name}: {type(exc).__name__}: {exc}") from exc
     reader = _Reader(list(sheets.survey or []))
+    reader.media = [path.parent, path.parent / f"{path.stem}-media"]
     children = list(data.get("children") or [])
     _pre_name(children, reader, top=True)
     sections: list[dict[str, Any]] = []
@@ -594,7 +597,7 @@ def read_xlsform(path: Path) -> ImportReport:
             form.update({k: v for k, v in extra.items() if k in (*FORM_OWN_KEYS, "title")})
         except ValueError:
             pass
-    choices = _choices(data.get("choices") or {}, reader)
+    choices = _choices({**(data.get("choices") or {}), **reader.file_choices}, reader)
     if choices:
         form["choices"] = choices
     form["sections"] = sections
