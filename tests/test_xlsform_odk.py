@@ -555,8 +555,7 @@ def test_a_field_survey_with_nested_repeats_files_of_choices_and_swahili(tmp_pat
     partial = {n.name: n.reason for n in report.partial}
     assert partial["region_id"].startswith("the choices come from the file UCL_regions.csv")
     assert partial["center_image"] == "parameters are not carried: max-pixels=3840"
-    assert "constraint is not carried" in partial["cbh"]
-    assert [n.name for n in report.dropped] == ["tree_photo", "size_constraint"]
+    assert [n.name for n in report.dropped] == ["tree_photo"]  # a photo in a repeat inside a repeat
     assert all(n.row for n in [*report.partial, *report.dropped])  # each by its sheet row
     form = Builder(report.form, "UCL_Biomass_Plot_Form.xlsx", {}).build()
     assert form.fields["start"].meta == "start" and form.fields["deviceid"].meta == "deviceid"
@@ -596,6 +595,12 @@ def test_a_field_survey_with_nested_repeats_files_of_choices_and_swahili(tmp_pat
     data, problems = form.validate(record)
     assert problems == []
     assert data["slope_radius"] == "15.04" and data["trees"][0]["plot_id1"] == "P-12"
+    assert data["trees"][0]["size_constraint"] == "6"  # a row's calculation reads the plot's radius
+    far = {**tree, "tree_distance": 8.0, "stems": [{**stem, "cbh": 10}, stem]}  # past the inner circle
+    _, problems = form.validate({**record, "trees": [far]})
+    assert [p.message_en for p in problems] == [
+        "Circumference at 1.3 m (cm): Minimum circumference for this part of the plot is 15 cm."
+    ]
     _, problems = form.validate({**record, "trees": [{**tree, "stems": [stem]}]})  # 2 stems counted
     assert [p.code for p in problems] == ["repeat.count"]
     _, problems = form.validate({**record, "leader_number": "12"})
@@ -645,3 +650,46 @@ def test_choices_from_a_csv_file_that_comes_with_the_form_are_carried_with_their
     again.parent.mkdir()
     xlsform.write_xlsform(report.form, {}, again)
     assert xlsform.read_xlsform(again).form == report.form
+
+
+def test_a_rows_calculation_reads_a_form_calculation_unless_that_one_reads_the_rows():
+    rows = _q(
+        "trees",
+        "repeat",
+        fields=[
+            _q("d", "decimal"),
+            _q("far", "calculated", result="boolean", calculation="${d} > ${radius}"),
+        ],
+    )
+    form = Builder(
+        _form(
+            [
+                _q("slope", "integer"),
+                _q(
+                    "radius", "calculated", result="decimal", calculation="15 div cos(atan(${slope} div 100))"
+                ),
+                rows,
+                _q("n_far", "calculated", result="integer", calculation="count(${far}[. = true()])"),
+            ]
+        ),
+        "t",
+        {},
+    ).build()
+    data, problems = form.validate({"slope": 0, "trees": [{"d": 20.0}, {"d": 3.0}]})
+    assert problems == [] and [r["far"] for r in data["trees"]] == [True, False] and data["n_far"] == 1
+    circular = _q(
+        "trees",
+        "repeat",
+        fields=[_q("d", "decimal"), _q("big", "calculated", result="boolean", calculation="${d} > ${mean}")],
+    )
+    with pytest.raises(FormDefinitionError, match="reads the repeats' rows"):
+        Builder(
+            _form(
+                [
+                    circular,
+                    _q("mean", "calculated", result="decimal", calculation="sum(${d}) div count(${d})"),
+                ]
+            ),
+            "t",
+            {},
+        ).build()

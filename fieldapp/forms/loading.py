@@ -625,19 +625,46 @@ class Builder:
             raise self.fail(f.path, f"{what}: {exc.message_en}") from exc
 
     def calc_order(self, form: Form) -> list[Field]:
-        """Form-level calculated fields in dependency order (cycles rejected)."""
+        """Form-level calculated fields in dependency order (cycles rejected): first those that
+        read no repeat (``form.calcs_before_rows`` of them, made before the rows' calculations,
+        which may read them, as ODK's ``${slope_radius}`` in a tree's row), then the others."""
         calcs = {f.id: f for f in form.fields.values() if f.calculation is not None}
+        reads_rows: dict[str, bool] = {}
+
+        def on_rows(fid: str, seen: frozenset[str] = frozenset()) -> bool:
+            if fid not in reads_rows:
+                calc = calcs[fid].calculation
+                assert calc is not None
+                found = False
+                for name in calc.variables:
+                    top = form.fields.get(name.split(".")[0])
+                    if top is None or top.type == "repeat":
+                        found = True  # a repeat, or a column of one
+                    elif top.id in calcs and top.id != fid and top.id not in seen:
+                        found = on_rows(top.id, seen | {fid})
+                    if found:
+                        break
+                reads_rows[fid] = found
+            return reads_rows[fid]
+
         for rep in form.repeats():
             for c in rep.fields:
                 if c.calculation is None:
                     continue
                 for name in c.calculation.variables:
                     base = name.split(".")[0]
-                    if rep.child(base) is None and base in calcs:
+                    if rep.child(base) is None and base in calcs and on_rows(base):
                         raise self.fail(
                             c.path,
-                            f"a calculation in a repeat cannot use the form-level calculation {base!r}",
+                            f"a calculation in a repeat cannot use the form-level calculation {base!r}, "
+                            "which reads the repeats' rows",
                         )
+        done = self._calc_sorted(calcs)
+        early = [f for f in done if not on_rows(f.id)]
+        form.calcs_before_rows = len(early)
+        return [*early, *(f for f in done if on_rows(f.id))]
+
+    def _calc_sorted(self, calcs: dict[str, Field]) -> list[Field]:
         done: list[Field] = []
         state: dict[str, int] = {}
 

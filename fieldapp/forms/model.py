@@ -258,6 +258,7 @@ class Form:
     groups: dict[str, Group] = field(default_factory=dict)  # every group, by id (ids are unique)
     order: list[Field] = field(default_factory=list)
     calc_order: list[Field] = field(default_factory=list)
+    calcs_before_rows: int = 0  # the first of calc_order read no repeat: made before the rows'
     calc_inputs: set[str] = field(default_factory=set)  # answers read by calculations and scoring
     # per repeat: (field id, compiled calculation, result normaliser) in row order
     row_calcs: list[tuple[str, Callable[[dict[str, Any], dict[str, Any]], None]]] = field(
@@ -392,7 +393,12 @@ class Form:
         return data
 
     def compute(self, data: dict[str, Any]) -> None:
-        """Fill calculated fields (rows first, then the form, then the scoring rubric)."""
+        """Fill calculated fields: the form's that read no repeat, the rows', the form's others,
+        then the scoring rubric."""
+        early = self.calcs_before_rows
+        for f in self.calc_order[:early]:  # read no repeat: the rows' calculations may read them
+            if not f.trigger:  # a triggered value is made when its trigger changes (Form.fire)
+                data[f.id] = calc_value(f, data, None)
         for rep_id, inner_id, inner in self.nested_calcs:
             for row in data.get(rep_id) or []:
                 for sub in row.get(inner_id) or []:
@@ -400,8 +406,8 @@ class Form:
         for rep_id, block in self.row_calcs:
             for row in data.get(rep_id) or []:
                 block(data, row)
-        for f in self.calc_order:
-            if not f.trigger:  # a triggered value is made when its trigger changes (Form.fire)
+        for f in self.calc_order[early:]:
+            if not f.trigger:
                 data[f.id] = calc_value(f, data, None)
         if self.rubric is not None:
             data.update(self.rubric.apply(data))
