@@ -693,3 +693,17 @@ def test_a_rows_calculation_reads_a_form_calculation_unless_that_one_reads_the_r
             "t",
             {},
         ).build()
+
+
+def test_two_choice_lists_differing_only_by_case_stay_two_lists(tmp_path):
+    path = survey(
+        tmp_path / "l.xlsx",
+        [["select_one Answer", "a", "ก", "A"], ["select_one answer", "b", "ข", "B"]],
+        [["Answer", "y", "ใช่", "Yes"], ["answer", "n", "ไม่", "No"]],
+    )
+    report = xlsform.read_xlsform(path)
+    form = Builder(report.form, "l.xlsx", {}).build()
+    assert form.fields["a"].codes == {"y"} and form.fields["b"].codes == {"n"}
+    again = tmp_path / "again.xlsx"
+    xlsform.write_xlsform(report.form, {}, again)
+    assert xlsform.read_xlsform(again).form == report.form

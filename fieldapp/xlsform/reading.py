@@ -200,6 +200,10 @@ class _Reader:
             lid = re.sub(r"[^a-z0-9_]", "_", name.lower())
             if not lid or not lid[0].isalpha():
                 lid = f"l_{lid}"
+            base, n = lid, 2
+            while lid in self.list_names.values():  # Yes_No and yes_no: two lists, kept apart
+                lid = f"{base}_{n}"
+                n += 1
             self.list_names[name] = lid
         return self.list_names[name]
 
