@@ -107,7 +107,14 @@ class PushService(Merging):
         doc = res.doc if res.doc is not None else ch.doc
         if entries or (doc is not None and not has_consent(form, doc)):
             server_history.store(
-                conn, form, ch.record_id, entries, doc, device_id=device, received_by=user.name, now=self.now()
+                conn,
+                form,
+                ch.record_id,
+                entries,
+                doc,
+                device_id=device,
+                received_by=user.name,
+                now=self.now(),
             )
         return res, last
 
@@ -161,75 +168,113 @@ class PushService(Merging):
     def _apply(
         self, conn: Connection, batch: Batch, user: User, device: str, ch: P.Change, last: int
     ) -> tuple[P.ChangeResult, int]:
+        """One change of a batch: refused, erased, written, merged or kept as a conflict. Returns
+        its result and the server's last revision (raised by each revision written)."""
         form = self.forms.forms.get(ch.form)
         if form is None:
             return self._reject(ch, "unknown_form", f"no form {ch.form!r} on this server"), last
         cur = self._current(conn, batch, ch.record_id)
+        refused = self._refused(batch, user, ch, cur)
+        if refused is not None:
+            return refused, last
+        if ch.erased:
+            return self._erase(conn, batch, form, user, device, ch, cur, last)
+        mine: dict[str, Any] | None = None
+        area = cur.area if cur else None
+        if not ch.deleted:
+            checked = self._checked(conn, batch, form, user, ch)
+            if isinstance(checked, P.ChangeResult):
+                return checked, last
+            mine, area = checked
+        return self._store(conn, batch, form, user, device, ch, cur, mine, area, last)
+
+    def _refused(self, batch: Batch, user: User, ch: P.Change, cur: Current | None) -> P.ChangeResult | None:
+        """The refusals that need only the record as the server has it: outside the user's areas,
+        another form's, an act the user's role may not do, a copy of an erased record."""
         # the area first: a record outside the user's areas says nothing about its form or area
         if cur is not None and not P.in_scope(cur.area, user.areas, everything=user.everything):
-            return self._reject(ch, "area_forbidden", "the record is outside your areas"), last
+            return self._reject(ch, "area_forbidden", "the record is outside your areas")
         if cur is not None and cur.form_id != ch.form:
-            return self._reject(ch, "form_mismatch", "the record belongs to another form"), last
+            return self._reject(ch, "form_mismatch", "the record belongs to another form")
         act = ("erase" if ch.deleted else "anonymise") if ch.erased else "resolve" if ch.resolves else None
         if act is not None and not P.may(user.role, act):
             return self._reject(
                 ch,
                 "role_forbidden",
                 f"only an area manager or an admin may {P.ACT_NAMES[act][1]} (your role is {user.role})",
-            ), last
+            )
         if ch.record_id in batch.erased and not ch.erased:
             # erased at the data subject's request: an older copy never brings it back
             res = self._reject(ch, "erased", "the record was erased at the data subject's request")
             if cur is not None:
                 res.rev = cur.rev
                 res.doc = None if cur.deleted else cur.doc
-            return res, last
-        if ch.erased:
-            return self._erase(conn, batch, form, user, device, ch, cur, last)
-        mine: dict[str, Any] | None = None
-        area = cur.area if cur else None
-        if not ch.deleted:
-            assert ch.doc is not None
-            owned = sorted(P.SERVER_OWNED & set(ch.doc))
-            if owned:
-                return self._reject(
-                    ch,
-                    "server_owned_field",
-                    "fields owned by the server: " + ", ".join(owned),
-                    [
-                        {
-                            "path": k,
-                            "code": "server_owned",
-                            "message": "owned by the server",
-                            "message_en": "owned by the server",
-                        }
-                        for k in owned
-                    ],
-                ), last
-            mine, problems = self._validate(form, ch.doc)
-            if not problems and form.id in ("referral", "business"):
-                # the same cross-record rules as the laptop's Store.save
-                def lookup(hid: str) -> crossrecord.HouseholdFacts | None:
-                    cur_h = self._current(conn, batch, hid)
-                    if cur_h is None or cur_h.deleted or cur_h.form_id != "household":
-                        return None
-                    return crossrecord.facts_from_doc(cur_h.doc)
+            return res
+        return None
 
-                problems = [p.as_dict() for p in crossrecord.check(form.id, mine, lookup)[0]]
-            if not problems and form.rounds:
-                problems = [p.as_dict() for p in self._round_problems(conn, batch, form, ch.record_id, mine)]
-            if problems:
-                return self._reject(
-                    ch, "invalid", "the record does not pass the form's rules", problems
-                ), last
-            taken = self._taken_rows(batch, form, ch.record_id, mine)
-            if taken:
-                return self._reject_taken(ch, taken), last
-            area = mine.get(form.area_field) if form.area_field else None
-            if not area:
-                return self._reject(ch, "no_area", f"the record has no {form.area_field}"), last
-            if not P.in_scope(area, user.areas, everything=user.everything):
-                return self._reject(ch, "area_forbidden", f"area {area} is outside your areas"), last
+    def _checked(
+        self, conn: Connection, batch: Batch, form: Form, user: User, ch: P.Change
+    ) -> tuple[dict[str, Any], str] | P.ChangeResult:
+        """The pushed document checked as the laptop checks it (no field the server owns, the
+        form's rules, the cross-record rules, the survey round, repeat row ids of its own) and
+        in the user's areas: the document as validated and its area, or the refusal."""
+        assert ch.doc is not None
+        owned = sorted(P.SERVER_OWNED & set(ch.doc))
+        if owned:
+            return self._reject(
+                ch,
+                "server_owned_field",
+                "fields owned by the server: " + ", ".join(owned),
+                [
+                    {
+                        "path": k,
+                        "code": "server_owned",
+                        "message": "owned by the server",
+                        "message_en": "owned by the server",
+                    }
+                    for k in owned
+                ],
+            )
+        mine, problems = self._validate(form, ch.doc)
+        if not problems and form.id in ("referral", "business"):
+            # the same cross-record rules as the laptop's Store.save
+            def lookup(hid: str) -> crossrecord.HouseholdFacts | None:
+                cur_h = self._current(conn, batch, hid)
+                if cur_h is None or cur_h.deleted or cur_h.form_id != "household":
+                    return None
+                return crossrecord.facts_from_doc(cur_h.doc)
+
+            problems = [p.as_dict() for p in crossrecord.check(form.id, mine, lookup)[0]]
+        if not problems and form.rounds:
+            problems = [p.as_dict() for p in self._round_problems(conn, batch, form, ch.record_id, mine)]
+        if problems:
+            return self._reject(ch, "invalid", "the record does not pass the form's rules", problems)
+        taken = self._taken_rows(batch, form, ch.record_id, mine)
+        if taken:
+            return self._reject_taken(ch, taken)
+        area = mine.get(form.area_field) if form.area_field else None
+        if not area:
+            return self._reject(ch, "no_area", f"the record has no {form.area_field}")
+        if not P.in_scope(area, user.areas, everything=user.everything):
+            return self._reject(ch, "area_forbidden", f"area {area} is outside your areas")
+        return mine, area
+
+    def _store(
+        self,
+        conn: Connection,
+        batch: Batch,
+        form: Form,
+        user: User,
+        device: str,
+        ch: P.Change,
+        cur: Current | None,
+        mine: dict[str, Any] | None,
+        area: str | None,
+        last: int,
+    ) -> tuple[P.ChangeResult, int]:
+        """A checked change written: a new record; an edit or delete of the revision the server
+        has; a change from an older revision merged (``Merging._stale``); a base from the future
+        refused."""
         ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied")
         if cur is None:
             if ch.deleted:  # never reached the server: nothing to delete
