@@ -4,7 +4,7 @@ chosen set of subdistricts, aggregated with read-only SQL over the typed form ta
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -294,19 +294,60 @@ def area_report(
     form = store.form("household")
     labels = Labels(form)
     klass_field = scoring.class_field(form)
-    where, params = area.where()
-    superseded = _earlier_rounds(store, where, params)
-    completeness = _Completeness(store, form)
-    incomplete = completeness.incomplete_ids(store, area)
-    hwhere, hparams = area.where("h")
-    members_per: dict[str, int] = dict(
-        store.conn.execute(
-            "SELECT m.parent_id, count(*) FROM household__members m JOIN household h ON h.id = m.parent_id "
-            f"WHERE {hwhere} GROUP BY m.parent_id",
-            hparams,
-        ).fetchall()
+    wanted = _wanted(klass_field)
+    tally = _Tally(klass_field, wanted, needy_limit)
+    for row, members, complete in _households(store, form, area, wanted):
+        tally.add(row, members, complete)
+    scope = area.scope
+    if tally.total == 0:
+        raise ReportDataError(
+            f"ไม่มีข้อมูลครัวเรือนใน{scope.title} จึงสร้างรายงานไม่ได้",
+            f"no households in {scope.level} {'+'.join(area.codes)}"
+            + (f" village {area.village_no}" if area.village_no is not None else "")
+            + ": nothing to report",
+            path="area",
+            code="report.empty_area",
+        )
+    if area.village_no is not None:
+        acc = next(iter(tally.villages.values()))
+        if acc.names:
+            name = max(acc.names.items(), key=lambda kv: (kv[1], kv[0]))[0]
+            scope.title = f"{village_label(area.village_no, name)} {_sub_title(place_of(area.codes[0]))}"
+    counts, sums = tally.cap_counts, tally.cap_sums
+    avg = {k: round(sums[k] / counts[k], 2) if counts[k] else None for k in CAPITAL_KEYS}
+    averages = CapitalScores(avg["human"], avg["physical"], avg["financial"], avg["natural"], avg["social"])
+    by_name = {TPMAP_LABELS.get(c, c): n for c, n in tally.tpmap.items()}
+    listed_businesses, business_totals = _area_businesses(store, area, business_limit)
+    village_coverage, coverage_total = _area_coverage(store, form, area)
+    return AreaReport(
+        scope=scope,
+        households_total=tally.total,
+        members_total=tally.members,
+        households_surveyed=tally.surveyed,
+        tpmap_target_households=tally.targets,
+        class_counts=_class_counts(form, labels, tally.classes),
+        households_unassessable=tally.unassessable,
+        households_not_interviewed=tally.not_interviewed,
+        mean_coverage=round(tally.coverage_sum / tally.coverage_n, 2) if tally.coverage_n else None,
+        capital_averages=averages,
+        tpmap_counts={name: by_name[name] for name in tpmap_labels(tally.tpmap)},
+        villages=_village_stats(tally.villages),
+        coverage=village_coverage,
+        coverage_total=coverage_total,
+        businesses=listed_businesses,
+        business_totals=business_totals,
+        referral_counts=_referral_counts(store, area),
+        households_in_need=_needy(store, sorted(tally.needy, reverse=True), labels, wide=area.codes_wide),
+        # the households' own Area Manager and university, when the whole area has one
+        area_manager_name=tally.managers.pop() if len(tally.managers) == 1 else "",
+        university=tally.universities.pop() if len(tally.universities) == 1 else "",
+        meta=meta or default_meta(),
     )
-    wanted = [
+
+
+def _wanted(klass_field: str) -> list[str]:
+    """The household columns the area report reads (and a household in need keeps)."""
+    return [
         "id",
         "household_code",
         "head_name",
@@ -325,58 +366,109 @@ def area_report(
         *[f"cap_{k}" for k in CAPITAL_KEYS],
         "cap_mean",
     ]
+
+
+def _households(
+    store: Store, form: Form, area: _Area, wanted: list[str]
+) -> Iterator[tuple[dict[str, Any], int, bool]]:
+    """The area's households at their latest survey round, one row at a time: the row (the
+    ``wanted`` columns and those completeness needs), its member count, and whether it is
+    complete."""
+    where, params = area.where()
+    superseded = _earlier_rounds(store, where, params)
+    completeness = _Completeness(store, form)
+    incomplete = completeness.incomplete_ids(store, area)
+    hwhere, hparams = area.where("h")
+    members_per: dict[str, int] = dict(
+        store.conn.execute(
+            "SELECT m.parent_id, count(*) FROM household__members m JOIN household h ON h.id = m.parent_id "
+            f"WHERE {hwhere} GROUP BY m.parent_id",
+            hparams,
+        ).fetchall()
+    )
     scored_extra = [c for c in ("score_status", "score_coverage") if c in form.fields]
     columns = list(dict.fromkeys([*wanted, *scored_extra, *completeness.columns]))
     cur = store.conn.execute(
         f"SELECT {', '.join(f'[{c}]' for c in columns)} FROM household WHERE {where}", params
     )
-    total = members_total = surveyed = targets = unassessable = not_interviewed = 0
-    coverage_sum, coverage_n = 0.0, 0
-    classes: dict[str, int] = {}
-    cap_sums = dict.fromkeys(CAPITAL_KEYS, 0.0)
-    cap_counts = dict.fromkeys(CAPITAL_KEYS, 0)
-    tpmap_counts: dict[str, int] = {}
-    villages: dict[tuple[str, int | None, str], _VillageAcc] = {}
-    needy: list[_Needy] = []
-    managers: set[str] = set()
-    universities: set[str] = set()
     for values in cur:
         row = dict(zip(columns, values, strict=True))
         hid = row["id"]
         if hid in superseded:
             continue
-        total += 1
-        members_total += members_per.get(hid, 0)
-        surveyed += 1 if row["surveyed_on"] else 0
-        targets += 1 if row["tpmap_target"] else 0
-        klass = row[klass_field] or ""
+        members = members_per.get(hid, 0)
+        yield row, members, hid not in incomplete and members > 0 and completeness.complete(row)
+
+
+@dataclass
+class _Tally:
+    """The area's households counted as they are read, so memory stays bounded for a district or a
+    province: totals, classes, capital scores, TPMAP flags, villages, the households most in need."""
+
+    klass_field: str
+    wanted: list[str]
+    needy_limit: int
+    total: int = 0
+    members: int = 0
+    surveyed: int = 0
+    targets: int = 0
+    unassessable: int = 0
+    not_interviewed: int = 0
+    coverage_sum: float = 0.0
+    coverage_n: int = 0
+    classes: dict[str, int] = field(default_factory=dict)
+    cap_sums: dict[str, float] = field(default_factory=lambda: dict.fromkeys(CAPITAL_KEYS, 0.0))
+    cap_counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(CAPITAL_KEYS, 0))
+    tpmap: dict[str, int] = field(default_factory=dict)
+    villages: dict[tuple[str, int | None, str], _VillageAcc] = field(default_factory=dict)
+    needy: list[_Needy] = field(default_factory=list)
+    managers: set[str] = field(default_factory=set)
+    universities: set[str] = field(default_factory=set)
+
+    def add(self, row: dict[str, Any], members: int, complete: bool) -> None:
+        """Count one household."""
+        klass = row[self.klass_field] or ""
         cannot = row.get("score_status") == "unassessable"
-        unassessable += 1 if cannot else 0
         absent = row.get("score_status") == scoring.NOT_INTERVIEWED
-        not_interviewed += 1 if absent else 0
+        self.total += 1
+        self.members += members
+        self.surveyed += 1 if row["surveyed_on"] else 0
+        self.targets += 1 if row["tpmap_target"] else 0
+        self.unassessable += 1 if cannot else 0
+        self.not_interviewed += 1 if absent else 0
         cov = as_number(row.get("score_coverage"))
         if cov is not None:
-            coverage_sum += cov
-            coverage_n += 1
+            self.coverage_sum += cov
+            self.coverage_n += 1
         key = "unassessable" if cannot and not klass else scoring.NOT_INTERVIEWED if absent else klass
-        classes[key] = classes.get(key, 0) + 1
-        if row["area_manager"] and len(managers) < 2:
-            managers.add(as_text(row["area_manager"]))
-        if row["university"] and len(universities) < 2:
-            universities.add(as_text(row["university"]))
+        self.classes[key] = self.classes.get(key, 0) + 1
+        if row["area_manager"] and len(self.managers) < 2:
+            self.managers.add(as_text(row["area_manager"]))
+        if row["university"] and len(self.universities) < 2:
+            self.universities.add(as_text(row["university"]))
         for k in CAPITAL_KEYS:
             v = as_number(row[f"cap_{k}"])
             if v is not None:
-                cap_sums[k] += v
-                cap_counts[k] += 1
+                self.cap_sums[k] += v
+                self.cap_counts[k] += 1
         for code in json_list(row["tpmap_flags"]):
-            tpmap_counts[code] = tpmap_counts.get(code, 0) + 1
+            self.tpmap[code] = self.tpmap.get(code, 0) + 1
+        mean = as_number(row["cap_mean"])
+        acc = self.add_to_village(row, cannot=cannot, absent=absent, mean=mean, complete=complete)
+        if klass in POOR_CLASSES:
+            acc.poor += 1
+            self.keep_if_in_need(row, klass, mean)
+
+    def add_to_village(
+        self, row: dict[str, Any], *, cannot: bool, absent: bool, mean: float | None, complete: bool
+    ) -> _VillageAcc:
+        """Count the household in its village (by number, or by name when it has none)."""
         vno = as_int(row["village_no"])
         vname = as_text(row["village_name"])
         vkey = (row["subdistrict_code"], vno, "" if vno else vname)
-        acc = villages.get(vkey)
+        acc = self.villages.get(vkey)
         if acc is None:
-            acc = villages[vkey] = _VillageAcc(row["subdistrict_code"], vno)
+            acc = self.villages[vkey] = _VillageAcc(row["subdistrict_code"], vno)
         acc.total += 1
         acc.unassessable += 1 if cannot else 0
         acc.not_interviewed += 1 if absent else 0
@@ -384,69 +476,26 @@ def area_report(
             acc.names[vname] = acc.names.get(vname, 0) + 1
         if row["village_code"]:
             acc.codes[row["village_code"]] = acc.codes.get(row["village_code"], 0) + 1
-        mean = as_number(row["cap_mean"])
         if mean is not None:
             acc.cap_sum += mean
             acc.cap_n += 1
-        if hid not in incomplete and members_per.get(hid) and completeness.complete(row):
+        if complete:
             acc.complete += 1
-        if klass in POOR_CLASSES:
-            acc.poor += 1
-            if needy_limit > 0:
-                ipc = as_number(row["income_per_capita"])
-                # worst first (class, mean score, income per person, all ascending); the heap keeps
-                # the largest keys, so they are negated
-                key = (-int(klass), -(mean or 0.0), -(ipc or 0.0), hid)
-                item = _Needy(key, hid, {k: row[k] for k in wanted})
-                if len(needy) < needy_limit:
-                    heapq.heappush(needy, item)
-                elif item > needy[0]:
-                    heapq.heapreplace(needy, item)
+        return acc
 
-    scope = area.scope
-    if total == 0:
-        raise ReportDataError(
-            f"ไม่มีข้อมูลครัวเรือนใน{scope.title} จึงสร้างรายงานไม่ได้",
-            f"no households in {scope.level} {'+'.join(area.codes)}"
-            + (f" village {area.village_no}" if area.village_no is not None else "")
-            + ": nothing to report",
-            path="area",
-            code="report.empty_area",
-        )
-    if area.village_no is not None:
-        acc = next(iter(villages.values()))
-        if acc.names:
-            name = max(acc.names.items(), key=lambda kv: (kv[1], kv[0]))[0]
-            scope.title = f"{village_label(area.village_no, name)} {_sub_title(place_of(area.codes[0]))}"
-    avg = {k: round(cap_sums[k] / cap_counts[k], 2) if cap_counts[k] else None for k in CAPITAL_KEYS}
-    averages = CapitalScores(avg["human"], avg["physical"], avg["financial"], avg["natural"], avg["social"])
-    by_name = {TPMAP_LABELS.get(c, c): n for c, n in tpmap_counts.items()}
-    listed_businesses, business_totals = _area_businesses(store, area, business_limit)
-    village_coverage, coverage_total = _area_coverage(store, form, area)
-    return AreaReport(
-        scope=scope,
-        households_total=total,
-        members_total=members_total,
-        households_surveyed=surveyed,
-        tpmap_target_households=targets,
-        class_counts=_class_counts(form, labels, classes),
-        households_unassessable=unassessable,
-        households_not_interviewed=not_interviewed,
-        mean_coverage=round(coverage_sum / coverage_n, 2) if coverage_n else None,
-        capital_averages=averages,
-        tpmap_counts={name: by_name[name] for name in tpmap_labels(tpmap_counts)},
-        villages=_village_stats(villages),
-        coverage=village_coverage,
-        coverage_total=coverage_total,
-        businesses=listed_businesses,
-        business_totals=business_totals,
-        referral_counts=_referral_counts(store, area),
-        households_in_need=_needy(store, sorted(needy, reverse=True), labels, wide=area.codes_wide),
-        # the households' own Area Manager and university, when the whole area has one
-        area_manager_name=managers.pop() if len(managers) == 1 else "",
-        university=universities.pop() if len(universities) == 1 else "",
-        meta=meta or default_meta(),
-    )
+    def keep_if_in_need(self, row: dict[str, Any], klass: str, mean: float | None) -> None:
+        """A poor household kept while it is among the ``needy_limit`` most in need."""
+        if self.needy_limit <= 0:
+            return
+        ipc = as_number(row["income_per_capita"])
+        # worst first (class, mean score, income per person, all ascending); the heap keeps the
+        # largest keys, so they are negated
+        key = (-int(klass), -(mean or 0.0), -(ipc or 0.0), row["id"])
+        item = _Needy(key, row["id"], {k: row[k] for k in self.wanted})
+        if len(self.needy) < self.needy_limit:
+            heapq.heappush(self.needy, item)
+        elif item > self.needy[0]:
+            heapq.heapreplace(self.needy, item)
 
 
 def _area_coverage(
