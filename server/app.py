@@ -11,6 +11,7 @@ from fastapi import Body, Depends, FastAPI, Header, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -133,6 +134,9 @@ def app_from_env() -> FastAPI:
 
 
 def create_app(settings: Settings | None = None, forms: FormSet | None = None) -> FastAPI:
+    """The server's app over the database ``settings`` name: errors in one envelope, the size
+    limit, the routes of accounts, sync, attachments and the laptops' audit rows, and the
+    published API description (``server.openapi``)."""
     app = FastAPI(
         title="fieldapp server",
         version=__version__,
@@ -144,8 +148,26 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
     bind(app, settings or Settings.from_env(), forms)
     state = app.state  # routes read the bound database and settings at request time
     app.add_middleware(SizeLimit, state=state)
+    _error_handlers(app)
+    _account_routes(app, state)
+    _sync_routes(app, state)
+    _attachment_routes(app, state)
+    _audit_routes(app, state)
+    openapi.install(app)
+    return app
 
-    # ------------------------------------------------------------------ errors: one envelope
+
+PROTO = Depends(check_protocol)  # every route checks the protocol version the client speaks
+
+
+def body_object(payload: Any) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise P.ProtocolViolation("the body must be a JSON object")
+    return payload
+
+
+def _error_handlers(app: FastAPI) -> None:
+    """Every error in the one envelope (``message`` in Thai, ``message_en``, ``code``)."""
 
     @app.exception_handler(ApiError)
     async def _api_error(_req: Request, exc: ApiError) -> JSONResponse:
@@ -191,18 +213,11 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
             "internal server error; the request was not applied",
         )
 
-    # ------------------------------------------------------------------ dependencies
 
-    Proto = Depends(check_protocol)
+def _account_routes(app: FastAPI, state: State) -> None:
+    """Log in, the handshake (protocol, time, the user's scope and forms), a form's definition."""
 
-    def body_object(payload: Any) -> dict[str, Any]:
-        if not isinstance(payload, dict):
-            raise P.ProtocolViolation("the body must be a JSON object")
-        return payload
-
-    # ------------------------------------------------------------------ routes
-
-    @app.post(P.Paths.LOGIN, dependencies=[Proto], summary="Log in; returns a short-lived token")
+    @app.post(P.Paths.LOGIN, dependencies=[PROTO], summary="Log in; returns a short-lived token")
     def post_login(request: Request, payload: Annotated[Any, Body()]) -> dict[str, Any]:
         o = body_object(payload)
         name, password = o.get("user"), o.get("password")
@@ -221,7 +236,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         return {"token": token, "expires_at": expires, "token_type": "bearer"}
 
     @app.get(
-        P.Paths.HANDSHAKE, dependencies=[Proto], summary="Protocol version, server time, the user's scope"
+        P.Paths.HANDSHAKE, dependencies=[PROTO], summary="Protocol version, server time, the user's scope"
     )
     def get_handshake(user: Auth) -> dict[str, Any]:
         with state.engine.connect() as conn:
@@ -245,7 +260,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
 
     @app.get(
         P.Paths.FORM,
-        dependencies=[Proto],
+        dependencies=[PROTO],
         summary="The newest definition of a form installed on the server",
     )
     def get_form(user: Auth, form_id: Annotated[str, Path(max_length=P.MAX_FORM_ID)]) -> dict[str, Any]:
@@ -259,12 +274,16 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
             )
         return found
 
+
+def _sync_routes(app: FastAPI, state: State) -> None:
+    """Push, pull, verify and the open conflicts."""
+
     # push and pull answers are large: encoded once here, not through FastAPI's generic
     # response validation and encoding (which walks every value of every document)
 
     @app.post(
         P.Paths.PUSH,
-        dependencies=[Proto],
+        dependencies=[PROTO],
         summary="Push a batch of changes",
         response_model=dict[str, Any],
     )
@@ -278,7 +297,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
 
     @app.get(
         P.Paths.PULL,
-        dependencies=[Proto],
+        dependencies=[PROTO],
         summary="Records changed after a cursor, in pages",
         response_model=dict[str, Any],
     )
@@ -292,7 +311,7 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         body = state.service.pull_body(user, cursor, limit, count=count)
         return json_response(body, request.headers.get("accept-encoding", ""))
 
-    @app.post(P.Paths.VERIFY, dependencies=[Proto], summary="Counts and checksums of the user's scope")
+    @app.post(P.Paths.VERIFY, dependencies=[PROTO], summary="Counts and checksums of the user's scope")
     def post_verify(user: Auth, payload: Annotated[Any, Body()]) -> dict[str, Any]:
         o = body_object(payload)
         exclude = o.get("exclude") or []
@@ -300,15 +319,19 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
             raise P.ProtocolViolation("verify: 'exclude' must be a list of record ids")
         return state.service.verify(user, set(exclude))
 
-    @app.get(P.Paths.CONFLICTS, dependencies=[Proto], summary="Open conflicts in the user's areas")
+    @app.get(P.Paths.CONFLICTS, dependencies=[PROTO], summary="Open conflicts in the user's areas")
     def get_conflicts(user: Auth) -> dict[str, Any]:
         return {"conflicts": state.service.open_conflicts(user)}
 
-    @app.get(P.Paths.ATTACHMENT_STATUS, dependencies=[Proto], summary="How much of an attachment has arrived")
+
+def _attachment_routes(app: FastAPI, state: State) -> None:
+    """How much of a file has arrived, uploading it in parts, downloading it."""
+
+    @app.get(P.Paths.ATTACHMENT_STATUS, dependencies=[PROTO], summary="How much of an attachment has arrived")
     def get_attachment_status(user: Auth, sha256: Annotated[str, _sha_param()]) -> dict[str, Any]:
         return state.service.attachment_status(user, sha256)
 
-    @app.put(P.Paths.ATTACHMENT, dependencies=[Proto], summary="Upload (part of) an attachment")
+    @app.put(P.Paths.ATTACHMENT, dependencies=[PROTO], summary="Upload (part of) an attachment")
     async def put_attachment(
         request: Request,
         user: Auth,
@@ -323,19 +346,20 @@ def create_app(settings: Settings | None = None, forms: FormSet | None = None) -
         return await run_in_threadpool(state.service.put_attachment, user, sha256, offset, size, chunk, mime)
 
     @app.get(
-        P.Paths.ATTACHMENT, dependencies=[Proto], summary="Download an attachment", response_class=Response
+        P.Paths.ATTACHMENT, dependencies=[PROTO], summary="Download an attachment", response_class=Response
     )
     def get_attachment(user: Auth, sha256: Annotated[str, _sha_param()]) -> Response:
         data, mime = state.service.get_attachment(user, sha256)
         return Response(data, media_type=mime or "application/octet-stream")
 
-    @app.post(P.Paths.AUDIT, dependencies=[Proto], summary="Store a laptop's audit-trail rows")
+
+def _audit_routes(app: FastAPI, state: State) -> None:
+    """A laptop's audit-trail rows, kept on the server."""
+
+    @app.post(P.Paths.AUDIT, dependencies=[PROTO], summary="Store a laptop's audit-trail rows")
     def post_audit(user: Auth, payload: Annotated[Any, Body()]) -> dict[str, Any]:
         device, entries = P.parse_audit_batch(body_object(payload))
         return {"stored": state.service.store_device_audit(user, device, entries)}
-
-    openapi.install(app)
-    return app
 
 
 GZIP_MIN_BYTES = 1024  # smaller answers are not worth compressing
