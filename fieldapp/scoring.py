@@ -553,6 +553,9 @@ def _read(data: dict[str, Any], name: str) -> Any:
 
 
 def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
+    """The rubrics of ``scoring.yaml`` at ``path``, each checked against the form that uses it
+    (by its ``form:`` or the form's ``scoring:``); a mistake raises ``FormDefinitionError`` naming
+    where it is."""
     source = path.name
     try:
         raw = yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
@@ -572,124 +575,49 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
         form = forms.get(form_id) if form_id else users.get(name)
         if form is None:
             raise FormDefinitionError(source, str(name), "no form uses this rubric (set 'form:')")
-        resolve = make_resolver(form, None)
+        rubrics[str(name)] = _RubricReader(source, str(name), form).rubric(body)
+    return rubrics
 
-        def compile_(src: Any, where: str, resolve: expr.Resolver = resolve) -> expr.Expression:
-            try:
-                return expr.compile_expression(str(src), resolve)
-            except ExpressionError as exc:
-                raise FormDefinitionError(source, where, exc.message_en) from exc
 
+class _RubricReader:
+    """Reads one rubric of ``scoring.yaml`` for its form, part by part: the income line and the
+    class bands, the capitals and their indicators, the TPMAP dimensions, the welfare rules."""
+
+    def __init__(self, source: str, name: str, form: Form) -> None:
+        self.source = source
+        self.name = name
+        self.form = form
+        self.resolve = make_resolver(form, None)
+
+    def error(self, where: str, message: str) -> FormDefinitionError:
+        return FormDefinitionError(self.source, where, message)
+
+    def compile(self, src: Any, where: str) -> expr.Expression:
+        try:
+            return expr.compile_expression(str(src), self.resolve)
+        except ExpressionError as exc:
+            raise self.error(where, exc.message_en) from exc
+
+    def rubric(self, body: dict[str, Any]) -> Rubric:
+        name, form = self.name, self.form
         line = body.get("income_line")
         if not isinstance(line, (int, float)) or isinstance(line, bool) or line <= 0:
-            raise FormDefinitionError(source, f"{name}.income_line", "must be a positive number")
-        bands_raw = body.get("class_bands")
-        if not isinstance(bands_raw, list) or not bands_raw:
-            raise FormDefinitionError(source, f"{name}.class_bands", "needs a list of {code, min}")
-        bands: list[tuple[str, float]] = []
-        for i, b in enumerate(bands_raw):
-            if not isinstance(b, dict) or "code" not in b or not isinstance(b.get("min"), (int, float)):
-                raise FormDefinitionError(source, f"{name}.class_bands[{i + 1}]", "needs code and min")
-            bands.append((str(b["code"]), float(b["min"])))
-        if [m for _, m in bands] != sorted(m for _, m in bands):
-            raise FormDefinitionError(source, f"{name}.class_bands", "bands must rise")
+            raise self.error(f"{name}.income_line", "must be a positive number")
+        bands = self.class_bands(body.get("class_bands"))
         outputs = {**DEFAULT_OUTPUTS, **(body.get("outputs") or {})}
-        capitals: list[Capital] = []
-        for ci, c in enumerate(body.get("capitals") or []):
-            where = f"{name}.capitals[{ci + 1}]"
-            if not isinstance(c, dict) or c.get("id") not in CAPITALS:
-                raise FormDefinitionError(source, where, f"capital id must be one of {', '.join(CAPITALS)}")
-            indicators: list[Indicator] = []
-            for ii, ind in enumerate(c.get("indicators") or []):
-                w = f"{where}.{c['id']}.indicators[{ii + 1}]"
-                if not isinstance(ind, dict) or not isinstance(ind.get("id"), str):
-                    raise FormDefinitionError(source, w, "an indicator needs an id")
-                w = f"{name}.{c['id']}.{ind['id']}"
-                kinds = [k for k in ("points", "bands", "map") if k in ind]
-                if len(kinds) != 1:
-                    raise FormDefinitionError(
-                        source, w, "an indicator needs exactly one of points, bands, map"
-                    )
-                if kinds[0] != "points" and "value" not in ind:
-                    raise FormDefinitionError(source, w, "bands and map need a 'value' expression")
-                bands_i: list[tuple[float, int]] = []
-                if "bands" in ind:
-                    for pair in ind["bands"]:
-                        if (
-                            not isinstance(pair, list)
-                            or len(pair) != 2
-                            or not isinstance(pair[0], (int, float))
-                            or pair[1] not in (1, 2, 3, 4)
-                        ):
-                            raise FormDefinitionError(source, w, "bands are [lower bound, points 1–4] pairs")
-                        bands_i.append((float(pair[0]), int(pair[1])))
-                mapping: dict[str, int] = {}
-                if "map" in ind:
-                    if not isinstance(ind["map"], dict):
-                        raise FormDefinitionError(source, w, "map is {code: points}")
-                    for k, v in ind["map"].items():
-                        if v not in (1, 2, 3, 4):
-                            raise FormDefinitionError(source, w, f"points for {k!r} must be 1–4")
-                        mapping[str(k) if not isinstance(k, bool) else ("true" if k else "false")] = int(v)
-                asks = ind.get("asks") or []
-                if not isinstance(asks, list) or not all(isinstance(q, str) for q in asks):
-                    raise FormDefinitionError(
-                        source, w, "asks is a list of questions (field or repeat.field)"
-                    )
-                for q in asks:
-                    try:
-                        form.field_at(q)
-                    except KeyError:
-                        raise FormDefinitionError(source, w, f"asks names no question {q!r}") from None
-                made = Indicator(
-                    id=ind["id"],
-                    label=labels(ind.get("label"), source, w),
-                    value=compile_(ind["value"], w) if "value" in ind else None,
-                    points=compile_(ind["points"], w) if "points" in ind else None,
-                    bands=bands_i,
-                    mapping=mapping,
-                    applies=compile_(ind["applies"], w) if "applies" in ind else None,
-                    asks=list(asks),
-                )
-                if not made.asks:  # the plain questions it reads
-                    made.asks = [q for q in made.variables if _is_question(form, q)]
-                indicators.append(made)
-            if not indicators:
-                raise FormDefinitionError(source, where, "a capital needs indicators")
-            fld = c.get("field") or f"cap_{c['id']}"
-            capitals.append(
-                Capital(
-                    c["id"], fld, labels(c.get("label") or _CAP_LABELS[c["id"]], source, where), indicators
-                )
-            )
+        capitals = [self.capital(ci, c) for ci, c in enumerate(body.get("capitals") or [])]
         if sorted(c.id for c in capitals) != sorted(CAPITALS):
-            raise FormDefinitionError(source, f"{name}.capitals", f"needs each of {', '.join(CAPITALS)} once")
-        dims: list[Dimension] = []
-        for di, d in enumerate(body.get("tpmap") or []):
-            where = f"{name}.tpmap[{di + 1}]"
-            if not isinstance(d, dict) or not isinstance(d.get("dimension"), str):
-                raise FormDefinitionError(source, where, "needs a dimension code")
-            rules = []
-            for ri, r in enumerate(d.get("rules") or []):
-                w = f"{where}.rules[{ri + 1}]"
-                if not isinstance(r, dict) or "when" not in r or "id" not in r:
-                    raise FormDefinitionError(source, w, "a rule needs id, label and when")
-                rules.append(
-                    TpmapRule(str(r["id"]), labels(r.get("label"), source, w), compile_(r["when"], w))
-                )
-            dims.append(Dimension(d["dimension"], rules))
-        welfare: list[TpmapRule] = []
-        for ri, r in enumerate(body.get("welfare") or []):
-            w = f"{name}.welfare[{ri + 1}]"
-            if not isinstance(r, dict) or "when" not in r or "id" not in r:
-                raise FormDefinitionError(source, w, "a rule needs id, label and when")
-            welfare.append(TpmapRule(str(r["id"]), labels(r.get("label"), source, w), compile_(r["when"], w)))
+            raise self.error(f"{name}.capitals", f"needs each of {', '.join(CAPITALS)} once")
+        dims = [self.dimension(di, d) for di, d in enumerate(body.get("tpmap") or [])]
+        welfare = [
+            self.rule(r, f"{name}.welfare[{ri + 1}]") for ri, r in enumerate(body.get("welfare") or [])
+        ]
         cov = body.get("min_coverage", 1.0)
         if not isinstance(cov, (int, float)) or isinstance(cov, bool) or not 0 < cov <= 1:
-            raise FormDefinitionError(source, f"{name}.min_coverage", "must be a share above 0, at most 1")
+            raise self.error(f"{name}.min_coverage", "must be a share above 0, at most 1")
         written = tuple(k for k in OPTIONAL_OUTPUTS if outputs[k] in form.fields)
         rubric = Rubric(
-            str(name),
+            name,
             float(line),
             bands,
             capitals,
@@ -699,15 +627,107 @@ def load_rubrics(path: Path, forms: dict[str, Form]) -> dict[str, Rubric]:
             period=str(body.get("period") or ""),
             welfare=welfare,
             written=written,
-            resolve=resolve,
-            applies=compile_(body["applies"], f"{name}.applies") if "applies" in body else None,
+            resolve=self.resolve,
+            applies=self.compile(body["applies"], f"{name}.applies") if "applies" in body else None,
         )
         rubric.question_labels = {
             q: form.field_at(q).label for c in capitals for i in c.indicators for q in i.asks
         }
-        _check_outputs(rubric, form, source)
-        rubrics[str(name)] = rubric
-    return rubrics
+        _check_outputs(rubric, form, self.source)
+        return rubric
+
+    def class_bands(self, bands_raw: Any) -> list[tuple[str, float]]:
+        """The livelihood classes by the lowest mean score of each, rising."""
+        where = f"{self.name}.class_bands"
+        if not isinstance(bands_raw, list) or not bands_raw:
+            raise self.error(where, "needs a list of {code, min}")
+        bands: list[tuple[str, float]] = []
+        for i, b in enumerate(bands_raw):
+            if not isinstance(b, dict) or "code" not in b or not isinstance(b.get("min"), (int, float)):
+                raise self.error(f"{where}[{i + 1}]", "needs code and min")
+            bands.append((str(b["code"]), float(b["min"])))
+        if [m for _, m in bands] != sorted(m for _, m in bands):
+            raise self.error(where, "bands must rise")
+        return bands
+
+    def capital(self, ci: int, c: Any) -> Capital:
+        where = f"{self.name}.capitals[{ci + 1}]"
+        if not isinstance(c, dict) or c.get("id") not in CAPITALS:
+            raise self.error(where, f"capital id must be one of {', '.join(CAPITALS)}")
+        indicators = [
+            self.indicator(c["id"], where, ii, ind) for ii, ind in enumerate(c.get("indicators") or [])
+        ]
+        if not indicators:
+            raise self.error(where, "a capital needs indicators")
+        fld = c.get("field") or f"cap_{c['id']}"
+        label = labels(c.get("label") or _CAP_LABELS[c["id"]], self.source, where)
+        return Capital(c["id"], fld, label, indicators)
+
+    def indicator(self, cap_id: str, where: str, ii: int, ind: Any) -> Indicator:
+        """One indicator: its points given directly, by bands of a value, or by a map of codes;
+        the questions it asks; when it applies."""
+        w = f"{where}.{cap_id}.indicators[{ii + 1}]"
+        if not isinstance(ind, dict) or not isinstance(ind.get("id"), str):
+            raise self.error(w, "an indicator needs an id")
+        w = f"{self.name}.{cap_id}.{ind['id']}"
+        kinds = [k for k in ("points", "bands", "map") if k in ind]
+        if len(kinds) != 1:
+            raise self.error(w, "an indicator needs exactly one of points, bands, map")
+        if kinds[0] != "points" and "value" not in ind:
+            raise self.error(w, "bands and map need a 'value' expression")
+        bands_i: list[tuple[float, int]] = []
+        if "bands" in ind:
+            for pair in ind["bands"]:
+                if (
+                    not isinstance(pair, list)
+                    or len(pair) != 2
+                    or not isinstance(pair[0], (int, float))
+                    or pair[1] not in (1, 2, 3, 4)
+                ):
+                    raise self.error(w, "bands are [lower bound, points 1–4] pairs")
+                bands_i.append((float(pair[0]), int(pair[1])))
+        mapping: dict[str, int] = {}
+        if "map" in ind:
+            if not isinstance(ind["map"], dict):
+                raise self.error(w, "map is {code: points}")
+            for k, v in ind["map"].items():
+                if v not in (1, 2, 3, 4):
+                    raise self.error(w, f"points for {k!r} must be 1–4")
+                mapping[str(k) if not isinstance(k, bool) else ("true" if k else "false")] = int(v)
+        asks = ind.get("asks") or []
+        if not isinstance(asks, list) or not all(isinstance(q, str) for q in asks):
+            raise self.error(w, "asks is a list of questions (field or repeat.field)")
+        for q in asks:
+            try:
+                self.form.field_at(q)
+            except KeyError:
+                raise self.error(w, f"asks names no question {q!r}") from None
+        made = Indicator(
+            id=ind["id"],
+            label=labels(ind.get("label"), self.source, w),
+            value=self.compile(ind["value"], w) if "value" in ind else None,
+            points=self.compile(ind["points"], w) if "points" in ind else None,
+            bands=bands_i,
+            mapping=mapping,
+            applies=self.compile(ind["applies"], w) if "applies" in ind else None,
+            asks=list(asks),
+        )
+        if not made.asks:  # the plain questions it reads
+            made.asks = [q for q in made.variables if _is_question(self.form, q)]
+        return made
+
+    def dimension(self, di: int, d: Any) -> Dimension:
+        """A TPMAP dimension and the rules that flag a household in it."""
+        where = f"{self.name}.tpmap[{di + 1}]"
+        if not isinstance(d, dict) or not isinstance(d.get("dimension"), str):
+            raise self.error(where, "needs a dimension code")
+        rules = [self.rule(r, f"{where}.rules[{ri + 1}]") for ri, r in enumerate(d.get("rules") or [])]
+        return Dimension(d["dimension"], rules)
+
+    def rule(self, r: Any, w: str) -> TpmapRule:
+        if not isinstance(r, dict) or "when" not in r or "id" not in r:
+            raise self.error(w, "a rule needs id, label and when")
+        return TpmapRule(str(r["id"]), labels(r.get("label"), self.source, w), self.compile(r["when"], w))
 
 
 _CAP_LABELS = {

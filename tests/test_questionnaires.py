@@ -188,3 +188,47 @@ def test_forms_check_reports_a_broken_file(tmp_path):
     problems = forms.check_files([broken])
     assert len(problems) == 1
     assert "broken.yaml" in problems[0] and "a" in problems[0] and "unknown field" in problems[0]
+
+
+def _first_indicator(body):
+    return body["capitals"][0]["indicators"][0]
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "problem"),
+    [
+        (lambda b: b.update(income_line=-1), "household.income_line", "must be a positive number"),
+        (lambda b: b["class_bands"].reverse(), "household.class_bands", "bands must rise"),
+        (lambda b: b["class_bands"].append({"code": "5"}), "household.class_bands[5]", "needs code and min"),
+        (lambda b: b["capitals"].pop(), "household.capitals", "needs each of"),
+        (lambda b: b["capitals"][0].update(indicators=[]), "household.capitals[1]", "needs indicators"),
+        (
+            lambda b: _first_indicator(b).update(points="1", map={"a": 1}),
+            "household.human.",
+            "exactly one of points, bands, map",
+        ),
+        (
+            lambda b: _first_indicator(b).update(asks=["no_such_question"]),
+            "household.human.",
+            "asks names no question 'no_such_question'",
+        ),
+        (lambda b: b["tpmap"][0]["rules"][0].pop("when"), "household.tpmap[1].rules[1]", "needs id, label"),
+        (lambda b: b.update(welfare=[{"label": "x", "when": "1"}]), "household.welfare[1]", "needs id, label"),
+        (lambda b: b.update(min_coverage=0), "household.min_coverage", "must be a share"),
+    ],
+)
+def test_a_mistake_in_a_rubric_is_named_with_its_place(tmp_path, change, where, problem):
+    import yaml
+
+    from fieldapp import resources
+    from fieldapp.errors import FormDefinitionError
+
+    raw = yaml.safe_load((resources.forms_dir() / "scoring.yaml").read_text(encoding="utf-8"))
+    change(raw["household"])
+    path = tmp_path / "scoring.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    loaded = forms.default_forms()
+    with pytest.raises(FormDefinitionError) as exc:
+        scoring.load_rubrics(path, dict(loaded.forms))
+    assert exc.value.source == "scoring.yaml"
+    assert exc.value.field_path.startswith(where) and problem in exc.value.problem
