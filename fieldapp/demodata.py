@@ -183,58 +183,13 @@ class RecordMaker:
             prefix = "mr"
         else:
             prefix = "mrs" if rel in ("head", "spouse") or age > 30 else "miss"
-        edu_levels = [
-            "none",
-            "pre_primary",
-            "primary",
-            "lower_secondary",
-            "upper_secondary",
-            "diploma",
-            "bachelor",
-        ]
-        if age < 6:
-            edu = "none" if age < 3 else "pre_primary"
-        elif age < 15:
-            edu = "primary" if age < 12 else "lower_secondary"
-        else:
-            top = 2 + int(wealth * 4.5 + rng.random() * 1.5)
-            if age > 55:
-                top = min(top, 3)
-            edu = edu_levels[max(1, min(len(edu_levels) - 1, top))]
-        occ: str | None
-        if 15 <= age <= 59:
-            occ = rng.choices(
-                [
-                    "agriculture",
-                    "general_labour",
-                    "trade_business",
-                    "private_employee",
-                    "government",
-                    "homemaker",
-                    "unemployed",
-                ],
-                weights=[40, 25, 10 + 10 * wealth, 8 + 10 * wealth, 2 + 6 * wealth, 6, 8 - 5 * wealth],
-            )[0]
-            income = round(rng.uniform(15000, 50000) + wealth * rng.uniform(20000, 200000), -2)
-        elif age >= 60:
-            occ = rng.choices(["agriculture", "unable_to_work", "homemaker"], weights=[40, 30, 30])[0]
-            income = round(rng.uniform(0, 20000) + wealth * rng.uniform(0, 40000), -2)
-        else:
-            occ = "student" if age >= 4 else None
-            income = 0
+        edu = self.education(age, wealth)
+        occ, income = self.work(age, wealth)
         health = rng.choices(
             ["normal", "chronic", "disabled", "bedridden"],
             weights=[80, 12 + (age > 60) * 20, 5, 1 + (age > 70) * 4],
         )[0]
-        welfare: list[str] = []
-        if wealth < 0.5 and age >= 18:
-            welfare.append("state_card")
-        if age >= 60:
-            welfare.append("elderly_allowance")
-        if health == "disabled" and rng.random() < 0.7:
-            welfare.append("disability_allowance")
-        if age < 6 and wealth < 0.4:
-            welfare.append("child_grant")
+        welfare = self.welfare(age, wealth, health)
         first = rng.choice(MALE if sex == "1" else FEMALE)
         if rel in ("head", "spouse") and age > 20:
             marital = "married"
@@ -265,6 +220,70 @@ class RecordMaker:
             "welfare": welfare or ["none"],
             "health_scheme": rng.choices(["uc", "social_security", "civil_servant"], weights=[85, 10, 5])[0],
         }
+        self.member_extras(row, age, health)
+        allowed = form.fields["members"].level[1]  # the keys a member row may hold
+        if allowed.issuperset(row):
+            return row
+        return {k: v for k, v in row.items() if k in allowed}
+
+    def education(self, age: int, wealth: float) -> str:
+        """The highest schooling: by age for children, by wealth (and less for the old) for adults."""
+        edu_levels = [
+            "none",
+            "pre_primary",
+            "primary",
+            "lower_secondary",
+            "upper_secondary",
+            "diploma",
+            "bachelor",
+        ]
+        if age < 6:
+            return "none" if age < 3 else "pre_primary"
+        if age < 15:
+            return "primary" if age < 12 else "lower_secondary"
+        top = 2 + int(wealth * 4.5 + self.rng.random() * 1.5)
+        if age > 55:
+            top = min(top, 3)
+        return edu_levels[max(1, min(len(edu_levels) - 1, top))]
+
+    def work(self, age: int, wealth: float) -> tuple[str | None, float]:
+        """The occupation and the yearly income: working age, old age, or a child (at school)."""
+        rng = self.rng
+        if 15 <= age <= 59:
+            occ = rng.choices(
+                [
+                    "agriculture",
+                    "general_labour",
+                    "trade_business",
+                    "private_employee",
+                    "government",
+                    "homemaker",
+                    "unemployed",
+                ],
+                weights=[40, 25, 10 + 10 * wealth, 8 + 10 * wealth, 2 + 6 * wealth, 6, 8 - 5 * wealth],
+            )[0]
+            return occ, round(rng.uniform(15000, 50000) + wealth * rng.uniform(20000, 200000), -2)
+        if age >= 60:
+            occ = rng.choices(["agriculture", "unable_to_work", "homemaker"], weights=[40, 30, 30])[0]
+            return occ, round(rng.uniform(0, 20000) + wealth * rng.uniform(0, 40000), -2)
+        return ("student" if age >= 4 else None), 0
+
+    def welfare(self, age: int, wealth: float, health: str) -> list[str]:
+        """The state welfare a member of this age, wealth and health receives."""
+        welfare: list[str] = []
+        if wealth < 0.5 and age >= 18:
+            welfare.append("state_card")
+        if age >= 60:
+            welfare.append("elderly_allowance")
+        if health == "disabled" and self.rng.random() < 0.7:
+            welfare.append("disability_allowance")
+        if age < 6 and wealth < 0.4:
+            welfare.append("child_grant")
+        return welfare
+
+    def member_extras(self, row: dict[str, Any], age: int, health: str) -> None:
+        """The answers only some members have: disability, a carer, skills, training, a phone."""
+        rng = self.rng
         if health == "disabled":
             row["disability_type"] = rng.choice(["visual", "hearing", "physical", "intellectual"])
             row["disability_card"] = rng.random() < 0.7
@@ -276,18 +295,39 @@ class RecordMaker:
             row["training_need"] = rng.choice(["แปรรูปอาหาร", "ตัดเย็บเสื้อผ้า", "ขายของออนไลน์", "ช่างไฟฟ้า"])
         if rng.random() < 0.3 and age >= 18:
             row["phone"] = f"08{rng.randrange(10**8):08d}"
-        allowed = form.fields["members"].level[1]  # the keys a member row may hold
-        if allowed.issuperset(row):
-            return row
-        return {k: v for k, v in row.items() if k in allowed}
 
     def household(self, form: Form) -> tuple[str, dict[str, Any]]:
+        """A household of 1–8 members, its answers and its visit; kept for the businesses and
+        referrals made later when it was interviewed."""
         rng = self.rng
         wealth = rng.random() ** 1.4
         sub = rng.choice(self.subdistricts)
         vno, vname = self.village(sub.code)
         survey = self.date_between(self.today - _dt.timedelta(days=700), self.today - _dt.timedelta(days=1))
         surname = rng.choice(SURNAMES)
+        members = self.family(surname, wealth, survey, form)
+        earn = sum(float(m.get("income_year") or 0) for m in members)
+        doc = self.answers(sub, vno, vname, survey, surname, members, earn, wealth)
+        self.unusual_answers(doc, earn)
+        self.money_and_needs(doc, wealth)
+        if not doc["consent_sensitive"]:
+            # without explicit consent the health questions are not asked
+            sensitive = {c.id for c in form.fields["members"].fields if c.sensitive}
+            for m in members:
+                for key in sensitive:
+                    m.pop(key, None)
+        interviewed = self.visit(doc, survey, "visit_outcome" in form.fields)
+        self.fill_generic(form, doc, wealth)
+        doc = {k: v for k, v in doc.items() if k in form.fields}
+        hid = self.uuid()
+        if not interviewed:  # no referral or job is made for a household that gave no interview
+            return hid, doc
+        self.keep_for_links(hid, sub.code, members)
+        return hid, doc
+
+    def family(self, surname: str, wealth: float, survey: _dt.date, form: Form) -> list[dict[str, Any]]:
+        """The members: a head, a spouse, then children, grandchildren or parents."""
+        rng = self.rng
         size = rng.choices([1, 2, 3, 4, 5, 6, 7, 8], weights=[8, 18, 22, 22, 14, 8, 5, 3])[0]
         head_sex = rng.choice("1122" if wealth > 0.3 else "1222")
         head_age = rng.randint(28, 82)
@@ -328,7 +368,21 @@ class RecordMaker:
                         form,
                     )
                 )
-        earn = sum(float(m.get("income_year") or 0) for m in members)
+        return members
+
+    def answers(
+        self,
+        sub: geo.Area,
+        vno: int,
+        vname: str,
+        survey: _dt.date,
+        surname: str,
+        members: list[dict[str, Any]],
+        earn: float,
+        wealth: float,
+    ) -> dict[str, Any]:
+        """The household's answers: consent, address, the survey, incomes by wealth, land, debt."""
+        rng = self.rng
         doc: dict[str, Any] = {
             "consent_given": True,
             "consent_sensitive": rng.random() < 0.85,
@@ -360,7 +414,12 @@ class RecordMaker:
             "farmland_rented_rai": round(rng.uniform(0, 8) * (1 - wealth), 1) if rng.random() < 0.3 else 0,
             "tpmap_target": wealth < 0.3 and rng.random() < 0.7,
         }
-        # unusual answers (soft warnings, forms/household.yaml) kept with a reason, as the editor asks
+        return doc
+
+    def unusual_answers(self, doc: dict[str, Any], earn: float) -> None:
+        """Some unusual answers (soft warnings, forms/household.yaml), each with its reason."""
+        rng = self.rng
+        # kept with a reason, as the editor asks
         reasons: dict[str, str] = {}
         if rng.random() < 0.01:
             doc["farmland_owned_rai"] = float(rng.randint(520, 900))
@@ -378,6 +437,10 @@ class RecordMaker:
             )
         if reasons:
             doc["warning_reasons"] = json.dumps(reasons, ensure_ascii=False, sort_keys=True)
+
+    def money_and_needs(self, doc: dict[str, Any], wealth: float) -> None:
+        """Savings, where the debt comes from, a phone, what a poor household needs."""
+        rng = self.rng
         if doc["has_savings"]:
             doc["savings_amount"] = round(rng.uniform(500, 80000) * wealth + 500, -2)
         if doc["debt_total"]:
@@ -388,24 +451,14 @@ class RecordMaker:
             doc["phone"] = f"08{rng.randrange(10**8):08d}"
         if wealth < 0.3 and rng.random() < 0.6:
             doc["needs"] = rng.choice(NEEDS)
-        if not doc["consent_sensitive"]:
-            # without explicit consent the health questions are not asked
-            sensitive = {c.id for c in form.fields["members"].fields if c.sensitive}
-            for m in members:
-                for key in sensitive:
-                    m.pop(key, None)
-        interviewed = self.visit(doc, survey, "visit_outcome" in form.fields)
-        self.fill_generic(form, doc, wealth)
-        doc = {k: v for k, v in doc.items() if k in form.fields}
-        hid = self.uuid()
-        if not interviewed:  # no referral or job is made for a household that gave no interview
-            return hid, doc
-        keep = self.members_by_sub.setdefault(sub.code, [])
+
+    def keep_for_links(self, hid: str, sub: str, members: list[dict[str, Any]]) -> None:
+        """The household and its working-age members, for the jobs and referrals made later."""
+        keep = self.members_by_sub.setdefault(sub, [])
         for m in members:
             if len(keep) < 80 and 18 <= self.today.year - int(m["birth_date"][:4]) <= 60:
                 keep.append((hid, m["id"], f"{m['first_name']} {m['last_name']}"))
-        self.households.append((hid, sub.code, members[0]["id"]))
-        return hid, doc
+        self.households.append((hid, sub, members[0]["id"]))
 
     def visit(self, doc: dict[str, Any], survey: _dt.date, asked: bool) -> bool:
         """The visit's outcome: most households interviewed; some refused (about 3 %), not at
@@ -475,26 +528,7 @@ class RecordMaker:
         sub = rng.choice(subs)
         vno, vname = self.village(sub)
         product, otop = rng.choice(PRODUCTS)
-        btype = rng.choices(
-            [
-                "community_enterprise",
-                "otop_producer",
-                "occupation_group",
-                "sme_individual",
-                "cbt_group",
-                "social_enterprise",
-            ],
-            weights=[40, 20, 15, 12, 8, 5],
-        )[0]
-        prefix = {
-            "community_enterprise": "วิสาหกิจชุมชน",
-            "otop_producer": "กลุ่มผู้ผลิต",
-            "occupation_group": "กลุ่มอาชีพ",
-            "sme_individual": "ร้าน",
-            "cbt_group": "กลุ่มท่องเที่ยวโดยชุมชน",
-            "social_enterprise": "วิสาหกิจเพื่อสังคม",
-        }[btype]
-        name = f"{prefix}{product}{vname}" if btype != "cbt_group" else f"{prefix}{vname}"
+        btype, name = self.kind_and_name(product, vname)
         pool = self.members_by_sub.get(sub, [])
         links = rng.sample(pool, k=min(len(pool), rng.randint(0, 8)))
         employees_local = len(links) + rng.randint(0, 10)
@@ -536,27 +570,8 @@ class RecordMaker:
             ),
             "supporters": rng.sample(["codi", "osmep", "dasta", "cdd", "university"], k=rng.randint(1, 2)),
             "needs": rng.choice(["บรรจุภัณฑ์ใหม่", "ช่องทางตลาดออนไลน์", "ทุนหมุนเวียน", "เครื่องจักรแปรรูป"]),
-            "products": [
-                {
-                    "id": self.uuid(),
-                    "name": product,
-                    "otop_type": otop,
-                    "unit": rng.choice(["ผืน", "กิโลกรัม", "ขวด", "ชิ้น"]),
-                    "price": float(rng.choice([35, 60, 120, 250, 450, 1200])),
-                }
-                for _ in range(rng.randint(1, 3))
-            ],
-            "employment": [
-                {
-                    "id": self.uuid(),
-                    "household_id": hid,
-                    "member_id": mid,
-                    "role": rng.choice(["member", "permanent", "daily", "supplier", "home_worker"]),
-                    "start_date": self.date_between(start, self.today).isoformat(),
-                    "income_month": float(rng.choice([1500, 3000, 4500, 6000, 9000])),
-                }
-                for hid, mid, _ in links
-            ],
+            "products": self.products(product, otop),
+            "employment": self.employment(links, start),
         }
         for i, p in enumerate(doc["products"]):
             if i:
@@ -569,6 +584,60 @@ class RecordMaker:
         bid = self.uuid()
         self.businesses.append((bid, sub))
         return bid, doc
+
+    def kind_and_name(self, product: str, vname: str) -> tuple[str, str]:
+        """What kind of business it is, and its name (the kind, the product, the village)."""
+        rng = self.rng
+        btype = rng.choices(
+            [
+                "community_enterprise",
+                "otop_producer",
+                "occupation_group",
+                "sme_individual",
+                "cbt_group",
+                "social_enterprise",
+            ],
+            weights=[40, 20, 15, 12, 8, 5],
+        )[0]
+        prefix = {
+            "community_enterprise": "วิสาหกิจชุมชน",
+            "otop_producer": "กลุ่มผู้ผลิต",
+            "occupation_group": "กลุ่มอาชีพ",
+            "sme_individual": "ร้าน",
+            "cbt_group": "กลุ่มท่องเที่ยวโดยชุมชน",
+            "social_enterprise": "วิสาหกิจเพื่อสังคม",
+        }[btype]
+        name = f"{prefix}{product}{vname}" if btype != "cbt_group" else f"{prefix}{vname}"
+        return btype, name
+
+    def products(self, product: str, otop: str) -> list[dict[str, Any]]:
+        """One to three products (their names told apart afterwards)."""
+        rng = self.rng
+        return [
+            {
+                "id": self.uuid(),
+                "name": product,
+                "otop_type": otop,
+                "unit": rng.choice(["ผืน", "กิโลกรัม", "ขวด", "ชิ้น"]),
+                "price": float(rng.choice([35, 60, 120, 250, 450, 1200])),
+            }
+            for _ in range(rng.randint(1, 3))
+        ]
+
+    def employment(self, links: list[tuple[str, str, str]], start: _dt.date) -> list[dict[str, Any]]:
+        """Work for members of households nearby, since the business began at the earliest."""
+        rng = self.rng
+        return [
+            {
+                "id": self.uuid(),
+                "household_id": hid,
+                "member_id": mid,
+                "role": rng.choice(["member", "permanent", "daily", "supplier", "home_worker"]),
+                "start_date": self.date_between(start, self.today).isoformat(),
+                "income_month": float(rng.choice([1500, 3000, 4500, 6000, 9000])),
+            }
+            for hid, mid, _ in links
+        ]
 
     # ---------------------------------------------------------------- referral
 
