@@ -79,10 +79,17 @@ class FormEditor(QWidget):
         self.next_button = QPushButton(tr("Next page") + " ▶")
         self.prev_button.setToolTip(tr("Previous page (Ctrl+Page Up)"))
         self.next_button.setToolTip(tr("Next page (Ctrl+Page Down)"))
-        for b in (self.prev_button, self.next_button):
+        # on a page of rows (members): another row, in sight however far the page is scrolled (the
+        # page's own "+ Add another" lies below the row's last question); the dialog puts it in its
+        # footer beside the page buttons
+        self.add_row_button = QPushButton(self)
+        self.add_row_button.setToolTip(tr("Add a row (Ctrl+M)"))
+        self.add_row_button.hide()
+        for b in (self.prev_button, self.next_button, self.add_row_button):
             b.setAutoDefault(False)
         self.prev_button.clicked.connect(self.go_previous)
         self.next_button.clicked.connect(self.go_next)
+        self.add_row_button.clicked.connect(self.add_row)
         nav.addWidget(self.prev_button)
         nav.addStretch(1)
         nav.addWidget(self.next_button)
@@ -217,6 +224,7 @@ class FormEditor(QWidget):
                 self._values[f.id] = self.form.fire(f, doc)
         self.touched.add(field_id)
         self._timer.start()
+        self._update_add_row_button()
         self.changed.emit()
 
     def recheck(self, checked: Checked | None = None) -> None:
@@ -406,6 +414,7 @@ class FormEditor(QWidget):
         self.prev_button.setEnabled(index > 0)
         self.next_button.setEnabled(index < self.pages.count() - 1)
         self._update_banner()
+        self._update_add_row_button()
         panel = self.panels[index] if 0 <= index < len(self.panels) else None
         if index == self.review_index:
             QTimer.singleShot(0, self.review.tree, self.review.tree.setFocus)
@@ -446,6 +455,20 @@ class FormEditor(QWidget):
         if panel is None:
             return None
         return next((r.widget for r in panel.rows.values() if isinstance(r.widget, RepeatWidget)), None)
+
+    def add_row(self) -> None:
+        """Another row (member) on the page shown; the focus goes to its first question."""
+        rep = self.current_repeat()
+        if rep is not None and rep.add_button.isEnabled():
+            rep.add_row()
+
+    def _update_add_row_button(self) -> None:
+        """Shown on a page of rows once there is a row, while another may be added."""
+        rep = self.current_repeat()
+        can = rep is not None and bool(rep.rows) and rep.add_button.isEnabled() and not rep.add_button.isHidden()
+        if rep is not None and can:
+            self.add_row_button.setText(rep.another_button.text())
+        self.add_row_button.setVisible(can)
 
     def go_next(self) -> None:
         self.go_to(self.pages.currentIndex() + 1)

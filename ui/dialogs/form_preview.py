@@ -64,6 +64,7 @@ class FormPreviewDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.editor.prev_button)
         buttons.addWidget(self.editor.next_button)
+        buttons.addWidget(self.editor.add_row_button)
         self.check_button = QPushButton(tr("Check answers"))
         self.check_button.setObjectName("primary")
         self.check_button.setAutoDefault(False)

@@ -112,6 +112,7 @@ class RecordEditorDialog(QDialog):
         buttons = QHBoxLayout()
         buttons.addWidget(self.editor.prev_button)
         buttons.addWidget(self.editor.next_button)
+        buttons.addWidget(self.editor.add_row_button)
         buttons.addSpacing(12)
         self.save_button = QPushButton(tr("Save"))
         self.save_button.setObjectName("primary")
@@ -136,10 +137,13 @@ class RecordEditorDialog(QDialog):
             self.history_button.setAutoDefault(False)
             self.history_button.clicked.connect(self.show_history)
             buttons.addWidget(self.history_button)
-        buttons.addStretch(1)
         self.shortcut_hint = QLabel(tr("Enter: next question · Ctrl+S: save · Esc: close"))
         self.shortcut_hint.setObjectName("hint")
-        buttons.addWidget(self.shortcut_hint)
+        # the hint takes the free space, on one line, and wraps only when large text and every
+        # button leave too little: the footer always fits the screen
+        self.shortcut_hint.setWordWrap(True)
+        self.shortcut_hint.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        buttons.addWidget(self.shortcut_hint, 1)
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
         lay.addLayout(buttons)
@@ -401,8 +405,8 @@ class RecordEditorDialog(QDialog):
                     self.editor.go_to(i)
                     rep = self.editor.current_repeat()
                     break
-        if rep is not None and rep.add_button.isEnabled():
-            rep.add_row()
+        if rep is not None:
+            self.editor.add_row()
 
     def keep_draft_now(self) -> None:
         """Used when the whole program closes: keep the draft without asking."""
