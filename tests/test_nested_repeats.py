@@ -180,7 +180,7 @@ def test_a_definition_may_not_go_three_levels_deep_or_put_files_inside_inner_row
 
 def test_the_editor_fills_rows_within_a_row(tmp_path, qtbot, ui_app):
     from ui.db import Database
-    from ui.editor import FormEditor
+    from ui.editor.form import FormEditor
     from ui.widgets.registry import EditorContext
 
     form = installed.build(xlsform.read_xlsform(farm_survey(tmp_path / "farm.xlsx")).form, "farm.xlsx")

@@ -13,9 +13,9 @@ from PySide6.QtWidgets import QComboBox, QLineEdit, QWidget
 from fieldapp import drafts, thai
 from ui import tasks
 from ui.db import Database
-from ui.dialogs import record_editor
-from ui.dialogs.record_editor import RecordEditorDialog
-from ui.editor import FormEditor
+from ui.editor import window as record_editor
+from ui.editor.form import FormEditor
+from ui.editor.window import RecordEditorDialog
 from ui.mainwindow import MainWindow
 from ui.widgets.fields import NationalIdWidget, national_id_feedback
 from ui.widgets.registry import EditorContext

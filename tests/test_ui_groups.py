@@ -18,7 +18,7 @@ NESTED = Path(__file__).parent / "data" / "nested_groups.yaml"
 
 def editor_of(tmp_path, qtbot):
     from ui.db import Database
-    from ui.editor import FormEditor
+    from ui.editor.form import FormEditor
     from ui.widgets.registry import EditorContext
 
     form = installed.build(read_yaml(NESTED), "nested_groups.yaml")

@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
 from fieldapp import drafts
 from ui import tasks
 from ui.db import Database
-from ui.dialogs import record_editor
-from ui.dialogs.record_editor import RecordEditorDialog
-from ui.editor import CHECK_DELAY_MS
+from ui.editor import window as record_editor
+from ui.editor.form import CHECK_DELAY_MS
+from ui.editor.window import RecordEditorDialog
 from ui.mainwindow import MainWindow
 from ui.marklabel import MarkSafeLabel, ink_rect
 from ui.theme import apply_font

@@ -11,7 +11,7 @@ from test_ui_editor import type_into
 
 from ui import tasks
 from ui.db import Database
-from ui.dialogs import record_editor
+from ui.editor import window as record_editor
 from ui.mainwindow import MainWindow
 
 

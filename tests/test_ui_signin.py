@@ -46,7 +46,7 @@ def test_wrong_passphrase_is_refused_in_thai_and_the_right_one_signs_in(ui_app: 
 
 def test_opening_a_record_in_the_editor_is_audited(ui_app: Any, ui_db_path: Path) -> None:
     from ui.db import Database
-    from ui.dialogs.record_editor import RecordEditorDialog
+    from ui.editor.window import RecordEditorDialog
 
     db = Database(ui_db_path)
     rid = db.main.ids("household")[0]

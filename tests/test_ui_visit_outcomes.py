@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from fieldapp import coverage, drafts
 from ui.db import Database
-from ui.dialogs import record_editor
+from ui.editor import window as record_editor
 from ui.mainwindow import MainWindow
 
 

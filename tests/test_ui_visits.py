@@ -14,8 +14,8 @@ from fieldapp.store import Store
 from ui import tasks
 from ui.db import Database
 from ui.dialogs import visits_dialog
-from ui.dialogs.record_editor import RecordEditorDialog
 from ui.dialogs.visits_dialog import RECORD_ROLE, VisitsDialog
+from ui.editor.window import RecordEditorDialog
 from ui.mainwindow import MainWindow
 from ui.theme import apply_font
 

@@ -16,9 +16,9 @@ from fieldapp import practice
 from fieldapp.store import Store
 from ui import firststart, mainwindow, tasks
 from ui.db import Database
-from ui.dialogs import record_editor
 from ui.dialogs.sync_dialog import SERVER_KEY
 from ui.dialogs.welcome import WelcomeDialog, needs_welcome
+from ui.editor import window as record_editor
 from ui.mainwindow import MainWindow
 from ui.marklabel import MarkSafeLabel
 from ui.theme import apply_font

@@ -144,7 +144,7 @@ def test_a_label_naming_a_question_that_does_not_exist_is_refused_or_reported(tm
 
 def test_the_editor_and_its_review_show_labels_with_the_answers(tmp_path, qtbot, ui_app):
     from ui.db import Database
-    from ui.editor import FormEditor
+    from ui.editor.form import FormEditor
     from ui.widgets.registry import EditorContext
 
     report = xlsform.read_xlsform(piped_survey(tmp_path / "roster.xlsx"))
@@ -266,7 +266,7 @@ def test_a_third_level_of_repeats_is_refused_not_flattened(tmp_path, capsys):
 
 def test_the_editor_keeps_as_many_rows_as_the_count_asks(tmp_path, qtbot, ui_app):
     from ui.db import Database
-    from ui.editor import FormEditor
+    from ui.editor.form import FormEditor
     from ui.widgets.registry import EditorContext
 
     form = installed.build(xlsform.read_xlsform(counted_survey(tmp_path / "r.xlsx")).form, "r.xlsx")
@@ -454,7 +454,7 @@ def test_acknowledgements_and_files_export_and_import_again(tmp_path, capsys):
 
 def test_a_group_label_shows_the_answer_it_names(tmp_path, qtbot, ui_app):
     from ui.db import Database
-    from ui.editor import FormEditor
+    from ui.editor.form import FormEditor
     from ui.widgets.registry import EditorContext
 
     path = write_xlsform(
@@ -538,7 +538,7 @@ def triggered_survey(path: Path) -> Path:
 
 def test_a_triggered_calculation_is_made_when_its_trigger_changes_and_kept(tmp_path, qtbot, ui_app):
     from ui.db import Database
-    from ui.editor import FormEditor
+    from ui.editor.form import FormEditor
     from ui.widgets.registry import EditorContext
 
     report = xlsform.read_xlsform(triggered_survey(tmp_path / "c.xlsx"))

@@ -270,7 +270,7 @@ def test_metadata_start_is_kept_and_end_moves_on_each_save(tmp_path):
 
 def test_the_editor_has_a_widget_for_each_odk_type_and_never_shows_a_hidden_one(tmp_path, qtbot, ui_app):
     from ui.db import Database
-    from ui.editor import FormEditor
+    from ui.editor.form import FormEditor
     from ui.widgets import odk
     from ui.widgets.registry import EditorContext
 

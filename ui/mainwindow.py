@@ -33,11 +33,11 @@ from .dialogs.drafts_dialog import show_drafts
 from .dialogs.export_dialog import ExportDialog, show_export
 from .dialogs.history_dialog import HistoryDialog, show_history
 from .dialogs.import_wizard import ImportWizard, show_import
-from .dialogs.record_editor import RecordEditorDialog, show_record_editor
 from .dialogs.report_preview import ReportPreviewDialog, ReportRequest, area_request, show_report
 from .dialogs.settings_dialog import show_settings
 from .dialogs.sync_dialog import SyncDialog, record_title, show_sync, status_line
 from .dialogs.visits_dialog import VisitsDialog, show_visits
+from .editor.window import RecordEditorDialog, show_record_editor
 from .errors import show_error
 from .firststart import FirstStart
 from .i18n import tr

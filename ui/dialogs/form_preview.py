@@ -17,7 +17,7 @@ from fieldapp import ids
 from fieldapp.forms import Form
 
 from ..db import Database
-from ..editor import FormEditor
+from ..editor.form import FormEditor
 from ..i18n import label_of, language, tr
 from ..settings import Settings
 from ..widgets.registry import EditorContext

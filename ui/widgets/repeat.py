@@ -30,7 +30,7 @@ from ..i18n import label_of, language, tr
 from .registry import EditorContext, FieldWidget
 
 if TYPE_CHECKING:
-    from ..panel import FieldsPanel
+    from ..editor.panel import FieldsPanel
 
 
 class RepeatWidget(FieldWidget):

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QWidget
 
 from fieldapp.forms import Field
 
-from ..panel import FieldsPanel
+from ..editor.panel import FieldsPanel
 from . import fields, links, odk
 from .registry import EditorContext, FieldWidget
 from .repeat import RepeatWidget

@@ -23,13 +23,13 @@ from fieldapp.errors import FieldAppError, NotFoundError, Problem
 from fieldapp.store import Checked, SaveResult, check_for_save
 
 from ..db import Database
-from ..editor import FormEditor
+from ..dialogs import geometry
 from ..errors import show_error
 from ..i18n import label_of, language, tr
 from ..settings import Settings
 from ..tasks import Task, TaskState
 from ..widgets.registry import EditorContext
-from . import geometry
+from .form import FormEditor
 
 
 def _ask_reason(parent: QWidget, text: str) -> str | None:
@@ -215,7 +215,7 @@ class RecordEditorDialog(QDialog):
     # ------------------------------------------------------------------ saving
     def show_history(self) -> QDialog:
         """The record's edit history (what is saved; unsaved answers in the editor are not in it)."""
-        from .history_dialog import show_history
+        from ..dialogs.history_dialog import show_history
 
         return show_history(self, self.db, self.form.id, self.record_id, self.heading.text())
 
@@ -342,7 +342,7 @@ class RecordEditorDialog(QDialog):
     def _changed_elsewhere(self, stale: staleness.Stale, raw: dict[str, Any], partial: bool) -> None:
         """The record was saved elsewhere (another window, an import, a sync) after this editor
         opened: show what differs and save only what the person chooses."""
-        from .stale_dialog import ask_about_changes
+        from ..dialogs.stale_dialog import ask_about_changes
 
         choice = ask_about_changes(self, self.form, stale, bool(self.settings.get("show_national_ids")))
         if choice is None:

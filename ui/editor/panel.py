@@ -12,10 +12,10 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QSizePolicy, QVBoxLay
 
 from fieldapp.forms import Field, Group
 
-from .flow import ColumnsLayout
-from .i18n import label_of, tr
-from .marklabel import MarkSafeLabel
-from .widgets.registry import EditorContext, FieldWidget
+from ..flow import ColumnsLayout
+from ..i18n import label_of, tr
+from ..marklabel import MarkSafeLabel
+from ..widgets.registry import EditorContext, FieldWidget
 
 
 class FieldRow(QWidget):

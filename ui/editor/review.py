@@ -13,8 +13,8 @@ from fieldapp import expr
 from fieldapp.errors import Problem
 from fieldapp.forms import Field, Form, Group, layout_of
 
-from . import fmt
-from .i18n import label_of, tr
+from .. import fmt
+from ..i18n import label_of, tr
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 

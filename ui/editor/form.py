@@ -29,12 +29,12 @@ from fieldapp.errors import Problem
 from fieldapp.forms import Section, metadata
 from fieldapp.store import Checked, check_for_save
 
-from .i18n import label_of, tr
+from ..i18n import label_of, tr
+from ..widgets.registry import EditorContext
+from ..widgets.repeat import RepeatWidget
+from ..widgets.table import panel_for
 from .panel import FieldRow, FieldsPanel
 from .review import ReviewPage
-from .widgets.registry import EditorContext
-from .widgets.repeat import RepeatWidget
-from .widgets.table import panel_for
 
 CHECK_DELAY_MS = 120
 
@@ -267,7 +267,7 @@ class FormEditor(QWidget):
             frow.set_problem(msg or frow.widget.local_problem() or getattr(self, "_soft", {}).get(fid))
 
     def _thai(self) -> bool:
-        from .i18n import language
+        from ..i18n import language
 
         return language() == "th"
 
