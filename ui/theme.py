@@ -50,6 +50,7 @@ QToolBar { spacing: 6px; padding: 4px; background: #ece8df; border: none; }
 QToolButton { padding: 6px 12px; border-radius: 5px; }
 QToolButton:hover { background: #dcd6c9; }
 QListWidget#sections::item { padding: 8px 6px; }
+QListWidget#rank::item { padding: 5px 4px; }
 QListWidget#sections::item:selected { background: #1f6f5c; color: white; }
 QTableView { background: white; alternate-background-color: #f4f2ec; gridline-color: #e2ded5;
     selection-background-color: #1f6f5c; selection-color: white; }

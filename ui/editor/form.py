@@ -30,6 +30,7 @@ from fieldapp.forms import Section, metadata
 from fieldapp.store import Checked, check_for_save
 
 from ..i18n import label_of, tr
+from ..widgets.odk import RankWidget
 from ..widgets.registry import EditorContext
 from ..widgets.repeat import RepeatWidget
 from ..widgets.table import panel_for
@@ -425,14 +426,16 @@ class FormEditor(QWidget):
                 QTimer.singleShot(0, first, first.setFocus)
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
-        """Enter goes on to the next question (from a text box, a drop-down, a date, a choice); on a
-        button it presses the button. A box of several lines keeps Enter for a new line."""
+        """Enter goes on to the next question (from a text box, a drop-down, a date, a choice, a
+        ranking's list); on a button it presses the button. A box of several lines keeps Enter for a
+        new line."""
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             focused = QApplication.focusWidget()
             if isinstance(focused, QPushButton):
                 focused.click()
                 return
-            if isinstance(focused, (QLineEdit, QComboBox, QAbstractSpinBox, QAbstractButton)):
+            ranking = focused is not None and isinstance(focused.parentWidget(), RankWidget)
+            if ranking or isinstance(focused, (QLineEdit, QComboBox, QAbstractSpinBox, QAbstractButton)):
                 if self._timer.isActive():
                     self.recheck()  # questions shown by the last answer are next, even when typing fast
                 self.focusNextChild()

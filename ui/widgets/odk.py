@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -36,6 +38,16 @@ def _row(parent: QWidget) -> QHBoxLayout:
     return lay
 
 
+def _now_button() -> QPushButton:
+    """"Now": clicked with the mouse only. Tab and Enter pass it by, so the Enter that moves on
+    from a typed time never lands on it (a second Enter would replace the time with the clock's);
+    a click gives the focus back to the time box."""
+    button = QPushButton(tr("Now"))
+    button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+    button.setAutoDefault(False)
+    return button
+
+
 def _time_problem(text: str) -> str | None:
     if not text.strip():
         return None
@@ -56,7 +68,7 @@ class TimeWidget(FieldWidget):
         self.edit.setMaximumWidth(140)
         self.edit.setPlaceholderText(tr("e.g. 09:30"))
         self.edit.textEdited.connect(self._emit)
-        self.now = QPushButton(tr("Now"))
+        self.now = _now_button()
         self.now.clicked.connect(self._now)
         lay.addWidget(self.edit)
         lay.addWidget(self.now)
@@ -64,6 +76,7 @@ class TimeWidget(FieldWidget):
 
     def _now(self) -> None:
         self.edit.setText(_dt.datetime.now().strftime("%H:%M"))
+        self.edit.setFocus()
         self._emit()
 
     def value(self) -> Any:
@@ -98,7 +111,7 @@ class DateTimeWidget(FieldWidget):
         self.time.setMaximumWidth(120)
         self.time.setPlaceholderText(tr("e.g. 09:30"))
         self.time.textEdited.connect(self._emit)
-        self.now = QPushButton(tr("Now"))
+        self.now = _now_button()
         self.now.clicked.connect(self._now)
         self.zone = ""  # the stored value's offset from UTC, kept when only the clock time changes
         for w in (self.date, self.time, self.now):
@@ -111,6 +124,7 @@ class DateTimeWidget(FieldWidget):
             self.date.set_iso(now.date().isoformat())
         self.time.setText(now.strftime("%H:%M"))
         self.zone = ""
+        self.time.setFocus()
         self._emit()
 
     def value(self) -> Any:
@@ -222,18 +236,29 @@ class BarcodeWidget(FieldWidget):
 
 
 class RankWidget(FieldWidget):
-    """The list's choices in an order: the selected one moves up or down with the buttons."""
+    """The list's choices in an order, numbered 1, 2, 3 …: the selected one moves up or down with
+    the buttons (or Ctrl+↑ / Ctrl+↓). Enter on the list goes on to the next question."""
 
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
         lay = _row(self)
         self.list = QListWidget()
-        self.list.setMaximumHeight(28 * max(3, min(len(f.choices), 8)))
+        self.list.setObjectName("rank")  # the theme pads its rows: room for marks above and below
+        self.list.setWordWrap(True)
+        self.list.installEventFilter(self)
+        rows = max(3, min(len(f.choices), 8))
+        self.list.setMaximumHeight(rows * (self.list.fontMetrics().height() + 10) + 6)
         buttons = QVBoxLayout()
+        # the buttons take no keyboard focus: Enter on the list goes on to the next question, and
+        # the keyboard moves an item with Ctrl+↑ / Ctrl+↓
         self.up = QPushButton(tr("Move up"))
         self.down = QPushButton(tr("Move down"))
-        self.up.clicked.connect(lambda: self.move_item(-1))
-        self.down.clicked.connect(lambda: self.move_item(1))
+        for button, key in ((self.up, "Ctrl+↑"), (self.down, "Ctrl+↓")):
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.setAutoDefault(False)
+            button.setToolTip(key)
+        self.up.clicked.connect(lambda: self.move_item(-1, focus=True))
+        self.down.clicked.connect(lambda: self.move_item(1, focus=True))
         buttons.addWidget(self.up)
         buttons.addWidget(self.down)
         buttons.addStretch(1)
@@ -243,13 +268,38 @@ class RankWidget(FieldWidget):
         self.list.itemClicked.connect(lambda _item: self._picked())
         self._fill([c.code for c in f.choices])
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.list and event.type() == QEvent.Type.KeyPress:
+            assert isinstance(event, QKeyEvent)
+            if event.modifiers() & Qt.KeyboardModifier.ControlModifier and event.key() in (
+                Qt.Key.Key_Up,
+                Qt.Key.Key_Down,
+            ):
+                if self.list.isEnabled() and self.up.isEnabled():
+                    self.move_item(-1 if event.key() == Qt.Key.Key_Up else 1)
+                return True
+        return super().eventFilter(watched, event)
+
     def _fill(self, codes: list[str]) -> None:
-        labels = {c.code: c.label(language()) for c in self.field.choices}
         self.list.clear()
         for code in codes:
-            item = QListWidgetItem(labels.get(code, code))
+            item = QListWidgetItem()
             item.setData(CODE_ROLE, code)
             self.list.addItem(item)
+        self._number()
+
+    def _number(self) -> None:
+        """Each offered choice's place in the order before its label (1. … 2. …)."""
+        labels = {c.code: c.label(language()) for c in self.field.choices}
+        n = 0
+        for i in range(self.list.count()):
+            item = self.list.item(i)
+            code = str(item.data(CODE_ROLE))
+            if item.isHidden():
+                item.setText(labels.get(code, code))
+                continue
+            n += 1
+            item.setText(f"{n}. {labels.get(code, code)}")
 
     def codes(self) -> list[str]:
         """The choices offered, in their order (one a choice filter hides is not ranked)."""
@@ -261,14 +311,21 @@ class RankWidget(FieldWidget):
             self.ranked = True  # choosing an item accepts the order shown
             self._emit()
 
-    def move_item(self, step: int) -> None:
+    def move_item(self, step: int, focus: bool = False) -> None:
+        """Move the selected choice ``step`` places; ``focus``: the list takes the keyboard again (a
+        button was clicked)."""
+        if focus:
+            self.list.setFocus()
         row = self.list.currentRow()
         to = row + step
+        while 0 <= to < self.list.count() and self.list.item(to).isHidden():
+            to += step  # past a choice the choice filter hides
         if row < 0 or not 0 <= to < self.list.count():
             return
         item = self.list.takeItem(row)
         self.list.insertItem(to, item)
         self.list.setCurrentRow(to)
+        self._number()
         self.ranked = True
         self._emit()
 
@@ -294,9 +351,15 @@ class RankWidget(FieldWidget):
         if self.field.choice_filter is None:
             return
         allowed = self.ctx.form.allowed_codes(self.field, data, row)
+        changed = False
         for i in range(self.list.count()):
             item = self.list.item(i)
-            item.setHidden(allowed is not None and item.data(CODE_ROLE) not in allowed)
+            hide = allowed is not None and item.data(CODE_ROLE) not in allowed
+            if item.isHidden() != hide:
+                item.setHidden(hide)
+                changed = True
+        if changed:
+            self._number()
 
 
 class HiddenWidget(FieldWidget):

@@ -1,0 +1,135 @@
+"""The ODK question types in the editor as a person uses them with the keyboard and the mouse: Enter
+goes on from a time, a date and time and a ranking (and never presses a button beside them), a
+ranking is numbered and moved with the keyboard."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+
+from fieldapp import installed
+from fieldapp.store import Store
+
+FORM: dict[str, Any] = {
+    "id": "visit_odk",
+    "version": "1",
+    "title": {"th": "การเยี่ยมบ้าน", "en": "Home visit"},
+    "choices": {
+        "needs": [
+            {"code": "water", "th": "น้ำเพื่อการเกษตร", "en": "Farm water"},
+            {"code": "money", "th": "เงินทุนหมุนเวียน", "en": "Working capital"},
+            {"code": "health", "th": "การรักษาพยาบาลผู้สูงอายุ", "en": "Elderly care"},
+        ]
+    },
+    "sections": [
+        {
+            "id": "visit",
+            "label": {"th": "การเยี่ยม", "en": "Visit"},
+            "fields": [
+                {"id": "started", "type": "hidden", "meta": "start", "label": {"th": "เวลาเริ่ม", "en": "Start"}},
+                {"id": "visitor", "type": "text", "label": {"th": "ชื่อผู้เยี่ยม", "en": "Visitor"}},
+                {"id": "arrived", "type": "time", "label": {"th": "เวลาที่มาถึง", "en": "Arrived"}},
+                {"id": "next_visit", "type": "datetime", "label": {"th": "นัดครั้งถัดไป", "en": "Next visit"}},
+                {"id": "needs", "type": "rank", "choices": "needs",
+                 "label": {"th": "เรียงความต้องการ", "en": "Rank the needs"}},
+                {"id": "card", "type": "barcode", "label": {"th": "รหัสบัตร", "en": "Card code"}},
+            ],
+        }
+    ],
+}
+
+
+@pytest.fixture
+def editor(tmp_path, qtbot, ui_app):
+    from ui.db import Database
+    from ui.editor.form import FormEditor
+    from ui.widgets.registry import EditorContext
+
+    form = installed.build(FORM, "visit.yaml")
+    Store(tmp_path / "f.db").close()
+    db = Database(tmp_path / "f.db")
+    ed = FormEditor(EditorContext(db=db, form=form), None)
+    qtbot.addWidget(ed)
+    ed.resize(1100, 700)
+    ed.show()
+    qtbot.waitExposed(ed)
+    ed.activateWindow()
+    yield ed
+    ed.close()
+    db.close()
+
+
+def _press(key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
+    QTest.keyClick(QApplication.focusWidget(), key, modifier)
+    QApplication.processEvents()
+
+
+def _type(text: str) -> None:
+    QTest.keyClicks(QApplication.focusWidget(), text)  # ASCII only (Thai: see DESIGN.md)
+    QApplication.processEvents()
+
+
+def _focus(qtbot, widget) -> None:
+    widget.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is widget)
+
+
+def test_enter_after_a_typed_time_goes_on_and_never_replaces_it_with_the_clock(editor, qtbot):
+    panel = editor.panel(0)
+    arrived, when = panel.widget("arrived"), panel.widget("next_visit")
+    _focus(qtbot, arrived.edit)
+    _type("6:00")
+    _press(Qt.Key.Key_Return)
+    # on to the next question's day, not to the "Now" button beside the time
+    assert QApplication.focusWidget() is when.date
+    _press(Qt.Key.Key_Return)
+    _press(Qt.Key.Key_Return)  # a person pressing Enter to go on
+    assert arrived.edit.text() == "6:00" and arrived.value() == "6:00"
+    # in the date and time: the day, its time, then the next question (past "Now")
+    _focus(qtbot, when.time)
+    _type("14:00")
+    _press(Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is panel.widget("needs").list
+    assert when.time.text() == "14:00"
+    # "Now" still works with the mouse
+    QTest.mouseClick(arrived.now, Qt.MouseButton.LeftButton)
+    assert arrived.edit.text() != "6:00" and arrived.local_problem() is None
+    assert QApplication.focusWidget() is arrived.edit  # the keyboard is back in the time box
+
+
+def test_a_ranking_is_numbered_moved_with_the_keyboard_and_left_with_enter(editor, qtbot):
+    panel = editor.panel(0)
+    rank = panel.widget("needs")
+    texts = [rank.list.item(i).text() for i in range(rank.list.count())]
+    assert texts == ["1. น้ำเพื่อการเกษตร", "2. เงินทุนหมุนเวียน", "3. การรักษาพยาบาลผู้สูงอายุ"]
+    _focus(qtbot, rank.list)
+    rank.list.setCurrentRow(2)
+    _press(Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    _press(Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
+    assert rank.value() == ["health", "water", "money"]
+    assert rank.list.item(0).text() == "1. การรักษาพยาบาลผู้สูงอายุ"
+    assert rank.list.item(2).text() == "3. เงินทุนหมุนเวียน"
+    QTest.mouseClick(rank.down, Qt.MouseButton.LeftButton)
+    assert rank.value() == ["water", "health", "money"] and rank.list.item(1).text().startswith("2. ")
+    # the click leaves the keyboard on the list; Enter goes on to the next question, past the buttons
+    assert QApplication.focusWidget() is rank.list
+    _press(Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is panel.widget("card").edit
+    assert rank.value() == ["water", "health", "money"]
+    # a stored ranking comes back numbered
+    rank.set_value(["money"])
+    assert [rank.list.item(i).text()[:2] for i in range(3)] == ["1.", "2.", "3."]
+    assert rank.codes() == ["money", "water", "health"]
+
+
+def test_a_rankings_rows_leave_room_for_thai_marks_above_and_below(editor):
+    rank = editor.panel(0).widget("needs")
+    fm = rank.list.fontMetrics()
+    for i in range(rank.list.count()):
+        item = rank.list.item(i)
+        ink = fm.boundingRect(item.text())  # ู and ุ reach below the line, ้ above it
+        assert rank.list.visualItemRect(item).height() >= ink.height() + 6
