@@ -133,3 +133,27 @@ def test_a_rankings_rows_leave_room_for_thai_marks_above_and_below(editor):
         item = rank.list.item(i)
         ink = fm.boundingRect(item.text())  # ู and ุ reach below the line, ้ above it
         assert rank.list.visualItemRect(item).height() >= ink.height() + 6
+
+
+def test_data_menu_preview_a_form_opens_the_chosen_file(tmp_path, qtbot, ui_app, monkeypatch):
+    import yaml
+    from PySide6.QtWidgets import QFileDialog
+
+    from ui.db import Database
+    from ui.dialogs.form_preview import FormPreviewDialog
+    from ui.mainwindow import MainWindow
+
+    path = tmp_path / "visit.yaml"
+    path.write_text(yaml.safe_dump(FORM, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    Store(tmp_path / "f.db").close()
+    db = Database(tmp_path / "f.db")
+    win = MainWindow(db, ui_app)
+    qtbot.addWidget(win)
+    win.preview_action.trigger()  # as the Data menu does it
+    QApplication.processEvents()
+    previews = [w for w in QApplication.topLevelWidgets() if isinstance(w, FormPreviewDialog) and w.isVisible()]
+    assert len(previews) == 1 and previews[0].form.id == "visit_odk"
+    previews[0].close()
+    win.close()
+    db.close()

@@ -254,7 +254,8 @@ class MainWindow(FirstStart):
         data.addAction(self.new_business_action)
         data.addAction(self.drafts_action)
         self.preview_action = QAction(tr("Preview a form..."), self)
-        self.preview_action.triggered.connect(self.preview_form)
+        # not connected straight: triggered() hands the slot its "checked" flag, taken for a path
+        self.preview_action.triggered.connect(lambda: self.preview_form())
         data.addAction(self.preview_action)
         data.addSeparator()
         data.addAction(self.import_action)
