@@ -1,6 +1,7 @@
 """The ODK question types in the editor as a person uses them with the keyboard and the mouse: Enter
 goes on from a time, a date and time and a ranking (and never presses a button beside them), a
-ranking is numbered and moved with the keyboard."""
+ranking is numbered and moved with the keyboard, and a list of records of an installed form shows
+its answers as people read them."""
 
 from __future__ import annotations
 
@@ -155,5 +156,41 @@ def test_data_menu_preview_a_form_opens_the_chosen_file(tmp_path, qtbot, ui_app,
     previews = [w for w in QApplication.topLevelWidgets() if isinstance(w, FormPreviewDialog) and w.isVisible()]
     assert len(previews) == 1 and previews[0].form.id == "visit_odk"
     previews[0].close()
+    win.close()
+    db.close()
+
+
+def test_the_list_of_an_installed_form_shows_its_answers_as_people_read_them(tmp_path, qtbot, ui_app):
+    from ui import tasks
+    from ui.db import Database
+    from ui.mainwindow import MainWindow
+
+    path = tmp_path / "f.db"
+    with Store(path) as store:
+        installed.add(store, FORM, "visit.yaml")
+        store.save(
+            "visit_odk",
+            {"started": "2026-12-06T20:20:00+07:00", "visitor": "สมชาย", "arrived": "09:30",
+             "next_visit": "2027-01-15T14:00:00+07:00", "needs": ["health", "water", "money"]},
+            partial_ok=True,
+        )
+    db = Database(path)
+    win = MainWindow(db, ui_app)
+    qtbot.addWidget(win)
+    win.show()
+    win.start()
+    tasks.wait_all(20)
+    model = win.pages["visit_odk"].model
+    assert model.rowCount() == 1
+    shown = {
+        model.headerData(c, Qt.Orientation.Horizontal): model.data(model.index(0, c))
+        for c in range(model.columnCount())
+    }
+    assert "เวลาเริ่ม" not in shown  # the metadata (a hidden question) is never shown
+    # not 2027-01-15T14:00:00+07:00 (the zone follows in brackets when it is not this computer's)
+    assert shown["นัดครั้งถัดไป"].startswith("15 ม.ค. 2570 14:00 น.")
+    assert shown["เวลาที่มาถึง"] == "09:30 น."
+    assert shown["เรียงความต้องการ"].startswith("1. การรักษาพยาบาลผู้สูงอายุ, 2. ")
+    assert shown["ชื่อผู้เยี่ยม"] == "สมชาย"
     win.close()
     db.close()

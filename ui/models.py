@@ -135,7 +135,8 @@ def columns_for(form: Form) -> list[Column]:
     names = form.shown_columns()
     return [
         *(
-            Column(label_of(form.field_at(n).label, n), lambda r, n=n: str(r.get(n) or ""), n)  # type: ignore[misc]
+            # as people read them: a date and time in the Buddhist era, a choice by its label
+            Column(label_of(form.field_at(n).label, n), lambda r, n=n: fmt.field_value(form.field_at(n), r.get(n)), n)  # type: ignore[misc]
             for n in names
         ),
         Column(tr("Completeness"), _complete, width=7),

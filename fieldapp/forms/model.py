@@ -304,13 +304,18 @@ class Form:
 
     def shown_columns(self) -> list[str]:
         """The answers a list of records shows: ``list_columns``, else the form's first five
-        one-column answers (a form installed from an XLSForm names none)."""
+        one-column answers (a form installed from an XLSForm names none), leaving out the hidden
+        ones (the metadata: never shown)."""
         if self.list_columns:
             return list(self.list_columns)
         return [
             f.id
             for f in self.fields.values()
-            if f.stores_value and len(f.columns()) == 1 and not f.kind.attachment
+            if f.stores_value
+            and len(f.columns()) == 1
+            and not f.kind.attachment
+            and f.type != "hidden"
+            and f.appearance != "hidden"
         ][:5]
 
     def media_tables(self) -> dict[str, list[dict[str, str]]]:
