@@ -178,6 +178,47 @@ def test_restore_in_the_app_reopens_the_backup_and_keeps_the_current_file(
     assert new.pages["household"].model.rowCount() == count
 
 
+def test_a_window_closed_while_its_daily_backup_runs_stops_the_backup_and_nothing_touches_it_after(
+    qtbot: Any, ui_app: Any, ui_db_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The backup ends on its own thread after the window is gone: nothing may reach the window's
+    deleted widgets then (an exception in Qt's event loop), and the backup is asked to stop."""
+    import threading
+
+    from PySide6.QtCore import QCoreApplication, QEvent
+    from PySide6.QtWidgets import QApplication
+
+    from ui.mainwindow import MainWindow
+
+    started, release = threading.Event(), threading.Event()
+    seen_cancel: list[bool] = []
+
+    def slow_backup(store: Any, *, progress: Any = None, cancelled: Any = None) -> Path | None:
+        started.set()
+        release.wait(10)
+        seen_cancel.append(bool(cancelled and cancelled()))
+        if progress:
+            progress(1, 1)
+        raise backup.BackupCancelled("stopped")
+
+    monkeypatch.setattr(backup, "daily_if_due", slow_backup)
+    window = MainWindow(Database(ui_db_path), ui_app)
+    window.show()
+    window.start()
+    settle()
+    window.daily_backup()
+    assert started.wait(10)
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+    QApplication.processEvents()
+    release.set()
+    tasks.wait_all(10)
+    for _ in range(5):  # the task's answer arrives through the event loop
+        QApplication.processEvents()
+    assert seen_cancel == [True]  # closing asked the backup to stop
+
+
 def test_a_damaged_database_at_start_up_offers_the_latest_good_backup(tmp_path: Path) -> None:
     path = tmp_path / "field.db"
     with Store(path, user="t") as s:

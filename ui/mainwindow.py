@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import isValid
 
 from fieldapp import backup, drafts, practice, schema
 from fieldapp.errors import FieldAppError
@@ -291,7 +292,7 @@ class MainWindow(FirstStart):
         self.summary.show_area_coverage(*self.navigator.current_area())
         self.update_sync_status()
         # never before the window is in use: the daily backup starts a little after it appears
-        QTimer.singleShot(BACKUP_START_DELAY_MS, self.daily_backup)
+        QTimer.singleShot(BACKUP_START_DELAY_MS, self, self.daily_backup)  # not once the window is gone
         self.backup_timer.start()
 
     def refresh(self, form_id: str | None = None, record_id: str | None = None) -> None:
@@ -448,21 +449,28 @@ class MainWindow(FirstStart):
             return backup.daily_if_due(db.store(), progress=megabytes, cancelled=lambda: state.cancelled)
 
         def progress(done: int, total: int) -> None:
-            self.backup_bar.setMaximum(max(total, 1))
-            self.backup_bar.setValue(done)
+            if isValid(self.backup_bar):
+                self.backup_bar.setMaximum(max(total, 1))
+                self.backup_bar.setValue(done)
 
-        def finished() -> None:
+        def finished() -> bool:
+            """Whether the window is still there to say so (it may have been closed meanwhile)."""
             self.backup_task = None
+            if not (isValid(self) and isValid(self.backup_bar)):
+                return False
             self.backup_bar.hide()
             self.backup_stop.hide()
+            return True
 
         def done(path: Path | None) -> None:
-            finished()
-            if path is not None:
+            if finished() and path is not None:
                 self.statusBar().showMessage(tr("Daily backup made: {name}", name=path.name), 10000)
 
         def failed(exc: Exception) -> None:
-            finished()
+            if not finished():
+                if not isinstance(exc, backup.BackupCancelled):
+                    log.warning("daily backup failed: %s", exc)
+                return
             if isinstance(exc, backup.BackupCancelled):
                 self.statusBar().showMessage(
                     tr("The backup was stopped; it will be tried again in an hour."), 15000
@@ -706,6 +714,8 @@ class MainWindow(FirstStart):
                 dlg.keep_draft_now()
         geometry.remember(self, self.settings, "main")
         super().closeEvent(event)
+        if event.isAccepted() and self.backup_task is not None:
+            self.backup_task.cancel()  # a backup still running stops; the next start tries again
         if self.db_lock is not None and event.isAccepted():
             if not self.db_closed:
                 tasks.wait_all(10)
