@@ -67,8 +67,7 @@ class AttachmentService(ServiceBase):
         }
         if not user.everything:
             held |= {
-                r[0]
-                for r in conn.execute(select(aa.sha256).where(aa.sha256.in_(todo), scope(aa.area, user)))
+                r[0] for r in conn.execute(select(aa.sha256).where(aa.sha256.in_(todo), scope(aa.area, user)))
             }
         else:
             held = set(todo)
@@ -81,38 +80,13 @@ class AttachmentService(ServiceBase):
     ) -> dict[str, Any]:
         """Upload (part of) a file. Each user has their own upload of a file: nobody else can append
         to it or reset it, and finishing it proves the user has the file."""
-        up, ch = db.uploads.c, db.upload_chunks.c
+        up = db.uploads.c
         mine = (up.sha256 == sha) & (up.user_name == user.name)
         with self.engine.begin() as conn:
             db.take_rev_lock(conn)  # serialise with pushes (records' completeness)
-            row = conn.execute(select(up.size, up.received, up.complete).where(mine)).first()
-            if row is not None and row.complete:
-                return {"sha256": sha, "size": row.size, "received": row.size, "complete": True}
-            if row is None or (row.received == 0 and row.size != size):
-                if row is None:
-                    conn.execute(
-                        insert(db.uploads).values(
-                            sha256=sha,
-                            user_name=user.name,
-                            size=size,
-                            received=0,
-                            complete=False,
-                            created_at=self.now(),
-                        )
-                    )
-                else:
-                    conn.execute(update(db.uploads).where(mine).values(size=size))
-                received = 0
-            else:
-                received = row.received
-                if row.size != size:
-                    raise ApiError(
-                        409,
-                        "size_mismatch",
-                        "ขนาดไฟล์ไม่ตรงกับที่เริ่มส่งไว้",
-                        f"this upload was started with size {row.size}",
-                        {"size": row.size, "received": received},
-                    )
+            received = self._upload_so_far(conn, user, sha, size, mine)
+            if isinstance(received, dict):  # the user sent the whole file before
+                return received
             if offset != received:
                 raise ApiError(
                     409,
@@ -133,18 +107,8 @@ class AttachmentService(ServiceBase):
             received += len(chunk)
             complete = received == size
             bad = False
-            if complete and whole:
-                data = chunk
-            elif complete:
-                parts = [
-                    r[0]
-                    for r in conn.execute(
-                        select(ch.data).where(ch.sha256 == sha, ch.user_name == user.name).order_by(ch.offset)
-                    )
-                ]
-                data = b"".join(parts)
-                conn.execute(delete(db.upload_chunks).where(ch.sha256 == sha, ch.user_name == user.name))
             if complete:
+                data = chunk if whole else self._joined_parts(conn, user, sha)
                 if hashlib.sha256(data).hexdigest() != sha:
                     conn.execute(update(db.uploads).where(mine).values(received=0))
                     bad = True
@@ -161,6 +125,53 @@ class AttachmentService(ServiceBase):
                 "the bytes do not match the SHA-256; upload again from the start",
             )
         return {"sha256": sha, "size": size, "received": received, "complete": complete}
+
+    def _upload_so_far(
+        self, conn: Connection, user: User, sha: str, size: int, mine: Any
+    ) -> int | dict[str, Any]:
+        """How many bytes of the user's upload of this file the server has (a new upload, or one
+        restarted with another size, has none); the answer itself when the upload is complete. A
+        size other than the one the upload began with is refused once bytes have arrived."""
+        up = db.uploads.c
+        row = conn.execute(select(up.size, up.received, up.complete).where(mine)).first()
+        if row is not None and row.complete:
+            return {"sha256": sha, "size": row.size, "received": row.size, "complete": True}
+        if row is None:
+            conn.execute(
+                insert(db.uploads).values(
+                    sha256=sha,
+                    user_name=user.name,
+                    size=size,
+                    received=0,
+                    complete=False,
+                    created_at=self.now(),
+                )
+            )
+            return 0
+        if row.received == 0 and row.size != size:
+            conn.execute(update(db.uploads).where(mine).values(size=size))
+            return 0
+        if row.size != size:
+            raise ApiError(
+                409,
+                "size_mismatch",
+                "ขนาดไฟล์ไม่ตรงกับที่เริ่มส่งไว้",
+                f"this upload was started with size {row.size}",
+                {"size": row.size, "received": row.received},
+            )
+        return int(row.received)
+
+    def _joined_parts(self, conn: Connection, user: User, sha: str) -> bytes:
+        """The parts of the user's upload joined in order (and dropped: the file is whole)."""
+        ch = db.upload_chunks.c
+        parts = [
+            r[0]
+            for r in conn.execute(
+                select(ch.data).where(ch.sha256 == sha, ch.user_name == user.name).order_by(ch.offset)
+            )
+        ]
+        conn.execute(delete(db.upload_chunks).where(ch.sha256 == sha, ch.user_name == user.name))
+        return b"".join(parts)
 
     def _store_file(
         self, conn: Connection, user: User, sha: str, size: int, data: bytes, mime: str | None

@@ -80,6 +80,9 @@ class Merging(Erasure):
         area: str | None,
         last: int,
     ) -> tuple[P.ChangeResult, int]:
+        """A change made from an older revision: a delete applies when nothing changed since its
+        base; an edit of a deleted record restores it only when made from the tombstone; other
+        edits are merged three ways, or kept as a conflict for a person to resolve."""
         base, base_deleted = self._base(conn, batch, ch, device)
         skip = merge.derived_paths(form)
         ok = P.ChangeResult(ch.change_id, ch.record_id, ch.form, "applied")
@@ -117,6 +120,26 @@ class Merging(Erasure):
             return self._conflict(
                 conn, form, user, device, ch, cur, "fields", mine, base, diffs, theirs
             ), last
+        return self._write_merged(conn, batch, form, user, device, ch, cur, mine, doc, area, last)
+
+    def _write_merged(
+        self,
+        conn: Connection,
+        batch: Batch,
+        form: Form,
+        user: User,
+        device: str,
+        ch: P.Change,
+        cur: Current,
+        mine: dict[str, Any],
+        doc: dict[str, Any],
+        area: str | None,
+        last: int,
+    ) -> tuple[P.ChangeResult, int]:
+        """A merge that passes the form, written when it differs from the server's version:
+        ``applied`` when it is the laptop's own document, ``merged`` (with the document) when it
+        took answers from the server too."""
+        theirs = cur.doc or {}
         new_area = doc.get(form.area_field) if form.area_field else area
         if not P.in_scope(new_area, user.areas, everything=user.everything):
             return self._reject(ch, "area_forbidden", f"area {new_area} is outside your areas"), last

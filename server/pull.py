@@ -4,6 +4,7 @@ areas."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -31,6 +32,39 @@ class PullService(ServiceBase):
         the user's areas are due after ``cursor`` in all (``remaining``, this page included), so
         the laptop can show "1,674 of 5,299" from the first page on.
         """
+        rows, top, remaining = self._page(user, cursor, limit, count=count)
+        has_more = len(rows) == limit
+        erased = self._erased_among([r.id for r in rows])
+        histories: dict[str, list[dict[str, Any]]] = {}
+        live = [r.id for r in rows if not r.deleted and r.doc is not None]
+        if live:
+            with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+                histories = server_history.for_records(conn, live)
+        items = [_item(r, r.id in erased, histories.get(r.id, [])) for r in rows]
+        next_cursor = rows[-1].rev if has_more else max(top, cursor)
+        if items:
+            with self.engine.begin() as conn:
+                audit(
+                    conn,
+                    self.settings,
+                    user.name,
+                    "pull",
+                    None,
+                    None,
+                    dumps({"cursor": cursor, "count": len(items), "records": [r.id for r in rows]}),
+                )
+        end: dict[str, Any] = {"next_cursor": next_cursor, "has_more": has_more}
+        if remaining is not None:
+            end["remaining"] = remaining
+        tail = dumps(end)
+        return '{"items":[' + ",".join(items) + "]," + tail[1:]
+
+    def _page(
+        self, user: User, cursor: int, limit: int, *, count: bool
+    ) -> tuple[Sequence[Any], int, int | None]:
+        """The records of the user's areas changed after ``cursor``, oldest first, at most
+        ``limit``; the server's last revision (read in the same transaction); with ``count``, how
+        many are due in all."""
         rc = db.records.c
         remaining: int | None = None
         with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
@@ -57,60 +91,23 @@ class PullService(ServiceBase):
                 .order_by(rc.rev)
                 .limit(limit)
             ).all()
-        has_more = len(rows) == limit
+        return rows, top, remaining
+
+    def _erased_among(self, ids: list[str]) -> set[str]:
+        """Which of these records were erased or anonymised at a data subject's request."""
         erased: set[str] = set()
-        if rows:
-            with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
-                ids = [r.id for r in rows]
-                for chunk in range(0, len(ids), CHUNK):
-                    erased.update(
-                        e[0]
-                        for e in conn.execute(
-                            select(db.erasures.c.record_id).where(
-                                db.erasures.c.record_id.in_(ids[chunk : chunk + CHUNK])
-                            )
-                        )
+        if not ids:
+            return erased
+        e = db.erasures.c
+        with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
+            for chunk in range(0, len(ids), CHUNK):
+                erased.update(
+                    r[0]
+                    for r in conn.execute(
+                        select(e.record_id).where(e.record_id.in_(ids[chunk : chunk + CHUNK]))
                     )
-        histories: dict[str, list[dict[str, Any]]] = {}
-        live = [r.id for r in rows if not r.deleted and r.doc is not None]
-        if live:
-            with self.engine.connect().execution_options(readonly=True) as conn, conn.begin():
-                histories = server_history.for_records(conn, live)
-        items: list[str] = []
-        for r in rows:
-            head = dumps(
-                {
-                    "form": r.form_id,
-                    "form_version": r.form_version,
-                    "record_id": r.id,
-                    "rev": r.rev,
-                    "deleted": bool(r.deleted),
-                    "updated_at": r.updated_at,
-                    "updated_by": r.updated_by,
-                    "complete": bool(r.complete),
-                    "erased": r.id in erased,
-                    "history": histories.get(r.id, []),
-                }
-            )
-            doc = "null" if r.deleted or r.doc is None else r.doc
-            items.append(f'{head[:-1]},"doc":{doc}}}')
-        next_cursor = rows[-1].rev if has_more else max(top, cursor)
-        if items:
-            with self.engine.begin() as conn:
-                audit(
-                    conn,
-                    self.settings,
-                    user.name,
-                    "pull",
-                    None,
-                    None,
-                    dumps({"cursor": cursor, "count": len(items), "records": [r.id for r in rows]}),
                 )
-        end: dict[str, Any] = {"next_cursor": next_cursor, "has_more": has_more}
-        if remaining is not None:
-            end["remaining"] = remaining
-        tail = dumps(end)
-        return '{"items":[' + ",".join(items) + "]," + tail[1:]
+        return erased
 
     def verify(self, user: User, exclude: set[str]) -> dict[str, Any]:
         rc = db.records.c
@@ -141,3 +138,23 @@ class PullService(ServiceBase):
             {**json.loads(r.body), "conflict_id": r.id, "created_at": r.created_at, "pushed_by": r.user_name}
             for r in rows
         ]
+
+
+def _item(r: Any, erased: bool, history: list[dict[str, Any]]) -> str:
+    """One record of a pull page as JSON text; its stored document goes in as it is."""
+    head = dumps(
+        {
+            "form": r.form_id,
+            "form_version": r.form_version,
+            "record_id": r.id,
+            "rev": r.rev,
+            "deleted": bool(r.deleted),
+            "updated_at": r.updated_at,
+            "updated_by": r.updated_by,
+            "complete": bool(r.complete),
+            "erased": erased,
+            "history": history,
+        }
+    )
+    doc = "null" if r.deleted or r.doc is None else r.doc
+    return f'{head[:-1]},"doc":{doc}}}'
