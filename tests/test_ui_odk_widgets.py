@@ -24,6 +24,8 @@ FORM: dict[str, Any] = {
             {"code": "water", "th": "น้ำเพื่อการเกษตร", "en": "Farm water"},
             {"code": "money", "th": "เงินทุนหมุนเวียน", "en": "Working capital"},
             {"code": "health", "th": "การรักษาพยาบาลผู้สูงอายุ", "en": "Elderly care"},
+            {"code": "job", "th": "การฝึกอาชีพเสริมรายได้ให้คนในชุมชนที่ว่างงานและผู้สูงอายุที่ยังทำงานได้",
+             "en": "Job training for the jobless and for older people who can still work"},
         ]
     },
     "sections": [
@@ -44,8 +46,7 @@ FORM: dict[str, Any] = {
 }
 
 
-@pytest.fixture
-def editor(tmp_path, qtbot, ui_app):
+def _open_editor(tmp_path, qtbot):
     from ui.db import Database
     from ui.editor.form import FormEditor
     from ui.widgets.registry import EditorContext
@@ -59,6 +60,12 @@ def editor(tmp_path, qtbot, ui_app):
     ed.show()
     qtbot.waitExposed(ed)
     ed.activateWindow()
+    return ed, db
+
+
+@pytest.fixture
+def editor(tmp_path, qtbot, ui_app):
+    ed, db = _open_editor(tmp_path, qtbot)
     yield ed
     ed.close()
     db.close()
@@ -106,25 +113,25 @@ def test_a_ranking_is_numbered_moved_with_the_keyboard_and_left_with_enter(edito
     panel = editor.panel(0)
     rank = panel.widget("needs")
     texts = [rank.list.item(i).text() for i in range(rank.list.count())]
-    assert texts == ["1. น้ำเพื่อการเกษตร", "2. เงินทุนหมุนเวียน", "3. การรักษาพยาบาลผู้สูงอายุ"]
+    assert texts[:3] == ["1. น้ำเพื่อการเกษตร", "2. เงินทุนหมุนเวียน", "3. การรักษาพยาบาลผู้สูงอายุ"]
     _focus(qtbot, rank.list)
     rank.list.setCurrentRow(2)
     _press(Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
     _press(Qt.Key.Key_Up, Qt.KeyboardModifier.ControlModifier)
-    assert rank.value() == ["health", "water", "money"]
+    assert rank.value() == ["health", "water", "money", "job"]
     assert rank.list.item(0).text() == "1. การรักษาพยาบาลผู้สูงอายุ"
     assert rank.list.item(2).text() == "3. เงินทุนหมุนเวียน"
     QTest.mouseClick(rank.down, Qt.MouseButton.LeftButton)
-    assert rank.value() == ["water", "health", "money"] and rank.list.item(1).text().startswith("2. ")
+    assert rank.value() == ["water", "health", "money", "job"] and rank.list.item(1).text().startswith("2. ")
     # the click leaves the keyboard on the list; Enter goes on to the next question, past the buttons
     assert QApplication.focusWidget() is rank.list
     _press(Qt.Key.Key_Return)
     assert QApplication.focusWidget() is panel.widget("card").edit
-    assert rank.value() == ["water", "health", "money"]
+    assert rank.value() == ["water", "health", "money", "job"]
     # a stored ranking comes back numbered
     rank.set_value(["money"])
-    assert [rank.list.item(i).text()[:2] for i in range(3)] == ["1.", "2.", "3."]
-    assert rank.codes() == ["money", "water", "health"]
+    assert [rank.list.item(i).text()[:2] for i in range(4)] == ["1.", "2.", "3.", "4."]
+    assert rank.codes() == ["money", "water", "health", "job"]
 
 
 def test_a_rankings_rows_leave_room_for_thai_marks_above_and_below(editor):
@@ -134,6 +141,47 @@ def test_a_rankings_rows_leave_room_for_thai_marks_above_and_below(editor):
         item = rank.list.item(i)
         ink = fm.boundingRect(item.text())  # ู and ุ reach below the line, ้ above it
         assert rank.list.visualItemRect(item).height() >= ink.height() + 6
+
+
+@pytest.mark.parametrize("size", [0, 18])
+def test_a_ranking_shows_every_choice_and_says_when_its_order_is_not_an_answer_yet(tmp_path, qtbot, ui_app, size):
+    from ui.theme import apply_font
+
+    apply_font(size)
+    try:
+        ed, db = _open_editor(tmp_path, qtbot)
+        rank = ed.panel(0).widget("needs")
+        for width in (1100, 700):  # narrower: the long choice wraps onto a second line
+            ed.resize(width, 700)
+            qtbot.waitUntil(lambda w=width: ed.width() == w)
+            QApplication.processEvents()
+            # every choice in sight: no scroll bar inside the list, whatever the text size and width
+            qtbot.waitUntil(lambda: rank.list.verticalScrollBar().maximum() == 0, timeout=2000)
+            last = rank.list.item(rank.list.count() - 1)
+            assert rank.list.visualItemRect(last).bottom() < rank.list.viewport().height(), width
+        # the numbers are only a suggestion until the person accepts or changes the order
+        assert rank.value() is None and rank.pending.isVisibleTo(ed)
+        assert "คลิก" in rank.pending.text()
+        item = rank.list.item(1)
+        QTest.mouseClick(rank.list.viewport(), Qt.MouseButton.LeftButton, pos=rank.list.visualItemRect(item).center())
+        assert rank.value() == ["water", "money", "health", "job"] and not rank.pending.isVisibleTo(ed)
+        rank.set_value(None)  # another record, not ranked
+        assert rank.pending.isVisibleTo(ed)
+        rank.set_read_only(True)  # nothing to ask of a ranking that cannot be changed
+        assert not rank.pending.isVisibleTo(ed)
+        ed.close()
+        db.close()
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
+def test_a_date_and_time_shows_its_day_in_words(editor):
+    when = editor.panel(0).widget("next_visit")
+    assert when.shown.text() == ""
+    when.set_value("2027-01-15T14:00:00+07:00")
+    assert when.shown.text() == "15 มกราคม 2570"  # the day a leader reads, Buddhist era
+    when.date.set_iso("2027-02-01")
+    assert when.shown.text() == "1 กุมภาพันธ์ 2570" and when.value().startswith("2027-02-01T14:00")
 
 
 def test_data_menu_preview_a_form_opens_the_chosen_file(tmp_path, qtbot, ui_app, monkeypatch):

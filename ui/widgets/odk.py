@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -25,6 +25,7 @@ from fieldapp.forms import Field
 from fieldapp.forms.odk_types import coerce_time_text
 from fieldapp.forms.types import coerce_points
 
+from .. import fmt
 from ..i18n import language, tr
 from .registry import EditorContext, FieldWidget
 from .thaidate_edit import BuddhistDateEdit
@@ -114,9 +115,15 @@ class DateTimeWidget(FieldWidget):
         self.now = _now_button()
         self.now.clicked.connect(self._now)
         self.zone = ""  # the stored value's offset from UTC, kept when only the clock time changes
-        for w in (self.date, self.time, self.now):
+        self.shown = QLabel()  # the day in words (6 มีนาคม 2568), as a date question shows it
+        self.shown.setObjectName("hint")
+        self.date.dateChanged.connect(lambda _d: self._show_day())
+        for w in (self.date, self.time, self.now, self.shown):
             lay.addWidget(w)
         lay.addStretch(1)
+
+    def _show_day(self) -> None:
+        self.shown.setText(fmt.date(self.date.iso(), "long"))
 
     def _now(self) -> None:
         now = _dt.datetime.now().astimezone()
@@ -241,13 +248,22 @@ class RankWidget(FieldWidget):
 
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
-        lay = _row(self)
+        self._fit_pending = False  # a measuring of the list's height is due
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(2)
+        lay = QHBoxLayout()
+        outer.addLayout(lay)
         self.list = QListWidget()
         self.list.setObjectName("rank")  # the theme pads its rows: room for marks above and below
-        self.list.setWordWrap(True)
+        self.list.setWordWrap(True)  # a long choice wraps; it never needs a scroll bar sideways
+        self.list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.list.installEventFilter(self)
-        rows = max(3, min(len(f.choices), 8))
-        self.list.setMaximumHeight(rows * (self.list.fontMetrics().height() + 10) + 6)
+        # until the person accepts an order, the numbers shown are not yet an answer: say so
+        self.pending = QLabel(tr("Not ranked yet: click a choice to keep this order, or move one"))
+        self.pending.setObjectName("hint")
+        self.pending.setWordWrap(True)
+        outer.addWidget(self.pending)
         buttons = QVBoxLayout()
         # the buttons take no keyboard focus: Enter on the list goes on to the next question, and
         # the keyboard moves an item with Ctrl+↑ / Ctrl+↓
@@ -268,7 +284,38 @@ class RankWidget(FieldWidget):
         self.list.itemClicked.connect(lambda _item: self._picked())
         self._fill([c.code for c in f.choices])
 
+    _REFIT = (QEvent.Type.Show, QEvent.Type.FontChange, QEvent.Type.StyleChange, QEvent.Type.Resize)
+
+    def _fit(self) -> None:
+        """As tall as its choices (eight at most) at the text size and width shown, so none hides
+        behind a scroll bar: the rows are measured as laid out (padding, marks, a larger text
+        size, a long label wrapped onto two lines), not guessed."""
+        self._fit_pending = False
+        shown = [self.list.item(i) for i in range(self.list.count()) if not self.list.item(i).isHidden()]
+        if not shown:
+            return
+        self.list.doItemsLayout()
+        heights = [self.list.visualItemRect(item).height() for item in shown]
+        height = sum(heights[:8]) + 2 * self.list.frameWidth() + 2
+        if len(shown) > 8:
+            height += heights[8] // 2  # half a row: there is more below
+        if height != self.list.height():
+            self.list.setFixedHeight(height)
+
+    def _fit_later(self) -> None:
+        # after the list has taken its new size (an event filter sees the event first)
+        if not self._fit_pending:
+            self._fit_pending = True
+            QTimer.singleShot(0, self, self._fit)
+
+    def _set_ranked(self, ranked: bool) -> None:
+        self.ranked = ranked
+        self.pending.setHidden(ranked or not self.up.isEnabled())
+
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        # measured again when shown, at another text size, and at another width (long labels wrap)
+        if watched is self.list and event.type() in self._REFIT:
+            self._fit_later()
         if watched is self.list and event.type() == QEvent.Type.KeyPress:
             assert isinstance(event, QKeyEvent)
             if event.modifiers() & Qt.KeyboardModifier.ControlModifier and event.key() in (
@@ -308,7 +355,7 @@ class RankWidget(FieldWidget):
 
     def _picked(self) -> None:
         if not self.ranked and not self._loading:
-            self.ranked = True  # choosing an item accepts the order shown
+            self._set_ranked(True)  # choosing an item accepts the order shown
             self._emit()
 
     def move_item(self, step: int, focus: bool = False) -> None:
@@ -326,7 +373,7 @@ class RankWidget(FieldWidget):
         self.list.insertItem(to, item)
         self.list.setCurrentRow(to)
         self._number()
-        self.ranked = True
+        self._set_ranked(True)
         self._emit()
 
     def value(self) -> Any:
@@ -337,11 +384,12 @@ class RankWidget(FieldWidget):
             chosen = [str(v) for v in value or []]
             rest = [c.code for c in self.field.choices if c.code not in chosen]
             self._fill(chosen + rest)
-            self.ranked = bool(chosen)
+            self._set_ranked(bool(chosen))
 
     def set_read_only(self, read_only: bool) -> None:
         self.up.setEnabled(not read_only)
         self.down.setEnabled(not read_only)
+        self._set_ranked(self.ranked)
 
     def focus_target(self) -> QWidget:
         return self.list
@@ -360,6 +408,7 @@ class RankWidget(FieldWidget):
                 changed = True
         if changed:
             self._number()
+            self._fit_later()
 
 
 class HiddenWidget(FieldWidget):
