@@ -293,50 +293,7 @@ class Rubric:
                         "    if a is True or (a is not False and _truthy(a)):",
                     ]
                     pad = "        "
-                body: list[str] = ["app += 1"]
-                value = call(ind.value) if ind.value is not None else None
-                if ind.points is not None:
-                    body += ["try:"]
-                    if value is not None:  # a value that cannot be read voids the points
-                        body += [f"    {value}"]
-                    body += [
-                        f"    p = _to_number({call(ind.points)})",
-                        "except _ERRORS:",
-                        "    p = None",
-                        "else:",
-                        "    if p is not None:",
-                        "        p = _clamp(p)",
-                    ]
-                else:
-                    assert value is not None
-                    body += [
-                        "try:",
-                        f"    v = {value}",
-                        "except _ERRORS:",
-                        "    v = None",
-                        "p = None",
-                        "if not (v is None or v == '' or v == []):",
-                    ]
-                    if ind.mapping:
-                        body += [f"    p = {bind(ind.mapping)}.get(v if type(v) is str else _text(v))"]
-                    else:
-                        body += ["    x = _to_number(v)", "    if x is not None:"]
-                        if ind.bands:  # below the first bound (a net loss) is the first band
-                            body += [f"        p = {bind(ind.bands[0][1])}"]
-                        for lower, points in ind.bands:
-                            body += [
-                                f"        if x >= {bind(lower)}:",
-                                f"            p = {bind(points)}",
-                            ]
-                        if not ind.bands:
-                            body += ["        pass"]
-                body += [
-                    "if p is not None:",
-                    "    total += p",
-                    "    n += 1",
-                    "else:",
-                    f"    unknown.append({bind(f'{cap.id}.{ind.id}')})",
-                ]
+                body = _indicator_code(ind, f"{cap.id}.{ind.id}", call, bind)
                 lines += [pad + line for line in body]
             lines += [
                 "    s = round(total / n, 2) if n else None",
@@ -456,55 +413,11 @@ class Rubric:
                 "income_line": self.income_line,
                 "below_income_line": None,
             }
-        capitals: list[dict[str, Any]] = []
         unknown: list[str] = []
-        for cap in self.capitals:
-            inds: list[dict[str, Any]] = []
-            for ind in cap.indicators:
-                state, value, pts = ind.assess(data)
-                if state == UNKNOWN:
-                    unknown.append(f"{cap.id}.{ind.id}")
-                inds.append(
-                    {
-                        "id": ind.id,
-                        "label": ind.label,
-                        "state": state,
-                        "value": value,
-                        "points": pts,
-                        "answers": {v: _read(data, v) for v in ind.variables},
-                        "asks": self.missing_questions([f"{cap.id}.{ind.id}"], data)
-                        if state == UNKNOWN
-                        else [],
-                    }
-                )
-            answered = [i["points"] for i in inds if i["points"] is not None]
-            applicable = sum(1 for i in inds if i["state"] != NOT_APPLICABLE)
-            capitals.append(
-                {
-                    "id": cap.id,
-                    "field": cap.field,
-                    "label": cap.label,
-                    "score": round(sum(answered) / len(answered), 2) if answered else None,
-                    "answered": len(answered),
-                    "applicable": applicable,
-                    "coverage": round(len(answered) / applicable, 2) if applicable else None,
-                    "indicators": inds,
-                }
-            )
+        capitals = [self._explain_capital(cap, data, unknown) for cap in self.capitals]
         result = self.apply(data)
         scored = {**data, **result}
-        dims = []
-        for d in self.tpmap:
-            rules = [
-                {
-                    "id": r.id,
-                    "label": r.label,
-                    "hit": _hit(r, scored),
-                    "answers": {v: _read(scored, v) for v in r.when.variables},
-                }
-                for r in d.rules
-            ]
-            dims.append({"dimension": d.code, "deprived": any(r["hit"] for r in rules), "rules": rules})
+        dims = [_explain_dimension(d, scored) for d in self.tpmap]
         welfare = [{"id": r.id, "label": r.label, "hit": _hit(r, scored)} for r in self.welfare]
         answered_all = sum(c["answered"] for c in capitals)
         applicable_all = sum(c["applicable"] for c in capitals)
@@ -525,6 +438,106 @@ class Rubric:
             "income_line": self.income_line,
             "below_income_line": result[self.outputs["below_income_line"]],
         }
+
+    def _explain_capital(self, cap: Capital, data: dict[str, Any], unknown: list[str]) -> dict[str, Any]:
+        """One capital's score with each indicator: its state, value, points, the answers it read,
+        and the questions to ask when it is unknown (its id is added to ``unknown``)."""
+        inds: list[dict[str, Any]] = []
+        for ind in cap.indicators:
+            state, value, pts = ind.assess(data)
+            if state == UNKNOWN:
+                unknown.append(f"{cap.id}.{ind.id}")
+            inds.append(
+                {
+                    "id": ind.id,
+                    "label": ind.label,
+                    "state": state,
+                    "value": value,
+                    "points": pts,
+                    "answers": {v: _read(data, v) for v in ind.variables},
+                    "asks": self.missing_questions([f"{cap.id}.{ind.id}"], data) if state == UNKNOWN else [],
+                }
+            )
+        answered = [i["points"] for i in inds if i["points"] is not None]
+        applicable = sum(1 for i in inds if i["state"] != NOT_APPLICABLE)
+        return {
+            "id": cap.id,
+            "field": cap.field,
+            "label": cap.label,
+            "score": round(sum(answered) / len(answered), 2) if answered else None,
+            "answered": len(answered),
+            "applicable": applicable,
+            "coverage": round(len(answered) / applicable, 2) if applicable else None,
+            "indicators": inds,
+        }
+
+
+def _explain_dimension(d: Dimension, scored: dict[str, Any]) -> dict[str, Any]:
+    """A TPMAP dimension: deprived when any rule holds, with each rule and the answers it read."""
+    rules = [
+        {
+            "id": r.id,
+            "label": r.label,
+            "hit": _hit(r, scored),
+            "answers": {v: _read(scored, v) for v in r.when.variables},
+        }
+        for r in d.rules
+    ]
+    return {"dimension": d.code, "deprived": any(r["hit"] for r in rules), "rules": rules}
+
+
+def _indicator_code(
+    ind: Indicator, label: str, call: Callable[[expr.Expression], str], bind: Callable[[Any], str]
+) -> list[str]:
+    """The lines of generated code that score one indicator (as ``Indicator.assess`` does):
+    count it as applicable, read its points (given, by a map of codes, or by bands of a value),
+    add them to the capital's total, or note it as unknown under ``label``. ``call`` writes an
+    expression's code; ``bind`` names a constant the code uses."""
+    body: list[str] = ["app += 1"]
+    value = call(ind.value) if ind.value is not None else None
+    if ind.points is not None:
+        body += ["try:"]
+        if value is not None:  # a value that cannot be read voids the points
+            body += [f"    {value}"]
+        body += [
+            f"    p = _to_number({call(ind.points)})",
+            "except _ERRORS:",
+            "    p = None",
+            "else:",
+            "    if p is not None:",
+            "        p = _clamp(p)",
+        ]
+    else:
+        assert value is not None
+        body += [
+            "try:",
+            f"    v = {value}",
+            "except _ERRORS:",
+            "    v = None",
+            "p = None",
+            "if not (v is None or v == '' or v == []):",
+        ]
+        if ind.mapping:
+            body += [f"    p = {bind(ind.mapping)}.get(v if type(v) is str else _text(v))"]
+        else:
+            body += ["    x = _to_number(v)", "    if x is not None:"]
+            if ind.bands:  # below the first bound (a net loss) is the first band
+                body += [f"        p = {bind(ind.bands[0][1])}"]
+            for lower, points in ind.bands:
+                body += [
+                    f"        if x >= {bind(lower)}:",
+                    f"            p = {bind(points)}",
+                ]
+            if not ind.bands:
+                body += ["        pass"]
+    body += [
+        "if p is not None:",
+        "    total += p",
+        "    n += 1",
+        "else:",
+        f"    unknown.append({bind(label)})",
+    ]
+    return body
 
 
 def _any_hit(rules: list[TpmapRule], data: dict[str, Any]) -> bool:
