@@ -273,6 +273,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "fieldapp.forms",
             "fieldapp.formcode",
             "fieldapp.scoring",
+            "fieldapp.scorecode",
             "fieldapp.softwarn",
             "fieldapp.crossrecord",
             "fieldapp.rounds",
