@@ -231,31 +231,17 @@ class AreaReportRenderer(ReportBase):
         return out
 
     def rankings(self) -> list[Flowable]:
-        d = self.data
-        villages = [v for v in d.villages if v.households_total > 0]
+        """Villages ranked two ways: by their share of poor households, by complete data."""
+        villages = [v for v in self.data.villages if v.households_total > 0]
         if not villages:
             return [self.para("ไม่มีข้อมูลรายหมู่บ้าน", "note")]
-        limit = max(1, d.ranking_limit)
-        sub = self.many_subdistricts
-
-        def head(extra: list[str]) -> list[str]:
-            return ["อันดับ", "หมู่บ้าน", *(["ตำบล"] if sub else []), *extra]
-
-        def widths(extra: list[float]) -> list[float]:
-            base = [0.08, 0.32 if sub else 0.47]
-            if sub:
-                base.append(0.17)
-            return base + extra
-
-        def name_cells(v: VillageStat) -> list[Cell]:
-            return [self.name(village_label(v)), *([self.name(v.subdistrict)] if sub else [])]
-
+        limit = max(1, self.data.ranking_limit)
         # few households prove little: rank by the lower 95 % bound of the poor share
         by_poor = sorted(villages, key=lambda v: (-v.poor_lower_bound, -v.poor_households, v.village_name))
         rows_poor: list[list[Cell]] = [
             [
                 self.number(i),
-                *name_cells(v),
+                *self._village_cells(v),
                 self.number(v.households_assessed),
                 self.number(v.poor_households),
                 self.percent(v.poor_households, v.households_assessed),
@@ -269,14 +255,13 @@ class AreaReportRenderer(ReportBase):
         rows_complete: list[list[Cell]] = [
             [
                 self.number(i),
-                *name_cells(v),
+                *self._village_cells(v),
                 self.number(v.households_total),
                 self.number(v.households_complete),
                 self.percent(v.households_complete, v.households_total),
             ]
             for i, v in enumerate(by_complete[:limit], start=1)
         ]
-        align = "CL" + ("L" if sub else "") + "RRR"
         out: list[Flowable] = [
             self.para(
                 "หน่วยงานคัดเลือกพื้นที่ยุทธศาสตร์จากความหนาแน่นของครัวเรือนยากจน"
@@ -284,36 +269,56 @@ class AreaReportRenderer(ReportBase):
                 "body",
             ),
         ]
-
-        def ranking(
-            title: str, columns: list[str], rows: list[list[Flowable]], note: str = ""
-        ) -> list[Flowable]:
-            extra = len(columns)
-            if extra == 4:
-                cols = [0.11, 0.11, 0.1, 0.13] if sub else [0.12, 0.12, 0.11, 0.14]
-            else:
-                cols = [0.15, 0.15, 0.13] if sub else [0.16, 0.16, 0.13]
-            part: list[Flowable] = [
-                self.heading(title, 2),
-                self.table(head(columns), rows, widths(cols), align=align + "R" * (extra - 3)),
-            ]
-            if note:
-                part.append(self.para(note, "note"))
-            if len(villages) > limit:
-                shown = f"แสดง {self.number(limit)} อันดับแรกจากทั้งหมด {self.number(len(villages))} หมู่บ้าน"
-                part.append(self.para(shown, "note"))
-            return part
-
-        out += ranking(
+        out += self._ranking(
             "5.1 ตามสัดส่วนครัวเรือนยากจน (อยู่ลำบาก + อยู่ยาก)",
             ["ประเมินได้", "ครัวเรือนยากจน", "ร้อยละ", "ร้อยละขั้นต่ำ*"],
             rows_poor,
+            len(villages),
+            limit,
             "* ขอบล่างของช่วงความเชื่อมั่น 95% (Wilson) ของสัดส่วนครัวเรือนยากจน ใช้จัดลำดับ"
             " เพื่อไม่ให้หมู่บ้านที่สำรวจไม่กี่ครัวเรือนขึ้นอันดับต้นเพราะจำนวนน้อย"
             " ไม่นับครัวเรือนที่ยังประเมินไม่ได้",
         )
-        out += ranking("5.2 ตามความครบถ้วนของข้อมูล", ["ครัวเรือน", "ข้อมูลครบถ้วน", "ร้อยละ"], rows_complete)
+        out += self._ranking(
+            "5.2 ตามความครบถ้วนของข้อมูล",
+            ["ครัวเรือน", "ข้อมูลครบถ้วน", "ร้อยละ"],
+            rows_complete,
+            len(villages),
+            limit,
+        )
         return out
+
+    def _village_cells(self, v: VillageStat) -> list[Cell]:
+        """A village's name (and its subdistrict, when the report covers several)."""
+        return [self.name(village_label(v)), *([self.name(v.subdistrict)] if self.many_subdistricts else [])]
+
+    def _ranking(
+        self,
+        title: str,
+        columns: list[str],
+        rows: list[list[Cell]],
+        villages: int,
+        limit: int,
+        note: str = "",
+    ) -> list[Flowable]:
+        """One ranking: its title, the table (rank, village, [subdistrict], ``columns``), its note,
+        and how many villages it leaves out."""
+        sub = self.many_subdistricts
+        extra = len(columns)
+        if extra == 4:
+            cols = [0.11, 0.11, 0.1, 0.13] if sub else [0.12, 0.12, 0.11, 0.14]
+        else:
+            cols = [0.15, 0.15, 0.13] if sub else [0.16, 0.16, 0.13]
+        widths = [0.08, 0.32 if sub else 0.47, *([0.17] if sub else []), *cols]
+        head = ["อันดับ", "หมู่บ้าน", *(["ตำบล"] if sub else []), *columns]
+        align = "CL" + ("L" if sub else "") + "RRR" + "R" * (extra - 3)
+        part: list[Flowable] = [self.heading(title, 2), self.table(head, rows, widths, align=align)]
+        if note:
+            part.append(self.para(note, "note"))
+        if villages > limit:
+            shown = f"แสดง {self.number(limit)} อันดับแรกจากทั้งหมด {self.number(villages)} หมู่บ้าน"
+            part.append(self.para(shown, "note"))
+        return part
 
     def coverage(self) -> list[Flowable]:
         """The target list's coverage per village: the programme's "acceptable data system"

@@ -89,48 +89,90 @@ def radar_chart(
     each axis label shows its score. Missing values are drawn at the centre.
     """
     labels = list(labels or [CAPITAL_LABELS[k] for k in CAPITAL_KEYS])
-    n = len(labels)
     one = len(series) == 1
-    values_shown = show_values and one
-    name_size, value_size = 8.5, 8.0
-    legend_h = 0.0 if one else 18.0
-    angles = [math.radians(90 - 360 * i / n) for i in range(n)]
-    label_w = [text_width(shape(t, FONT_BOLD, name_size), FONT_BOLD, name_size) for t in labels]
-    side_w = max((w for w, a in zip(label_w, angles, strict=True) if abs(math.cos(a)) >= 0.2), default=0.0)
-    below = max((-math.sin(a) for a in angles), default=0.0)  # how far the lowest axis reaches
-    text_h = 10.0 + (10.0 if values_shown else 0.0)
-    radius = min(
-        width / 2 - side_w - 12,
-        (height - legend_h - 2 * text_h - 14) / (1 + below),
-    )
-    cx = width / 2
-    cy = legend_h + 4 + text_h + below * radius + 6
-    height = min(height, cy + radius + text_h + 8)  # no empty band above the chart
-
-    d = Drawing(width, height, initialFontName=FONT)
-
-    def point(i: int, value: float) -> tuple[float, float]:
-        r = radius * max(0.0, min(value, scale_max)) / scale_max
-        return cx + r * math.cos(angles[i]), cy + r * math.sin(angles[i])
-
-    for ring in rings:
-        pts: list[float] = []
-        for i in range(n):
-            pts.extend(point(i, ring))
-        d.add(Polygon(pts, strokeColor=GRID, strokeWidth=0.5, fillColor=None))
-    for i in range(n):
-        x, y = point(i, scale_max)
-        d.add(Line(cx, cy, x, y, strokeColor=GRID, strokeWidth=0.5))
-    for ring in rings:
-        x, y = point(0, ring)
-        d.add(label(x - 2.5, y - 2.5, digits(f"{ring:g}"), size=6.5, anchor="end", color=MUTED))
-
+    radar = _Radar.fitted(labels, width, height, scale_max, values_shown=show_values and one, legend=not one)
+    d = Drawing(width, radar.height, initialFontName=FONT)
+    radar.grid(d, rings, digits)
     for si, s in enumerate(series):
-        last = si == len(series) - 1
+        radar.series(d, s, last=si == len(series) - 1)
+    values = series[-1].values if series else [None] * len(labels)
+    radar.axis_labels(d, labels, values, digits)
+    if not one:
+        _legend(d, series, digits)
+    return d
+
+
+@dataclass
+class _Radar:
+    """Where a radar chart's axes are: the centre, the radius, the angle of each axis."""
+
+    cx: float
+    cy: float
+    radius: float
+    angles: list[float]
+    scale_max: float
+    height: float
+    values_shown: bool
+    name_size: float = 8.5
+    value_size: float = 8.0
+
+    @classmethod
+    def fitted(
+        cls,
+        labels: list[str],
+        width: float,
+        height: float,
+        scale_max: float,
+        *,
+        values_shown: bool,
+        legend: bool,
+    ) -> _Radar:
+        """The largest radar that leaves room for the axis names at the sides and the values above
+        and below (and a legend under it), with no empty band above."""
+        n = len(labels)
+        name_size = 8.5
+        legend_h = 18.0 if legend else 0.0
+        angles = [math.radians(90 - 360 * i / n) for i in range(n)]
+        label_w = [text_width(shape(t, FONT_BOLD, name_size), FONT_BOLD, name_size) for t in labels]
+        side_w = max(
+            (w for w, a in zip(label_w, angles, strict=True) if abs(math.cos(a)) >= 0.2), default=0.0
+        )
+        below = max((-math.sin(a) for a in angles), default=0.0)  # how far the lowest axis reaches
+        text_h = 10.0 + (10.0 if values_shown else 0.0)
+        radius = min(
+            width / 2 - side_w - 12,
+            (height - legend_h - 2 * text_h - 14) / (1 + below),
+        )
+        cx = width / 2
+        cy = legend_h + 4 + text_h + below * radius + 6
+        height = min(height, cy + radius + text_h + 8)  # no empty band above the chart
+        return cls(cx, cy, radius, angles, scale_max, height, values_shown, name_size)
+
+    def point(self, i: int, value: float) -> tuple[float, float]:
+        r = self.radius * max(0.0, min(value, self.scale_max)) / self.scale_max
+        return self.cx + r * math.cos(self.angles[i]), self.cy + r * math.sin(self.angles[i])
+
+    def grid(self, d: Drawing, rings: Sequence[float], digits: Digits) -> None:
+        """The rings, the axes and the ring values along the first axis."""
+        n = len(self.angles)
+        for ring in rings:
+            pts: list[float] = []
+            for i in range(n):
+                pts.extend(self.point(i, ring))
+            d.add(Polygon(pts, strokeColor=GRID, strokeWidth=0.5, fillColor=None))
+        for i in range(n):
+            x, y = self.point(i, self.scale_max)
+            d.add(Line(self.cx, self.cy, x, y, strokeColor=GRID, strokeWidth=0.5))
+        for ring in rings:
+            x, y = self.point(0, ring)
+            d.add(label(x - 2.5, y - 2.5, digits(f"{ring:g}"), size=6.5, anchor="end", color=MUTED))
+
+    def series(self, d: Drawing, s: Series, *, last: bool) -> None:
+        """One series: "after" (the last) filled, "before" dashed; a dot on each axis."""
         color = SERIES_COLORS[1] if last else SERIES_COLORS[0]
-        pts = []
+        pts: list[float] = []
         for i, v in enumerate(s.values):
-            pts.extend(point(i, v if v is not None else 0.0))
+            pts.extend(self.point(i, v if v is not None else 0.0))
         poly = Polygon(
             pts,
             strokeColor=color,
@@ -144,40 +186,44 @@ def radar_chart(
         for j in range(0, len(pts), 2):
             d.add(Circle(pts[j], pts[j + 1], 1.8, fillColor=color, strokeColor=None))
 
-    values = series[-1].values if series else [None] * n
-    for i, text in enumerate(labels):
-        cos, sin = math.cos(angles[i]), math.sin(angles[i])
-        x = cx + (radius + 7) * cos
-        y = cy + (radius + 7) * sin
-        anchor = "middle" if abs(cos) < 0.2 else ("start" if cos > 0 else "end")
-        v = values[i] if i < len(values) else None
-        value_text = digits(f"{v:.2f}") if values_shown and v is not None else ""
-        if sin > 0.9:  # the top axis: name above, value between it and the tip
-            name_y = y + (10 if value_text else 0)
-            value_y = y
-        elif sin < -0.3:  # lower axes: everything hangs below the tip
-            name_y = y - 9
-            value_y = name_y - 10
-        else:
-            name_y = y - 3
-            value_y = name_y - 10
-        d.add(label(x, name_y, digits(text), size=name_size, font=FONT_BOLD, anchor=anchor))
-        if value_text:
-            d.add(label(x, value_y, value_text, size=value_size, anchor=anchor, color=MUTED))
+    def axis_labels(
+        self, d: Drawing, labels: list[str], values: Sequence[float | None], digits: Digits
+    ) -> None:
+        """Each axis's name beyond its tip, and its score when one series is shown."""
+        for i, text in enumerate(labels):
+            cos, sin = math.cos(self.angles[i]), math.sin(self.angles[i])
+            x = self.cx + (self.radius + 7) * cos
+            y = self.cy + (self.radius + 7) * sin
+            anchor = "middle" if abs(cos) < 0.2 else ("start" if cos > 0 else "end")
+            v = values[i] if i < len(values) else None
+            value_text = digits(f"{v:.2f}") if self.values_shown and v is not None else ""
+            if sin > 0.9:  # the top axis: name above, value between it and the tip
+                name_y = y + (10 if value_text else 0)
+                value_y = y
+            elif sin < -0.3:  # lower axes: everything hangs below the tip
+                name_y = y - 9
+                value_y = name_y - 10
+            else:
+                name_y = y - 3
+                value_y = name_y - 10
+            d.add(label(x, name_y, digits(text), size=self.name_size, font=FONT_BOLD, anchor=anchor))
+            if value_text:
+                d.add(label(x, value_y, value_text, size=self.value_size, anchor=anchor, color=MUTED))
 
-    if not one:
-        x = 4.0
-        for si, s in enumerate(series):
-            last = si == len(series) - 1
-            color = SERIES_COLORS[1] if last else SERIES_COLORS[0]
-            line = Line(x, 6, x + 16, 6, strokeColor=color, strokeWidth=1.6)
-            if not last:
-                line.strokeDashArray = [3, 2]
-            d.add(line)
-            name = label(x + 20, 3, digits(s.name), size=8)
-            d.add(name)
-            x += 20 + text_width(name.text, FONT, 8) + 14
-    return d
+
+def _legend(d: Drawing, series: Sequence[Series], digits: Digits) -> None:
+    """The names of "before" and "after" under a radar of two series."""
+    x = 4.0
+    for si, s in enumerate(series):
+        last = si == len(series) - 1
+        color = SERIES_COLORS[1] if last else SERIES_COLORS[0]
+        line = Line(x, 6, x + 16, 6, strokeColor=color, strokeWidth=1.6)
+        if not last:
+            line.strokeDashArray = [3, 2]
+        d.add(line)
+        name = label(x + 20, 3, digits(s.name), size=8)
+        d.add(name)
+        x += 20 + text_width(name.text, FONT, 8) + 14
 
 
 def bar_chart(
