@@ -88,7 +88,9 @@ class Writing(Reading):
         data = metadata.on_save(form, data, device_id=self.device_id, user=user or self.user)
         return self._save_one(form_id, record_id, data, way)
 
-    def _save_one(self, form_id: str, record_id: str | None, data: dict[str, Any], way: WriteWay) -> SaveResult:
+    def _save_one(
+        self, form_id: str, record_id: str | None, data: dict[str, Any], way: WriteWay
+    ) -> SaveResult:
         """One record through the engine, all or nothing; raises ValidationError."""
         batch = self._save_many(form_id, [(record_id, data)], way)
         if batch.errors:
@@ -209,9 +211,12 @@ class Writing(Reading):
                 ]
             if form.rounds:
                 prev = form.rounds["previous"]
-                if doc.get(prev) and self.conn.execute(
-                    f"SELECT 1 FROM [{form.table}] WHERE id = ?", [str(doc[prev])]
-                ).fetchone():  # a deleted (or erased) previous round stays a link: the chain ends there
+                if (
+                    doc.get(prev)
+                    and self.conn.execute(
+                        f"SELECT 1 FROM [{form.table}] WHERE id = ?", [str(doc[prev])]
+                    ).fetchone()
+                ):  # a deleted (or erased) previous round stays a link: the chain ends there
                     problems = [p for p in problems if not (p.path == prev and p.code == "reference")]
                 known = {p.path for p in problems}
                 rid = uuid_or_none(str(record_id)) if record_id is not None else None
@@ -343,52 +348,65 @@ class Writing(Reading):
             docs.append(doc)
         bodies = [search_body(form, doc) for doc in docs] if form.search else []
         return _Prepared(
-            ts, user, way.audit_action, record_ids, docs, rows, child_rows, bodies, synced is not None, way.warn
+            ts,
+            user,
+            way.audit_action,
+            record_ids,
+            docs,
+            rows,
+            child_rows,
+            bodies,
+            synced is not None,
+            way.warn,
         )
 
     def _write(self, form: Form, prep: _Prepared) -> list[SaveResult]:
-        """Write prepared documents; the caller holds the transaction."""
-        ts, user = prep.ts, prep.user
-        t = form.table
-        cols = form.columns()
-        field_names = [n for n, _ in cols]
-        all_cols = [
-            "id",
-            "form_id",
-            "form_version",
-            "created_at",
-            "created_by",
-            "updated_at",
-            "updated_by",
-            "device_id",
-            "dirty",
-            "title_sort",
-            *field_names,
-            *(["server_rev", "base"] if prep.synced else []),
-        ]
-        placeholders = ", ".join("?" for _ in all_cols)
-        update_cols = [c for c in all_cols if c not in ("id", "created_at", "created_by")]
-        sql = (
-            f"INSERT INTO [{t}] ({', '.join(f'[{c}]' for c in all_cols)}) VALUES ({placeholders}) "
-            f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'[{c}] = excluded.[{c}]' for c in update_cols)}, "
-            "deleted = 0, deleted_at = NULL, deleted_by = NULL" + (", conflict = NULL" if prep.synced else "")
-        )
-        existing: dict[str, tuple[str, str, int]] = {}
-        for chunk in chunks(prep.ids, 500):
-            q = f"SELECT id, created_at, created_by, deleted FROM [{t}] WHERE id IN ({','.join('?' * len(chunk))})"
-            for row in self.conn.execute(q, chunk):
-                existing[row[0]] = (row[1], row[2], row[3])
-        history.record(  # old → new of every updated record, before it is overwritten
+        """Write prepared documents; the caller holds the transaction. In order: what is there
+        already, the edit history of the records updated (old → new, before they are
+        overwritten), the records, their repeat rows, their search entries, the audit rows, and
+        the duplicate national IDs to warn of."""
+        existing = self._existing(form.table, prep.ids)
+        history.record(
             self.conn,
             form,
             [(rid, doc) for rid, doc in zip(prep.ids, prep.docs, strict=True) if rid in existing],
-            at=ts,
-            user=user,
+            at=prep.ts,
+            user=prep.user,
             device_id=self.device_id,
             audit_action=prep.audit_action,
         )
-        results: list[SaveResult] = []
-        audit: list[list[Any]] = []
+        results, audit = self._results(form, prep, existing)
+        self.conn.executemany(_upsert_sql(form, synced=prep.synced), prep.rows)
+        self._write_children(form, prep, [r.record.id for r in results if not r.created])
+        self._index(form, prep.ids, prep.bodies)
+        self.conn.executemany(
+            "INSERT INTO audit_log(at, user, device_id, action, form_id, record_id, detail) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            audit,
+        )
+        if prep.warn:
+            dups = self._duplicates(form, list(zip(prep.ids, prep.docs, strict=True)))
+            for r in results:
+                r.warnings = dups.get(r.record.id, [])
+        return results
+
+    def _existing(self, table: str, ids: builtins.list[str]) -> dict[str, tuple[str, str, int]]:
+        """The records among ``ids`` already in ``table``: id → (created at, created by, deleted)."""
+        existing: dict[str, tuple[str, str, int]] = {}
+        for chunk in chunks(ids, 500):
+            q = f"SELECT id, created_at, created_by, deleted FROM [{table}] WHERE id IN ({','.join('?' * len(chunk))})"
+            for row in self.conn.execute(q, chunk):
+                existing[row[0]] = (row[1], row[2], row[3])
+        return existing
+
+    def _results(
+        self, form: Form, prep: _Prepared, existing: dict[str, tuple[str, str, int]]
+    ) -> tuple[builtins.list[SaveResult], builtins.list[builtins.list[Any]]]:
+        """Each record's result (an update keeps its creation, set in its row too) and its audit
+        row (``create`` or ``update``, unless the operation names its own action)."""
+        ts, user = prep.ts, prep.user
+        results: builtins.list[SaveResult] = []
+        audit: builtins.list[builtins.list[Any]] = []
         for record_id, doc, row in zip(prep.ids, prep.docs, prep.rows, strict=True):
             prior = existing.get(record_id)
             created_at, created_by = (prior[0], prior[1]) if prior else (ts, user)
@@ -397,19 +415,12 @@ class Writing(Reading):
                 record_id, form.id, form.version, doc, created_at, created_by, ts, user, self.device_id
             )
             results.append(SaveResult(record, prior is None))
-            audit.append(
-                [
-                    ts,
-                    user,
-                    self.device_id,
-                    prep.audit_action or ("create" if prior is None else "update"),
-                    form.id,
-                    record_id,
-                    None,
-                ]
-            )
-        self.conn.executemany(sql, prep.rows)
-        updated_ids = [r.record.id for r in results if not r.created]
+            action = prep.audit_action or ("create" if prior is None else "update")
+            audit.append([ts, user, self.device_id, action, form.id, record_id, None])
+        return results, audit
+
+    def _write_children(self, form: Form, prep: _Prepared, updated_ids: builtins.list[str]) -> None:
+        """The repeat rows: those of the updated records replaced, the new ones inserted."""
         for rep in form.repeats():
             ct = form.child_table(rep)
             for chunk in chunks(updated_ids, 500):
@@ -423,17 +434,6 @@ class Writing(Reading):
                     f"VALUES ({', '.join('?' for _ in names)})",
                     prep.child_rows[rep.id],
                 )
-        self._index(form, prep.ids, prep.bodies)
-        self.conn.executemany(
-            "INSERT INTO audit_log(at, user, device_id, action, form_id, record_id, detail) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            audit,
-        )
-        if prep.warn:
-            dups = self._duplicates(form, list(zip(prep.ids, prep.docs, strict=True)))
-            for r in results:
-                r.warnings = dups.get(r.record.id, [])
-        return results
 
     def delete(self, form_id: str, record_id: str, *, user: str | None = None) -> None:
         """Tombstone a record: it disappears from lists and search but its row stays."""
@@ -452,7 +452,6 @@ class Writing(Reading):
             self.audit("delete", form_id, record_id, user=who)
 
 
-
 def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
     """``items`` in lists of ``size`` (the last one shorter), read as they come."""
     batch: list[Any] = []
@@ -463,3 +462,29 @@ def _batched(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
             batch = []
     if batch:
         yield batch
+
+
+def _upsert_sql(form: Form, *, synced: bool) -> str:
+    """The statement that inserts a record or updates it in place (undeleting it, and clearing
+    its conflict when the write comes from sync); its columns are those ``_Prepared.rows`` hold."""
+    all_cols = [
+        "id",
+        "form_id",
+        "form_version",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "device_id",
+        "dirty",
+        "title_sort",
+        *[n for n, _ in form.columns()],
+        *(["server_rev", "base"] if synced else []),
+    ]
+    placeholders = ", ".join("?" for _ in all_cols)
+    update_cols = [c for c in all_cols if c not in ("id", "created_at", "created_by")]
+    return (
+        f"INSERT INTO [{form.table}] ({', '.join(f'[{c}]' for c in all_cols)}) VALUES ({placeholders}) "
+        f"ON CONFLICT(id) DO UPDATE SET {', '.join(f'[{c}] = excluded.[{c}]' for c in update_cols)}, "
+        "deleted = 0, deleted_at = NULL, deleted_by = NULL" + (", conflict = NULL" if synced else "")
+    )
