@@ -41,7 +41,25 @@ FORM: dict[str, Any] = {
                  "label": {"th": "เรียงความต้องการ", "en": "Rank the needs"}},
                 {"id": "card", "type": "barcode", "label": {"th": "รหัสบัตร", "en": "Card code"}},
             ],
-        }
+        },
+        {
+            "id": "people",
+            "label": {"th": "สมาชิก", "en": "Members"},
+            "fields": [
+                {
+                    "id": "members",
+                    "type": "repeat",
+                    "label": {"th": "สมาชิกในครัวเรือน", "en": "Members"},
+                    "fields": [
+                        {"id": "name", "type": "text", "label": {"th": "ชื่อ-สกุล", "en": "Name"}},
+                        {"id": "age", "type": "integer", "label": {"th": "อายุ", "en": "Age"}},
+                        {"id": "woke", "type": "time", "label": {"th": "เวลาตื่นนอน", "en": "Woke"}},
+                        {"id": "seen", "type": "datetime",
+                         "label": {"th": "พบแพทย์ครั้งล่าสุดเมื่อ", "en": "Last saw a doctor"}},
+                    ],
+                }
+            ],
+        },
     ],
 }
 
@@ -182,6 +200,57 @@ def test_a_date_and_time_shows_its_day_in_words(editor):
     assert when.shown.text() == "15 มกราคม 2570"  # the day a leader reads, Buddhist era
     when.date.set_iso("2027-02-01")
     assert when.shown.text() == "1 กุมภาพันธ์ 2570" and when.value().startswith("2027-02-01T14:00")
+
+
+def test_a_day_typed_without_its_time_asks_for_the_time_in_words_a_leader_reads(editor, qtbot):
+    panel = editor.panel(0)
+    when = panel.widget("next_visit")
+    _focus(qtbot, when.date)
+    _type("15/01/2570")
+    _press(Qt.Key.Key_Return)  # on to the time box: the time is not typed yet
+    editor.recheck()
+    message = panel.rows["next_visit"].message
+    assert message.isVisibleTo(editor)
+    assert "กรุณาพิมพ์เวลาด้วย" in message.text() and "ค.ศ." not in message.text()
+    _type("14:00")
+    editor.recheck()
+    assert not message.isVisibleTo(editor)
+    # the same in a member's row
+    editor.go_to(1)
+    members = editor.panel(1).widget("members")
+    members.add_row()
+    seen = members.panel.widget("seen")
+    seen.date.set_iso("2026-02-01")
+    editor.recheck()
+    message = members.panel.rows["seen"].message
+    assert "กรุณาพิมพ์เวลาด้วย" in message.text() and "ค.ศ." not in message.text()
+
+
+@pytest.mark.parametrize("size", [0, 18])
+def test_time_boxes_of_a_member_keep_room_for_a_time_beside_other_questions(tmp_path, qtbot, ui_app, size):
+    from ui.theme import apply_font
+
+    apply_font(size)
+    try:
+        ed, db = _open_editor(tmp_path, qtbot)
+        ed.resize(1100, 700)
+        ed.go_to(1)
+        members = ed.panel(1).widget("members")
+        members.add_row()
+        row = members.panel
+        seen, woke = row.widget("seen"), row.widget("woke")
+        seen.set_value("2026-02-01T14:00:00+07:00")  # its day in words takes room beside the boxes
+        QApplication.processEvents()
+        qtbot.waitUntil(lambda: seen.shown.isVisible())
+        for box in (seen.time, woke.edit):
+            needed = box.fontMetrics().horizontalAdvance(box.placeholderText())
+            assert box.width() >= needed + 12, (box.width(), needed)
+        assert seen.shown.width() >= seen.shown.sizeHint().width()  # the day in words is whole
+        assert seen.now.width() >= seen.now.sizeHint().width()
+        ed.close()
+        db.close()
+    finally:
+        apply_font(int(ui_app.get("font_size")))
 
 
 def test_data_menu_preview_a_form_opens_the_chosen_file(tmp_path, qtbot, ui_app, monkeypatch):

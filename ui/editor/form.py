@@ -265,7 +265,9 @@ class FormEditor(QWidget):
                 frow.set_problem(by_path.get(fid) if self._show(fid) else None)
                 continue
             msg = by_path.get(fid) if self._show(fid) else None
-            frow.set_problem(msg or frow.widget.local_problem() or getattr(self, "_soft", {}).get(fid))
+            # what the widget sees in its boxes first (a day typed, its time not yet): it speaks of
+            # the boxes on screen, where the form's check speaks of the stored format
+            frow.set_problem(frow.widget.local_problem() or msg or getattr(self, "_soft", {}).get(fid))
 
     def _thai(self) -> bool:
         from ..i18n import language

@@ -49,6 +49,31 @@ def _now_button() -> QPushButton:
     return button
 
 
+def _size_time_box(edit: QLineEdit) -> None:
+    """A time box as wide as its example (เช่น 09:30) at the text size shown: never squeezed
+    narrower by a row of questions side by side, never wider than a time needs."""
+    width = edit.fontMetrics().horizontalAdvance(tr("e.g. 09:30") + "00") + 24
+    edit.setFixedWidth(width)
+
+
+class _TimeBoxSizer(QObject):
+    """Sizes a time box again when its text size changes."""
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.FontChange and isinstance(watched, QLineEdit):
+            _size_time_box(watched)
+        return False
+
+
+def _time_box() -> QLineEdit:
+    edit = QLineEdit()
+    edit.setPlaceholderText(tr("e.g. 09:30"))
+    sizer = _TimeBoxSizer(edit)
+    edit.installEventFilter(sizer)
+    _size_time_box(edit)
+    return edit
+
+
 def _time_problem(text: str) -> str | None:
     if not text.strip():
         return None
@@ -65,9 +90,7 @@ class TimeWidget(FieldWidget):
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
         lay = _row(self)
-        self.edit = QLineEdit()
-        self.edit.setMaximumWidth(140)
-        self.edit.setPlaceholderText(tr("e.g. 09:30"))
+        self.edit = _time_box()
         self.edit.textEdited.connect(self._emit)
         self.now = _now_button()
         self.now.clicked.connect(self._now)
@@ -108,9 +131,7 @@ class DateTimeWidget(FieldWidget):
         self.date = BuddhistDateEdit()
         self.date.setMinimumWidth(170)
         self.date.dateChanged.connect(lambda _d: self._emit())
-        self.time = QLineEdit()
-        self.time.setMaximumWidth(120)
-        self.time.setPlaceholderText(tr("e.g. 09:30"))
+        self.time = _time_box()
         self.time.textEdited.connect(self._emit)
         self.now = _now_button()
         self.now.clicked.connect(self._now)
@@ -158,6 +179,8 @@ class DateTimeWidget(FieldWidget):
     def local_problem(self) -> str | None:
         if self.time.text().strip() and not self.date.iso():
             return tr("Please choose the day as well")
+        if self.date.iso() and not self.time.text().strip():
+            return tr("Please type the time as well, e.g. 09:30")
         return _time_problem(self.time.text())
 
     def set_read_only(self, read_only: bool) -> None:

@@ -391,12 +391,15 @@ class RepeatWidget(FieldWidget):
             if isinstance(frow.widget, RepeatWidget):  # a repeat inside this row
                 frow.widget.refresh_in(self._doc, doc_row, probs, warns)
         for fid, frow in self.panel.rows.items():
-            if fid in probs:
+            local = frow.widget.local_problem()  # what the boxes show first, as on the form's pages
+            if local:
+                frow.set_problem(local)
+            elif fid in probs:
                 frow.set_problem(probs[fid])
             elif fid in warns:
                 frow.set_problem(warns[fid], warning=True)
             else:
-                frow.set_problem(frow.widget.local_problem())
+                frow.set_problem(None)
 
     def focus_target(self) -> QWidget:
         return self.add_button
