@@ -9,7 +9,7 @@ import random
 from typing import Any
 
 from fieldapp import aggregates, browse, demo, rights
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 
 def _scan_stats(store: Store) -> dict[str, Any]:
@@ -91,7 +91,7 @@ def test_counts_follow_erasure_anonymisation_and_raw_deletes(demo_db: str, tmp_p
 
     path = tmp_path / "copy.db"
     shutil.copy(demo_db, path)
-    store = Store(path, user="tester")
+    store = open_store(path, user="tester")
     ids = store.ids("household")
     rights.erase(store, ids[0], purge_backups=False)
     rights.erase(store, ids[1], mode="anonymise", purge_backups=False)
@@ -106,7 +106,7 @@ def test_counts_follow_erasure_anonymisation_and_raw_deletes(demo_db: str, tmp_p
 
 def test_area_tree_counts_come_from_kept_counts(tmp_path) -> None:
     path = tmp_path / "d.db"
-    store = Store(path, user="tester")
+    store = open_store(path, user="tester")
     demo.generate(store, households=60, seed=3)
     tree = browse.area_counts(store, "household")
     scanned = store.conn.execute(
@@ -123,7 +123,7 @@ def test_area_tree_counts_come_from_kept_counts(tmp_path) -> None:
 
 def test_an_existing_database_is_recounted_once_when_the_triggers_arrive(tmp_path) -> None:
     path = tmp_path / "old.db"
-    store = Store(path, user="tester")
+    store = open_store(path, user="tester")
     demo.generate(store, households=40, seed=5)
     expected = store.stats()
     with store.transaction():
@@ -134,7 +134,7 @@ def test_an_existing_database_is_recounted_once_when_the_triggers_arrive(tmp_pat
             store.conn.execute(f"DROP TRIGGER [{name}]")
         store.conn.execute("UPDATE meta SET value = 'old' WHERE key = 'form_schema'")
     store.close()
-    again = Store(path, user="tester")
+    again = open_store(path, user="tester")
     assert again.stats() == expected
 
 
@@ -146,7 +146,7 @@ def test_the_outbox_counts_and_photos_come_from_sql_and_agree_with_the_documents
     from fieldapp.sync import protocol as P
     from fieldapp.sync.outbox import pending_summary
 
-    store = Store(tmp_path / "o.db", user="tester")
+    store = open_store(tmp_path / "o.db", user="tester")
     demo.generate(store, households=30, seed=8)
     ids = store.ids("household")
     shas = []

@@ -16,7 +16,7 @@ from test_field_rules import Server, server  # noqa: F401  (the server fixture)
 from fieldapp.errors import ValidationError
 from fieldapp.exchange.lines import Converter
 from fieldapp.reports.build import business_report
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from server import db
 
 THIS_YEAR_BE = _dt.date.today().year + 543
@@ -59,7 +59,7 @@ def test_the_laptops_migration_moves_stored_years_bases_and_drafts_to_the_buddhi
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "old.db"
-    with Store(path, user="tester") as s:
+    with open_store(path, user="tester") as s:
         rid = s.save("business", _business(otop_year=2565, cbt_year=2566)).record.id
         other = s.save("business", _business(otop_year=2560, cbt_certified=False)).record.id
         # as an older version stored them: Christian-era years, in the record and its synced base
@@ -77,7 +77,7 @@ def test_the_laptops_migration_moves_stored_years_bases_and_drafts_to_the_buddhi
             [json.dumps({"otop_year": 2021, "name": "y"})],
         )
         s.conn.execute("DELETE FROM _sqlite_migrations WHERE name = '0008_be_years'")
-    with Store(path, user="tester") as s:
+    with open_store(path, user="tester") as s:
         row = s.conn.execute(
             "SELECT otop_year, cbt_year, base, dirty FROM business WHERE id = ?", [rid]
         ).fetchone()

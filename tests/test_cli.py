@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp import cli
-from fieldapp.store import Store
+from fieldapp.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +60,7 @@ def test_demo_list_show_stats_check(tmp_path, capsys):
     assert set(stats["forms"]["household"]["by_province"]) == {"32"}
     code, out, _ = run(capsys, "--db", db, "check")
     assert code == 0 and out.strip() == "ok"
-    with Store(db) as s:
+    with open_store(db) as s:
         actions = [
             r[0] for r in s.conn.execute("SELECT action FROM audit_log WHERE action = 'view_unmasked'")
         ]
@@ -93,7 +93,7 @@ def test_bad_input_is_one_line_and_a_nonzero_exit(tmp_path, capsys, args, expect
     code, _out, err = run(capsys, "--db", str(db), *args)
     assert code == 1
     assert err.count("\n") == 1 and expected in err
-    with Store(db) as s:
+    with open_store(db) as s:
         assert s.counts() == {"household": 0, "business": 0, "referral": 0}
 
 

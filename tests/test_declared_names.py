@@ -11,7 +11,7 @@ import pytest
 
 from fieldapp import browse, forms, resources
 from fieldapp.reports.build import area_report, household_report
-from fieldapp.store import Store
+from fieldapp.store import open_store
 
 RENAMED = "livelihood_class"
 
@@ -42,7 +42,7 @@ def renamed_forms(tmp_path: Path) -> forms.FormSet:
 def test_the_class_field_is_the_one_the_rubric_declares(
     tmp_path: Path, renamed_forms: forms.FormSet, household: dict[str, Any]
 ) -> None:
-    with Store(tmp_path / "a.db", forms=renamed_forms) as store:
+    with open_store(tmp_path / "a.db", forms=renamed_forms) as store:
         hid = store.save("household", household).record.id
         klass = store.get("household", hid).data[RENAMED]
         assert klass  # scored into the renamed field

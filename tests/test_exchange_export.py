@@ -13,17 +13,17 @@ import pytest
 
 from fieldapp import cli, thai
 from fieldapp.exchange import export, read, run_import
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 
 @pytest.fixture
 def demo_copy(demo_db: str, tmp_path: Path) -> Store:
     path = tmp_path / "demo.db"
-    src = Store(demo_db)
+    src = open_store(demo_db)
     src.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     src.close()
     shutil.copyfile(demo_db, path)
-    s = Store(path, user="tester")
+    s = open_store(path, user="tester")
     yield s
     s.close()
 
@@ -47,7 +47,7 @@ def test_export_then_import_gives_the_same_records(
     result = export(demo_copy, "household", fmt, out, unmask=True, codes=codes)
     total = demo_copy.count("household")
     assert result.records == total > 120
-    fresh = Store(tmp_path / "fresh.db", user="tester")
+    fresh = open_store(tmp_path / "fresh.db", user="tester")
     report = run_import(fresh, out, form_id="household")
     assert report.problems == [] and report.created == total
     assert all_docs(fresh) == all_docs(demo_copy)
@@ -187,7 +187,7 @@ def test_csv_export_neutralises_formulas_but_not_numbers_and_reads_back_the_same
     member = dict(zip(mhead, mrow, strict=True))
     assert member["first_name"] == "'-2+3" and member["last_name"] == "''=already quoted"
     # the importer takes the apostrophe off again: the round trip is exact
-    fresh = Store(tmp_path / "fresh.db", user="tester")
+    fresh = open_store(tmp_path / "fresh.db", user="tester")
     report = run_import(fresh, out, form_id="household")
     assert report.problems == [] and report.created == 1
     assert fresh.get("household", rid).data == store.get("household", rid).data

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from fieldapp.exchange import export
-from fieldapp.store import Store
+from fieldapp.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -48,7 +48,7 @@ def _runtime_hook() -> str:
 
 def test_a_parallel_import_finishes_when_workers_start_as_in_the_bundle(demo_db: str, tmp_path: Path) -> None:
     listing = tmp_path / "households.csv"
-    with Store(demo_db) as source:
+    with open_store(demo_db) as source:
         export(source, "household", "csv", listing, unmask=True, codes=True)
     listing_rows = tmp_path / "six.csv"
     lines = listing.read_text("utf-8-sig").splitlines(keepends=True)
@@ -81,5 +81,5 @@ def test_a_parallel_import_finishes_when_workers_start_as_in_the_bundle(demo_db:
         pytest.fail("the import never finished: its worker processes did not start")
     assert proc.returncode == 0, err[-2000:]
     assert "invalid choice" not in err
-    with Store(db) as store:
+    with open_store(db) as store:
         assert store.count("household") == 6

@@ -11,7 +11,7 @@ import pytest
 
 from fieldapp import audit, backup, demo, history, rights
 from fieldapp.errors import ValidationError
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from fieldapp.thai import national_id_check_digit
 
 
@@ -181,7 +181,7 @@ def test_erasing_or_anonymising_a_household_deletes_its_history_and_its_referral
     assert history.entries(store, rid) == [] and history.entries(store, ref) == []
     assert store.conn.execute("SELECT count(*) FROM record_history").fetchone()[0] == 0
     [b] = backup.list_backups(store.path)
-    with Store(b.path, user="tester") as old:  # the backup holds no old values either
+    with open_store(b.path, user="tester") as old:  # the backup holds no old values either
         assert old.conn.execute("SELECT count(*) FROM record_history").fetchone()[0] == 0
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from fieldapp import cli, installed, xlsform
 from fieldapp.errors import ValidationError
-from fieldapp.store import Store
+from fieldapp.store import open_store
 
 DATA = Path(__file__).parent / "data" / "xlsform"
 
@@ -41,14 +41,14 @@ def test_add_list_use_and_remove_an_xlsform(tmp_path, capsys):
     assert listed[("group", True)]["records"] == 2 and listed[("household", False)]["in_use"]
     code, _, err = run(capsys, "--db", db, "forms", "remove", "group")
     assert code == 1 and "2 record" in err
-    with Store(db) as store:  # the form is kept in the database: a new store opens with it
+    with open_store(db) as store:  # the form is kept in the database: a new store opens with it
         assert "group" in store.forms.forms and store.count("group") == 2
 
 
 def test_versions_are_kept_and_a_changed_definition_needs_a_new_version(tmp_path):
     report = xlsform.read_xlsform(DATA / "tutorial.xls")
     raw = report.form
-    with Store(tmp_path / "f.db") as store:
+    with open_store(tmp_path / "f.db") as store:
         form, new = installed.add(store, raw, "tutorial.xls")
         assert new and form.version == "1"
         changed = json.loads(json.dumps(raw))
@@ -67,13 +67,13 @@ def test_versions_are_kept_and_a_changed_definition_needs_a_new_version(tmp_path
 
 
 def test_an_empty_installed_form_is_removed_with_its_tables(tmp_path):
-    with Store(tmp_path / "f.db") as store:
+    with open_store(tmp_path / "f.db") as store:
         installed.add(store, xlsform.read_xlsform(DATA / "or_other.xlsx").form, "or_other.xlsx")
         assert store.conn.execute("SELECT COUNT(*) FROM [or_other]").fetchone()[0] == 0
         assert installed.remove(store, "or_other") == 1
         assert "or_other" not in store.forms.forms
         assert store.conn.execute("SELECT name FROM sqlite_master WHERE name = 'or_other'").fetchone() is None
-    with Store(tmp_path / "f.db") as store:
+    with open_store(tmp_path / "f.db") as store:
         assert "or_other" not in store.forms.forms
 
 
@@ -81,7 +81,7 @@ def test_a_bundled_form_id_cannot_be_installed(tmp_path):
     from fieldapp import forms
 
     raw = forms.read_yaml(forms.default_forms().directory / "referral.yaml")
-    with Store(tmp_path / "f.db") as store, pytest.raises(ValidationError):
+    with open_store(tmp_path / "f.db") as store, pytest.raises(ValidationError):
         installed.add(store, raw, "referral.yaml")
 
 
@@ -91,7 +91,7 @@ def test_the_desktop_app_lists_an_installed_form_and_makes_its_records(tmp_path,
     from ui.mainwindow import MainWindow
 
     path = tmp_path / "f.db"
-    with Store(path) as store:
+    with open_store(path) as store:
         installed.add(store, xlsform.read_xlsform(DATA / "group.xlsx").form, "group.xlsx")
         store.save("group", {"family_name": "Smith", "age": 30}, partial_ok=True)
     db = Database(path)
@@ -117,7 +117,7 @@ def test_a_form_preview_fills_and_checks_without_saving(tmp_path, qtbot, ui_app)
     from ui.mainwindow import MainWindow
 
     path = tmp_path / "f.db"
-    Store(path).close()
+    open_store(path).close()
     db = Database(path)
     window = MainWindow(db, ui_app)
     qtbot.addWidget(window)
@@ -129,7 +129,7 @@ def test_a_form_preview_fills_and_checks_without_saving(tmp_path, qtbot, ui_app)
     assert "ชื่อหัวหน้าครัวเรือน" in " ".join(dlg.check())  # required and not answered yet
     dlg.close()
     tasks.wait_all(20)
-    with Store(path) as store:  # nothing was written: no form, no record, no draft, no audit entry
+    with open_store(path) as store:  # nothing was written: no form, no record, no draft, no audit entry
         assert "thai_household" not in store.forms.forms
         assert (
             store.conn.execute("SELECT COUNT(*) FROM audit_log WHERE form_id = 'thai_household'").fetchone()[
@@ -150,7 +150,7 @@ def test_a_cascading_question_offers_the_choices_of_the_answer_above(tmp_path, q
     _thai_household(tmp_path / "survey.xlsx")
     form = installed.build(xlsform.read_xlsform(tmp_path / "survey.xlsx").form, "survey.xlsx")
     path = tmp_path / "f.db"
-    Store(path).close()
+    open_store(path).close()
     db = Database(path)
     widget = widget_for(form.fields["district"], EditorContext(db=db, form=form))
     qtbot.addWidget(widget)
@@ -173,7 +173,7 @@ def test_a_form_installed_while_the_window_is_open_gets_its_tab(tmp_path, qtbot,
     from ui.mainwindow import MainWindow
 
     path = tmp_path / "f.db"
-    Store(path).close()
+    open_store(path).close()
     db = Database(path)
     window = MainWindow(db, ui_app)
     qtbot.addWidget(window)

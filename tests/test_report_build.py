@@ -24,7 +24,7 @@ from fieldapp.errors import NotFoundError, ValidationError
 from fieldapp.reports import ReportDataError
 from fieldapp.reports.build import area_report, business_report, household_report
 from fieldapp.reports.data import CAPITAL_KEYS, POVERTY_CLASSES, TPMAP_DIMENSIONS
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 DISTRICT = "3501"  # อำเภอเมืองยโสธร
 
@@ -97,7 +97,7 @@ def check_pages(path: Path, *, thai_digits: bool = False) -> str:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("report_build") / "demo.db"
-    with Store(path, user="tester") as s:
+    with open_store(path, user="tester") as s:
         demo.generate(s, households=60, seed=3, areas=[DISTRICT], businesses=6, referrals=40)
         s.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
@@ -112,14 +112,14 @@ def db(template: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(db: Path) -> Iterator[Store]:
-    with Store(db, user="tester") as s:
+    with open_store(db, user="tester") as s:
         yield s
 
 
 @pytest.fixture(scope="module")
 def ro(template: Path) -> Iterator[Store]:
     """The shared demo store, read only by convention."""
-    with Store(template, user="tester") as s:
+    with open_store(template, user="tester") as s:
         yield s
 
 
@@ -341,7 +341,7 @@ def test_bad_area_input(ro: Store) -> None:
 
 
 def test_report_household_command(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with Store(db) as s:
+    with open_store(db) as s:
         hid = linked_household(s)
         rec = s.get("household", hid)
     head = next(m for m in rec.data["members"] if m["relation"] == "head")
@@ -358,7 +358,7 @@ def test_report_household_command(db: Path, tmp_path: Path, capsys: pytest.Captu
     full = tmp_path / "hh-full.pdf"
     code, _, _ = run(capsys, "--db", str(db), "report", "household", hid, "-o", str(full), "--unmask")
     assert code == 0 and thai.format_national_id(head["national_id"]) in check_pages(full)
-    with Store(db) as s:
+    with open_store(db) as s:
         actions = [
             r[0]
             for r in s.conn.execute("SELECT action FROM audit_log WHERE record_id = ? ORDER BY id", [hid])
@@ -367,7 +367,7 @@ def test_report_household_command(db: Path, tmp_path: Path, capsys: pytest.Captu
 
 
 def test_report_business_command(db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    with Store(db) as s:
+    with open_store(db) as s:
         bid = busiest_business(s)
         name = s.get("business", bid).data["name"]
     out = tmp_path / "business.pdf"
@@ -381,7 +381,7 @@ def test_report_business_command(db: Path, tmp_path: Path, capsys: pytest.Captur
 def test_report_area_command(
     scope: str, db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    with Store(db) as s:
+    with open_store(db) as s:
         sub = busiest_subdistrict(s)
     args = ["--subdistrict", sub] if scope == "subdistrict" else ["--province", "35"]
     title = geo.area(sub).name_th if scope == "subdistrict" else "จังหวัดยโสธร"
@@ -391,7 +391,7 @@ def test_report_area_command(
     text = check_pages(out)
     assert base(title) in text
     assert base("ครัวเรือนที่ต้องการความช่วยเหลือมากที่สุด") in text
-    with Store(db) as s:
+    with open_store(db) as s:
         detail = s.conn.execute(
             "SELECT detail FROM audit_log WHERE action = 'print' ORDER BY id DESC"
         ).fetchone()

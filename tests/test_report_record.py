@@ -12,7 +12,7 @@ import pytest
 from fieldapp import cli, installed, xlsform
 from fieldapp.reports import render_record
 from fieldapp.reports.build import record_report_of
-from fieldapp.store import Store
+from fieldapp.store import open_store
 from tests.test_xlsform_features import write_xlsform
 
 needs_poppler = pytest.mark.skipif(not shutil.which("pdftotext"), reason="poppler-utils is not installed")
@@ -79,7 +79,7 @@ RECORD = {
 def test_the_command_line_prints_any_records_answers_by_section(tmp_path, capsys):
     report = xlsform.read_xlsform(survey(tmp_path / "village.xlsx"))
     db = tmp_path / "f.db"
-    with Store(db) as store:
+    with open_store(db) as store:
         installed.add(store, report.form, "village.xlsx")
         rid = store.save("village", RECORD).record.id
     out = tmp_path / "village.pdf"
@@ -100,7 +100,7 @@ def test_the_command_line_prints_any_records_answers_by_section(tmp_path, capsys
     assert "สมชาย ใจดี" in text.splitlines()[4] + text.splitlines()[5]  # named by its first text answer
     assert "plain" not in text  # an unlabelled calculation is the form's own arithmetic
     assert "วันเกิด" in text and "โทรศัพท์" in text
-    with Store(db) as store:  # the print is in the audit log, as the other reports'
+    with open_store(db) as store:  # the print is in the audit log, as the other reports'
         rows = store.conn.execute(
             "SELECT form_id, record_id FROM audit_log WHERE action = 'print' AND form_id = 'village'"
         ).fetchall()
@@ -115,7 +115,7 @@ def test_the_command_line_prints_any_records_answers_by_section(tmp_path, capsys
 
 @needs_poppler
 def test_a_bundled_form_names_the_records_it_refers_to_and_masks_national_ids(tmp_path):
-    with Store(tmp_path / "f.db") as store:
+    with open_store(tmp_path / "f.db") as store:
         hh = store.save(
             "household",
             {
@@ -164,7 +164,7 @@ def test_the_app_renders_the_record_report_of_an_installed_form(tmp_path, qtbot,
     from ui.dialogs.report_preview import ReportRequest, render_pdf
 
     report = xlsform.read_xlsform(survey(tmp_path / "village.xlsx"))
-    with Store(tmp_path / "f.db") as store:
+    with open_store(tmp_path / "f.db") as store:
         installed.add(store, report.form, "village.xlsx")
         rid = store.save("village", RECORD).record.id
     db = Database(tmp_path / "f.db")
@@ -181,7 +181,7 @@ def test_report_in_the_app_opens_the_record_report_of_an_installed_forms_record(
     from ui.mainwindow import MainWindow
 
     report = xlsform.read_xlsform(survey(tmp_path / "village.xlsx"))
-    with Store(tmp_path / "f.db") as store:
+    with open_store(tmp_path / "f.db") as store:
         installed.add(store, report.form, "village.xlsx")
         rid = store.save("village", RECORD).record.id
     db = Database(tmp_path / "f.db")

@@ -16,7 +16,7 @@ from test_sync_poison import Env, env  # noqa: F401  (two laptops and a server)
 from fieldapp import demo, rounds
 from fieldapp.errors import FormDefinitionError, ValidationError
 from fieldapp.forms.loading import load_form
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from fieldapp.sync.outbox import pending_summary
 
 
@@ -230,13 +230,13 @@ def test_the_rounds_command_lists_and_starts_rounds(
     from fieldapp import cli, drafts
 
     db = tmp_path / "c.db"
-    with Store(db, user="tester") as s:
+    with open_store(db, user="tester") as s:
         rid = first_round(s, household)
     assert cli.main(["--db", str(db), "rounds", rid, "--start", "--json"]) == 0
     chain = json.loads(capsys.readouterr().out)
     assert [(c["round"], c["name"]) for c in chain] == [(1, "2568-1"), (2, "2568-2")]
     assert chain[0]["id"] == rid
-    with Store(db, user="tester") as s:
+    with open_store(db, user="tester") as s:
         assert s.next_rounds("household", rid) == [chain[1]["id"]]
         assert chain[1]["id"] in drafts.incomplete_ids(s, "household")  # to be completed in the editor
     assert cli.main(["--db", str(db), "rounds", rid, "--start"]) == 1  # one next round per round

@@ -9,7 +9,7 @@ import pytest
 
 from fieldapp import forms
 from fieldapp.errors import FormDefinitionError
-from fieldapp.store import Store
+from fieldapp.store import open_store
 
 FORM = """
 id: mini
@@ -30,7 +30,7 @@ sections:
 
 def _own_columns(tmp_path: Path) -> set[str]:
     """The columns the store adds beside the answers, read from the tables it makes."""
-    with Store(tmp_path / "columns.db") as store:
+    with open_store(tmp_path / "columns.db") as store:
         out: set[str] = set()
         for form in store.forms:
             answers = {name for f in form.fields.values() for name, _ in f.columns()}

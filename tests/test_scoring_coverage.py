@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from fieldapp import forms, scoring
-from fieldapp.store import Store
+from fieldapp.store import open_store
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +248,7 @@ def test_a_class_is_given_only_with_enough_coverage(hform, data):
 
 
 def test_the_store_keeps_coverage_and_status_and_lists_count_unassessable_apart(tmp_path, household):
-    with Store(tmp_path / "f.db", user="tester") as store:
+    with open_store(tmp_path / "f.db", user="tester") as store:
         store.save("household", household)
         partial = copy.deepcopy(household)
         partial["house_no"] = "99"
@@ -314,7 +314,7 @@ def test_the_case_report_of_an_unassessable_household_has_no_mean_and_lists_the_
 ):
     from fieldapp.reports import build
 
-    with Store(tmp_path / "f.db", user="tester") as store:
+    with open_store(tmp_path / "f.db", user="tester") as store:
         rec = store.save("household", _unassessable(household)).record
         # all five capitals have a score, yet the print must agree with the app: no mean, no class
         assert all(rec.data[f"cap_{c}"] is not None for c in scoring.CAPITALS)
@@ -329,7 +329,7 @@ def test_the_case_report_of_an_unassessable_household_has_no_mean_and_lists_the_
 def test_area_report_and_stats_count_unassessable_households_apart(tmp_path, household):
     from fieldapp.reports import build
 
-    with Store(tmp_path / "f.db", user="tester") as store:
+    with open_store(tmp_path / "f.db", user="tester") as store:
         store.save("household", household)
         store.save("household", _unassessable(household))
         area = build.area_report(store, subdistricts=["320101"])

@@ -222,11 +222,11 @@ def test_a_community_leaders_erasure_stays_on_the_laptop_with_the_reason_until_a
     live: Any,
 ) -> None:
     from fieldapp import demo, rights
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
     from fieldapp.sync.client import sync
     from fieldapp.sync.outbox import pending_summary
 
-    s = Store(live.tmp / "leader.db", user="leader")  # a plain database: the laptop knows no role
+    s = open_store(live.tmp / "leader.db", user="leader")  # a plain database: the laptop knows no role
     try:
         demo.generate(s, households=3, seed=4, areas=["3201"], businesses=0, referrals=0)
         assert sync(s, live.url, "leader", PASSWORD, retries=0).verified
@@ -254,10 +254,10 @@ def test_a_signed_in_community_leader_is_told_at_once_that_erasing_and_resolving
 ) -> None:
     from fieldapp import demo, rights
     from fieldapp.errors import AccessError
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
     from fieldapp.sync.outbox import resolve_conflict
 
-    s = Store(tmp_path / "x.db", user="leader")
+    s = open_store(tmp_path / "x.db", user="leader")
     try:
         demo.generate(s, households=1, seed=4, areas=["3201"], businesses=0, referrals=0)
         hid = s.ids("household")[0]

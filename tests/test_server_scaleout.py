@@ -23,7 +23,7 @@ from sqlalchemy import func, select
 
 from fieldapp import demo
 from fieldapp.errors import SyncError
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.client import sync
 from server import auth, db
@@ -108,7 +108,7 @@ def test_laptops_alternating_between_two_servers_lose_and_double_nothing(db_url:
     a = ServerProcess(db_url, workers=2).start()
     b = ServerProcess(db_url).start()
     proxy = FaultProxy(a.port)  # answers from server A can be lost on the way back
-    laptops = [Store(tmp_path / f"laptop{i}.db", user=f"l{i}") for i in range(3)]
+    laptops = [open_store(tmp_path / f"laptop{i}.db", user=f"l{i}") for i in range(3)]
     try:
         for i, s in enumerate(laptops):
             demo.generate(s, households=4, seed=10 + i, areas=[AREA], businesses=1, referrals=1)

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 
 from fieldapp import attachments, demo
 from fieldapp.errors import SyncError, SyncErrorKind
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.client import sync
 from fieldapp.sync.outbox import pending_summary, resolve_conflict
@@ -50,7 +50,7 @@ class Env:
             auth.add_user(conn, self.settings, name, role, areas, PASSWORD)
 
     def laptop(self, name: str) -> Store:
-        s = Store(self.tmp / f"{name}.db", user=name)
+        s = open_store(self.tmp / f"{name}.db", user=name)
         self.stores.append(s)
         return s
 
@@ -586,7 +586,7 @@ def test_fieldapp_sync_command_line(
     from fieldapp import cli
 
     path = env.tmp / "cli.db"
-    with Store(path, user="cli") as s:
+    with open_store(path, user="cli") as s:
         make_data(s, households=2)
     monkeypatch.setenv("FIELDAPP_PASSWORD", PASSWORD)
     assert cli.main(["--db", str(path), "sync", "--server", env.url, "--user", "am"]) == 0

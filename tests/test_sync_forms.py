@@ -18,7 +18,7 @@ from live_server import fast_settings, shared_app, shared_server
 
 from fieldapp import installed
 from fieldapp.forms import default_forms
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.client import sync
 from server import auth
@@ -71,7 +71,7 @@ class Env:
             auth.add_user(conn, self.settings, "am", "area_manager", [AREA], PASSWORD)
 
     def laptop(self, name: str) -> Store:
-        s = Store(self.tmp / f"{name}.db", user=name)
+        s = open_store(self.tmp / f"{name}.db", user=name)
         self.stores.append(s)
         return s
 
@@ -105,7 +105,7 @@ def test_a_form_installed_on_the_server_reaches_every_laptop_with_its_records(en
     report = env.sync(b)
     assert report.forms_installed == ["water_point 1"] and not report.set_aside
     assert b.get("water_point", rec.record.id).data["families"] == 42
-    with Store(env.tmp / "b.db", user="b") as again:  # kept in the laptop's database
+    with open_store(env.tmp / "b.db", user="b") as again:  # kept in the laptop's database
         assert "water_point" in again.forms.forms
 
 

@@ -19,7 +19,7 @@ from live_server import fast_settings, shared_app, shared_server
 from sqlalchemy import select
 
 from fieldapp import backup, demo
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from fieldapp.sync.client import sync
 from fieldapp.sync.outbox import resolve_conflict
 from server import auth, db
@@ -40,7 +40,7 @@ class Env:
             auth.add_user(conn, self.settings, "am", "area_manager", [AREA], PASSWORD)
 
     def open(self, path: Path) -> Store:
-        s = Store(path, user="somsri")
+        s = open_store(path, user="somsri")
         self.stores.append(s)
         return s
 

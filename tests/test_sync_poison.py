@@ -19,7 +19,7 @@ from live_server import fast_settings, shared_app, shared_server
 from sqlalchemy import delete, insert, select, update
 
 from fieldapp import demo
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.client import sync
 from fieldapp.sync.outbox import pending_summary
@@ -56,7 +56,7 @@ class Env:
         return list(r.json()["results"])
 
     def laptop(self, name: str) -> Store:
-        s = Store(self.tmp / name, user=name)
+        s = open_store(self.tmp / name, user=name)
         self.stores.append(s)
         return s
 

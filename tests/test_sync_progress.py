@@ -19,7 +19,7 @@ from live_server import fast_settings, shared_app, shared_server
 
 from fieldapp import demo
 from fieldapp.errors import SyncError, SyncErrorKind
-from fieldapp.store import Store
+from fieldapp.store import open_store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.client import sync
 from fieldapp.sync.outbox import PULL_STATE_KEY
@@ -51,7 +51,7 @@ def server(tmp_path: Path) -> Iterator[Server]:
 
 def _filled(server: Server, tmp_path: Path, households: int = 12) -> int:
     """Records of ``households`` demo households on the server (sent by another laptop)."""
-    other = Store(tmp_path / "other.db", user="other")
+    other = open_store(tmp_path / "other.db", user="other")
     demo.generate(other, households=households, seed=5, areas=[AREA], businesses=2, referrals=2)
     sync(other, server.url, "am", PASSWORD, retries=0)
     n = sum(other.count(f.id) for f in other.forms)
@@ -96,7 +96,7 @@ def test_pull_pages_are_gzip_compressed_when_the_client_accepts_it(server: Serve
 
 def test_a_fresh_pull_shows_received_of_due_and_never_a_sending_stage(server: Server, tmp_path: Path) -> None:
     total = _filled(server, tmp_path)
-    fresh = Store(tmp_path / "fresh.db", user="fresh")
+    fresh = open_store(tmp_path / "fresh.db", user="fresh")
     seen: list[tuple[str, int, int]] = []
     report = sync(
         fresh,
@@ -120,7 +120,7 @@ def test_a_fresh_pull_shows_received_of_due_and_never_a_sending_stage(server: Se
 
 def test_a_cancelled_pull_keeps_what_arrived_and_what_is_missing(server: Server, tmp_path: Path) -> None:
     total = _filled(server, tmp_path)
-    fresh = Store(tmp_path / "fresh.db", user="fresh")
+    fresh = open_store(tmp_path / "fresh.db", user="fresh")
     pages: list[int] = []
 
     def progress(stage: str, done: int, _total: int) -> None:
@@ -217,7 +217,7 @@ def slow_server() -> Iterator[str]:
 
 
 def test_cancel_stops_a_large_page_between_pieces(slow_server: str, tmp_path: Path) -> None:
-    store = Store(tmp_path / "laptop.db", user="am")
+    store = open_store(tmp_path / "laptop.db", user="am")
     arrived: list[int] = []
 
     def progress(stage: str, done: int, _total: int) -> None:
@@ -235,7 +235,7 @@ def test_cancel_stops_a_large_page_between_pieces(slow_server: str, tmp_path: Pa
 
 def test_a_server_that_goes_silent_mid_page_is_a_network_error(slow_server: str, tmp_path: Path) -> None:
     _SlowPull.stall_after = 5
-    store = Store(tmp_path / "laptop.db", user="am")
+    store = open_store(tmp_path / "laptop.db", user="am")
     with pytest.raises(SyncError) as caught:
         sync(store, slow_server, "am", PASSWORD, retries=0, timeout=0.5)
     assert caught.value.kind is SyncErrorKind.NETWORK
@@ -249,7 +249,7 @@ def test_laptops_learn_the_names_of_the_people_behind_logins(server: Server, tmp
     with server.app.state.engine.begin() as conn:
         auth.add_user(conn, server.settings, "lead32", "community_leader", ["320101"], PASSWORD, "สมศรี ใจงาม")
         auth.add_user(conn, server.settings, "far", "community_leader", ["3301"], PASSWORD, "คนไกล")
-    laptop = Store(tmp_path / "laptop.db", user="am")
+    laptop = open_store(tmp_path / "laptop.db", user="am")
     sync(laptop, server.url, "am", PASSWORD, retries=0)
     names = people_names(laptop)
     assert names == {"lead32": "สมศรี ใจงาม"}  # an account of another province is not told

@@ -12,7 +12,7 @@ import requests
 from live_server import fast_settings, shared_app, shared_server
 
 from fieldapp import demo
-from fieldapp.store import Store
+from fieldapp.store import open_store
 from fieldapp.sync import protocol as P
 from fieldapp.sync.client import sync
 from server import auth
@@ -43,13 +43,13 @@ def test_edits_made_during_the_sync_do_not_make_the_counts_differ(tmp_path: Path
         auth.add_user(conn, settings, "admin", "admin", [], PASSWORD)
     url = shared_server(app).url
     path = tmp_path / "field.db"
-    with Store(path, user="t") as store:
+    with open_store(path, user="t") as store:
         demo.generate(store, households=6, seed=3, businesses=0, referrals=0, workers=1)
         assert sync(store, url, "admin", PASSWORD).verified is True
         rid = store.ids("household")[0]
 
         def meanwhile() -> None:
-            with Store(path, user="other") as other:  # the app's own connection
+            with open_store(path, user="other") as other:  # the app's own connection
                 if change == "edit":
                     doc = copy.deepcopy(other.get("household", rid).data)
                     doc["house_no"] = "99/9"

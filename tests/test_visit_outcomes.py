@@ -290,12 +290,12 @@ def test_area_report_counts_households_not_interviewed_apart_and_tables_the_cove
 @pytest.mark.parametrize("fmt,codes", [("xlsx", False), ("csv", True)])
 def test_export_then_import_keeps_the_visit_outcomes(store, household, tmp_path, fmt, codes):
     from fieldapp.exchange import export, run_import
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
 
     _listed(store, household, {"interviewed": 1, "refused": 1, "not_at_home": 1, "moved": 1})
     out = tmp_path / f"hh.{fmt}"
     export(store, "household", fmt, out, codes=codes, unmask=True)
-    with Store(tmp_path / "fresh.db", user="tester") as fresh:
+    with open_store(tmp_path / "fresh.db", user="tester") as fresh:
         report = run_import(fresh, out, form_id="household")
         assert report.problems == [] and report.created == 4
         for rid in store.ids("household"):
@@ -328,7 +328,7 @@ def test_an_imported_target_list_is_listed_not_interviewed(store, tmp_path):
 def test_sync_carries_the_visit_to_another_laptop(tmp_path):
     from live_server import fast_settings, shared_app, shared_server
 
-    from fieldapp.store import Store
+    from fieldapp.store import open_store
     from fieldapp.sync.client import sync
     from server import auth
 
@@ -337,7 +337,7 @@ def test_sync_carries_the_visit_to_another_laptop(tmp_path):
     server = shared_server(app)
     with app.state.engine.begin() as conn:
         auth.add_user(conn, settings, "am", "area_manager", ["3201"], "correct horse")
-    with Store(tmp_path / "a.db", user="a") as a, Store(tmp_path / "b.db", user="b") as b:
+    with open_store(tmp_path / "a.db", user="a") as a, open_store(tmp_path / "b.db", user="b") as b:
         rid = a.save(
             "household", _visited("not_at_home", revisit_on="2025-06-09", visit_note="ไปทำนา")
         ).record.id

@@ -17,7 +17,7 @@ from fieldapp import cli
 from fieldapp.reports import ReportDataError, render_visits
 from fieldapp.reports.build import visits_report
 from fieldapp.reports.visits import village_name
-from fieldapp.store import Store
+from fieldapp.store import Store, open_store
 
 
 def pdf_text(path: Path) -> list[str]:
@@ -98,7 +98,7 @@ def test_fieldapp_visits_pdf(store: Store, tmp_path: Path, capsys: pytest.Captur
     said = capsys.readouterr().out
     assert f"wrote {out}" in said and "10 visits" in said
     assert "ฝึกอาชีพเย็บผ้า" in "".join("".join(pdf_text(out)).split())
-    again = Store(path)
+    again = open_store(path)
     try:
         row = again.conn.execute(
             "SELECT detail FROM audit_log WHERE action = 'print' ORDER BY id DESC LIMIT 1"
