@@ -91,7 +91,7 @@ class Batch:
     changes: list[dict[str, Any]] = field(default_factory=list)
     audit: list[dict[str, Any]] = field(default_factory=list)
     touched: set[str] = field(default_factory=set)  # record ids with waiting rows
-    device_reused: bool = False  # two databases push with one device id (see SyncService._base)
+    device_reused: bool = False  # two databases push with one device id (see Merging._base)
     # (form, repeat, row id) -> the record holding that repeat row, for every row id of the batch
     row_owner: dict[tuple[str, str, str], str] = field(default_factory=dict)
     row_ids: list[dict[str, Any]] = field(default_factory=list)
