@@ -40,6 +40,7 @@ FORM: dict[str, Any] = {
                 {"id": "needs", "type": "rank", "choices": "needs",
                  "label": {"th": "เรียงความต้องการ", "en": "Rank the needs"}},
                 {"id": "card", "type": "barcode", "label": {"th": "รหัสบัตร", "en": "Card code"}},
+                {"id": "road", "type": "geotrace", "label": {"th": "แนวถนนเข้าบ้าน", "en": "Road"}},
             ],
         },
         {
@@ -247,6 +248,25 @@ def test_time_boxes_of_a_member_keep_room_for_a_time_beside_other_questions(tmp_
             assert box.width() >= needed + 12, (box.width(), needed)
         assert seen.shown.width() >= seen.shown.sizeHint().width()  # the day in words is whole
         assert seen.now.width() >= seen.now.sizeHint().width()
+        ed.close()
+        db.close()
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
+@pytest.mark.parametrize("size", [0, 18])
+def test_a_line_of_points_shows_four_points_without_scrolling_at_any_text_size(tmp_path, qtbot, ui_app, size):
+    from ui.theme import apply_font
+
+    apply_font(size)
+    try:
+        ed, db = _open_editor(tmp_path, qtbot)
+        road = ed.panel(0).widget("road")
+        road.set_value("14.88 103.49;14.89 103.50;14.90 103.51;14.91 103.52")
+        QApplication.processEvents()
+        qtbot.waitUntil(lambda: road.edit.isVisible())
+        assert road.edit.verticalScrollBar().maximum() == 0, road.edit.height()
+        assert road.local_problem() is None
         ed.close()
         db.close()
     finally:

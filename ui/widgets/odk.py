@@ -202,13 +202,25 @@ class PointsWidget(FieldWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         self.edit = QPlainTextEdit()
         self.edit.setTabChangesFocus(True)
-        self.edit.setFixedHeight(96)
+        self.edit.installEventFilter(self)
+        self._fit()
         self.edit.setPlaceholderText(
             tr("One point a line: latitude longitude, e.g. 14.88 103.49")
             + ("\n" + tr("An area ends where it starts") if f.type == "geoshape" else "")
         )
         self.edit.textChanged.connect(self._emit)
         lay.addWidget(self.edit)
+
+    LINES = 4  # points in sight without scrolling, at any text size
+
+    def _fit(self) -> None:
+        doc_margin = int(self.edit.document().documentMargin())
+        self.edit.setFixedHeight(self.edit.fontMetrics().lineSpacing() * self.LINES + 2 * doc_margin + 16)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.edit and event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._fit()
+        return super().eventFilter(watched, event)
 
     def _text(self) -> str:
         lines = [ln.strip() for ln in self.edit.toPlainText().replace(";", "\n").splitlines()]
