@@ -473,6 +473,22 @@ class Builder:
             raise self.fail("rounds.previous", f"the link must refer to {form.id!r} itself")
 
     def link(self, form: Form) -> None:
+        """Everything that needs the whole form: the form's own references, the order of its fields,
+        the sections' labels and relevance, each field's rules, and the calculations' order."""
+        self.check_form_references(form)
+        form.order = field_order(form)
+        self.compile_section_labels(form)
+        compile_groups(form, self.fail)
+        gates = self.compile_section_relevance(form)
+        for f in form.order:
+            self.compile_rules(form, f, getattr(f, "_raw", {}))
+            self.join_gates(form, f, gates)
+        form.calc_order = self.calc_order(form)
+        form.calc_inputs = calculation_inputs(form)
+        form.row_calcs, form.nested_calcs = row_calculations(form)
+
+    def check_form_references(self, form: Form) -> None:
+        """The title, area and consent fields, the search and the list's columns name real fields."""
         for key in ("title_field", "area_field", "consent_field"):
             name = getattr(form, key)
             if name is not None and name not in form.fields:
@@ -486,14 +502,10 @@ class Builder:
                     form.field_at(name)
                 except KeyError:
                     raise self.fail(key, f"no field {name!r}") from None
-        order: list[Field] = []
-        for f in form.fields.values():
-            order.append(f)
-            for c in f.fields:
-                order.append(c)
-                order.extend(c.fields)  # a repeat inside a repeat
-        form.order = order
-        for section in form.sections:  # ${name} in a section's label: form-level answers
+
+    def compile_section_labels(self, form: Form) -> None:
+        """${name} in a section's label: form-level answers."""
+        for section in form.sections:
             for name in piping.references(section.label):
                 try:
                     section.pipes[name] = expr.compile_expression(
@@ -501,9 +513,11 @@ class Builder:
                     )
                 except ExpressionError as exc:
                     raise self.fail(f"sections.{section.id}", f"label: {exc.message_en}") from exc
-        compile_groups(form, self.fail)
+
+    def compile_section_relevance(self, form: Form) -> dict[str, str]:
+        """Each section's relevance compiled; its source by section id, to join to its questions."""
         gates: dict[str, str] = {}
-        for section in form.sections:  # a section's relevance is joined to each of its questions
+        for section in form.sections:
             src = getattr(section, "_relevant_raw", None)
             if src is not None:
                 try:
@@ -511,53 +525,24 @@ class Builder:
                 except ExpressionError as exc:
                     raise self.fail(f"sections.{section.id}", f"relevant: {exc.message_en}") from exc
                 gates[section.id] = src
-        for f in order:
-            raw = getattr(f, "_raw", {})
-            self.compile_rules(form, f, raw)
-            # the relevance of the section and of every group around the question comes first
-            parts = [gates[f.section]] if f.parent is None and f.section in gates else []
-            parts += group_gates(f)
-            if parts:
-                if f.relevant is not None:
-                    parts.append(f.relevant.source)
-                src = parts[0] if len(parts) == 1 else " and ".join(f"({p})" for p in parts)
-                f.relevant = self.compile(form, f, src, "relevant")
-            if f.sensitive:
-                if not form.consent_field:
-                    raise self.fail(f.path, "sensitive fields need the form's 'consent_field'")
-                gate = f"${{{form.consent_field}}}"
-                src = f"{gate} and ({f.relevant.source})" if f.relevant else gate
-                f.relevant = self.compile(form, f, src, "relevant")
-        form.calc_order = self.calc_order(form)
-        form.calc_inputs = calculation_inputs(form)
-        form.row_calcs = [
-            (
-                rep.id,
-                expr.generate_row_block(
-                    [
-                        (c.id, c.calculation.tree, normaliser(c))
-                        for c in rep.fields
-                        if c.calculation is not None
-                    ],
-                    make_resolver(form, rep),
-                ),
-            )
-            for rep in form.repeats()
-            if any(c.calculation is not None for c in rep.fields)
-        ]
-        form.nested_calcs = [
-            (
-                rep.id,
-                inner.id,
-                expr.generate_row_block(
-                    [(c.id, c.calculation.tree, normaliser(c)) for c in inner.fields if c.calculation is not None],
-                    make_resolver(form, inner),
-                ),
-            )
-            for rep in form.repeats()
-            for inner in rep.fields
-            if inner.type == "repeat" and any(c.calculation is not None for c in inner.fields)
-        ]
+        return gates
+
+    def join_gates(self, form: Form, f: Field, gates: dict[str, str]) -> None:
+        """A question's relevance with the section's and every group's around it first, and a
+        sensitive question's behind the form's consent."""
+        parts = [gates[f.section]] if f.parent is None and f.section in gates else []
+        parts += group_gates(f)
+        if parts:
+            if f.relevant is not None:
+                parts.append(f.relevant.source)
+            src = parts[0] if len(parts) == 1 else " and ".join(f"({p})" for p in parts)
+            f.relevant = self.compile(form, f, src, "relevant")
+        if f.sensitive:
+            if not form.consent_field:
+                raise self.fail(f.path, "sensitive fields need the form's 'consent_field'")
+            gate = f"${{{form.consent_field}}}"
+            src = f"{gate} and ({f.relevant.source})" if f.relevant else gate
+            f.relevant = self.compile(form, f, src, "relevant")
 
     def compile_rules(self, form: Form, f: Field, raw: dict[str, Any]) -> None:
         req = raw.get("required", False)
@@ -779,3 +764,37 @@ def check_files(paths: list[Path] | None = None) -> list[str]:
     except FormDefinitionError as exc:
         problems.append(exc.message_en)
     return problems
+
+
+def field_order(form: Form) -> list[Field]:
+    """Every field, a repeat's fields after it and a repeat inside a repeat's after those."""
+    order: list[Field] = []
+    for f in form.fields.values():
+        order.append(f)
+        for c in f.fields:
+            order.append(c)
+            order.extend(c.fields)
+    return order
+
+
+def _calculations_block(form: Form, rep: Field) -> Any:
+    return expr.generate_row_block(
+        [(c.id, c.calculation.tree, normaliser(c)) for c in rep.fields if c.calculation is not None],
+        make_resolver(form, rep),
+    )
+
+
+def row_calculations(form: Form) -> tuple[list[Any], list[Any]]:
+    """The generated calculations of each repeat's rows, and of each repeat inside a repeat's."""
+    rows = [
+        (rep.id, _calculations_block(form, rep))
+        for rep in form.repeats()
+        if any(c.calculation is not None for c in rep.fields)
+    ]
+    nested = [
+        (rep.id, inner.id, _calculations_block(form, inner))
+        for rep in form.repeats()
+        for inner in rep.fields
+        if inner.type == "repeat" and any(c.calculation is not None for c in inner.fields)
+    ]
+    return rows, nested
