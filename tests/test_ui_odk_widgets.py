@@ -297,6 +297,53 @@ def test_data_menu_preview_a_form_opens_the_chosen_file(tmp_path, qtbot, ui_app,
     db.close()
 
 
+MANY: dict[str, Any] = {
+    "id": "many",
+    "version": "1",
+    "title": {"th": "หลายข้อ", "en": "Many"},
+    "sections": [
+        {
+            "id": "s",
+            "label": {"th": "ส่วนที่ 1", "en": "Part 1"},
+            "fields": [
+                {"id": f"q{i}", "type": "text", "required": True,
+                 "label": {"th": f"คำถามข้อที่ {i} เกี่ยวกับรายได้ของครัวเรือนในรอบปี", "en": f"Question {i}"}}
+                for i in range(1, 13)
+            ],
+        }
+    ],
+}
+
+
+@pytest.mark.parametrize("size", [0, 18])
+def test_a_previews_check_leaves_the_questions_their_room(tmp_path, qtbot, ui_app, size):
+    from ui.db import Database
+    from ui.dialogs.form_preview import FormPreviewDialog
+    from ui.theme import apply_font
+
+    apply_font(size)
+    try:
+        Store(tmp_path / "f.db").close()
+        db = Database(tmp_path / "f.db")
+        dlg = FormPreviewDialog(None, db, ui_app, installed.build(MANY, "many.yaml"))
+        qtbot.addWidget(dlg)
+        dlg.resize(1366, 740)
+        dlg.show()
+        qtbot.waitExposed(dlg)
+        before = dlg.editor.height()
+        assert len(dlg.check()) == 12  # twelve required questions not answered
+        QApplication.processEvents()
+        four_lines = dlg.fontMetrics().lineSpacing() * 4 + 8
+        assert "กรุณากรอก" in dlg.outcome.text()
+        assert dlg.outcome_area.isVisible() and dlg.outcome_area.height() <= four_lines
+        # the questions keep most of their room (at 18 pt eight findings took half the window)
+        assert dlg.editor.height() >= before - four_lines - 12, (before, dlg.editor.height())
+        dlg.close()
+        db.close()
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
 def test_the_list_of_an_installed_form_shows_its_answers_as_people_read_them(tmp_path, qtbot, ui_app):
     from ui import tasks
     from ui.db import Database

@@ -11,7 +11,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from fieldapp import ids
 from fieldapp.forms import Form
@@ -22,6 +31,8 @@ from ..i18n import label_of, language, tr
 from ..settings import Settings
 from ..widgets.registry import EditorContext
 from . import geometry
+
+OUTCOME_LINES = 4  # lines of the check's findings in sight; more scroll
 
 
 def form_from_file(path: Path) -> tuple[Form, list[str]]:
@@ -57,9 +68,19 @@ class FormPreviewDialog(QDialog):
             self.notes.setObjectName("hint")
             lay.addWidget(self.notes)
         lay.addWidget(self.editor, 1)
+        # what "Check answers" found: a few lines at most, scrolled when longer, so the questions
+        # keep the room (each problem also stands under its question)
         self.outcome = QLabel()
         self.outcome.setWordWrap(True)
-        lay.addWidget(self.outcome)
+        self.outcome.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.outcome_area = QScrollArea()
+        self.outcome_area.setWidgetResizable(True)
+        self.outcome_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.outcome_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.outcome_area.setWidget(self.outcome)
+        self.outcome_area.setMaximumHeight(self.fontMetrics().lineSpacing() * OUTCOME_LINES + 8)
+        self.outcome_area.hide()
+        lay.addWidget(self.outcome_area)
         # the footer: page buttons, Close and Check answers; it never scrolls away (the pages scroll)
         buttons = QHBoxLayout()
         buttons.addWidget(self.editor.prev_button)
@@ -91,6 +112,8 @@ class FormPreviewDialog(QDialog):
             self.outcome.setText(shown + more)
         else:
             self.outcome.setText(tr("The answers pass every check of the form"))
+        self.outcome_area.show()
+        self.outcome_area.verticalScrollBar().setValue(0)
         return lines
 
 
