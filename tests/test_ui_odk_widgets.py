@@ -186,6 +186,10 @@ def test_a_ranking_shows_every_choice_and_says_when_its_order_is_not_an_answer_y
         assert rank.value() == ["water", "money", "health", "job"] and not rank.pending.isVisibleTo(ed)
         rank.set_value(None)  # another record, not ranked
         assert rank.pending.isVisibleTo(ed)
+        _focus(qtbot, rank.list)
+        _press(Qt.Key.Key_Space)  # the keyboard keeps the order shown as well
+        assert rank.value() == ["water", "money", "health", "job"] and not rank.pending.isVisibleTo(ed)
+        rank.set_value(None)
         rank.set_read_only(True)  # nothing to ask of a ranking that cannot be changed
         assert not rank.pending.isVisibleTo(ed)
         ed.close()

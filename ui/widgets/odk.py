@@ -279,7 +279,8 @@ class BarcodeWidget(FieldWidget):
 
 class RankWidget(FieldWidget):
     """The list's choices in an order, numbered 1, 2, 3 …: the selected one moves up or down with
-    the buttons (or Ctrl+↑ / Ctrl+↓). Enter on the list goes on to the next question."""
+    the buttons (or Ctrl+↑ / Ctrl+↓). A click on a choice, or Space, keeps the order shown. Enter on
+    the list goes on to the next question."""
 
     def __init__(self, f: Field, ctx: EditorContext, parent: QWidget | None = None) -> None:
         super().__init__(f, ctx, parent)
@@ -359,6 +360,9 @@ class RankWidget(FieldWidget):
             ):
                 if self.list.isEnabled() and self.up.isEnabled():
                     self.move_item(-1 if event.key() == Qt.Key.Key_Up else 1)
+                return True
+            if event.key() == Qt.Key.Key_Space and self.up.isEnabled():
+                self._picked()  # the keyboard's click: the order shown is the answer
                 return True
         return super().eventFilter(watched, event)
 
