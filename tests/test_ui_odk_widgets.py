@@ -277,6 +277,40 @@ def test_a_line_of_points_shows_four_points_without_scrolling_at_any_text_size(t
         apply_font(int(ui_app.get("font_size")))
 
 
+@pytest.mark.parametrize("size", [0, 18])
+def test_a_date_box_shows_an_arrow_in_each_of_its_step_buttons(qtbot, ui_app, size):
+    from PySide6.QtWidgets import QStyle, QStyleOptionSpinBox
+
+    from ui.theme import apply_font
+    from ui.widgets.thaidate_edit import BuddhistDateEdit
+
+    apply_font(size)
+    try:
+        box = BuddhistDateEdit()
+        qtbot.addWidget(box)
+        box.set_iso("2027-01-15")
+        box.resize(box.sizeHint().width() + 60, box.sizeHint().height())
+        box.show()
+        qtbot.waitExposed(box)
+        image = box.grab().toImage()
+        opt = QStyleOptionSpinBox()
+        box.initStyleOption(opt)
+        for part in (QStyle.SubControl.SC_SpinBoxUp, QStyle.SubControl.SC_SpinBoxDown):
+            r = box.style().subControlRect(QStyle.ComplexControl.CC_SpinBox, opt, part, box)
+            dark = [
+                (x, y)
+                for x in range(r.left(), r.right() + 1)
+                for y in range(r.top(), r.bottom() + 1)
+                if image.pixelColor(x, y).lightness() < 90
+            ]
+            # an arrow: dark ink inside the button, clear of its edges (not the bare lines a styled
+            # box drew where its buttons were, which looked broken)
+            assert len(dark) >= 6, (part, r, len(dark))
+            assert all(r.left() + 2 < x < r.right() - 1 and r.top() < y < r.bottom() for x, y in dark), (part, r)
+    finally:
+        apply_font(int(ui_app.get("font_size")))
+
+
 def test_data_menu_preview_a_form_opens_the_chosen_file(tmp_path, qtbot, ui_app, monkeypatch):
     import yaml
     from PySide6.QtWidgets import QFileDialog

@@ -34,6 +34,18 @@ QLabel#thumb { border: 1px dashed #a8a49c; color: #77736c; }
 QLineEdit, QPlainTextEdit, QComboBox, QDateEdit, QSpinBox {
     background: white; border: 1px solid #a8a49c; border-radius: 4px; padding: 4px 6px; min-height: 1.6em; }
 QLineEdit:focus, QPlainTextEdit:focus, QComboBox:focus, QDateEdit:focus { border: 2px solid #1f6f5c; }
+QDateEdit::up-button, QSpinBox::up-button { subcontrol-origin: padding; subcontrol-position: top right;
+    width: 1.1em; border-left: 1px solid #d6d1c6; background: #f4f2ec; border-top-right-radius: 3px; }
+QDateEdit::down-button, QSpinBox::down-button { subcontrol-origin: padding; subcontrol-position: bottom right;
+    width: 1.1em; border-left: 1px solid #d6d1c6; background: #f4f2ec; border-bottom-right-radius: 3px; }
+QDateEdit::up-button:hover, QSpinBox::up-button:hover, QDateEdit::down-button:hover, QSpinBox::down-button:hover {
+    background: #dcd6c9; }
+QDateEdit::up-arrow, QSpinBox::up-arrow { width: 0.55em; height: 0.55em;
+    image: url(:/qt-project.org/styles/commonstyle/images/arrow-up-16.png); }
+QDateEdit::down-arrow, QSpinBox::down-arrow { width: 0.55em; height: 0.55em;
+    image: url(:/qt-project.org/styles/commonstyle/images/arrow-down-16.png); }
+QDateEdit::up-arrow:disabled, QSpinBox::up-arrow:disabled, QDateEdit::down-arrow:disabled,
+    QSpinBox::down-arrow:disabled { image: none; }
 QLineEdit[problem="true"], QDateEdit[problem="true"], QComboBox[problem="true"] { border: 2px solid #b3261e; }
 QPushButton { padding: 6px 14px; border: 1px solid #8f8a80; border-radius: 5px; background: #ffffff; }
 QPushButton:hover { background: #eef3f1; }
