@@ -72,7 +72,25 @@ class MainWindow(FirstStart):
         )
 
         self.navigator = AreaNavigator(db)
-        # the bundled forms, then any form installed into this database (fieldapp forms add)
+        self._build_pages()
+        self._build_summary()
+        self._build_splitter()
+        self._actions()
+        self._build_status_bar()
+        self.conflict_count = 0
+        self.backup_timer = QTimer(self)
+        self.backup_timer.setInterval(BACKUP_CHECK_MS)
+        self.backup_timer.timeout.connect(self.daily_backup)
+        self._build_backup_progress()
+        self.backup_task: tasks.Task[Path | None] | None = None
+        self.db_closed = False
+        self.statusBar().showMessage(tr("Database: {path}", path=str(db.path)))
+        geometry.open_sized(self, settings, "main", 1480, 900, maximise_on_small=True)
+
+    def _build_pages(self) -> None:
+        """A tab with the list of each form: the bundled ones, then any installed into this
+        database (fieldapp forms add)."""
+        db = self.db
         form_ids = [*FORMS, *(f.id for f in db.main.forms if f.id not in FORMS)]
         self.pages: dict[str, ListPage] = {f: ListPage(db, f) for f in form_ids}
         self.tabs = QTabWidget()
@@ -85,7 +103,10 @@ class MainWindow(FirstStart):
             titles[f] = db.main.forms[f].title_of("th")
         for f, page in self.pages.items():
             self._add_page(page, titles[f])
-        self.summary = HouseholdSummary(db)
+
+    def _build_summary(self) -> None:
+        """The household shown on the right, and what it and the area tree ask of the window."""
+        self.summary = HouseholdSummary(self.db)
         self.summary.edit_requested.connect(lambda hid: self.open_record("household", hid))
         self.summary.referral_requested.connect(self.new_referral)
         self.summary.report_requested.connect(lambda hid: self.open_report("household", hid))
@@ -95,6 +116,8 @@ class MainWindow(FirstStart):
         self.navigator.area_selected.connect(self._area)
         self.navigator.report_requested.connect(self.open_area_report)
 
+    def _build_splitter(self) -> None:
+        """Area tree, lists and summary side by side; under a banner for a practice database."""
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.navigator)
         self.splitter.addWidget(self.tabs)
@@ -115,7 +138,9 @@ class MainWindow(FirstStart):
             self.setCentralWidget(central)
         else:
             self.setCentralWidget(self.splitter)
-        self._actions()
+
+    def _build_status_bar(self) -> None:
+        """Messages, the practice mark and the count of changes not yet sent."""
         self.status_label = QLabel()
         self.statusBar().addWidget(self.status_label)
         if self.practice:
@@ -128,11 +153,9 @@ class MainWindow(FirstStart):
         self.sync_status.setToolTip(tr("Records changed on this laptop and not yet sent to the server"))
         self.sync_status.clicked.connect(self._sync_status_clicked)
         self.statusBar().addPermanentWidget(self.sync_status)
-        self.conflict_count = 0
-        self.backup_timer = QTimer(self)
-        self.backup_timer.setInterval(BACKUP_CHECK_MS)
-        self.backup_timer.timeout.connect(self.daily_backup)
-        # a backup of a large database runs in the background with its progress and a way to stop it
+
+    def _build_backup_progress(self) -> None:
+        """A backup of a large database runs in the background with its progress and a way to stop it."""
         self.backup_bar = QProgressBar()
         self.backup_bar.setMaximumWidth(160)
         self.backup_bar.setFormat(tr("Backing up %p%"))
@@ -142,10 +165,6 @@ class MainWindow(FirstStart):
         for w in (self.backup_bar, self.backup_stop):
             w.hide()
             self.statusBar().addPermanentWidget(w)
-        self.backup_task: tasks.Task[Path | None] | None = None
-        self.db_closed = False
-        self.statusBar().showMessage(tr("Database: {path}", path=str(db.path)))
-        geometry.open_sized(self, settings, "main", 1480, 900, maximise_on_small=True)
 
     def _add_page(self, page: ListPage, title: str) -> None:
         self.tabs.addTab(page, title)
@@ -177,18 +196,40 @@ class MainWindow(FirstStart):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.addToolBar(bar)
+        self._tool_actions(bar)
+        self._zoom_actions()
+        self.settings_action = self._tool_action(bar, tr("Settings"), self.open_settings)
+        self._menu_actions()
+        self._menus()
+        if self.practice:  # example data never goes to the server
+            for a in (self.sync_action, self.sync_menu_action):
+                a.setEnabled(False)
+                a.setToolTip(tr("The practice database is never synced"))
+
+    def _tool_action(
+        self,
+        bar: QToolBar,
+        text: str,
+        slot: Any,
+        shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None,
+    ) -> QAction:
+        """An action on the tool bar; its shortcut, if any, shown in its tooltip."""
+        a = QAction(text, self)
+        a.triggered.connect(slot)
+        if shortcut is not None:
+            a.setShortcut(shortcut)
+            keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+            a.setToolTip(f"{text.lstrip('+ ')} ({keys})")
+        bar.addAction(a)
+        return a
+
+    def _tool_actions(self, bar: QToolBar) -> None:
+        """The tool bar: new records, open and drafts, sync, reports and visits."""
 
         def act(
             text: str, slot: Any, shortcut: QKeySequence | QKeySequence.StandardKey | str | None = None
         ) -> QAction:
-            a = QAction(text, self)
-            a.triggered.connect(slot)
-            if shortcut is not None:
-                a.setShortcut(shortcut)
-                keys = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
-                a.setToolTip(f"{text.lstrip('+ ')} ({keys})")
-            bar.addAction(a)
-            return a
+            return self._tool_action(bar, text, slot, shortcut)
 
         self.new_household_action = act(
             tr("+ New household"), lambda: self.new_record("household"), QKeySequence.StandardKey.New
@@ -209,6 +250,9 @@ class MainWindow(FirstStart):
         self.report_action = act(tr("Report"), self.report_current, "Ctrl+P")
         self.visits_action = act(tr("Visits due"), self.open_visits)
         self.visits_action.setToolTip(tr("Follow-up visits due this week and overdue, in the area chosen on the left"))
+
+    def _zoom_actions(self) -> None:
+        """Larger and smaller text anywhere in the program (Ctrl+= / Ctrl++, Ctrl+-, Ctrl+0)."""
         self.zoom_actions = []
         for keys, step in (("Ctrl+=", 1), ("Ctrl++", 1), ("Ctrl+-", -1), ("Ctrl+0", 0)):
             z = QAction(self)
@@ -217,7 +261,9 @@ class MainWindow(FirstStart):
             z.triggered.connect(lambda _c=False, st=step: self.zoom(st))
             self.addAction(z)
             self.zoom_actions.append(z)
-        self.settings_action = act(tr("Settings"), self.open_settings)
+
+    def _menu_actions(self) -> None:
+        """The actions found only in the menus (and the search shortcut)."""
         self.find_action = QAction(tr("Search"), self)
         self.find_action.setShortcut(QKeySequence.StandardKey.Find)
         self.find_action.triggered.connect(self._focus_search)
@@ -249,6 +295,8 @@ class MainWindow(FirstStart):
         self.quit_action = QAction(tr("Quit"), self)
         self.quit_action.triggered.connect(self.close)
 
+    def _menus(self) -> None:
+        """The menu bar: Data, Sync and Reports."""
         menus = self.menuBar()
         data = menus.addMenu(tr("&Data"))
         data.addAction(self.new_household_action)
@@ -277,10 +325,6 @@ class MainWindow(FirstStart):
         reports.addAction(self.area_report_action)
         reports.addSeparator()
         reports.addAction(self.visits_action)
-        if self.practice:  # example data never goes to the server
-            for a in (self.sync_action, self.sync_menu_action):
-                a.setEnabled(False)
-                a.setToolTip(tr("The practice database is never synced"))
 
     # ------------------------------------------------------------------ data
     def start(self) -> None:
