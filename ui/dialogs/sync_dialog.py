@@ -236,10 +236,22 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
     Every record counts once: what the server took is "sent", a conflict is not "kept to send" (it
     waits for a choice), an edit lost to an erasure on another laptop is said, and counts are split
     by form."""
+    return [
+        *_sent_lines(out),
+        *_received_lines(out),
+        *_erased_lines(out),
+        *_conflict_lines(out),
+        *_refused_lines(out),
+        *_setup_lines(out),
+        *_check_lines(out),
+    ]
+
+
+def _sent_lines(out: SyncOutcome) -> list[tuple[str, str]]:
+    """A cancelled sync, what went up and how the server answered, what was merged."""
     r = out.report
     lines: list[tuple[str, str]] = []
     sent = {f: c.get("sent", 0) for f, c in r.by_form.items()}
-    received = {f: c.get("received", 0) for f, c in r.by_form.items()}
     if r.cancelled:
         lines.append((tr("The sync was cancelled. What was already sent or received is kept; sync again "
                          "to finish."), "warn"))
@@ -259,6 +271,14 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
         lines.append((tr("Nothing was waiting to be sent."), ""))
     if r.merged:
         lines.append((tr("Merged with changes made by others: {n}", n=f"{r.merged:,}"), ""))
+    return lines
+
+
+def _received_lines(out: SyncOutcome) -> list[tuple[str, str]]:
+    """What came down (or how much is still missing), deletions, photos, newer versions kept here."""
+    r = out.report
+    lines: list[tuple[str, str]] = []
+    received = {f: c.get("received", 0) for f, c in r.by_form.items()}
     if r.pull_due is not None and r.pulled < r.pull_due and r.cancelled:
         lines.append((tr("Received from the server: {n} of {due} records; {missing} still missing. Sync again to "
                          "continue where it stopped.", n=f"{r.pulled:,}", due=f"{r.pull_due:,}",
@@ -274,22 +294,44 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
     if r.kept_local:
         lines.append((tr("Kept this laptop's newer version of {n} records; they go up at the next sync.",
                          n=r.kept_local), ""))
-    if r.erased_edits:
-        lines.append((tr("{n} records were erased at the household's request on another laptop; the changes made "
-                         "to them here were dropped:", n=len(r.erased_edits)), "warn"))
-        for e in r.erased_edits[:MAX_LISTED]:
-            lines.append((_record_line(out, e), "warn"))
-    if r.conflicts:
-        still = [c for c in r.conflicts if out.conflicted is None or c["record_id"] in out.conflicted]
-        done = len(r.conflicts) - len(still)
-        if still:
-            lines.append((tr("Conflicts: {n} records were changed here and on the server. They are not sent until "
-                             "someone chooses which values to keep (Resolve conflicts...).", n=len(still)), "warn"))
-        if done:
-            lines.append((tr("Conflicts resolved since: {n}; the choices go up at the next sync.", n=done), ""))
-        for c in r.conflicts[:MAX_LISTED]:
-            mark = "" if out.conflicted is None or c["record_id"] in out.conflicted else "  ✓ " + tr("resolved")
-            lines.append((_record_line(out, c) + mark, "warn" if not mark else ""))
+    return lines
+
+
+def _erased_lines(out: SyncOutcome) -> list[tuple[str, str]]:
+    """Edits made here to records erased at the household's request on another laptop."""
+    r = out.report
+    if not r.erased_edits:
+        return []
+    lines = [(tr("{n} records were erased at the household's request on another laptop; the changes made "
+                 "to them here were dropped:", n=len(r.erased_edits)), "warn")]
+    for e in r.erased_edits[:MAX_LISTED]:
+        lines.append((_record_line(out, e), "warn"))
+    return lines
+
+
+def _conflict_lines(out: SyncOutcome) -> list[tuple[str, str]]:
+    """Conflicts still waiting for a choice and those resolved since, each record listed."""
+    r = out.report
+    lines: list[tuple[str, str]] = []
+    if not r.conflicts:
+        return lines
+    still = [c for c in r.conflicts if out.conflicted is None or c["record_id"] in out.conflicted]
+    done = len(r.conflicts) - len(still)
+    if still:
+        lines.append((tr("Conflicts: {n} records were changed here and on the server. They are not sent until "
+                         "someone chooses which values to keep (Resolve conflicts...).", n=len(still)), "warn"))
+    if done:
+        lines.append((tr("Conflicts resolved since: {n}; the choices go up at the next sync.", n=done), ""))
+    for c in r.conflicts[:MAX_LISTED]:
+        mark = "" if out.conflicted is None or c["record_id"] in out.conflicted else "  ✓ " + tr("resolved")
+        lines.append((_record_line(out, c) + mark, "warn" if not mark else ""))
+    return lines
+
+
+def _refused_lines(out: SyncOutcome) -> list[tuple[str, str]]:
+    """Records the server did not accept, and records from the server set aside here."""
+    r = out.report
+    lines: list[tuple[str, str]] = []
     if r.rejected:
         lines.append((tr("Not accepted by the server: {n}", n=len(r.rejected)), "bad"))
         for x in r.rejected[:MAX_LISTED]:
@@ -300,6 +342,13 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
         for x in r.set_aside[:MAX_LISTED]:
             lines.append((f"   • {out.names.get(x['form'], x['form'])} {ids.short_id(x['record_id'])}: "
                           f"{set_aside_text(str(x.get('reason') or ''))}", "warn"))
+    return lines
+
+
+def _setup_lines(out: SyncOutcome) -> list[tuple[str, str]]:
+    """Forms installed or refused, a new device id, photos not found yet."""
+    r = out.report
+    lines: list[tuple[str, str]] = []
     if r.forms_installed:
         lines.append((tr("Forms installed from the server: {forms}", forms=", ".join(r.forms_installed)), ""))
     for x in r.forms_refused:
@@ -310,6 +359,13 @@ def summary_lines(out: SyncOutcome) -> list[tuple[str, str]]:
                          "Clashing edits are kept as conflicts."), "warn"))
     if r.attachments_missing:
         lines.append((tr("Photos not found yet: {n}", n=len(r.attachments_missing)), "warn"))
+    return lines
+
+
+def _check_lines(out: SyncOutcome) -> list[tuple[str, str]]:
+    """The laptop's clock, a plain-http address, and whether the records here match the server."""
+    r = out.report
+    lines: list[tuple[str, str]] = []
     if r.clock_warning:
         minutes = round(abs(r.clock_skew_seconds) / 60)
         if r.clock_skew_seconds > 0:
@@ -421,6 +477,18 @@ class SyncDialog(QDialog):
         self.error: BaseException | None = None
         self.setWindowTitle(tr("Sync with the server"))
         lay = QVBoxLayout(self)
+        self._build_header(lay)
+        self._build_login(lay)
+        self._build_progress(lay)
+        self._build_result(lay)
+        self._build_buttons(lay)
+        geometry.open_sized(self, settings, "sync", 780, 720)
+        self.finished.connect(lambda _r: geometry.remember(self, settings, "sync"))
+        (self.password_edit if self.server_edit.text() and self.user_edit.text() else self.server_edit).setFocus()
+        self.load_outbox()
+
+    def _build_header(self, lay: QVBoxLayout) -> None:
+        """The heading, what waits to be sent and what the server refused before."""
         heading = QLabel(tr("Sync with the server"))
         heading.setObjectName("heading")
         lay.addWidget(heading)
@@ -434,11 +502,12 @@ class SyncDialog(QDialog):
         self.rejections_label.hide()
         lay.addWidget(self.rejections_label)
 
-        # address on one row, user and password side by side: the summary keeps the room at 18 pt
+    def _build_login(self, lay: QVBoxLayout) -> None:
+        """Address on one row, user and password side by side: the summary keeps the room at 18 pt."""
         form = QGridLayout()
-        self.server_edit = QLineEdit(str(settings.state(SERVER_KEY) or ""))
+        self.server_edit = QLineEdit(str(self.settings.state(SERVER_KEY) or ""))
         self.server_edit.setPlaceholderText("https://...")
-        self.user_edit = QLineEdit(str(settings.state(USER_KEY) or ""))
+        self.user_edit = QLineEdit(str(self.settings.state(USER_KEY) or ""))
         self.password_edit = QLineEdit()
         self.password_edit.setEchoMode(QLineEdit.EchoMode.Password)
         for row, col, text, edit in ((0, 0, tr("Server address"), self.server_edit),
@@ -463,6 +532,8 @@ class SyncDialog(QDialog):
         self.server_edit.textChanged.connect(self._show_http_warning)
         self._show_http_warning(self.server_edit.text())
 
+    def _build_progress(self, lay: QVBoxLayout) -> None:
+        """The stage of a running sync, its progress and a warning when the server falls silent."""
         self.stage_label = QLabel()
         self.stage_label.setWordWrap(True)
         self.stall_label = QLabel()  # the server has been silent for a while
@@ -482,6 +553,8 @@ class SyncDialog(QDialog):
         lay.addWidget(self.progress)
         lay.addWidget(self.stall_label)
 
+    def _build_result(self, lay: QVBoxLayout) -> None:
+        """The summary of the last sync, scrolled when long."""
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
         self.result_label.setTextFormat(Qt.TextFormat.RichText)
@@ -495,6 +568,8 @@ class SyncDialog(QDialog):
         lay.addWidget(self.result_scroll, 1)
         lay.addStretch(0)
 
+    def _build_buttons(self, lay: QVBoxLayout) -> None:
+        """Resolve conflicts on the left; cancel, close and sync on the right."""
         buttons = QHBoxLayout()
         self.conflicts_button = QPushButton(tr("Resolve conflicts..."))
         self.conflicts_button.clicked.connect(self._conflicts)
@@ -514,10 +589,6 @@ class SyncDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.sync_button)
         lay.addLayout(buttons)
-        geometry.open_sized(self, settings, "sync", 780, 720)
-        self.finished.connect(lambda _r: geometry.remember(self, settings, "sync"))
-        (self.password_edit if self.server_edit.text() and self.user_edit.text() else self.server_edit).setFocus()
-        self.load_outbox()
 
     # ------------------------------------------------------------------ outbox
     def load_outbox(self) -> None:
