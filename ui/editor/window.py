@@ -81,24 +81,44 @@ class RecordEditorDialog(QDialog):
         self.setWindowTitle(label_of(self.form.title, self.form.id))
         self.setWindowFlag(Qt.WindowType.WindowMaximizeButtonHint, True)
 
+        self._build_editor(record_id, initial)
+        lay = QVBoxLayout(self)
+        self._build_heading(lay)
+        lay.addWidget(self.editor, 1)
+        self._build_footer(lay)
+        self._shortcuts()
+
+        self._autosave = QTimer(self)
+        self._autosave.setSingleShot(True)
+        self._autosave.setInterval(int(settings.get("autosave_seconds")) * 1000)
+        self._autosave.timeout.connect(self.save_draft)
+        self._update_heading()
+        if initial is not None and draft_key is not None:
+            self.dirty = True
+            self.status.setText(tr("Draft brought back - not saved yet"))
+        geometry.open_sized(self, settings, "record_editor", 1180, 820, maximise_on_small=True)
+
+    def _build_editor(self, record_id: str | None, initial: dict[str, Any] | None) -> None:
+        """The form's pages, filled with ``initial`` (a draft brought back), else the stored record."""
         data = copy.deepcopy(initial) if initial is not None else None
-        unmask = bool(settings.get("show_national_ids"))
+        unmask = bool(self.settings.get("show_national_ids"))
         # the record as stored when this editor opened: a save checks nobody saved it since
         self.opened_data: dict[str, Any] | None = None
         if record_id is not None:
             try:
-                self.opened_data = copy.deepcopy(db.main.get(form_id, record_id).data)
+                self.opened_data = copy.deepcopy(self.db.main.get(self.form.id, record_id).data)
             except NotFoundError:
                 self.opened_data = None
         if data is None and record_id is not None:
             data = copy.deepcopy(self.opened_data) if self.opened_data is not None else None
             # who opened which record (PDPA): the audit trail records views, unmasked ones apart
-            db.main.audit("view_unmasked" if unmask else "view", form_id, record_id)
-        ctx = EditorContext(db=db, form=self.form, record_id=self.record_id, unmask=unmask)
+            self.db.main.audit("view_unmasked" if unmask else "view", self.form.id, record_id)
+        ctx = EditorContext(db=self.db, form=self.form, record_id=self.record_id, unmask=unmask)
         self.editor = FormEditor(ctx, data)
         self.editor.changed.connect(self._changed)
 
-        lay = QVBoxLayout(self)
+    def _build_heading(self, lay: QVBoxLayout) -> None:
+        """What is edited, and beside it the state of the record (saved, draft)."""
         head = QHBoxLayout()
         self.heading = QLabel()
         self.heading.setObjectName("heading")
@@ -107,8 +127,9 @@ class RecordEditorDialog(QDialog):
         self.status.setObjectName("hint")
         head.addWidget(self.status)
         lay.addLayout(head)
-        lay.addWidget(self.editor, 1)
-        # the footer: page buttons, report, Close and Save; it never scrolls away (the pages scroll)
+
+    def _build_footer(self, lay: QVBoxLayout) -> None:
+        """Page buttons, report, history, Close and Save; it never scrolls away (the pages scroll)."""
         buttons = QHBoxLayout()
         buttons.addWidget(self.editor.prev_button)
         buttons.addWidget(self.editor.next_button)
@@ -147,20 +168,13 @@ class RecordEditorDialog(QDialog):
         buttons.addWidget(self.close_button)
         buttons.addWidget(self.save_button)
         lay.addLayout(buttons)
+
+    def _shortcuts(self) -> None:
+        """Ctrl+S saves, Ctrl+PgDown / Ctrl+PgUp turn the page, Ctrl+M adds a row."""
         QShortcut(QKeySequence(QKeySequence.StandardKey.Save), self, self.save)
         QShortcut(QKeySequence("Ctrl+PgDown"), self, self.editor.go_next)
         QShortcut(QKeySequence("Ctrl+PgUp"), self, self.editor.go_previous)
         QShortcut(QKeySequence("Ctrl+M"), self, self.add_row)
-
-        self._autosave = QTimer(self)
-        self._autosave.setSingleShot(True)
-        self._autosave.setInterval(int(settings.get("autosave_seconds")) * 1000)
-        self._autosave.timeout.connect(self.save_draft)
-        self._update_heading()
-        if initial is not None and draft_key is not None:
-            self.dirty = True
-            self.status.setText(tr("Draft brought back - not saved yet"))
-        geometry.open_sized(self, settings, "record_editor", 1180, 820, maximise_on_small=True)
 
     # ------------------------------------------------------------------ state
     def _update_heading(self) -> None:
