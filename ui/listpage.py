@@ -48,13 +48,31 @@ class ListPage(QWidget):
 
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        bar = FlowLayout()  # the filters wrap at a large text size
+        self._build_search(lay)
+        self._build_filters(lay)
+        self._build_table()
+        self._build_body(lay)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.apply_filters)
+        self.model.loaded.connect(self._loaded)
+        self.model.modelReset.connect(lambda: self.current_changed.emit(self.form.id, None))
+
+    def _build_search(self, lay: QVBoxLayout) -> None:
+        """The search box; it filters a moment after the last key."""
         self.search = QLineEdit()
         self.search.setClearButtonEnabled(True)
         self.search.setPlaceholderText(self._placeholder())
         self.search.setAccessibleName(tr("Search"))
         self.search.textChanged.connect(lambda _t: self._search_timer.start())
         lay.addWidget(self.search)
+
+    def _build_filters(self, lay: QVBoxLayout) -> None:
+        """The filters the form has fields for, then incomplete, not synced and conflicts; they wrap
+        at a large text size."""
+        bar = FlowLayout()
         self.filter_widgets: list[QWidget] = []
         self.class_combo: QComboBox | None = None
         self.status_combo: QComboBox | None = None
@@ -92,6 +110,8 @@ class ListPage(QWidget):
             bar.addWidget(box)
         lay.addLayout(bar)
 
+    def _build_table(self) -> None:
+        """The records, one a row, sorted by a click on a column; Enter or a double click opens one."""
         self.table = QTableView()
         self.table.setModel(self.model)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -117,6 +137,9 @@ class ListPage(QWidget):
         self.table.selectionModel().currentRowChanged.connect(self._row_changed)
         self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
         self.table.customContextMenuRequested.connect(self._menu)
+
+    def _build_body(self, lay: QVBoxLayout) -> None:
+        """The table, or what to do next when the list is empty; the count of records under it."""
         # an empty list (nothing at all, or nothing in the area chosen) says what to do next instead
         self.guidance = EmptyGuidance(self.form.id)
         self.guidance.action_requested.connect(lambda a: self.action_requested.emit(self.form.id, a))
@@ -127,13 +150,6 @@ class ListPage(QWidget):
         self.count_label = QLabel()
         self.count_label.setObjectName("hint")
         lay.addWidget(self.count_label)
-
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.apply_filters)
-        self.model.loaded.connect(self._loaded)
-        self.model.modelReset.connect(lambda: self.current_changed.emit(self.form.id, None))
 
     def _placeholder(self) -> str:
         if self.form.id == "household":
