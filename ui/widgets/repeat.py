@@ -59,6 +59,14 @@ class RepeatWidget(FieldWidget):
         # and after its last question: add another row, or go on
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
+        self._build_roster(outer)
+        self._build_row(outer, make_panel)
+        self._build_after(outer)
+        self._build_empty(outer)
+        self._update_buttons()
+
+    def _build_roster(self, outer: QVBoxLayout) -> None:
+        """Every row in a short list, the buttons that change the rows beside it, a summary under it."""
         roster = QHBoxLayout()
         self.list = QListWidget()
         self.list.setWordWrap(True)
@@ -67,6 +75,16 @@ class RepeatWidget(FieldWidget):
         rows_shown = 4
         self.list.setFixedHeight(self.list.fontMetrics().height() * rows_shown + 8 * rows_shown + 6)
         roster.addWidget(self.list, 1)
+        side = self._row_buttons()
+        roster.addLayout(side)
+        outer.addLayout(roster)
+        self.summary = QLabel()
+        self.summary.setObjectName("hint")
+        self.summary.setWordWrap(True)
+        outer.addWidget(self.summary)
+
+    def _row_buttons(self) -> QVBoxLayout:
+        """Add, remove, move up and down, and (for household members) make head of household."""
         side = QVBoxLayout()
         self.add_button = QPushButton("+ " + tr("Add"))
         self.add_button.setToolTip(tr("Add a row (Ctrl+M)"))
@@ -86,34 +104,36 @@ class RepeatWidget(FieldWidget):
         side.addWidget(self.remove_button)
         side.addLayout(moves)
         self.head_button: QPushButton | None = None
-        relation = f.child("relation")
+        relation = self.field.child("relation")
         if relation is not None and any(c.code == "head" for c in relation.choices):
             self.head_button = QPushButton(tr("Make head of household"))
             self.head_button.setAutoDefault(False)
             self.head_button.clicked.connect(self.make_head)
             side.addWidget(self.head_button)
         side.addStretch(1)
-        roster.addLayout(side)
-        outer.addLayout(roster)
-        self.summary = QLabel()
-        self.summary.setObjectName("hint")
-        self.summary.setWordWrap(True)
-        outer.addWidget(self.summary)
         self.add_button.clicked.connect(lambda: self.add_row())
         self.remove_button.clicked.connect(self.remove_row)
         self.up_button.clicked.connect(lambda: self.move_row(-1))
         self.down_button.clicked.connect(lambda: self.move_row(1))
+        return side
 
+    def _build_row(
+        self, outer: QVBoxLayout, make_panel: Callable[[list[Field], EditorContext], FieldsPanel]
+    ) -> None:
+        """The questions of the chosen row under its heading."""
         self.row_heading = QLabel()
         self.row_heading.setObjectName("rowheading")
         outer.addWidget(self.row_heading)
-        self.panel = make_panel(f.fields, ctx)
+        self.panel = make_panel(self.field.fields, self.ctx)
         self.panel.changed.connect(self._row_changed)
         outer.addWidget(self.panel)
+
+    def _build_after(self, outer: QVBoxLayout) -> None:
+        """After the row's last question: add another row, or go on to the next page."""
         self.after = QWidget()
         after = QHBoxLayout(self.after)
         after.setContentsMargins(8, 4, 8, 8)
-        self.another_button = QPushButton("+ " + tr("Add another ({what})", what=label_of(f.label)))
+        self.another_button = QPushButton("+ " + tr("Add another ({what})", what=label_of(self.field.label)))
         self.another_button.setToolTip(tr("Add a row (Ctrl+M)"))
         self.another_button.setAutoDefault(False)
         self.another_button.clicked.connect(lambda: self.add_row())
@@ -125,14 +145,16 @@ class RepeatWidget(FieldWidget):
         after.addWidget(self.done_button)
         after.addStretch(1)
         outer.addWidget(self.after)
+
+    def _build_empty(self, outer: QVBoxLayout) -> None:
+        """What shows while there are no rows."""
         self.empty = QLabel(tr("No rows yet. Press \"Add\" to add one."))
-        if f.repeat_count is not None:  # the rows follow an earlier answer: none to add by hand
+        if self.field.repeat_count is not None:  # the rows follow an earlier answer: none to add by hand
             self.empty.setText(tr("No rows: their number follows an earlier answer"))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.empty.setObjectName("hint")
         outer.addWidget(self.empty)
         outer.addStretch(1)
-        self._update_buttons()
 
     # ------------------------------------------------------------ rows
     def add_row(self) -> int:
