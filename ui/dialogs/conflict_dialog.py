@@ -257,20 +257,25 @@ class ConflictDialog(QDialog):
         self.edits: dict[str, QLineEdit] = {}
         self.setWindowTitle(tr("Resolve a conflict"))
         lay = QVBoxLayout(self)
-        title = QLabel(f"{form_name(db.main, form_id)}: {record_title(db.main, form_id, record_id)}")
+        self._build_header(lay)
+        self._build_grid(lay)
+        self._build_footer(lay)
+        self._update()
+        geometry.open_sized(self, settings, "conflict", 1200, 720)
+        self.finished.connect(lambda _r: geometry.remember(self, settings, "conflict"))
+
+    def _build_header(self, lay: QVBoxLayout) -> None:
+        """The record, what happened to it, and (for clashing values) keep all of one side."""
+        main = self.db.main
+        title = QLabel(f"{form_name(main, self.form_id)}: {record_title(main, self.form_id, self.record_id)}")
         title.setObjectName("heading")
         title.setWordWrap(True)
         lay.addWidget(title)
-        c = self.conflict
-        names = people_names(db.path, db.main)
-        mine_who = tr("This laptop: {who}, {when}", who=person(c.mine_by, names), when=when_text(c.mine_at))
-        theirs_who = tr("Server: {who}, {when}", who=person(c.theirs_by, names), when=when_text(c.theirs_at))
         intro = QLabel(self._intro())
         intro.setWordWrap(True)
         intro.setObjectName("banner")
         lay.addWidget(intro)
-
-        if c.kind == "fields":
+        if self.conflict.kind == "fields":
             all_row = QHBoxLayout()
             self.all_mine_button = QPushButton(tr("Keep all of this laptop's values"))
             self.all_mine_button.clicked.connect(lambda: self.choose_all("mine"))
@@ -281,6 +286,12 @@ class ConflictDialog(QDialog):
             all_row.addStretch(1)
             lay.addLayout(all_row)
 
+    def _build_grid(self, lay: QVBoxLayout) -> None:
+        """A row per question: this laptop's value, the server's, and (for values) another one."""
+        c = self.conflict
+        names = people_names(self.db.path, self.db.main)
+        mine_who = tr("This laptop: {who}, {when}", who=person(c.mine_by, names), when=when_text(c.mine_at))
+        theirs_who = tr("Server: {who}, {when}", who=person(c.theirs_by, names), when=when_text(c.theirs_at))
         grid_host = QWidget()
         grid = QGridLayout(grid_host)
         grid.setHorizontalSpacing(18)
@@ -298,7 +309,7 @@ class ConflictDialog(QDialog):
                 self._field_row(grid, row, fc)
         else:
             self._whole_record_row(grid)
-            self._changes_rows(grid, db.main.get(form_id, record_id, include_deleted=True).base)
+            self._changes_rows(grid, self.db.main.get(self.form_id, self.record_id, include_deleted=True).base)
         grid.setColumnStretch(0, 2)
         grid.setColumnStretch(1, 2)
         grid.setColumnStretch(2, 2)
@@ -309,6 +320,9 @@ class ConflictDialog(QDialog):
         scroll.setWidgetResizable(True)
         scroll.setWidget(grid_host)
         lay.addWidget(scroll, 1)
+
+    def _build_footer(self, lay: QVBoxLayout) -> None:
+        """Where the choice goes, what is wrong with it, and Later / Keep these values."""
         hint = QLabel(tr("Your choice is kept on this laptop and sent at the next sync; the other laptops then "
                          "receive it."))
         hint.setObjectName("hint")
@@ -332,9 +346,6 @@ class ConflictDialog(QDialog):
         buttons.addWidget(self.later_button)
         buttons.addWidget(self.save_button)
         lay.addLayout(buttons)
-        self._update()
-        geometry.open_sized(self, settings, "conflict", 1200, 720)
-        self.finished.connect(lambda _r: geometry.remember(self, settings, "conflict"))
 
     def _intro(self) -> str:
         c = self.conflict
