@@ -229,6 +229,16 @@ class WelcomeDialog(QDialog):
 
         grid = QGridLayout()
         grid.setColumnStretch(1, 1)
+        self._area_row(grid)
+        self._village_row(grid)
+        self._name_row(grid)
+        self._server_row(grid)
+        lay.addLayout(grid)
+        lay.addStretch(1)
+        return page
+
+    def _area_row(self, grid: QGridLayout) -> None:
+        """The subdistrict, typed in part; district and province follow."""
         form = self.db.main.form("household")
         ctx = EditorContext(db=self.db, form=form)
         self.area = SubdistrictWidget(form.fields[form.area_field or "subdistrict_code"], ctx)
@@ -243,6 +253,8 @@ class WelcomeDialog(QDialog):
         )
         grid.addLayout(area_box, 0, 1)
 
+    def _village_row(self, grid: QGridLayout) -> None:
+        """The village number (moo) and name, if any."""
         village = QHBoxLayout()
         self.village_no = QSpinBox()
         self.village_no.setRange(0, 99)
@@ -264,6 +276,8 @@ class WelcomeDialog(QDialog):
         grid.addWidget(_bold(tr("Your village (if any)"), wrap=False), 1, 0, Qt.AlignmentFlag.AlignTop)
         grid.addLayout(village, 1, 1)
 
+    def _name_row(self, grid: QGridLayout) -> None:
+        """The name of the person using the laptop."""
         self.name_edit = QLineEdit()
         self.name_edit.setMaxLength(200)
         self.name_edit.setAccessibleName(tr("Your name"))
@@ -274,6 +288,8 @@ class WelcomeDialog(QDialog):
         name_box.addWidget(_hint(tr("Filled in as the data collector of new households, and kept with every change.")))
         grid.addLayout(name_box, 2, 1)
 
+    def _server_row(self, grid: QGridLayout) -> None:
+        """The server's address, if any, and what is wrong with it."""
         self.server_edit = QLineEdit()
         self.server_edit.setPlaceholderText("https://...")
         self.server_edit.setAccessibleName(tr("Server address"))
@@ -289,9 +305,6 @@ class WelcomeDialog(QDialog):
         self.server_problem.hide()
         server_box.addWidget(self.server_problem)
         grid.addLayout(server_box, 3, 1)
-        lay.addLayout(grid)
-        lay.addStretch(1)
-        return page
 
     def _load(self) -> None:
         s = self.settings
