@@ -105,14 +105,16 @@ class MainWindow(FirstStart):
             self._add_page(page, titles[f])
 
     def _build_summary(self) -> None:
-        """The household shown on the right, and what it and the area tree ask of the window."""
+        """The record shown on the right (a household's summary on the households tab), and what
+        it and the area tree ask of the window."""
         self.summary = HouseholdSummary(self.db)
-        self.summary.edit_requested.connect(lambda hid: self.open_record("household", hid))
+        self.summary.edit_requested.connect(self.open_record)
         self.summary.referral_requested.connect(self.new_referral)
-        self.summary.report_requested.connect(lambda hid: self.open_report("household", hid))
+        self.summary.report_requested.connect(self.open_report)
         self.summary.next_round_requested.connect(self.start_next_round)
         self.summary.round_requested.connect(self.show_round)
-        self.summary.history_requested.connect(lambda hid: self.open_history("household", hid))
+        self.summary.history_requested.connect(self.open_history)
+        self.tabs.currentChanged.connect(self._tab_changed)
         self.navigator.area_selected.connect(self._area)
         self.navigator.report_requested.connect(self.open_area_report)
 
@@ -348,8 +350,8 @@ class MainWindow(FirstStart):
             self.summary.show_area_coverage(*self.navigator.current_area())
         if form_id == "household" and record_id:
             self.summary.show_household(record_id)
-        elif self.summary.household_id:  # a referral or a business may change what it lists
-            self.summary.show_household(self.summary.household_id)
+        else:  # a referral or a business may change what a household's summary lists
+            self.summary.reload()
         self.update_sync_status()
 
     # ------------------------------------------------------------------ sync
@@ -571,8 +573,15 @@ class MainWindow(FirstStart):
         self.summary.show_area_coverage(area, village)
 
     def _current_changed(self, form_id: str, record_id: str | None) -> None:
-        if form_id == "household" and self.tabs.currentWidget() is self.pages["household"]:
-            self.summary.show_household(record_id)
+        if self.tabs.currentWidget() is self.pages.get(form_id):
+            self.summary.show_record(record_id)
+
+    def _tab_changed(self, _index: int) -> None:
+        """The summary speaks of the form whose list is shown, and of its chosen record."""
+        page = self.tabs.currentWidget()
+        if isinstance(page, ListPage):
+            self.summary.show_form(page.form.id)
+            self.summary.show_record(page.current_id())
 
     def _focus_search(self) -> None:
         page = self.tabs.currentWidget()

@@ -1,5 +1,6 @@
-"""The household summary panel: members, five-capital radar, class and why, TPMAP, assistance,
-businesses employing its members."""
+"""The summary panel beside the lists. On the households tab: members, five-capital radar, class
+and why, TPMAP, assistance, businesses employing its members. On any other tab (businesses,
+referrals, an installed form): the chosen record's main answers and the actions that apply to it."""
 
 from __future__ import annotations
 
@@ -11,11 +12,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from fieldapp import browse, coverage, expr, schema, scoring, softwarn
+from fieldapp.forms import Form
 from fieldapp.rounds import Round
 from fieldapp.store import Record
 
 from . import fmt
 from .db import Database
+from .dialogs.sync_dialog import record_title
 from .flow import FlowLayout
 from .i18n import label_of, language, tr
 from .radar import RadarChart
@@ -70,23 +73,82 @@ def coverage_text(c: coverage.Coverage) -> str:
     )
 
 
+@dataclass
+class RecordDetails:
+    """A record of any form but the household one, as the summary shows it."""
+
+    form_id: str
+    record_id: str
+    title: str
+    answers: list[tuple[str, str]]
+    """the answers its list shows (label, value as people read it), the empty ones left out"""
+
+
+def _answer(data: dict[str, Any], path: str) -> Any:
+    value: Any = data
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    return value
+
+
+def load_record(db: Database, form_id: str, record_id: str) -> RecordDetails:
+    """The record's title and main answers (on a worker thread)."""
+    store = db.store()
+    form = store.form(form_id)
+    data = store.get(form_id, record_id).data
+    answers = []
+    for name in form.shown_columns():
+        try:
+            f = form.field_at(name)
+        except KeyError:
+            continue
+        text = fmt.field_value(f, _answer(data, name))
+        if text:
+            answers.append((label_of(f.label, name), text))
+    return RecordDetails(form_id, record_id, record_title(store, form_id, record_id), answers)
+
+
+def choose_prompt(form: Form) -> str:
+    """What the panel asks for before a record of the form is chosen."""
+    if form.id == "household":
+        return tr("Choose a household in the list")
+    if form.id == "business":
+        return tr("Choose a business in the list")
+    if form.id == "referral":
+        return tr("Choose an assistance or referral in the list")
+    return tr("Choose a record of “{form}” in the list", form=form.title_of(language()))
+
+
+def _rich_label() -> QLabel:
+    lab = QLabel()
+    lab.setWordWrap(True)
+    lab.setTextFormat(Qt.TextFormat.RichText)
+    lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    lab.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+    return lab
+
+
 def _esc(text: Any) -> str:
     return html.escape("" if text is None else str(text))
 
 
 class HouseholdSummary(QWidget):
-    edit_requested = Signal(str)
+    """The panel; ``show_form`` makes it speak of the form whose list is shown."""
+
+    edit_requested = Signal(str, str)  # form id, record id
     referral_requested = Signal(str)
-    report_requested = Signal(str)
+    report_requested = Signal(str, str)  # form id, record id
     next_round_requested = Signal(str)  # start the next survey round of this household
     round_requested = Signal(str)  # open another round of this household (record id)
-    history_requested = Signal(str)  # show the household's edit history
+    history_requested = Signal(str, str)  # show a record's edit history (form id, record id)
 
     def __init__(self, db: Database, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.db = db
         self.form = db.main.form("household")
-        self.household_id: str | None = None
+        self.household_id: str | None = None  # the household shown (households tab)
+        self.form_id = "household"  # the form whose list is shown
+        self.record_id: str | None = None  # the record shown, of that form
         self._generation = 0
         outer = QVBoxLayout(self)
         outer.setContentsMargins(0, 0, 0, 0)
@@ -96,6 +158,7 @@ class HouseholdSummary(QWidget):
         self.coverage_label.setWordWrap(True)
         self.coverage_label.hide()
         self._coverage_generation = 0
+        self._coverage_shown = False
         outer.addWidget(self.coverage_label)
         self.title = QLabel(tr("Choose a household in the list"))
         self.title.setObjectName("heading")
@@ -104,11 +167,12 @@ class HouseholdSummary(QWidget):
         buttons = FlowLayout()  # wraps at a large text size
         self.edit_button = QPushButton(tr("Open / edit"))
         self.referral_button = QPushButton(tr("Add assistance / referral"))
-        self.edit_button.clicked.connect(lambda: self.household_id and self.edit_requested.emit(self.household_id))
+        self.edit_button.clicked.connect(lambda: self.record_id and self.edit_requested.emit(self.form_id, self.record_id))
         self.referral_button.clicked.connect(
             lambda: self.household_id and self.referral_requested.emit(self.household_id))
         self.report_button = QPushButton(tr("Report..."))
-        self.report_button.clicked.connect(lambda: self.household_id and self.report_requested.emit(self.household_id))
+        self.report_button.clicked.connect(
+            lambda: self.record_id and self.report_requested.emit(self.form_id, self.record_id))
         # survey rounds: start the next one (or open it when it is started), open the one before
         self.next_round_button = QPushButton(tr("Start the next round"))
         self.next_round_button.setToolTip(
@@ -120,7 +184,7 @@ class HouseholdSummary(QWidget):
         self.history_button = QPushButton(tr("Edit history..."))
         self.history_button.setToolTip(tr("Every change of this household: when, who, before and after"))
         self.history_button.clicked.connect(
-            lambda: self.household_id and self.history_requested.emit(self.household_id))
+            lambda: self.record_id and self.history_requested.emit(self.form_id, self.record_id))
         self._previous: str | None = None
         self._next: str | None = None
         buttons.addWidget(self.edit_button)
@@ -130,6 +194,12 @@ class HouseholdSummary(QWidget):
         buttons.addWidget(self.previous_round_button)
         buttons.addWidget(self.history_button)
         outer.addLayout(buttons)
+        outer.addWidget(self._build_body(), 1)
+        self.set_enabled(False)
+
+    def _build_body(self) -> QScrollArea:
+        """What is shown of the record, scrolled: a household's class line, radar and sections,
+        or another form's main answers."""
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         body = QWidget()
@@ -138,21 +208,76 @@ class HouseholdSummary(QWidget):
         self.class_label = QLabel()
         self.class_label.setObjectName("classline")
         self.class_label.setWordWrap(True)
+        self.answers_label = _rich_label()  # another form's record: its main answers
+        self.answers_label.hide()
+        self.body.addWidget(self.answers_label)
         self.sections: dict[str, QLabel] = {}
         self.body.addWidget(self.class_label)
         self.body.addWidget(self.radar)
         for key in ("members", "why", "tpmap", "assistance", "businesses"):
-            lab = QLabel()
-            lab.setWordWrap(True)
-            lab.setTextFormat(Qt.TextFormat.RichText)
-            lab.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            lab.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-            self.sections[key] = lab
-            self.body.addWidget(lab)
+            self.sections[key] = _rich_label()
+            self.body.addWidget(self.sections[key])
         self.body.addStretch(1)
         scroll.setWidget(body)
-        outer.addWidget(scroll, 1)
-        self.set_enabled(False)
+        return scroll
+
+    @property
+    def households(self) -> bool:
+        return self.form_id == "household"
+
+    def show_form(self, form_id: str) -> None:
+        """Speak of this form (the tab shown): its prompt and only the actions that apply to it.
+        The record shown is cleared; ``show_record`` shows one."""
+        self.form_id = form_id
+        household = self.households
+        for w in (self.referral_button, self.next_round_button, self.previous_round_button,
+                  self.class_label, self.radar, *self.sections.values()):
+            w.setVisible(household)
+        self.answers_label.setVisible(not household)
+        self.coverage_label.setVisible(household and bool(self.coverage_label.text()) and self._coverage_shown)
+        self.history_button.setToolTip(
+            tr("Every change of this household: when, who, before and after") if household
+            else tr("Every change of this record: when, who, before and after"))
+        self.show_record(None)
+
+    def show_record(self, record_id: str | None) -> None:
+        """Show a record of the current form (None: ask for one)."""
+        if self.households:
+            self.show_household(record_id)
+            return
+        self.household_id = None
+        self.record_id = record_id
+        self._generation += 1
+        gen = self._generation
+        if not record_id:
+            self.title.setText(choose_prompt(self.db.main.form(self.form_id)))
+            self.answers_label.setText("")
+            self.set_enabled(False)
+            return
+        db, form_id = self.db, self.form_id
+
+        def work(_s: TaskState) -> RecordDetails:
+            return load_record(db, form_id, record_id)
+
+        def done(details: RecordDetails) -> None:
+            if gen == self._generation:
+                self.show_record_details(details)
+
+        Task(work).on_success(done).start()
+
+    def show_record_details(self, d: RecordDetails) -> None:
+        self.title.setText(d.title)
+        rows = "".join(f"<tr><td><b>{_esc(label)}</b></td><td>{_esc(text)}</td></tr>" for label, text in d.answers)
+        self.answers_label.setText(f"<table cellspacing='4'>{rows}</table>" if rows else "")
+        self.set_enabled(True)
+
+    def reload(self) -> None:
+        """Show the record shown again (after a save or a sync)."""
+        if self.households:
+            if self.household_id:
+                self.show_household(self.household_id)
+        elif self.record_id:
+            self.show_record(self.record_id)
 
     def show_area_coverage(self, area: str | None, village: int | None) -> None:
         """Counts the target list's coverage of the chosen area (all areas for None) in the
@@ -169,7 +294,8 @@ class HouseholdSummary(QWidget):
         def done(total: coverage.Coverage) -> None:
             if gen == self._coverage_generation:
                 self.coverage_label.setText(coverage_text(total))
-                self.coverage_label.setVisible(total.listed > 0)
+                self._coverage_shown = total.listed > 0
+                self.coverage_label.setVisible(self._coverage_shown and self.households)
 
         Task(work).on_success(done).start()
 
@@ -198,7 +324,9 @@ class HouseholdSummary(QWidget):
         self.previous_round_button.setEnabled(self._previous is not None)
 
     def show_household(self, household_id: str | None) -> None:
-        self.household_id = household_id
+        if not self.households:  # another form's tab is shown: its record stays
+            return
+        self.household_id = self.record_id = household_id
         self._generation += 1
         gen = self._generation
         if not household_id:
