@@ -86,12 +86,16 @@ class ValidationError(FieldAppError):
 class FormDefinitionError(FieldAppError):
     """A malformed form definition; the message names the file, field and problem."""
 
-    def __init__(self, source: str, field_path: str, problem: str) -> None:
+    def __init__(self, source: str, field_path: str, problem: str, problem_th: str | None = None) -> None:
         where = f"{source}: {field_path}: " if field_path else f"{source}: "
-        super().__init__(f"แบบฟอร์มไม่ถูกต้อง {where}{problem}", f"invalid form definition {where}{problem}")
+        super().__init__(
+            f"แบบฟอร์มไม่ถูกต้อง {where}{problem_th or problem}", f"invalid form definition {where}{problem}"
+        )
         self.source = source
         self.field_path = field_path
         self.problem = problem
+        self.problem_th = problem_th
+        """the problem in Thai, where the loader says it (else only ``problem``, in English)"""
 
 
 class ExpressionError(FieldAppError):

@@ -141,6 +141,80 @@ def test_a_form_preview_fills_and_checks_without_saving(tmp_path, qtbot, ui_app)
     db.close()
 
 
+def _preview_window(tmp_path, qtbot, ui_app):
+    from ui.db import Database
+    from ui.mainwindow import MainWindow
+
+    path = tmp_path / "f.db"
+    open_store(path).close()
+    window = MainWindow(Database(path), ui_app)
+    qtbot.addWidget(window)
+    return window
+
+
+def test_a_preview_of_a_bundled_definition_file_finds_its_shared_choice_lists(tmp_path, qtbot, ui_app):
+    from fieldapp import resources
+
+    window = _preview_window(tmp_path, qtbot, ui_app)
+    dlg = window.preview_form(resources.forms_dir() / "household.yaml")  # lists from forms/choices.yaml
+    assert dlg is not None and dlg.form.id == "household"
+    assert "refused" in dlg.form.fields["visit_outcome"].codes
+    assert dlg.check()  # the form's own checks run (required answers are missing)
+    dlg.close()
+    window.close()
+    window.db.close()
+
+
+def test_a_definition_file_keeps_its_own_list_of_a_shared_lists_name(tmp_path):
+    from fieldapp.forms import default_forms, load_file
+
+    shared = default_forms().choices
+    assert "prefixes" in shared
+    raw = {
+        "id": "own_lists", "version": "1", "title": {"th": "รายการของตัวเอง", "en": "Own lists"},
+        "choices": {"prefixes": [{"code": "y", "th": "ใช่", "en": "Yes"}, {"code": "n", "th": "ไม่", "en": "No"}]},
+        "sections": [{"id": "s", "label": {"th": "ส่วน", "en": "Part"}, "fields": [
+            {"id": "ok", "type": "select_one", "choices": "prefixes", "label": {"th": "ตกลง", "en": "OK"}},
+            {"id": "out", "type": "select_one", "choices": "visit_outcome", "label": {"th": "ผล", "en": "Outcome"}},
+        ]}],
+    }
+    path = tmp_path / "own.yaml"
+    path.write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    form = load_file(path, shared)
+    assert form.fields["ok"].codes == {"y", "n"}  # its own list, not a clash with the shared one
+    assert form.fields["out"].codes == {c.code for c in shared["visit_outcome"]}
+
+
+@pytest.mark.parametrize(
+    "field, expect",
+    [
+        ({"id": "q", "type": "select_one", "choices": "no_such_list", "label": {"th": "ถาม", "en": "Q"}},
+         "อ่านแบบฟอร์มในไฟล์ broken.yaml ไม่ได้ (q): ไม่มีรายการตัวเลือกชื่อ no_such_list"),
+        ({"id": "q", "type": "no_such_type", "label": {"th": "ถาม", "en": "Q"}},
+         "อ่านแบบฟอร์มในไฟล์ broken.yaml ไม่ได้ (q) กรุณาให้ผู้ทำแบบฟอร์มแก้ไข"),
+    ],
+)
+def test_a_definition_that_cannot_be_previewed_is_told_in_thai(tmp_path, qtbot, ui_app, monkeypatch, field, expect):
+    import re
+
+    from PySide6.QtWidgets import QMessageBox
+
+    shown: list[QMessageBox] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box) or 0)
+    raw = {"id": "broken", "version": "1", "title": {"th": "เสีย", "en": "Broken"},
+           "sections": [{"id": "s", "label": {"th": "ส่วน", "en": "Part"}, "fields": [field]}]}
+    (tmp_path / "broken.yaml").write_text(json.dumps(raw, ensure_ascii=False), encoding="utf-8")
+    window = _preview_window(tmp_path, qtbot, ui_app)
+    assert window.preview_form(tmp_path / "broken.yaml") is None
+    assert len(shown) == 1
+    text = shown[0].text()
+    assert text.startswith(expect)
+    assert not re.search(r"\b(unknown|invalid|type)\b", text)  # no English sentence in the message
+    assert "invalid form definition" in shown[0].detailedText()  # for whoever wrote the file
+    window.close()
+    window.db.close()
+
+
 def test_a_cascading_question_offers_the_choices_of_the_answer_above(tmp_path, qtbot, ui_app):
     from tests.test_xlsform import _thai_household
     from ui.db import Database

@@ -648,11 +648,11 @@ class MainWindow(FirstStart):
 
     def preview_form(self, path: Path | None = None) -> Any:
         """Fill in a form from an XLSForm or definition file without saving (a preview)."""
-        from PySide6.QtWidgets import QFileDialog, QMessageBox
+        from PySide6.QtWidgets import QFileDialog
 
         from fieldapp.errors import FieldAppError
 
-        from .dialogs.form_preview import form_from_file, show_form_preview
+        from .dialogs.form_preview import form_from_file, load_error_box, show_form_preview
 
         if path is None:
             chosen, _ = QFileDialog.getOpenFileName(
@@ -662,9 +662,9 @@ class MainWindow(FirstStart):
                 return None
             path = Path(chosen)
         try:
-            form, notes = form_from_file(path)
+            form, notes = form_from_file(path, self.db.main.forms.choices)
         except FieldAppError as exc:
-            QMessageBox.warning(self, tr("Preview a form..."), exc.message)
+            load_error_box(self, exc).exec()
             return None
         return show_form_preview(self, self.db, self.settings, form, notes)
 

@@ -6,7 +6,9 @@ The format is documented in ``docs/forms.md``. The parts, each a module of this 
   form is (a group stores nothing: its questions are fields of its level; ``layout_of`` gives a
   section's or a repeat row's questions with their groups, as shown);
 - ``types``: the question-type registry (``TYPES``): coercion, stored form, columns, widget key;
-- ``loading``: reading and checking definitions (``load_all``, ``default_forms``, ``check_files``);
+- ``loading``: reading and checking definitions (``load_all``, ``load_file``, ``default_forms``,
+  ``check_files``);
+- ``choicelists``: choice lists, a form's own and the shared ones of ``choices.yaml``;
 - ``groups``: ``type: group`` in a definition (reading, checking, compiling, walking a layout);
 - ``coercion``: raw answers into their stored form (``coerce``, ``coerce_level``);
 - ``rules``: relevance, ``required``, constraints and calculations at work;
@@ -24,21 +26,20 @@ from __future__ import annotations
 
 from fieldapp.errors import FormDefinitionError, ValidationError
 from fieldapp.forms import metadata
+from fieldapp.forms.choicelists import CODE_RE, NAME_RE, parse_choices, read_shared_choices
 from fieldapp.forms.coercion import already_stored, coerce, coerce_level, coerce_rows
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
 from fieldapp.forms.groups import GROUP_KEYS, groups_in, questions
 from fieldapp.forms.loading import (
-    CODE_RE,
     FIELD_KEYS,
     FORM_KEYS,
-    NAME_RE,
     Builder,
     check_files,
     default_forms,
     iter_fields,
     load_all,
+    load_file,
     load_form,
-    parse_choices,
 )
 from fieldapp.forms.model import Choice, Field, Form, FormSet, Group, Section, layout_of
 from fieldapp.forms.rules import (
@@ -112,6 +113,7 @@ __all__ = [
     "labels",
     "layout_of",
     "load_all",
+    "load_file",
     "load_form",
     "make_resolver",
     "metadata",
@@ -119,6 +121,7 @@ __all__ = [
     "normaliser",
     "parse_choices",
     "questions",
+    "read_shared_choices",
     "read_yaml",
     "relevant",
     "required",

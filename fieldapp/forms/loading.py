@@ -15,6 +15,7 @@ from typing import Any
 from fieldapp import expr, resources, scoring
 from fieldapp.errors import ExpressionError, FormDefinitionError, ValidationError
 from fieldapp.forms import piping
+from fieldapp.forms.choicelists import NAME_RE, parse_choices, read_shared_choices
 from fieldapp.forms.coercion import coerce
 from fieldapp.forms.expressions import calculation_inputs, make_resolver
 from fieldapp.forms.groups import check_group_ids, compile_groups, group_gates, new_group, questions
@@ -76,50 +77,11 @@ FORM_KEYS = {
     "description",
     "default_language",
 }
-NAME_RE = re.compile(r"^[a-z][a-z0-9_]*$")
 FIELD_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 """A field id: letters (either case, kept as written, as XLSForm allows ``HH_size``), digits, _.
 Database columns do not tell case apart, so two ids of one table may not differ only by case."""
-CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_\-]*$")
 
 TODAY = "today"  # a date field's default: the day the record is started
-
-
-def parse_choices(raw: Any, source: str) -> dict[str, list[Choice]]:
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict):
-        raise FormDefinitionError(source, "choices", "must be a mapping of list name to choices")
-    out: dict[str, list[Choice]] = {}
-    for name, items in raw.items():
-        where = f"choices.{name}"
-        if not isinstance(name, str) or not NAME_RE.match(name):
-            raise FormDefinitionError(source, where, "list names are lower-case letters, digits, _")
-        if not isinstance(items, list) or not items:
-            raise FormDefinitionError(source, where, "must be a non-empty list")
-        seen: set[str] = set()
-        lst: list[Choice] = []
-        for i, item in enumerate(items):
-            w = f"{where}[{i + 1}]"
-            if not isinstance(item, dict) or "code" not in item:
-                raise FormDefinitionError(source, w, "each choice needs code, th and en")
-            code = str(item["code"])
-            if not CODE_RE.match(code):
-                raise FormDefinitionError(source, w, f"bad code {code!r}")
-            if code in seen:
-                raise FormDefinitionError(source, w, f"duplicate code {code!r}")
-            seen.add(code)
-            th, en = item.get("th"), item.get("en")
-            if not isinstance(th, str) or not th.strip() or not isinstance(en, str):
-                raise FormDefinitionError(source, w, "each choice needs Thai 'th' and English 'en' labels")
-            extra = {
-                str(k): "" if v is None else str(v)
-                for k, v in item.items()
-                if k not in ("code", "th", "en") and (v is None or isinstance(v, (str, int, float)))
-            }
-            lst.append(Choice(code, th, en, extra))
-        out[name] = lst
-    return out
 
 
 def number_or_none(value: Any, source: str, where: str, key: str) -> float | None:
@@ -141,8 +103,8 @@ class Builder:
         self.choices = choices
         self.media = media  # the folder of files that come with the form (pulldata CSVs)
 
-    def fail(self, where: str, problem: str) -> FormDefinitionError:
-        return FormDefinitionError(self.source, where, problem)
+    def fail(self, where: str, problem: str, problem_th: str | None = None) -> FormDefinitionError:
+        return FormDefinitionError(self.source, where, problem, problem_th)
 
     def build(self) -> Form:
         raw = self.raw
@@ -343,7 +305,8 @@ class Builder:
             if not f.choices_name:
                 raise self.fail(path, "a select field needs 'choices'")
             if f.choices_name not in self.choices:
-                raise self.fail(path, f"unknown choice list {f.choices_name!r}")
+                raise self.fail(path, f"unknown choice list {f.choices_name!r}",
+                                f"ไม่มีรายการตัวเลือกชื่อ {f.choices_name} ในแบบฟอร์มนี้หรือใน choices.yaml")
             f.choices = self.choices[f.choices_name]
             f.codes = frozenset(c.code for c in f.choices)
             if f.other is not None and f.other not in f.codes:
@@ -680,16 +643,24 @@ def load_form(path: Path, choices: dict[str, list[Choice]]) -> Form:
     return Builder(read_yaml(path), path.name, choices, media if media.is_dir() else None).build()
 
 
+def load_file(path: Path, shared: dict[str, list[Choice]] | None = None) -> Form:
+    """One definition file on its own (a preview), built as ``load_all`` builds the forms of its
+    folder: with the shared lists of the ``choices.yaml`` beside it, else ``shared`` (the bundled
+    ones), and its media folder. A list the form defines itself is its own, never a clash."""
+    raw = read_yaml(path)
+    beside = path.parent / "choices.yaml"
+    lists = read_shared_choices(beside) if beside.exists() and beside != path else dict(shared or {})
+    own = raw.get("choices") if isinstance(raw, dict) else None
+    if isinstance(own, dict):
+        lists = {name: items for name, items in lists.items() if name not in own}
+    media = path.parent / f"{path.stem}-media"
+    return Builder(raw, path.name, lists, media if media.is_dir() else None).build()
+
+
 def load_all(directory: Path | None = None) -> FormSet:
     """Load every form in ``directory`` (default: the bundled ``forms/``)."""
     d = directory or resources.forms_dir()
-    choices_path = d / "choices.yaml"
-    shared: dict[str, list[Choice]] = {}
-    if choices_path.exists():
-        raw = read_yaml(choices_path) or {}
-        if not isinstance(raw, dict) or set(raw) - {"choices"}:
-            raise FormDefinitionError(choices_path.name, "", "expected a single top-level 'choices:'")
-        shared = parse_choices(raw.get("choices"), choices_path.name)
+    shared = read_shared_choices(d / "choices.yaml")
     forms: dict[str, Form] = {}
     for p in sorted(d.glob("*.yaml")):
         if p.name in ("choices.yaml", "scoring.yaml"):

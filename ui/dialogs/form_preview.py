@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QScrollArea,
     QVBoxLayout,
@@ -23,10 +24,12 @@ from PySide6.QtWidgets import (
 )
 
 from fieldapp import ids
-from fieldapp.forms import Form
+from fieldapp.errors import FieldAppError, FormDefinitionError
+from fieldapp.forms import Choice, Form
 
 from ..db import Database
 from ..editor.form import FormEditor
+from ..errors import message_for
 from ..i18n import label_of, language, tr
 from ..settings import Settings
 from ..widgets.registry import EditorContext
@@ -35,12 +38,35 @@ from . import geometry
 OUTCOME_LINES = 4  # lines of the check's findings in sight; more scroll
 
 
-def form_from_file(path: Path) -> tuple[Form, list[str]]:
-    """A form to preview from an XLSForm or a definition file, and what could not be carried."""
-    from fieldapp import installed
+def form_from_file(path: Path, shared: dict[str, list[Choice]] | None = None) -> tuple[Form, list[str]]:
+    """A form to preview from an XLSForm or a definition file, and what could not be carried.
 
+    A definition file is built as the loader builds a form of its folder: the shared choice
+    lists of the ``choices.yaml`` beside it, else ``shared`` (the database's, default the bundled
+    ones), so ``forms/household.yaml`` previews as it is."""
+    from fieldapp import installed
+    from fieldapp.forms import default_forms, load_file
+
+    if path.suffix.lower() in (".yaml", ".yml"):
+        return load_file(path, default_forms().choices if shared is None else shared), []
     raw, notes = installed.read_definition(path)
     return installed.build(raw, path.name), notes
+
+
+def load_error_box(parent: QWidget | None, exc: FieldAppError) -> QMessageBox:
+    """What a file that cannot be previewed is told with: in Thai, the English detail of a form
+    definition's mistake (for whoever wrote it) under Show Details."""
+    box = QMessageBox(QMessageBox.Icon.Warning, tr("Preview a form..."), message_for(exc), parent=parent)
+    if isinstance(exc, FormDefinitionError) and language() == "th":
+        where = f" ({exc.field_path})" if exc.field_path else ""
+        if exc.problem_th:
+            box.setText(tr("The form in {file} cannot be read{where}: {problem}", file=exc.source, where=where,
+                           problem=exc.problem_th))
+        else:
+            box.setText(tr("The form in {file} cannot be read{where}. Ask whoever made the form to correct it; "
+                           "the details are under Show Details.", file=exc.source, where=where))
+        box.setDetailedText(exc.message_en)
+    return box
 
 
 class FormPreviewDialog(QDialog):
