@@ -258,6 +258,17 @@ def test_time_boxes_of_a_member_keep_room_for_a_time_beside_other_questions(tmp_
         apply_font(int(ui_app.get("font_size")))
 
 
+def test_a_line_typed_with_decimal_commas_asks_for_decimal_points(tmp_path, qtbot, ui_app):
+    ed, db = _open_editor(tmp_path, qtbot)
+    road = ed.panel(0).widget("road")
+    road.set_value("14,89 103,50;14,90 103,51")
+    assert road.local_problem() == "จุดที่ 1: ใช้จุดทศนิยม (.) ไม่ใช่จุลภาค (,) เช่น 14.89 103.50"
+    road.set_value("14.89 103.50;14.90 103.51")
+    assert road.local_problem() is None
+    ed.close()
+    db.close()
+
+
 @pytest.mark.parametrize("size", [0, 18])
 def test_a_line_of_points_shows_four_points_without_scrolling_at_any_text_size(tmp_path, qtbot, ui_app, size):
     from ui.theme import apply_font

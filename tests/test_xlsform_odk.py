@@ -209,6 +209,29 @@ def test_each_odk_type_is_checked_and_stored_in_its_own_form(tmp_path):
     assert [p.message_en[:13] for p in problems] == ["Road: point 2"]
 
 
+def test_points_typed_with_decimal_commas_are_told_the_format_not_outside_thailand():
+    from fieldapp.errors import ValidationError
+    from fieldapp.forms.types import coerce_geopoint, coerce_points
+
+    for closed, text in ((False, "14,89 103,50;14,90 103,51"), (True, "14,89 103,50;14,90 103,51;14,91 103,49")):
+        with pytest.raises(ValidationError) as exc:
+            coerce_points(text, closed=closed)
+        assert exc.value.message == "จุดที่ 1: ใช้จุดทศนิยม (.) ไม่ใช่จุลภาค (,) เช่น 14.89 103.50"
+        assert exc.value.message_en == "point 1: use a decimal point (.), not a comma (,), e.g. 14.89 103.50"
+    with pytest.raises(ValidationError) as exc:  # the second point only
+        coerce_points("14.89 103.50;14,90 103,51", closed=False)
+    assert exc.value.message.startswith("จุดที่ 2: ใช้จุดทศนิยม")
+    with pytest.raises(ValidationError) as exc:
+        coerce_geopoint("14,89 103,50")
+    assert "จุลภาค" in exc.value.message and "outside" not in exc.value.message_en
+    # a comma between latitude and longitude is still read as ever, and so are points far away
+    assert coerce_points("14.89,103.50;14.90,103.51", closed=False) == "14.89 103.5;14.9 103.51"
+    assert coerce_geopoint("14.89,103.50") == {"lat": 14.89, "lon": 103.5}
+    with pytest.raises(ValidationError) as exc:
+        coerce_points("51,5 0,12;51,6 0,13", closed=False)  # London with commas: not Thailand anyway
+    assert "นอกประเทศไทย" in exc.value.message
+
+
 def test_a_record_of_the_odk_types_goes_through_the_store_export_and_a_second_import(tmp_path):
     raw_form = _typed_form(tmp_path)
     again = tmp_path / "again.xlsx"

@@ -156,6 +156,25 @@ def coerce_multi(f: Field, value: Any) -> list[str]:
     return out
 
 
+DECIMAL_COMMA_TH = "ใช้จุดทศนิยม (.) ไม่ใช่จุลภาค (,) เช่น 14.89 103.50"
+DECIMAL_COMMA_EN = "use a decimal point (.), not a comma (,), e.g. 14.89 103.50"
+_DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
+
+
+def decimal_commas(point: str) -> bool:
+    """Whether a point is written with decimal commas (``14,89 103,50``): numbers apart by spaces,
+    one of them with a comma inside, that read as a place in Thailand with the commas as points.
+    (``14.89,103.50`` is a comma between latitude and longitude, as ever.)"""
+    words = point.split()
+    if len(words) < 2 or not any(_DECIMAL_COMMA.match(w) for w in words):
+        return False
+    try:
+        lat, lon = (float(w.replace(",", ".")) for w in words[:2])
+    except ValueError:
+        return False
+    return 5.0 <= lat <= 21.0 and 97.0 <= lon <= 106.0
+
+
 def coerce_geopoint(value: Any) -> dict[str, float]:
     lat: Any
     lon: Any
@@ -164,6 +183,8 @@ def coerce_geopoint(value: Any) -> dict[str, float]:
     elif isinstance(value, (list, tuple)) and len(value) == 2:
         lat, lon = value
     elif isinstance(value, str):
+        if decimal_commas(thai.normalize_digits(value.strip())):
+            raise _err(DECIMAL_COMMA_TH, DECIMAL_COMMA_EN, "geopoint")
         parts = [p for p in re.split(r"[\s,]+", thai.normalize_digits(value.strip())) if p]
         if len(parts) != 2:
             raise _err("พิกัดต้องเป็น ละติจูด ลองจิจูด", "coordinates must be 'lat lon'", "geopoint")
@@ -217,6 +238,8 @@ def coerce_points(value: Any, closed: bool) -> str | None:
         return None
     points: list[str] = []
     for i, part in enumerate(p for p in text.split(";")):
+        if decimal_commas(part):  # not four numbers, one of them outside Thailand
+            raise _err(f"จุดที่ {i + 1}: {DECIMAL_COMMA_TH}", f"point {i + 1}: {DECIMAL_COMMA_EN}", "geo")
         nums = [x for x in re.split(r"[\s,]+", part.strip()) if x]
         if not 2 <= len(nums) <= 4:
             raise _err(
