@@ -136,18 +136,25 @@ def coerce_code(f: Field, value: Any) -> str:
     return code
 
 
-def coerce_multi(f: Field, value: Any) -> list[str]:
+def _choice_list(value: Any, th: str, en: str) -> list[Any] | tuple[Any, ...]:
+    """Several answers as a list: given as one, as JSON text (``["a", "b"]``) or as codes apart
+    by spaces, commas or semicolons (``a b``, as ODK stores them); anything else is ``th``/``en``."""
     if isinstance(value, str):
         text = value.strip()
         if text.startswith("["):
             try:
                 value = json.loads(text)
             except ValueError as exc:
-                raise _err("รายการตัวเลือกไม่ถูกต้อง", "invalid list of choices", "choice") from exc
+                raise _err(th, en, "choice") from exc
         else:
             value = [v for v in re.split(r"[\s,;]+", text) if v]
     if not isinstance(value, (list, tuple)):
-        raise _err("รายการตัวเลือกไม่ถูกต้อง", "invalid list of choices", "choice")
+        raise _err(th, en, "choice")
+    return value
+
+
+def coerce_multi(f: Field, value: Any) -> list[str]:
+    value = _choice_list(value, "รายการตัวเลือกไม่ถูกต้อง", "invalid list of choices")
     out: list[str] = []
     for v in value:
         code = coerce_code(f, v)
@@ -273,17 +280,7 @@ def _geoshape(f: Field, value: Any) -> str | None:
 
 def _rank(f: Field, value: Any) -> list[str] | None:
     """An order of the list's choices, first to last: each a code of the list, none twice."""
-    if isinstance(value, str):
-        text = value.strip()
-        if text.startswith("["):
-            try:
-                value = json.loads(text)
-            except ValueError as exc:
-                raise _err("ลำดับตัวเลือกไม่ถูกต้อง", "invalid ranking", "choice") from exc
-        else:
-            value = [v for v in re.split(r"[\s,;]+", text) if v]
-    if not isinstance(value, (list, tuple)):
-        raise _err("ลำดับตัวเลือกไม่ถูกต้อง", "invalid ranking", "choice")
+    value = _choice_list(value, "ลำดับตัวเลือกไม่ถูกต้อง", "invalid ranking")
     out = [coerce_code(f, v) for v in value]
     if len(set(out)) != len(out):
         raise _err("ตัวเลือกหนึ่งอยู่ในลำดับได้ครั้งเดียว", "a choice is ranked once only", "choice")
