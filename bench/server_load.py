@@ -100,7 +100,9 @@ def rows(
 
 
 def seed(url: str, households: int, big: int, codes: list[str], subs: dict[str, list[str]]) -> float:
-    """COPY the households into ``records`` and ``revisions``; returns seconds."""
+    """COPY the households into ``records`` and ``revisions``, both in one pass over the generated
+    rows (two connections, as one connection runs one COPY at a time), so memory stays that of a
+    chunk whatever the number of households; returns seconds."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -108,41 +110,37 @@ def seed(url: str, households: int, big: int, codes: list[str], subs: dict[str, 
     u = make_url(url)
     t = time.perf_counter()
     schema = u.query["options"].split("=")[-1] if "options" in u.query else "public"
-    with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, dbname=u.database) as conn:
-        conn.execute(f'SET search_path TO "{schema}"')
-        at = "2026-01-05T08:00:00.000+00:00"
-        rev = 0
-        with conn.cursor() as cur:
-            with (
-                cur.copy(
-                    "COPY records (id, form_id, form_version, area, rev, deleted, doc, created_at, created_by, "
-                    "updated_at, updated_by, device_id, complete) FROM STDIN"
-                ) as rec_copy,
-            ):
-                buf = io.StringIO()
-                revs: list[tuple[int, str, str]] = []
-                for rid, doc, sub in rows(docs, households, big, codes, subs):
-                    rev += 1
-                    esc = doc.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
-                    buf.write(
-                        f"{rid}\thousehold\t1\t{sub}\t{rev}\tf\t{esc}\t{at}\tseed\t{at}\tseed\tseed\tt\n"
-                    )
-                    revs.append((rev, rid, esc))
-                    if rev % 5000 == 0:
-                        rec_copy.write(buf.getvalue())
-                        buf = io.StringIO()
-                rec_copy.write(buf.getvalue())
-            with cur.copy(
+    params = {"host": u.host, "port": u.port or 5432, "user": u.username, "dbname": u.database}
+    at = "2026-01-05T08:00:00.000+00:00"
+    rev = 0
+    with psycopg.connect(**params) as conn, psycopg.connect(**params) as conn2:
+        for c in (conn, conn2):
+            c.execute(f'SET search_path TO "{schema}"')
+        with (
+            conn.cursor() as cur,
+            conn2.cursor() as cur2,
+            cur.copy(
+                "COPY records (id, form_id, form_version, area, rev, deleted, doc, created_at, created_by, "
+                "updated_at, updated_by, device_id, complete) FROM STDIN"
+            ) as rec_copy,
+            cur2.copy(
                 "COPY revisions (rev, record_id, form_id, deleted, doc, user_name, device_id, at) FROM STDIN"
-            ) as rev_copy:
-                for start in range(0, len(revs), 5000):
-                    rev_copy.write(
-                        "".join(
-                            f"{r}\t{rid}\thousehold\tf\t{esc}\tseed\tseed\t{at}\n"
-                            for r, rid, esc in revs[start : start + 5000]
-                        )
-                    )
-            cur.execute("UPDATE counters SET value = %s WHERE name = 'rev'", [rev])
+            ) as rev_copy,
+        ):
+            recs, revs = io.StringIO(), io.StringIO()
+            for rid, doc, sub in rows(docs, households, big, codes, subs):
+                rev += 1
+                esc = doc.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+                recs.write(f"{rid}\thousehold\t1\t{sub}\t{rev}\tf\t{esc}\t{at}\tseed\t{at}\tseed\tseed\tt\n")
+                revs.write(f"{rev}\t{rid}\thousehold\tf\t{esc}\tseed\tseed\t{at}\n")
+                if rev % 5000 == 0:
+                    rec_copy.write(recs.getvalue())
+                    rev_copy.write(revs.getvalue())
+                    recs, revs = io.StringIO(), io.StringIO()
+            rec_copy.write(recs.getvalue())
+            rev_copy.write(revs.getvalue())
+        conn.execute("UPDATE counters SET value = %s WHERE name = 'rev'", [rev])
+        conn2.commit()
         conn.commit()
         conn.execute("ANALYZE records")
         conn.execute("ANALYZE revisions")
