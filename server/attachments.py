@@ -82,7 +82,7 @@ class AttachmentService(ServiceBase):
         to it or reset it, and finishing it proves the user has the file."""
         up = db.uploads.c
         mine = (up.sha256 == sha) & (up.user_name == user.name)
-        with self.engine.begin() as conn:
+        with self.forms_held(), self.engine.begin() as conn:
             db.take_rev_lock(conn)  # serialise with pushes (records' completeness)
             received = self._upload_so_far(conn, user, sha, size, mine)
             if isinstance(received, dict):  # the user sent the whole file before

@@ -33,7 +33,7 @@ class PushService(Merging):
         """The results of a batch, and whether its device id is also used by another database."""
         if user.device is not None and req.device_id != user.device:
             raise device_forbidden()
-        with self.engine.begin() as conn:
+        with self.forms_held(), self.engine.begin() as conn:
             last = db.take_rev_lock(conn)
             batch = self._prefetch(conn, req.changes)
             results: list[P.ChangeResult] = []

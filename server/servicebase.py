@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -121,11 +124,28 @@ class ServiceBase:
         self.engine = engine
         self.settings = settings
         self.registry = ServerForms(engine, forms)
+        self._held = threading.local()
 
     @property
     def forms(self) -> FormSet:
-        """Bundled and installed forms as the database has them (re-read when one is added)."""
-        return self.registry.current()
+        """Bundled and installed forms as the database has them (re-read when one is added), or
+        the ones held for the write in progress on this thread (:meth:`forms_held`)."""
+        held: FormSet | None = getattr(self._held, "forms", None)
+        return held if held is not None else self.registry.current()
+
+    @contextmanager
+    def forms_held(self) -> Iterator[FormSet]:
+        """One view of the forms for a write, read before its transaction begins. Re-reading them
+        inside would take a second connection while the first holds the write lock: with every
+        pooled connection held by writes waiting for that lock, the holder would wait for a
+        connection until the pool gave up, and every write behind it too."""
+        forms = self.registry.current()
+        outer = getattr(self._held, "forms", None)
+        self._held.forms = forms
+        try:
+            yield forms
+        finally:
+            self._held.forms = outer
 
     def now(self) -> str:
         return P.iso(self.settings.clock())
