@@ -243,6 +243,11 @@ def main() -> int:
     p.add_argument("--seconds", type=int, default=1800, help="stop starting laptops after this long")
     p.add_argument("--database-url", default=os.environ.get("FIELDAPP_TEST_DATABASE_URL", PG_DEFAULT))
     p.add_argument("--keep-schema", action="store_true")
+    p.add_argument(
+        "--reuse-schema",
+        metavar="NAME",
+        help="run the week and the first pull again over a schema a run kept (--keep-schema): no seeding",
+    )
     args = p.parse_args()
     big = args.big_province or args.households * 350 // 2000
     from sqlalchemy import create_engine, text
@@ -251,10 +256,11 @@ def main() -> int:
     from server.settings import Settings, normalise_url
 
     admin_url = normalise_url(args.database_url)
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    schema = args.reuse_schema or f"bench_{uuid.uuid4().hex[:10]}"
     admin = create_engine(admin_url)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    if not args.reuse_schema:
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = f"{admin_url}{'&' if '?' in admin_url else '?'}options=-csearch_path%3D{schema}"
     print(f"machine: {machine()}")
     server: subprocess.Popen[bytes] | None = None
@@ -266,12 +272,13 @@ def main() -> int:
         leaders = [(f"leader{i}", sub) for i, sub in enumerate(s for c in codes for s in subs[c])][
             : args.laptops
         ]
-        with engine.begin() as conn:
-            auth.add_user(conn, settings, "am", "area_manager", [codes[0]], PASSWORD)
-            for name, sub in leaders:
-                auth.add_user(conn, settings, name, "community_leader", [sub], PASSWORD)
-        took = seed(url, args.households, big, codes, subs)
-        print(f"seeded {args.households:,} households ({big:,} in province {codes[0]}) in {took:.0f} s")
+        if not args.reuse_schema:
+            with engine.begin() as conn:
+                auth.add_user(conn, settings, "am", "area_manager", [codes[0]], PASSWORD)
+                for name, sub in leaders:
+                    auth.add_user(conn, settings, name, "community_leader", [sub], PASSWORD)
+            took = seed(url, args.households, big, codes, subs)
+            print(f"seeded {args.households:,} households ({big:,} in province {codes[0]}) in {took:.0f} s")
         with engine.connect() as conn:
             members = conn.execute(
                 text("SELECT sum(jsonb_array_length((doc::jsonb)->'members')) FROM records")
