@@ -7,12 +7,12 @@ from PySide6.QtCore import QPoint, QRect, QSize, Qt
 from PySide6.QtWidgets import QLayout, QLayoutItem, QWidget
 
 
-class FlowLayout(QLayout):
-    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+class _ListLayout(QLayout):
+    """A layout over a plain list of its items, in the order they were added."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._items: list[QLayoutItem] = []
-        self.setSpacing(spacing)
-        self.setContentsMargins(0, 0, 0, 0)
 
     def addItem(self, item: QLayoutItem) -> None:
         self._items.append(item)
@@ -25,6 +25,13 @@ class FlowLayout(QLayout):
 
     def takeAt(self, index: int) -> QLayoutItem | None:
         return self._items.pop(index) if 0 <= index < len(self._items) else None
+
+
+class FlowLayout(_ListLayout):
+    def __init__(self, parent: QWidget | None = None, spacing: int = 6) -> None:
+        super().__init__(parent)
+        self.setSpacing(spacing)
+        self.setContentsMargins(0, 0, 0, 0)
 
     def expandingDirections(self) -> Qt.Orientation:
         return Qt.Orientation(0)
@@ -70,7 +77,7 @@ class FlowLayout(QLayout):
         return y + line_height - rect.y() + m.bottom()
 
 
-class ColumnsLayout(QLayout):
+class ColumnsLayout(_ListLayout):
     """Questions side by side in as many columns as the width holds (each at least ``min_width``,
     so at a larger text size fewer columns); a question too wide for a column, or marked wide,
     takes a whole line. Hidden questions take no room, and the next ones move up into it.
@@ -82,7 +89,6 @@ class ColumnsLayout(QLayout):
         self, parent: QWidget | None = None, min_width: int = 300, spacing: int = 16, line_spacing: int = 2
     ) -> None:
         super().__init__(parent)
-        self._items: list[QLayoutItem] = []
         self._wide: set[int] = set()
         self.min_width = min_width
         self.line_spacing = line_spacing  # between lines (the questions have margins of their own)
@@ -95,18 +101,6 @@ class ColumnsLayout(QLayout):
         else:
             self._wide.discard(id(widget))
         self.invalidate()
-
-    def addItem(self, item: QLayoutItem) -> None:
-        self._items.append(item)
-
-    def count(self) -> int:
-        return len(self._items)
-
-    def itemAt(self, index: int) -> QLayoutItem | None:
-        return self._items[index] if 0 <= index < len(self._items) else None
-
-    def takeAt(self, index: int) -> QLayoutItem | None:
-        return self._items.pop(index) if 0 <= index < len(self._items) else None
 
     def expandingDirections(self) -> Qt.Orientation:
         return Qt.Orientation.Horizontal
