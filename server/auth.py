@@ -7,6 +7,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -251,6 +252,7 @@ def audit(
 _DUMMY_HASH: dict[tuple[int, int, int], str] = {}
 UNKNOWN_BUCKETS = 4096
 FAILURE_RETENTION = _dt.timedelta(days=1)
+PENDING_STALE = _dt.timedelta(minutes=5)  # no password check takes this long
 
 
 def _token_hash(token: str) -> str:
@@ -302,31 +304,107 @@ def _insert_missing(conn: Connection, key: str, now: str) -> None:
         conn.execute(sqlite_insert(db.login_failures).values(**values).on_conflict_do_nothing())
 
 
-def _take_slot(conn: Connection, settings: Settings, keys: list[tuple[str, int]]) -> None:
-    """Check every key's delay and count this attempt as a failure; ApiError 429 when too early."""
+@dataclass
+class _Ticket:
+    """How one login attempt was counted for one throttle key, to be settled when it ends:
+    ``advance`` — counted as a failure before the check (taken back on success); otherwise it
+    holds one of the key's in-flight places (given back, and a failure then counted)."""
+
+    key: str
+    advance: bool
+
+
+def pending_key(key: str) -> str:
+    """The row counting the attempts of ``key`` whose password is being checked right now."""
+    return f"pending {key}"
+
+
+def _lock_row(conn: Connection, key: str, stamp: str) -> Any:
+    _insert_missing(conn, key, stamp)
+    return conn.execute(
+        select(db.login_failures.c.failures, db.login_failures.c.last_at)
+        .where(db.login_failures.c.name == key)
+        .with_for_update()
+    ).one()
+
+
+def _wait_left(settings: Settings, now: _dt.datetime, failures: int, last_at: str, free: int) -> int:
+    wait = _delay(settings, failures, free)
+    if wait:
+        ready = _dt.datetime.fromisoformat(last_at) + _dt.timedelta(seconds=wait)
+        if now < ready:
+            return max(1, int((ready - now).total_seconds() + 0.999))
+    return 0
+
+
+def _take_slot(conn: Connection, settings: Settings, keys: list[tuple[str, int, bool]]) -> list[_Ticket]:
+    """Check every key's delay and count this attempt; ApiError 429 when too early.
+
+    Each key is (key, free failures, shared). An account's attempt is counted as a failure in
+    advance, so of parallel attempts after a wait only one is checked. A shared key (a source
+    address, which a whole office behind one address may use) counts only failures that
+    happened: while it has failures to spare, an attempt takes one of at most
+    ``login_source_parallel`` in-flight places instead, so many people signing in at once are
+    not taken for guesses, and a burst of guesses is still bounded. Once its free failures are
+    used up, it too counts in advance.
+    """
     now = settings.clock()
     stamp = _iso(now)
     conn.execute(delete(db.login_failures).where(db.login_failures.c.last_at < _iso(now - FAILURE_RETENTION)))
-    rows = []
-    for key, free in keys:
-        _insert_missing(conn, key, stamp)
-        row = conn.execute(
-            select(db.login_failures.c.failures, db.login_failures.c.last_at)
-            .where(db.login_failures.c.name == key)
-            .with_for_update()
-        ).one()
-        wait = _delay(settings, row.failures, free)
-        if wait:
-            ready = _dt.datetime.fromisoformat(row.last_at) + _dt.timedelta(seconds=wait)
-            if now < ready:
-                raise _too_many(max(1, int((ready - now).total_seconds() + 0.999)))
-        rows.append((key, row.failures))
-    for key, failures in rows:
+    tickets: list[_Ticket] = []
+    for key, free, shared in keys:
+        row = _lock_row(conn, key, stamp)
+        retry = _wait_left(settings, now, row.failures, row.last_at, free)
+        if retry:
+            raise _too_many(retry)
+        if shared and row.failures < free:
+            slot = pending_key(key)
+            held = _lock_row(conn, slot, stamp)
+            stale = _dt.datetime.fromisoformat(held.last_at) < now - PENDING_STALE
+            in_flight = 0 if stale else held.failures  # a server stopped mid-check leaves no place taken
+            if in_flight >= settings.login_source_parallel:
+                raise _too_many(1)
+            conn.execute(
+                update(db.login_failures)
+                .where(db.login_failures.c.name == slot)
+                .values(failures=in_flight + 1, last_at=stamp)
+            )
+            tickets.append(_Ticket(key, advance=False))
+        else:
+            conn.execute(
+                update(db.login_failures)
+                .where(db.login_failures.c.name == key)
+                .values(failures=row.failures + 1, last_at=stamp)
+            )
+            tickets.append(_Ticket(key, advance=True))
+    return tickets
+
+
+def _settle(conn: Connection, settings: Settings, tickets: list[_Ticket], ok: bool) -> None:
+    """End an attempt's count: a success takes back what was counted in advance (an account's
+    count starts again); a failure is counted where it was not yet; in-flight places are freed."""
+    f = db.login_failures.c
+    stamp = _iso(settings.clock())
+    for t in tickets:
+        if t.advance:
+            if ok:
+                conn.execute(
+                    update(db.login_failures)
+                    .where(f.name == t.key, f.failures > 0)
+                    .values(failures=f.failures - 1)
+                )
+            continue
+        slot = pending_key(t.key)
         conn.execute(
-            update(db.login_failures)
-            .where(db.login_failures.c.name == key)
-            .values(failures=failures + 1, last_at=stamp)
+            update(db.login_failures).where(f.name == slot, f.failures > 0).values(failures=f.failures - 1)
         )
+        conn.execute(delete(db.login_failures).where(f.name == slot, f.failures <= 0))
+        if not ok:
+            conn.execute(
+                update(db.login_failures)
+                .where(f.name == t.key)
+                .values(failures=f.failures + 1, last_at=stamp)
+            )
 
 
 def _check_password(settings: Settings, stored: str | None, password: str) -> bool:
@@ -365,14 +443,16 @@ def login(
             )
         ).first()
         known = row is not None and not row.disabled
-        keys = [(account_key(name) if known else unknown_key(name), settings.login_free_failures)]
+        keys = [(account_key(name) if known else unknown_key(name), settings.login_free_failures, False)]
         if source:
-            keys.append((source_key(source), settings.login_source_free_failures))
-        _take_slot(conn, settings, keys)
+            keys.append((source_key(source), settings.login_source_free_failures, True))
+        tickets = _take_slot(conn, settings, keys)
     ok = _check_password(settings, row.password_hash if known and row is not None else None, password)
-    if not ok:
-        with engine.begin() as conn:
+    with engine.begin() as conn:
+        _settle(conn, settings, tickets, ok)
+        if not ok:
             audit(conn, settings, name, "login_failed")
+    if not ok:
         raise ApiError(401, "bad_credentials", "ชื่อผู้ใช้หรือรหัสผ่านไม่ถูกต้อง", "wrong user name or password")
     assert row is not None
     ph = hasher(settings)
@@ -380,7 +460,7 @@ def login(
     with engine.begin() as conn:
         if device_id is not None:
             claim_device(conn, settings, name, device_id, device_key)
-        return _issue_token(conn, settings, name, row.id, new_hash, device_id, source)
+        return _issue_token(conn, settings, name, row.id, new_hash, device_id)
 
 
 def _key_hash(key: str) -> str:
@@ -432,17 +512,10 @@ def _issue_token(
     uid: int,
     new_hash: str | None,
     device_id: str | None,
-    source: str | None,
 ) -> tuple[str, str]:
     now = settings.clock()
-    # this attempt was counted in advance: take it back (the account's count starts again)
+    # a success starts the account's count again
     conn.execute(delete(db.login_failures).where(db.login_failures.c.name == account_key(name)))
-    if source:
-        conn.execute(
-            update(db.login_failures)
-            .where(db.login_failures.c.name == source_key(source), db.login_failures.c.failures > 0)
-            .values(failures=db.login_failures.c.failures - 1)
-        )
     if new_hash is not None:
         conn.execute(update(db.users).where(db.users.c.id == uid).values(password_hash=new_hash))
     token = secrets.token_urlsafe(32)

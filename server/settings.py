@@ -37,6 +37,8 @@ class Settings:
     login_free_failures: int = 3
     # the same per source address (one office behind one address may share it, so it is higher)
     login_source_free_failures: int = 20
+    # attempts from one source whose passwords are being checked at once (while it has free failures)
+    login_source_parallel: int = 64
     login_max_delay_seconds: int = 300
     # Argon2id cost (argon2-cffi defaults are the RFC 9106 low-memory profile)
     argon2_time_cost: int = 3

@@ -137,6 +137,48 @@ def test_one_source_is_slowed_down_whatever_names_it_tries(live: Live) -> None:
     assert live.login("am", PASSWORD) == 200
 
 
+def test_many_people_signing_in_at_once_behind_one_address_all_get_in(live: Live, slow_hash: None) -> None:
+    """An office (or a benchmark) behind one address: right passwords checked at the same time
+    are no failures, however many more there are than the source's free failures."""
+    live.settings.login_source_free_failures = 3
+    with live.app.state.engine.begin() as conn:
+        for i in range(16):
+            auth.add_user(conn, live.settings, f"lead{i}", "community_leader", ["3201"], PASSWORD)
+    answers = live.parallel([(f"lead{i}", PASSWORD) for i in range(16)])
+    assert answers == Counter({200: 16}), answers
+    assert live.failure_rows() == 1  # the source's row, at no failures; no place left taken
+    with live.app.state.engine.connect() as conn:
+        assert conn.execute(select(db.login_failures.c.failures)).scalar_one() == 0
+
+
+def test_a_burst_of_guesses_from_one_address_is_bounded(live: Live, slow_hash: None) -> None:
+    live.settings.login_source_parallel = 4
+    answers = live.parallel([(f"made-up-{i}", "guess") for i in range(12)])
+    assert answers == Counter({401: 4, 429: 8}), answers
+    # the four failures are counted for the source once their checks end
+    with live.app.state.engine.connect() as conn:
+        failures = conn.execute(
+            select(db.login_failures.c.failures).where(
+                db.login_failures.c.name == auth.source_key("127.0.0.1")
+            )
+        ).scalar_one()
+    assert failures == 4
+
+
+def test_places_left_by_a_stopped_server_are_not_held_for_ever(live: Live) -> None:
+    live.settings.login_source_parallel = 2
+    stamp = live.clock.now.isoformat()
+    with live.app.state.engine.begin() as conn:
+        conn.execute(
+            db.login_failures.insert().values(
+                name=auth.pending_key(auth.source_key("127.0.0.1")), failures=2, last_at=stamp
+            )
+        )
+    assert live.login("am", PASSWORD) == 429  # both places taken by checks still running
+    live.clock.now += auth.PENDING_STALE + _dt.timedelta(seconds=1)
+    assert live.login("am", PASSWORD) == 200
+
+
 def test_failure_rows_are_forgotten_after_a_day(live: Live) -> None:
     live.login("am", "bad password")
     assert live.failure_rows() == 2
