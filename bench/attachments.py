@@ -73,8 +73,18 @@ def main() -> int:
                 )
             with lock:
                 shas.append(sha)
+                done = len(shas)
+                if done % step == 0:  # does the rate hold as the store grows?
+                    now = time.perf_counter()
+                    print(
+                        f"  {done:,} photos: {step / (now - mark[0]):.0f} photos/s over the last {step:,}",
+                        flush=True,
+                    )
+                    mark[0] = now
 
+        step = max(1, args.photos // 10)
         t = time.perf_counter()
+        mark = [t]
         with ThreadPoolExecutor(args.clients) as pool:
             list(pool.map(upload, range(args.photos)))
         took = time.perf_counter() - t
