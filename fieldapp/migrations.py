@@ -165,6 +165,42 @@ def m0009_record_history(db: Database) -> None:
     db.execute("CREATE INDEX record_history_unsent ON record_history(record_id) WHERE sent = 0")
 
 
+@migrations(name="0010_search_ranges")
+def m0010_search_ranges(db: Database) -> None:
+    # each form's search documents are numbered in a range of their own (fieldapp.store.search),
+    # so a form's matches are counted in the full-text indexes alone; the documents made before
+    # move into their forms' ranges, keeping their order, and both indexes are made again
+    span = 1 << 40  # fieldapp.store.search.SEARCH_RANGE (a released migration keeps its own)
+    db.execute("CREATE TABLE search_ranges (form_id TEXT PRIMARY KEY, base INTEGER NOT NULL UNIQUE)")
+    forms = [r[0] for r in db.execute("SELECT DISTINCT form_id FROM search_doc ORDER BY form_id")]
+    if not forms:
+        return
+    for i, form_id in enumerate(forms):
+        db.execute("INSERT INTO search_ranges(form_id, base) VALUES (?, ?)", [form_id, (i + 1) * span])
+    db.execute(
+        "CREATE TEMP TABLE search_moves AS SELECT d.rowid AS old, "
+        "r.base + row_number() OVER (PARTITION BY d.form_id ORDER BY d.rowid) - 1 AS new "
+        "FROM search_doc d JOIN search_ranges r ON r.form_id = d.form_id"
+    )
+    db.execute("CREATE UNIQUE INDEX temp.search_moves_old ON search_moves(old)")
+    db.execute("CREATE VIRTUAL TABLE search_fts_moved USING fts5(body, tokenize = 'trigram')")
+    db.execute(
+        "INSERT INTO search_fts_moved(rowid, body) SELECT m.new, f.body FROM search_moves m "
+        "JOIN search_fts f ON f.rowid = m.old ORDER BY m.new"
+    )
+    db.execute("DROP TABLE search_words")
+    db.execute("DROP TABLE search_fts")
+    db.execute("ALTER TABLE search_fts_moved RENAME TO search_fts")
+    # every new number is above every old one (the first range starts at 2^40): no clash on the way
+    db.execute("UPDATE search_doc SET rowid = (SELECT new FROM search_moves WHERE old = search_doc.rowid)")
+    db.execute("DROP TABLE search_moves")
+    db.execute(
+        "CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = 'unicode61 remove_diacritics 0', "
+        "prefix = '1 2', detail = none, content = 'search_fts')"
+    )
+    db.execute("INSERT INTO search_words(rowid, body) SELECT rowid, body FROM search_fts")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

@@ -20,7 +20,7 @@ from fieldapp.errors import NotFoundError, Problem, ValidationError
 from fieldapp.forms import Form
 from fieldapp.ids import new_id
 from fieldapp.store.rows import Record, doc_from_columns, record_from_row, sql_value
-from fieldapp.store.search import Searching
+from fieldapp.store.search import SEARCH_RANGE, Searching
 
 WALK_LIMIT = 5_000  # list pages up to this far may be found by walking the list in order
 
@@ -294,10 +294,7 @@ class Reading(Searching):
             return aggregates.total(self.conn, form.id, area=area)
         if search and search.strip() and not area and not filters and not include_deleted:
             # the search index holds live records only: count there, without reading the records
-            sub, sparams = self._search_sql(search, form.id)
-            if sub is None:
-                return 0
-            return int(self.conn.execute(f"SELECT count(*) FROM ({sub})", sparams).fetchone()[0])
+            return self.search_count(search, form.id)
         return int(
             self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE {where}", params).fetchone()[0]
         )
@@ -448,6 +445,13 @@ class Reading(Searching):
         fts = self.conn.execute("SELECT count(*) FROM search_fts").fetchone()[0]
         if not live == indexed == fts:
             problems.append(f"search index: {live} searchable records, {indexed} indexed, {fts} in FTS")
+        astray = self.conn.execute(
+            "SELECT count(*) FROM search_doc d LEFT JOIN search_ranges r ON r.form_id = d.form_id "
+            "WHERE r.base IS NULL OR d.rowid < r.base OR d.rowid >= r.base + ?",
+            [SEARCH_RANGE],
+        ).fetchone()[0]
+        if astray:
+            problems.append(f"search index: {astray} documents outside their form's range")
         for form in self.forms:
             problems += aggregates.drift(self.conn, form)
         try:
@@ -481,4 +485,3 @@ class Reading(Searching):
 
     def counts(self) -> dict[str, int]:
         return {f.id: self.count(f.id) for f in self.forms}
-

@@ -16,12 +16,17 @@ from fieldapp.forms import Form
 from fieldapp.store.core import StoreCore
 from fieldapp.store.rows import Duplicate, chunks, person_column
 
+SEARCH_RANGE = 1 << 40
+"""How many search documents one form can have: form n's documents are numbered from n × this
+(migration 0010 moved the documents made before into their ranges)."""
+
 
 class Searching(StoreCore):
     """The search index of records and the duplicate national IDs."""
 
     def _index(self, form: Form, ids: list[str], bodies: list[str]) -> None:
-        """Put the search bodies of records ``ids`` into the full-text index (replacing theirs)."""
+        """Put the search bodies of records ``ids`` into the full-text index (replacing theirs).
+        A new record's document takes the next number in its form's range (``search_range``)."""
         if not form.search:
             return
         known: dict[str, int] = {}
@@ -30,15 +35,36 @@ class Searching(StoreCore):
             known.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
         if known:
             self._drop_text(builtins.list(known.values()))
-        new = [[form.id, rid] for rid in ids if rid not in known]
-        if new:
-            self.conn.executemany("INSERT INTO search_doc(form_id, record_id) VALUES (?, ?)", new)
-            for chunk in chunks([rid for _, rid in new], 500):
-                q = f"SELECT record_id, rowid FROM search_doc WHERE record_id IN ({','.join('?' * len(chunk))})"
-                known.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
+        fresh = [rid for rid in ids if rid not in known]
+        if fresh:
+            low, high = self.search_range(form.id, create=True)
+            last = self.conn.execute(
+                "SELECT rowid FROM search_doc WHERE rowid <= ? ORDER BY rowid DESC LIMIT 1", [high]
+            ).fetchone()
+            start = last[0] + 1 if last and last[0] >= low else low
+            if start + len(fresh) - 1 > high:
+                raise RuntimeError(f"the search range of form {form.id!r} is full")
+            new = [[start + i, form.id, rid] for i, rid in enumerate(fresh)]
+            self.conn.executemany("INSERT INTO search_doc(rowid, form_id, record_id) VALUES (?, ?, ?)", new)
+            known.update({rid: rowid for rowid, _, rid in new})
         docs = [[known[rid], body] for rid, body in zip(ids, bodies, strict=True)]
         self.conn.executemany("INSERT INTO search_fts(rowid, body) VALUES (?, ?)", docs)
         self.conn.executemany("INSERT INTO search_words(rowid, body) VALUES (?, ?)", docs)
+
+    def search_range(self, form_id: str, *, create: bool = False) -> tuple[int, int]:
+        """The numbers (first, last) the search documents of ``form_id`` take: each form has its
+        own range, so counting a form's matches is a range of the full-text index alone, without
+        reading which form each match belongs to. With ``create``, a form without one gets the
+        next (the caller's write transaction); otherwise such a form has an empty range."""
+        row = self.conn.execute("SELECT base FROM search_ranges WHERE form_id = ?", [form_id]).fetchone()
+        if row is None:
+            if not create:
+                return (1, 0)
+            top = self.conn.execute("SELECT max(base) FROM search_ranges").fetchone()[0]
+            base = SEARCH_RANGE if top is None else int(top) + SEARCH_RANGE
+            self.conn.execute("INSERT INTO search_ranges(form_id, base) VALUES (?, ?)", [form_id, base])
+            row = (base,)
+        return int(row[0]), int(row[0]) + SEARCH_RANGE - 1
 
     def _drop_text(self, rowids: builtins.list[int]) -> None:
         """Remove documents from both full-text indexes (the word index needs the old text first)."""
@@ -82,13 +108,37 @@ class Searching(StoreCore):
         parts = self._search_parts(text)
         if parts is None:
             return None, []
-        clauses = [f"rowid IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)" for table, _ in parts]
-        params: builtins.list[Any] = [match for _, match in parts]
-        sql = f"SELECT d.record_id FROM search_doc d WHERE {' AND '.join(clauses)}"
+        matches, params = self._matches(parts, form_id)
+        sql = f"SELECT d.record_id FROM search_doc d WHERE d.rowid IN ({matches})"
         if form_id:
             sql += " AND d.form_id = ?"
             params.append(form_id)
         return sql, params
+
+    def _matches(
+        self, parts: builtins.list[tuple[str, str]], form_id: str | None
+    ) -> tuple[str, builtins.list[Any]]:
+        """SQL selecting the document numbers matching every part, in the full-text indexes alone
+        (within the form's range when ``form_id`` is given)."""
+        span = self.search_range(form_id) if form_id else None
+        sql, params = "", []
+        for table, match in reversed(parts):
+            q = f"SELECT rowid FROM {table} WHERE {table} MATCH ?"
+            params = [match, *params]
+            if span:
+                q += " AND rowid >= ? AND rowid <= ?"
+                params[1:1] = builtins.list(span)
+            sql = f"{q} AND rowid IN ({sql})" if sql else q
+        return sql, params
+
+    def search_count(self, text: str, form_id: str) -> int:
+        """How many live records of ``form_id`` match ``text``: counted in the full-text indexes
+        (which hold live records only), within the form's range."""
+        parts = self._search_parts(text)
+        if parts is None:
+            return 0
+        sql, params = self._matches(parts, form_id)
+        return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
     def _search_is_dense(self, form: Form, text: str) -> bool:
         """Whether a query matches so many records that a list page is found faster by walking the
@@ -98,11 +148,13 @@ class Searching(StoreCore):
         parts = self._search_parts(text)
         if not parts:
             return False
+        low, high = self.search_range(form.id)
         hits = min(
             int(
-                self.conn.execute(f"SELECT count(*) FROM {table} WHERE {table} MATCH ?", [match]).fetchone()[
-                    0
-                ]
+                self.conn.execute(
+                    f"SELECT count(*) FROM {table} WHERE {table} MATCH ? AND rowid >= ? AND rowid <= ?",
+                    [match, low, high],
+                ).fetchone()[0]
             )
             for table, match in parts
         )
@@ -198,7 +250,6 @@ class Searching(StoreCore):
                     for nid, ids in self.conn.execute(q):
                         out.append({"form": form.id, "national_id": nid, "records": ids.split(",")})
         return out
-
 
 
 _SPLIT_RE = re.compile(r"\s+")

@@ -1,0 +1,116 @@
+"""Each form's search documents are numbered in a range of their own, so a search's count for one
+form is taken in the full-text indexes alone; databases made before move their documents there."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fieldapp import demo
+from fieldapp.store import Store, open_store
+from fieldapp.store.search import SEARCH_RANGE
+
+QUERIES = ["ส", "สม", "บ้าน", "ม", "ใจ", "นา", "zz", "ส บ้าน", "สม ใจ"]
+
+
+def _counted_by_joining(s: Store, form_id: str, query: str) -> int:
+    """The count as it was taken before ranges: every match looked up for its form."""
+    sub, params = s._search_sql(query, None)
+    if sub is None:
+        return 0
+    return int(
+        s.conn.execute(
+            f"SELECT count(*) FROM search_doc WHERE form_id = ? AND record_id IN ({sub})", [form_id, *params]
+        ).fetchone()[0]
+    )
+
+
+def _each_form_in_its_range(s: Store) -> None:
+    bases = dict(s.conn.execute("SELECT form_id, base FROM search_ranges"))
+    assert len(set(bases.values())) == len(bases)
+    assert all(base % SEARCH_RANGE == 0 and base > 0 for base in bases.values())
+    outside = s.conn.execute(
+        "SELECT count(*) FROM search_doc d JOIN search_ranges r ON r.form_id = d.form_id "
+        "WHERE d.rowid < r.base OR d.rowid >= r.base + ?",
+        [SEARCH_RANGE],
+    ).fetchone()[0]
+    assert outside == 0
+    assert (
+        s.conn.execute(
+            "SELECT count(*) FROM search_doc WHERE form_id NOT IN (SELECT form_id FROM search_ranges)"
+        ).fetchone()[0]
+        == 0
+    )
+
+
+def _counts_agree(s: Store) -> None:
+    for form_id in ("household", "business", "referral"):
+        for q in QUERIES:
+            expected = _counted_by_joining(s, form_id, q)
+            assert s.count(form_id, search=q) == expected == len(s.ids(form_id, search=q)), (form_id, q)
+
+
+def test_a_forms_matches_are_counted_in_its_range(tmp_path: Path) -> None:
+    with open_store(tmp_path / "d.db") as s:
+        demo.generate(s, households=60, seed=3)
+        hh = s.ids("household")
+        s.delete("household", hh[0])  # a tombstone leaves the index
+        rec = s.get("household", hh[1])
+        s.save("household", rec.data, record_id=hh[1])  # an update keeps its document's number
+        _each_form_in_its_range(s)
+        _counts_agree(s)
+        assert s.count("household", search="ส") > 0
+        assert s.count("business", search="ส") > 0
+        assert s.check() == []
+        s.conn.execute(
+            "UPDATE search_doc SET rowid = rowid + ? WHERE rowid = (SELECT min(rowid) FROM search_doc)",
+            [SEARCH_RANGE * 100],
+        )
+        assert s.check() == ["search index: 1 documents outside their form's range"]
+
+
+def test_an_older_database_moves_its_documents_into_their_ranges(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with open_store(path, user="tester") as s:
+        demo.generate(s, households=40, seed=5)
+        before = {
+            (f, q): s.count(f, search=q) for f in ("household", "business", "referral") for q in QUERIES
+        }
+        found = {q: sorted(s.ids("household", search=q)) for q in QUERIES}
+        # as an older version left it: one numbering for every form, in the order records came
+        c = s.conn
+        c.execute(
+            "CREATE TEMP TABLE back AS SELECT rowid AS new, "
+            "row_number() OVER (ORDER BY record_id) AS old FROM search_doc"
+        )
+        c.execute("CREATE VIRTUAL TABLE fts_old USING fts5(body, tokenize = 'trigram')")
+        c.execute(
+            "INSERT INTO fts_old(rowid, body) SELECT b.old, f.body FROM back b JOIN search_fts f ON f.rowid = b.new"
+        )
+        c.execute("DROP TABLE search_words")
+        c.execute("DROP TABLE search_fts")
+        c.execute("ALTER TABLE fts_old RENAME TO search_fts")
+        c.execute("UPDATE search_doc SET rowid = -(SELECT old FROM back WHERE new = search_doc.rowid)")
+        c.execute("UPDATE search_doc SET rowid = -rowid")
+        c.execute(
+            "CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = 'unicode61 remove_diacritics 0', "
+            "prefix = '1 2', detail = none, content = 'search_fts')"
+        )
+        c.execute("INSERT INTO search_words(rowid, body) SELECT rowid, body FROM search_fts")
+        c.execute("DROP TABLE search_ranges")
+        c.execute("DELETE FROM _sqlite_migrations WHERE name = '0010_search_ranges'")
+        assert c.execute("SELECT max(rowid) FROM search_doc").fetchone()[0] < 1000
+    with open_store(path, user="tester") as s:
+        _each_form_in_its_range(s)
+        assert {
+            (f, q): s.count(f, search=q) for f in ("household", "business", "referral") for q in QUERIES
+        } == before
+        assert {q: sorted(s.ids("household", search=q)) for q in QUERIES} == found
+        _counts_agree(s)
+        assert s.check() == []
+        # records written after the move take the next numbers of their ranges
+        s.delete("business", s.ids("business")[0])
+        demo.generate(s, households=6, seed=9, businesses=2, referrals=2)
+        assert s.count("household") == 46
+        _each_form_in_its_range(s)
+        _counts_agree(s)
+        assert s.check() == []
