@@ -201,6 +201,21 @@ def m0010_search_ranges(db: Database) -> None:
     db.execute("INSERT INTO search_words(rowid, body) SELECT rowid, body FROM search_fts")
 
 
+@migrations(name="0011_search_areas")
+def m0011_search_areas(db: Database) -> None:
+    # each record's area beside its search document, and as words at the end of its text in the
+    # word index (fieldapp.store.searchareas): a search inside an area is answered by the index
+    # alone. The word index keeps its own text now (it is the search text and the area words);
+    # it is filled when the store opens, which knows each form's area question
+    db.execute("ALTER TABLE search_doc ADD COLUMN area TEXT NOT NULL DEFAULT ''")
+    db.execute("DROP TABLE search_words")
+    db.execute(
+        "CREATE VIRTUAL TABLE search_words USING fts5(body, tokenize = 'unicode61 remove_diacritics 0', "
+        "prefix = '1 2', detail = none, content = '')"
+    )
+    db.execute("INSERT INTO meta(key, value) VALUES ('search_words_pending', '1')")
+
+
 def apply(db: Database) -> None:
     migrations.apply(db)
 

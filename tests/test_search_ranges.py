@@ -1,5 +1,6 @@
-"""Each form's search documents are numbered in a range of their own, so a search's count for one
-form is taken in the full-text indexes alone; databases made before move their documents there."""
+"""Each form's search documents are numbered in a range of their own, and the word index knows each
+record's area, so a search's count for one form, inside an area or not, is taken in the full-text
+indexes alone; databases made before move their documents there."""
 
 from __future__ import annotations
 
@@ -75,6 +76,10 @@ def test_an_older_database_moves_its_documents_into_their_ranges(tmp_path: Path)
         before = {
             (f, q): s.count(f, search=q) for f in ("household", "business", "referral") for q in QUERIES
         }
+        areas = _areas(s)
+        before_inside = {
+            (q, tuple(a)): s.count("household", search=q, area=a) for q in QUERIES for a in areas
+        }
         found = {q: sorted(s.ids("household", search=q)) for q in QUERIES}
         # as an older version left it: one numbering for every form, in the order records came
         c = s.conn
@@ -97,7 +102,8 @@ def test_an_older_database_moves_its_documents_into_their_ranges(tmp_path: Path)
         )
         c.execute("INSERT INTO search_words(rowid, body) SELECT rowid, body FROM search_fts")
         c.execute("DROP TABLE search_ranges")
-        c.execute("DELETE FROM _sqlite_migrations WHERE name = '0010_search_ranges'")
+        c.execute("ALTER TABLE search_doc DROP COLUMN area")
+        c.execute("DELETE FROM _sqlite_migrations WHERE name IN ('0010_search_ranges', '0011_search_areas')")
         assert c.execute("SELECT max(rowid) FROM search_doc").fetchone()[0] < 1000
     with open_store(path, user="tester") as s:
         _each_form_in_its_range(s)
@@ -105,7 +111,12 @@ def test_an_older_database_moves_its_documents_into_their_ranges(tmp_path: Path)
             (f, q): s.count(f, search=q) for f in ("household", "business", "referral") for q in QUERIES
         } == before
         assert {q: sorted(s.ids("household", search=q)) for q in QUERIES} == found
+        assert {(q, tuple(a)): s.count("household", search=q, area=a) for q in QUERIES for a in areas} == (
+            before_inside
+        )
+        assert any(before_inside.values())
         _counts_agree(s)
+        _inside_agrees(s)
         assert s.check() == []
         # records written after the move take the next numbers of their ranges
         s.delete("business", s.ids("business")[0])
@@ -113,4 +124,73 @@ def test_an_older_database_moves_its_documents_into_their_ranges(tmp_path: Path)
         assert s.count("household") == 46
         _each_form_in_its_range(s)
         _counts_agree(s)
+        assert s.check() == []
+
+
+def _areas(s: Store) -> list[list[str]]:
+    """Area filters to try: each province, a district, a subdistrict, two at once, one empty."""
+    subs = sorted({r[0] for r in s.conn.execute("SELECT subdistrict_code FROM household WHERE deleted = 0")})
+    provinces = sorted({c[:2] for c in subs})
+    return [
+        *[[p] for p in provinces],
+        [subs[0][:4]],
+        [subs[-1]],
+        [subs[0], subs[-1][:4]],
+        [provinces[0], subs[-1]],
+        ["10"] if "10" not in provinces else ["96"],  # a province with no records here
+    ]
+
+
+def _inside_agrees(s: Store) -> None:
+    """Counts, ids and pages inside areas are those of the whole search narrowed to the area."""
+    where = {
+        r[0]: r[1] for r in s.conn.execute("SELECT id, subdistrict_code FROM household WHERE deleted = 0")
+    }
+    for codes in _areas(s):
+        for q in QUERIES:
+            expected = {i for i in s.ids("household", search=q) if any(where[i].startswith(c) for c in codes)}
+            assert s.count("household", search=q, area=codes) == len(expected), (codes, q)
+            assert set(s.ids("household", search=q, area=codes)) == expected, (codes, q)
+            page = [r["id"] for r in s.list("household", search=q, area=codes, limit=10)]
+            ordered = s.ids("household", search=q, area=codes)  # no limit: gathered, then sorted
+            assert page == ordered[:10], (codes, q)
+
+
+def test_a_search_inside_an_area_is_answered_by_the_index(tmp_path: Path, monkeypatch) -> None:
+    from fieldapp import store as store_mod
+
+    with open_store(tmp_path / "d.db") as s:
+        demo.generate(s, households=150, seed=7)
+        _inside_agrees(s)
+        # the count reads the full-text indexes only, never the records
+        province = s.conn.execute("SELECT substr(subdistrict_code, 1, 2) FROM household LIMIT 1").fetchone()[
+            0
+        ]
+        seen: list[str] = []
+        s.conn.set_trace_callback(seen.append)
+        assert s.count("household", search="ส", area=province) > 0
+        s.conn.set_trace_callback(None)
+        assert seen and not [q for q in seen if "[household]" in q or "FROM household" in q], seen
+        # whichever way a page is found, walking or gathering
+        monkeypatch.setattr(store_mod.Store, "_search_is_dense", lambda self, form, text, areas=None: True)
+        _inside_agrees(s)
+        monkeypatch.undo()
+        # a household that moves to another subdistrict is found there and no longer where it was
+        hid = s.ids("household", search="ส")[0]
+        rec = s.get("household", hid)
+        old_sub = rec.data["subdistrict_code"]
+        new_sub = next(
+            c
+            for c in sorted({r[0] for r in s.conn.execute("SELECT subdistrict_code FROM household")})
+            if c[:4] != old_sub[:4]
+        )
+        s.save("household", {**rec.data, "subdistrict_code": new_sub, "postal_code": None}, record_id=hid)
+        assert hid in s.ids("household", search="ส", area=new_sub[:4])
+        assert hid not in s.ids("household", search="ส", area=old_sub[:4])
+        _inside_agrees(s)
+        s.delete("household", hid)
+        assert hid not in s.ids("household", search="ส", area=new_sub[:4])
+        _inside_agrees(s)
+        # the marks of the area words cannot be typed into a search
+        assert s.count("household", search="\ue000" + new_sub[:2]) == s.count("household", search=new_sub[:2])
         assert s.check() == []

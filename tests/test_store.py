@@ -163,9 +163,9 @@ def test_a_failure_mid_transaction_rolls_back_the_whole_batch(store, household, 
     calls = {"n": 0}
     original = store._index
 
-    def explode(form, ids, bodies):
+    def explode(form, ids, bodies, areas):
         calls["n"] += 1
-        original(form, ids, bodies)
+        original(form, ids, bodies, areas)
         raise sqlite3.OperationalError("disk I/O error")
 
     monkeypatch.setattr(store, "_index", explode)
@@ -559,7 +559,7 @@ def test_a_search_gives_the_same_page_and_count_whichever_way_it_is_run(tmp_path
         assert scanned == s.count("household")
         counted = s.count("household", search=query)
         # every query now counts as "dense": each page is found by walking the list in order
-        monkeypatch.setattr(store_mod.Store, "_search_is_dense", lambda self, form, text: True)
+        monkeypatch.setattr(store_mod.Store, "_search_is_dense", lambda self, form, text, areas=None: True)
         assert s.ids("household", search=query, limit=20) == gathered
         assert [r["id"] for r in s.list("household", search=query, limit=20)] == rows
         assert s.count("household", search=query) == counted == len(s.ids("household", search=query))

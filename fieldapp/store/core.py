@@ -18,6 +18,7 @@ from fieldapp.clock import now_iso
 from fieldapp.device import binding as device_binding
 from fieldapp.forms import Form, FormSet, default_forms
 from fieldapp.schema import CHILD_META, META_COLUMNS
+from fieldapp.store import searchareas
 from fieldapp.store.opening import Opened, migration_error, open_database, open_error
 from fieldapp.store.rows import child_columns
 
@@ -64,6 +65,9 @@ class StoreCore:
         try:
             self.forms = installed.with_installed(self.conn, self._base_forms)
             self._ensure_form_tables()
+            if searchareas.pending(self.conn):
+                with self.transaction():
+                    searchareas.fill(self.conn, self.forms)
         except (sqlite3.DatabaseError, OSError) as exc:
             raise migration_error(self.path, exc) from exc
         try:
@@ -280,7 +284,6 @@ class StoreCore:
             if n.lower() not in existing:
                 self.conn.execute(f"ALTER TABLE [{name}] ADD COLUMN [{n}] {t}")
 
-
     def form(self, form_id: str) -> Form:
         return self.forms[form_id]
 
@@ -305,4 +308,3 @@ class StoreCore:
                 None if detail is None else json.dumps(detail, ensure_ascii=False),
             ],
         )
-

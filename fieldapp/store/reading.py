@@ -61,27 +61,28 @@ class Reading(Searching):
         search that matches a large share of the records is tested record by record."""
         clauses: list[str] = [] if include_deleted else ["deleted = 0"]
         params: list[Any] = []
-        if area:
-            codes = [area] if isinstance(area, str) else list(area)
-            if not form.area_field:
-                raise ValidationError("แบบฟอร์มนี้ไม่มีพื้นที่", f"form {form.id} has no area field")
-            parts = []
-            for code in codes:
-                c = geo.check_area_code(code)
-                parts.append(f"([{form.area_field}] >= ? AND [{form.area_field}] < ?)")
-                params += [c, c + ":"]
-            clauses.append("(" + " OR ".join(parts) + ")")
+        codes = self._area_codes(form, area)
+        dense = False
         if search and search.strip():
-            sub, sparams = self._search_sql(search, form.id)
+            # an area the word index knows is part of the search itself (searchareas)
+            inside = codes if self.area_lookup(codes) else None
+            sub, sparams = self._search_sql(search, form.id, inside)
             if sub is None:
                 clauses.append("0")
-            elif walk and self._search_is_dense(form, search):
+            elif walk and self._search_is_dense(form, search, codes or None):
+                dense = True
                 test, tparams = self._search_exists(form, search)
                 clauses.append(test)
                 params += tparams
             else:
                 clauses.append(f"id IN ({sub})")
                 params += sparams
+        if codes:
+            # walking the list in order: the area is a test of each row, not the index to read
+            column = f"+[{form.area_field}]" if dense else f"[{form.area_field}]"
+            clauses.append("(" + " OR ".join(f"({column} >= ? AND {column} < ?)" for _ in codes) + ")")
+            for c in codes:
+                params += [c, c + ":"]
         for key, value in (filters or {}).items():
             if key in ("dirty", "deleted"):
                 clauses.append(f"[{key}] = ?")
@@ -277,6 +278,15 @@ class Reading(Searching):
             raise ValidationError(f"เรียงตาม {order_by} ไม่ได้", f"cannot sort by {order_by!r}")
         return f"[{f.columns()[0][0]}] {direction}, id"
 
+    def _area_codes(self, form: Form, area: str | Iterable[str] | None) -> builtins.list[str]:
+        """The area codes of a filter, checked (ValidationError for an unknown one, or a form
+        without an area question)."""
+        if not area:
+            return []
+        if not form.area_field:
+            raise ValidationError("แบบฟอร์มนี้ไม่มีพื้นที่", f"form {form.id} has no area field")
+        return [geo.check_area_code(code) for code in ([area] if isinstance(area, str) else list(area))]
+
     def count(
         self,
         form_id: str,
@@ -292,9 +302,17 @@ class Reading(Searching):
         )
         if not (search and search.strip()) and not filters and not include_deleted:
             return aggregates.total(self.conn, form.id, area=area)
-        if search and search.strip() and not area and not filters and not include_deleted:
-            # the search index holds live records only: count there, without reading the records
-            return self.search_count(search, form.id)
+        codes = self._area_codes(form, area)
+        if (
+            search
+            and search.strip()
+            and not filters
+            and not include_deleted
+            and (not codes or self.area_lookup(codes))
+        ):
+            # the search index holds live records only, and knows their areas: count there,
+            # without reading the records
+            return self.search_count(search, form.id, codes or None)
         return int(
             self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE {where}", params).fetchone()[0]
         )

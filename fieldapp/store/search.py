@@ -15,6 +15,9 @@ from fieldapp import (
 from fieldapp.forms import Form
 from fieldapp.store.core import StoreCore
 from fieldapp.store.rows import Duplicate, chunks, person_column
+from fieldapp.store.searchareas import area_match, area_words_sql
+
+AREA_WORDS = area_words_sql("d.area")
 
 SEARCH_RANGE = 1 << 40
 """How many search documents one form can have: form n's documents are numbered from n × this
@@ -24,9 +27,10 @@ SEARCH_RANGE = 1 << 40
 class Searching(StoreCore):
     """The search index of records and the duplicate national IDs."""
 
-    def _index(self, form: Form, ids: list[str], bodies: list[str]) -> None:
-        """Put the search bodies of records ``ids`` into the full-text index (replacing theirs).
-        A new record's document takes the next number in its form's range (``search_range``)."""
+    def _index(self, form: Form, ids: list[str], bodies: list[str], areas: list[str]) -> None:
+        """Put the search bodies of records ``ids`` into the full-text indexes (replacing theirs),
+        with each record's area (``searchareas``). A new record's document takes the next number
+        in its form's range (``search_range``)."""
         if not form.search:
             return
         known: dict[str, int] = {}
@@ -35,7 +39,11 @@ class Searching(StoreCore):
             known.update({r[0]: r[1] for r in self.conn.execute(q, chunk)})
         if known:
             self._drop_text(builtins.list(known.values()))
-        fresh = [rid for rid in ids if rid not in known]
+            self.conn.executemany(
+                "UPDATE search_doc SET area = ? WHERE rowid = ?",
+                [[area, known[rid]] for rid, area in zip(ids, areas, strict=True) if rid in known],
+            )
+        fresh = [(rid, area) for rid, area in zip(ids, areas, strict=True) if rid not in known]
         if fresh:
             low, high = self.search_range(form.id, create=True)
             last = self.conn.execute(
@@ -44,12 +52,20 @@ class Searching(StoreCore):
             start = last[0] + 1 if last and last[0] >= low else low
             if start + len(fresh) - 1 > high:
                 raise RuntimeError(f"the search range of form {form.id!r} is full")
-            new = [[start + i, form.id, rid] for i, rid in enumerate(fresh)]
-            self.conn.executemany("INSERT INTO search_doc(rowid, form_id, record_id) VALUES (?, ?, ?)", new)
-            known.update({rid: rowid for rowid, _, rid in new})
+            numbers = {rid: start + i for i, (rid, _) in enumerate(fresh)}
+            self.conn.executemany(
+                "INSERT INTO search_doc(rowid, form_id, record_id, area) VALUES (?, ?, ?, ?)",
+                [[numbers[rid], form.id, rid, area] for rid, area in fresh],
+            )
+            known.update(numbers)
         docs = [[known[rid], body] for rid, body in zip(ids, bodies, strict=True)]
         self.conn.executemany("INSERT INTO search_fts(rowid, body) VALUES (?, ?)", docs)
-        self.conn.executemany("INSERT INTO search_words(rowid, body) VALUES (?, ?)", docs)
+        for chunk in chunks([rowid for rowid, _ in docs], 500):
+            self.conn.execute(
+                f"INSERT INTO search_words(rowid, body) SELECT d.rowid, f.body || {AREA_WORDS} "
+                f"FROM search_doc d JOIN search_fts f ON f.rowid = d.rowid WHERE d.rowid IN ({','.join('?' * len(chunk))})",
+                chunk,
+            )
 
     def search_range(self, form_id: str, *, create: bool = False) -> tuple[int, int]:
         """The numbers (first, last) the search documents of ``form_id`` take: each form has its
@@ -67,12 +83,14 @@ class Searching(StoreCore):
         return int(row[0]), int(row[0]) + SEARCH_RANGE - 1
 
     def _drop_text(self, rowids: builtins.list[int]) -> None:
-        """Remove documents from both full-text indexes (the word index needs the old text first)."""
+        """Remove documents from both full-text indexes (the word index needs the very text it
+        was given: the search text and the area words of the area noted beside it)."""
         for chunk in chunks(rowids, 500):
             marks = ",".join("?" * len(chunk))
             self.conn.execute(
                 "INSERT INTO search_words(search_words, rowid, body) "
-                f"SELECT 'delete', rowid, body FROM search_fts WHERE rowid IN ({marks})",
+                f"SELECT 'delete', f.rowid, f.body || {AREA_WORDS} FROM search_fts f "
+                f"JOIN search_doc d ON d.rowid = f.rowid WHERE f.rowid IN ({marks})",
                 chunk,
             )
             self.conn.execute(f"DELETE FROM search_fts WHERE rowid IN ({marks})", chunk)
@@ -84,9 +102,13 @@ class Searching(StoreCore):
             self._drop_text([row[0]])
             self.conn.execute("DELETE FROM search_doc WHERE rowid = ?", [row[0]])
 
-    def _search_parts(self, text: str) -> builtins.list[tuple[str, str]] | None:
+    def _search_parts(
+        self, text: str, areas: builtins.list[str] | None = None
+    ) -> builtins.list[tuple[str, str]] | None:
         """The full-text lookups of a query: (index table, MATCH expression) for each index it
-        needs, or None when the query can match nothing."""
+        needs, or None when the query can match nothing. With ``areas`` (codes the word index
+        holds: see ``area_lookup``) and no term of three characters or more, the area is part of
+        the word-index lookup (``_matches`` narrows trigram matches to an area itself)."""
         terms = search_terms(text)
         if not terms:
             return None
@@ -96,19 +118,30 @@ class Searching(StoreCore):
         if long_terms:
             # three characters and more: substrings anywhere, from the trigram index
             parts.append(("search_fts", " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)))
-        if short_terms:
-            # one or two characters: words that begin with them, from the prefix index
-            parts.append(
-                ("search_words", " AND ".join('"' + t.replace('"', '""') + '"*' for t in short_terms))
-            )
+        # one or two characters: words that begin with them, from the prefix index, where an area
+        # is words too
+        words = ['"' + t.replace('"', '""') + '"*' for t in short_terms]
+        inside = area_match(areas) if areas and not long_terms else None
+        if words and inside:
+            words.append(inside)
+        if words:
+            parts.append(("search_words", " AND ".join(words)))
         return parts
 
-    def _search_sql(self, text: str, form_id: str | None) -> tuple[str | None, builtins.list[Any]]:
+    @staticmethod
+    def area_lookup(areas: builtins.list[str] | None) -> bool:
+        """Whether the search index can tell which records lie in ``areas`` (provinces, districts
+        and subdistricts: yes)."""
+        return bool(areas) and area_match(areas or []) is not None
+
+    def _search_sql(
+        self, text: str, form_id: str | None, areas: builtins.list[str] | None = None
+    ) -> tuple[str | None, builtins.list[Any]]:
         """SQL selecting matching record ids, or (None, []) when the query can match nothing."""
-        parts = self._search_parts(text)
+        parts = self._search_parts(text, areas)
         if parts is None:
             return None, []
-        matches, params = self._matches(parts, form_id)
+        matches, params = self._matches(parts, form_id, areas)
         sql = f"SELECT d.record_id FROM search_doc d WHERE d.rowid IN ({matches})"
         if form_id:
             sql += " AND d.form_id = ?"
@@ -116,49 +149,69 @@ class Searching(StoreCore):
         return sql, params
 
     def _matches(
-        self, parts: builtins.list[tuple[str, str]], form_id: str | None
+        self,
+        parts: builtins.list[tuple[str, str]],
+        form_id: str | None,
+        areas: builtins.list[str] | None = None,
     ) -> tuple[str, builtins.list[Any]]:
-        """SQL selecting the document numbers matching every part, in the full-text indexes alone
-        (within the form's range when ``form_id`` is given)."""
-        span = self.search_range(form_id) if form_id else None
-        sql, params = "", []
-        for table, match in reversed(parts):
+        """SQL selecting the document numbers matching every part (within the form's range when
+        ``form_id`` is given, inside ``areas`` when given).
+
+        One word-index lookup is answered by the index alone. Otherwise each lookup is a set of
+        numbers of ``search_doc``, whose ``area`` narrows them: never a full-text query with the
+        numbers of another as its condition, which SQLite runs once per number."""
+        span = builtins.list(self.search_range(form_id)) if form_id else []
+        lookups: builtins.list[str] = []
+        params: builtins.list[Any] = []
+        for table, match in parts:
             q = f"SELECT rowid FROM {table} WHERE {table} MATCH ?"
-            params = [match, *params]
-            if span:
-                q += " AND rowid >= ? AND rowid <= ?"
-                params[1:1] = builtins.list(span)
-            sql = f"{q} AND rowid IN ({sql})" if sql else q
+            lookups.append(q + " AND rowid >= ? AND rowid <= ?" if span else q)
+            params += [match, *span]
+        in_words = len(parts) == 1 and parts[0][0] == "search_words"
+        if len(lookups) == 1 and (not areas or in_words):
+            return lookups[0], params
+        sql = "SELECT d.rowid FROM search_doc d WHERE " + " AND ".join(f"d.rowid IN ({q})" for q in lookups)
+        if areas and not in_words:
+            sql += " AND (" + " OR ".join("(d.area >= ? AND d.area < ?)" for _ in areas) + ")"
+            for code in areas:
+                params += [code, code + ":"]
         return sql, params
 
-    def search_count(self, text: str, form_id: str) -> int:
-        """How many live records of ``form_id`` match ``text``: counted in the full-text indexes
-        (which hold live records only), within the form's range."""
-        parts = self._search_parts(text)
+    def search_count(self, text: str, form_id: str, areas: builtins.list[str] | None = None) -> int:
+        """How many live records of ``form_id`` (inside ``areas``, codes ``area_lookup`` accepts)
+        match ``text``: counted in the search index alone (it holds live records only), within
+        the form's range."""
+        parts = self._search_parts(text, areas)
         if parts is None:
             return 0
-        sql, params = self._matches(parts, form_id)
+        sql, params = self._matches(parts, form_id, areas)
         return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
-    def _search_is_dense(self, form: Form, text: str) -> bool:
-        """Whether a query matches so many records that a list page is found faster by walking the
-        list in its order and testing each record (a few hundred index seeks) than by gathering
-        every match first. The balance point (measured at a million households: a seek ~45 µs, a
-        gathered match ~1.7 µs, 50 rows a page) is about sqrt(1300 × records)."""
-        parts = self._search_parts(text)
+    def _search_is_dense(self, form: Form, text: str, areas: builtins.list[str] | None = None) -> bool:
+        """Whether a list page is found faster by walking the list in its order and testing each
+        record than by gathering every match first.
+
+        Measured at a million households: testing a record's search ~45 µs, passing over a
+        record outside the area ~1 µs, gathering a match ~1.7 µs, 50 rows a page. Walking
+        passes over about 50 × records / matches rows and tests about 50 × in area / matches of
+        them; gathering costs every match. Without an area this is about matches > sqrt(1300 ×
+        records). Matches inside an area are counted in the word index, or estimated from the
+        whole form's for a trigram query (counting them exactly costs about what gathering does)."""
+        if areas and not self.area_lookup(areas):
+            return False  # which matches lie in the area cannot be told in the index: gather
+        parts = self._search_parts(text, areas)
         if not parts:
             return False
-        low, high = self.search_range(form.id)
-        hits = min(
-            int(
-                self.conn.execute(
-                    f"SELECT count(*) FROM {table} WHERE {table} MATCH ? AND rowid >= ? AND rowid <= ?",
-                    [match, low, high],
-                ).fetchone()[0]
-            )
-            for table, match in parts
-        )
-        return hits * hits > 1300 * max(1, aggregates.total(self.conn, form.id))
+        records = max(1, aggregates.total(self.conn, form.id))
+        inside = max(1, aggregates.total(self.conn, form.id, area=areas)) if areas else records
+        if areas and parts[0][0] == "search_fts":
+            hits = self.search_count(text, form.id) * inside / records
+        else:
+            hits = self.search_count(text, form.id, areas)
+        if hits < 1:
+            return False
+        walk = 50 * records / hits * 1.0 + 50 * inside / hits * 45.0
+        return walk < hits * 1.7
 
     def _search_exists(self, form: Form, text: str) -> tuple[str, builtins.list[Any]]:
         """The search as a test of one record (for walking a list in order)."""
@@ -253,12 +306,14 @@ class Searching(StoreCore):
 
 
 _SPLIT_RE = re.compile(r"\s+")
+_PRIVATE_RE = re.compile("[\ue000-\uf8ff]")
 _ID_LIKE_RE = re.compile(r"^[\d\s\-]+$")
 
 
 def search_terms(text: str) -> list[str]:
-    """A query as normalised terms: ``1-1037-02488`` becomes one digit string."""
-    key = thai.search_key(text)
+    """A query as normalised terms: ``1-1037-02488`` becomes one digit string. Private-use
+    characters are dropped (the index marks its area words with one)."""
+    key = _PRIVATE_RE.sub("", thai.search_key(text))
     if _ID_LIKE_RE.match(key) and any(ch.isdigit() for ch in key):
         digits = re.sub(r"[\s\-]", "", key)
         return [digits] if digits else []

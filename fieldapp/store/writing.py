@@ -32,6 +32,7 @@ from fieldapp.store.rows import (
     value_plan,
 )
 from fieldapp.store.search import search_body
+from fieldapp.store.searchareas import area_of
 
 BATCH_SIZE = 500
 
@@ -378,7 +379,8 @@ class Writing(Reading):
         results, audit = self._results(form, prep, existing)
         self.conn.executemany(_upsert_sql(form, synced=prep.synced), prep.rows)
         self._write_children(form, prep, [r.record.id for r in results if not r.created])
-        self._index(form, prep.ids, prep.bodies)
+        area = form.area_field
+        self._index(form, prep.ids, prep.bodies, [area_of(d.get(area)) if area else "" for d in prep.docs])
         self.conn.executemany(
             "INSERT INTO audit_log(at, user, device_id, action, form_id, record_id, detail) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
