@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fieldapp import geo, schema
+from fieldapp import aggregates, geo, schema
 from fieldapp.forms import Form
 
 if TYPE_CHECKING:
@@ -67,7 +67,9 @@ class Coverage:
 
     @property
     def visited(self) -> int:
-        return self.interviewed + self.refused + self.not_at_home + self.moved + self.not_found + self.deceased
+        return (
+            self.interviewed + self.refused + self.not_at_home + self.moved + self.not_found + self.deceased
+        )
 
     @property
     def not_visited(self) -> int:
@@ -133,10 +135,56 @@ def area_coverage(
     several; all households without one), and the total. Villages are keyed as the area report keys them:
     subdistrict and village number, or the village name where there is no number."""
     form = store.form(form_id)
+    sums, where, params = _coverage_query(store, form, area, village_no, today, scan=False)
+    sql = (
+        f"SELECT [{form.area_field}], [village_no], CASE WHEN [village_no] IS NULL "
+        f"THEN COALESCE([village_name], '') ELSE '' END AS vkey, MAX(COALESCE([village_name], '')), "
+        f"{sums} FROM [{form.table}] WHERE {where} GROUP BY 1, 2, 3 ORDER BY 1, 2 IS NULL, 2, 3"
+    )
+    result = AreaCoverage()
+    for row in store.conn.execute(sql, params):
+        sub, vno, vkey, vname, *counts = row
+        c = _counted(Coverage(sub or "", vno, vname or vkey or ""), counts)
+        result.villages.append(c)
+        result.total.add(c)
+    return result
+
+
+def total_coverage(
+    store: Store,
+    *,
+    area: str | Sequence[str] | None = None,
+    village_no: int | None = None,
+    today: _dt.date | None = None,
+    form_id: str = "household",
+) -> Coverage:
+    """The coverage of ``area`` as one total (the line above the list), without grouping by
+    village: one pass over the households, through the area index only for a small area (reading
+    a large share of the table in index order costs several times a plain pass: 5.0 s against
+    0.4 s at a million households)."""
+    form = store.form(form_id)
+    codes = [area] if isinstance(area, str) else list(area or [])
+    records = aggregates.total(store.conn, form.id)
+    scan = not codes or aggregates.total(store.conn, form.id, area=codes) * 20 > records
+    sums, where, params = _coverage_query(store, form, area, village_no, today, scan=scan)
+    row = store.conn.execute(f"SELECT {sums} FROM [{form.table}] WHERE {where}", params).fetchone()
+    return _counted(Coverage(), list(row))
+
+
+def _coverage_query(
+    store: Store,
+    form: Form,
+    area: str | Sequence[str] | None,
+    village_no: int | None,
+    today: _dt.date | None,
+    *,
+    scan: bool,
+) -> tuple[str, str, list[Any]]:
+    """(the counted columns, the WHERE clause, its parameters) of a coverage query. ``scan``:
+    the area is a test of each row (unary plus: SQLite then reads the table in its own order)."""
     today = today or _dt.date.today()
     t = form.table
-    has_outcome = OUTCOME in form.fields
-    outcome = f"[{OUTCOME}]" if has_outcome else "NULL"
+    outcome = f"[{OUTCOME}]" if OUTCOME in form.fields else "NULL"
     where = ["deleted = 0"]
     params: list[Any] = []
     if form.rounds:  # each household once, at its latest round
@@ -144,7 +192,7 @@ def area_coverage(
         where.append(f"id NOT IN (SELECT [{prev}] FROM [{t}] WHERE deleted = 0 AND [{prev}] IS NOT NULL)")
     codes = [area] if isinstance(area, str) else list(area or [])
     if codes:
-        col = f"[{form.area_field}]"
+        col = f"+[{form.area_field}]" if scan else f"[{form.area_field}]"
         where.append("(" + " OR ".join(f"({col} >= ? AND {col} < ?)" for _ in codes) + ")")
         for code in codes:
             code = geo.check_area_code(code)
@@ -158,25 +206,21 @@ def area_coverage(
         if REVISIT in form.fields
         else "0"
     )
-    sql = (
-        f"SELECT [{form.area_field}], [village_no], CASE WHEN [village_no] IS NULL "
-        f"THEN COALESCE([village_name], '') ELSE '' END AS vkey, MAX(COALESCE([village_name], '')), "
-        f"COUNT(*), SUM(CASE WHEN {_interviewed_sql(form)} THEN 1 ELSE 0 END), {', '.join(counts)}, {due} "
-        f"FROM [{t}] WHERE {' AND '.join(where)} GROUP BY 1, 2, 3 ORDER BY 1, 2 IS NULL, 2, 3"
-    )
     head: list[Any] = list(OTHER_OUTCOMES)
     if REVISIT in form.fields:
         head += [NOT_AT_HOME, today.isoformat()]
-    result = AreaCoverage()
-    for row in store.conn.execute(sql, head + params):
-        sub, vno, vkey, vname, listed, interviewed, *rest = row
-        c = Coverage(sub or "", vno, vname or vkey or "", int(listed or 0), int(interviewed or 0))
-        for name, n in zip(OTHER_OUTCOMES, rest[: len(OTHER_OUTCOMES)], strict=True):
-            setattr(c, name, int(n or 0))
-        c.revisits_due = int(rest[-1] or 0)
-        result.villages.append(c)
-        result.total.add(c)
-    return result
+    sums = f"COUNT(*), SUM(CASE WHEN {_interviewed_sql(form)} THEN 1 ELSE 0 END), {', '.join(counts)}, {due}"
+    return sums, " AND ".join(where), head + params
+
+
+def _counted(c: Coverage, row: list[Any]) -> Coverage:
+    """``c`` with the counts of one coverage row (listed, interviewed, each other outcome, due)."""
+    listed, interviewed, *rest = row
+    c.listed, c.interviewed = int(listed or 0), int(interviewed or 0)
+    for name, n in zip(OTHER_OUTCOMES, rest[: len(OTHER_OUTCOMES)], strict=True):
+        setattr(c, name, int(n or 0))
+    c.revisits_due = int(rest[-1] or 0)
+    return c
 
 
 def village_label(c: Coverage) -> str:

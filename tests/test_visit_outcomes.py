@@ -160,6 +160,26 @@ def test_a_household_counts_once_at_its_latest_round(store, household):
     assert (total.listed, total.interviewed, total.not_at_home) == (1, 1, 0)
 
 
+def test_the_total_line_counts_what_the_villages_add_up_to(tmp_path):
+    """The line above the list counts in one pass what the per-village table adds up to, for a
+    large area (a pass over the table) and a small one (through the area index) alike."""
+    from fieldapp import demo
+    from fieldapp.store import open_store
+
+    with open_store(tmp_path / "d.db") as s:
+        demo.generate(s, households=160, seed=4)
+        subs = sorted({r[0] for r in s.conn.execute("SELECT subdistrict_code FROM household")})
+        day = dt.date.today() + dt.timedelta(days=30)
+        tried = [None, subs[0][:2], subs[0][:4], subs[-1], [subs[0], subs[-1][:4]], "10"]
+        for area in tried:
+            for village in (None, 1):
+                whole = coverage.area_coverage(s, area=area, village_no=village, today=day).total
+                line = coverage.total_coverage(s, area=area, village_no=village, today=day)
+                assert line == whole, (area, village)
+        assert coverage.total_coverage(s).listed > 0
+        assert coverage.total_coverage(s, today=day).revisits_due > 0
+
+
 def test_revisits_due_are_visits_of_their_own_kind(store, household):
     hh = store.save("household", household).record
     store.save(

@@ -289,7 +289,7 @@ class HouseholdSummary(QWidget):
         db = self.db
 
         def work(_s: TaskState) -> coverage.Coverage:
-            return coverage.area_coverage(db.store(), area=area, village_no=village).total
+            return coverage.total_coverage(db.store(), area=area, village_no=village)
 
         def done(total: coverage.Coverage) -> None:
             if gen == self._coverage_generation:
