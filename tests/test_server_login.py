@@ -151,8 +151,36 @@ def test_many_people_signing_in_at_once_behind_one_address_all_get_in(live: Live
         assert conn.execute(select(db.login_failures.c.failures)).scalar_one() == 0
 
 
-def test_a_burst_of_guesses_from_one_address_is_bounded(live: Live, slow_hash: None) -> None:
+def test_a_burst_of_guesses_from_one_address_is_bounded(live: Live, monkeypatch: pytest.MonkeyPatch) -> None:
     live.settings.login_source_parallel = 4
+    # every check is held until the other attempts have been refused, so all twelve overlap
+    # however slowly the machine starts their threads
+    verify, checking, go = PasswordHasher.verify, [0], threading.Event()
+
+    def held_verify(self: PasswordHasher, hash: str, password: str) -> bool:
+        checking[0] += 1
+        go.wait(20)
+        return verify(self, hash, password)
+
+    monkeypatch.setattr(PasswordHasher, "verify", held_verify)
+    refused: list[int] = []
+    original = live.login
+
+    def login(user: str, password: str) -> int:
+        status = original(user, password)
+        if status == 429:
+            refused.append(status)
+        return status
+
+    live.login = login  # type: ignore[method-assign]
+
+    def release() -> None:
+        end = time.monotonic() + 20
+        while checking[0] + len(refused) < 12 and time.monotonic() < end:
+            time.sleep(0.01)
+        go.set()
+
+    threading.Thread(target=release).start()
     answers = live.parallel([(f"made-up-{i}", "guess") for i in range(12)])
     assert answers == Counter({401: 4, 429: 8}), answers
     # the four failures are counted for the source once their checks end
