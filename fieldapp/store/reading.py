@@ -297,12 +297,9 @@ class Reading(Searching):
         include_deleted: bool = False,
     ) -> int:
         form = self.form(form_id)
-        where, params = self._where(
-            form, search=search, area=area, filters=filters, include_deleted=include_deleted
-        )
-        if not (search and search.strip()) and not filters and not include_deleted:
-            return aggregates.total(self.conn, form.id, area=area)
         codes = self._area_codes(form, area)
+        if not (search and search.strip()) and not filters and not include_deleted:
+            return aggregates.total(self.conn, form.id, area=codes or None)
         if (
             search
             and search.strip()
@@ -313,6 +310,9 @@ class Reading(Searching):
             # the search index holds live records only, and knows their areas: count there,
             # without reading the records
             return self.search_count(search, form.id, codes or None)
+        where, params = self._where(
+            form, search=search, area=area, filters=filters, include_deleted=include_deleted
+        )
         return int(
             self.conn.execute(f"SELECT count(*) FROM [{form.table}] WHERE {where}", params).fetchone()[0]
         )
