@@ -10,6 +10,7 @@ from typing import Any
 
 from fieldapp import (
     aggregates,
+    coverage,
     geo,
     rounds,
     scoring,
@@ -472,6 +473,7 @@ class Reading(Searching):
             problems.append(f"search index: {astray} documents outside their form's range")
         for form in self.forms:
             problems += aggregates.drift(self.conn, form)
+            problems += coverage.drift(self.conn, form)
         try:
             self.conn.execute("INSERT INTO search_words(search_words) VALUES ('integrity-check')")
         except sqlite3.DatabaseError as exc:
