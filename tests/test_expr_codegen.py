@@ -166,3 +166,22 @@ def test_generated_source_never_spells_the_expression_text() -> None:
     fn = expr.generate(tree, resolve)
     assert fn({"a": "x' or 1=1 #", "b": "!"}, None) == "__import__!"
     assert fn({"a": "y"}, None) == 2
+
+
+def test_comparison_with_a_text_literal_agrees_with_xpath_equality() -> None:
+    """``${x} = 'code'`` and ``${x} != ''`` are written out inline for texts and missing answers;
+    every kind of value still compares as XPath ``=`` (``expr.values.equal``) says."""
+    import datetime as dt
+    import math
+
+    from fieldapp.expr.values import equal
+
+    values = [None, "", "x", "1", 1, 0, 1.0, math.nan, True, False, dt.date(2020, 1, 1)]
+    values += [[], [None], [""], ["x"], [1], {"lat": 1.0, "lon": 2.0}, "true", "0"]
+    for lit in ("", "x", "1", "true", "0"):
+        for op in ("=", "!="):
+            for src in (f"${{a}} {op} '{lit}'", f"'{lit}' {op} ${{a}}"):
+                e = expr.compile_expression(src, lambda name: lambda d, r: d.get(name))
+                for v in values:
+                    want = equal(v, lit) if op == "=" else not equal(v, lit)
+                    assert e({"a": v}) is want, (src, v)

@@ -292,10 +292,19 @@ class Generator:
             negate = op == "!="
             for var, lit in ((left, right), (right, left)):
                 if lit.kind == "str":
-                    # ${x} = 'code': a text answer compares as text, anything else the long way
+                    # ${x} = 'code': a text answer compares as text, a missing one as '' (XPath's
+                    # string() of an empty node), anything else the long way; and ${x} = '' is
+                    # false for any other single value (a number, a date, a yes/no: ``equal``)
                     t, k = self.temp(), self.bind(lit.value)
                     cmp, slow = ("!=", "_ne_any") if negate else ("==", "_eq_any")
-                    return f"(({t} {cmp} {k}) if type({t} := {self.emit(var)}) is str else {slow}({t}, {k}))"
+                    empty = self.bind((lit.value == "") != negate)
+                    other = self.bind(negate)
+                    rest = (
+                        f"({empty} if {t} is None else {other} if type({t}) is not list else {slow}({t}, {k}))"
+                        if lit.value == ""
+                        else f"({empty} if {t} is None else {slow}({t}, {k}))"
+                    )
+                    return f"(({t} {cmp} {k}) if type({t} := {self.emit(var)}) is str else {rest})"
             fn = "_ne_any" if negate else "_eq_any"
             return f"{fn}({self.emit(left)}, {self.emit(right)})"
         if op in ("<", "<=", ">", ">="):
