@@ -172,7 +172,9 @@ def test_a_search_inside_an_area_is_answered_by_the_index(tmp_path: Path, monkey
         s.conn.set_trace_callback(None)
         assert seen and not [q for q in seen if "[household]" in q or "FROM household" in q], seen
         # whichever way a page is found, walking or gathering
-        monkeypatch.setattr(store_mod.Store, "_search_is_dense", lambda self, form, text, areas=None: True)
+        monkeypatch.setattr(
+            store_mod.Store, "_search_plan", lambda self, form, text, areas=None: (True, None)
+        )
         _inside_agrees(s)
         monkeypatch.undo()
         # a household that moves to another subdistrict is found there and no longer where it was
@@ -194,3 +196,31 @@ def test_a_search_inside_an_area_is_answered_by_the_index(tmp_path: Path, monkey
         # the marks of the area words cannot be typed into a search
         assert s.count("household", search="\ue000" + new_sub[:2]) == s.count("household", search=new_sub[:2])
         assert s.check() == []
+
+
+def test_a_rare_match_is_searched_once_for_its_page(tmp_path: Path, monkeypatch) -> None:
+    """A search with few matches (an ID number, a rare name) gathers them while deciding how to
+    find the page, and the page is read from them: the full-text index is asked once. With
+    nothing gathered on the way (many matches) the pages are the same."""
+    from fieldapp.store import search as search_mod
+
+    with open_store(tmp_path / "d.db") as s:
+        demo.generate(s, households=300, seed=5)
+        nid = s.conn.execute(
+            "SELECT national_id FROM household__members WHERE national_id IS NOT NULL"
+        ).fetchone()[0]
+        seen: list[str] = []
+        s.conn.set_trace_callback(seen.append)
+        page = s.list("household", search=nid, limit=50)
+        s.conn.set_trace_callback(None)
+        assert len(page) >= 1
+        assert len([q for q in seen if "MATCH" in q and not q.startswith("--")]) == 1, seen
+        queries = [nid, nid[:6], "สม", "ส", "บ้าน", "zz", "ส บ้าน", "สม ใจ"]
+        areas = [None, *_areas(s)]
+        pages = {(q, str(a)): s.list("household", search=q, area=a, limit=20) for q in queries for a in areas}
+        monkeypatch.setattr(search_mod, "GATHER_AT_ONCE", 0)
+        for q in queries:
+            for a in areas:
+                assert s.list("household", search=q, area=a, limit=20) == pages[(q, str(a))], (q, a)
+                ordered = s.ids("household", search=q, area=a)
+                assert [r["id"] for r in pages[(q, str(a))]] == ordered[:20], (q, a)

@@ -559,7 +559,7 @@ def test_a_search_gives_the_same_page_and_count_whichever_way_it_is_run(tmp_path
         assert scanned == s.count("household")
         counted = s.count("household", search=query)
         # every query now counts as "dense": each page is found by walking the list in order
-        monkeypatch.setattr(store_mod.Store, "_search_is_dense", lambda self, form, text, areas=None: True)
+        monkeypatch.setattr(store_mod.Store, "_search_plan", lambda self, form, text, areas=None: (True, None))
         assert s.ids("household", search=query, limit=20) == gathered
         assert [r["id"] for r in s.list("household", search=query, limit=20)] == rows
         assert s.count("household", search=query) == counted == len(s.ids("household", search=query))

@@ -70,14 +70,19 @@ class Reading(Searching):
             sub, sparams = self._search_sql(search, form.id, inside)
             if sub is None:
                 clauses.append("0")
-            elif walk and self._search_is_dense(form, search, codes or None):
-                dense = True
-                test, tparams = self._search_exists(form, search)
-                clauses.append(test)
-                params += tparams
             else:
-                clauses.append(f"id IN ({sub})")
-                params += sparams
+                dense, docs = self._search_plan(form, search, codes or None) if walk else (False, None)
+                if dense:
+                    test, tparams = self._search_exists(form, search)
+                    clauses.append(test)
+                    params += tparams
+                elif docs is not None:  # every match, gathered while counting them
+                    marks = ",".join("?" * len(docs))
+                    clauses.append(f"id IN (SELECT record_id FROM search_doc WHERE rowid IN ({marks}))")
+                    params += docs
+                else:
+                    clauses.append(f"id IN ({sub})")
+                    params += sparams
         if codes:
             # walking the list in order: the area is a test of each row, not the index to read
             column = f"+[{form.area_field}]" if dense else f"[{form.area_field}]"
