@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 from fieldapp import codegen, expr, ids, thai
 from fieldapp.errors import ExpressionError, ValidationError
 from fieldapp.forms.coercion import coerce
-from fieldapp.forms.rules import apply_relevance, row_count
+from fieldapp.forms.rules import row_count
 from fieldapp.forms.types import CANONICAL_UUID, LARGEST_INT, TYPES, coerce_date_text, stored_multi
 from fieldapp.forms.validation import MAX_ROWS_DEFAULT
 
@@ -58,11 +58,11 @@ class _Writer:
             # what Expression.__call__ turns into ExpressionError, and what the checks catch
             "_EXPRESSION_ERRORS": (ExpressionError, TypeError, ValueError, OverflowError, re.error),
             "_CONSTRAINT_ERRORS": (ExpressionError, TypeError, ValueError, OverflowError),
+            "_RELEVANCE_ERRORS": (ExpressionError, TypeError, ValueError, OverflowError),  # is_relevant's
             "_Reject": _Reject,
             "_ValidationError": ValidationError,
             "_LARGEST": LARGEST_INT,
             "_compute": form.compute,
-            "_apply_relevance": apply_relevance,
             "_form": form,
         }
         self.lines: list[str] = []
@@ -283,6 +283,44 @@ _CALCULATED = {
 }
 
 
+def relevance_function(w: _Writer) -> Callable[[dict[str, Any]], bool]:
+    """``forms.apply_relevance`` written out for this form (no repeat inside a repeat): in form
+    order, each answer of a question that does not apply is cleared; returns whether a cleared
+    answer is read by a calculation or the rubric (or was a repeat's rows)."""
+    form = w.form
+    sub = w.child()
+    sub.emit(0, "def _relevance(data):")
+    sub.emit(1, "stale = False")
+    inputs = form.calc_inputs
+    for f in form.order:
+        if f.relevant is None or f.type == "calculated":
+            continue
+        k, fn = sub.bind(f.id), sub.bind(f.relevant.fn, "_e")
+        cleared = "[]" if f.type == "repeat" else "None"
+        if f.parent is None:
+            stale = f.id in inputs or f.type == "repeat"
+            sub.emit(1, f"v = data.get({k})")
+            sub.emit(1, "if v is not None and v != []:")
+            sub.truth(2, f"{fn}(data, None)", "_RELEVANCE_ERRORS")
+            sub.emit(2, "if not _ok:")
+            sub.emit(3, f"data[{k}] = {cleared}")
+            if stale:
+                sub.emit(3, "stale = True")
+        else:
+            stale = f"{f.parent.id}.{f.id}" in inputs or f.type == "repeat"
+            sub.emit(1, f"for row in data.get({sub.bind(f.parent.id)}) or ():")
+            sub.emit(2, f"v = row.get({k})")
+            sub.emit(2, "if v is not None and v != []:")
+            sub.truth(3, f"{fn}(data, row)", "_RELEVANCE_ERRORS")
+            sub.emit(3, "if not _ok:")
+            sub.emit(4, f"row[{k}] = {cleared}")
+            if stale:
+                sub.emit(4, "stale = True")
+    sub.emit(1, "return stale")
+    made: Callable[[dict[str, Any]], bool] = codegen.build("\n".join(sub.lines), sub.names, "_relevance")
+    return made
+
+
 def validator(form: Form, *, trusted: bool = False, scored: bool = False) -> Validator | None:
     """The generated fast path of ``form.validate`` (None for a form it does not cover).
 
@@ -319,7 +357,7 @@ def validator(form: Form, *, trusted: bool = False, scored: bool = False) -> Val
         w.emit(1, "return data")
     else:
         w.emit(1, "_compute(data)")
-        w.emit(1, "if _apply_relevance(_form, data):")
+        w.emit(1, f"if {w.bind(relevance_function(w), '_relevance')}(data):")
         w.emit(2, "_compute(data)")
         w.emit(1, "if not _check(data, partial_ok):")
         w.emit(2, "return None")
