@@ -67,38 +67,27 @@ def _write_part(
     can be written by separate processes and the data still depends on the seed only.
     """
     gen = RecordMaker(seed, f"households:{index}", subdistricts, number=index)
-    form = store.form("household")
-    members = 0
-
-    made: list[tuple[str, dict[str, Any]]] = []  # this part's households, for their second rounds
-
-    def households() -> Iterator[tuple[str | None, dict[str, Any]]]:
-        nonlocal members
-        for _ in range(count):
-            hid, doc = gen.household(form)
-            members += len(doc["members"])
-            made.append((hid, doc))
-            yield hid, doc
-
-    def run(form_id: str, items: Iterator[tuple[str | None, dict[str, Any]]], offset: int, n: int) -> int:
-        step = (lambda done, _t: progress(offset + done, count + n_bus + n_ref)) if progress else None
-        batch = store.write_demo(form_id, items, total=n, progress=step)
+    form, bform, rform = store.form("household"), store.form("business"), store.form("referral")
+    made = [gen.household(form) for _ in range(count)]  # drawn first: businesses employ their members
+    businesses = [gen.business(bform) for _ in range(n_bus)]
+    referrals = [gen.referral(rform) for _ in range(n_ref)] if gen.households else []
+    # second rounds; one whose members' answers no longer fit (a child now 15 needs a new title
+    # and an occupation) is left for a real interviewer
+    nexts = list(_next_rounds(store, seed, index, made))
+    records = count + n_bus + n_ref  # what the progress counts (second rounds are extra)
+    step = (lambda done, _t: progress(min(done, records), records)) if progress else None
+    with store.bulk():
+        # one transaction for the part: worker processes writing the same file take turns once
+        saved, bus, ref, again = store.write_demo(
+            [("household", made), ("business", businesses), ("referral", referrals), ("household", nexts)],
+            total=count + n_bus + n_ref + len(nexts),
+            progress=step,
+        )
+    for batch in (saved, bus, ref):
         if batch.errors:
             raise ValidationError.from_problems(next(iter(batch.errors.values())))
-        return len(batch.saved)
-
-    bform = store.form("business")
-    rform = store.form("referral")
-    with store.bulk():
-        saved = run("household", households(), 0, count)
-        made_bus = run("business", (gen.business(bform) for _ in range(n_bus)), count, n_bus)
-        referrals = (gen.referral(rform) for _ in range(n_ref)) if gen.households else iter(())
-        made_ref = run("referral", referrals, count + n_bus, n_ref)
-        # second rounds; one whose members' answers no longer fit (a child now 15 needs a new
-        # title and an occupation) is left for a real interviewer
-        nexts = list(_next_rounds(store, seed, index, made))
-        again = store.write_demo("household", nexts, total=len(nexts))
-    return _Part(saved, members, made_bus, made_ref, len(again.saved))
+    members = sum(len(doc["members"]) for _, doc in made)
+    return _Part(len(saved.saved), members, len(bus.saved), len(ref.saved), len(again.saved))
 
 
 ROUND_SHARE = 0.025
@@ -158,8 +147,9 @@ def _next_rounds(
 _WORKER: dict[str, Any] = {}  # in a worker process: its open store and subdistricts
 
 
-def _worker_start(path: str, user: str, forms_dir: str | None, codes: list[str]) -> None:
-    """Worker process: open the database once for all the parts it will write."""
+def _worker_start(path: str, user: str, forms_dir: str | None, codes: list[str], turn: Any = None) -> None:
+    """Worker process: open the database once for all the parts it will write; ``turn``: the
+    lock the workers take turns writing with (``Store.turn``)."""
     from fieldapp import forms as forms_mod
 
     try:
@@ -168,6 +158,7 @@ def _worker_start(path: str, user: str, forms_dir: str | None, codes: list[str])
     except Exception as exc:  # a failing initializer is restarted for ever, never reported:
         _WORKER["error"] = exc  # the first part raises it instead
         return
+    store.turn = turn
     _WORKER.update(store=store, subdistricts=[geo.area(c) for c in codes])
     multiprocessing.util.Finalize(store, store.close, exitpriority=10)
 
@@ -223,8 +214,8 @@ def generate(
         workers > 1 and str(store.path) != ":memory:" and store.data_key is None
     ):  # worker processes cannot sign in
         forms_dir = str(store.forms.directory) if store.forms.directory else None
-        start = (str(store.path), store.user, forms_dir, [a.code for a in subdistricts])
         ctx = multiprocessing.get_context("spawn")
+        start = (str(store.path), store.user, forms_dir, [a.code for a in subdistricts], ctx.Lock())
         with ctx.Pool(workers, initializer=_worker_start, initargs=start) as pool:
             for result in pool.imap(_part_in_process, [(seed, *part) for part in parts]):
                 results.append(result)

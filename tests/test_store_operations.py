@@ -48,7 +48,9 @@ def test_a_failure_after_the_record_is_written_leaves_record_status_and_draft_as
 
     monkeypatch.setattr(drafts, "delete_draft", crash)
     with pytest.raises(sqlite3.OperationalError):
-        store.save_from_editor(store.check_record("household", _unfinished(household)), draft_key="k1", allow_missing=True)
+        store.save_from_editor(
+            store.check_record("household", _unfinished(household)), draft_key="k1", allow_missing=True
+        )
     assert {t: _count(store, t) for t in before} == before
     assert drafts.incomplete_ids(store, "household") == set()
     assert [d.key for d in drafts.list_drafts(store)] == ["k1"]
@@ -99,7 +101,9 @@ def test_the_editors_save_validates_the_record_once(
     assert calls == [False]
 
 
-def test_the_reasons_given_after_the_check_are_kept_and_checked(store: Store, household: dict[str, Any]) -> None:
+def test_the_reasons_given_after_the_check_are_kept_and_checked(
+    store: Store, household: dict[str, Any]
+) -> None:
     checked = store.check_record("household", household)
     saved = store.save_from_editor(checked.with_reasons('{"w@x": "ถามแล้ว"}'))
     assert store.get("household", saved.record.id).data[softwarn.REASONS_FIELD] == '{"w@x": "ถามแล้ว"}'
@@ -107,21 +111,62 @@ def test_the_reasons_given_after_the_check_are_kept_and_checked(store: Store, ho
         store.save_from_editor(checked.with_reasons({"not": "text"}))  # type: ignore[arg-type]
 
 
-def test_a_rewrite_keeps_unfinished_answers_and_names_its_action(store: Store, household: dict[str, Any]) -> None:
+def test_a_rewrite_keeps_unfinished_answers_and_names_its_action(
+    store: Store, household: dict[str, Any]
+) -> None:
     rid = store.save("household", household).record.id
     store.rewrite("household", _unfinished(household), record_id=rid, action="anonymise")
     assert store.get("household", rid).data["house_condition"] is None
-    last = store.conn.execute("SELECT action FROM audit_log WHERE record_id = ? ORDER BY id DESC", [rid]).fetchone()
+    last = store.conn.execute(
+        "SELECT action FROM audit_log WHERE record_id = ? ORDER BY id DESC", [rid]
+    ).fetchone()
     assert last[0] == "anonymise"
 
 
-def test_the_demo_writes_valid_records_and_reports_the_others(store: Store, household: dict[str, Any]) -> None:
+def test_the_demo_writes_valid_records_and_reports_the_others(
+    store: Store, household: dict[str, Any]
+) -> None:
     bad = copy.deepcopy(household)
     bad["village_no"] = 500
     seen: list[tuple[int, int]] = []
-    batch = store.write_demo(
-        "household", [(None, household), (None, bad)], total=2, progress=lambda d, t: seen.append((d, t))
+    (batch,) = store.write_demo(
+        [("household", [(None, household), (None, bad)])], total=2, progress=lambda d, t: seen.append((d, t))
     )
     assert list(batch.errors) == [1] and len(batch.saved) == 1
     assert seen == [(1, 2)]
-    assert store.conn.execute("SELECT action FROM audit_log WHERE form_id = 'household'").fetchone()[0] == "demo"
+    assert (
+        store.conn.execute("SELECT action FROM audit_log WHERE form_id = 'household'").fetchone()[0] == "demo"
+    )
+
+
+def test_the_demo_writes_its_groups_in_one_transaction_links_checked_inside(
+    store: Store, household: dict[str, Any]
+) -> None:
+    """A referral may link to a household of an earlier group of the same call (its link is
+    checked inside the transaction, after that household is written); a link to a household
+    that is nowhere is reported and that referral alone left out; one transaction in all."""
+    hid = "01a0b55a-a800-727e-b3a5-046a13b794ea"
+    missing = "01a0b55a-a800-727e-b3a5-046a13b794eb"
+    referral = {
+        "household_id": hid,
+        "subdistrict_code": household["subdistrict_code"],
+        "need": "ซ่อมบ้าน",
+        "assistance_type": "housing",
+        "referred_on": "2025-06-02",
+        "status": "in_progress",
+        "follow_up_on": "2025-06-20",
+    }
+    seen: list[str] = []
+    store.conn.set_trace_callback(seen.append)
+    homes, refs = store.write_demo(
+        [
+            ("household", [(hid, household)]),
+            ("referral", [(None, referral), (None, {**referral, "household_id": missing})]),
+        ]
+    )
+    store.conn.set_trace_callback(None)
+    assert len(homes.saved) == 1 and len(refs.saved) == 1
+    assert list(refs.errors) == [1] and refs.errors[1][0].path == "household_id"
+    assert store.get("referral", refs.saved[0].record.id).data["household_id"] == hid
+    assert [q for q in seen if q.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
+    assert store.count("referral") == 1 and store.check() == []

@@ -7,7 +7,7 @@ import secrets
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, Self
 
@@ -53,6 +53,11 @@ class StoreCore:
         self.data_key = opened.data_key
         self._base_forms = forms or default_forms()
         self.forms = self._base_forms
+        self.turn: AbstractContextManager[Any] | None = None
+        """A lock shared with other processes writing this file (the demo's workers): each write
+        transaction is begun holding it, so a writer waiting for its turn starts the moment the
+        other commits, instead of polling the database lock (SQLite sleeps up to 100 ms between
+        tries)."""
         try:
             self._start()
         except BaseException:
@@ -105,6 +110,12 @@ class StoreCore:
             with self.db.atomic():
                 yield
             return
+        with self.turn or nullcontext():
+            with self._outermost(keep_on_error):
+                yield
+
+    @contextmanager
+    def _outermost(self, keep_on_error: bool) -> Iterator[None]:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             yield

@@ -5,7 +5,7 @@ needs, and each operation is one transaction (or one per batch, for the bulk one
   written with its completeness status and with its draft deleted, together;
 * ``import_rows`` — rows of a spreadsheet (``fieldapp.exchange.importer``);
 * ``apply_pulled`` — records pulled from the server, written as synced (``fieldapp.sync.apply``);
-* ``write_demo`` — the demo's generated records (``fieldapp.demo``);
+* ``write_demo`` — the demo's generated records of several forms, together (``fieldapp.demo``);
 * ``rewrite`` — a document the program made from one stored or received: a merge, a resolved
   conflict, an anonymisation, a withdrawn consent.
 
@@ -149,18 +149,17 @@ class Operations(Writing):
 
     def write_demo(
         self,
-        form_id: str,
-        items: Iterable[tuple[str | None, dict[str, Any]]],
+        groups: Sequence[tuple[str, Iterable[tuple[str | None, dict[str, Any]]]]],
         *,
-        total: int,
+        total: int | None = None,
         progress: ProgressCallback | None = None,
-    ) -> Batch:
-        """Generated records in one transaction (random-keyed index pages are written once);
-        records that do not pass the form are left out and reported by index."""
+    ) -> list[Batch]:
+        """Generated records of several forms, group after group, in one transaction (each
+        validated before the write lock is taken, its links to records of earlier groups checked
+        inside it); records that do not pass are left out and reported by index in their
+        group's Batch."""
         way = WriteWay(self.user, audit_action="demo", warn=False)
-        return self._save_many(
-            form_id, items, way, all_or_nothing=False, batch_size=max(1, total), progress=progress, total=total
-        )
+        return self._save_together(groups, way, progress=progress, total=total)
 
     def rewrite(
         self,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import builtins
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from fieldapp import (
@@ -139,6 +139,47 @@ class Writing(Reading):
                 progress(done, total or done)
         return result
 
+    def _save_together(
+        self,
+        groups: Sequence[tuple[str, Iterable[tuple[str | None, dict[str, Any]]]]],
+        way: WriteWay,
+        *,
+        progress: ProgressCallback | None = None,
+        total: int | None = None,
+    ) -> list[Batch]:
+        """Records of several forms (or several groups of one) written in one transaction, group
+        after group; invalid records are left out and reported in their group's ``Batch``.
+
+        Every record is validated and its rows prepared before the write lock is taken; its links
+        to other records (``_link_problems``) are checked inside the transaction just before its
+        group is written, so a record may link to one of an earlier group. Processes writing the
+        same file then hold the lock once for all the groups, for the writing only.
+        """
+        staged: list[tuple[Form, Batch, list[tuple[int, str | None, dict[str, Any]]], _Prepared]] = []
+        done = 0
+        for form_id, items in groups:
+            form = self.form(form_id)
+            result = Batch()
+            valid = builtins.list(self._validated(form, items, replace(way, check_refs=False), result))
+            staged.append((form, result, valid, self._prepare(form, valid, way)))
+            done += len(valid)
+            if progress:
+                progress(done, total or done)
+        with self.transaction():
+            for form, result, valid, prep in staged:
+                if way.check_refs:
+                    linked = []
+                    for i, rid, doc in valid:
+                        problems = self._link_problems(form, doc, rid, [])
+                        if problems:
+                            result.errors[i] = problems
+                        else:
+                            linked.append((i, rid, doc))
+                    if len(linked) < len(valid):
+                        prep = self._prepare(form, linked, way)
+                result.saved.extend(self._write(form, prep))
+        return [result for _, result, _, _ in staged]
+
     def _validated(
         self, form: Form, items: Iterable[tuple[str | None, dict[str, Any]]], way: WriteWay, result: Batch
     ) -> Iterator[tuple[int, str | None, dict[str, Any]]]:
@@ -202,26 +243,36 @@ class Writing(Reading):
                     else:
                         seen[nid] = i
         if check_refs:
-            problems += self._reference_problems(form, doc)
-            if form.id in ("referral", "business"):
-                known = {p.path for p in problems}
-                problems += [
-                    p
-                    for p in crossrecord.check(form.id, doc, self._household_facts)[0]
-                    if p.path not in known
-                ]
-            if form.rounds:
-                prev = form.rounds["previous"]
-                if (
-                    doc.get(prev)
-                    and self.conn.execute(
-                        f"SELECT 1 FROM [{form.table}] WHERE id = ?", [str(doc[prev])]
-                    ).fetchone()
-                ):  # a deleted (or erased) previous round stays a link: the chain ends there
-                    problems = [p for p in problems if not (p.path == prev and p.code == "reference")]
-                known = {p.path for p in problems}
-                rid = uuid_or_none(str(record_id)) if record_id is not None else None
-                problems += [p for p in self._round_problems(form, rid, doc) if p.path not in known]
+            problems = self._link_problems(form, doc, record_id, problems)
+        return problems
+
+    def _link_problems(
+        self, form: Form, doc: dict[str, Any], record_id: str | None, problems: list[Problem]
+    ) -> list[Problem]:
+        """``problems`` with those of the record's links to other records added: the records it
+        refers to, the household facts a business or referral must agree with, its previous
+        survey round. Reads the database (a record linked to may be written in the same
+        transaction just before)."""
+        problems = [*problems, *self._reference_problems(form, doc)]
+        if form.id in ("referral", "business"):
+            known = {p.path for p in problems}
+            problems += [
+                p
+                for p in crossrecord.check(form.id, doc, self._household_facts)[0]
+                if p.path not in known
+            ]
+        if form.rounds:
+            prev = form.rounds["previous"]
+            if (
+                doc.get(prev)
+                and self.conn.execute(
+                    f"SELECT 1 FROM [{form.table}] WHERE id = ?", [str(doc[prev])]
+                ).fetchone()
+            ):  # a deleted (or erased) previous round stays a link: the chain ends there
+                problems = [p for p in problems if not (p.path == prev and p.code == "reference")]
+            known = {p.path for p in problems}
+            rid = uuid_or_none(str(record_id)) if record_id is not None else None
+            problems += [p for p in self._round_problems(form, rid, doc) if p.path not in known]
         return problems
 
     def _round_problems(self, form: Form, record_id: str | None, doc: dict[str, Any]) -> list[Problem]:
