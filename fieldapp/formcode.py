@@ -296,26 +296,18 @@ def relevance_function(w: _Writer) -> Callable[[dict[str, Any]], bool]:
         if f.relevant is None or f.type == "calculated":
             continue
         k, fn = sub.bind(f.id), sub.bind(f.relevant.fn, "_e")
-        cleared = "[]" if f.type == "repeat" else "None"
-        if f.parent is None:
-            stale = f.id in inputs or f.type == "repeat"
-            sub.emit(1, f"v = data.get({k})")
-            sub.emit(1, "if v is not None and v != []:")
-            sub.truth(2, f"{fn}(data, None)", "_RELEVANCE_ERRORS")
-            sub.emit(2, "if not _ok:")
-            sub.emit(3, f"data[{k}] = {cleared}")
-            if stale:
-                sub.emit(3, "stale = True")
+        if f.parent is None:  # the answer in the record, or in each row of its repeat
+            where, row, at, key = "data", "None", 1, f.id
         else:
-            stale = f"{f.parent.id}.{f.id}" in inputs or f.type == "repeat"
             sub.emit(1, f"for row in data.get({sub.bind(f.parent.id)}) or ():")
-            sub.emit(2, f"v = row.get({k})")
-            sub.emit(2, "if v is not None and v != []:")
-            sub.truth(3, f"{fn}(data, row)", "_RELEVANCE_ERRORS")
-            sub.emit(3, "if not _ok:")
-            sub.emit(4, f"row[{k}] = {cleared}")
-            if stale:
-                sub.emit(4, "stale = True")
+            where, row, at, key = "row", "row", 2, f"{f.parent.id}.{f.id}"
+        sub.emit(at, f"v = {where}.get({k})")
+        sub.emit(at, "if v is not None and v != []:")
+        sub.truth(at + 1, f"{fn}(data, {row})", "_RELEVANCE_ERRORS")
+        sub.emit(at + 1, "if not _ok:")
+        sub.emit(at + 2, f"{where}[{k}] = {'[]' if f.type == 'repeat' else 'None'}")
+        if key in inputs or f.type == "repeat":
+            sub.emit(at + 2, "stale = True")
     sub.emit(1, "return stale")
     made: Callable[[dict[str, Any]], bool] = codegen.build("\n".join(sub.lines), sub.names, "_relevance")
     return made
