@@ -7,6 +7,10 @@ livelihood class and TPMAP target — whichever of these the form has. Triggers 
 and on each repeat table keep it right for every write, whoever makes it (the editor, an import, a
 pull, an erasure): a record counts while ``deleted = 0``; a repeat row counts while its record does.
 
+Records with changes not yet sent to the server are counted too (``kind = '#unsynced'``, live
+records with ``dirty = 1``, by the same groups), so ``stats`` says what waits to sync without
+counting a million unsynced rows after a demo or a first import.
+
 Rows whose count fell to zero stay (they are cheap) and are left out by the readers.
 """
 
@@ -33,6 +37,8 @@ GROUPS: tuple[tuple[str, str], ...] = (
     ("tpmap_target", "0"),
 )
 CLASS = "poverty_class"  # the column of the household class (whatever the rubric names its field)
+UNSYNCED = "#unsynced"
+"""The kind of the counts of live records with unsynced changes (no repeat id starts with #)."""
 
 
 def _field_of(form: Form, column: str) -> str:
@@ -41,6 +47,8 @@ def _field_of(form: Form, column: str) -> str:
     if column == CLASS:
         return scoring.class_field(form)
     return {"village_no": schema.VILLAGE_NO, "village_name": schema.VILLAGE_NAME}.get(column, column)
+
+
 KEY = ("form_id", "kind", "area", "village_no", "village_name", "poverty_class", "tpmap_target")
 
 DDL = (
@@ -136,6 +144,7 @@ def triggers(form: Form) -> list[str]:
             f"{_subtract(form, rep.id, 'OLD', _children(form, rep.id, 'OLD'))} AND OLD.deleted = 0"
         )
     stmts.append(f"CREATE TRIGGER [{t}__count_del] BEFORE DELETE ON [{t}] BEGIN {'; '.join(del_body)}; END")
+    stmts += _unsynced_triggers(form, new_key, watched)
     for rep in form.repeats():
         ct = form.child_table(rep)
         stmts += [f"DROP TRIGGER IF EXISTS [{ct}__count_{op}]" for op in ("ins", "del")]
@@ -154,6 +163,25 @@ def triggers(form: Form) -> list[str]:
     return stmts
 
 
+def _unsynced_triggers(form: Form, new_key: list[str], watched: list[str]) -> list[str]:
+    """The triggers of the unsynced counts: a live record counts while ``dirty = 1``."""
+    t = form.table
+    stmts = [f"DROP TRIGGER IF EXISTS [{t}__unsynced_{op}]" for op in ("ins", "upd", "del")]
+    add = _upsert(
+        f"SELECT '{form.id}', '{UNSYNCED}', {', '.join(new_key)}, 1 WHERE NEW.deleted = 0 AND NEW.dirty = 1"
+    )
+    sub = f"{_subtract(form, UNSYNCED, 'OLD', '1')} AND OLD.deleted = 0 AND OLD.dirty = 1"
+    columns = ["dirty", *watched]
+    changed = " OR ".join(f"OLD.[{c}] IS NOT NEW.[{c}]" for c in columns)
+    stmts += [
+        f"CREATE TRIGGER [{t}__unsynced_ins] AFTER INSERT ON [{t}] BEGIN {add}; END",
+        f"CREATE TRIGGER [{t}__unsynced_upd] AFTER UPDATE OF {', '.join(f'[{c}]' for c in columns)} ON [{t}] "
+        f"WHEN {changed} BEGIN {sub}; {add}; END",
+        f"CREATE TRIGGER [{t}__unsynced_del] BEFORE DELETE ON [{t}] BEGIN {sub}; END",
+    ]
+    return stmts
+
+
 def recount_sql(form: Form) -> list[str]:
     """Statements that compute this form's counts from the rows themselves (after a schema change)."""
     t = form.table
@@ -164,6 +192,10 @@ def recount_sql(form: Form) -> list[str]:
         f"INSERT INTO {TABLE} ({', '.join(KEY)}, n) SELECT '{form.id}', '', {', '.join(key)}, count(*) "
         f"FROM [{t}] p WHERE p.deleted = 0 GROUP BY {group}",
     ]
+    out.append(
+        f"INSERT INTO {TABLE} ({', '.join(KEY)}, n) SELECT '{form.id}', '{UNSYNCED}', {', '.join(key)}, "
+        f"count(*) FROM [{t}] p WHERE p.deleted = 0 AND p.dirty = 1 GROUP BY {group}"
+    )
     for rep in form.repeats():
         out.append(
             f"INSERT INTO {TABLE} ({', '.join(KEY)}, n) SELECT '{form.id}', '{rep.id}', {', '.join(key)}, "

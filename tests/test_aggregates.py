@@ -18,7 +18,10 @@ def _scan_stats(store: Store) -> dict[str, Any]:
     for form in store.forms:
         t = form.table
         entry: dict[str, Any] = {
-            "records": store.conn.execute(f"SELECT count(*) FROM [{t}] WHERE deleted = 0").fetchone()[0]
+            "records": store.conn.execute(f"SELECT count(*) FROM [{t}] WHERE deleted = 0").fetchone()[0],
+            "unsynced": store.conn.execute(
+                f"SELECT count(*) FROM [{t}] WHERE deleted = 0 AND dirty = 1"
+            ).fetchone()[0],
         }
         for rep in form.repeats():
             entry[rep.id] = store.conn.execute(
@@ -41,7 +44,7 @@ def _scan_stats(store: Store) -> dict[str, Any]:
 def _kept(store: Store) -> dict[str, Any]:
     stats = store.stats()["forms"]
     return {
-        fid: {k: v for k, v in entry.items() if k not in ("unsynced", "tpmap_target", "by_province")}
+        fid: {k: v for k, v in entry.items() if k not in ("tpmap_target", "by_province")}
         for fid, entry in stats.items()
     }
 
@@ -82,6 +85,14 @@ def test_counts_follow_creates_edits_moves_and_tombstones(store: Store, househol
     store.delete("household", ids[1])
     assert aggregates.drift(store.conn, store.form("household")) == []
     assert _kept(store) == _scan_stats(store)
+    # sent to the server: no longer unsynced; an edit after that is again
+    store.conn.execute("UPDATE household SET dirty = 0 WHERE id IN (?, ?, ?)", ids[2:5])
+    store.save("household", store.get("household", ids[3]).data, record_id=ids[3])
+    assert _kept(store) == _scan_stats(store)
+    assert store.stats()["forms"]["household"]["unsynced"] == 8
+    assert store.stats(area="3201")["forms"]["household"]["unsynced"] == 8
+    assert store.stats(area="3202")["forms"]["household"]["unsynced"] == 0
+    assert aggregates.drift(store.conn, store.form("household")) == []
     assert store.count("household") == 10
     assert store.count("household", area="3201") == 10
 

@@ -23,7 +23,7 @@ from fieldapp.store.opening import Opened, migration_error, open_database, open_
 from fieldapp.store.rows import child_columns
 
 BULK_BUSY_TIMEOUT_MS = 15 * 60 * 1000
-INDEX_VERSION = 5  # raise when the indexes or triggers made by _ensure_form_tables change
+INDEX_VERSION = 6  # raise when the indexes or triggers made by _ensure_form_tables change
 
 
 class StoreCore:

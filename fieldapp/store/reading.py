@@ -416,17 +416,13 @@ class Reading(Searching):
         """Counts per form, household class and area, and what is waiting to sync.
 
         Record and repeat counts come from the kept counts (``fieldapp.aggregates``), so a province
-        of a million households answers without a scan; only unsynced rows are counted directly."""
+        of a million households answers without a scan; so do the unsynced records."""
         out: dict[str, Any] = {"forms": {}, "areas": {}}
         if area:
             geo.check_area_code(area)
         for form in self.forms:
-            where, params = self._where(form, search=None, area=area, filters=None, include_deleted=False)
-            t = form.table
             n = aggregates.total(self.conn, form.id, area=area)
-            unsynced = self.conn.execute(
-                f"SELECT count(*) FROM [{t}] WHERE dirty = 1 AND {where}", params
-            ).fetchone()[0]
+            unsynced = aggregates.total(self.conn, form.id, aggregates.UNSYNCED, area=area)
             entry: dict[str, Any] = {"records": n, "unsynced": unsynced}
             for rep in form.repeats():
                 entry[rep.id] = aggregates.total(self.conn, form.id, rep.id, area=area)
