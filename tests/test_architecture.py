@@ -289,6 +289,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "fieldapp.store",
             "fieldapp.migrations",
             "fieldapp.aggregates",
+            "fieldapp.coveragecounts",
             "fieldapp.crypto",
             "fieldapp.encryption",
             "fieldapp.backup",

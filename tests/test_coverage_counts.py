@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from fieldapp import coverage, demo, rights
+from fieldapp import coverage, coveragecounts, demo, rights
 from fieldapp.errors import ValidationError
 from fieldapp.store import open_store
 
@@ -33,8 +33,8 @@ def demo_store(tmp_path):
 def test_kept_counts_equal_a_pass_over_the_households(demo_store, monkeypatch):
     s = demo_store
     form = s.form("household")
-    assert coverage.kept(form)
-    assert coverage.drift(s.conn, form) == []
+    assert coveragecounts.kept(form)
+    assert coveragecounts.drift(s.conn, form) == []
     assert s.conn.execute("SELECT count(*) FROM coverage_counts WHERE n != 0").fetchone()[0] > 10
     subs = sorted({r[0] for r in s.conn.execute("SELECT subdistrict_code FROM household")})
     day = dt.date.today() + dt.timedelta(days=30)
@@ -71,7 +71,7 @@ def test_every_kind_of_write_keeps_the_counts_right(demo_store):
         return [r[0] for r in s.conn.execute("SELECT id FROM household WHERE deleted = 0 ORDER BY id")]
 
     def check(what: str) -> None:
-        assert coverage.drift(s.conn, form) == [], what
+        assert coveragecounts.drift(s.conn, form) == [], what
 
     outcomes = ["interviewed", "refused", "not_at_home", "moved", "not_found", "deceased"]
     for step in range(40):
@@ -106,7 +106,7 @@ def test_every_kind_of_write_keeps_the_counts_right(demo_store):
             if rng.random() < 0.5:
                 s.conn.execute("UPDATE household SET deleted = 0 WHERE id = ?", [hid])
         elif op == 4:  # interview answers cleared or given by raw SQL
-            cols = coverage.interview_columns(form)
+            cols = coveragecounts.interview_columns(form)
             s.conn.execute(f"UPDATE household SET [{cols[0]}] = NULL WHERE id = ?", [hid])
         elif op == 5:  # a row removed outright (as a repair would), successors and all
             s.conn.execute("DELETE FROM household WHERE id = ?", [hid])
@@ -135,16 +135,16 @@ def test_two_successors_of_one_round_and_an_older_database(tmp_path):
         doc["members"] = [{k: v for k, v in m.items() if k != "id"} for m in doc["members"]]
         b = s.save("household", doc, partial_ok=True).record.id
         s.conn.execute("UPDATE household SET previous_round_id = ? WHERE id = ?", [first, b])
-        assert coverage.drift(s.conn, form) == []
+        assert coveragecounts.drift(s.conn, form) == []
         assert coverage.total_coverage(s).listed == before + 1  # b is a household of its own
         s.delete("household", a)
-        assert coverage.drift(s.conn, form) == [] and coverage.total_coverage(s).listed == before
+        assert coveragecounts.drift(s.conn, form) == [] and coverage.total_coverage(s).listed == before
         s.conn.execute("DELETE FROM household WHERE id = ?", [b])  # removed outright: first counts again
-        assert coverage.drift(s.conn, form) == [] and coverage.total_coverage(s).listed == before
+        assert coveragecounts.drift(s.conn, form) == [] and coverage.total_coverage(s).listed == before
         expected = coverage.total_coverage(s)
         s.conn.execute("DELETE FROM coverage_counts")
         s.conn.execute("UPDATE meta SET value = 'old' WHERE key = 'form_schema'")
         s.conn.commit()
     with open_store(path) as s:
-        assert coverage.drift(s.conn, s.form("household")) == []
+        assert coveragecounts.drift(s.conn, s.form("household")) == []
         assert coverage.total_coverage(s) == expected

@@ -13,7 +13,7 @@ from typing import Any, Self
 
 import sqlite_utils
 
-from fieldapp import aggregates, coverage, installed
+from fieldapp import aggregates, coveragecounts, installed
 from fieldapp.clock import now_iso
 from fieldapp.device import binding as device_binding
 from fieldapp.forms import Form, FormSet, default_forms
@@ -283,7 +283,7 @@ class StoreCore:
                             self.conn.execute(f"CREATE INDEX IF NOT EXISTS [{ct}_{c.id}] ON [{ct}]([{c.id}])")
             # counts for the area tree and statistics, kept by triggers (recounted once here)
             aggregates.install(self.conn, self.forms, recount=True)
-            coverage.install(self.conn, self.forms, recount=True)  # the target list's coverage, likewise
+            coveragecounts.install(self.conn, self.forms, recount=True)  # the target list's coverage, likewise
             self._meta_set("form_schema", fingerprint)
 
     def _ensure_table(self, name: str, meta: list[tuple[str, str]], cols: list[tuple[str, str]]) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 from fieldapp import (
     aggregates,
-    coverage,
+    coveragecounts,
     geo,
     rounds,
     scoring,
@@ -48,6 +48,25 @@ class Reading(Searching):
             ]
         return record_from_row(form, values, data)
 
+    def _search_clause(
+        self, form: Form, search: str, codes: builtins.list[str], walk: bool
+    ) -> tuple[bool, str, builtins.list[Any]]:
+        """(walking?, the search's condition on the form table, its parameters): the matches
+        gathered from the indexes, or with ``walk`` and many matches a test of each record."""
+        # an area the word index knows is part of the search itself (searchareas)
+        inside = codes if self.area_lookup(codes) else None
+        sub, params = self._search_sql(search, form.id, inside)
+        if sub is None:
+            return False, "0", []
+        dense, docs = self._search_plan(form, search, codes or None) if walk else (False, None)
+        if dense:
+            test, tparams = self._search_exists(form, search)
+            return True, test, tparams
+        if docs is not None:  # every match, gathered while counting them
+            marks = ",".join("?" * len(docs))
+            return False, f"id IN (SELECT record_id FROM search_doc WHERE rowid IN ({marks}))", docs
+        return False, f"id IN ({sub})", params
+
     def _where(
         self,
         form: Form,
@@ -65,24 +84,9 @@ class Reading(Searching):
         codes = self._area_codes(form, area)
         dense = False
         if search and search.strip():
-            # an area the word index knows is part of the search itself (searchareas)
-            inside = codes if self.area_lookup(codes) else None
-            sub, sparams = self._search_sql(search, form.id, inside)
-            if sub is None:
-                clauses.append("0")
-            else:
-                dense, docs = self._search_plan(form, search, codes or None) if walk else (False, None)
-                if dense:
-                    test, tparams = self._search_exists(form, search)
-                    clauses.append(test)
-                    params += tparams
-                elif docs is not None:  # every match, gathered while counting them
-                    marks = ",".join("?" * len(docs))
-                    clauses.append(f"id IN (SELECT record_id FROM search_doc WHERE rowid IN ({marks}))")
-                    params += docs
-                else:
-                    clauses.append(f"id IN ({sub})")
-                    params += sparams
+            dense, clause, sparams = self._search_clause(form, search, codes, walk)
+            clauses.append(clause)
+            params += sparams
         if codes:
             # walking the list in order: the area is a test of each row, not the index to read
             column = f"+[{form.area_field}]" if dense else f"[{form.area_field}]"
@@ -474,7 +478,7 @@ class Reading(Searching):
             problems.append(f"search index: {astray} documents outside their form's range")
         for form in self.forms:
             problems += aggregates.drift(self.conn, form)
-            problems += coverage.drift(self.conn, form)
+            problems += coveragecounts.drift(self.conn, form)
         try:
             self.conn.execute("INSERT INTO search_words(search_words) VALUES ('integrity-check')")
         except sqlite3.DatabaseError as exc:
