@@ -44,6 +44,16 @@ DESCRIBED_LINKS_ONLY = SchemathesisConfig.from_dict(
     {"phases": {"stateful": {"inference": {"algorithms": ["location-headers"]}}}}
 )
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+HTTP_REFUSAL = (400, "Invalid HTTP request received.")
+"""uvicorn's own answer to bytes that are not a valid HTTP request (a header with no value where
+one is required, say): the request never reaches the application, so the description cannot
+list it; only that it is no server error is checked."""
+
+
+def _checks(response: Any) -> list[Any]:
+    if (response.status_code, response.text) == HTTP_REFUSAL:
+        return [not_a_server_error]
+    return CHECKS
 
 
 def test_generated_requests_never_make_the_server_fail(db_url: str) -> None:
@@ -93,7 +103,7 @@ def _runner(
         response = case.call(base_url=url, headers=headers)
         calls[op.label] = calls.get(op.label, 0) + 1
         try:
-            case.validate_response(response, checks=CHECKS)
+            case.validate_response(response, checks=_checks(response))
         except Exception as exc:  # the checks raise one error listing what failed
             failures.append(f"{op.label} ({mode.value}): {exc}\n{case.as_curl_command()[:500]}")
 
@@ -125,7 +135,7 @@ def test_generated_sequences_of_calls_never_make_the_server_fail(db_url: str) ->
             def validate_response(self, response: Any, case: Any, **kwargs: Any) -> None:
                 steps.append(case.operation.label)
                 try:
-                    case.validate_response(response, checks=CHECKS)
+                    case.validate_response(response, checks=_checks(response))
                 except Exception as exc:
                     failures.append(f"{case.operation.label}: {exc}\n{case.as_curl_command()[:500]}")
 
