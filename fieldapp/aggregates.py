@@ -118,12 +118,9 @@ def _children(form: Form, rep_id: str, parent: str) -> str:
 def triggers(form: Form) -> list[str]:
     """The statements that (re)create this form's counting triggers."""
     t = form.table
-    stmts = [f"DROP TRIGGER IF EXISTS [{t}__count_{op}]" for op in ("ins", "upd", "del")]
     new_key = _key_exprs(form, "NEW")
     ins_record = _upsert(f"SELECT '{form.id}', '', {', '.join(new_key)}, 1 WHERE NEW.deleted = 0")
-    stmts.append(f"CREATE TRIGGER [{t}__count_ins] AFTER INSERT ON [{t}] BEGIN {ins_record}; END")
     watched = ["deleted", *_group_columns(form)]
-    changed = " OR ".join(f"OLD.[{c}] IS NOT NEW.[{c}]" for c in watched)
     body = [f"{_subtract(form, '', 'OLD', '1')} AND OLD.deleted = 0"]
     body.append(ins_record)
     for rep in form.repeats():
@@ -134,16 +131,12 @@ def triggers(form: Form) -> list[str]:
                 "WHERE NEW.deleted = 0",
             )
         )
-    stmts.append(
-        f"CREATE TRIGGER [{t}__count_upd] AFTER UPDATE OF {', '.join(f'[{c}]' for c in watched)} ON [{t}] "
-        f"WHEN {changed} BEGIN {'; '.join(body)}; END"
-    )
     del_body = [f"{_subtract(form, '', 'OLD', '1')} AND OLD.deleted = 0"]
     for rep in form.repeats():
         del_body.append(
             f"{_subtract(form, rep.id, 'OLD', _children(form, rep.id, 'OLD'))} AND OLD.deleted = 0"
         )
-    stmts.append(f"CREATE TRIGGER [{t}__count_del] BEFORE DELETE ON [{t}] BEGIN {'; '.join(del_body)}; END")
+    stmts = trigger_set(t, "count", [ins_record], body, del_body, watched)
     stmts += _unsynced_triggers(form, new_key, watched)
     for rep in form.repeats():
         ct = form.child_table(rep)
@@ -163,23 +156,28 @@ def triggers(form: Form) -> list[str]:
     return stmts
 
 
+def trigger_set(
+    table: str, name: str, ins: list[str], upd: list[str], dele: list[str], watched: list[str]
+) -> list[str]:
+    """The statements that (re)create one set of counting triggers on ``table``: ``ins`` after an
+    insert, ``upd`` after an update that changes one of ``watched``, ``dele`` before a delete."""
+    changed = " OR ".join(f"OLD.[{c}] IS NOT NEW.[{c}]" for c in watched)
+    return [
+        *(f"DROP TRIGGER IF EXISTS [{table}__{name}_{op}]" for op in ("ins", "upd", "del")),
+        f"CREATE TRIGGER [{table}__{name}_ins] AFTER INSERT ON [{table}] BEGIN {'; '.join(ins)}; END",
+        f"CREATE TRIGGER [{table}__{name}_upd] AFTER UPDATE OF {', '.join(f'[{c}]' for c in watched)} "
+        f"ON [{table}] WHEN {changed} BEGIN {'; '.join(upd)}; END",
+        f"CREATE TRIGGER [{table}__{name}_del] BEFORE DELETE ON [{table}] BEGIN {'; '.join(dele)}; END",
+    ]
+
+
 def _unsynced_triggers(form: Form, new_key: list[str], watched: list[str]) -> list[str]:
     """The triggers of the unsynced counts: a live record counts while ``dirty = 1``."""
-    t = form.table
-    stmts = [f"DROP TRIGGER IF EXISTS [{t}__unsynced_{op}]" for op in ("ins", "upd", "del")]
     add = _upsert(
         f"SELECT '{form.id}', '{UNSYNCED}', {', '.join(new_key)}, 1 WHERE NEW.deleted = 0 AND NEW.dirty = 1"
     )
     sub = f"{_subtract(form, UNSYNCED, 'OLD', '1')} AND OLD.deleted = 0 AND OLD.dirty = 1"
-    columns = ["dirty", *watched]
-    changed = " OR ".join(f"OLD.[{c}] IS NOT NEW.[{c}]" for c in columns)
-    stmts += [
-        f"CREATE TRIGGER [{t}__unsynced_ins] AFTER INSERT ON [{t}] BEGIN {add}; END",
-        f"CREATE TRIGGER [{t}__unsynced_upd] AFTER UPDATE OF {', '.join(f'[{c}]' for c in columns)} ON [{t}] "
-        f"WHEN {changed} BEGIN {sub}; {add}; END",
-        f"CREATE TRIGGER [{t}__unsynced_del] BEFORE DELETE ON [{t}] BEGIN {sub}; END",
-    ]
-    return stmts
+    return trigger_set(form.table, "unsynced", [add], [sub, add], [sub], ["dirty", *watched])
 
 
 def recount_sql(form: Form) -> list[str]:

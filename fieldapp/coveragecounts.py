@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable
 
-from fieldapp import schema
+from fieldapp import aggregates, schema
 from fieldapp.forms import Form
 
 OUTCOME = schema.VISIT_OUTCOME
@@ -157,15 +157,7 @@ def triggers(form: Form) -> list[str]:
         ins.append(_previous_round(form, None, "NEW", "NEW.id"))
         upd.append(_previous_round(form, "OLD", "NEW", "NEW.id"))
         dele.append(_previous_round(form, "OLD", None, "OLD.id"))
-    watched = list(dict.fromkeys(watched))
-    changed = " OR ".join(f"OLD.[{c}] IS NOT NEW.[{c}]" for c in watched)
-    stmts += [
-        f"CREATE TRIGGER [{t}__cover_ins] AFTER INSERT ON [{t}] BEGIN {'; '.join(ins)}; END",
-        f"CREATE TRIGGER [{t}__cover_upd] AFTER UPDATE OF {', '.join(f'[{c}]' for c in watched)} ON [{t}] "
-        f"WHEN {changed} BEGIN {'; '.join(upd)}; END",
-        f"CREATE TRIGGER [{t}__cover_del] BEFORE DELETE ON [{t}] BEGIN {'; '.join(dele)}; END",
-    ]
-    return stmts
+    return aggregates.trigger_set(t, "cover", ins, upd, dele, list(dict.fromkeys(watched)))
 
 
 def fresh_select(form: Form) -> str:
