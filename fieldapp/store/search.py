@@ -213,16 +213,7 @@ class Searching(StoreCore):
         whole = bool(areas) and parts[0][0] == "search_fts"  # the form's matches, narrowed later
         if whole:
             parts = self._search_parts(text) or []
-        sql, params = self._matches(parts, form.id, None if whole else areas)
-        docs: builtins.list[int] | None = [
-            r[0] for r in self.conn.execute(f"SELECT * FROM ({sql}) LIMIT ?", [*params, GATHER_AT_ONCE + 1])
-        ]
-        assert docs is not None
-        if len(docs) > GATHER_AT_ONCE:
-            found = int(self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
-            docs = None
-        else:
-            found = len(docs)
+        docs, found = self._gathered(parts, form.id, None if whole else areas)
         hits = found * inside / records if whole else found
         if hits < 1:
             return False, docs
@@ -230,6 +221,26 @@ class Searching(StoreCore):
         if walk < hits * 1.7:
             return True, None
         return False, docs
+
+    def _gathered(
+        self, parts: builtins.list[tuple[str, str]], form_id: str, areas: builtins.list[str] | None
+    ) -> tuple[builtins.list[int] | None, int]:
+        """(the matching document numbers when at most ``GATHER_AT_ONCE``, how many match). A
+        query of a short and a long term is gathered only when one of them matches few records:
+        gathering the others reads both lists in full, as the count does."""
+        sql, params = self._matches(parts, form_id, areas)
+        if len(parts) == 1 or any(self._count_of(p, form_id, areas) <= GATHER_AT_ONCE for p in parts):
+            docs = [
+                r[0]
+                for r in self.conn.execute(f"SELECT * FROM ({sql}) LIMIT ?", [*params, GATHER_AT_ONCE + 1])
+            ]
+            if len(docs) <= GATHER_AT_ONCE:
+                return docs, len(docs)
+        return None, int(self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
+
+    def _count_of(self, part: tuple[str, str], form_id: str, areas: builtins.list[str] | None) -> int:
+        sql, params = self._matches([part], form_id, areas)
+        return int(self.conn.execute(f"SELECT count(*) FROM ({sql})", params).fetchone()[0])
 
     def _search_exists(self, form: Form, text: str) -> tuple[str, builtins.list[Any]]:
         """The search as a test of one record (for walking a list in order)."""
