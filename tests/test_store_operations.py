@@ -170,3 +170,33 @@ def test_the_demo_writes_its_groups_in_one_transaction_links_checked_inside(
     assert store.get("referral", refs.saved[0].record.id).data["household_id"] == hid
     assert [q for q in seen if q.startswith("BEGIN")] == ["BEGIN IMMEDIATE"]
     assert store.count("referral") == 1 and store.check() == []
+
+
+def test_a_write_takes_its_turn_and_goes_on_when_the_turn_is_never_given(
+    store: Store, household: dict[str, Any], monkeypatch
+) -> None:
+    """``Store.turn`` (the demo workers' shared lock) is held for each write transaction and let go
+    after it, also when it fails; a writer whose turn never comes (the holder died) writes after the
+    bulk wait all the same, SQLite's own lock keeping the writes apart, and leaves the lock alone."""
+    import threading
+    import time
+
+    from fieldapp.store import core
+
+    turn = threading.Lock()
+    store.turn = turn
+    store.save("household", household)
+    assert turn.acquire(blocking=False)  # let go after the write
+    turn.release()
+    bad = copy.deepcopy(household)
+    with pytest.raises(RuntimeError), store.transaction():
+        assert turn.locked()
+        raise RuntimeError("a failing write")
+    assert not turn.locked()
+    monkeypatch.setattr(core, "BULK_BUSY_TIMEOUT_MS", 200)
+    turn.acquire()  # held by a writer that died
+    started = time.monotonic()
+    bad["house_no"] = "99"
+    store.save("household", bad)
+    assert time.monotonic() - started >= 0.2
+    assert turn.locked() and store.count("household") == 2

@@ -7,7 +7,7 @@ import secrets
 import sqlite3
 import uuid
 from collections.abc import Iterator
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
 
@@ -53,11 +53,12 @@ class StoreCore:
         self.data_key = opened.data_key
         self._base_forms = forms or default_forms()
         self.forms = self._base_forms
-        self.turn: AbstractContextManager[Any] | None = None
-        """A lock shared with other processes writing this file (the demo's workers): each write
-        transaction is begun holding it, so a writer waiting for its turn starts the moment the
-        other commits, instead of polling the database lock (SQLite sleeps up to 100 ms between
-        tries)."""
+        self.turn: Any = None
+        """A lock shared with other processes writing this file (the demo's workers, a
+        ``multiprocessing`` lock): each write transaction is begun holding it, so a writer waiting
+        for its turn starts the moment the other commits, instead of polling the database lock
+        (SQLite sleeps up to 100 ms between tries). A writer that cannot have it within the bulk
+        wait (its holder died) goes on without it: SQLite's own lock still keeps writes apart."""
         try:
             self._start()
         except BaseException:
@@ -110,9 +111,14 @@ class StoreCore:
             with self.db.atomic():
                 yield
             return
-        with self.turn or nullcontext():
+        turn = self.turn
+        held = turn is not None and turn.acquire(timeout=BULK_BUSY_TIMEOUT_MS / 1000)
+        try:
             with self._outermost(keep_on_error):
                 yield
+        finally:
+            if held:
+                turn.release()
 
     @contextmanager
     def _outermost(self, keep_on_error: bool) -> Iterator[None]:
