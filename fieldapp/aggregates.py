@@ -224,7 +224,9 @@ class Group:
     records: int
 
 
-def _area_clause(area: str | Iterable[str] | None) -> tuple[str, list[str]]:
+def area_clause(area: str | Iterable[str] | None) -> tuple[str, list[str]]:
+    """`` AND (…)`` keeping the kept rows inside ``area`` (codes as prefixes), and its parameters;
+    empty without an area."""
     if not area:
         return "", []
     codes = [area] if isinstance(area, str) else list(area)
@@ -239,7 +241,7 @@ def total(
     conn: sqlite3.Connection, form_id: str, kind: str = "", area: str | Iterable[str] | None = None
 ) -> int:
     """Live records (or repeat rows, ``kind`` = repeat id) of a form, within ``area`` if given."""
-    clause, params = _area_clause(area)
+    clause, params = area_clause(area)
     row = conn.execute(
         f"SELECT COALESCE(sum(n), 0) FROM {TABLE} WHERE form_id = ? AND kind = ?{clause}",
         [form_id, kind, *params],
@@ -254,7 +256,7 @@ def by(
     if column not in KEY[2:] and column != "province":
         raise ValueError(f"not a counted column: {column}")
     expr = "substr(area, 1, 2)" if column == "province" else column
-    clause, params = _area_clause(area)
+    clause, params = area_clause(area)
     rows = conn.execute(
         f"SELECT {expr}, sum(n) FROM {TABLE} WHERE form_id = ? AND kind = ''{clause} "
         "GROUP BY 1 HAVING sum(n) > 0 ORDER BY 1",
@@ -287,8 +289,15 @@ def drift(conn: sqlite3.Connection, form: Form) -> list[str]:
         select = stmt.split(") ", 1)[1]
         for r in conn.execute(select):
             fresh[tuple(r[1:-1])] = r[-1]
-    out = []
-    for key in sorted(set(kept) | set(fresh), key=repr):
-        if kept.get(key, 0) != fresh.get(key, 0):
-            out.append(f"{form.id} counts {key}: kept {kept.get(key, 0)}, actual {fresh.get(key, 0)}")
-    return out
+    return differences(f"{form.id} counts", kept, fresh)
+
+
+def differences(
+    label: str, kept: dict[tuple[object, ...], int], fresh: dict[tuple[object, ...], int]
+) -> list[str]:
+    """One line for each key whose kept count is not its fresh count."""
+    return [
+        f"{label} {key}: kept {kept.get(key, 0)}, actual {fresh.get(key, 0)}"
+        for key in sorted(set(kept) | set(fresh), key=repr)
+        if kept.get(key, 0) != fresh.get(key, 0)
+    ]

@@ -188,14 +188,10 @@ def drift(conn: sqlite3.Connection, form: Form) -> list[str]:
     if not kept(form):
         return []
     have = {
-        tuple(r[:-1]): r[-1]
+        tuple(r[1:-1]): r[-1]
         for r in conn.execute(
             f"SELECT {', '.join(KEPT_KEY)}, n FROM {KEPT} WHERE form_id = ? AND n != 0", [form.id]
         )
     }
-    fresh = {tuple(r[:-1]): r[-1] for r in conn.execute(fresh_select(form))}
-    return [
-        f"{form.id} coverage {key[1:]}: kept {have.get(key, 0)}, actual {fresh.get(key, 0)}"
-        for key in sorted(set(have) | set(fresh), key=repr)
-        if have.get(key, 0) != fresh.get(key, 0)
-    ]
+    fresh = {tuple(r[1:-1]): r[-1] for r in conn.execute(fresh_select(form))}
+    return aggregates.differences(f"{form.id} coverage", have, fresh)
